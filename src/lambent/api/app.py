@@ -1,0 +1,134 @@
+"""The server: one route table for the whole HTTP surface, and the wiring of its parts."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import secrets
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from lambent.api.control import ControlApi
+from lambent.api.logs import LogsApi
+from lambent.api.render import api_error_handler, error_response, unexpected_error_handler
+from lambent.errors import ApiError
+from lambent.invoker.invoker import Invoker, InvokerSettings
+from lambent.runtimes import discover_python, prepare_python_libs
+from lambent.sandbox import Sandbox
+from lambent.sandbox.process import ProcessSandbox
+from lambent.services.functions import FunctionService
+from lambent.services.invocations import InvocationService
+from lambent.services.logs import LogService
+from lambent.services.packages import PackageStore
+from lambent.settings import Settings
+from lambent.store.sql import SqlStore
+
+log = logging.getLogger("lambent")
+
+SANDBOXES: dict[str, type[Sandbox]] = {"process": ProcessSandbox}
+
+
+class UnknownOperation(ApiError):
+    """The requested operation is not supported."""
+
+    error_type = "UnknownOperationException"
+    status = 404
+
+
+def _secret(data_dir: Path) -> bytes:
+    path = data_dir / "secret"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(secrets.token_bytes(32))
+    return path.read_bytes()
+
+
+def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
+    data_dir = settings.data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    store = SqlStore(f"sqlite+aiosqlite:///{data_dir / 'lambent.db'}")
+    packages = PackageStore(data_dir)
+    runtimes = discover_python(environ)
+    logs = LogService(store)
+    sandbox = SANDBOXES[settings.sandbox]()
+    invoker = Invoker(
+        sandbox,
+        runtimes,
+        InvokerSettings(
+            region=settings.region, account_id=settings.account_id, endpoint_url=settings.endpoint_url,
+            idle_timeout_s=settings.idle_timeout_s, concurrency_limit=settings.concurrency_limit,
+            access_key_id=settings.function_access_key_id, secret_access_key=settings.function_secret_access_key,
+            python_lib_dir=str(data_dir / "runtime" / "python"),
+        ),
+        logs,
+        packages.tree,
+    )
+    functions = FunctionService(
+        store, packages, runtimes, settings.region, settings.account_id, on_change=invoker.retire
+    )
+    invocations = InvocationService(functions, invoker)
+    control = ControlApi(settings, functions, invocations, packages, _secret(data_dir))
+    logs_api = LogsApi(logs)
+
+    async def health(_request: Request) -> Response:
+        return Response(b'{"status":"ok"}', media_type="application/json")
+
+    async def unknown(request: Request) -> Response:
+        return error_response(UnknownOperation(f"No operation matches {request.method} {request.url.path}."))
+
+    functions_path = "/2015-03-31/functions"
+    routes = [
+        Route(functions_path, control.create_function, methods=["POST"]),
+        Route(functions_path, control.list_functions, methods=["GET"]),
+        Route(f"{functions_path}/", control.create_function, methods=["POST"]),
+        Route(f"{functions_path}/", control.list_functions, methods=["GET"]),
+        Route(f"{functions_path}/{{name}}", control.get_function, methods=["GET"]),
+        Route(f"{functions_path}/{{name}}", control.delete_function, methods=["DELETE"]),
+        Route(f"{functions_path}/{{name}}/configuration", control.get_function_configuration, methods=["GET"]),
+        Route(f"{functions_path}/{{name}}/configuration", control.update_function_configuration, methods=["PUT"]),
+        Route(f"{functions_path}/{{name}}/code", control.update_function_code, methods=["PUT"]),
+        Route(f"{functions_path}/{{name}}/invocations", control.invoke, methods=["POST"]),
+        Route("/2016-08-19/account-settings", control.get_account_settings, methods=["GET"]),
+        Route("/2016-08-19/account-settings/", control.get_account_settings, methods=["GET"]),
+        Route("/2017-03-31/tags/{arn:path}", control.tag_resource, methods=["POST"]),
+        Route("/2017-03-31/tags/{arn:path}", control.untag_resource, methods=["DELETE"]),
+        Route("/2017-03-31/tags/{arn:path}", control.list_tags, methods=["GET"]),
+        Route("/lambent/code/{sha}.zip", control.download_code, methods=["GET"]),
+        Route("/lambent/health", health, methods=["GET"]),
+        Route("/", logs_api.dispatch, methods=["POST"]),
+        Route("/{rest:path}", unknown, methods=["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]),
+    ]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        await store.open()
+        await functions.load()
+        prepare_python_libs(data_dir / "runtime" / "python")
+        logs.start()
+        invoker.start()
+        log.info("lambent serving %s (data %s, sandbox %s)", settings.endpoint_url, data_dir, sandbox.name)
+        log.info("runtimes: %s", ", ".join(f"{r.name}={r.executable}" for r in runtimes.values()) or "none found")
+        for protection in sandbox.protections():
+            log.info("protection %-32s %s (%s)", protection.name, "on" if protection.active else "OFF", protection.reason)
+        try:
+            yield
+        finally:
+            await invocations.close()
+            await invoker.shutdown()
+            await logs.close()
+            await store.close()
+
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={ApiError: api_error_handler, Exception: unexpected_error_handler},
+    )
+    app.router.redirect_slashes = False
+    return app

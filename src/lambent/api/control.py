@@ -1,0 +1,252 @@
+"""The Lambda control-plane endpoints: each one parses, makes one service call, and renders.
+
+Parsing order for every request: authenticate; read the body within the operation's size
+limit (413 past it, before reading more); check the input against the API model
+(``ValidationException``); decode into the typed record, refusing unknown members
+(``InvalidRequestContentException``); then the service applies AWS's semantic rules.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import time
+from typing import Any, TypeVar
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+
+from lambent.api.auth import authenticate
+from lambent.api.render import empty_response, json_response
+from lambent.errors import (
+    InvalidParameterValueException,
+    InvalidRequestContentException,
+    RequestEntityTooLargeException,
+    ResourceNotFoundException,
+)
+from lambent.model import constraints
+from lambent.model.arns import FunctionRef, parse_function_ref, parse_function_resource_arn
+from lambent.model.function import (
+    CREATE_REQUEST_LIMIT_BYTES,
+    SYNC_PAYLOAD_LIMIT_BYTES,
+    CreateFunctionInput,
+    FunctionVersion,
+    UpdateFunctionCodeInput,
+    UpdateFunctionConfigurationInput,
+    configuration_document,
+)
+from lambent.services.functions import FunctionService
+from lambent.services.invocations import InvocationService
+from lambent.services.packages import PackageStore
+from lambent.settings import Settings
+
+T = TypeVar("T")
+_CODE_URL_TTL_S = 600
+
+
+async def read_body(request: Request, limit: int, operation: str) -> bytes:
+    """The body, refusing with 413 as soon as it is known to exceed *limit*."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise RequestEntityTooLargeException(f"Request must be smaller than {limit} bytes for the {operation} operation")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise RequestEntityTooLargeException(f"Request must be smaller than {limit} bytes for the {operation} operation")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    if not body.strip():
+        return {}
+    try:
+        value = msgspec.json.decode(body)
+    except msgspec.DecodeError as exc:
+        raise InvalidRequestContentException(f"Could not parse request body into json: {exc}") from None
+    if not isinstance(value, dict):
+        raise InvalidRequestContentException("Could not parse request body into json: the body must be a JSON object")
+    return value
+
+
+def _decode(document: dict[str, Any], kind: type[T]) -> T:
+    try:
+        return msgspec.convert(document, kind)
+    except msgspec.ValidationError as exc:
+        raise InvalidRequestContentException(f"Could not parse request body into json: {exc}") from None
+
+
+class ControlApi:
+    def __init__(
+        self, settings: Settings, functions: FunctionService, invocations: InvocationService,
+        packages: PackageStore, secret: bytes,
+    ) -> None:
+        self._settings = settings
+        self._functions = functions
+        self._invocations = invocations
+        self._packages = packages
+        self._secret = secret
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _ref(self, request: Request, operation: str, qualifier: str | None = None) -> FunctionRef:
+        identifier = request.path_params["name"]
+        params: dict[str, Any] = {"FunctionName": identifier}
+        if qualifier is not None:
+            params["Qualifier"] = qualifier
+        constraints.validate(operation, params)
+        return parse_function_ref(identifier, self._settings.region, self._settings.account_id, qualifier)
+
+    def _configuration(self, version: FunctionVersion) -> dict[str, Any]:
+        return configuration_document(version, self._settings.region, self._settings.account_id)
+
+    def code_url(self, sha256_hex: str) -> str:
+        expires = int(time.time()) + _CODE_URL_TTL_S
+        signature = hmac.new(self._secret, f"{sha256_hex}:{expires}".encode(), hashlib.sha256).hexdigest()
+        return f"{self._settings.endpoint_url}/lambent/code/{sha256_hex}.zip?Expires={expires}&Signature={signature}"
+
+    # -- endpoints -------------------------------------------------------------------------
+
+    async def create_function(self, request: Request) -> Response:
+        authenticate(request, self._settings)
+        document = _json_object(await read_body(request, CREATE_REQUEST_LIMIT_BYTES, "CreateFunction"))
+        constraints.validate("CreateFunction", document)
+        version = await self._functions.create(_decode(document, CreateFunctionInput))
+        return json_response(self._configuration(version), 201)
+
+    async def list_functions(self, request: Request) -> Response:
+        authenticate(request, self._settings)
+        query = request.query_params
+        params: dict[str, Any] = {k: query[k] for k in ("Marker", "MasterRegion", "FunctionVersion") if k in query}
+        if "MaxItems" in query:
+            if not query["MaxItems"].lstrip("-").isdigit():
+                raise InvalidParameterValueException("MaxItems must be an integer.")
+            params["MaxItems"] = int(query["MaxItems"])
+        constraints.validate("ListFunctions", params)
+        versions, marker = self._functions.page(params.get("Marker"), params.get("MaxItems"))
+        body: dict[str, Any] = {"Functions": [self._configuration(v) for v in versions]}
+        if marker is not None:
+            body["NextMarker"] = marker
+        return json_response(body)
+
+    async def get_function(self, request: Request) -> Response:
+        authenticate(request, self._settings)
+        ref = self._ref(request, "GetFunction", request.query_params.get("Qualifier"))
+        version = self._functions.resolve(ref)
+        body: dict[str, Any] = {
+            "Configuration": self._configuration(version),
+            "Code": {"RepositoryType": "S3", "Location": self.code_url(version.code_sha256_hex)},
+        }
+        tags = self._functions.tags(ref.name)
+        if tags:
+            body["Tags"] = tags
+        return json_response(body)
+
+    async def get_function_configuration(self, request: Request) -> Response:
+        authenticate(request, self._settings)
+        ref = self._ref(request, "GetFunctionConfiguration", request.query_params.get("Qualifier"))
+        return json_response(self._configuration(self._functions.resolve(ref)))
+
+    async def update_function_configuration(self, request: Request) -> Response:
+        authenticate(request, self._settings)
+        document = _json_object(await read_body(request, SYNC_PAYLOAD_LIMIT_BYTES, "UpdateFunctionConfiguration"))
+        ref = self._ref(request, "UpdateFunctionConfiguration")
+        constraints.validate("UpdateFunctionConfiguration", {**document, "FunctionName": request.path_params["name"]})
+        if ref.qualifier is not None:
+            raise InvalidParameterValueException("Only the $LATEST version of a function can be updated.")
+        update = _decode(document, UpdateFunctionConfigurationInput)
+        return json_response(self._configuration(await self._functions.update_configuration(ref.name, update)))
+
+    async def update_function_code(self, request: Request) -> Response:
+        authenticate(request, self._settings)
+        document = _json_object(await read_body(request, CREATE_REQUEST_LIMIT_BYTES, "UpdateFunctionCode"))
+        ref = self._ref(request, "UpdateFunctionCode")
+        constraints.validate("UpdateFunctionCode", {**document, "FunctionName": request.path_params["name"]})
+        if ref.qualifier is not None:
+            raise InvalidParameterValueException("Only the $LATEST version of a function can be updated.")
+        update = _decode(document, UpdateFunctionCodeInput)
+        return json_response(self._configuration(await self._functions.update_code(ref.name, update)))
+
+    async def delete_function(self, request: Request) -> Response:
+        authenticate(request, self._settings)
+        ref = self._ref(request, "DeleteFunction", request.query_params.get("Qualifier"))
+        await self._functions.delete(ref)
+        return empty_response(204)
+
+    async def invoke(self, request: Request) -> Response:
+        authenticate(request, self._settings)
+        headers = request.headers
+        invocation_type = headers.get("x-amz-invocation-type", "RequestResponse")
+        log_type = headers.get("x-amz-log-type", "None")
+        qualifier = request.query_params.get("Qualifier")
+        identifier = request.path_params["name"]
+        params: dict[str, Any] = {"FunctionName": identifier, "InvocationType": invocation_type, "LogType": log_type}
+        if qualifier is not None:
+            params["Qualifier"] = qualifier
+        constraints.validate("Invoke", params)
+        ref = parse_function_ref(identifier, self._settings.region, self._settings.account_id, qualifier)
+        payload = await read_body(request, SYNC_PAYLOAD_LIMIT_BYTES, "InvokeFunction")
+        outcome = await self._invocations.invoke(
+            ref, payload, invocation_type, headers.get("x-amz-client-context"), headers.get("x-amzn-trace-id")
+        )
+        response_headers = {"X-Amz-Executed-Version": outcome.executed_version, "x-amzn-RequestId": outcome.request_id}
+        invocation = outcome.invocation
+        if invocation is None:
+            return Response(b"", status_code=outcome.status, headers=response_headers)
+        if invocation.failure is not None:
+            response_headers["X-Amz-Function-Error"] = "Unhandled"
+        if log_type == "Tail":
+            response_headers["X-Amz-Log-Result"] = base64.b64encode(invocation.log[-4096:]).decode()
+        return Response(invocation.payload, status_code=200, headers=response_headers, media_type="application/json")
+
+    async def get_account_settings(self, request: Request) -> Response:
+        authenticate(request, self._settings)
+        return json_response({
+            "AccountLimit": self._functions.account_limits(self._settings.concurrency_limit),
+            "AccountUsage": self._functions.account_usage(),
+        })
+
+    def _tag_target(self, request: Request, operation: str, extra: dict[str, Any] | None = None) -> str:
+        arn = request.path_params["arn"]
+        constraints.validate(operation, {"Resource": arn, **(extra or {})})
+        return parse_function_resource_arn(arn, self._settings.region, self._settings.account_id)
+
+    async def tag_resource(self, request: Request) -> Response:
+        authenticate(request, self._settings)
+        document = _json_object(await read_body(request, SYNC_PAYLOAD_LIMIT_BYTES, "TagResource"))
+        name = self._tag_target(request, "TagResource", document)
+        tags = _decode(document.get("Tags") or {}, dict[str, str])
+        await self._functions.tag(name, tags)
+        return empty_response(204)
+
+    async def untag_resource(self, request: Request) -> Response:
+        authenticate(request, self._settings)
+        keys = request.query_params.getlist("tagKeys")
+        name = self._tag_target(request, "UntagResource", {"TagKeys": keys})
+        await self._functions.untag(name, keys)
+        return empty_response(204)
+
+    async def list_tags(self, request: Request) -> Response:
+        authenticate(request, self._settings)
+        name = self._tag_target(request, "ListTags")
+        return json_response({"Tags": self._functions.tags(name)})
+
+    async def download_code(self, request: Request) -> Response:
+        """The zip behind GetFunction's Code.Location: a signed, expiring URL, as S3's would be."""
+        sha = request.path_params["sha"]
+        expires = request.query_params.get("Expires", "")
+        signature = request.query_params.get("Signature", "")
+        expected = hmac.new(self._secret, f"{sha}:{expires}".encode(), hashlib.sha256).hexdigest()
+        blob = self._packages.blob(sha)
+        if (
+            not expires.isdigit()
+            or int(expires) < time.time()
+            or not hmac.compare_digest(expected, signature)
+            or not blob.is_file()
+        ):
+            raise ResourceNotFoundException("The code location is unknown or has expired.")
+        return Response(blob.read_bytes(), media_type="application/zip")

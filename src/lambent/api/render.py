@@ -1,0 +1,61 @@
+"""The one place errors become HTTP responses, and the helpers every endpoint answers with.
+
+Wire shape (restJson1, as AWS Lambda answers): the status, ``Content-Type: application/json``,
+``x-amzn-RequestId``, ``x-amzn-ErrorType: <Code>``, and a body
+``{"Type": "User", "Message": ..., "message": ..., "__type": <Code>}`` so every SDK finds the
+code in the header and the message in the body.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+
+from lambent.errors import ApiError, ServiceException
+
+log = logging.getLogger(__name__)
+_encode = msgspec.json.Encoder()
+
+
+def request_id() -> str:
+    return str(uuid.uuid4())
+
+
+def json_response(document: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    all_headers = {"x-amzn-RequestId": request_id()}
+    if headers:
+        all_headers.update(headers)
+    return Response(_encode.encode(document), status_code=status, headers=all_headers, media_type="application/json")
+
+
+def empty_response(status: int = 204) -> Response:
+    return Response(b"", status_code=status, headers={"x-amzn-RequestId": request_id()})
+
+
+def error_response(error: ApiError) -> Response:
+    body: dict[str, Any] = {
+        "Type": error.fault,
+        "Message": error.message,
+        "message": error.message,
+        "__type": error.error_type,
+        **error.fields,
+    }
+    headers = {"x-amzn-ErrorType": error.error_type, "x-amzn-RequestId": request_id()}
+    if error.status == 429 and "retryAfterSeconds" in error.fields:
+        headers["Retry-After"] = str(error.fields["retryAfterSeconds"])
+    return Response(_encode.encode(body), status_code=error.status, headers=headers, media_type="application/json")
+
+
+async def api_error_handler(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(exc)
+
+
+async def unexpected_error_handler(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error serving %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(ServiceException("An internal error occurred; the server log has the details."))

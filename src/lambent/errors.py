@@ -1,0 +1,167 @@
+"""The one exception tree of Lambent.
+
+    LambentError
+    ├── ApiError                      an AWS-shaped control-plane error (status + type)
+    │   ├── ValidationException                   400  input breaks the API model
+    │   ├── InvalidParameterValueException        400  semantically refused input
+    │   ├── InvalidRequestContentException        400  body is not valid JSON
+    │   ├── ResourceNotFoundException             404
+    │   ├── ResourceConflictException             409
+    │   ├── PreconditionFailedException           412
+    │   ├── RequestEntityTooLargeException        413
+    │   ├── UnsupportedMediaTypeException         415
+    │   ├── TooManyRequestsException              429
+    │   └── ServiceException                      500  our fault, never a client's
+    ├── InvocationFailure             a failure of the function, answered 200 + X-Amz-Function-Error
+    │   ├── (Runtime.*)   raised from the environment's report
+    │   ├── SandboxTimedOut            Sandbox.Timedout
+    │   ├── RuntimeExitError           Runtime.ExitError
+    │   ├── RuntimeOutOfMemory         Runtime.OutOfMemory
+    │   └── ResponseSizeTooLarge       Function.ResponseSizeTooLarge
+    └── SandboxSetupError             a privileged step failed (step, object, cause)
+
+Each leaf carries its AWS error type and HTTP status as class attributes and its default
+message as the docstring. Only ``lambent.api.render`` turns these into HTTP responses.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class LambentError(Exception):
+    """An error of the Lambent platform."""
+
+
+class ApiError(LambentError):
+    """The request could not be served."""
+
+    error_type: ClassVar[str] = "ServiceException"
+    status: ClassVar[int] = 500
+    #: "User" when the caller is at fault, "Service" otherwise (AWS's body field ``Type``).
+    fault: ClassVar[str] = "User"
+
+    def __init__(self, message: str | None = None, **fields: Any) -> None:
+        self.message = message if message is not None else (type(self).__doc__ or "").strip()
+        self.fields = fields  # extra body members, e.g. Reason for throttles
+        super().__init__(self.message)
+
+
+class ValidationException(ApiError):
+    """The request does not satisfy the API model's constraints."""
+
+    error_type = "ValidationException"
+    status = 400
+
+
+class InvalidParameterValueException(ApiError):
+    """One of the parameters in the request is not valid."""
+
+    error_type = "InvalidParameterValueException"
+    status = 400
+
+
+class InvalidRequestContentException(ApiError):
+    """The request body could not be parsed as JSON."""
+
+    error_type = "InvalidRequestContentException"
+    status = 400
+
+
+class ResourceNotFoundException(ApiError):
+    """The resource specified in the request does not exist."""
+
+    error_type = "ResourceNotFoundException"
+    status = 404
+
+
+class ResourceConflictException(ApiError):
+    """The resource already exists, or another operation is in progress."""
+
+    error_type = "ResourceConflictException"
+    status = 409
+
+
+class PreconditionFailedException(ApiError):
+    """The RevisionId provided does not match the latest RevisionId for the Lambda function."""
+
+    error_type = "PreconditionFailedException"
+    status = 412
+
+
+class RequestEntityTooLargeException(ApiError):
+    """The request payload exceeded the maximum allowed size."""
+
+    error_type = "RequestEntityTooLargeException"
+    status = 413
+
+
+class UnsupportedMediaTypeException(ApiError):
+    """The content type of the request payload is not supported."""
+
+    error_type = "UnsupportedMediaTypeException"
+    status = 415
+
+
+class TooManyRequestsException(ApiError):
+    """Rate exceeded."""
+
+    error_type = "TooManyRequestsException"
+    status = 429
+
+
+class ServiceException(ApiError):
+    """The service encountered an internal error."""
+
+    error_type = "ServiceException"
+    status = 500
+    fault = "Service"
+
+
+class InvocationFailure(LambentError):
+    """The function failed; the caller gets 200 with X-Amz-Function-Error."""
+
+    error_type: str = "Runtime.Unknown"
+
+    def __init__(self, message: str, error_type: str | None = None, **body: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        if error_type is not None:
+            self.error_type = error_type
+        self.body = body  # extra members of the error document (stackTrace, requestId)
+
+    def document(self) -> dict[str, Any]:
+        """The JSON error document the caller receives."""
+        return {"errorMessage": self.message, "errorType": self.error_type, **self.body}
+
+
+class SandboxTimedOut(InvocationFailure):
+    """The function ran past its timeout."""
+
+    error_type = "Sandbox.Timedout"
+
+
+class RuntimeExitError(InvocationFailure):
+    """The runtime process exited while it was initialising or invoking."""
+
+    error_type = "Runtime.ExitError"
+
+
+class RuntimeOutOfMemory(InvocationFailure):
+    """The environment exceeded its memory limit."""
+
+    error_type = "Runtime.OutOfMemory"
+
+
+class ResponseSizeTooLarge(InvocationFailure):
+    """The function returned more than the synchronous payload limit."""
+
+    error_type = "Function.ResponseSizeTooLarge"
+
+
+class SandboxSetupError(LambentError):
+    """A step of building an execution environment failed; the environment is destroyed."""
+
+    def __init__(self, step: str, obj: str, cause: BaseException | str) -> None:
+        self.step, self.obj, self.cause = step, obj, cause
+        super().__init__(f"{step} {obj}: {cause}")

@@ -1,0 +1,251 @@
+"""One execution environment: a sandboxed runtime process, its channel and its log pipe.
+
+Guarantees: one invocation at a time; an environment that timed out, crashed or failed its
+init is killed and never used again (``usable`` turns false for good); output written by the
+function before it answers is in that invocation's log (the runtime flushes before it sends
+its result, and the pipe is drained when the result arrives). Output is bounded per
+invocation so a flood cannot grow the server's memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import signal
+import socket
+import struct
+import time
+from typing import Any
+
+import msgspec
+
+from lambent.errors import (
+    InvocationFailure,
+    RuntimeExitError,
+    RuntimeOutOfMemory,
+    SandboxTimedOut,
+)
+from lambent.sandbox import Sandbox, SandboxProcess, SandboxSpec
+
+_FRAME = struct.Struct("!II")
+#: Output kept per invocation; the rest is counted and dropped.
+LOG_CAP_BYTES = 1 << 20
+INIT_TIMEOUT_S = 10.0
+
+_SIGNAL_TEXT = {
+    signal.SIGKILL: "killed",
+    signal.SIGTERM: "terminated",
+    signal.SIGSEGV: "segmentation fault",
+    signal.SIGABRT: "aborted",
+    signal.SIGBUS: "bus error",
+    signal.SIGFPE: "floating point exception",
+    signal.SIGILL: "illegal instruction",
+    signal.SIGINT: "interrupt",
+    signal.SIGHUP: "hangup",
+}
+
+
+def exit_text(status: int) -> str:
+    """How AWS words a runtime's exit: ``exit status 1`` or ``signal: killed``."""
+    if status < 0:
+        sig = -status
+        try:
+            name = _SIGNAL_TEXT.get(signal.Signals(sig), f"signal {sig}")
+        except ValueError:
+            name = f"signal {sig}"
+        return f"signal: {name}"
+    return f"exit status {status}"
+
+
+class InvokeResult(msgspec.Struct, kw_only=True):
+    """What one invocation produced, as the platform measured it."""
+
+    payload: bytes
+    failure: InvocationFailure | None
+    duration_ms: float
+    max_memory_kb: int
+    log: bytes
+
+
+class Environment:
+    def __init__(self, sandbox: Sandbox, spec: SandboxSpec, key: Any, stream_name: str) -> None:
+        self.id = secrets.token_hex(16)
+        self.key = key
+        self.stream_name = stream_name
+        self._sandbox = sandbox
+        self._spec = spec
+        self._process: SandboxProcess | None = None
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._out_fd = -1
+        self._log = bytearray()
+        self._dropped = 0
+        self.usable = True
+        self.busy = False
+        self.invocations = 0
+        self.init_duration_ms: float | None = None
+        self.last_used = time.monotonic()
+        self._max_memory_kb = 0
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    async def start(self) -> InvocationFailure | None:
+        """Start the runtime and wait for its init. Returns the init failure, if any.
+
+        The init's own output stays in the log buffer, so it lands in the first invocation's log.
+        """
+        started = time.perf_counter()
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        out_read, out_write = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
+        os.set_blocking(out_write, True)
+        try:
+            self._process = self._sandbox.start(self._spec, child.fileno(), out_write)
+        except BaseException:
+            parent.close()
+            os.close(out_read)
+            raise
+        finally:
+            child.close()
+            os.close(out_write)
+        self._out_fd = out_read
+        asyncio.get_running_loop().add_reader(out_read, self._read_output)
+        self._reader, self._writer = await asyncio.open_unix_connection(sock=parent)
+        try:
+            header, body = await asyncio.wait_for(self._recv(), INIT_TIMEOUT_S)
+        except TimeoutError:
+            self.init_duration_ms = (time.perf_counter() - started) * 1000
+            await self.destroy()
+            return SandboxTimedOut(f"Init timed out after {INIT_TIMEOUT_S:.2f} seconds")
+        except (asyncio.IncompleteReadError, ConnectionError):
+            self.init_duration_ms = (time.perf_counter() - started) * 1000
+            return await self._exited_failure("")
+        self.init_duration_ms = (time.perf_counter() - started) * 1000
+        self._max_memory_kb = int(header.get("mem_kb", 0))
+        if header["t"] == "init_error":
+            self._drain_output()
+            await self.destroy()
+            document = json.loads(body)
+            return InvocationFailure(
+                document.pop("errorMessage", ""), document.pop("errorType", "Runtime.Unknown"), **document
+            )
+        return None
+
+    async def invoke(self, header: dict[str, Any], event: bytes, timeout_s: float) -> InvokeResult:
+        """Run one invocation; the environment must be usable and not busy."""
+        assert self._writer is not None and self.usable and not self.busy
+        self.busy = True
+        self.invocations += 1
+        request_id = header["id"]
+        encoded = json.dumps(header).encode()
+        started = time.perf_counter()
+        try:
+            self._writer.write(_FRAME.pack(len(encoded), len(event)) + encoded + event)
+            reply, body = await asyncio.wait_for(self._recv(), timeout_s)
+        except TimeoutError:
+            duration = (time.perf_counter() - started) * 1000
+            await self.destroy()
+            failure: InvocationFailure = SandboxTimedOut(
+                f"RequestId: {request_id} Error: Task timed out after {timeout_s:.2f} seconds"
+            )
+            return InvokeResult(payload=b"", failure=failure, duration_ms=duration,
+                                max_memory_kb=self._max_memory_kb, log=self.take_log())
+        except (asyncio.IncompleteReadError, ConnectionError):
+            duration = (time.perf_counter() - started) * 1000
+            failure = await self._exited_failure(request_id)
+            return InvokeResult(payload=b"", failure=failure, duration_ms=duration,
+                                max_memory_kb=self._max_memory_kb, log=self.take_log())
+        finally:
+            self.busy = False
+            self.last_used = time.monotonic()
+        duration = (time.perf_counter() - started) * 1000
+        self._drain_output()
+        self._max_memory_kb = max(self._max_memory_kb, int(reply.get("mem_kb", 0)))
+        failure = None
+        if not reply.get("ok", False):
+            document = json.loads(body)
+            failure = InvocationFailure(
+                document.pop("errorMessage", ""), document.pop("errorType", "Runtime.Unknown"), **document
+            )
+        return InvokeResult(payload=body, failure=failure, duration_ms=duration,
+                            max_memory_kb=self._max_memory_kb, log=self.take_log())
+
+    async def _recv(self) -> tuple[dict[str, Any], bytes]:
+        assert self._reader is not None
+        header_len, body_len = _FRAME.unpack(await self._reader.readexactly(_FRAME.size))
+        header = json.loads(await self._reader.readexactly(header_len))
+        body = await self._reader.readexactly(body_len) if body_len else b""
+        return header, body
+
+    async def _exited_failure(self, request_id: str) -> InvocationFailure:
+        """The runtime went away: wait for its status and word it as AWS does."""
+        assert self._process is not None
+        self.usable = False
+        try:
+            status = await asyncio.wait_for(self._process.wait(), 1.0)
+        except TimeoutError:
+            self._process.kill()
+            status = await self._process.wait()
+        self._drain_output()
+        await self.destroy()
+        prefix = f"RequestId: {request_id} Error: " if request_id else ""
+        text = f"{prefix}Runtime exited with error: {exit_text(status)}"
+        if self.oom_killed():
+            return RuntimeOutOfMemory(text)
+        return RuntimeExitError(text)
+
+    def oom_killed(self) -> bool:
+        """Whether the sandbox's memory limit ended the environment (modes with a limit)."""
+        check = getattr(self._process, "oom_killed", None)
+        return bool(check()) if check else False
+
+    def _read_output(self) -> None:
+        try:
+            while True:
+                chunk = os.read(self._out_fd, 65536)
+                if not chunk:
+                    asyncio.get_running_loop().remove_reader(self._out_fd)
+                    return
+                room = LOG_CAP_BYTES - len(self._log)
+                if room > 0:
+                    self._log += chunk[:room]
+                self._dropped += max(0, len(chunk) - max(room, 0))
+        except BlockingIOError:
+            return
+        except OSError:
+            return
+
+    def _drain_output(self) -> None:
+        if self._out_fd >= 0:
+            self._read_output()
+
+    def take_log(self) -> bytes:
+        """The output collected since the last call (and a note of what was dropped)."""
+        data = bytes(self._log)
+        if self._dropped:
+            data += f"[lambent] {self._dropped} bytes of output dropped (limit {LOG_CAP_BYTES} per invocation)\n".encode()
+        self._log.clear()
+        self._dropped = 0
+        return data
+
+    async def destroy(self) -> None:
+        """Kill every process of the environment and release it. Idempotent."""
+        self.usable = False
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        if self._process is not None:
+            self._process.kill()
+            try:
+                await asyncio.wait_for(self._process.wait(), 5.0)
+            except TimeoutError:
+                pass
+            self._drain_output()
+            self._process.close()
+        if self._out_fd >= 0:
+            asyncio.get_running_loop().remove_reader(self._out_fd)
+            os.close(self._out_fd)
+            self._out_fd = -1

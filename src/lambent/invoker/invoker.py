@@ -1,0 +1,256 @@
+"""Pools of warm environments per function version, and the invocation hot path.
+
+Policy (as AWS's): an invocation takes the most recently used idle environment of the same
+function version and configuration revision, or starts a new one when all are busy; an
+environment serves one invocation at a time; environments idle longer than the idle timeout
+are reaped; an environment that failed is never reused. Nothing here touches the database:
+log output goes to a ``LogSink`` that writes in batches off the hot path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import msgspec
+
+from lambent.errors import InvocationFailure, TooManyRequestsException
+from lambent.invoker.environment import Environment, InvokeResult
+from lambent.model import logs as loglines
+from lambent.model.arns import function_arn
+from lambent.model.function import FunctionVersion
+from lambent.runtimes import RuntimeSpec
+from lambent.sandbox import Protection, Sandbox, SandboxSpec
+
+PoolKey = tuple[str, str, str]  # function name, version, revision id
+
+
+class LogSink(Protocol):
+    def append(self, group: str, stream: str, timestamp_ms: int, text: bytes) -> None:
+        """Queue *text* (one or more lines) for the log stream; never blocks."""
+        ...
+
+
+class InvokeRequest(msgspec.Struct, frozen=True, kw_only=True):
+    request_id: str
+    payload: bytes
+    invoked_arn: str
+    client_context: dict[str, Any] | None = None
+    identity: dict[str, Any] | None = None
+    trace_id: str | None = None
+
+
+class Invocation(msgspec.Struct, kw_only=True):
+    """The outcome the caller sees, with what the log recorded."""
+
+    request_id: str
+    payload: bytes
+    failure: InvocationFailure | None
+    log: bytes
+    duration_ms: float
+    billed_duration_ms: int
+    init_duration_ms: float | None
+    max_memory_used_mb: int
+
+
+class InvokerSettings(msgspec.Struct, frozen=True, kw_only=True):
+    region: str
+    account_id: str
+    endpoint_url: str
+    idle_timeout_s: float
+    concurrency_limit: int
+    access_key_id: str
+    secret_access_key: str
+    python_lib_dir: str
+
+
+class InvokerStatistics(msgspec.Struct, frozen=True, kw_only=True):
+    environments: int
+    busy: int
+    idle: int
+    started: int
+    reaped: int
+
+
+class Invoker:
+    def __init__(
+        self,
+        sandbox: Sandbox,
+        runtimes: Mapping[str, RuntimeSpec],
+        settings: InvokerSettings,
+        sink: LogSink,
+        code_dir: Callable[[str], str],
+    ) -> None:
+        """*code_dir* maps a package's sha256 (hex) to its extracted, read-only directory."""
+        self._code_dir = code_dir
+        self._sandbox = sandbox
+        self._runtimes = runtimes
+        self._settings = settings
+        self._sink = sink
+        self._idle: dict[PoolKey, list[Environment]] = {}
+        self._all: set[Environment] = set()
+        self._busy = 0
+        self._started = 0
+        self._reaped = 0
+        self._reaper: asyncio.Task[None] | None = None
+
+    def protections(self) -> list[Protection]:
+        return self._sandbox.protections()
+
+    def statistics(self) -> InvokerStatistics:
+        idle = sum(len(pool) for pool in self._idle.values())
+        return InvokerStatistics(environments=len(self._all), busy=self._busy, idle=idle,
+                                 started=self._started, reaped=self._reaped)
+
+    def start(self) -> None:
+        self._reaper = asyncio.create_task(self._reap_forever())
+
+    async def invoke(self, version: FunctionVersion, request: InvokeRequest) -> Invocation:
+        if self._busy >= self._settings.concurrency_limit:
+            raise TooManyRequestsException("Rate Exceeded.", Reason="ConcurrentInvocationLimitExceeded")
+        self._busy += 1
+        try:
+            return await self._invoke(version, request)
+        finally:
+            self._busy -= 1
+
+    async def _invoke(self, version: FunctionVersion, request: InvokeRequest) -> Invocation:
+        key: PoolKey = (version.name, version.version, version.revision_id)
+        pool = self._idle.get(key)
+        environment = pool.pop() if pool else None
+        init_failure: InvocationFailure | None = None
+        first = environment is None
+        if environment is None:
+            environment = self._new_environment(version, key)
+            init_failure = await environment.start()
+        prelude = environment.take_log()  # the init's output comes before START
+        log = prelude + loglines.start_line(request.request_id, version.version).encode()
+        if init_failure is not None:
+            result = InvokeResult(payload=b"", failure=init_failure, duration_ms=0.0,
+                                  max_memory_kb=0, log=environment.take_log())
+        else:
+            header = {
+                "t": "invoke", "id": request.request_id,
+                "deadline_ms": int(time.time() * 1000) + version.timeout_s * 1000,
+                "arn": request.invoked_arn, "trace_id": request.trace_id,
+                "client_context": request.client_context, "identity": request.identity,
+            }
+            result = await environment.invoke(header, request.payload, float(version.timeout_s))
+        log += result.log
+        failure = result.failure
+        if isinstance(failure, InvocationFailure) and failure.error_type == "Sandbox.Timedout":
+            log += loglines.timeout_line(datetime.now(UTC), request.request_id, version.timeout_s).encode()
+        max_mb = min(version.memory_mb, max(1, round(result.max_memory_kb / 1024)))
+        if failure is not None and failure.error_type == "Runtime.OutOfMemory":
+            max_mb = version.memory_mb
+        init_ms = environment.init_duration_ms if first else None
+        status = None
+        if failure is not None and failure.error_type in ("Sandbox.Timedout", "Runtime.ExitError", "Runtime.OutOfMemory"):
+            status = "timeout" if failure.error_type == "Sandbox.Timedout" else "error"
+        log += loglines.end_line(request.request_id).encode()
+        log += loglines.report_line(
+            request.request_id, result.duration_ms, version.memory_mb, max_mb, init_ms,
+            status, failure.error_type if status == "error" and failure is not None else None,
+        ).encode()
+        self._sink.append(version.log_group_name, environment.stream_name, int(time.time() * 1000), log)
+        if environment.usable:
+            self._idle.setdefault(key, []).append(environment)
+        else:
+            self._all.discard(environment)
+            await environment.destroy()
+        return Invocation(
+            request_id=request.request_id, payload=result.payload, failure=failure, log=log,
+            duration_ms=result.duration_ms, billed_duration_ms=loglines.billed_duration_ms(result.duration_ms),
+            init_duration_ms=init_ms, max_memory_used_mb=max_mb,
+        )
+
+    def _new_environment(self, version: FunctionVersion, key: PoolKey) -> Environment:
+        runtime = self._runtimes[version.runtime]
+        stream = loglines.log_stream_name(datetime.now(UTC), version.version, uuid.uuid4().hex)
+        spec = SandboxSpec(
+            argv=runtime.argv(),
+            env=self.function_environment(version, runtime, stream),
+            code_dir=self._code_dir(version.code_sha256_hex),
+            memory_mb=version.memory_mb,
+            ephemeral_storage_mb=version.ephemeral_storage_mb,
+        )
+        environment = Environment(self._sandbox, spec, key, stream)
+        self._all.add(environment)
+        self._started += 1
+        return environment
+
+    def function_environment(self, version: FunctionVersion, runtime: RuntimeSpec, stream: str) -> dict[str, str]:
+        """Lambda's environment variables for *version*, then the function's own."""
+        settings = self._settings
+        env = {
+            "PATH": "/usr/local/bin:/usr/bin/:/bin:/opt/bin",
+            "LANG": "en_US.UTF-8",
+            "TZ": ":UTC",
+            "LD_LIBRARY_PATH": "/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib",
+            **version.environment,
+            "_HANDLER": version.handler,
+            "AWS_REGION": settings.region,
+            "AWS_DEFAULT_REGION": settings.region,
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{version.runtime}",
+            "AWS_LAMBDA_FUNCTION_NAME": version.name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(version.memory_mb),
+            "AWS_LAMBDA_FUNCTION_VERSION": version.version,
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "AWS_LAMBDA_LOG_GROUP_NAME": version.log_group_name,
+            "AWS_LAMBDA_LOG_STREAM_NAME": stream,
+            "AWS_ACCESS_KEY": settings.access_key_id,
+            "AWS_ACCESS_KEY_ID": settings.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": settings.secret_access_key,
+            "AWS_SESSION_TOKEN": "lambent-session",
+            "AWS_ENDPOINT_URL": settings.endpoint_url,
+            "LAMBDA_TASK_ROOT": self._code_dir(version.code_sha256_hex),
+            "LAMBDA_RUNTIME_DIR": str(runtime.executable),
+            "_LAMBENT_CHANNEL_FD": "3",
+            "_LAMBENT_PYTHON_PATH": settings.python_lib_dir,
+            "POWERTOOLS_TRACE_DISABLED": "true",
+        }
+        if version.log_format == "JSON":
+            env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
+        if version.application_log_level:
+            env["AWS_LAMBDA_LOG_LEVEL"] = version.application_log_level
+        return env
+
+    def function_arn(self, version: FunctionVersion) -> str:
+        return function_arn(self._settings.region, self._settings.account_id, version.name)
+
+    async def retire(self, name: str, keep_revision: str | None = None) -> None:
+        """Stop the idle environments of *name* whose revision is not *keep_revision*."""
+        for key in [k for k in self._idle if k[0] == name and k[2] != keep_revision]:
+            for environment in self._idle.pop(key):
+                self._all.discard(environment)
+                await environment.destroy()
+
+    async def _reap_forever(self) -> None:
+        interval = max(0.05, min(5.0, self._settings.idle_timeout_s / 4))
+        while True:
+            await asyncio.sleep(interval)
+            await self.reap_idle(time.monotonic())
+
+    async def reap_idle(self, now: float) -> None:
+        for key, pool in list(self._idle.items()):
+            stale = [e for e in pool if now - e.last_used >= self._settings.idle_timeout_s]
+            if not stale:
+                continue
+            pool[:] = [e for e in pool if e not in stale]
+            if not pool:
+                del self._idle[key]
+            for environment in stale:
+                self._all.discard(environment)
+                self._reaped += 1
+                await environment.destroy()
+
+    async def shutdown(self) -> None:
+        if self._reaper is not None:
+            self._reaper.cancel()
+        self._idle.clear()
+        environments, self._all = list(self._all), set()
+        await asyncio.gather(*(e.destroy() for e in environments), return_exceptions=True)

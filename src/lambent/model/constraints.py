@@ -1,0 +1,144 @@
+"""Input checked against the Lambda API model that ships with botocore, worded as AWS words it.
+
+AWS answers input that breaks a shape's constraint (pattern, length, range, enum, required) with
+a 400 ``ValidationException`` listing every violation::
+
+    2 validation errors detected: Value 'f!' at 'functionName' failed to satisfy constraint:
+    Member must satisfy regular expression pattern: ...; Value '20000' at 'memorySize' ...
+
+The model is the one boto3 itself uses, so client and server agree on every constraint. A few
+ranges are narrowed to what standard Lambda functions accept (the model also covers managed
+instances, which allow more memory and longer timeouts).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from botocore.loaders import Loader
+
+from lambent.errors import ValidationException
+
+#: Shape name -> (min, max) for standard functions, where the shared model allows more.
+_RANGE_OVERRIDES: dict[str, tuple[int, int]] = {
+    "MemorySize": (128, 10240),
+    "Timeout": (1, 900),
+    "EphemeralStorageSize": (512, 10240),
+}
+
+
+@functools.cache
+def _model() -> dict[str, Any]:
+    model: dict[str, Any] = Loader().load_service_model("lambda", "service-2")
+    return model
+
+
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _lower_first(name: str) -> str:
+    return name[:1].lower() + name[1:]
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"'{str(value).lower()}'"
+    if isinstance(value, list):
+        return "'[" + ", ".join(str(v) for v in value) + "]'"
+    return f"'{value}'"
+
+
+def _check_scalar(shape: Mapping[str, Any], shape_name: str, value: Any) -> list[str]:
+    problems: list[str] = []
+    kind = shape.get("type")
+    if kind == "string" and isinstance(value, str):
+        # AWS words an unknown runtime as InvalidParameterValueException: see check_runtime.
+        if "enum" in shape and shape_name != "Runtime" and value not in shape["enum"]:
+            problems.append("Member must satisfy enum value set: [" + ", ".join(shape["enum"]) + "]")
+        if "min" in shape and len(value) < shape["min"]:
+            problems.append(f"Member must have length greater than or equal to {shape['min']}")
+        if "max" in shape and len(value) > shape["max"]:
+            problems.append(f"Member must have length less than or equal to {shape['max']}")
+        if "pattern" in shape and _compiled(shape["pattern"]).fullmatch(value) is None:
+            problems.append(f"Member must satisfy regular expression pattern: {shape['pattern']}")
+    elif kind in ("integer", "long") and isinstance(value, int) and not isinstance(value, bool):
+        low, high = _RANGE_OVERRIDES.get(shape_name, (shape.get("min"), shape.get("max")))
+        if low is not None and value < low:
+            problems.append(f"Member must have value greater than or equal to {low}")
+        if high is not None and value > high:
+            problems.append(f"Member must have value less than or equal to {high}")
+    return problems
+
+
+def _walk(shape_name: str, value: Any, path: str, out: list[str]) -> None:
+    shapes = _model()["shapes"]
+    shape = shapes[shape_name]
+    kind = shape.get("type")
+    if kind == "structure":
+        if not isinstance(value, Mapping):
+            return
+        for required in shape.get("required", []):
+            if value.get(required) is None:
+                where = f"{path}.{_lower_first(required)}" if path else _lower_first(required)
+                out.append(f"Value null at '{where}' failed to satisfy constraint: Member must not be null")
+        for member, spec in shape.get("members", {}).items():
+            if member in value and value[member] is not None:
+                where = f"{path}.{_lower_first(member)}" if path else _lower_first(member)
+                _walk(spec["shape"], value[member], where, out)
+    elif kind == "list":
+        if not isinstance(value, list):
+            return
+        if "min" in shape and len(value) < shape["min"]:
+            out.append(f"Value {_show(value)} at '{path}' failed to satisfy constraint: "
+                       f"Member must have length greater than or equal to {shape['min']}")
+        if "max" in shape and len(value) > shape["max"]:
+            out.append(f"Value {_show(value)} at '{path}' failed to satisfy constraint: "
+                       f"Member must have length less than or equal to {shape['max']}")
+        member_shape = shape["member"]["shape"]
+        inner = [p for item in value for p in _check_scalar(shapes[member_shape], member_shape, item)]
+        if inner:
+            out.append(f"Value {_show(value)} at '{path}' failed to satisfy constraint: "
+                       f"Member must satisfy constraint: [{inner[0]}]")
+    elif kind == "map":
+        if not isinstance(value, Mapping):
+            return
+        key_shape, value_shape = shape["key"]["shape"], shape["value"]["shape"]
+        for key, item in value.items():
+            for problem in _check_scalar(shapes[key_shape], key_shape, key):
+                out.append(f"Value '{key}' at '{path}' failed to satisfy constraint: "
+                           f"Map keys must satisfy constraint: [{problem}]")
+            for problem in _check_scalar(shapes[value_shape], value_shape, item):
+                out.append(f"Value '{item}' at '{path}' failed to satisfy constraint: "
+                           f"Map value must satisfy constraint: [{problem}]")
+    else:
+        for problem in _check_scalar(shape, shape_name, value):
+            out.append(f"Value {_show(value)} at '{path}' failed to satisfy constraint: {problem}")
+
+
+def violations(operation: str, params: Mapping[str, Any]) -> list[str]:
+    """Every constraint of *operation*'s input that *params* (members by model name) breaks."""
+    input_shape = _model()["operations"][operation]["input"]["shape"]
+    out: list[str] = []
+    _walk(input_shape, params, "", out)
+    return out
+
+
+def validate(operation: str, params: Mapping[str, Any]) -> None:
+    """Raise AWS's ``ValidationException`` listing each violation, if there is any."""
+    problems = violations(operation, params)
+    if problems:
+        count = len(problems)
+        noun = "error" if count == 1 else "errors"
+        raise ValidationException(f"{count} validation {noun} detected: " + "; ".join(problems))
+
+
+def runtime_names() -> list[str]:
+    """Every runtime identifier the API model knows."""
+    return list(_model()["shapes"]["Runtime"]["enum"])

@@ -1,0 +1,70 @@
+"""Lambda's platform log lines and names, formatted exactly as AWS formats them. Pure.
+
+    START RequestId: <id> Version: <v>
+    END RequestId: <id>
+    REPORT RequestId: <id>\tDuration: 1.23 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB\tMax Memory Used: 40 MB\t[Init Duration: 9.87 ms\t]
+
+Durations carry two decimals; Billed Duration is the duration rounded up to the millisecond.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+
+TAIL_BYTES = 4096
+
+
+def billed_duration_ms(duration_ms: float) -> int:
+    """Duration rounded up to the whole millisecond, at least 1 ms."""
+    return max(1, math.ceil(round(duration_ms, 6)))
+
+
+def start_line(request_id: str, version: str) -> str:
+    return f"START RequestId: {request_id} Version: {version}\n"
+
+
+def end_line(request_id: str) -> str:
+    return f"END RequestId: {request_id}\n"
+
+
+def report_line(
+    request_id: str,
+    duration_ms: float,
+    memory_mb: int,
+    max_memory_used_mb: int,
+    init_duration_ms: float | None = None,
+    status: str | None = None,
+    error_type: str | None = None,
+) -> str:
+    line = (
+        f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
+        f"Billed Duration: {billed_duration_ms(duration_ms)} ms\tMemory Size: {memory_mb} MB\t"
+        f"Max Memory Used: {max_memory_used_mb} MB\t"
+    )
+    if init_duration_ms is not None:
+        line += f"Init Duration: {init_duration_ms:.2f} ms\t"
+    if status is not None:
+        line += f"Status: {status}\t"
+        if error_type is not None:
+            line += f"Error Type: {error_type}\t"
+    return line + "\n"
+
+
+def timeout_line(moment: datetime, request_id: str, timeout_s: float) -> str:
+    return f"{iso_millis(moment)} {request_id} Task timed out after {timeout_s:.2f} seconds\n"
+
+
+def iso_millis(moment: datetime) -> str:
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def log_stream_name(moment: datetime, version: str, token_hex: str) -> str:
+    """``YYYY/MM/DD/[<version>]<32 hex>``, one stream per execution environment."""
+    return f"{moment.astimezone(UTC):%Y/%m/%d}/[{version}]{token_hex}"
+
+
+def tail(log: bytes) -> bytes:
+    """The last 4 KB of an invocation's log, as ``X-Amz-Log-Result`` carries it (before base64)."""
+    return log[-TAIL_BYTES:]

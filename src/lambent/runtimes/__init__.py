@@ -1,0 +1,98 @@
+"""Runtimes: which interpreters exist on this machine, and how an environment starts one.
+
+A runtime identifier (``python3.12``) maps to a real interpreter binary found on the machine,
+never a shim script (pyenv's shims cost ~110 ms per start). A runtime that is not installed is
+simply absent from the table, so CreateFunction can refuse it naming those available.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+import msgspec
+
+PYTHON_BOOTSTRAP = Path(__file__).parent / "python" / "bootstrap.py"
+#: Libraries AWS's Python runtimes ship, importable without packaging them (pure Python).
+PYTHON_PROVIDED_LIBS = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
+_PYTHON_MINORS = range(9, 16)
+
+
+class RuntimeSpec(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    family: str
+    executable: str
+    #: The interpreter's own version, e.g. "3.12.1".
+    version: str
+
+    def argv(self) -> tuple[str, ...]:
+        if self.family == "python":
+            # -I: no user site, no PYTHON* variables; -S: no site module (~35 ms of .pth files).
+            return (self.executable, "-I", "-S", "-B", str(PYTHON_BOOTSTRAP))
+        raise ValueError(f"no launcher for runtime family {self.family}")
+
+
+def _is_binary(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(4) == b"\x7fELF"
+    except OSError:
+        return False
+
+
+def _version_key(path: Path) -> tuple[int, ...]:
+    match = re.search(r"(\d+)\.(\d+)\.(\d+)", str(path))
+    return tuple(int(part) for part in match.groups()) if match else (0,)
+
+
+def discover_python(environ: Mapping[str, str]) -> dict[str, RuntimeSpec]:
+    """``pythonX.Y`` -> the newest real interpreter binary for it.
+
+    Looks at ``LAMBENT_RUNTIME_PYTHON3_12``-style overrides, pyenv's versions, then the usual
+    system prefixes.
+    """
+    pyenv_root = Path(environ.get("PYENV_ROOT", str(Path(environ.get("HOME", "/root")) / ".pyenv")))
+    found: dict[str, RuntimeSpec] = {}
+    for minor in _PYTHON_MINORS:
+        name = f"python3.{minor}"
+        candidates: list[Path] = []
+        override = environ.get(f"LAMBENT_RUNTIME_PYTHON3_{minor}")
+        if override:
+            candidates.append(Path(override))
+        candidates += sorted(
+            (pyenv_root / "versions").glob(f"3.{minor}.*/bin/python3.{minor}"), key=_version_key, reverse=True
+        )
+        candidates += [Path(prefix) / name for prefix in ("/usr/local/bin", "/usr/bin")]
+        for candidate in candidates:
+            real = candidate.resolve()
+            if real.is_file() and os.access(real, os.X_OK) and _is_binary(real):
+                match = re.search(r"3\.\d+\.\d+", str(candidate))
+                version = match.group(0) if match else f"3.{minor}"
+                found[name] = RuntimeSpec(name=name, family="python", executable=str(real), version=version)
+                break
+    return found
+
+
+def prepare_python_libs(target: Path) -> Path:
+    """A directory linking the libraries AWS's Python runtimes provide (boto3 and its kin).
+
+    They are pure Python and shared read-only by every environment; a function's own copy in
+    its package or a layer comes first on ``sys.path``.
+    """
+    target.mkdir(parents=True, exist_ok=True)
+    for module in PYTHON_PROVIDED_LIBS:
+        spec = importlib.util.find_spec(module)
+        if spec is None or spec.origin is None:
+            continue
+        origin = Path(spec.origin)
+        source = origin.parent if origin.name == "__init__.py" else origin
+        link = target / source.name
+        if link.is_symlink() and link.resolve() == source.resolve():
+            continue
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(source)
+    return target

@@ -1,0 +1,277 @@
+"""The built-in Python runtime: one execution environment's loop. Standard library only.
+
+Runs under the function's interpreter (python3.9 and newer), so it may import nothing of Lambent.
+It speaks to the platform over an inherited socket with frames of
+``!II`` (header length, body length) + a JSON header + a raw body:
+
+    platform -> runtime   {"t": "invoke", "id", "deadline_ms", "arn", "trace_id",
+                           "client_context", "identity"} + event bytes
+    runtime  -> platform  {"t": "ready"}                   init done, waiting for work
+                          {"t": "init_error"}  + error document
+                          {"t": "result", "ok", "mem_kb"} + response or error document
+
+Handler resolution and error documents follow AWS's Python runtime (awslambdaric) exactly.
+Everything the function prints goes to fd 1/2, which the platform collects as the log.
+"""
+
+import json
+import os
+import socket
+import struct
+import sys
+import time
+
+_FRAME = struct.Struct("!II")
+
+
+def _recv_exact(sock, size):
+    chunks = []
+    while size:
+        chunk = sock.recv(min(size, 1 << 20))
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def _recv(sock):
+    header_len, body_len = _FRAME.unpack(_recv_exact(sock, _FRAME.size))
+    header = json.loads(_recv_exact(sock, header_len))
+    return header, _recv_exact(sock, body_len) if body_len else b""
+
+
+def _send(sock, header, body=b""):
+    encoded = json.dumps(header).encode()
+    sock.sendall(_FRAME.pack(len(encoded), len(body)) + encoded + body)
+
+
+class FaultException(Exception):
+    def __init__(self, error_type, message, trace=None):
+        super().__init__(message)
+        self.error_type = error_type
+        self.message = message
+        self.trace = trace or []
+
+
+class CognitoIdentity:
+    __slots__ = ("cognito_identity_id", "cognito_identity_pool_id")
+
+    def __init__(self, identity):
+        self.cognito_identity_id = identity.get("cognitoIdentityId")
+        self.cognito_identity_pool_id = identity.get("cognitoIdentityPoolId")
+
+
+class Client:
+    __slots__ = ("installation_id", "app_title", "app_version_name", "app_version_code", "app_package_name")
+
+    def __init__(self, client):
+        self.installation_id = client.get("installation_id")
+        self.app_title = client.get("app_title")
+        self.app_version_name = client.get("app_version_name")
+        self.app_version_code = client.get("app_version_code")
+        self.app_package_name = client.get("app_package_name")
+
+
+class ClientContext:
+    __slots__ = ("custom", "env", "client")
+
+    def __init__(self, context):
+        self.custom = context.get("custom")
+        self.env = context.get("env")
+        client = context.get("client")
+        self.client = Client(client) if client is not None else None
+
+
+class LambdaContext:
+    def __init__(self, request_id, deadline_ms, invoked_arn, client_context, identity, tenant_id=None):
+        self.aws_request_id = request_id
+        self.invoked_function_arn = invoked_arn
+        self.log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME")
+        self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME")
+        self.function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
+        self.memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+        self.function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION")
+        self.tenant_id = tenant_id
+        self.client_context = ClientContext(client_context) if client_context else None
+        self.identity = CognitoIdentity(identity or {})
+        self._deadline_ms = deadline_ms
+
+    def get_remaining_time_in_millis(self):
+        return max(self._deadline_ms - int(time.time() * 1000), 0)
+
+    def __repr__(self):
+        return (
+            "LambdaContext([aws_request_id={}, log_group_name={}, log_stream_name={}, function_name={}, "
+            "memory_limit_in_mb={}, function_version={}, invoked_function_arn={}, client_context={}, "
+            "identity={}, tenant_id={}])".format(
+                self.aws_request_id, self.log_group_name, self.log_stream_name, self.function_name,
+                self.memory_limit_in_mb, self.function_version, self.invoked_function_arn,
+                self.client_context, self.identity, self.tenant_id,
+            )
+        )
+
+
+def _load_handler(handler):
+    import importlib
+
+    try:
+        modname, fname = handler.rsplit(".", 1)
+    except ValueError as exc:
+        raise FaultException("Runtime.MalformedHandlerName", "Bad handler '{}': {}".format(handler, exc))
+    try:
+        if modname.split(".")[0] in sys.builtin_module_names:
+            raise FaultException(
+                "Runtime.BuiltInModuleConflict",
+                "Cannot use built-in module {} as a handler module".format(modname),
+            )
+        module = importlib.import_module(modname.replace("/", "."))
+    except ImportError as exc:
+        raise FaultException("Runtime.ImportModuleError", "Unable to import module '{}': {}".format(modname, exc))
+    except SyntaxError as exc:
+        trace = ['  File "%s" Line %s\n    %s\n' % (exc.filename, exc.lineno, (exc.text or "").strip())]
+        raise FaultException(
+            "Runtime.UserCodeSyntaxError", "Syntax error in module '{}': {}".format(modname, exc), trace
+        )
+    try:
+        return getattr(module, fname)
+    except AttributeError:
+        raise FaultException("Runtime.HandlerNotFound", "Handler '{}' missing on module '{}'".format(fname, modname))
+
+
+def _user_trace(tb):
+    import traceback
+
+    frames = traceback.extract_tb(tb)
+    for index, frame in enumerate(frames):
+        if not frame.filename.endswith("/bootstrap.py"):
+            return traceback.format_list(frames[index:])
+    return []
+
+
+def _error_document(exc, request_id):
+    if isinstance(exc, FaultException):
+        return {"errorMessage": exc.message, "errorType": exc.error_type, "requestId": request_id, "stackTrace": exc.trace}
+    return {
+        "errorMessage": str(exc),
+        "errorType": type(exc).__name__,
+        "requestId": request_id,
+        "stackTrace": _user_trace(exc.__traceback__),
+    }
+
+
+def _log_error(document):
+    lines = ["[ERROR] {}: {}".format(document["errorType"], document["errorMessage"]), "Traceback (most recent call last):"]
+    lines.extend(frame.rstrip("\n") for frame in document["stackTrace"])
+    sys.stdout.write("\r".join(lines) + "\n")
+
+
+class _RequestIdFilter:
+    request_id = ""
+
+    def filter(self, record):
+        record.aws_request_id = _RequestIdFilter.request_id
+        return True
+
+
+def _setup_logging():
+    import logging
+
+    handler = logging.StreamHandler(sys.stdout)
+    formatter = logging.Formatter(
+        "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n", "%Y-%m-%dT%H:%M:%S"
+    )
+    formatter.converter = time.gmtime
+    handler.setFormatter(formatter)
+    handler.addFilter(_RequestIdFilter())
+    handler.terminator = ""
+    root = logging.getLogger()
+    root.addHandler(handler)
+    level = os.environ.get("AWS_LAMBDA_LOG_LEVEL")
+    if level:
+        root.setLevel(level.upper().replace("WARN", "WARNING").replace("WARNINGING", "WARNING"))
+
+
+def _memory_kb():
+    # VmHWM, not getrusage: ru_maxrss survives exec and would count the platform's own memory.
+    try:
+        with open("/proc/self/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _flush():
+    sys.stdout.flush()
+    sys.stderr.flush()
+
+
+def serve(sock):
+    task_root = os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())
+    version = "{}.{}".format(*sys.version_info[:2])
+    extra = [task_root, "/opt/python", "/opt/python/lib/python{}/site-packages".format(version)]
+    extra += [p for p in os.environ.get("_LAMBENT_PYTHON_PATH", "").split(os.pathsep) if p]
+    sys.path[:0] = [p for p in extra if p not in sys.path]
+    _setup_logging()
+    try:
+        handler = _load_handler(os.environ["_HANDLER"])
+    except Exception as exc:
+        document = _error_document(exc, "")
+        if not isinstance(exc, FaultException):
+            document["stackTrace"] = _user_trace(exc.__traceback__)
+        _log_error(document)
+        _flush()
+        _send(sock, {"t": "init_error"}, json.dumps(document).encode())
+        return
+    _flush()
+    _send(sock, {"t": "ready", "mem_kb": _memory_kb()})
+    while True:
+        try:
+            header, body = _recv(sock)
+        except EOFError:
+            return
+        request_id = header["id"]
+        _RequestIdFilter.request_id = request_id
+        if header.get("trace_id"):
+            os.environ["_X_AMZN_TRACE_ID"] = header["trace_id"]
+        else:
+            os.environ.pop("_X_AMZN_TRACE_ID", None)
+        context = LambdaContext(
+            request_id, header["deadline_ms"], header["arn"], header.get("client_context"),
+            header.get("identity"), header.get("tenant_id"),
+        )
+        ok = True
+        try:
+            event = json.loads(body) if body else {}
+            result = handler(event, context)
+            try:
+                payload = json.dumps(result).encode()
+            except (TypeError, ValueError) as exc:
+                raise FaultException("Runtime.MarshalError", "Unable to marshal response: {}".format(exc))
+        except Exception as exc:
+            ok = False
+            document = _error_document(exc, request_id)
+            _log_error(document)
+            payload = json.dumps(document).encode()
+        _flush()
+        _send(sock, {"t": "result", "ok": ok, "mem_kb": _memory_kb()}, payload)
+
+
+def main():
+    fd = int(os.environ.pop("_LAMBENT_CHANNEL_FD"))
+    sock = socket.socket(fileno=fd)
+    os.set_inheritable(fd, False)
+    sys.stdout.reconfigure(line_buffering=True)
+    sys.stderr.reconfigure(line_buffering=True)
+    os.chdir(os.environ.get("LAMBDA_TASK_ROOT", os.getcwd()))
+    try:
+        serve(sock)
+    except (BrokenPipeError, ConnectionResetError, EOFError):
+        pass
+
+
+if __name__ == "__main__":
+    main()

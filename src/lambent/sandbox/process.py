@@ -1,0 +1,97 @@
+"""The ``process`` sandbox: an unprivileged process group per environment, rlimits only.
+
+What it guarantees: each environment is its own session and process group, started with
+``posix_spawn`` (no fork of the server's memory); descriptors are limited to 1,024; a kill
+reaches every process still in the group. What it refuses to pretend: there is no memory, CPU
+or filesystem isolation and no namespace; a process that leaves the group (``setsid``) escapes
+the kill. Use the ``namespaces`` sandbox for real isolation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import resource
+import signal
+
+from lambent.errors import SandboxSetupError
+from lambent.sandbox import Protection, SandboxSpec
+
+NOFILE_LIMIT = 1024
+
+
+class ProcessSandboxProcess:
+    def __init__(self, pid: int) -> None:
+        self._pid = pid
+        self._status: int | None = None
+        self._exited = asyncio.get_running_loop().create_future()
+        self._pidfd = os.pidfd_open(pid)
+        asyncio.get_running_loop().add_reader(self._pidfd, self._on_exit)
+
+    @property
+    def pid(self) -> int:
+        return self._pid
+
+    def _on_exit(self) -> None:
+        loop = asyncio.get_running_loop()
+        loop.remove_reader(self._pidfd)
+        _, status = os.waitpid(self._pid, 0)
+        self._status = os.waitstatus_to_exitcode(status)
+        if not self._exited.done():
+            self._exited.set_result(self._status)
+
+    def kill(self) -> None:
+        # Until reaped, the pid (and its group id) cannot be reused, so this cannot hit a stranger.
+        if self._status is None:
+            try:
+                os.killpg(self._pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    async def wait(self) -> int:
+        return await asyncio.shield(self._exited)
+
+    def close(self) -> None:
+        if self._pidfd >= 0:
+            if self._status is None:
+                asyncio.get_running_loop().remove_reader(self._pidfd)
+            os.close(self._pidfd)
+            self._pidfd = -1
+
+
+class ProcessSandbox:
+    name = "process"
+
+    def protections(self) -> list[Protection]:
+        off = "the process sandbox runs environments as ordinary processes"
+        return [
+            Protection(name="process group kill", active=True, reason="each environment is its own session"),
+            Protection(name="rlimit nofile 1024", active=True, reason="set on each environment at start"),
+            Protection(name="namespaces", active=False, reason=off),
+            Protection(name="cgroup memory/cpu/pids limits", active=False, reason=off),
+            Protection(name="read-only code, private /tmp", active=False, reason=off),
+            Protection(name="seccomp", active=False, reason=off),
+        ]
+
+    def start(self, spec: SandboxSpec, channel: int, output: int) -> ProcessSandboxProcess:
+        actions = [
+            (os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
+            (os.POSIX_SPAWN_DUP2, output, 1),
+            (os.POSIX_SPAWN_DUP2, output, 2),
+            (os.POSIX_SPAWN_DUP2, channel, spec.channel_fd),
+        ]
+        try:
+            pid = os.posix_spawn(spec.argv[0], list(spec.argv), spec.env, file_actions=actions, setsid=True)
+        except OSError as exc:
+            raise SandboxSetupError("spawn", spec.argv[0], exc) from exc
+        try:
+            resource.prlimit(pid, resource.RLIMIT_NOFILE, (NOFILE_LIMIT, NOFILE_LIMIT))
+            resource.prlimit(pid, resource.RLIMIT_CORE, (0, 0))
+        except OSError as exc:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise SandboxSetupError("prlimit", f"pid {pid}", exc) from exc
+        return ProcessSandboxProcess(pid)
+
+
+SANDBOXES = {"process": ProcessSandbox}

@@ -1,0 +1,304 @@
+"""Functions and their versions: create, read, update, delete, tag, publish.
+
+The store is the truth; an in-memory index of every version is kept beside it so the invoke
+path resolves a function without touching the database. Mutations of one function are
+serialised by a per-function lock and written to the store before the index changes, so a
+failed write leaves both as they were.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+
+from lambent.errors import (
+    InvalidParameterValueException,
+    PreconditionFailedException,
+    ResourceConflictException,
+    ResourceNotFoundException,
+)
+from lambent.model import constraints
+from lambent.model.arns import LATEST, FunctionRef, function_arn
+from lambent.model.function import (
+    TOTAL_CODE_SIZE_LIMIT_BYTES,
+    UNZIPPED_LIMIT_BYTES,
+    ZIPPED_LIMIT_BYTES,
+    CreateFunctionInput,
+    FunctionVersion,
+    UpdateFunctionCodeInput,
+    UpdateFunctionConfigurationInput,
+    architectures_of,
+    aws_timestamp,
+    check_environment,
+    check_runtime,
+    check_unsupported,
+)
+from lambent.services.packages import PackageStore
+from lambent.store import FunctionRecord, Store
+
+LIST_PAGE_LIMIT = 50
+_REVISION_MISMATCH = (
+    "The Revision Id provided does not match the latest Revision Id. "
+    "Call the GetFunction/GetAlias API to retrieve the latest Revision Id"
+)
+
+
+class _Function(msgspec.Struct, kw_only=True):
+    name: str
+    tags: dict[str, str]
+    versions: dict[str, FunctionVersion]
+
+
+class FunctionService:
+    def __init__(
+        self,
+        store: Store,
+        packages: PackageStore,
+        runtimes: Iterable[str],
+        region: str,
+        account_id: str,
+        on_change: Callable[[str, str | None], Any],
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        """*on_change(name, revision)* is awaited after a function changes (None: deleted)."""
+        self._store = store
+        self._packages = packages
+        self._runtimes = sorted(runtimes)
+        self._region = region
+        self._account_id = account_id
+        self._on_change = on_change
+        self._now = now
+        self._functions: dict[str, _Function] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._create_lock = asyncio.Lock()
+
+    async def load(self) -> None:
+        records: list[FunctionRecord] = await self._store.load_functions()
+        self._functions = {r.name: _Function(name=r.name, tags=dict(r.tags), versions=dict(r.versions)) for r in records}
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def arn(self, name: str, qualifier: str | None = None) -> str:
+        return function_arn(self._region, self._account_id, name, qualifier)
+
+    def _function(self, ref: FunctionRef) -> _Function:
+        function = self._functions.get(ref.name)
+        if function is None:
+            raise ResourceNotFoundException(f"Function not found: {self.arn(ref.name, ref.qualifier)}")
+        return function
+
+    def resolve(self, ref: FunctionRef) -> FunctionVersion:
+        """The version *ref* names (``$LATEST`` when unqualified)."""
+        function = self._function(ref)
+        version = function.versions.get(ref.qualifier or LATEST)
+        if version is None:
+            if ref.qualifier and not ref.qualifier.isdigit() and ref.qualifier != LATEST:
+                raise ResourceNotFoundException(f"Cannot find alias arn: {self.arn(ref.name, ref.qualifier)}")
+            raise ResourceNotFoundException(f"Function not found: {self.arn(ref.name, ref.qualifier)}")
+        return version
+
+    def tags(self, name: str) -> dict[str, str]:
+        return dict(self._function(FunctionRef(name=name)).tags)
+
+    def page(self, marker: str | None, max_items: int | None) -> tuple[list[FunctionVersion], str | None]:
+        """$LATEST of each function in name order, at most 50 a page, as AWS pages them."""
+        names = sorted(self._functions)
+        start = 0
+        if marker:
+            start = next((i for i, name in enumerate(names) if name > marker), len(names))
+        size = min(max_items or LIST_PAGE_LIMIT, LIST_PAGE_LIMIT)
+        chosen = names[start : start + size]
+        next_marker = chosen[-1] if start + size < len(names) and chosen else None
+        return [self._functions[name].versions[LATEST] for name in chosen], next_marker
+
+    def account_usage(self) -> dict[str, int]:
+        sizes = {v.code_sha256_hex: v.code_size for f in self._functions.values() for v in f.versions.values()}
+        return {"TotalCodeSize": sum(sizes.values()), "FunctionCount": len(self._functions)}
+
+    def account_limits(self, concurrency: int) -> dict[str, int]:
+        return {
+            "TotalCodeSize": TOTAL_CODE_SIZE_LIMIT_BYTES,
+            "CodeSizeUnzipped": UNZIPPED_LIMIT_BYTES,
+            "CodeSizeZipped": ZIPPED_LIMIT_BYTES,
+            "ConcurrentExecutions": concurrency,
+            "UnreservedConcurrentExecutions": concurrency,
+        }
+
+    def code_in_use(self) -> set[str]:
+        return {v.code_sha256_hex for f in self._functions.values() for v in f.versions.values()}
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def _lock(self, name: str) -> asyncio.Lock:
+        return self._locks.setdefault(name, asyncio.Lock())
+
+    async def create(self, request: CreateFunctionInput) -> FunctionVersion:
+        """Create the function; returns the version to answer with (State Pending, as AWS)."""
+        check_unsupported({
+            "Code.S3Bucket": request.code.s3_bucket, "Code.ImageUri": request.code.image_uri,
+            "Layers": request.layers, "VpcConfig.SubnetIds": (request.vpc_config or {}).get("SubnetIds"),
+            "FileSystemConfigs": request.file_system_configs, "CodeSigningConfigArn": request.code_signing_config_arn,
+            "ImageConfig": request.image_config, "PublishTo": request.publish_to,
+            "CapacityProviderConfig": request.capacity_provider_config, "DurableConfig": request.durable_config,
+            "TenancyConfig": request.tenancy_config, "AcceleratorConfig": request.accelerator_config,
+            "RuntimeConfig": request.runtime_config,
+        })
+        if request.package_type != "Zip":
+            raise InvalidParameterValueException("PackageType Image is not supported by Lambent yet.")
+        check_runtime(request.runtime, request.handler, self._runtimes, constraints.runtime_names())
+        variables = request.environment.variables if request.environment else {}
+        check_environment(variables)
+        if request.code.zip_file is None:
+            raise InvalidParameterValueException("Please provide a source for function code.")
+        name = request.function_name
+        if ":" in name:
+            raise InvalidParameterValueException(f"Function name {name} is not a plain name.")
+        if name in self._functions:
+            raise ResourceConflictException(f"Function already exist: {name}")
+        package = await asyncio.to_thread(self._packages.add, request.code.zip_file, "CreateFunction")
+        logging_config = request.logging_config or {}
+        latest = FunctionVersion(
+            name=name,
+            runtime=request.runtime or "",
+            handler=request.handler or "",
+            role=request.role,
+            description=request.description,
+            memory_mb=request.memory_mb,
+            timeout_s=request.timeout_s,
+            ephemeral_storage_mb=request.ephemeral_storage.size_mb if request.ephemeral_storage else 512,
+            environment=dict(variables),
+            architectures=architectures_of(request.architectures),
+            code_sha256_hex=package.sha256_hex,
+            code_size=package.size,
+            last_modified=aws_timestamp(self._now()),
+            revision_id=str(uuid.uuid4()),
+            tracing_mode=(request.tracing_config or {}).get("Mode", "PassThrough"),
+            kms_key_arn=request.kms_key_arn,
+            dead_letter_target_arn=(request.dead_letter_config or {}).get("TargetArn"),
+            log_format=logging_config.get("LogFormat", "Text"),
+            log_group=logging_config.get("LogGroup"),
+            application_log_level=logging_config.get("ApplicationLogLevel"),
+            system_log_level=logging_config.get("SystemLogLevel"),
+            snap_start_apply_on=(request.snap_start or {}).get("ApplyOn", "None"),
+        )
+        versions = [latest]
+        if request.publish:
+            versions.append(msgspec.structs.replace(latest, version="1", revision_id=str(uuid.uuid4())))
+        async with self._create_lock:
+            if name in self._functions:
+                raise ResourceConflictException(f"Function already exist: {name}")
+            try:
+                await self._store.create_function(name, dict(request.tags), versions)
+            except KeyError:
+                raise ResourceConflictException(f"Function already exist: {name}") from None
+            self._functions[name] = _Function(name=name, tags=dict(request.tags), versions={v.version: v for v in versions})
+        # The answer shows the function as AWS shows a function being created; what is stored
+        # is already Active, so the next read (or waiter poll) sees it ready.
+        return msgspec.structs.replace(versions[-1], state="Pending")
+
+    async def update_configuration(self, name: str, request: UpdateFunctionConfigurationInput) -> FunctionVersion:
+        check_unsupported({
+            "Layers": request.layers, "VpcConfig.SubnetIds": (request.vpc_config or {}).get("SubnetIds"),
+            "FileSystemConfigs": request.file_system_configs, "ImageConfig": request.image_config,
+            "CapacityProviderConfig": request.capacity_provider_config, "DurableConfig": request.durable_config,
+            "AcceleratorConfig": request.accelerator_config, "RuntimeConfig": request.runtime_config,
+        })
+        async with self._lock(name):
+            current = self.resolve(FunctionRef(name=name))
+            if request.revision_id is not None and request.revision_id != current.revision_id:
+                raise PreconditionFailedException(_REVISION_MISMATCH)
+            changes: dict[str, Any] = {}
+            if request.runtime is not None or request.handler is not None:
+                check_runtime(request.runtime or current.runtime, request.handler or current.handler,
+                              self._runtimes, constraints.runtime_names())
+            if request.environment is not None:
+                check_environment(request.environment.variables)
+                changes["environment"] = dict(request.environment.variables)
+            for field in ("role", "handler", "description", "timeout_s", "memory_mb", "runtime", "kms_key_arn"):
+                value = getattr(request, field)
+                if value is not None:
+                    changes[field] = value
+            if request.ephemeral_storage is not None:
+                changes["ephemeral_storage_mb"] = request.ephemeral_storage.size_mb
+            if request.tracing_config is not None:
+                changes["tracing_mode"] = request.tracing_config.get("Mode", "PassThrough")
+            if request.dead_letter_config is not None:
+                changes["dead_letter_target_arn"] = request.dead_letter_config.get("TargetArn") or None
+            if request.logging_config is not None:
+                lc = request.logging_config
+                changes.update(log_format=lc.get("LogFormat", current.log_format), log_group=lc.get("LogGroup", current.log_group),
+                               application_log_level=lc.get("ApplicationLogLevel", current.application_log_level),
+                               system_log_level=lc.get("SystemLogLevel", current.system_log_level))
+            if request.snap_start is not None:
+                changes["snap_start_apply_on"] = request.snap_start.get("ApplyOn", "None")
+            updated = await self._replace_latest(current, changes)
+        return msgspec.structs.replace(updated, last_update_status="InProgress")
+
+    async def update_code(self, name: str, request: UpdateFunctionCodeInput) -> FunctionVersion:
+        check_unsupported({"S3Bucket": request.s3_bucket, "ImageUri": request.image_uri, "PublishTo": request.publish_to})
+        if request.zip_file is None:
+            raise InvalidParameterValueException("Please provide a source for function code.")
+        async with self._lock(name):
+            current = self.resolve(FunctionRef(name=name))
+            if request.revision_id is not None and request.revision_id != current.revision_id:
+                raise PreconditionFailedException(_REVISION_MISMATCH)
+            package = await asyncio.to_thread(self._packages.add, request.zip_file, "UpdateFunctionCode")
+            changes: dict[str, Any] = {"code_sha256_hex": package.sha256_hex, "code_size": package.size}
+            if request.architectures is not None:
+                changes["architectures"] = architectures_of(request.architectures)
+            if request.dry_run:
+                return msgspec.structs.replace(current, **changes)
+            updated = await self._replace_latest(current, changes)
+            if request.publish:
+                updated = await self._publish(updated)
+        return msgspec.structs.replace(updated, last_update_status="InProgress")
+
+    async def _replace_latest(self, current: FunctionVersion, changes: dict[str, Any]) -> FunctionVersion:
+        updated = msgspec.structs.replace(
+            current, **changes, last_modified=aws_timestamp(self._now()), revision_id=str(uuid.uuid4())
+        )
+        await self._store.put_version(updated)
+        self._functions[current.name].versions[LATEST] = updated
+        await self._on_change(current.name, updated.revision_id)
+        return updated
+
+    async def _publish(self, latest: FunctionVersion) -> FunctionVersion:
+        function = self._functions[latest.name]
+        numbers = [int(v) for v in function.versions if v.isdigit()]
+        version = msgspec.structs.replace(latest, version=str(max(numbers, default=0) + 1), revision_id=str(uuid.uuid4()))
+        await self._store.put_version(version)
+        function.versions[version.version] = version
+        return version
+
+    async def delete(self, ref: FunctionRef) -> None:
+        if ref.qualifier == LATEST:
+            raise InvalidParameterValueException("$LATEST version cannot be deleted without deleting the function.")
+        if ref.qualifier is not None:
+            raise InvalidParameterValueException("Deleting a single version arrives with versions and aliases.")
+        async with self._lock(ref.name):
+            self._function(ref)
+            await self._store.delete_function(ref.name)
+            del self._functions[ref.name]
+            await self._on_change(ref.name, None)
+        self._locks.pop(ref.name, None)
+
+    async def tag(self, name: str, tags: dict[str, str]) -> None:
+        async with self._lock(name):
+            function = self._function(FunctionRef(name=name))
+            merged = {**function.tags, **tags}
+            if len(merged) > 50:
+                raise InvalidParameterValueException("Number of tags exceeds resource tag limit.")
+            await self._store.put_tags(name, merged)
+            function.tags = merged
+
+    async def untag(self, name: str, keys: list[str]) -> None:
+        async with self._lock(name):
+            function = self._function(FunctionRef(name=name))
+            remaining = {k: v for k, v in function.tags.items() if k not in set(keys)}
+            await self._store.put_tags(name, remaining)
+            function.tags = remaining

@@ -1,0 +1,192 @@
+"""Code packages: content-addressed zips on disk, each extracted once into a read-only tree.
+
+Extraction is safe by construction: every entry's path is checked before anything is written
+(no absolute paths, no ``..``, no NUL, no duplicates), symbolic links are recreated only when
+they resolve inside the tree, the declared and the actual unzipped sizes are both held to the
+250 MB limit (a lying header cannot get past the count of bytes written), and the tree is built
+in a scratch directory that is renamed into place only when complete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import posixpath
+import shutil
+import stat
+import tempfile
+import zipfile
+from pathlib import Path
+
+import msgspec
+
+from lambent.errors import InvalidParameterValueException, RequestEntityTooLargeException
+from lambent.model.function import UNZIPPED_LIMIT_BYTES, ZIPPED_LIMIT_BYTES
+
+_UNZIP_FAILED = "Could not unzip uploaded file. Please check your file, then try to upload again."
+
+
+class Package(msgspec.Struct, frozen=True, kw_only=True):
+    sha256_hex: str
+    size: int
+    unzipped_size: int
+
+
+class UnsafeArchive(InvalidParameterValueException):
+    """An entry of the archive would land outside the code directory."""
+
+
+def _unsafe(reason: str) -> UnsafeArchive:
+    return UnsafeArchive(f"{_UNZIP_FAILED} {reason}")
+
+
+def _check_name(name: str) -> str:
+    if "\x00" in name or "\\" in name:
+        raise _unsafe(f"Entry {name!r} has a character not allowed in a path.")
+    if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
+        raise _unsafe(f"Entry {name!r} is an absolute path.")
+    normal = posixpath.normpath(name)
+    if normal == ".." or normal.startswith("../") or "/../" in f"/{name}/":
+        raise _unsafe(f"Entry {name!r} points outside the code directory.")
+    return normal
+
+
+def _is_symlink(info: zipfile.ZipInfo) -> bool:
+    return info.create_system == 3 and stat.S_ISLNK(info.external_attr >> 16)
+
+
+def _mode(info: zipfile.ZipInfo) -> int:
+    mode = (info.external_attr >> 16) & 0o777 if info.create_system == 3 else 0
+    return 0o555 if mode & 0o111 else 0o444
+
+
+def extract(data: bytes, target: Path) -> int:
+    """Extract the zip *data* into the new directory *target*; returns the unzipped size."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
+        raise InvalidParameterValueException(_UNZIP_FAILED) from None
+    declared = sum(info.file_size for info in infos)
+    if declared > UNZIPPED_LIMIT_BYTES:
+        raise InvalidParameterValueException(f"Unzipped size must be smaller than {UNZIPPED_LIMIT_BYTES} bytes")
+    seen: set[str] = set()
+    for info in infos:
+        name = _check_name(info.filename)
+        if name in seen and not info.is_dir():
+            raise _unsafe(f"Entry {info.filename!r} appears twice.")
+        seen.add(name)
+    scratch = Path(tempfile.mkdtemp(prefix=".extract-", dir=target.parent))
+    try:
+        written = _write_entries(archive, infos, scratch)
+        _seal(scratch)
+        try:
+            scratch.rename(target)
+        except OSError:
+            if not target.is_dir():  # lost a race to an identical tree: fine; anything else is not
+                raise
+            _remove_tree(scratch)
+        return written
+    except BaseException:
+        _remove_tree(scratch)
+        raise
+
+
+def _write_entries(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], root: Path) -> int:
+    written = 0
+    links: list[tuple[Path, str]] = []
+    for info in infos:
+        relative = _check_name(info.filename)
+        destination = root / relative
+        if info.is_dir():
+            destination.mkdir(parents=True, exist_ok=True)
+            continue
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with archive.open(info) as source:
+                if _is_symlink(info):
+                    links.append((destination, source.read(4096).decode("utf-8", "strict")))
+                    continue
+                with open(destination, "xb") as sink:
+                    while chunk := source.read(1 << 20):
+                        written += len(chunk)
+                        if written > UNZIPPED_LIMIT_BYTES:
+                            raise InvalidParameterValueException(
+                                f"Unzipped size must be smaller than {UNZIPPED_LIMIT_BYTES} bytes"
+                            )
+                        sink.write(chunk)
+        except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError, UnicodeDecodeError, FileExistsError, OSError) as exc:
+            if isinstance(exc, InvalidParameterValueException):
+                raise
+            raise InvalidParameterValueException(_UNZIP_FAILED) from None
+        os.chmod(destination, _mode(info))
+    for destination, target in links:
+        _check_link(root, destination, target)
+        destination.symlink_to(target)
+    return written
+
+
+def _check_link(root: Path, link: Path, target: str) -> None:
+    if target.startswith("/") or "\x00" in target:
+        raise _unsafe(f"Link {link.relative_to(root)} points outside the code directory.")
+    resolved = posixpath.normpath(posixpath.join(posixpath.dirname(str(link.relative_to(root))), target))
+    if resolved == ".." or resolved.startswith("../"):
+        raise _unsafe(f"Link {link.relative_to(root)} points outside the code directory.")
+
+
+def _seal(root: Path) -> None:
+    """Directories read-only (files were made read-only as they were written)."""
+    for directory, _subdirs, _files in os.walk(root, topdown=False):
+        os.chmod(directory, 0o555)
+
+
+def _remove_tree(root: Path) -> None:
+    for directory, _subdirs, _files in os.walk(root):
+        os.chmod(directory, 0o755)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+class PackageStore:
+    """Blobs under ``<data>/packages/<sha256>.zip``, trees under ``<data>/code/<sha256>/``."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self._blobs = data_dir / "packages"
+        self._trees = data_dir / "code"
+        self._blobs.mkdir(parents=True, exist_ok=True)
+        self._trees.mkdir(parents=True, exist_ok=True)
+
+    def tree(self, sha256_hex: str) -> str:
+        return str(self._trees / sha256_hex)
+
+    def blob(self, sha256_hex: str) -> Path:
+        return self._blobs / f"{sha256_hex}.zip"
+
+    def add(self, data: bytes, operation: str) -> Package:
+        """Store and extract *data* (blocking: call from a worker thread)."""
+        if len(data) > ZIPPED_LIMIT_BYTES:
+            raise RequestEntityTooLargeException(
+                f"Zipped size must be smaller than {ZIPPED_LIMIT_BYTES} bytes for the {operation} operation"
+            )
+        digest = hashlib.sha256(data).hexdigest()
+        tree = self._trees / digest
+        if tree.is_dir():
+            unzipped = sum(p.stat().st_size for p in tree.rglob("*") if p.is_file() and not p.is_symlink())
+        else:
+            unzipped = extract(data, tree)
+        blob = self.blob(digest)
+        if not blob.exists():
+            scratch = blob.with_suffix(".part")
+            scratch.write_bytes(data)
+            scratch.rename(blob)
+        return Package(sha256_hex=digest, size=len(data), unzipped_size=unzipped)
+
+    def remove_unused(self, in_use: set[str]) -> None:
+        """Delete packages no version refers to any more."""
+        for blob in self._blobs.glob("*.zip"):
+            digest = blob.stem
+            if digest not in in_use:
+                blob.unlink(missing_ok=True)
+                tree = self._trees / digest
+                if tree.exists():
+                    _remove_tree(tree)

@@ -1,0 +1,73 @@
+"""One Settings record, built by a pure function from an explicit environment.
+
+Command-line flags win over ``LAMBENT_*`` variables, which win over the defaults. Nothing here
+reads ``os.environ`` itself: callers pass the mapping in, so tests build settings from a dict.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    host: str = "127.0.0.1"
+    port: int = 9001
+    data_dir: Path = Path(".lambent")
+    region: str = "us-east-1"
+    account_id: str = "000000000000"
+    #: The URL functions and clients use to reach this server (AWS_ENDPOINT_URL inside functions).
+    public_url: str = ""
+    #: Seconds an idle warm environment is kept before it is reaped.
+    idle_timeout_s: float = 300.0
+    #: Account-wide concurrent executions (AWS's default quota).
+    concurrency_limit: int = 1000
+    #: Sandbox implementation, by name from ``lambent.sandbox.SANDBOXES``.
+    sandbox: str = "process"
+    log_level: str = "info"
+    #: Credentials handed to functions (there is no STS yet; signature checking comes later).
+    function_access_key_id: str = "LAMBENTFUNCTIONKEY00"
+    function_secret_access_key: str = "lambent-function-secret"
+
+    @property
+    def endpoint_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+
+_FIELDS: dict[str, Any] = {f.name: f.type for f in msgspec.structs.fields(Settings)}
+_REGION = re.compile(r"[a-z]{2}(-gov)?-[a-z]+-\d")
+_ACCOUNT = re.compile(r"\d{12}")
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used."""
+
+
+def build_settings(environ: Mapping[str, str], overrides: Mapping[str, Any] | None = None) -> Settings:
+    """Settings from ``LAMBENT_<NAME>`` variables in *environ*, then *overrides* (flags).
+
+    ``None`` values in *overrides* mean "not given" and are skipped.
+    """
+    raw: dict[str, Any] = {}
+    for name in _FIELDS:
+        value = environ.get(f"LAMBENT_{name.upper()}")
+        if value is not None and value != "":
+            raw[name] = value
+    for name, value in (overrides or {}).items():
+        if value is not None:
+            raw[name] = value
+    try:
+        settings = msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise SettingsError(str(exc)) from None
+    if not _REGION.fullmatch(settings.region):
+        raise SettingsError(f"region {settings.region!r} is not a region name like us-east-1")
+    if not _ACCOUNT.fullmatch(settings.account_id):
+        raise SettingsError(f"account_id {settings.account_id!r} must be 12 digits")
+    if settings.concurrency_limit < 1:
+        raise SettingsError("concurrency_limit must be at least 1")
+    return settings

@@ -1,0 +1,69 @@
+"""Durable state behind one small protocol; SQLite (WAL) by default, PostgreSQL later.
+
+The store holds functions, their versions (``$LATEST`` and published numbers) and log events.
+It is the only module that speaks SQL. Writes of one logical change happen in one transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import msgspec
+
+from lambent.model.function import FunctionVersion
+
+
+class FunctionRecord(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    tags: dict[str, str]
+    versions: dict[str, FunctionVersion]
+
+
+class LogEvent(msgspec.Struct, frozen=True, kw_only=True):
+    group: str
+    stream: str
+    timestamp_ms: int
+    message: str
+    ingestion_ms: int
+    event_id: int = 0
+
+
+class Store(Protocol):
+    async def open(self) -> None:
+        """Create the schema if needed."""
+        ...
+
+    async def close(self) -> None: ...
+
+    async def load_functions(self) -> list[FunctionRecord]:
+        """Every function with all its versions (loaded once at start)."""
+        ...
+
+    async def create_function(self, name: str, tags: dict[str, str], versions: list[FunctionVersion]) -> None:
+        """Insert a function; raises ``KeyError`` if one of that name exists."""
+        ...
+
+    async def put_version(self, version: FunctionVersion) -> None:
+        """Insert or replace one version of an existing function."""
+        ...
+
+    async def put_tags(self, name: str, tags: dict[str, str]) -> None: ...
+
+    async def delete_function(self, name: str) -> None:
+        """Remove the function, its versions and nothing else (logs stay, as on AWS)."""
+        ...
+
+    async def append_logs(self, events: list[LogEvent]) -> None:
+        """Append a batch of log events in one transaction."""
+        ...
+
+    async def filter_logs(
+        self, group: str, streams: list[str] | None, start_ms: int | None, end_ms: int | None,
+        after_id: int, limit: int, pattern: str | None,
+    ) -> list[LogEvent]:
+        """Events of *group* in ascending (timestamp, id) order with ``event_id > after_id``."""
+        ...
+
+    async def log_streams(self, group: str) -> list[tuple[str, int, int]]:
+        """(stream, first timestamp, last timestamp) per stream of *group*."""
+        ...

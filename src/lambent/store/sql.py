@@ -1,0 +1,148 @@
+"""The ``Store`` on SQLAlchemy Core: SQLite (WAL) in the data directory by default."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from lambent.model.function import FunctionVersion
+from lambent.store import FunctionRecord, LogEvent
+
+metadata = sa.MetaData()
+
+functions = sa.Table(
+    "functions",
+    metadata,
+    sa.Column("name", sa.String(140), primary_key=True),
+    sa.Column("tags", sa.Text, nullable=False),
+)
+
+versions = sa.Table(
+    "function_versions",
+    metadata,
+    sa.Column("name", sa.String(140), sa.ForeignKey("functions.name", ondelete="CASCADE"), primary_key=True),
+    sa.Column("version", sa.String(16), primary_key=True),
+    sa.Column("config", sa.Text, nullable=False),
+)
+
+log_events = sa.Table(
+    "log_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("log_group", sa.String(512), nullable=False),
+    sa.Column("log_stream", sa.String(512), nullable=False),
+    sa.Column("timestamp_ms", sa.BigInteger, nullable=False),
+    sa.Column("ingestion_ms", sa.BigInteger, nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Index("log_events_by_group_time", "log_group", "timestamp_ms", "id"),
+)
+
+_encode = msgspec.json.Encoder()
+_decode_version = msgspec.json.Decoder(FunctionVersion)
+_decode_tags = msgspec.json.Decoder(dict[str, str])
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+class SqlStore:
+    def __init__(self, url: str) -> None:
+        self._engine: AsyncEngine = create_async_engine(url)
+        if url.startswith("sqlite"):
+            event.listen(self._engine.sync_engine, "connect", _sqlite_pragmas)
+
+    async def open(self) -> None:
+        async with self._engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+    async def load_functions(self) -> list[FunctionRecord]:
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(sa.select(functions))).all()
+            version_rows = (await conn.execute(sa.select(versions))).all()
+        by_name: dict[str, dict[str, FunctionVersion]] = {row.name: {} for row in rows}
+        for row in version_rows:
+            by_name[row.name][row.version] = _decode_version.decode(row.config)
+        return [FunctionRecord(name=row.name, tags=_decode_tags.decode(row.tags), versions=by_name[row.name]) for row in rows]
+
+    async def create_function(self, name: str, tags: dict[str, str], new_versions: list[FunctionVersion]) -> None:
+        async with self._engine.begin() as conn:
+            exists = (await conn.execute(sa.select(functions.c.name).where(functions.c.name == name))).first()
+            if exists is not None:
+                raise KeyError(name)
+            await conn.execute(sa.insert(functions).values(name=name, tags=_encode.encode(tags).decode()))
+            for version in new_versions:
+                await conn.execute(sa.insert(versions).values(name=name, version=version.version, config=_encode.encode(version).decode()))
+
+    async def put_version(self, version: FunctionVersion) -> None:
+        config = _encode.encode(version).decode()
+        async with self._engine.begin() as conn:
+            updated = await conn.execute(
+                sa.update(versions).where(versions.c.name == version.name, versions.c.version == version.version).values(config=config)
+            )
+            if updated.rowcount == 0:
+                await conn.execute(sa.insert(versions).values(name=version.name, version=version.version, config=config))
+
+    async def put_tags(self, name: str, tags: dict[str, str]) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(sa.update(functions).where(functions.c.name == name).values(tags=_encode.encode(tags).decode()))
+
+    async def delete_function(self, name: str) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(sa.delete(versions).where(versions.c.name == name))
+            await conn.execute(sa.delete(functions).where(functions.c.name == name))
+
+    async def append_logs(self, events: list[LogEvent]) -> None:
+        if not events:
+            return
+        rows = [
+            {"log_group": e.group, "log_stream": e.stream, "timestamp_ms": e.timestamp_ms,
+             "ingestion_ms": e.ingestion_ms, "message": e.message}
+            for e in events
+        ]
+        async with self._engine.begin() as conn:
+            await conn.execute(sa.insert(log_events), rows)
+
+    async def filter_logs(
+        self, group: str, streams: list[str] | None, start_ms: int | None, end_ms: int | None,
+        after_id: int, limit: int, pattern: str | None,
+    ) -> list[LogEvent]:
+        query = sa.select(log_events).where(log_events.c.log_group == group, log_events.c.id > after_id)
+        if streams:
+            query = query.where(log_events.c.log_stream.in_(streams))
+        if start_ms is not None:
+            query = query.where(log_events.c.timestamp_ms >= start_ms)
+        if end_ms is not None:
+            query = query.where(log_events.c.timestamp_ms <= end_ms)
+        if pattern:
+            query = query.where(log_events.c.message.contains(pattern, autoescape=True))
+        query = query.order_by(log_events.c.id).limit(limit)
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [
+            LogEvent(group=r.log_group, stream=r.log_stream, timestamp_ms=r.timestamp_ms,
+                     ingestion_ms=r.ingestion_ms, message=r.message, event_id=r.id)
+            for r in rows
+        ]
+
+    async def log_streams(self, group: str) -> list[tuple[str, int, int]]:
+        query = (
+            sa.select(log_events.c.log_stream, sa.func.min(log_events.c.timestamp_ms), sa.func.max(log_events.c.timestamp_ms))
+            .where(log_events.c.log_group == group)
+            .group_by(log_events.c.log_stream)
+            .order_by(log_events.c.log_stream)
+        )
+        async with self._engine.connect() as conn:
+            return [(r[0], r[1], r[2]) for r in (await conn.execute(query)).all()]

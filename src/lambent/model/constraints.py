@@ -14,10 +14,10 @@ instances, which allow more memory and longer timeouts).
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Mapping
 from typing import Any
 
+import regex
 from botocore.loaders import Loader
 
 from lambent.errors import ValidationException
@@ -37,8 +37,9 @@ def _model() -> dict[str, Any]:
 
 
 @functools.cache
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
+def _compiled(pattern: str) -> regex.Pattern[str]:
+    # The model's patterns are Java regular expressions (\\p{L} and kin): ``regex`` reads them.
+    return regex.compile(pattern)
 
 
 def _lower_first(name: str) -> str:

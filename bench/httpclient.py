@@ -1,0 +1,129 @@
+"""A minimal HTTP/1.1 keep-alive client on raw sockets, so the client is never the bottleneck.
+
+It speaks just enough HTTP for the benchmark: requests with a ``Content-Length`` body, responses
+framed by ``Content-Length`` (both lambent and uvicorn send one for these endpoints). A response
+without it, or chunked, is an error here rather than a silent misread. TCP_NODELAY is set on
+every connection: with Nagle, small request/response pairs stall for tens of milliseconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from dataclasses import dataclass, field
+
+_HEADER_END = b"\r\n\r\n"
+
+
+class ProtocolError(Exception):
+    """The server answered something this client does not parse."""
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+
+def build_request(method: str, host: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None) -> bytes:
+    """The bytes of one keep-alive request; build once and resend on the hot path."""
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {host}", f"Content-Length: {len(body)}"]
+    if body:
+        lines.append("Content-Type: application/json")
+    lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+def _parse_head(head: bytes) -> tuple[int, dict[str, str]]:
+    lines = head.decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ", 2)
+    if len(parts) < 2 or not parts[0].startswith("HTTP/1."):
+        raise ProtocolError(f"bad status line {lines[0]!r}")
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    if headers.get("transfer-encoding", "").lower() == "chunked" or "content-length" not in headers:
+        raise ProtocolError("response is not framed by Content-Length")
+    return int(parts[1]), headers
+
+
+class Connection:
+    """One blocking keep-alive connection."""
+
+    def __init__(self, host: str, port: int, timeout_s: float = 30.0) -> None:
+        self.host = host
+        self.port = port
+        self._sock = socket.create_connection((host, port), timeout=timeout_s)
+        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._buffer = b""
+
+    def close(self) -> None:
+        self._sock.close()
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def send_raw(self, data: bytes) -> Response:
+        """Send one pre-built request and read its response."""
+        self._sock.sendall(data)
+        return self._read_response()
+
+    def request(self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None) -> Response:
+        return self.send_raw(build_request(method, f"{self.host}:{self.port}", path, body, headers))
+
+    def _read_response(self) -> Response:
+        buffer = self._buffer
+        while True:
+            end = buffer.find(_HEADER_END)
+            if end >= 0:
+                break
+            chunk = self._sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("server closed the connection")
+            buffer += chunk
+        status, headers = _parse_head(buffer[:end])
+        start = end + 4
+        stop = start + int(headers["content-length"])
+        while len(buffer) < stop:
+            chunk = self._sock.recv(max(65536, stop - len(buffer)))
+            if not chunk:
+                raise ConnectionError("server closed the connection mid-body")
+            buffer += chunk
+        self._buffer = buffer[stop:]
+        return Response(status, headers, buffer[start:stop])
+
+
+class AsyncConnection:
+    """One asyncio keep-alive connection (for many concurrent callers in one process)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._reader = reader
+        self._writer = writer
+
+    @classmethod
+    async def open(cls, host: str, port: int) -> AsyncConnection:
+        reader, writer = await asyncio.open_connection(host, port, limit=1 << 20)
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return cls(reader, writer)
+
+    async def send_raw(self, data: bytes) -> Response:
+        self._writer.write(data)
+        head = await self._reader.readuntil(_HEADER_END)
+        status, headers = _parse_head(head[:-4])
+        length = int(headers["content-length"])
+        body = await self._reader.readexactly(length) if length else b""
+        return Response(status, headers, body)
+
+    async def close(self) -> None:
+        self._writer.close()
+        try:
+            await self._writer.wait_closed()
+        except (ConnectionError, OSError):
+            pass

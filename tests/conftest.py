@@ -57,9 +57,19 @@ class Server:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [str(VENV_BIN / "lambent"), "serve", "--host", "127.0.0.1", "--port", str(self.port),
-             "--data-dir", str(self.data_dir)],
-            stdout=log, stderr=subprocess.STDOUT, env=self.env,
+            [
+                str(VENV_BIN / "lambent"),
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--data-dir",
+                str(self.data_dir),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=self.env,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -86,8 +96,11 @@ class Server:
 
     def client(self, service: str = "lambda", **config: Any) -> Any:
         return boto3.client(
-            service, endpoint_url=self.endpoint, region_name="us-east-1",
-            aws_access_key_id="test", aws_secret_access_key="test",
+            service,
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
             config=Config(retries={"max_attempts": 1}, read_timeout=120, **config),
         )
 
@@ -146,8 +159,12 @@ def fn_name(request: pytest.FixtureRequest) -> str:
 def create(lam: Any, name: str, code: str | dict[str, str | bytes], **kwargs: Any) -> dict[str, Any]:
     files = {"app.py": code} if isinstance(code, str) else code
     params: dict[str, Any] = {
-        "FunctionName": name, "Runtime": RUNTIME, "Handler": "app.handler", "Role": ROLE,
-        "Code": {"ZipFile": make_zip(files)}, **kwargs,
+        "FunctionName": name,
+        "Runtime": RUNTIME,
+        "Handler": "app.handler",
+        "Role": ROLE,
+        "Code": {"ZipFile": make_zip(files)},
+        **kwargs,
     }
     result: dict[str, Any] = lam.create_function(**params)
     lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 50})

@@ -31,7 +31,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_level: str = "info"
     #: Credentials handed to functions (there is no STS yet; signature checking comes later).
     function_access_key_id: str = "LAMBENTFUNCTIONKEY00"
-    function_secret_access_key: str = "lambent-function-secret"
+    function_secret_access_key: str = "lambent-function-secret"  # noqa: S105 - a placeholder, nothing checks it yet
 
     @property
     def endpoint_url(self) -> str:

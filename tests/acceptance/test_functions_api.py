@@ -57,8 +57,16 @@ def test_full_lifecycle(lam: Any, fn_name: str) -> None:
 
 def test_configuration_has_every_aws_field(lam: Any, fn_name: str) -> None:
     data = make_zip({"app.py": HELLO})
-    create(lam, fn_name, HELLO, MemorySize=512, Timeout=30, EphemeralStorage={"Size": 1024},
-           Architectures=["arm64"], Tags={"team": "core"})
+    create(
+        lam,
+        fn_name,
+        HELLO,
+        MemorySize=512,
+        Timeout=30,
+        EphemeralStorage={"Size": 1024},
+        Architectures=["arm64"],
+        Tags={"team": "core"},
+    )
     got = lam.get_function(FunctionName=fn_name)
     config = got["Configuration"]
     assert config["CodeSha256"] == base64.b64encode(hashlib.sha256(data).digest()).decode()
@@ -158,11 +166,26 @@ def test_model_constraints_are_validation_errors(lam: Any, fn_name: str) -> None
     zipped = {"ZipFile": make_zip({"app.py": HELLO})}
     base = {"FunctionName": fn_name, "Runtime": RUNTIME, "Handler": "app.handler", "Role": ROLE, "Code": zipped}
     cases = [
-        ({"MemorySize": 10241}, "Value '10241' at 'memorySize' failed to satisfy constraint: Member must have value less than or equal to 10240"),
-        ({"Timeout": 901}, "Value '901' at 'timeout' failed to satisfy constraint: Member must have value less than or equal to 900"),
-        ({"EphemeralStorage": {"Size": 10241}}, "Value '10241' at 'ephemeralStorage.size' failed to satisfy constraint: Member must have value less than or equal to 10240"),
-        ({"FunctionName": "bad!name"}, "Value 'bad!name' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern"),
-        ({"Handler": "has space"}, "Value 'has space' at 'handler' failed to satisfy constraint: Member must satisfy regular expression pattern: [^\\s]+"),
+        (
+            {"MemorySize": 10241},
+            "Value '10241' at 'memorySize' failed to satisfy constraint: Member must have value less than or equal to 10240",
+        ),
+        (
+            {"Timeout": 901},
+            "Value '901' at 'timeout' failed to satisfy constraint: Member must have value less than or equal to 900",
+        ),
+        (
+            {"EphemeralStorage": {"Size": 10241}},
+            "Value '10241' at 'ephemeralStorage.size' failed to satisfy constraint: Member must have value less than or equal to 10240",
+        ),
+        (
+            {"FunctionName": "bad!name"},
+            "Value 'bad!name' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern",
+        ),
+        (
+            {"Handler": "has space"},
+            "Value 'has space' at 'handler' failed to satisfy constraint: Member must satisfy regular expression pattern: [^\\s]+",
+        ),
     ]
     for change, message in cases:
         with pytest.raises(lam.exceptions.ClientError) as error:
@@ -179,8 +202,13 @@ def test_model_constraints_are_validation_errors(lam: Any, fn_name: str) -> None
 
 def test_semantic_errors_are_invalid_parameter_values(lam: Any, fn_name: str) -> None:
     def attempt(**change: Any) -> tuple[str, str]:
-        params = {"FunctionName": fn_name, "Runtime": RUNTIME, "Handler": "app.handler", "Role": ROLE,
-                  "Code": {"ZipFile": make_zip({"app.py": HELLO})}} | change
+        params = {
+            "FunctionName": fn_name,
+            "Runtime": RUNTIME,
+            "Handler": "app.handler",
+            "Role": ROLE,
+            "Code": {"ZipFile": make_zip({"app.py": HELLO})},
+        } | change
         with pytest.raises(lam.exceptions.InvalidParameterValueException) as error:
             lam.create_function(**params)
         return error_of(error)
@@ -193,7 +221,7 @@ def test_semantic_errors_are_invalid_parameter_values(lam: Any, fn_name: str) ->
     big = {"Variables": {"BIG": "x" * 4096}}
     assert attempt(Environment=big)[1].startswith(
         "Lambda was unable to configure your environment variables because the environment variables you have "
-        "provided exceeded the 4KB limit. String measured: {\"BIG\":\"xxx"
+        'provided exceeded the 4KB limit. String measured: {"BIG":"xxx'
     )
     assert attempt(Code={"ZipFile": b"this is not a zip"})[1] == (
         "Could not unzip uploaded file. Please check your file, then try to upload again."
@@ -222,13 +250,17 @@ def _link(name: str, target: str) -> tuple[zipfile.ZipInfo, bytes]:
     return info, target.encode()
 
 
-@pytest.mark.parametrize("entry", [
-    (zipfile.ZipInfo("../escape.py"), b"x"),
-    (zipfile.ZipInfo("/etc/cron.d/evil"), b"x"),
-    (zipfile.ZipInfo("pkg/../../escape.py"), b"x"),
-    _link("link", "../../../etc/passwd"),
-    _link("abs", "/etc/passwd"),
-], ids=["dotdot", "absolute", "nested-dotdot", "relative-link-out", "absolute-link"])
+@pytest.mark.parametrize(
+    "entry",
+    [
+        (zipfile.ZipInfo("../escape.py"), b"x"),
+        (zipfile.ZipInfo("/etc/cron.d/evil"), b"x"),
+        (zipfile.ZipInfo("pkg/../../escape.py"), b"x"),
+        _link("link", "../../../etc/passwd"),
+        _link("abs", "/etc/passwd"),
+    ],
+    ids=["dotdot", "absolute", "nested-dotdot", "relative-link-out", "absolute-link"],
+)
 def test_unsafe_zip_entries_are_refused(lam: Any, fn_name: str, server: Any, entry: tuple[zipfile.ZipInfo, bytes]) -> None:
     data = _zip_with([(zipfile.ZipInfo("app.py"), HELLO.encode()), entry])
     with pytest.raises(lam.exceptions.InvalidParameterValueException) as error:
@@ -240,7 +272,9 @@ def test_unsafe_zip_entries_are_refused(lam: Any, fn_name: str, server: Any, ent
 
 def test_links_inside_the_package_are_kept(lam: Any, fn_name: str) -> None:
     code = "import os\ndef handler(e, c):\n    return [os.readlink('alias.py'), open('alias.py').read()]\n"
-    data = _zip_with([(zipfile.ZipInfo("app.py"), code.encode()), (zipfile.ZipInfo("real.py"), b"REAL"), _link("alias.py", "real.py")])
+    data = _zip_with(
+        [(zipfile.ZipInfo("app.py"), code.encode()), (zipfile.ZipInfo("real.py"), b"REAL"), _link("alias.py", "real.py")]
+    )
     lam.create_function(FunctionName=fn_name, Runtime=RUNTIME, Handler="app.handler", Role=ROLE, Code={"ZipFile": data})
     assert invoke_json(lam, fn_name) == ["real.py", "REAL"]
 
@@ -254,16 +288,19 @@ def test_package_size_limits(lam: Any, fn_name: str) -> None:
             for _ in range(251):
                 sink.write(chunk)
     with pytest.raises(lam.exceptions.InvalidParameterValueException) as error:
-        lam.create_function(FunctionName=fn_name, Runtime=RUNTIME, Handler="app.handler", Role=ROLE,
-                            Code={"ZipFile": buffer.getvalue()})
+        lam.create_function(
+            FunctionName=fn_name, Runtime=RUNTIME, Handler="app.handler", Role=ROLE, Code={"ZipFile": buffer.getvalue()}
+        )
     assert error_of(error)[1] == "Unzipped size must be smaller than 262144000 bytes"
 
     with pytest.raises(lam.exceptions.ClientError) as error:
-        lam.create_function(FunctionName=fn_name, Runtime=RUNTIME, Handler="app.handler", Role=ROLE,
-                            Code={"ZipFile": b"\0" * (53 * 1024 * 1024)})
+        lam.create_function(
+            FunctionName=fn_name, Runtime=RUNTIME, Handler="app.handler", Role=ROLE, Code={"ZipFile": b"\0" * (53 * 1024 * 1024)}
+        )
     assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
     assert error_of(error) == (
-        "RequestEntityTooLargeException", "Request must be smaller than 70167211 bytes for the CreateFunction operation"
+        "RequestEntityTooLargeException",
+        "Request must be smaller than 70167211 bytes for the CreateFunction operation",
     )
 
 

@@ -47,9 +47,11 @@ def test_result_headers_and_log_tail(lam: Any, fn_name: str) -> None:
 
 
 def test_warm_reuse_and_init_duration_once(lam: Any, fn_name: str) -> None:
-    code = "import os\ncount = 0\ndef handler(event, context):\n    global count\n    count += 1\n" \
-           "    open('/tmp/' + context.function_name, 'a').write('x')\n" \
-           "    return [count, os.getpid(), len(open('/tmp/' + context.function_name).read())]\n"
+    code = (
+        "import os\ncount = 0\ndef handler(event, context):\n    global count\n    count += 1\n"
+        "    open('/tmp/' + context.function_name, 'a').write('x')\n"
+        "    return [count, os.getpid(), len(open('/tmp/' + context.function_name).read())]\n"
+    )
     create(lam, fn_name, code)
     results, logs = [], []
     for _ in range(4):
@@ -99,17 +101,42 @@ def test_unhandled_error(lam: Any, fn_name: str) -> None:
 @pytest.mark.parametrize(
     ("files", "handler", "error_type", "message"),
     [
-        ({"other.py": "x = 1\n"}, "app.handler", "Runtime.ImportModuleError", "Unable to import module 'app': No module named 'app'"),
-        ({"app.py": "def other(e, c):\n    pass\n"}, "app.handler", "Runtime.HandlerNotFound", "Handler 'handler' missing on module 'app'"),
-        ({"app.py": "def handler(e, c)\n    pass\n"}, "app.handler", "Runtime.UserCodeSyntaxError", "Syntax error in module 'app': "),
-        ({"app.py": "def handler(e, c):\n    pass\n"}, "apphandler", "Runtime.MalformedHandlerName", "Bad handler 'apphandler': not enough values to unpack (expected 2, got 1)"),
+        (
+            {"other.py": "x = 1\n"},
+            "app.handler",
+            "Runtime.ImportModuleError",
+            "Unable to import module 'app': No module named 'app'",
+        ),
+        (
+            {"app.py": "def other(e, c):\n    pass\n"},
+            "app.handler",
+            "Runtime.HandlerNotFound",
+            "Handler 'handler' missing on module 'app'",
+        ),
+        (
+            {"app.py": "def handler(e, c)\n    pass\n"},
+            "app.handler",
+            "Runtime.UserCodeSyntaxError",
+            "Syntax error in module 'app': ",
+        ),
+        (
+            {"app.py": "def handler(e, c):\n    pass\n"},
+            "apphandler",
+            "Runtime.MalformedHandlerName",
+            "Bad handler 'apphandler': not enough values to unpack (expected 2, got 1)",
+        ),
         ({"app.py": "raise KeyError('at import')\n"}, "app.handler", "KeyError", "'at import'"),
     ],
     ids=["import", "missing-handler", "syntax", "malformed", "init-exception"],
 )
 def test_init_errors(lam: Any, fn_name: str, files: dict[str, str], handler: str, error_type: str, message: str) -> None:
-    lam.create_function(FunctionName=fn_name, Runtime="python3.12", Handler=handler,
-                        Role="arn:aws:iam::000000000000:role/x", Code={"ZipFile": make_zip(files)})
+    lam.create_function(
+        FunctionName=fn_name,
+        Runtime="python3.12",
+        Handler=handler,
+        Role="arn:aws:iam::000000000000:role/x",
+        Code={"ZipFile": make_zip(files)},
+    )
     response, body, log = call(lam, fn_name)
     assert response["FunctionError"] == "Unhandled"
     assert body["errorType"] == error_type
@@ -141,8 +168,15 @@ def test_handler_in_a_package_and_context(lam: Any, fn_name: str) -> None:
         "        'identity': context.identity.cognito_identity_id,\n"
         "    }\n"
     )
-    create(lam, fn_name, {"pkg/__init__.py": "", "pkg/app.py": code}, Handler="pkg/app.handler", MemorySize=256,
-           Timeout=7, Environment={"Variables": {"MY_SETTING": "on"}})
+    create(
+        lam,
+        fn_name,
+        {"pkg/__init__.py": "", "pkg/app.py": code},
+        Handler="pkg/app.handler",
+        MemorySize=256,
+        Timeout=7,
+        Environment={"Variables": {"MY_SETTING": "on"}},
+    )
     client_context = base64.b64encode(json.dumps({"custom": {"k": "v"}}).encode()).decode()
     response, body, _ = call(lam, fn_name, ClientContext=client_context)
     env, ctx = body["env"], body["ctx"]
@@ -180,8 +214,10 @@ def test_timeout(lam: Any, fn_name: str) -> None:
     assert 1.0 <= elapsed < 1.6, elapsed
     assert response["FunctionError"] == "Unhandled"
     request_id = response["ResponseMetadata"]["RequestId"]
-    assert body == {"errorMessage": f"RequestId: {request_id} Error: Task timed out after 1.00 seconds",
-                    "errorType": "Sandbox.Timedout"}
+    assert body == {
+        "errorMessage": f"RequestId: {request_id} Error: Task timed out after 1.00 seconds",
+        "errorType": "Sandbox.Timedout",
+    }
     assert re.search(rf"\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{{3}}Z {request_id} Task timed out after 1.00 seconds", log)
     assert "Status: timeout" in log
     child = int(re.search(r"child (\d+)", log).group(1))  # type: ignore[union-attr]
@@ -197,8 +233,10 @@ def test_crash_is_runtime_exit_error(lam: Any, fn_name: str) -> None:
     create(lam, fn_name, "import os\ndef handler(event, context):\n    os._exit(3)\n")
     response, body, _ = call(lam, fn_name)
     request_id = response["ResponseMetadata"]["RequestId"]
-    assert body == {"errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: exit status 3",
-                    "errorType": "Runtime.ExitError"}
+    assert body == {
+        "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: exit status 3",
+        "errorType": "Runtime.ExitError",
+    }
     create(lam, fn_name + "-kill", "import os, signal\ndef handler(event, context):\n    os.kill(os.getpid(), signal.SIGKILL)\n")
     response, body, _ = call(lam, fn_name + "-kill")
     assert body["errorMessage"].endswith("Runtime exited with error: signal: killed")
@@ -267,8 +305,12 @@ def test_function_calls_another_through_the_injected_endpoint(lam: Any, fn_name:
 
 
 def test_logs_are_stored_per_function(lam: Any, server: Any, fn_name: str) -> None:
-    create(lam, fn_name, "import logging\nlogging.getLogger().setLevel(logging.INFO)\n"
-                         "def handler(event, context):\n    logging.info('via logging')\n    return 1\n")
+    create(
+        lam,
+        fn_name,
+        "import logging\nlogging.getLogger().setLevel(logging.INFO)\n"
+        "def handler(event, context):\n    logging.info('via logging')\n    return 1\n",
+    )
     response, _, _ = call(lam, fn_name)
     request_id = response["ResponseMetadata"]["RequestId"]
     logs = server.client("logs")

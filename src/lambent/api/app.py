@@ -62,17 +62,19 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         sandbox,
         runtimes,
         InvokerSettings(
-            region=settings.region, account_id=settings.account_id, endpoint_url=settings.endpoint_url,
-            idle_timeout_s=settings.idle_timeout_s, concurrency_limit=settings.concurrency_limit,
-            access_key_id=settings.function_access_key_id, secret_access_key=settings.function_secret_access_key,
+            region=settings.region,
+            account_id=settings.account_id,
+            endpoint_url=settings.endpoint_url,
+            idle_timeout_s=settings.idle_timeout_s,
+            concurrency_limit=settings.concurrency_limit,
+            access_key_id=settings.function_access_key_id,
+            secret_access_key=settings.function_secret_access_key,
             python_lib_dir=str(data_dir / "runtime" / "python"),
         ),
         logs,
         packages.tree,
     )
-    functions = FunctionService(
-        store, packages, runtimes, settings.region, settings.account_id, on_change=invoker.retire
-    )
+    functions = FunctionService(store, packages, runtimes, settings.region, settings.account_id, on_change=invoker.retire)
     invocations = InvocationService(functions, invoker)
     control = ControlApi(settings, functions, invocations, packages, _secret(data_dir))
     logs_api = LogsApi(logs)

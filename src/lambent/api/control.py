@@ -82,8 +82,12 @@ def _decode(document: dict[str, Any], kind: type[T]) -> T:
 
 class ControlApi:
     def __init__(
-        self, settings: Settings, functions: FunctionService, invocations: InvocationService,
-        packages: PackageStore, secret: bytes,
+        self,
+        settings: Settings,
+        functions: FunctionService,
+        invocations: InvocationService,
+        packages: PackageStore,
+        secret: bytes,
     ) -> None:
         self._settings = settings
         self._functions = functions
@@ -205,10 +209,12 @@ class ControlApi:
 
     async def get_account_settings(self, request: Request) -> Response:
         authenticate(request, self._settings)
-        return json_response({
-            "AccountLimit": self._functions.account_limits(self._settings.concurrency_limit),
-            "AccountUsage": self._functions.account_usage(),
-        })
+        return json_response(
+            {
+                "AccountLimit": self._functions.account_limits(self._settings.concurrency_limit),
+                "AccountUsage": self._functions.account_usage(),
+            }
+        )
 
     def _tag_target(self, request: Request, operation: str, extra: dict[str, Any] | None = None) -> str:
         arn = request.path_params["arn"]

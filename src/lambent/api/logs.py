@@ -22,8 +22,12 @@ _MAX_EVENTS = 10_000
 
 def _error(code: str, message: str, status: int = 400) -> Response:
     body = {"__type": code, "message": message}
-    return Response(_encode.encode(body), status_code=status, media_type="application/x-amz-json-1.1",
-                    headers={"x-amzn-RequestId": request_id(), "x-amzn-ErrorType": code})
+    return Response(
+        _encode.encode(body),
+        status_code=status,
+        media_type="application/x-amz-json-1.1",
+        headers={"x-amzn-RequestId": request_id(), "x-amzn-ErrorType": code},
+    )
 
 
 def _ok(body: dict[str, Any]) -> Response:
@@ -56,13 +60,23 @@ class LogsApi:
         limit = min(int(params.get("limit", _MAX_EVENTS)), _MAX_EVENTS)
         token = str(params.get("nextToken", "0"))
         events = await self._logs.filter(
-            params["logGroupName"], params.get("logStreamNames"), params.get("startTime"), params.get("endTime"),
-            int(token) if token.isdigit() else 0, limit, params.get("filterPattern") or None,
+            params["logGroupName"],
+            params.get("logStreamNames"),
+            params.get("startTime"),
+            params.get("endTime"),
+            int(token) if token.isdigit() else 0,
+            limit,
+            params.get("filterPattern") or None,
         )
         body: dict[str, Any] = {
             "events": [
-                {"logStreamName": e.stream, "timestamp": e.timestamp_ms, "message": e.message,
-                 "ingestionTime": e.ingestion_ms, "eventId": str(e.event_id)}
+                {
+                    "logStreamName": e.stream,
+                    "timestamp": e.timestamp_ms,
+                    "message": e.message,
+                    "ingestionTime": e.ingestion_ms,
+                    "eventId": str(e.event_id),
+                }
                 for e in events
             ],
             "searchedLogStreams": [],
@@ -78,23 +92,36 @@ class LogsApi:
         token = str(params.get("nextToken", "f/0"))
         after = int(token[2:]) if token.startswith("f/") and token[2:].isdigit() else 0
         limit = min(int(params.get("limit", _MAX_EVENTS)), _MAX_EVENTS)
-        events = await self._logs.filter(params["logGroupName"], [stream], params.get("startTime"),
-                                         params.get("endTime"), after, limit, None)
+        events = await self._logs.filter(
+            params["logGroupName"], [stream], params.get("startTime"), params.get("endTime"), after, limit, None
+        )
         last = events[-1].event_id if events else after
-        return _ok({
-            "events": [{"timestamp": e.timestamp_ms, "message": e.message, "ingestionTime": e.ingestion_ms} for e in events],
-            "nextForwardToken": f"f/{last}",
-            "nextBackwardToken": f"b/{events[0].event_id if events else after}",
-        })
+        return _ok(
+            {
+                "events": [{"timestamp": e.timestamp_ms, "message": e.message, "ingestionTime": e.ingestion_ms} for e in events],
+                "nextForwardToken": f"f/{last}",
+                "nextBackwardToken": f"b/{events[0].event_id if events else after}",
+            }
+        )
 
     async def _streams(self, params: dict[str, Any]) -> Response:
         group = params["logGroupName"]
         streams = await self._logs.streams(group)
         if params.get("descending") or params.get("orderBy") == "LastEventTime":
             streams.sort(key=lambda s: s[2], reverse=bool(params.get("descending")))
-        return _ok({"logStreams": [
-            {"logStreamName": name, "creationTime": first, "firstEventTimestamp": first,
-             "lastEventTimestamp": last, "lastIngestionTime": last, "storedBytes": 0,
-             "arn": f"arn:aws:logs:::log-group:{group}:log-stream:{name}"}
-            for name, first, last in streams
-        ]})
+        return _ok(
+            {
+                "logStreams": [
+                    {
+                        "logStreamName": name,
+                        "creationTime": first,
+                        "firstEventTimestamp": first,
+                        "lastEventTimestamp": last,
+                        "lastIngestionTime": last,
+                        "storedBytes": 0,
+                        "arn": f"arn:aws:logs:::log-group:{group}:log-stream:{name}",
+                    }
+                    for name, first, last in streams
+                ]
+            }
+        )

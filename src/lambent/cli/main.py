@@ -22,7 +22,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TransferSpeedColumn
 from rich.table import Table
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Lambent: a self-hosted, Lambda-compatible serverless platform.")
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="Lambent: a self-hosted, Lambda-compatible serverless platform."
+)
 err = Console(stderr=True)
 out = Console()
 
@@ -84,8 +86,14 @@ def serve(
         raise typer.Exit(2) from None
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     uvicorn.run(
-        build_app(settings, os.environ), host=settings.host, port=settings.port, loop="uvloop", http="httptools",
-        access_log=False, log_level=settings.log_level, timeout_graceful_shutdown=5,
+        build_app(settings, os.environ),
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_level=settings.log_level,
+        timeout_graceful_shutdown=5,
     )
 
 
@@ -99,7 +107,7 @@ def _zip_directory(source: Path) -> bytes:
             for path in files:
                 info = zipfile.ZipInfo.from_file(path, path.relative_to(source).as_posix())
                 if path.is_symlink():
-                    info.external_attr = (0o120777 << 16)
+                    info.external_attr = 0o120777 << 16
                     archive.writestr(info, os.readlink(path))
                 else:
                     info.compress_type = zipfile.ZIP_DEFLATED
@@ -138,17 +146,30 @@ def deploy(
             if exists:
                 client.update_function_code(FunctionName=name, ZipFile=data)
                 result = client.update_function_configuration(
-                    FunctionName=name, Runtime=runtime, Handler=handler, MemorySize=memory, Timeout=timeout,
+                    FunctionName=name,
+                    Runtime=runtime,
+                    Handler=handler,
+                    MemorySize=memory,
+                    Timeout=timeout,
                     Environment={"Variables": variables},
                 )
             else:
                 result = client.create_function(
-                    FunctionName=name, Runtime=runtime, Handler=handler, MemorySize=memory, Timeout=timeout,
-                    Role=role, Code={"ZipFile": data}, Environment={"Variables": variables},
+                    FunctionName=name,
+                    Runtime=runtime,
+                    Handler=handler,
+                    MemorySize=memory,
+                    Timeout=timeout,
+                    Role=role,
+                    Code={"ZipFile": data},
+                    Environment={"Variables": variables},
                 )
     except Exception as exc:
         raise _fail(exc) from None
-    out.print(f"{'updated' if exists else 'created'} {result['FunctionArn']} ({result['CodeSize']} bytes, sha256 {result['CodeSha256']})")
+    out.print(
+        f"{'updated' if exists else 'created'} {result['FunctionArn']} "
+        f"({result['CodeSize']} bytes, sha256 {result['CodeSha256']})"
+    )
 
 
 @app.command()
@@ -168,7 +189,9 @@ def invoke(
         body = (payload or "{}").encode()
     try:
         response = _client(endpoint_url).invoke(
-            FunctionName=name, Payload=body, InvocationType="Event" if event else "RequestResponse",
+            FunctionName=name,
+            Payload=body,
+            InvocationType="Event" if event else "RequestResponse",
             LogType="Tail" if tail and not event else "None",
         )
     except Exception as exc:
@@ -196,8 +219,11 @@ def logs(
     import boto3
 
     logs_client = boto3.client(
-        "logs", endpoint_url=client.meta.endpoint_url, region_name=client.meta.region_name,
-        aws_access_key_id="lambent", aws_secret_access_key="lambent",
+        "logs",
+        endpoint_url=client.meta.endpoint_url,
+        region_name=client.meta.region_name,
+        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "lambent"),
+        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "lambent"),
     )
     params: dict[str, Any] = {"logGroupName": f"/aws/lambda/{name}", "startTime": int((time.time() - since * 60) * 1000)}
     try:
@@ -235,15 +261,19 @@ def list_functions(endpoint_url: EndpointOption = None, as_json: Annotated[bool,
         return
     table = Table("name", "runtime", "memory", "timeout", "code size", "last modified")
     for f in functions:
-        table.add_row(f["FunctionName"], f.get("Runtime", ""), str(f["MemorySize"]), str(f["Timeout"]),
-                      str(f["CodeSize"]), f["LastModified"])
+        table.add_row(
+            f["FunctionName"],
+            f.get("Runtime", ""),
+            str(f["MemorySize"]),
+            str(f["Timeout"]),
+            str(f["CodeSize"]),
+            f["LastModified"],
+        )
     out.print(table)
 
 
 @app.command("rm")
-def remove(
-    names: Annotated[list[str], typer.Argument(help="Function names.")], endpoint_url: EndpointOption = None
-) -> None:
+def remove(names: Annotated[list[str], typer.Argument(help="Function names.")], endpoint_url: EndpointOption = None) -> None:
     """Delete functions."""
     client = _client(endpoint_url)
     for name in names:

@@ -10,6 +10,7 @@ invocation so a flood cannot grow the server's memory.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import secrets
@@ -129,9 +130,7 @@ class Environment:
             self._drain_output()
             await self.destroy()
             document = json.loads(body)
-            return InvocationFailure(
-                document.pop("errorMessage", ""), document.pop("errorType", "Runtime.Unknown"), **document
-            )
+            return InvocationFailure(document.pop("errorMessage", ""), document.pop("errorType", "Runtime.Unknown"), **document)
         return None
 
     async def invoke(self, header: dict[str, Any], event: bytes, timeout_s: float) -> InvokeResult:
@@ -148,30 +147,33 @@ class Environment:
         except TimeoutError:
             duration = (time.perf_counter() - started) * 1000
             await self.destroy()
-            failure: InvocationFailure = SandboxTimedOut(
+            timed_out = SandboxTimedOut(
                 f"RequestId: {request_id} Error: Task timed out after {timeout_s:.2f} seconds"
             )
-            return InvokeResult(payload=b"", failure=failure, duration_ms=duration,
-                                max_memory_kb=self._max_memory_kb, log=self.take_log())
+            return InvokeResult(
+                payload=b"", failure=timed_out, duration_ms=duration, max_memory_kb=self._max_memory_kb, log=self.take_log()
+            )
         except (asyncio.IncompleteReadError, ConnectionError):
             duration = (time.perf_counter() - started) * 1000
-            failure = await self._exited_failure(request_id)
-            return InvokeResult(payload=b"", failure=failure, duration_ms=duration,
-                                max_memory_kb=self._max_memory_kb, log=self.take_log())
+            exited = await self._exited_failure(request_id)
+            return InvokeResult(
+                payload=b"", failure=exited, duration_ms=duration, max_memory_kb=self._max_memory_kb, log=self.take_log()
+            )
         finally:
             self.busy = False
             self.last_used = time.monotonic()
         duration = (time.perf_counter() - started) * 1000
         self._drain_output()
         self._max_memory_kb = max(self._max_memory_kb, int(reply.get("mem_kb", 0)))
-        failure = None
+        failure: InvocationFailure | None = None
         if not reply.get("ok", False):
             document = json.loads(body)
             failure = InvocationFailure(
                 document.pop("errorMessage", ""), document.pop("errorType", "Runtime.Unknown"), **document
             )
-        return InvokeResult(payload=body, failure=failure, duration_ms=duration,
-                            max_memory_kb=self._max_memory_kb, log=self.take_log())
+        return InvokeResult(
+            payload=body, failure=failure, duration_ms=duration, max_memory_kb=self._max_memory_kb, log=self.take_log()
+        )
 
     async def _recv(self) -> tuple[dict[str, Any], bytes]:
         assert self._reader is not None
@@ -239,10 +241,8 @@ class Environment:
             self._writer = None
         if self._process is not None:
             self._process.kill()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._process.wait(), 5.0)
-            except TimeoutError:
-                pass
             self._drain_output()
             self._process.close()
         if self._out_fd >= 0:

@@ -103,8 +103,9 @@ class Invoker:
 
     def statistics(self) -> InvokerStatistics:
         idle = sum(len(pool) for pool in self._idle.values())
-        return InvokerStatistics(environments=len(self._all), busy=self._busy, idle=idle,
-                                 started=self._started, reaped=self._reaped)
+        return InvokerStatistics(
+            environments=len(self._all), busy=self._busy, idle=idle, started=self._started, reaped=self._reaped
+        )
 
     def start(self) -> None:
         self._reaper = asyncio.create_task(self._reap_forever())
@@ -130,14 +131,16 @@ class Invoker:
         prelude = environment.take_log()  # the init's output comes before START
         log = prelude + loglines.start_line(request.request_id, version.version).encode()
         if init_failure is not None:
-            result = InvokeResult(payload=b"", failure=init_failure, duration_ms=0.0,
-                                  max_memory_kb=0, log=environment.take_log())
+            result = InvokeResult(payload=b"", failure=init_failure, duration_ms=0.0, max_memory_kb=0, log=environment.take_log())
         else:
             header = {
-                "t": "invoke", "id": request.request_id,
+                "t": "invoke",
+                "id": request.request_id,
                 "deadline_ms": int(time.time() * 1000) + version.timeout_s * 1000,
-                "arn": request.invoked_arn, "trace_id": request.trace_id,
-                "client_context": request.client_context, "identity": request.identity,
+                "arn": request.invoked_arn,
+                "trace_id": request.trace_id,
+                "client_context": request.client_context,
+                "identity": request.identity,
             }
             result = await environment.invoke(header, request.payload, float(version.timeout_s))
         log += result.log
@@ -153,8 +156,13 @@ class Invoker:
             status = "timeout" if failure.error_type == "Sandbox.Timedout" else "error"
         log += loglines.end_line(request.request_id).encode()
         log += loglines.report_line(
-            request.request_id, result.duration_ms, version.memory_mb, max_mb, init_ms,
-            status, failure.error_type if status == "error" and failure is not None else None,
+            request.request_id,
+            result.duration_ms,
+            version.memory_mb,
+            max_mb,
+            init_ms,
+            status,
+            failure.error_type if status == "error" and failure is not None else None,
         ).encode()
         self._sink.append(version.log_group_name, environment.stream_name, int(time.time() * 1000), log)
         if environment.usable:
@@ -163,9 +171,14 @@ class Invoker:
             self._all.discard(environment)
             await environment.destroy()
         return Invocation(
-            request_id=request.request_id, payload=result.payload, failure=failure, log=log,
-            duration_ms=result.duration_ms, billed_duration_ms=loglines.billed_duration_ms(result.duration_ms),
-            init_duration_ms=init_ms, max_memory_used_mb=max_mb,
+            request_id=request.request_id,
+            payload=result.payload,
+            failure=failure,
+            log=log,
+            duration_ms=result.duration_ms,
+            billed_duration_ms=loglines.billed_duration_ms(result.duration_ms),
+            init_duration_ms=init_ms,
+            max_memory_used_mb=max_mb,
         )
 
     def _new_environment(self, version: FunctionVersion, key: PoolKey) -> Environment:

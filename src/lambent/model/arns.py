@@ -37,9 +37,7 @@ def function_arn(region: str, account_id: str, name: str, qualifier: str | None 
     return f"{arn}:{qualifier}" if qualifier else arn
 
 
-def parse_function_ref(
-    identifier: str, region: str, account_id: str, qualifier: str | None = None
-) -> FunctionRef:
+def parse_function_ref(identifier: str, region: str, account_id: str, qualifier: str | None = None) -> FunctionRef:
     """Parse *identifier* (already checked against the API model's pattern).
 
     An ARN naming another region or account cannot name a function here: 404, as AWS answers

@@ -97,27 +97,34 @@ def _walk(shape_name: str, value: Any, path: str, out: list[str]) -> None:
         if not isinstance(value, list):
             return
         if "min" in shape and len(value) < shape["min"]:
-            out.append(f"Value {_show(value)} at '{path}' failed to satisfy constraint: "
-                       f"Member must have length greater than or equal to {shape['min']}")
+            out.append(
+                f"Value {_show(value)} at '{path}' failed to satisfy constraint: "
+                f"Member must have length greater than or equal to {shape['min']}"
+            )
         if "max" in shape and len(value) > shape["max"]:
-            out.append(f"Value {_show(value)} at '{path}' failed to satisfy constraint: "
-                       f"Member must have length less than or equal to {shape['max']}")
+            out.append(
+                f"Value {_show(value)} at '{path}' failed to satisfy constraint: "
+                f"Member must have length less than or equal to {shape['max']}"
+            )
         member_shape = shape["member"]["shape"]
         inner = [p for item in value for p in _check_scalar(shapes[member_shape], member_shape, item)]
         if inner:
-            out.append(f"Value {_show(value)} at '{path}' failed to satisfy constraint: "
-                       f"Member must satisfy constraint: [{inner[0]}]")
+            out.append(
+                f"Value {_show(value)} at '{path}' failed to satisfy constraint: Member must satisfy constraint: [{inner[0]}]"
+            )
     elif kind == "map":
         if not isinstance(value, Mapping):
             return
         key_shape, value_shape = shape["key"]["shape"], shape["value"]["shape"]
         for key, item in value.items():
             for problem in _check_scalar(shapes[key_shape], key_shape, key):
-                out.append(f"Value '{key}' at '{path}' failed to satisfy constraint: "
-                           f"Map keys must satisfy constraint: [{problem}]")
+                out.append(
+                    f"Value '{key}' at '{path}' failed to satisfy constraint: Map keys must satisfy constraint: [{problem}]"
+                )
             for problem in _check_scalar(shapes[value_shape], value_shape, item):
-                out.append(f"Value '{item}' at '{path}' failed to satisfy constraint: "
-                           f"Map value must satisfy constraint: [{problem}]")
+                out.append(
+                    f"Value '{item}' at '{path}' failed to satisfy constraint: Map value must satisfy constraint: [{problem}]"
+                )
     else:
         for problem in _check_scalar(shape, shape_name, value):
             out.append(f"Value {_show(value)} at '{path}' failed to satisfy constraint: {problem}")

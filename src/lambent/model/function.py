@@ -21,11 +21,24 @@ from lambent.model.arns import LATEST, function_arn
 
 RESERVED_ENVIRONMENT_KEYS = frozenset(
     {
-        "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
-        "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
-        "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
-        "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-        "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+        "_HANDLER",
+        "_X_AMZN_TRACE_ID",
+        "AWS_DEFAULT_REGION",
+        "AWS_REGION",
+        "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE",
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_LAMBDA_RUNTIME_API",
+        "LAMBDA_TASK_ROOT",
+        "LAMBDA_RUNTIME_DIR",
     }
 )
 ENVIRONMENT_LIMIT_BYTES = 4096
@@ -44,7 +57,7 @@ class _Input(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     pass
 
 
-class FunctionCodeInput(_Input):
+class FunctionCodeInput(_Input, frozen=True):
     zip_file: bytes | None = msgspec.field(default=None, name="ZipFile")
     s3_bucket: str | None = msgspec.field(default=None, name="S3Bucket")
     s3_key: str | None = msgspec.field(default=None, name="S3Key")
@@ -52,11 +65,11 @@ class FunctionCodeInput(_Input):
     image_uri: str | None = msgspec.field(default=None, name="ImageUri")
 
 
-class EnvironmentInput(_Input):
+class EnvironmentInput(_Input, frozen=True):
     variables: dict[str, str] = msgspec.field(default_factory=dict, name="Variables")
 
 
-class EphemeralStorageInput(_Input):
+class EphemeralStorageInput(_Input, frozen=True):
     size_mb: int = msgspec.field(name="Size")
 
 
@@ -64,7 +77,7 @@ class EphemeralStorageInput(_Input):
 _Opaque = dict[str, Any] | None
 
 
-class CreateFunctionInput(_Input):
+class CreateFunctionInput(_Input, frozen=True):
     function_name: str = msgspec.field(name="FunctionName")
     role: str = msgspec.field(name="Role")
     code: FunctionCodeInput = msgspec.field(name="Code")
@@ -97,7 +110,7 @@ class CreateFunctionInput(_Input):
     accelerator_config: _Opaque = msgspec.field(default=None, name="AcceleratorConfig")
 
 
-class UpdateFunctionConfigurationInput(_Input):
+class UpdateFunctionConfigurationInput(_Input, frozen=True):
     role: str | None = msgspec.field(default=None, name="Role")
     handler: str | None = msgspec.field(default=None, name="Handler")
     description: str | None = msgspec.field(default=None, name="Description")
@@ -122,7 +135,7 @@ class UpdateFunctionConfigurationInput(_Input):
     accelerator_config: _Opaque = msgspec.field(default=None, name="AcceleratorConfig")
 
 
-class UpdateFunctionCodeInput(_Input):
+class UpdateFunctionCodeInput(_Input, frozen=True):
     zip_file: bytes | None = msgspec.field(default=None, name="ZipFile")
     s3_bucket: str | None = msgspec.field(default=None, name="S3Bucket")
     s3_key: str | None = msgspec.field(default=None, name="S3Key")
@@ -197,9 +210,7 @@ def check_environment(variables: Mapping[str, str]) -> None:
         )
 
 
-def check_runtime(
-    runtime: str | None, handler: str | None, available: Iterable[str], known: list[str]
-) -> None:
+def check_runtime(runtime: str | None, handler: str | None, available: Iterable[str], known: list[str]) -> None:
     """A Zip function needs a runtime AWS knows, installed here, and a handler."""
     names = sorted(available)
     if runtime is not None and runtime not in known:
@@ -208,14 +219,18 @@ def check_runtime(
             f"value set: [{', '.join(known)}] or be a valid ARN"
         )
     if runtime is None:
-        raise InvalidParameterValueException("Runtime and Handler are mandatory parameters for functions created with deployment packages.")
+        raise InvalidParameterValueException(
+            "Runtime and Handler are mandatory parameters for functions created with deployment packages."
+        )
     if runtime not in names:
         raise InvalidParameterValueException(
             f"The runtime parameter of {runtime} is not supported by this Lambent server. "
             f"Runtimes available here: {', '.join(names) or 'none'}."
         )
     if not handler:
-        raise InvalidParameterValueException("Runtime and Handler are mandatory parameters for functions created with deployment packages.")
+        raise InvalidParameterValueException(
+            "Runtime and Handler are mandatory parameters for functions created with deployment packages."
+        )
 
 
 def check_unsupported(values: Mapping[str, Any]) -> None:
@@ -254,9 +269,7 @@ def configuration_document(version: FunctionVersion, region: str, account_id: st
         "Architectures": list(version.architectures),
         "EphemeralStorage": {"Size": version.ephemeral_storage_mb},
         "SnapStart": {"ApplyOn": version.snap_start_apply_on, "OptimizationStatus": "Off"},
-        "RuntimeVersionConfig": {
-            "RuntimeVersionArn": f"arn:aws:lambda:{region}::runtime:lambent-{version.runtime}"
-        },
+        "RuntimeVersionConfig": {"RuntimeVersionArn": f"arn:aws:lambda:{region}::runtime:lambent-{version.runtime}"},
         "LoggingConfig": _logging_document(version),
     }
     if version.environment:

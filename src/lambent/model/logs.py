@@ -2,7 +2,8 @@
 
     START RequestId: <id> Version: <v>
     END RequestId: <id>
-    REPORT RequestId: <id>\tDuration: 1.23 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB\tMax Memory Used: 40 MB\t[Init Duration: 9.87 ms\t]
+    REPORT RequestId: <id>\tDuration: 1.23 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB\t
+        Max Memory Used: 40 MB\t[Init Duration: 9.87 ms\t]   (one line)
 
 Durations carry two decimals; Billed Duration is the duration rounded up to the millisecond.
 """

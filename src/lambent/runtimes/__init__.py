@@ -62,9 +62,7 @@ def discover_python(environ: Mapping[str, str]) -> dict[str, RuntimeSpec]:
         override = environ.get(f"LAMBENT_RUNTIME_PYTHON3_{minor}")
         if override:
             candidates.append(Path(override))
-        candidates += sorted(
-            (pyenv_root / "versions").glob(f"3.{minor}.*/bin/python3.{minor}"), key=_version_key, reverse=True
-        )
+        candidates += sorted((pyenv_root / "versions").glob(f"3.{minor}.*/bin/python3.{minor}"), key=_version_key, reverse=True)
         candidates += [Path(prefix) / name for prefix in ("/usr/local/bin", "/usr/bin")]
         for candidate in candidates:
             real = candidate.resolve()

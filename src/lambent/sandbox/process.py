@@ -10,6 +10,7 @@ the kill. Use the ``namespaces`` sandbox for real isolation.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import resource
 import signal
@@ -43,10 +44,8 @@ class ProcessSandboxProcess:
     def kill(self) -> None:
         # Until reaped, the pid (and its group id) cannot be reused, so this cannot hit a stranger.
         if self._status is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self._pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
     async def wait(self) -> int:
         return await asyncio.shield(self._exited)

@@ -139,15 +139,23 @@ class FunctionService:
 
     async def create(self, request: CreateFunctionInput) -> FunctionVersion:
         """Create the function; returns the version to answer with (State Pending, as AWS)."""
-        check_unsupported({
-            "Code.S3Bucket": request.code.s3_bucket, "Code.ImageUri": request.code.image_uri,
-            "Layers": request.layers, "VpcConfig.SubnetIds": (request.vpc_config or {}).get("SubnetIds"),
-            "FileSystemConfigs": request.file_system_configs, "CodeSigningConfigArn": request.code_signing_config_arn,
-            "ImageConfig": request.image_config, "PublishTo": request.publish_to,
-            "CapacityProviderConfig": request.capacity_provider_config, "DurableConfig": request.durable_config,
-            "TenancyConfig": request.tenancy_config, "AcceleratorConfig": request.accelerator_config,
-            "RuntimeConfig": request.runtime_config,
-        })
+        check_unsupported(
+            {
+                "Code.S3Bucket": request.code.s3_bucket,
+                "Code.ImageUri": request.code.image_uri,
+                "Layers": request.layers,
+                "VpcConfig.SubnetIds": (request.vpc_config or {}).get("SubnetIds"),
+                "FileSystemConfigs": request.file_system_configs,
+                "CodeSigningConfigArn": request.code_signing_config_arn,
+                "ImageConfig": request.image_config,
+                "PublishTo": request.publish_to,
+                "CapacityProviderConfig": request.capacity_provider_config,
+                "DurableConfig": request.durable_config,
+                "TenancyConfig": request.tenancy_config,
+                "AcceleratorConfig": request.accelerator_config,
+                "RuntimeConfig": request.runtime_config,
+            }
+        )
         if request.package_type != "Zip":
             raise InvalidParameterValueException("PackageType Image is not supported by Lambent yet.")
         check_runtime(request.runtime, request.handler, self._runtimes, constraints.runtime_names())
@@ -202,20 +210,30 @@ class FunctionService:
         return msgspec.structs.replace(versions[-1], state="Pending")
 
     async def update_configuration(self, name: str, request: UpdateFunctionConfigurationInput) -> FunctionVersion:
-        check_unsupported({
-            "Layers": request.layers, "VpcConfig.SubnetIds": (request.vpc_config or {}).get("SubnetIds"),
-            "FileSystemConfigs": request.file_system_configs, "ImageConfig": request.image_config,
-            "CapacityProviderConfig": request.capacity_provider_config, "DurableConfig": request.durable_config,
-            "AcceleratorConfig": request.accelerator_config, "RuntimeConfig": request.runtime_config,
-        })
+        check_unsupported(
+            {
+                "Layers": request.layers,
+                "VpcConfig.SubnetIds": (request.vpc_config or {}).get("SubnetIds"),
+                "FileSystemConfigs": request.file_system_configs,
+                "ImageConfig": request.image_config,
+                "CapacityProviderConfig": request.capacity_provider_config,
+                "DurableConfig": request.durable_config,
+                "AcceleratorConfig": request.accelerator_config,
+                "RuntimeConfig": request.runtime_config,
+            }
+        )
         async with self._lock(name):
             current = self.resolve(FunctionRef(name=name))
             if request.revision_id is not None and request.revision_id != current.revision_id:
                 raise PreconditionFailedException(_REVISION_MISMATCH)
             changes: dict[str, Any] = {}
             if request.runtime is not None or request.handler is not None:
-                check_runtime(request.runtime or current.runtime, request.handler or current.handler,
-                              self._runtimes, constraints.runtime_names())
+                check_runtime(
+                    request.runtime or current.runtime,
+                    request.handler or current.handler,
+                    self._runtimes,
+                    constraints.runtime_names(),
+                )
             if request.environment is not None:
                 check_environment(request.environment.variables)
                 changes["environment"] = dict(request.environment.variables)
@@ -231,9 +249,12 @@ class FunctionService:
                 changes["dead_letter_target_arn"] = request.dead_letter_config.get("TargetArn") or None
             if request.logging_config is not None:
                 lc = request.logging_config
-                changes.update(log_format=lc.get("LogFormat", current.log_format), log_group=lc.get("LogGroup", current.log_group),
-                               application_log_level=lc.get("ApplicationLogLevel", current.application_log_level),
-                               system_log_level=lc.get("SystemLogLevel", current.system_log_level))
+                changes.update(
+                    log_format=lc.get("LogFormat", current.log_format),
+                    log_group=lc.get("LogGroup", current.log_group),
+                    application_log_level=lc.get("ApplicationLogLevel", current.application_log_level),
+                    system_log_level=lc.get("SystemLogLevel", current.system_log_level),
+                )
             if request.snap_start is not None:
                 changes["snap_start_apply_on"] = request.snap_start.get("ApplyOn", "None")
             updated = await self._replace_latest(current, changes)

@@ -69,26 +69,32 @@ class InvocationService:
         self._background: set[asyncio.Task[Any]] = set()
 
     async def invoke(
-        self, ref: FunctionRef, payload: bytes, invocation_type: str, client_context: str | None = None,
+        self,
+        ref: FunctionRef,
+        payload: bytes,
+        invocation_type: str,
+        client_context: str | None = None,
         trace_id: str | None = None,
     ) -> InvokeOutcome:
         version = self._functions.resolve(ref)
         if version.state != "Active":
             raise ResourceConflictException(
-                f"The operation cannot be performed at this time. The function is currently in the following state: {version.state}"
+                "The operation cannot be performed at this time. "
+                f"The function is currently in the following state: {version.state}"
             )
         limit = ASYNC_PAYLOAD_LIMIT_BYTES if invocation_type == "Event" else SYNC_PAYLOAD_LIMIT_BYTES
         if len(payload) > limit:
-            raise RequestEntityTooLargeException(
-                f"Request must be smaller than {limit} bytes for the InvokeFunction operation"
-            )
+            raise RequestEntityTooLargeException(f"Request must be smaller than {limit} bytes for the InvokeFunction operation")
         _check_json(payload)
         context = _client_context(client_context)
         request_id = str(uuid.uuid4())
         if invocation_type == "DryRun":
             return InvokeOutcome(status=204, executed_version=version.version, request_id=request_id)
         request = InvokeRequest(
-            request_id=request_id, payload=payload, client_context=context, trace_id=trace_id,
+            request_id=request_id,
+            payload=payload,
+            client_context=context,
+            trace_id=trace_id,
             invoked_arn=self._functions.arn(ref.name, ref.qualifier),
         )
         if invocation_type == "Event":

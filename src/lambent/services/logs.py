@@ -10,6 +10,7 @@ cannot grow the server's memory without limit.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
@@ -78,15 +79,19 @@ class LogService:
     async def close(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
         await self.flush()
 
     async def filter(
-        self, group: str, streams: list[str] | None, start_ms: int | None, end_ms: int | None,
-        after_id: int, limit: int, pattern: str | None,
+        self,
+        group: str,
+        streams: list[str] | None,
+        start_ms: int | None,
+        end_ms: int | None,
+        after_id: int,
+        limit: int,
+        pattern: str | None,
     ) -> list[LogEvent]:
         await self.flush()
         return await self._store.filter_logs(group, streams, start_ms, end_ms, after_id, limit, pattern)

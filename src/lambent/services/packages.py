@@ -116,7 +116,15 @@ def _write_entries(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], root:
                                 f"Unzipped size must be smaller than {UNZIPPED_LIMIT_BYTES} bytes"
                             )
                         sink.write(chunk)
-        except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError, UnicodeDecodeError, FileExistsError, OSError) as exc:
+        except (
+            zipfile.BadZipFile,
+            EOFError,
+            ValueError,
+            NotImplementedError,
+            UnicodeDecodeError,
+            FileExistsError,
+            OSError,
+        ) as exc:
             if isinstance(exc, InvalidParameterValueException):
                 raise
             raise InvalidParameterValueException(_UNZIP_FAILED) from None
@@ -138,12 +146,12 @@ def _check_link(root: Path, link: Path, target: str) -> None:
 def _seal(root: Path) -> None:
     """Directories read-only (files were made read-only as they were written)."""
     for directory, _subdirs, _files in os.walk(root, topdown=False):
-        os.chmod(directory, 0o555)
+        os.chmod(directory, 0o555)  # noqa: S103 - read-only for everyone is the point
 
 
 def _remove_tree(root: Path) -> None:
     for directory, _subdirs, _files in os.walk(root):
-        os.chmod(directory, 0o755)
+        os.chmod(directory, 0o755)  # noqa: S103 - writable again only to be deleted
     shutil.rmtree(root, ignore_errors=True)
 
 

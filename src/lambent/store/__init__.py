@@ -58,8 +58,14 @@ class Store(Protocol):
         ...
 
     async def filter_logs(
-        self, group: str, streams: list[str] | None, start_ms: int | None, end_ms: int | None,
-        after_id: int, limit: int, pattern: str | None,
+        self,
+        group: str,
+        streams: list[str] | None,
+        start_ms: int | None,
+        end_ms: int | None,
+        after_id: int,
+        limit: int,
+        pattern: str | None,
     ) -> list[LogEvent]:
         """Events of *group* in ascending (timestamp, id) order with ``event_id > after_id``."""
         ...

@@ -84,13 +84,17 @@ class SqlStore:
                 raise KeyError(name)
             await conn.execute(sa.insert(functions).values(name=name, tags=_encode.encode(tags).decode()))
             for version in new_versions:
-                await conn.execute(sa.insert(versions).values(name=name, version=version.version, config=_encode.encode(version).decode()))
+                await conn.execute(
+                    sa.insert(versions).values(name=name, version=version.version, config=_encode.encode(version).decode())
+                )
 
     async def put_version(self, version: FunctionVersion) -> None:
         config = _encode.encode(version).decode()
         async with self._engine.begin() as conn:
             updated = await conn.execute(
-                sa.update(versions).where(versions.c.name == version.name, versions.c.version == version.version).values(config=config)
+                sa.update(versions)
+                .where(versions.c.name == version.name, versions.c.version == version.version)
+                .values(config=config)
             )
             if updated.rowcount == 0:
                 await conn.execute(sa.insert(versions).values(name=version.name, version=version.version, config=config))
@@ -108,16 +112,27 @@ class SqlStore:
         if not events:
             return
         rows = [
-            {"log_group": e.group, "log_stream": e.stream, "timestamp_ms": e.timestamp_ms,
-             "ingestion_ms": e.ingestion_ms, "message": e.message}
+            {
+                "log_group": e.group,
+                "log_stream": e.stream,
+                "timestamp_ms": e.timestamp_ms,
+                "ingestion_ms": e.ingestion_ms,
+                "message": e.message,
+            }
             for e in events
         ]
         async with self._engine.begin() as conn:
             await conn.execute(sa.insert(log_events), rows)
 
     async def filter_logs(
-        self, group: str, streams: list[str] | None, start_ms: int | None, end_ms: int | None,
-        after_id: int, limit: int, pattern: str | None,
+        self,
+        group: str,
+        streams: list[str] | None,
+        start_ms: int | None,
+        end_ms: int | None,
+        after_id: int,
+        limit: int,
+        pattern: str | None,
     ) -> list[LogEvent]:
         query = sa.select(log_events).where(log_events.c.log_group == group, log_events.c.id > after_id)
         if streams:
@@ -132,8 +147,14 @@ class SqlStore:
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         return [
-            LogEvent(group=r.log_group, stream=r.log_stream, timestamp_ms=r.timestamp_ms,
-                     ingestion_ms=r.ingestion_ms, message=r.message, event_id=r.id)
+            LogEvent(
+                group=r.log_group,
+                stream=r.log_stream,
+                timestamp_ms=r.timestamp_ms,
+                ingestion_ms=r.ingestion_ms,
+                message=r.message,
+                event_id=r.id,
+            )
             for r in rows
         ]
 

@@ -63,7 +63,7 @@ class CognitoIdentity:
 
 
 class Client:
-    __slots__ = ("installation_id", "app_title", "app_version_name", "app_version_code", "app_package_name")
+    __slots__ = ("app_package_name", "app_title", "app_version_code", "app_version_name", "installation_id")
 
     def __init__(self, client):
         self.installation_id = client.get("installation_id")
@@ -74,7 +74,7 @@ class Client:
 
 
 class ClientContext:
-    __slots__ = ("custom", "env", "client")
+    __slots__ = ("client", "custom", "env")
 
     def __init__(self, context):
         self.custom = context.get("custom")
@@ -105,9 +105,16 @@ class LambdaContext:
             "LambdaContext([aws_request_id={}, log_group_name={}, log_stream_name={}, function_name={}, "
             "memory_limit_in_mb={}, function_version={}, invoked_function_arn={}, client_context={}, "
             "identity={}, tenant_id={}])".format(
-                self.aws_request_id, self.log_group_name, self.log_stream_name, self.function_name,
-                self.memory_limit_in_mb, self.function_version, self.invoked_function_arn,
-                self.client_context, self.identity, self.tenant_id,
+                self.aws_request_id,
+                self.log_group_name,
+                self.log_stream_name,
+                self.function_name,
+                self.memory_limit_in_mb,
+                self.function_version,
+                self.invoked_function_arn,
+                self.client_context,
+                self.identity,
+                self.tenant_id,
             )
         )
 
@@ -118,7 +125,7 @@ def _load_handler(handler):
     try:
         modname, fname = handler.rsplit(".", 1)
     except ValueError as exc:
-        raise FaultException("Runtime.MalformedHandlerName", "Bad handler '{}': {}".format(handler, exc))
+        raise FaultException("Runtime.MalformedHandlerName", "Bad handler '{}': {}".format(handler, exc)) from None
     try:
         if modname.split(".")[0] in sys.builtin_module_names:
             raise FaultException(
@@ -127,16 +134,16 @@ def _load_handler(handler):
             )
         module = importlib.import_module(modname.replace("/", "."))
     except ImportError as exc:
-        raise FaultException("Runtime.ImportModuleError", "Unable to import module '{}': {}".format(modname, exc))
+        raise FaultException("Runtime.ImportModuleError", "Unable to import module '{}': {}".format(modname, exc)) from None
     except SyntaxError as exc:
         trace = ['  File "%s" Line %s\n    %s\n' % (exc.filename, exc.lineno, (exc.text or "").strip())]
         raise FaultException(
             "Runtime.UserCodeSyntaxError", "Syntax error in module '{}': {}".format(modname, exc), trace
-        )
+        ) from None
     try:
         return getattr(module, fname)
     except AttributeError:
-        raise FaultException("Runtime.HandlerNotFound", "Handler '{}' missing on module '{}'".format(fname, modname))
+        raise FaultException("Runtime.HandlerNotFound", "Handler '{}' missing on module '{}'".format(fname, modname)) from None
 
 
 def _user_trace(tb):
@@ -240,8 +247,12 @@ def serve(sock):
         else:
             os.environ.pop("_X_AMZN_TRACE_ID", None)
         context = LambdaContext(
-            request_id, header["deadline_ms"], header["arn"], header.get("client_context"),
-            header.get("identity"), header.get("tenant_id"),
+            request_id,
+            header["deadline_ms"],
+            header["arn"],
+            header.get("client_context"),
+            header.get("identity"),
+            header.get("tenant_id"),
         )
         ok = True
         try:
@@ -250,7 +261,7 @@ def serve(sock):
             try:
                 payload = json.dumps(result).encode()
             except (TypeError, ValueError) as exc:
-                raise FaultException("Runtime.MarshalError", "Unable to marshal response: {}".format(exc))
+                raise FaultException("Runtime.MarshalError", "Unable to marshal response: {}".format(exc)) from None
         except Exception as exc:
             ok = False
             document = _error_document(exc, request_id)

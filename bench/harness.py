@@ -1,0 +1,265 @@
+"""Processes the benchmark owns: the lambent server and the bare ASGI baseline.
+
+Every process is started with an argv list, its output goes to a log file in the run's temp
+directory, and it is stopped by PID (SIGTERM, then SIGKILL after 10 s) in a ``finally``. Also
+here: the machine description, deploying test functions over the raw HTTP API, and /proc
+readers (CPU time, memory, descendants).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import io
+import json
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import time
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from httpclient import Connection
+
+BENCH_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = BENCH_DIR.parent
+VENV_BIN = Path(sys.executable).parent
+LAMBENT = VENV_BIN / "lambent"
+FUNCTIONS_PATH = "/2015-03-31/functions"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+NOOP_HANDLER = "def handler(event, context):\n    return {}\n"
+SLEEP_HANDLER = (
+    "import time\n\n\n"
+    "def handler(event, context):\n"
+    "    time.sleep(float(event.get('sleep_s', 0.1)))\n"
+    "    return {}\n"
+)
+
+
+class BenchError(Exception):
+    """A step of the benchmark failed (the server refused something, or did not start)."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    name: str
+    process: subprocess.Popen[bytes]
+    port: int
+    log_path: Path
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def _wait_ready(server: Server, path: str, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise BenchError(f"{server.name} exited with {server.process.returncode}:\n{server.log_tail()}")
+        try:
+            with Connection("127.0.0.1", server.port, timeout_s=2.0) as conn:
+                if conn.request("GET", path).status == 200:
+                    return
+        except OSError:
+            time.sleep(0.05)
+    raise BenchError(f"{server.name} not ready after {timeout_s:.0f} s:\n{server.log_tail()}")
+
+
+def stop(server: Server) -> None:
+    """SIGTERM by PID, SIGKILL after 10 s; never by name."""
+    process = server.process
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+
+
+@contextlib.contextmanager
+def started(name: str, argv: list[str], port: int, log_path: Path, ready_path: str) -> Iterator[Server]:
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(argv, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   cwd=PROJECT_DIR)
+    server = Server(name, process, port, log_path)
+    try:
+        _wait_ready(server, ready_path, 30.0)
+        yield server
+    finally:
+        stop(server)
+
+
+def lambent_server(work_dir: Path, idle_timeout_s: float) -> contextlib.AbstractContextManager[Server]:
+    port = free_port()
+    argv = [str(LAMBENT), "serve", "--host", "127.0.0.1", "--port", str(port),
+            "--data-dir", str(work_dir / "data"), "--idle-timeout", str(idle_timeout_s)]
+    return started("lambent", argv, port, work_dir / "lambent.log", "/lambent/health")
+
+
+def bare_server(work_dir: Path) -> contextlib.AbstractContextManager[Server]:
+    port = free_port()
+    argv = [sys.executable, str(BENCH_DIR / "bare_asgi.py"), str(port)]
+    return started("bare-asgi", argv, port, work_dir / "bare.log", "/")
+
+
+# -- functions over the raw HTTP API -----------------------------------------------------------
+
+
+def _zip(source: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("app.py", source)
+    return buffer.getvalue()
+
+
+def create_function(conn: Connection, name: str, runtime: str, source: str, timeout_s: int = 30) -> None:
+    body = json.dumps({
+        "FunctionName": name, "Runtime": runtime, "Handler": "app.handler", "MemorySize": 128,
+        "Timeout": timeout_s, "Role": "arn:aws:iam::000000000000:role/bench",
+        "Code": {"ZipFile": base64.b64encode(_zip(source)).decode()},
+    }).encode()
+    response = conn.request("POST", FUNCTIONS_PATH, body)
+    if response.status != 201:
+        raise BenchError(f"CreateFunction {name}: {response.status} {response.body[:300]!r}")
+
+
+def update_environment(conn: Connection, name: str, variables: dict[str, str]) -> None:
+    body = json.dumps({"Environment": {"Variables": variables}}).encode()
+    response = conn.request("PUT", f"{FUNCTIONS_PATH}/{name}/configuration", body)
+    if response.status != 200:
+        raise BenchError(f"UpdateFunctionConfiguration {name}: {response.status} {response.body[:300]!r}")
+
+
+def invoke_path(name: str) -> str:
+    return f"{FUNCTIONS_PATH}/{name}/invocations"
+
+
+# -- /proc ---------------------------------------------------------------------------------------
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of *pid* itself (children excluded)."""
+    with open(f"/proc/{pid}/stat") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def _ppid(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return int(handle.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def descendants(root: int) -> list[int]:
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            ppid = _ppid(int(entry))
+            if ppid is not None:
+                parents[int(entry)] = ppid
+    found: list[int] = []
+    frontier = {root}
+    while frontier:
+        children = [pid for pid, ppid in parents.items() if ppid in frontier]
+        found += children
+        frontier = set(children)
+    return found
+
+
+def environ_of(pid: int) -> dict[str, str]:
+    try:
+        raw = Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return {}
+    pairs = (item.split(b"=", 1) for item in raw.split(b"\0") if b"=" in item)
+    return {k.decode(errors="replace"): v.decode(errors="replace") for k, v in pairs}
+
+
+def memory_kb(pid: int) -> dict[str, int]:
+    """Rss, Pss and USS (Private_Clean + Private_Dirty) from smaps_rollup, in kB."""
+    values: dict[str, int] = {}
+    with open(f"/proc/{pid}/smaps_rollup") as handle:
+        for line in handle:
+            name, _, rest = line.partition(":")
+            parts = rest.split()
+            if len(parts) == 2 and parts[1] == "kB":
+                values[name] = int(parts[0])
+    return {"rss": values.get("Rss", 0), "pss": values.get("Pss", 0),
+            "uss": values.get("Private_Clean", 0) + values.get("Private_Dirty", 0)}
+
+
+def wait_quiet(pid: int, timeout_s: float, window_s: float = 0.3, busy_fraction: float = 0.05) -> float:
+    """Wait until *pid* uses under *busy_fraction* of a core over *window_s*; seconds waited."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout_s:
+        before = cpu_seconds(pid)
+        time.sleep(window_s)
+        if cpu_seconds(pid) - before <= busy_fraction * window_s:
+            break
+    return time.monotonic() - started
+
+
+# -- the machine -------------------------------------------------------------------------------
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _git_commit() -> str:
+    try:
+        result = subprocess.run(["git", "-C", str(PROJECT_DIR), "rev-parse", "--short", "HEAD"],
+                                capture_output=True, text=True, timeout=5, check=False)
+    except OSError:
+        return "unknown"
+    dirty = ""
+    status = subprocess.run(["git", "-C", str(PROJECT_DIR), "status", "--porcelain", "--", "src"],
+                            capture_output=True, text=True, timeout=5, check=False)
+    if status.stdout.strip():
+        dirty = "+dirty"
+    return (result.stdout.strip() or "unknown") + dirty
+
+
+def machine(runtime: str, runtime_executable: str) -> dict[str, object]:
+    return {
+        "cores": os.cpu_count(),
+        "usable_cores": len(os.sched_getaffinity(0)),
+        "cpu_model": _cpu_model(),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "runtime": runtime,
+        "runtime_executable": runtime_executable,
+        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
+        "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "lambent_commit": _git_commit(),
+    }

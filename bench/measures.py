@@ -1,0 +1,285 @@
+"""The measurements: each function runs one round of one measurement and returns plain numbers.
+
+Every measurement that has a baseline measures it in the same round with the same client and
+the same request shape; ``run.py`` takes medians over rounds and compares them with targets.
+Nothing here asserts a timing: a slow or failing server shows up as numbers and error counts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import math
+import os
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import harness
+import loadgen
+from harness import Server
+from httpclient import AsyncConnection, Connection, build_request
+
+HOST = "127.0.0.1"
+BODY = b'{"bench": "payload", "n": 1}'
+_INIT_DURATION = re.compile(r"Init Duration: ([\d.]+) ms")
+
+
+@dataclass(frozen=True)
+class Plan:
+    mode: str
+    runs: int
+    latency_warmup: int
+    latency_count: int
+    throughput_s: float
+    throughput_warmup_s: float
+    cold_n: int
+    burst_sizes: tuple[int, ...]
+    async_count: int
+    connections: tuple[int, ...] = (32, 64)
+    density_k: int = 20
+    async_connections: int = 32
+
+
+PLANS = {
+    "quick": Plan(mode="quick", runs=1, latency_warmup=500, latency_count=2000, throughput_s=2.0,
+                  throughput_warmup_s=1.0, cold_n=20, burst_sizes=(50,), async_count=2000),
+    "full": Plan(mode="full", runs=5, latency_warmup=500, latency_count=10000, throughput_s=10.0,
+                 throughput_warmup_s=2.0, cold_n=200, burst_sizes=(50, 200), async_count=20000),
+}
+
+
+@dataclass
+class Context:
+    lambent: Server
+    bare: Server
+    runtime: str
+    runtime_executable: str
+    use_wrk: bool
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile (p in 0..100); NaN for no values."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def _summary_ms(seconds: list[float]) -> dict[str, float]:
+    ms = [s * 1000 for s in seconds]
+    return {"p50_ms": percentile(ms, 50), "p99_ms": percentile(ms, 99), "mean_ms": sum(ms) / len(ms) if ms else math.nan}
+
+
+# -- 1 and 7: warm latency on one connection, and the server's CPU per 1,000 invokes --------------
+
+
+def _one_connection(server: Server, path: str, plan: Plan) -> dict[str, float]:
+    with Connection(HOST, server.port) as conn:
+        request = build_request("POST", f"{HOST}:{server.port}", path, BODY)
+        errors = 0
+        for _ in range(plan.latency_warmup):
+            errors += conn.send_raw(request).status != 200
+        samples: list[float] = []
+        cpu_before = harness.cpu_seconds(server.pid)
+        clock = time.perf_counter
+        for _ in range(plan.latency_count):
+            started = clock()
+            response = conn.send_raw(request)
+            samples.append(clock() - started)
+            errors += response.status != 200
+        cpu = harness.cpu_seconds(server.pid) - cpu_before
+    return {**_summary_ms(samples), "cpu_s_per_1000": cpu / plan.latency_count * 1000, "errors": errors}
+
+
+def warm_latency(ctx: Context, plan: Plan, round_no: int) -> dict[str, Any]:
+    sides: list[tuple[str, Callable[[], dict[str, float]]]] = [
+        ("lambent", lambda: _one_connection(ctx.lambent, harness.invoke_path("noop"), plan)),
+        ("bare", lambda: _one_connection(ctx.bare, harness.invoke_path("noop"), plan)),
+    ]
+    if round_no % 2:  # alternate which side goes first, so drift hits both
+        sides.reverse()
+    return {name: run() for name, run in sides}
+
+
+# -- 2: throughput -------------------------------------------------------------------------------
+
+
+def throughput(ctx: Context, plan: Plan, round_no: int) -> dict[str, Any]:
+    path = harness.invoke_path("noop")
+    servers = [("lambent", ctx.lambent), ("bare", ctx.bare)]
+    if round_no % 2:
+        servers.reverse()
+    result: dict[str, Any] = {}
+    for name, server in servers:
+        # Warm-up at the highest concurrency: lambent starts the environments it needs here.
+        loadgen.run_duration(HOST, server.port, path, max(plan.connections), plan.throughput_warmup_s, BODY,
+                             use_wrk=ctx.use_wrk)
+        for connections in plan.connections:
+            measured = loadgen.run_duration(HOST, server.port, path, connections, plan.throughput_s, BODY,
+                                            use_wrk=ctx.use_wrk)
+            result[f"{name}_c{connections}"] = {
+                "rps": measured["rps"], "requests": measured["requests"],
+                "non_2xx": measured["non_2xx"], "errors": measured["errors"],
+            }
+    return result
+
+
+# -- 3: cold start -------------------------------------------------------------------------------
+
+
+def _spawn_times(argv: list[str], n: int) -> list[float]:
+    samples = []
+    for _ in range(n):
+        started = time.perf_counter()
+        pid = os.posix_spawn(argv[0], argv, os.environ)
+        os.waitpid(pid, 0)
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+def cold_start(ctx: Context, plan: Plan, round_no: int) -> dict[str, Any]:
+    name = "cold"
+    path = harness.invoke_path(name)
+    samples: list[float] = []
+    init_ms: list[float] = []
+    errors = 0
+    with Connection(HOST, ctx.lambent.port) as conn:
+        request = build_request("POST", f"{HOST}:{ctx.lambent.port}", path, BODY, {"X-Amz-Log-Type": "Tail"})
+        for i in range(plan.cold_n):
+            # A changed configuration retires the idle environment: the next invoke starts a new one.
+            harness.update_environment(conn, name, {"BENCH_GENERATION": f"{round_no}-{i}"})
+            started = time.perf_counter()
+            response = conn.send_raw(request)
+            samples.append(time.perf_counter() - started)
+            if response.status != 200 or "x-amz-function-error" in response.headers:
+                errors += 1
+            log = base64.b64decode(response.headers.get("x-amz-log-result", "")).decode(errors="replace")
+            match = _INIT_DURATION.search(log)
+            if match:
+                init_ms.append(float(match.group(1)))
+    exe = ctx.runtime_executable
+    plain = _spawn_times([exe, "-c", "pass"], plan.cold_n)
+    isolated = _spawn_times([exe, "-I", "-S", "-c", "pass"], plan.cold_n)
+    return {
+        "lambent": {**_summary_ms(samples), "errors": errors, "samples": len(samples)},
+        "init_duration": {"p50_ms": percentile(init_ms, 50), "p99_ms": percentile(init_ms, 99),
+                          "reported": len(init_ms)},
+        "python_c_pass": _summary_ms(plain),
+        "python_I_S_c_pass": _summary_ms(isolated),
+    }
+
+
+# -- 4: burst from zero ---------------------------------------------------------------------------
+
+
+async def _burst(port: int, path: str, n: int, body: bytes) -> list[tuple[float, int | None, bool]]:
+    conns = await asyncio.gather(*(AsyncConnection.open(HOST, port) for _ in range(n)))
+    request = build_request("POST", f"{HOST}:{port}", path, body)
+    started = time.perf_counter()
+
+    async def one(conn: AsyncConnection) -> tuple[float, int | None, bool]:
+        try:
+            response = await conn.send_raw(request)
+        except (OSError, asyncio.IncompleteReadError, ValueError):
+            return time.perf_counter() - started, None, False
+        return time.perf_counter() - started, response.status, "x-amz-function-error" in response.headers
+
+    try:
+        return await asyncio.gather(*(one(c) for c in conns))
+    finally:
+        await asyncio.gather(*(c.close() for c in conns))
+
+
+def _environments_of(server: Server, function: str) -> list[int]:
+    return [pid for pid in harness.descendants(server.pid)
+            if harness.environ_of(pid).get("AWS_LAMBDA_FUNCTION_NAME") == function]
+
+
+def burst(ctx: Context, plan: Plan, round_no: int) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for n in plan.burst_sizes:
+        name = f"burst{n}-r{round_no}"
+        with Connection(HOST, ctx.lambent.port) as conn:
+            harness.create_function(conn, name, ctx.runtime, harness.SLEEP_HANDLER)
+        answers = asyncio.run(_burst(ctx.lambent.port, harness.invoke_path(name), n, b'{"sleep_s": 0.1}'))
+        times = [t for t, _, _ in answers]
+        result[f"n{n}"] = {
+            "first_ms": min(times) * 1000, "last_ms": max(times) * 1000,
+            "p50_ms": percentile(times, 50) * 1000,
+            "non_200": sum(1 for _, status, _ in answers if status is not None and status != 200),
+            "function_errors": sum(1 for _, _, failed in answers if failed),
+            "connection_errors": sum(1 for _, status, _ in answers if status is None),
+            "environments": len(_environments_of(ctx.lambent, name)),
+        }
+        harness.wait_quiet(ctx.lambent.pid, 30.0)
+    return result
+
+
+# -- 5: density -----------------------------------------------------------------------------------
+
+
+def density(ctx: Context, plan: Plan, round_no: int) -> dict[str, Any]:
+    name = f"density-r{round_no}"
+    with Connection(HOST, ctx.lambent.port) as conn:
+        harness.create_function(conn, name, ctx.runtime, harness.SLEEP_HANDLER)
+    answers = asyncio.run(_burst(ctx.lambent.port, harness.invoke_path(name), plan.density_k, b'{"sleep_s": 0.2}'))
+    failed = sum(1 for _, status, bad in answers if status != 200 or bad)
+    harness.wait_quiet(ctx.lambent.pid, 10.0)
+    pids = _environments_of(ctx.lambent, name)
+    memory = [harness.memory_kb(pid) for pid in pids]
+    count = len(pids)
+    uss_mb = sum(m["uss"] for m in memory) / 1024 / count if count else math.nan
+    server = harness.memory_kb(ctx.lambent.pid)
+    return {
+        "environments": count, "failed_invokes": failed,
+        "uss_mb_per_env": uss_mb,
+        "pss_mb_per_env": sum(m["pss"] for m in memory) / 1024 / count if count else math.nan,
+        "rss_mb_per_env": sum(m["rss"] for m in memory) / 1024 / count if count else math.nan,
+        "fit_in_2gb": math.floor(2048 / uss_mb) if count and uss_mb > 0 else 0,
+        "server_uss_mb": server["uss"] / 1024,
+    }
+
+
+# -- 6: async accept rate --------------------------------------------------------------------------
+
+
+def _count_in_log(server: Server, needle: str) -> int:
+    try:
+        return server.log_path.read_text(errors="replace").count(needle)
+    except OSError:
+        return 0
+
+
+def async_accept(ctx: Context, plan: Plan, round_no: int) -> dict[str, Any]:
+    name = f"async-r{round_no}"
+    with Connection(HOST, ctx.lambent.port) as conn:
+        harness.create_function(conn, name, ctx.runtime, harness.NOOP_HANDLER)
+    failures_before = _count_in_log(ctx.lambent, "asynchronous invocation")
+    measured = loadgen.run_fixed_count(HOST, ctx.lambent.port, harness.invoke_path(name), plan.async_connections,
+                                       plan.async_count, BODY, {"X-Amz-Invocation-Type": "Event"})
+    statuses: dict[str, int] = measured["statuses"]
+    accepted = statuses.get("202", 0)
+    peak_envs = len(_environments_of(ctx.lambent, name))
+    drain_s = harness.wait_quiet(ctx.lambent.pid, 300.0)
+    return {
+        "accepted": accepted, "elapsed_s": measured["elapsed_s"],
+        "accept_per_s": accepted / measured["elapsed_s"] if measured["elapsed_s"] else 0.0,
+        "non_202": sum(v for k, v in statuses.items() if k != "202") + int(measured["errors"]),
+        "environments_after_accept": peak_envs,
+        "environments_after_drain": len(_environments_of(ctx.lambent, name)),
+        "drain_s": drain_s,
+        "background_failures_logged": _count_in_log(ctx.lambent, "asynchronous invocation") - failures_before,
+    }
+
+
+MEASURES: list[tuple[str, Callable[[Context, Plan, int], dict[str, Any]]]] = [
+    ("warm", warm_latency),
+    ("throughput", throughput),
+    ("cold", cold_start),
+    ("burst", burst),
+    ("density", density),
+    ("async", async_accept),
+]

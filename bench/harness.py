@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,14 +33,22 @@ VENV_BIN = Path(sys.executable).parent
 LAMBENT = VENV_BIN / "lambent"
 FUNCTIONS_PATH = "/2015-03-31/functions"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+#: Test functions get one full vCPU's worth of memory (AWS's 1,769 MB), so a CPU quota
+#: proportional to memory (as on AWS) does not throttle them: the platform is what is measured.
+MEMORY_MB = 1769
 
-NOOP_HANDLER = "def handler(event, context):\n    return {}\n"
-SLEEP_HANDLER = (
-    "import time\n\n\n"
-    "def handler(event, context):\n"
-    "    time.sleep(float(event.get('sleep_s', 0.1)))\n"
-    "    return {}\n"
-)
+NOOP_HANDLER = """\
+def handler(event, context):
+    return {}
+"""
+SLEEP_HANDLER = """\
+import time
+
+
+def handler(event, context):
+    time.sleep(float(event.get("sleep_s", 0.1)))
+    return {}
+"""
 
 
 class BenchError(Exception):
@@ -85,24 +93,40 @@ def _wait_ready(server: Server, path: str, timeout_s: float) -> None:
     raise BenchError(f"{server.name} not ready after {timeout_s:.0f} s:\n{server.log_tail()}")
 
 
-def stop(server: Server) -> None:
-    """SIGTERM by PID, SIGKILL after 10 s; never by name."""
-    process = server.process
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
+def _start_time(pid: int) -> int | None:
     try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(10)
+        with open(f"/proc/{pid}/stat") as handle:
+            return int(handle.read().rsplit(")", 1)[1].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def stop(server: Server) -> None:
+    """SIGTERM by PID, SIGKILL after 10 s; never by name.
+
+    Then SIGKILL any process the server started (its environments) that outlived it: each is
+    identified by PID and start time, noted before the server was stopped, so a reused PID is
+    never hit.
+    """
+    process = server.process
+    if process.poll() is None:
+        children = {pid: _start_time(pid) for pid in descendants(process.pid)}
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+        for pid, started_at in children.items():
+            if started_at is not None and _start_time(pid) == started_at:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
 
 
 @contextlib.contextmanager
 def started(name: str, argv: list[str], port: int, log_path: Path, ready_path: str) -> Iterator[Server]:
     with log_path.open("wb") as log_file:
-        process = subprocess.Popen(argv, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   cwd=PROJECT_DIR)
+        process = subprocess.Popen(argv, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=PROJECT_DIR)
     server = Server(name, process, port, log_path)
     try:
         _wait_ready(server, ready_path, 30.0)
@@ -113,8 +137,18 @@ def started(name: str, argv: list[str], port: int, log_path: Path, ready_path: s
 
 def lambent_server(work_dir: Path, idle_timeout_s: float) -> contextlib.AbstractContextManager[Server]:
     port = free_port()
-    argv = [str(LAMBENT), "serve", "--host", "127.0.0.1", "--port", str(port),
-            "--data-dir", str(work_dir / "data"), "--idle-timeout", str(idle_timeout_s)]
+    argv = [
+        str(LAMBENT),
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(work_dir / "data"),
+        "--idle-timeout",
+        str(idle_timeout_s),
+    ]
     return started("lambent", argv, port, work_dir / "lambent.log", "/lambent/health")
 
 
@@ -134,12 +168,20 @@ def _zip(source: str) -> bytes:
     return buffer.getvalue()
 
 
-def create_function(conn: Connection, name: str, runtime: str, source: str, timeout_s: int = 30) -> None:
-    body = json.dumps({
-        "FunctionName": name, "Runtime": runtime, "Handler": "app.handler", "MemorySize": 128,
-        "Timeout": timeout_s, "Role": "arn:aws:iam::000000000000:role/bench",
-        "Code": {"ZipFile": base64.b64encode(_zip(source)).decode()},
-    }).encode()
+def create_function(
+    conn: Connection, name: str, runtime: str, source: str, memory_mb: int = MEMORY_MB, timeout_s: int = 30
+) -> None:
+    body = json.dumps(
+        {
+            "FunctionName": name,
+            "Runtime": runtime,
+            "Handler": "app.handler",
+            "MemorySize": memory_mb,
+            "Timeout": timeout_s,
+            "Role": "arn:aws:iam::000000000000:role/bench",
+            "Code": {"ZipFile": base64.b64encode(_zip(source)).decode()},
+        }
+    ).encode()
     response = conn.request("POST", FUNCTIONS_PATH, body)
     if response.status != 201:
         raise BenchError(f"CreateFunction {name}: {response.status} {response.body[:300]!r}")
@@ -150,6 +192,25 @@ def update_environment(conn: Connection, name: str, variables: dict[str, str]) -
     response = conn.request("PUT", f"{FUNCTIONS_PATH}/{name}/configuration", body)
     if response.status != 200:
         raise BenchError(f"UpdateFunctionConfiguration {name}: {response.status} {response.body[:300]!r}")
+
+
+def delete_function(conn: Connection, name: str) -> None:
+    """Delete *name*; its idle environments are stopped with it."""
+    response = conn.request("DELETE", f"{FUNCTIONS_PATH}/{name}")
+    if response.status != 204:
+        raise BenchError(f"DeleteFunction {name}: {response.status} {response.body[:300]!r}")
+
+
+@contextlib.contextmanager
+def function(port: int, name: str, runtime: str, source: str) -> Iterator[str]:
+    """A function that exists for the block, then is deleted (freeing its environments)."""
+    with Connection("127.0.0.1", port) as conn:
+        create_function(conn, name, runtime, source)
+    try:
+        yield name
+    finally:
+        with Connection("127.0.0.1", port) as conn:
+            delete_function(conn, name)
 
 
 def invoke_path(name: str) -> str:
@@ -190,13 +251,40 @@ def descendants(root: int) -> list[int]:
     return found
 
 
-def environ_of(pid: int) -> dict[str, str]:
+def _memory_cgroup(pid: int) -> str | None:
     try:
-        raw = Path(f"/proc/{pid}/environ").read_bytes()
+        lines = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
     except OSError:
-        return {}
-    pairs = (item.split(b"=", 1) for item in raw.split(b"\0") if b"=" in item)
-    return {k.decode(errors="replace"): v.decode(errors="replace") for k, v in pairs}
+        return None
+    for line in lines:  # cgroup v1's memory controller, else the v2 unified path
+        _, controllers, path = line.split(":", 2)
+        if "memory" in controllers.split(","):
+            return path
+    return next((line.split(":", 2)[2] for line in lines if line.startswith("0::")), None)
+
+
+def _session(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return int(handle.read().rsplit(")", 1)[1].split()[3])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def environments(server_pid: int, pids: Iterable[int]) -> dict[str, list[int]]:
+    """*pids* (processes the server started) grouped into environments.
+
+    An environment is its own memory cgroup where the sandbox gives it one (namespaces mode),
+    else its own session (the process sandbox makes each environment a session leader).
+    """
+    server_cgroup = _memory_cgroup(server_pid)
+    groups: dict[str, list[int]] = {}
+    for pid in pids:
+        cgroup = _memory_cgroup(pid)
+        own_cgroup = cgroup is not None and cgroup != server_cgroup
+        key = f"cgroup {cgroup}" if own_cgroup else f"session {_session(pid)}"
+        groups.setdefault(key, []).append(pid)
+    return groups
 
 
 def memory_kb(pid: int) -> dict[str, int]:
@@ -208,8 +296,11 @@ def memory_kb(pid: int) -> dict[str, int]:
             parts = rest.split()
             if len(parts) == 2 and parts[1] == "kB":
                 values[name] = int(parts[0])
-    return {"rss": values.get("Rss", 0), "pss": values.get("Pss", 0),
-            "uss": values.get("Private_Clean", 0) + values.get("Private_Dirty", 0)}
+    return {
+        "rss": values.get("Rss", 0),
+        "pss": values.get("Pss", 0),
+        "uss": values.get("Private_Clean", 0) + values.get("Private_Dirty", 0),
+    }
 
 
 def wait_quiet(pid: int, timeout_s: float, window_s: float = 0.3, busy_fraction: float = 0.05) -> float:
@@ -238,13 +329,23 @@ def _cpu_model() -> str:
 
 def _git_commit() -> str:
     try:
-        result = subprocess.run(["git", "-C", str(PROJECT_DIR), "rev-parse", "--short", "HEAD"],
-                                capture_output=True, text=True, timeout=5, check=False)
+        result = subprocess.run(
+            ["git", "-C", str(PROJECT_DIR), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
     except OSError:
         return "unknown"
     dirty = ""
-    status = subprocess.run(["git", "-C", str(PROJECT_DIR), "status", "--porcelain", "--", "src"],
-                            capture_output=True, text=True, timeout=5, check=False)
+    status = subprocess.run(
+        ["git", "-C", str(PROJECT_DIR), "status", "--porcelain", "--", "src"],
+        capture_output=True,
+        text=True,
+        timeout=5,
+        check=False,
+    )
     if status.stdout.strip():
         dirty = "+dirty"
     return (result.stdout.strip() or "unknown") + dirty

@@ -9,6 +9,7 @@ every connection: with Nagle, small request/response pairs stall for tens of mil
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 from dataclasses import dataclass, field
 
@@ -44,9 +45,12 @@ def _parse_head(head: bytes) -> tuple[int, dict[str, str]]:
     for line in lines[1:]:
         name, _, value = line.partition(":")
         headers[name.strip().lower()] = value.strip()
-    if headers.get("transfer-encoding", "").lower() == "chunked" or "content-length" not in headers:
+    status = int(parts[1])
+    if status in (204, 304) or status < 200:
+        headers["content-length"] = "0"  # no body by definition (RFC 9110 6.4.1)
+    elif headers.get("transfer-encoding", "").lower() == "chunked" or "content-length" not in headers:
         raise ProtocolError("response is not framed by Content-Length")
-    return int(parts[1]), headers
+    return status, headers
 
 
 class Connection:
@@ -123,7 +127,5 @@ class AsyncConnection:
 
     async def close(self) -> None:
         self._writer.close()
-        try:
+        with contextlib.suppress(ConnectionError, OSError):
             await self._writer.wait_closed()
-        except (ConnectionError, OSError):
-            pass

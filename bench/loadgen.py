@@ -21,6 +21,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from httpclient import AsyncConnection, build_request
 
@@ -35,13 +36,12 @@ def generator_name(use_wrk: bool = True) -> str:
 
 
 def _wrk_script(body: bytes, headers: dict[str, str]) -> str:
-    lines = ['wrk.method = "POST"', f"wrk.body = {json.dumps(body.decode())}",
-             'wrk.headers["Content-Type"] = "application/json"']
+    lines = ['wrk.method = "POST"', f"wrk.body = {json.dumps(body.decode())}", 'wrk.headers["Content-Type"] = "application/json"']
     lines += [f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items()]
     return "\n".join(lines) + "\n"
 
 
-def _parse_wrk(output: str) -> dict[str, object]:
+def _parse_wrk(output: str) -> dict[str, Any]:
     def number(pattern: str) -> float:
         match = re.search(pattern, output)
         return float(match.group(1)) if match else 0.0
@@ -52,18 +52,16 @@ def _parse_wrk(output: str) -> dict[str, object]:
     match = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
     if match:
         socket_errors = sum(int(x) for x in match.groups())
-    return {"requests": requests, "rps": number(r"Requests/sec:\s+([\d.]+)"),
-            "non_2xx": non_2xx, "errors": socket_errors}
+    return {"requests": requests, "rps": number(r"Requests/sec:\s+([\d.]+)"), "non_2xx": non_2xx, "errors": socket_errors}
 
 
-def _run_wrk(url: str, connections: int, duration_s: float, body: bytes, headers: dict[str, str]) -> dict[str, object]:
+def _run_wrk(url: str, connections: int, duration_s: float, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
     assert WRK is not None
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(_wrk_script(body, headers))
     try:
         # Timeout well above any expected latency, so slow answers count as slow, not as errors.
-        argv = [WRK, "-t1", f"-c{connections}", f"-d{max(1, round(duration_s))}s", "--timeout", "30s",
-                "-s", script.name, url]
+        argv = [WRK, "-t1", f"-c{connections}", f"-d{max(1, round(duration_s))}s", "--timeout", "30s", "-s", script.name, url]
         result = subprocess.run(argv, capture_output=True, text=True, timeout=duration_s + 60, check=False)
     finally:
         Path(script.name).unlink(missing_ok=True)
@@ -77,8 +75,9 @@ def _run_wrk(url: str, connections: int, duration_s: float, body: bytes, headers
 # -- the asyncio client ----------------------------------------------------------------------
 
 
-async def _load(host: str, port: int, request: bytes, connections: int, duration_s: float | None,
-                count: int | None) -> dict[str, object]:
+async def _load(
+    host: str, port: int, request: bytes, connections: int, duration_s: float | None, count: int | None
+) -> dict[str, Any]:
     """Closed loop until *count* requests were sent, or for *duration_s* (whichever comes first)."""
     statuses: Counter[int] = Counter()
     errors = 0
@@ -109,14 +108,36 @@ async def _load(host: str, port: int, request: bytes, connections: int, duration
     elapsed = last_answer - started
     await asyncio.gather(*(c.close() for c in conns))
     done = sum(statuses.values())
-    return {"requests": done, "elapsed_s": elapsed, "rps": done / elapsed if elapsed > 0 else 0.0,
-            "statuses": {str(k): v for k, v in sorted(statuses.items())}, "errors": errors}
+    return {
+        "requests": done,
+        "elapsed_s": elapsed,
+        "rps": done / elapsed if elapsed > 0 else 0.0,
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "errors": errors,
+    }
 
 
-def _run_async_process(host: str, port: int, path: str, connections: int, body: bytes, headers: dict[str, str],
-                       duration_s: float | None = None, count: int | None = None) -> dict[str, object]:
-    argv = [sys.executable, str(Path(__file__).resolve()), host, str(port), path,
-            "--connections", str(connections), "--body", body.decode()]
+def _run_async_process(
+    host: str,
+    port: int,
+    path: str,
+    connections: int,
+    body: bytes,
+    headers: dict[str, str],
+    duration_s: float | None = None,
+    count: int | None = None,
+) -> dict[str, Any]:
+    argv = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        host,
+        str(port),
+        path,
+        "--connections",
+        str(connections),
+        "--body",
+        body.decode(),
+    ]
     if duration_s is not None:
         argv += ["--duration", str(duration_s)]
     if count is not None:
@@ -127,28 +148,44 @@ def _run_async_process(host: str, port: int, path: str, connections: int, body: 
     result = subprocess.run(argv, capture_output=True, text=True, timeout=limit, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"load generator failed ({result.returncode}): {result.stderr.strip()[-500:]}")
-    parsed: dict[str, object] = json.loads(result.stdout)
+    parsed: dict[str, Any] = json.loads(result.stdout)
     parsed["generator"] = "asyncio"
     return parsed
 
 
-def run_duration(host: str, port: int, path: str, connections: int, duration_s: float, body: bytes,
-                 expect: int = 200, headers: dict[str, str] | None = None, use_wrk: bool = True) -> dict[str, object]:
+def run_duration(
+    host: str,
+    port: int,
+    path: str,
+    connections: int,
+    duration_s: float,
+    body: bytes,
+    expect: int = 200,
+    headers: dict[str, str] | None = None,
+    use_wrk: bool = True,
+) -> dict[str, Any]:
     """Closed-loop load for *duration_s*: rps, requests, non-2xx (or non-*expect*) and socket errors."""
     headers = headers or {}
     if WRK and use_wrk:
         return _run_wrk(f"http://{host}:{port}{path}", connections, duration_s, body, headers)
     result = _run_async_process(host, port, path, connections, body, headers, duration_s=duration_s)
-    statuses: dict[str, int] = result["statuses"]  # type: ignore[assignment]
+    statuses = result["statuses"]
     result["non_2xx"] = sum(v for k, v in statuses.items() if int(k) != expect)
     return result
 
 
-def run_fixed_count(host: str, port: int, path: str, connections: int, count: int, body: bytes,
-                    headers: dict[str, str] | None = None, max_duration_s: float | None = None) -> dict[str, object]:
+def run_fixed_count(
+    host: str,
+    port: int,
+    path: str,
+    connections: int,
+    count: int,
+    body: bytes,
+    headers: dict[str, str] | None = None,
+    max_duration_s: float | None = None,
+) -> dict[str, Any]:
     """*count* requests, or fewer if *max_duration_s* passes first (``requests`` says how many)."""
-    return _run_async_process(host, port, path, connections, body, headers or {}, duration_s=max_duration_s,
-                              count=count)
+    return _run_async_process(host, port, path, connections, body, headers or {}, duration_s=max_duration_s, count=count)
 
 
 def main() -> None:

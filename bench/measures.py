@@ -38,16 +38,37 @@ class Plan:
     cold_n: int
     burst_sizes: tuple[int, ...]
     async_count: int
+    async_max_s: float
     connections: tuple[int, ...] = (32, 64)
     density_k: int = 20
     async_connections: int = 32
 
 
 PLANS = {
-    "quick": Plan(mode="quick", runs=1, latency_warmup=500, latency_count=2000, throughput_s=2.0,
-                  throughput_warmup_s=1.0, cold_n=20, burst_sizes=(50,), async_count=2000),
-    "full": Plan(mode="full", runs=5, latency_warmup=500, latency_count=10000, throughput_s=10.0,
-                 throughput_warmup_s=2.0, cold_n=200, burst_sizes=(50, 200), async_count=20000),
+    "quick": Plan(
+        mode="quick",
+        runs=1,
+        latency_warmup=500,
+        latency_count=2000,
+        throughput_s=2.0,
+        throughput_warmup_s=1.0,
+        cold_n=20,
+        burst_sizes=(50,),
+        async_count=2000,
+        async_max_s=15.0,
+    ),
+    "full": Plan(
+        mode="full",
+        runs=5,
+        latency_warmup=500,
+        latency_count=10000,
+        throughput_s=10.0,
+        throughput_warmup_s=2.0,
+        cold_n=200,
+        burst_sizes=(50, 200),
+        async_count=20000,
+        async_max_s=60.0,
+    ),
 }
 
 
@@ -115,14 +136,14 @@ def throughput(ctx: Context, plan: Plan, round_no: int) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for name, server in servers:
         # Warm-up at the highest concurrency: lambent starts the environments it needs here.
-        loadgen.run_duration(HOST, server.port, path, max(plan.connections), plan.throughput_warmup_s, BODY,
-                             use_wrk=ctx.use_wrk)
+        loadgen.run_duration(HOST, server.port, path, max(plan.connections), plan.throughput_warmup_s, BODY, use_wrk=ctx.use_wrk)
         for connections in plan.connections:
-            measured = loadgen.run_duration(HOST, server.port, path, connections, plan.throughput_s, BODY,
-                                            use_wrk=ctx.use_wrk)
+            measured = loadgen.run_duration(HOST, server.port, path, connections, plan.throughput_s, BODY, use_wrk=ctx.use_wrk)
             result[f"{name}_c{connections}"] = {
-                "rps": measured["rps"], "requests": measured["requests"],
-                "non_2xx": measured["non_2xx"], "errors": measured["errors"],
+                "rps": measured["rps"],
+                "requests": measured["requests"],
+                "non_2xx": measured["non_2xx"],
+                "errors": measured["errors"],
             }
     return result
 
@@ -165,14 +186,21 @@ def cold_start(ctx: Context, plan: Plan, round_no: int) -> dict[str, Any]:
     isolated = _spawn_times([exe, "-I", "-S", "-c", "pass"], plan.cold_n)
     return {
         "lambent": {**_summary_ms(samples), "errors": errors, "samples": len(samples)},
-        "init_duration": {"p50_ms": percentile(init_ms, 50), "p99_ms": percentile(init_ms, 99),
-                          "reported": len(init_ms)},
+        "init_duration": {"p50_ms": percentile(init_ms, 50), "p99_ms": percentile(init_ms, 99), "reported": len(init_ms)},
         "python_c_pass": _summary_ms(plain),
         "python_I_S_c_pass": _summary_ms(isolated),
     }
 
 
 # -- 4: burst from zero ---------------------------------------------------------------------------
+
+
+def _error_sample(answers: list[tuple[float, int | None, bool]], bodies: list[bytes]) -> str:
+    """The first answer that was not a plain 200, for the record."""
+    for (_, status, failed), body in zip(answers, bodies, strict=True):
+        if status != 200 or failed:
+            return f"{status}: {body[:200].decode(errors='replace')}"
+    return ""
 
 
 async def _burst(port: int, path: str, n: int, body: bytes) -> list[tuple[float, int | None, bool]]:
@@ -193,27 +221,31 @@ async def _burst(port: int, path: str, n: int, body: bytes) -> list[tuple[float,
         await asyncio.gather(*(c.close() for c in conns))
 
 
-def _environments_of(server: Server, function: str) -> list[int]:
-    return [pid for pid in harness.descendants(server.pid)
-            if harness.environ_of(pid).get("AWS_LAMBDA_FUNCTION_NAME") == function]
+def _processes(server: Server) -> set[int]:
+    return set(harness.descendants(server.pid))
+
+
+def _new_environments(server: Server, before: set[int]) -> dict[str, list[int]]:
+    """Environments made of processes the server started since *before* was taken."""
+    return harness.environments(server.pid, _processes(server) - before)
 
 
 def burst(ctx: Context, plan: Plan, round_no: int) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for n in plan.burst_sizes:
-        name = f"burst{n}-r{round_no}"
-        with Connection(HOST, ctx.lambent.port) as conn:
-            harness.create_function(conn, name, ctx.runtime, harness.SLEEP_HANDLER)
-        answers = asyncio.run(_burst(ctx.lambent.port, harness.invoke_path(name), n, b'{"sleep_s": 0.1}'))
-        times = [t for t, _, _ in answers]
-        result[f"n{n}"] = {
-            "first_ms": min(times) * 1000, "last_ms": max(times) * 1000,
-            "p50_ms": percentile(times, 50) * 1000,
-            "non_200": sum(1 for _, status, _ in answers if status is not None and status != 200),
-            "function_errors": sum(1 for _, _, failed in answers if failed),
-            "connection_errors": sum(1 for _, status, _ in answers if status is None),
-            "environments": len(_environments_of(ctx.lambent, name)),
-        }
+        with harness.function(ctx.lambent.port, f"burst{n}-r{round_no}", ctx.runtime, harness.SLEEP_HANDLER) as name:
+            before = _processes(ctx.lambent)
+            answers = asyncio.run(_burst(ctx.lambent.port, harness.invoke_path(name), n, b'{"sleep_s": 0.1}'))
+            times = [t for t, _, _ in answers]
+            result[f"n{n}"] = {
+                "first_ms": min(times) * 1000,
+                "last_ms": max(times) * 1000,
+                "p50_ms": percentile(times, 50) * 1000,
+                "non_200": sum(1 for _, status, _ in answers if status is not None and status != 200),
+                "function_errors": sum(1 for _, _, failed in answers if failed),
+                "connection_errors": sum(1 for _, status, _ in answers if status is None),
+                "environments": len(_new_environments(ctx.lambent, before)),
+            }
         harness.wait_quiet(ctx.lambent.pid, 30.0)
     return result
 
@@ -222,24 +254,32 @@ def burst(ctx: Context, plan: Plan, round_no: int) -> dict[str, Any]:
 
 
 def density(ctx: Context, plan: Plan, round_no: int) -> dict[str, Any]:
-    name = f"density-r{round_no}"
+    # One invoke of another function first, so whatever the runtime shares between environments
+    # (a zygote, say) exists already and is not counted as part of the new environments.
     with Connection(HOST, ctx.lambent.port) as conn:
-        harness.create_function(conn, name, ctx.runtime, harness.SLEEP_HANDLER)
-    answers = asyncio.run(_burst(ctx.lambent.port, harness.invoke_path(name), plan.density_k, b'{"sleep_s": 0.2}'))
-    failed = sum(1 for _, status, bad in answers if status != 200 or bad)
-    harness.wait_quiet(ctx.lambent.pid, 10.0)
-    pids = _environments_of(ctx.lambent, name)
-    memory = [harness.memory_kb(pid) for pid in pids]
-    count = len(pids)
-    uss_mb = sum(m["uss"] for m in memory) / 1024 / count if count else math.nan
-    server = harness.memory_kb(ctx.lambent.pid)
+        conn.request("POST", harness.invoke_path("noop"), BODY)
+    with harness.function(ctx.lambent.port, f"density-r{round_no}", ctx.runtime, harness.SLEEP_HANDLER) as name:
+        before = _processes(ctx.lambent)
+        answers = asyncio.run(_burst(ctx.lambent.port, harness.invoke_path(name), plan.density_k, b'{"sleep_s": 0.2}'))
+        failed = sum(1 for _, status, bad in answers if status != 200 or bad)
+        harness.wait_quiet(ctx.lambent.pid, 10.0)
+        groups = _new_environments(ctx.lambent, before)
+        memory = [harness.memory_kb(pid) for pids in groups.values() for pid in pids]
+    count = len(groups)
+
+    def per_env(kind: str) -> float:
+        return sum(m[kind] for m in memory) / 1024 / count if count else math.nan
+
+    uss_mb = per_env("uss")
     return {
-        "environments": count, "failed_invokes": failed,
+        "environments": count,
+        "processes_per_env": len(memory) / count if count else math.nan,
+        "failed_invokes": failed,
         "uss_mb_per_env": uss_mb,
-        "pss_mb_per_env": sum(m["pss"] for m in memory) / 1024 / count if count else math.nan,
-        "rss_mb_per_env": sum(m["rss"] for m in memory) / 1024 / count if count else math.nan,
+        "pss_mb_per_env": per_env("pss"),
+        "rss_mb_per_env": per_env("rss"),
         "fit_in_2gb": math.floor(2048 / uss_mb) if count and uss_mb > 0 else 0,
-        "server_uss_mb": server["uss"] / 1024,
+        "server_uss_mb": harness.memory_kb(ctx.lambent.pid)["uss"] / 1024,
     }
 
 
@@ -254,22 +294,41 @@ def _count_in_log(server: Server, needle: str) -> int:
 
 
 def async_accept(ctx: Context, plan: Plan, round_no: int) -> dict[str, Any]:
-    name = f"async-r{round_no}"
-    with Connection(HOST, ctx.lambent.port) as conn:
-        harness.create_function(conn, name, ctx.runtime, harness.NOOP_HANDLER)
-    failures_before = _count_in_log(ctx.lambent, "asynchronous invocation")
-    measured = loadgen.run_fixed_count(HOST, ctx.lambent.port, harness.invoke_path(name), plan.async_connections,
-                                       plan.async_count, BODY, {"X-Amz-Invocation-Type": "Event"})
-    statuses: dict[str, int] = measured["statuses"]
-    accepted = statuses.get("202", 0)
-    peak_envs = len(_environments_of(ctx.lambent, name))
-    drain_s = harness.wait_quiet(ctx.lambent.pid, 300.0)
+    port = ctx.lambent.port
+    with harness.function(port, f"async-r{round_no}", ctx.runtime, harness.SLEEP_HANDLER) as name:
+        path = harness.invoke_path(name)
+        base = _processes(ctx.lambent)
+        # Warm as many environments as there are connections, so the figure is not all cold starts.
+        asyncio.run(_burst(port, path, plan.async_connections, b'{"sleep_s": 0.2}'))
+        harness.wait_quiet(ctx.lambent.pid, 10.0)
+        warm = len(_new_environments(ctx.lambent, base))
+        failures_before = _count_in_log(ctx.lambent, "asynchronous invocation")
+        measured = loadgen.run_fixed_count(
+            HOST,
+            port,
+            path,
+            plan.async_connections,
+            plan.async_count,
+            b'{"sleep_s": 0}',
+            {"X-Amz-Invocation-Type": "Event"},
+            max_duration_s=plan.async_max_s,
+        )
+        statuses = {str(k): int(v) for k, v in measured["statuses"].items()}
+        elapsed = float(measured["elapsed_s"])
+        accepted = statuses.get("202", 0)
+        after_accept = len(_new_environments(ctx.lambent, base))
+        drain_s = harness.wait_quiet(ctx.lambent.pid, 300.0)
+        after_drain = len(_new_environments(ctx.lambent, base))
     return {
-        "accepted": accepted, "elapsed_s": measured["elapsed_s"],
-        "accept_per_s": accepted / measured["elapsed_s"] if measured["elapsed_s"] else 0.0,
+        "sent": measured["requests"],
+        "planned": plan.async_count,
+        "accepted": accepted,
+        "elapsed_s": elapsed,
+        "accept_per_s": accepted / elapsed if elapsed else 0.0,
         "non_202": sum(v for k, v in statuses.items() if k != "202") + int(measured["errors"]),
-        "environments_after_accept": peak_envs,
-        "environments_after_drain": len(_environments_of(ctx.lambent, name)),
+        "environments_warm_before": warm,
+        "environments_after_accept": after_accept,
+        "environments_after_drain": after_drain,
         "drain_s": drain_s,
         "background_failures_logged": _count_in_log(ctx.lambent, "asynchronous invocation") - failures_before,
     }

@@ -125,6 +125,38 @@ def environment_pids(server_pid: int) -> set[int]:
     return found
 
 
+def pids_of_uid(uid: int) -> list[int]:
+    """Host processes (not zombies) running as *uid*: an environment's, where uids are per function."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if int(fields["Uid"].split()[0]) == uid and not fields["State"].strip().startswith("Z"):
+            found.append(int(entry.name))
+    return found
+
+
+def environment_gone(uid: int, pid: int, timeout_s: float = 1.0) -> bool:
+    """Whether the environment that reported (uid, pid) has no process left, within *timeout_s*.
+
+    With per-function uids (the namespaces sandbox) every process of that uid counts, whatever
+    namespace it forked into; as root (the process sandbox) the reported pid is a host pid.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        alive = pids_of_uid(uid) if uid != 0 else ([pid] if process_exists(pid) else [])
+        if not alive:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+
+
 def process_exists(pid: int) -> bool:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()

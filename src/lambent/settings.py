@@ -26,8 +26,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     idle_timeout_s: float = 300.0
     #: Account-wide concurrent executions (AWS's default quota).
     concurrency_limit: int = 1000
-    #: Sandbox implementation, by name from ``lambent.sandbox.SANDBOXES``.
-    sandbox: str = "process"
+    #: Sandbox mode: ``namespaces``, ``process``, or ``auto`` (namespaces where this machine allows).
+    sandbox: str = "auto"
     log_level: str = "info"
     #: Credentials handed to functions (there is no STS yet; signature checking comes later).
     function_access_key_id: str = "LAMBENTFUNCTIONKEY00"
@@ -60,6 +60,8 @@ def build_settings(environ: Mapping[str, str], overrides: Mapping[str, Any] | No
     for name, value in (overrides or {}).items():
         if value is not None:
             raw[name] = value
+    if "data_dir" in raw:
+        raw["data_dir"] = Path(raw["data_dir"])
     try:
         settings = msgspec.convert(raw, Settings, strict=False)
     except msgspec.ValidationError as exc:
@@ -68,6 +70,8 @@ def build_settings(environ: Mapping[str, str], overrides: Mapping[str, Any] | No
         raise SettingsError(f"region {settings.region!r} is not a region name like us-east-1")
     if not _ACCOUNT.fullmatch(settings.account_id):
         raise SettingsError(f"account_id {settings.account_id!r} must be 12 digits")
+    if settings.sandbox not in ("auto", "namespaces", "process"):
+        raise SettingsError(f"sandbox {settings.sandbox!r} is not one of auto, namespaces, process")
     if settings.concurrency_limit < 1:
         raise SettingsError("concurrency_limit must be at least 1")
     return settings

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import ROLE, RUNTIME, VENV_BIN, Server, create, make_zip
+from tests.conftest import ROLE, RUNTIME, VENV_BIN, Server, create, environment_gone, make_zip
 
 HELLO = "def handler(event, context):\n    print('hello from', context.function_name)\n    return {'got': event}\n"
 
@@ -194,17 +194,17 @@ def test_state_survives_restart_and_environments_stop(tmp_path: Path) -> None:
     server = Server(tmp_path / "data").start()
     try:
         lam = server.client()
-        create(lam, "survivor", "import os\ndef handler(e, c):\n    return os.getpid()\n", Tags={"keep": "yes"})
-        pid = json.loads(lam.invoke(FunctionName="survivor", Payload=b"{}")["Payload"].read())
-        assert Path(f"/proc/{pid}").exists()
+        create(lam, "survivor", "import os\ndef handler(e, c):\n    return [os.getuid(), os.getpid()]\n", Tags={"keep": "yes"})
+        uid, pid = json.loads(lam.invoke(FunctionName="survivor", Payload=b"{}")["Payload"].read())
+        assert not environment_gone(uid, pid, 0)
     finally:
         server.stop()
-    assert not Path(f"/proc/{pid}").exists()  # the server stopped its environments
+    assert environment_gone(uid, pid, 0)  # the server stopped its environments
     server.start()
     try:
         lam = server.client()
         assert lam.get_function(FunctionName="survivor")["Tags"] == {"keep": "yes"}
-        assert isinstance(json.loads(lam.invoke(FunctionName="survivor", Payload=b"{}")["Payload"].read()), int)
+        assert json.loads(lam.invoke(FunctionName="survivor", Payload=b"{}")["Payload"].read())[0] == uid
     finally:
         server.stop()
 
@@ -213,13 +213,11 @@ def test_idle_environments_are_reaped(tmp_path: Path) -> None:
     server = Server(tmp_path / "data", LAMBENT_IDLE_TIMEOUT_S="0.5").start()
     try:
         lam = server.client()
-        create(lam, "idle", "import os\ndef handler(e, c):\n    return os.getpid()\n")
-        pid = json.loads(lam.invoke(FunctionName="idle", Payload=b"{}")["Payload"].read())
-        deadline = time.monotonic() + 5
-        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not Path(f"/proc/{pid}").exists()
+        code = "import os, time\nSTARTED = time.time()\ndef handler(e, c):\n    return [os.getuid(), os.getpid(), STARTED]\n"
+        create(lam, "idle", code)
+        uid, pid, started = json.loads(lam.invoke(FunctionName="idle", Payload=b"{}")["Payload"].read())
+        assert environment_gone(uid, pid, 5)
         again = json.loads(lam.invoke(FunctionName="idle", Payload=b"{}")["Payload"].read())
-        assert again != pid
+        assert again[2] != started  # a new environment ran the init again
     finally:
         server.stop()

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import create, make_zip, process_exists
+from tests.conftest import create, environment_gone, make_zip
 
 REQUEST_ID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
@@ -48,9 +48,9 @@ def test_result_headers_and_log_tail(lam: Any, fn_name: str) -> None:
 
 def test_warm_reuse_and_init_duration_once(lam: Any, fn_name: str) -> None:
     code = (
-        "import os\ncount = 0\ndef handler(event, context):\n    global count\n    count += 1\n"
+        "import uuid\nENV = uuid.uuid4().hex\ncount = 0\ndef handler(event, context):\n    global count\n    count += 1\n"
         "    open('/tmp/' + context.function_name, 'a').write('x')\n"
-        "    return [count, os.getpid(), len(open('/tmp/' + context.function_name).read())]\n"
+        "    return [count, ENV, len(open('/tmp/' + context.function_name).read())]\n"
     )
     create(lam, fn_name, code)
     results, logs = [], []
@@ -66,8 +66,9 @@ def test_warm_reuse_and_init_duration_once(lam: Any, fn_name: str) -> None:
 
 
 def test_concurrent_invokes_get_separate_environments(lam: Any, fn_name: str) -> None:
-    create(lam, fn_name, "import os, time\ndef handler(event, context):\n    time.sleep(0.5)\n    return os.getpid()\n")
-    results: list[int] = []
+    code = "import time, uuid\nENV = uuid.uuid4().hex\ndef handler(event, context):\n    time.sleep(0.5)\n    return ENV\n"
+    create(lam, fn_name, code)
+    results: list[str] = []
 
     def one() -> None:
         results.append(call(lam, fn_name)[1])
@@ -201,10 +202,11 @@ def test_handler_in_a_package_and_context(lam: Any, fn_name: str) -> None:
 
 def test_timeout(lam: Any, fn_name: str) -> None:
     code = (
-        "import subprocess, time\n"
+        "import os, subprocess, time\n"
         "def handler(event, context):\n"
         "    child = subprocess.Popen(['sleep', '300'])\n"
-        "    print('child', child.pid, flush=True)\n"
+        "    os.system('setsid sleep 301 &')\n"
+        "    print('child', os.getuid(), child.pid, flush=True)\n"
         "    time.sleep(30)\n"
     )
     create(lam, fn_name, code, Timeout=1)
@@ -220,11 +222,8 @@ def test_timeout(lam: Any, fn_name: str) -> None:
     }
     assert re.search(rf"\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{{3}}Z {request_id} Task timed out after 1.00 seconds", log)
     assert "Status: timeout" in log
-    child = int(re.search(r"child (\d+)", log).group(1))  # type: ignore[union-attr]
-    deadline = time.monotonic() + 1.0
-    while process_exists(child) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert not process_exists(child)
+    uid, child = (int(n) for n in re.search(r"child (\d+) (\d+)", log).groups())  # type: ignore[union-attr]
+    assert environment_gone(uid, child, 1.0)
     # The next invoke gets a fresh environment.
     assert "Init Duration" in call(lam, fn_name)[2]
 

@@ -246,17 +246,23 @@ def test_optional_members_appear_only_when_set() -> None:
 def test_pending_and_in_progress_carry_reasons() -> None:
     doc = configuration_document(version(state="Pending", last_update_status="InProgress"), REGION, ACCOUNT)
     assert (doc["State"], doc["StateReason"], doc["StateReasonCode"]) == (
-        "Pending", "The function is being created.", "Creating",
+        "Pending",
+        "The function is being created.",
+        "Creating",
     )
     assert (doc["LastUpdateStatusReason"], doc["LastUpdateStatusReasonCode"]) == (
-        "The function is being created.", "Creating",
+        "The function is being created.",
+        "Creating",
     )
 
 
 def test_json_logging_config_carries_levels() -> None:
     doc = configuration_document(version(log_format="JSON", log_group="/custom/group"), REGION, ACCOUNT)
     assert doc["LoggingConfig"] == {
-        "LogFormat": "JSON", "LogGroup": "/custom/group", "ApplicationLogLevel": "INFO", "SystemLogLevel": "INFO",
+        "LogFormat": "JSON",
+        "LogGroup": "/custom/group",
+        "ApplicationLogLevel": "INFO",
+        "SystemLogLevel": "INFO",
     }
     doc = configuration_document(
         version(log_format="JSON", application_log_level="DEBUG", system_log_level="WARN"), REGION, ACCOUNT
@@ -289,11 +295,6 @@ def test_aws_timestamp_shape(moment: datetime) -> None:
     assert timedelta(0) <= moment - parsed < timedelta(milliseconds=1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="aws_timestamp formats an aware non-UTC datetime's wall-clock time and labels it +0000 "
-    "(it does not convert to UTC as logs.iso_millis does)",
-)
 def test_aws_timestamp_of_a_non_utc_moment_is_converted() -> None:
     moment = datetime(2024, 5, 1, 14, 0, 0, 123_000, tzinfo=timezone(timedelta(hours=2)))
     assert aws_timestamp(moment) == "2024-05-01T12:00:00.123+0000"

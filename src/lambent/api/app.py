@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
 import secrets
-from collections.abc import AsyncIterator, Mapping
+import socket
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -17,11 +20,13 @@ from starlette.routing import Route
 from lambent.api.control import ControlApi
 from lambent.api.logs import LogsApi
 from lambent.api.render import api_error_handler, error_response, unexpected_error_handler
-from lambent.errors import ApiError
+from lambent.errors import ApiError, SandboxSetupError
 from lambent.invoker.invoker import Invoker, InvokerSettings
 from lambent.runtimes import discover_python, prepare_python_libs
 from lambent.sandbox import Sandbox
+from lambent.sandbox.namespaces import ApiServer, NamespacesSandbox
 from lambent.sandbox.process import ProcessSandbox
+from lambent.sandbox.seccomp import build_program
 from lambent.services.functions import FunctionService
 from lambent.services.invocations import InvocationService
 from lambent.services.logs import LogService
@@ -30,8 +35,6 @@ from lambent.settings import Settings
 from lambent.store.sql import SqlStore
 
 log = logging.getLogger("lambent")
-
-SANDBOXES: dict[str, type[Sandbox]] = {"process": ProcessSandbox}
 
 
 class UnknownOperation(ApiError):
@@ -57,7 +60,27 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
     packages = PackageStore(data_dir)
     runtimes = discover_python(environ)
     logs = LogService(store)
-    sandbox = SANDBOXES[settings.sandbox]()
+    app_holder: list[Starlette] = []
+
+    async def serve_api(sock: socket.socket) -> Callable[[], Coroutine[Any, Any, None]]:
+        """Serve this API on a listening socket made inside an environment's network namespace."""
+        server = app_holder[0].state.uvicorn
+        config = server.config
+
+        def protocol() -> asyncio.Protocol:
+            made: asyncio.Protocol = config.http_protocol_class(
+                config=config, server_state=server.server_state, app_state=server.lifespan.state
+            )
+            return made
+
+        listener = await asyncio.get_running_loop().create_server(protocol, sock=sock)
+
+        async def stop() -> None:
+            listener.close()
+
+        return stop
+
+    sandbox = choose_sandbox(settings, data_dir, serve_api)
     invoker = Invoker(
         sandbox,
         runtimes,
@@ -69,7 +92,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
             concurrency_limit=settings.concurrency_limit,
             access_key_id=settings.function_access_key_id,
             secret_access_key=settings.function_secret_access_key,
-            python_lib_dir=str(data_dir / "runtime" / "python"),
+            runtime_dir=str(data_dir / "runtime"),
         ),
         logs,
         packages.tree,
@@ -113,6 +136,8 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         await store.open()
         await functions.load()
         prepare_python_libs(data_dir / "runtime" / "python")
+        if isinstance(sandbox, NamespacesSandbox):
+            sandbox.prepare()
         logs.start()
         invoker.start()
         log.info("lambent serving %s (data %s, sandbox %s)", settings.endpoint_url, data_dir, sandbox.name)
@@ -133,4 +158,19 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         exception_handlers={ApiError: api_error_handler, Exception: unexpected_error_handler},
     )
     app.router.redirect_slashes = False
+    app.state.uvicorn = None  # set by ``lambent serve``: the API inside sandboxes needs it
+    app_holder.append(app)
     return app
+
+
+def choose_sandbox(settings: Settings, data_dir: Path, serve_api: ApiServer) -> Sandbox:
+    """The sandbox mode asked for; ``auto`` takes namespaces where this machine allows them."""
+    if settings.sandbox == "process":
+        return ProcessSandbox()
+    usable, why = NamespacesSandbox.usable()
+    if not usable:
+        if settings.sandbox == "namespaces":
+            raise SandboxSetupError("choose", "namespaces sandbox", why)
+        log.warning("namespaces sandbox unavailable (%s): using the process sandbox", why)
+        return ProcessSandbox()
+    return NamespacesSandbox(data_dir / "sandbox", build_program(), settings.port, serve_api)

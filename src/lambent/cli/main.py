@@ -85,8 +85,9 @@ def serve(
         err.print(f"[red]bad setting[/red]: {exc}")
         raise typer.Exit(2) from None
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    uvicorn.run(
-        build_app(settings, os.environ),
+    application = build_app(settings, os.environ)
+    config = uvicorn.Config(
+        application,
         host=settings.host,
         port=settings.port,
         loop="uvloop",
@@ -95,6 +96,9 @@ def serve(
         log_level=settings.log_level,
         timeout_graceful_shutdown=5,
     )
+    server = uvicorn.Server(config)
+    application.state.uvicorn = server  # environments' own API listeners share its protocol setup
+    server.run()
 
 
 def _zip_directory(source: Path) -> bytes:

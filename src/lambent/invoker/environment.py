@@ -26,6 +26,7 @@ from lambent.errors import (
     InvocationFailure,
     RuntimeExitError,
     RuntimeOutOfMemory,
+    SandboxSetupError,
     SandboxTimedOut,
 )
 from lambent.sandbox import Sandbox, SandboxProcess, SandboxSpec
@@ -104,7 +105,7 @@ class Environment:
         out_read, out_write = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
         os.set_blocking(out_write, True)
         try:
-            self._process = self._sandbox.start(self._spec, child.fileno(), out_write)
+            self._process = await self._sandbox.start(self._spec, child.fileno(), out_write)
         except BaseException:
             parent.close()
             os.close(out_read)
@@ -126,6 +127,12 @@ class Environment:
             return await self._exited_failure("")
         self.init_duration_ms = (time.perf_counter() - started) * 1000
         self._max_memory_kb = int(header.get("mem_kb", 0))
+        if header["t"] == "ready":
+            try:
+                self._process.settle()
+            except SandboxSetupError as exc:
+                await self.destroy()
+                return RuntimeExitError(f"Sandbox setup failed: {exc}")
         if header["t"] == "init_error":
             self._drain_output()
             await self.destroy()
@@ -146,10 +153,9 @@ class Environment:
             reply, body = await asyncio.wait_for(self._recv(), timeout_s)
         except TimeoutError:
             duration = (time.perf_counter() - started) * 1000
+            self._max_memory_kb = self._peak_memory_kb(0)
             await self.destroy()
-            timed_out = SandboxTimedOut(
-                f"RequestId: {request_id} Error: Task timed out after {timeout_s:.2f} seconds"
-            )
+            timed_out = SandboxTimedOut(f"RequestId: {request_id} Error: Task timed out after {timeout_s:.2f} seconds")
             return InvokeResult(
                 payload=b"", failure=timed_out, duration_ms=duration, max_memory_kb=self._max_memory_kb, log=self.take_log()
             )
@@ -164,7 +170,7 @@ class Environment:
             self.last_used = time.monotonic()
         duration = (time.perf_counter() - started) * 1000
         self._drain_output()
-        self._max_memory_kb = max(self._max_memory_kb, int(reply.get("mem_kb", 0)))
+        self._max_memory_kb = self._peak_memory_kb(int(reply.get("mem_kb", 0)))
         failure: InvocationFailure | None = None
         if not reply.get("ok", False):
             document = json.loads(body)
@@ -192,17 +198,21 @@ class Environment:
             self._process.kill()
             status = await self._process.wait()
         self._drain_output()
+        oom = self.oom_killed()
+        self._max_memory_kb = self._peak_memory_kb(0)
         await self.destroy()
         prefix = f"RequestId: {request_id} Error: " if request_id else ""
         text = f"{prefix}Runtime exited with error: {exit_text(status)}"
-        if self.oom_killed():
-            return RuntimeOutOfMemory(text)
-        return RuntimeExitError(text)
+        return RuntimeOutOfMemory(text) if oom else RuntimeExitError(text)
 
     def oom_killed(self) -> bool:
         """Whether the sandbox's memory limit ended the environment (modes with a limit)."""
-        check = getattr(self._process, "oom_killed", None)
-        return bool(check()) if check else False
+        return self._process is not None and self._process.oom_killed()
+
+    def _peak_memory_kb(self, reported: int) -> int:
+        """The sandbox's measure of the whole environment where it has one, else the runtime's."""
+        measured = self._process.peak_memory_kb() if self._process is not None else None
+        return max(self._max_memory_kb, measured if measured is not None else reported)
 
     def _read_output(self) -> None:
         try:

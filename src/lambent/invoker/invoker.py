@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+import zlib
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -27,6 +28,15 @@ from lambent.runtimes import RuntimeSpec
 from lambent.sandbox import Protection, Sandbox, SandboxSpec
 
 PoolKey = tuple[str, str, str]  # function name, version, revision id
+
+
+def function_uid(name: str) -> int:
+    """A stable uid per function name, in a range no machine account uses (20000-59999).
+
+    Distinct for distinct names except on a crc32 collision modulo 40,000; a registry of
+    assigned uids in the store would remove that residue.
+    """
+    return 20000 + zlib.crc32(name.encode()) % 40000
 
 
 class LogSink(Protocol):
@@ -65,7 +75,8 @@ class InvokerSettings(msgspec.Struct, frozen=True, kw_only=True):
     concurrency_limit: int
     access_key_id: str
     secret_access_key: str
-    python_lib_dir: str
+    #: Host directory of the runtimes' shared files (``<data>/runtime``).
+    runtime_dir: str
 
 
 class InvokerStatistics(msgspec.Struct, frozen=True, kw_only=True):
@@ -188,8 +199,13 @@ class Invoker:
             argv=runtime.argv(),
             env=self.function_environment(version, runtime, stream),
             code_dir=self._code_dir(version.code_sha256_hex),
+            runtime_dir=self._settings.runtime_dir,
+            system_dirs=runtime.system_dirs(),
             memory_mb=version.memory_mb,
             ephemeral_storage_mb=version.ephemeral_storage_mb,
+            uid=function_uid(version.name),
+            preload=runtime.preload,
+            entry=runtime.entry,
         )
         environment = Environment(self._sandbox, spec, key, stream)
         self._all.add(environment)
@@ -199,6 +215,7 @@ class Invoker:
     def function_environment(self, version: FunctionVersion, runtime: RuntimeSpec, stream: str) -> dict[str, str]:
         """Lambda's environment variables for *version*, then the function's own."""
         settings = self._settings
+        runtime_dir = self._sandbox.runtime_path(settings.runtime_dir)
         env = {
             "PATH": "/usr/local/bin:/usr/bin/:/bin:/opt/bin",
             "LANG": "en_US.UTF-8",
@@ -220,10 +237,10 @@ class Invoker:
             "AWS_SECRET_ACCESS_KEY": settings.secret_access_key,
             "AWS_SESSION_TOKEN": "lambent-session",
             "AWS_ENDPOINT_URL": settings.endpoint_url,
-            "LAMBDA_TASK_ROOT": self._code_dir(version.code_sha256_hex),
-            "LAMBDA_RUNTIME_DIR": str(runtime.executable),
+            "LAMBDA_TASK_ROOT": self._sandbox.code_path(self._code_dir(version.code_sha256_hex)),
+            "LAMBDA_RUNTIME_DIR": runtime_dir,
             "_LAMBENT_CHANNEL_FD": "3",
-            "_LAMBENT_PYTHON_PATH": settings.python_lib_dir,
+            "_LAMBENT_PYTHON_PATH": f"{runtime_dir}/python",
             "POWERTOOLS_TRACE_DISABLED": "true",
         }
         if version.log_format == "JSON":
@@ -267,3 +284,4 @@ class Invoker:
         self._idle.clear()
         environments, self._all = list(self._all), set()
         await asyncio.gather(*(e.destroy() for e in environments), return_exceptions=True)
+        await self._sandbox.close()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -189,7 +189,8 @@ class FunctionVersion(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def aws_timestamp(moment: datetime) -> str:
-    """LastModified as AWS formats it: ``2024-05-01T12:00:00.000+0000``."""
+    """LastModified as AWS formats it, in UTC: ``2024-05-01T12:00:00.000+0000``."""
+    moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
 
 

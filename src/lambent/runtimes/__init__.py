@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -27,6 +28,19 @@ class RuntimeSpec(msgspec.Struct, frozen=True, kw_only=True):
     executable: str
     #: The interpreter's own version, e.g. "3.12.1".
     version: str
+
+    @property
+    def preload(self) -> str | None:
+        """The file a zygote imports ahead of forks (None: this runtime cannot fork-start)."""
+        return str(PYTHON_BOOTSTRAP) if self.family == "python" else None
+
+    @property
+    def entry(self) -> str | None:
+        return "run" if self.family == "python" else None
+
+    def system_dirs(self) -> tuple[str, ...]:
+        """Host directories the interpreter reads at run time (its installation prefix)."""
+        return (str(Path(self.executable).parent.parent),)
 
     def argv(self) -> tuple[str, ...]:
         if self.family == "python":
@@ -75,22 +89,45 @@ def discover_python(environ: Mapping[str, str]) -> dict[str, RuntimeSpec]:
 
 
 def prepare_python_libs(target: Path) -> Path:
-    """A directory linking the libraries AWS's Python runtimes provide (boto3 and its kin).
+    """A directory holding the libraries AWS's Python runtimes provide (boto3 and its kin).
 
-    They are pure Python and shared read-only by every environment; a function's own copy in
-    its package or a layer comes first on ``sys.path``.
+    They are pure Python, copied (hard-linked where the filesystem allows) from the server's own
+    installation so that a sandbox can mount them read-only; a function's own copy in its
+    package or a layer comes first on ``sys.path``. Rebuilt when the installed versions change.
     """
-    target.mkdir(parents=True, exist_ok=True)
+    sources: list[Path] = []
     for module in PYTHON_PROVIDED_LIBS:
         spec = importlib.util.find_spec(module)
         if spec is None or spec.origin is None:
             continue
         origin = Path(spec.origin)
-        source = origin.parent if origin.name == "__init__.py" else origin
-        link = target / source.name
-        if link.is_symlink() and link.resolve() == source.resolve():
-            continue
-        if link.is_symlink() or link.exists():
-            link.unlink()
-        link.symlink_to(source)
+        sources.append(origin.parent if origin.name == "__init__.py" else origin)
+    stamp = "\n".join(f"{s}:{s.stat().st_mtime_ns}" for s in sources)
+    stamp_file = target / ".sources"
+    if stamp_file.exists() and stamp_file.read_text() == stamp:
+        return target
+    scratch = target.with_name(target.name + f".{os.getpid()}.tmp")
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    for source in sources:
+        if source.is_dir():
+            shutil.copytree(
+                source, scratch / source.name, copy_function=_link_or_copy, ignore=shutil.ignore_patterns("__pycache__")
+            )
+        else:
+            _link_or_copy(str(source), str(scratch / source.name))
+    (scratch / ".sources").write_text(stamp)
+    for path in [scratch, *scratch.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    if target.exists():
+        shutil.rmtree(target)
+    scratch.rename(target)
     return target
+
+
+def _link_or_copy(source: str, destination: str) -> str:
+    try:
+        os.link(source, destination)
+    except OSError:
+        shutil.copy2(source, destination)
+    return destination

@@ -27,13 +27,23 @@ class Protection(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class SandboxSpec(msgspec.Struct, frozen=True, kw_only=True):
+    #: A fresh start: the runtime's command line (the fallback, and the ``process`` mode).
     argv: tuple[str, ...]
     env: dict[str, str]
-    #: Directory that becomes the working directory (the code, read-only where the mode can).
+    #: Host directory of the code (read-only at ``code_path()`` inside where the mode can).
     code_dir: str
+    #: Host directory of the runtime's shared files (read-only at ``runtime_path()``).
+    runtime_dir: str
+    #: Host directories the interpreter needs, visible read-only at the same paths.
+    system_dirs: tuple[str, ...] = ()
     memory_mb: int
     ephemeral_storage_mb: int
-    #: Descriptor numbers the channel and the log pipe get inside the environment.
+    #: Who the environment runs as (distinct per function in modes that change uid).
+    uid: int = 65534
+    #: A fork start: file the zygote preloads and the function in it that runs an environment.
+    preload: str | None = None
+    entry: str | None = None
+    #: The descriptor number the channel gets inside the environment (fresh starts).
     channel_fd: int = 3
 
 
@@ -57,6 +67,18 @@ class SandboxProcess(Protocol):
         """Release what the environment held (descriptors, cgroups, mounts) after it exited."""
         ...
 
+    def settle(self) -> None:
+        """The runtime has initialised: apply the limits that hold while it serves (CPU quota)."""
+        ...
+
+    def peak_memory_kb(self) -> int | None:
+        """The environment's peak memory as the sandbox measured it, if it can."""
+        ...
+
+    def oom_killed(self) -> bool:
+        """Whether the memory limit ended the environment."""
+        ...
+
 
 class Sandbox(Protocol):
     name: str
@@ -65,6 +87,21 @@ class Sandbox(Protocol):
         """Each protection of this mode, on or off, and why."""
         ...
 
-    def start(self, spec: SandboxSpec, channel: int, output: int) -> SandboxProcess:
-        """Start *spec* with *channel* as ``spec.channel_fd`` and *output* as stdout and stderr."""
+    def code_path(self, spec_code_dir: str) -> str:
+        """Where the code appears inside an environment (``/var/task`` where the mode mounts it)."""
+        ...
+
+    def runtime_path(self, runtime_dir: str) -> str:
+        """Where the runtime's shared files appear inside an environment."""
+        ...
+
+    async def start(self, spec: SandboxSpec, channel: int, output: int) -> SandboxProcess:
+        """Start *spec* with *channel* as its channel and *output* as stdout and stderr.
+
+        The descriptors stay the caller's: the sandbox duplicates what it hands on.
+        """
+        ...
+
+    async def close(self) -> None:
+        """Stop helpers (zygotes) and release what the sandbox holds."""
         ...

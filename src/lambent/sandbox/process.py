@@ -50,6 +50,15 @@ class ProcessSandboxProcess:
     async def wait(self) -> int:
         return await asyncio.shield(self._exited)
 
+    def settle(self) -> None:
+        return None  # no CPU limit in this mode
+
+    def peak_memory_kb(self) -> int | None:
+        return None  # no cgroup: the runtime reports its own peak
+
+    def oom_killed(self) -> bool:
+        return False  # no memory limit in this mode
+
     def close(self) -> None:
         if self._pidfd >= 0:
             if self._status is None:
@@ -72,7 +81,16 @@ class ProcessSandbox:
             Protection(name="seccomp", active=False, reason=off),
         ]
 
-    def start(self, spec: SandboxSpec, channel: int, output: int) -> ProcessSandboxProcess:
+    def code_path(self, spec_code_dir: str) -> str:
+        return spec_code_dir
+
+    def runtime_path(self, runtime_dir: str) -> str:
+        return runtime_dir
+
+    async def close(self) -> None:
+        return None
+
+    async def start(self, spec: SandboxSpec, channel: int, output: int) -> ProcessSandboxProcess:
         actions = [
             (os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
             (os.POSIX_SPAWN_DUP2, output, 1),
@@ -80,7 +98,9 @@ class ProcessSandbox:
             (os.POSIX_SPAWN_DUP2, channel, spec.channel_fd),
         ]
         try:
-            pid = os.posix_spawn(spec.argv[0], list(spec.argv), spec.env, file_actions=actions, setsid=True)
+            pid = os.posix_spawn(  # noqa: ASYNC221 - vfork+exec: returns at once
+                spec.argv[0], list(spec.argv), spec.env, file_actions=actions, setsid=True
+            )
         except OSError as exc:
             raise SandboxSetupError("spawn", spec.argv[0], exc) from exc
         try:
@@ -88,9 +108,6 @@ class ProcessSandbox:
             resource.prlimit(pid, resource.RLIMIT_CORE, (0, 0))
         except OSError as exc:
             os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
+            os.waitpid(pid, 0)  # noqa: ASYNC222 - just SIGKILLed: reaped at once
             raise SandboxSetupError("prlimit", f"pid {pid}", exc) from exc
         return ProcessSandboxProcess(pid)
-
-
-SANDBOXES = {"process": ProcessSandbox}

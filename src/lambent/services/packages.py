@@ -73,7 +73,7 @@ def extract(data: bytes, target: Path) -> int:
         raise InvalidParameterValueException(f"Unzipped size must be smaller than {UNZIPPED_LIMIT_BYTES} bytes")
     seen: set[str] = set()
     for info in infos:
-        name = _check_name(info.filename)
+        name = _check_name(info.orig_filename)  # filename is cut at a NUL; orig_filename is not
         if name in seen and not info.is_dir():
             raise _unsafe(f"Entry {info.filename!r} appears twice.")
         seen.add(name)
@@ -96,14 +96,13 @@ def extract(data: bytes, target: Path) -> int:
 def _write_entries(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], root: Path) -> int:
     written = 0
     links: list[tuple[Path, str]] = []
-    for info in infos:
-        relative = _check_name(info.filename)
-        destination = root / relative
-        if info.is_dir():
-            destination.mkdir(parents=True, exist_ok=True)
-            continue
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        try:
+    try:
+        for info in infos:
+            destination = root / _check_name(info.orig_filename)
+            if info.is_dir():
+                destination.mkdir(parents=True, exist_ok=True)
+                continue
+            destination.parent.mkdir(parents=True, exist_ok=True)
             with archive.open(info) as source:
                 if _is_symlink(info):
                     links.append((destination, source.read(4096).decode("utf-8", "strict")))
@@ -116,27 +115,26 @@ def _write_entries(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], root:
                                 f"Unzipped size must be smaller than {UNZIPPED_LIMIT_BYTES} bytes"
                             )
                         sink.write(chunk)
-        except (
-            zipfile.BadZipFile,
-            EOFError,
-            ValueError,
-            NotImplementedError,
-            UnicodeDecodeError,
-            FileExistsError,
-            OSError,
-        ) as exc:
-            if isinstance(exc, InvalidParameterValueException):
-                raise
-            raise InvalidParameterValueException(_UNZIP_FAILED) from None
-        os.chmod(destination, _mode(info))
-    for destination, target in links:
-        _check_link(root, destination, target)
-        destination.symlink_to(target)
+            os.chmod(destination, _mode(info))
+        for destination, target in links:
+            _check_link(root, destination, target)
+            destination.symlink_to(target)
+    except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError, OSError):
+        # A corrupt member, a bad CRC, a path that is both a file and a directory, an empty link:
+        # all the same to the caller, an archive that cannot be unpacked as it stands.
+        raise InvalidParameterValueException(_UNZIP_FAILED) from None
+    # Each target was checked as text; resolving them now, through one another, catches chains
+    # (``d/l -> ..`` then ``x -> d/l/../..``) that only escape together.
+    real_root = os.path.realpath(root)
+    for destination, _target in links:
+        resolved = os.path.realpath(destination)
+        if resolved != real_root and not resolved.startswith(real_root + os.sep):
+            raise _unsafe(f"Link {destination.relative_to(root)} points outside the code directory.")
     return written
 
 
 def _check_link(root: Path, link: Path, target: str) -> None:
-    if target.startswith("/") or "\x00" in target:
+    if not target or target.startswith("/") or "\x00" in target:
         raise _unsafe(f"Link {link.relative_to(root)} points outside the code directory.")
     resolved = posixpath.normpath(posixpath.join(posixpath.dirname(str(link.relative_to(root))), target))
     if resolved == ".." or resolved.startswith("../"):
@@ -184,9 +182,10 @@ class PackageStore:
             unzipped = extract(data, tree)
         blob = self.blob(digest)
         if not blob.exists():
-            scratch = blob.with_suffix(".part")
-            scratch.write_bytes(data)
-            scratch.rename(blob)
+            fd, scratch = tempfile.mkstemp(prefix=f".{digest}-", suffix=".part", dir=self._blobs)
+            with os.fdopen(fd, "wb") as sink:
+                sink.write(data)
+            os.replace(scratch, blob)  # atomic; a concurrent add of the same bytes wrote the same blob
         return Package(sha256_hex=digest, size=len(data), unzipped_size=unzipped)
 
     def remove_unused(self, in_use: set[str]) -> None:

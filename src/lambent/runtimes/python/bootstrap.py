@@ -271,8 +271,8 @@ def serve(sock):
         _send(sock, {"t": "result", "ok": ok, "mem_kb": _memory_kb()}, payload)
 
 
-def main():
-    fd = int(os.environ.pop("_LAMBENT_CHANNEL_FD"))
+def run(fd):
+    """Serve invocations on the channel *fd* until it closes (the zygote's entry point too)."""
     sock = socket.socket(fileno=fd)
     os.set_inheritable(fd, False)
     sys.stdout.reconfigure(line_buffering=True)
@@ -282,6 +282,10 @@ def main():
         serve(sock)
     except (BrokenPipeError, ConnectionResetError, EOFError):
         pass
+
+
+def main():
+    run(int(os.environ.pop("_LAMBENT_CHANNEL_FD")))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,332 @@
+"""Lambent's benchmark suite: ``python bench/run.py [--quick|--full] [--json PATH]``.
+
+Starts its own lambent server and bare-ASGI baseline (fresh temp data dir, 127.0.0.1, free
+ports), runs each measurement for a number of rounds, and prints a Markdown table of medians
+over rounds beside their baselines and targets; the full record goes to a JSON file. It never
+asserts a timing: a missed target is a "no" in the table, a failed measurement is a row that
+says why. See bench/README.md for what each line means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import signal
+import statistics
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+import harness
+import loadgen
+import measures
+from httpclient import Connection
+
+RESULTS_DIR = harness.BENCH_DIR / "results"
+
+
+def pick_runtime() -> tuple[str, str]:
+    """python3.12 if lambent finds it, else the newest pythonX.Y it finds: (name, real binary)."""
+    from lambent.runtimes import discover_python
+
+    found = discover_python(os.environ)
+    if not found:
+        raise harness.BenchError("lambent finds no Python runtime on this machine")
+    name = "python3.12" if "python3.12" in found else max(found, key=lambda n: int(n.split(".")[1]))
+    return name, found[name].executable
+
+
+# -- medians over rounds ----------------------------------------------------------------------------
+
+
+def median_tree(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """The per-key median of nested dicts of numbers (NaN and missing values skipped)."""
+    merged: dict[str, Any] = {}
+    keys = {k for r in rounds for k in r}
+    for key in sorted(keys):
+        values = [r[key] for r in rounds if key in r]
+        if all(isinstance(v, dict) for v in values):
+            merged[key] = median_tree(values)
+        else:
+            numbers = [v for v in values if isinstance(v, int | float) and not math.isnan(v)]
+            merged[key] = statistics.median(numbers) if numbers else math.nan
+    return merged
+
+
+# -- the table ----------------------------------------------------------------------------------
+
+
+def _ms(value: float) -> str:
+    return "n/a" if math.isnan(value) else (f"{value:.3f} ms" if value < 1 else f"{value:.1f} ms")
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b and not (math.isnan(a) or math.isnan(b)) else math.nan
+
+
+def _x(value: float) -> str:
+    return "n/a" if math.isnan(value) else f"{value:.2f}x"
+
+
+def _met(ok: bool, value: float) -> str:
+    return "n/a" if math.isnan(value) else ("yes" if ok else "**no**")
+
+
+def build_rows(med: dict[str, Any], failures: dict[str, str], plan: measures.Plan) -> list[dict[str, str]]:
+    rows: list[dict[str, str]] = []
+
+    def row(
+        key: str, what: str, lambent: str, baseline: str = "", ratio: str = "", target: str = "", met: str = "", notes: str = ""
+    ) -> None:
+        rows.append(
+            {
+                "id": key,
+                "measurement": what,
+                "lambent": lambent,
+                "baseline": baseline,
+                "ratio": ratio,
+                "target": target,
+                "met": met,
+                "notes": notes,
+            }
+        )
+
+    def failed(key: str, what: str) -> bool:
+        if key in failures:
+            row(key, what, "FAILED", notes=failures[key].splitlines()[-1][:120])
+            return True
+        return key not in med
+
+    if not failed("warm", "1. warm invoke, 1 connection"):
+        lam, bare = med["warm"]["lambent"], med["warm"]["bare"]
+        r50 = _ratio(lam["p50_ms"], bare["p50_ms"])
+        row(
+            "warm",
+            "1. warm invoke p50, 1 keep-alive connection",
+            _ms(lam["p50_ms"]),
+            f"bare ASGI {_ms(bare['p50_ms'])}",
+            _x(r50),
+            "≤ 2x (M1-1: ≤ 3x)",
+            f"{_met(r50 <= 2, r50)} (M1-1: {_met(r50 <= 3, r50)})",
+            f"errors {lam['errors']:.0f}/{bare['errors']:.0f}",
+        )
+        r99 = _ratio(lam["p99_ms"], bare["p99_ms"])
+        row(
+            "warm", "1. warm invoke p99, 1 keep-alive connection", _ms(lam["p99_ms"]), f"bare ASGI {_ms(bare['p99_ms'])}", _x(r99)
+        )
+    if not failed("throughput", "2. throughput"):
+        thr = med["throughput"]
+        for c in plan.connections:
+            lam, bare = thr[f"lambent_c{c}"], thr[f"bare_c{c}"]
+            r = _ratio(lam["rps"], bare["rps"])
+            row(
+                "throughput",
+                f"2. throughput, {c} connections",
+                f"{lam['rps']:,.0f}/s",
+                f"bare ASGI {bare['rps']:,.0f}/s",
+                _x(r),
+                "≥ 0.5x",
+                _met(r >= 0.5, r),
+                f"non-2xx {lam['non_2xx']:.0f}/{bare['non_2xx']:.0f}, socket errors {lam['errors']:.0f}/{bare['errors']:.0f}",
+            )
+    if not failed("cold", "3. cold start"):
+        cold = med["cold"]
+        lam, init, plain, iso = cold["lambent"], cold["init_duration"], cold["python_c_pass"], cold["python_I_S_c_pass"]
+        for p, limit in (("p50", 10.0), ("p99", 30.0)):
+            value = lam[f"{p}_ms"]
+            row(
+                "cold",
+                f"3. cold start {p}, end to end (invoke after UpdateFunctionConfiguration)",
+                _ms(value),
+                f"`-c pass` {_ms(plain[f'{p}_ms'])}; `-I -S -c pass` {_ms(iso[f'{p}_ms'])}",
+                _x(_ratio(value, iso[f"{p}_ms"])) + " of -I -S",
+                f"≤ {limit:.0f} ms",
+                _met(value <= limit, value),
+                f"errors {lam['errors']:.0f} of {lam['samples']:.0f}" if p == "p50" else "",
+            )
+        for p in ("p50", "p99"):
+            row(
+                "cold",
+                f"3. Init Duration {p} (REPORT line)",
+                _ms(init[f"{p}_ms"]),
+                notes=(f"reported in {init['reported']:.0f} of {lam['samples']:.0f} REPORT lines" if p == "p50" else ""),
+            )
+    if not failed("burst", "4. burst from zero"):
+        for n in plan.burst_sizes:
+            b = med["burst"][f"n{n}"]
+            row(
+                "burst",
+                f"4. burst 0 → {n} callers (handler sleeps 100 ms)",
+                f"first {_ms(b['first_ms'])}, last {_ms(b['last_ms'])}",
+                notes=(
+                    f"p50 {_ms(b['p50_ms'])}; non-200 {b['non_200']:.0f}, function errors {b['function_errors']:.0f}, "
+                    f"connection errors {b['connection_errors']:.0f}; {b['environments']:.0f} environments"
+                ),
+            )
+    if not failed("density", "5. density"):
+        d = med["density"]
+        uss = d["uss_mb_per_env"]
+        row(
+            "density",
+            "5. idle warm environment, private memory (USS)",
+            f"{uss:.2f} MB",
+            ratio="",
+            target="≤ 2 MB",
+            met=_met(uss <= 2, uss),
+            notes=(
+                f"{d['fit_in_2gb']:.0f} fit in 2 GB; {d['environments']:.0f} of {plan.density_k} environments found "
+                f"({d['processes_per_env']:.1f} processes each); "
+                f"PSS {d['pss_mb_per_env']:.1f} MB, RSS {d['rss_mb_per_env']:.1f} MB; server USS {d['server_uss_mb']:.0f} MB"
+            ),
+        )
+    if not failed("async", "6. async accept"):
+        a = med["async"]
+        rate = a["accept_per_s"]
+        stopped = (
+            f"stopped at {plan.async_max_s:.0f} s cap after {a['sent']:.0f} of {a['planned']:.0f}; "
+            if (a["sent"] < a["planned"])
+            else ""
+        )
+        row(
+            "async",
+            f"6. async (Event) accept rate, {plan.async_connections} connections",
+            f"{rate:,.0f}/s",
+            target="≥ 5,000/s",
+            met=_met(rate >= 5000, rate) + " (not comparable)",
+            notes=(
+                f"queue is in-memory, NOT durable: not comparable to the durable target; {stopped}"
+                f"non-202 {a['non_202']:.0f}; environments {a['environments_warm_before']:.0f} warm before → "
+                f"{a['environments_after_accept']:.0f} after; drained {a['drain_s']:.1f} s later; "
+                f"background failures logged {a['background_failures_logged']:.0f}"
+            ),
+        )
+    if "warm" in med and "warm" not in failures:
+        lam, bare = med["warm"]["lambent"], med["warm"]["bare"]
+        row(
+            "cpu",
+            "7. server CPU per 1,000 warm invokes (1 connection, children excluded)",
+            f"{lam['cpu_s_per_1000']:.3f} s",
+            f"bare ASGI {bare['cpu_s_per_1000']:.3f} s",
+            _x(_ratio(lam["cpu_s_per_1000"], bare["cpu_s_per_1000"])),
+        )
+    return rows
+
+
+def markdown(rows: list[dict[str, str]]) -> str:
+    columns = ["measurement", "lambent", "baseline", "ratio", "target", "met", "notes"]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(r[c].replace("|", "/") for c in columns) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def machine_line(machine: dict[str, Any]) -> str:
+    return (
+        f"machine: {machine['cores']} cores ({machine['usable_cores']} usable), {machine['cpu_model']}, "
+        f"kernel {machine['kernel']}, python {machine['python']} (runtime {machine['runtime']} = "
+        f"{machine['runtime_executable']}), {machine['date']}, loadavg {machine['loadavg_at_start']}, "
+        f"lambent {machine['lambent_commit']} ({machine['lambent_package']})"
+    )
+
+
+def _clean(value: Any) -> Any:
+    """JSON has no NaN: turn it into null."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
+# -- main ---------------------------------------------------------------------------------------
+
+
+def _terminate(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt  # so the finally blocks stop the servers
+
+
+def run(plan: measures.Plan, only: set[str], use_wrk: bool) -> dict[str, Any]:
+    runtime, executable = pick_runtime()
+    machine = harness.machine(runtime, executable)
+    import lambent  # the package the server will run (PYTHONPATH can point elsewhere)
+
+    package = Path(lambent.__file__).resolve().parent
+    machine["lambent_package"] = str(package)
+    if not package.is_relative_to(harness.PROJECT_DIR):
+        machine["lambent_commit"] = "not this checkout"
+    rounds: dict[str, list[dict[str, Any]]] = {}
+    failures: dict[str, str] = {}
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="lambent-bench-", ignore_cleanup_errors=True) as tmp:
+        work = Path(tmp)
+        with harness.lambent_server(work, idle_timeout_s=3600) as lambent, harness.bare_server(work) as bare:
+            with Connection("127.0.0.1", lambent.port) as conn:
+                harness.create_function(conn, "noop", runtime, harness.NOOP_HANDLER)
+                harness.create_function(conn, "cold", runtime, harness.NOOP_HANDLER)
+            ctx = measures.Context(lambent=lambent, bare=bare, runtime=runtime, runtime_executable=executable, use_wrk=use_wrk)
+            for round_no in range(plan.runs):
+                for key, measure in measures.MEASURES:
+                    if (only and key not in only) or key in failures:
+                        continue
+                    sys.stderr.write(f"[{time.monotonic() - started:6.1f} s] round {round_no + 1}/{plan.runs}: {key}\n")
+                    try:
+                        rounds.setdefault(key, []).append(measure(ctx, plan, round_no))
+                    except Exception:
+                        failures[key] = traceback.format_exc() + "\n--- lambent log tail ---\n" + lambent.log_tail()
+                        sys.stderr.write(failures[key] + "\n")
+                    harness.wait_quiet(lambent.pid, 30.0)
+    medians = {key: median_tree(values) for key, values in rounds.items()}
+    rows = build_rows(medians, failures, plan)
+    return {
+        "machine": machine,
+        "mode": plan.mode,
+        "plan": plan.__dict__,
+        "rounds_run": plan.runs,
+        "load_generator": loadgen.generator_name(use_wrk),
+        "elapsed_s": time.monotonic() - started,
+        "rounds": rounds,
+        "medians": medians,
+        "failures": failures,
+        "rows": rows,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_const", const="quick", dest="mode", help="< 60 s, one round (default)")
+    mode.add_argument("--full", action="store_const", const="full", dest="mode", help="~10 min, five rounds")
+    parser.add_argument("--json", type=Path, default=RESULTS_DIR / "latest.json", help="where the JSON record goes")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        choices=[k for k, _ in measures.MEASURES],
+        help="run only this measurement (repeatable)",
+    )
+    parser.add_argument("--no-wrk", action="store_true", help="use the asyncio load generator even if wrk exists")
+    parser.add_argument("--rounds", type=int, help="override the mode's number of rounds")
+    args = parser.parse_args()
+    plan = measures.PLANS[args.mode or "quick"]
+    if args.rounds:
+        plan = dataclasses.replace(plan, runs=args.rounds)
+    signal.signal(signal.SIGTERM, _terminate)
+    record = run(plan, set(args.only), use_wrk=not args.no_wrk)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(_clean(record), indent=2) + "\n")
+    print(f"## lambent benchmark ({record['mode']}, {plan.runs} round(s), medians)\n")
+    print(machine_line(record["machine"]) + "\n")
+    print(f"load generator: {record['load_generator']}; elapsed {record['elapsed_s']:.0f} s; JSON: {args.json}\n")
+    print(markdown(record["rows"]))
+    return 1 if record["failures"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,401 @@
+"""The ``namespaces`` sandbox: each environment in its own namespaces, cgroups and root.
+
+Guarantees (root, cgroup v1 or v2): own mount, PID, IPC, UTS and network namespaces; a
+read-only root holding only the system's /usr, the interpreter, the code at /var/task and the
+runtime at /var/runtime; a private /tmp capped at EphemeralStorage; its own /proc and a
+minimal /dev; a non-root uid per function with no capabilities, no_new_privs and the seccomp
+policy of ``seccomp.py``; memory = MemorySize without swap, CPU ∝ memory, 1,024 pids and
+1,024 descriptors. The network namespace has only loopback, where the platform's API port is
+served by the platform itself (its listening socket is made inside the namespace and handed
+out), so AWS_ENDPOINT_URL works and nothing else of the host is reachable.
+
+Killing the environment's first process (PID 1 of its namespace) makes the kernel kill every
+process left in it, double-forked or not; the cgroup is killed too, then removed.
+
+Environments are forks of a zygote per interpreter (``zygote.py``) that has preloaded the
+runtime, so a cold start costs forks and mounts, not an interpreter start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import shutil
+import signal
+import socket
+from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from lambent.errors import SandboxSetupError
+from lambent.sandbox import Protection, SandboxSpec
+from lambent.sandbox.cgroups import Cgroups
+
+log = logging.getLogger(__name__)
+
+ZYGOTE = Path(__file__).with_name("zygote.py")
+TASK_ROOT = "/var/task"
+RUNTIME_ROOT = "/var/runtime"
+DEVICES = ("null", "zero", "full", "random", "urandom")
+SETUP_FAILED = 120
+ApiServer = Callable[[socket.socket], Awaitable[Callable[[], Coroutine[Any, Any, None]]]]
+
+
+async def _readable(sock: socket.socket) -> None:
+    loop = asyncio.get_running_loop()
+    ready: asyncio.Future[None] = loop.create_future()
+
+    def wake() -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    loop.add_reader(sock.fileno(), wake)
+    try:
+        await ready
+    finally:
+        loop.remove_reader(sock.fileno())
+
+
+class NamespaceProcess:
+    def __init__(self, sandbox: NamespacesSandbox, env_id: str, memory_mb: int) -> None:
+        self._sandbox = sandbox
+        self.env_id = env_id
+        self.memory_mb = memory_mb
+        self._pid = 0
+        self._pidfd = -1
+        self._exited: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._stop_api: Callable[[], Coroutine[Any, Any, None]] | None = None
+        self._closed = False
+
+    @property
+    def pid(self) -> int:
+        return self._pid
+
+    def _attach(self, pid: int) -> None:
+        self._pid = pid
+        with contextlib.suppress(OSError):
+            self._pidfd = os.pidfd_open(pid)
+
+    def _exit(self, status: int) -> None:
+        if not self._exited.done():
+            self._exited.set_result(-(status - 128) if 128 < status < 128 + 65 else status)
+
+    def kill(self) -> None:
+        if self._exited.done():
+            return
+        if self._pidfd >= 0:
+            with contextlib.suppress(ProcessLookupError, OSError):
+                signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+        self._sandbox.cgroups.kill(self.env_id)
+
+    async def wait(self) -> int:
+        return await asyncio.shield(self._exited)
+
+    def settle(self) -> None:
+        try:
+            self._sandbox.cgroups.limit_cpu(self.env_id, self.memory_mb)
+        except SandboxSetupError:
+            self.kill()  # an environment without its limits is never used
+            raise
+
+    def peak_memory_kb(self) -> int | None:
+        return self._sandbox.cgroups.usage(self.env_id).peak_memory_bytes // 1024
+
+    def oom_killed(self) -> bool:
+        return self._sandbox.cgroups.usage(self.env_id).oom_killed
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._stop_api is not None:
+            task = asyncio.get_running_loop().create_task(self._stop_api())
+            self._sandbox.background.add(task)
+            task.add_done_callback(self._sandbox.background.discard)
+        if self._pidfd >= 0:
+            os.close(self._pidfd)
+            self._pidfd = -1
+        if not self._sandbox.cgroups.remove(self.env_id):
+            log.error("cgroups of environment %s could not be removed", self.env_id)
+        self._sandbox.forget(self)
+
+
+class Zygote:
+    """One zygote process per interpreter, and its control socket."""
+
+    def __init__(self, executable: str, preload: str, entry: str, sandbox: NamespacesSandbox) -> None:
+        self.executable, self.preload, self.entry = executable, preload, entry
+        self._sandbox = sandbox
+        self.control: socket.socket | None = None
+        self.pid = 0
+
+    async def start(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        argv = [self.executable, "-I", "-S", "-B", str(ZYGOTE), self.preload, self.entry]
+        try:
+            self.pid = os.posix_spawn(  # noqa: ASYNC221 - vfork+exec: returns at once
+                argv[0], argv, {"PATH": "/usr/bin:/bin"}, file_actions=[(os.POSIX_SPAWN_DUP2, theirs.fileno(), 3)], setsid=True
+            )
+        except OSError as exc:
+            raise SandboxSetupError("spawn zygote", self.executable, exc) from exc
+        finally:
+            theirs.close()
+        ours.setblocking(False)
+        await asyncio.wait_for(_readable(ours), 10)
+        if json.loads(ours.recv(4096)).get("t") != "ready":
+            raise SandboxSetupError("start zygote", self.executable, "no ready message")
+        self.control = ours
+        asyncio.get_running_loop().add_reader(ours.fileno(), self._on_message)
+
+    def _on_message(self) -> None:
+        assert self.control is not None
+        while True:
+            try:
+                data = self.control.recv(65536)
+            except BlockingIOError:
+                return
+            if not data:
+                asyncio.get_running_loop().remove_reader(self.control.fileno())
+                log.error("zygote for %s exited", self.executable)
+                self._sandbox.zygote_died(self)
+                return
+            message = json.loads(data)
+            if message.get("t") == "exit":
+                self._sandbox.exited(int(message["pid"]), int(message["status"]))
+
+    def spawn(self, request: dict[str, Any], fds: list[int]) -> None:
+        assert self.control is not None
+        socket.send_fds(self.control, [json.dumps(request).encode()], fds)
+
+    def stop(self) -> None:
+        if self.control is not None:
+            with contextlib.suppress(ValueError, OSError):
+                asyncio.get_running_loop().remove_reader(self.control.fileno())
+            self.control.close()
+            self.control = None
+        if self.pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self.pid, 0)
+            self.pid = 0
+
+
+class NamespacesSandbox:
+    name = "namespaces"
+
+    def __init__(self, work_dir: Path, seccomp_program: bytes, api_port: int, serve_api: ApiServer | None) -> None:
+        work_dir.mkdir(parents=True, exist_ok=True)
+        instance = hashlib.sha256(str(work_dir.resolve()).encode()).hexdigest()[:12]
+        self.cgroups = Cgroups(instance)
+        self._work_dir = work_dir
+        self._seccomp = seccomp_program.hex()
+        self._api_port = api_port
+        self._serve_api = serve_api
+        self._zygotes: dict[tuple[str, str, str], Zygote] = {}
+        self._zygote_lock = asyncio.Lock()
+        self._by_pid: dict[int, NamespaceProcess] = {}
+        self._early_exits: dict[int, int] = {}
+        self._roots: dict[tuple[str, ...], str] = {}
+        self.background: set[asyncio.Task[Any]] = set()
+        self._counter = 0
+
+    @staticmethod
+    def usable() -> tuple[bool, str]:
+        if os.geteuid() != 0:
+            return False, "needs root (user namespaces are not used yet)"
+        return Cgroups("probe").available()
+
+    def protections(self) -> list[Protection]:
+        ok, why = self.cgroups.available()
+        return [
+            Protection(name="namespaces (mount, pid, ipc, uts, net)", active=True, reason="unshare in each environment"),
+            Protection(name="read-only root, private /tmp, own /proc", active=True, reason="pivot_root into binds"),
+            Protection(name="cgroup memory/cpu/pids limits", active=ok, reason=why),
+            Protection(name="uid per function, no capabilities", active=True, reason="setresuid + no_new_privs"),
+            Protection(name="seccomp", active=bool(self._seccomp), reason="libseccomp policy, BPF"),
+            Protection(name="network: loopback + platform API only", active=True, reason="own network namespace"),
+            Protection(name="outbound network", active=False, reason="no veth/NAT yet: environments have no route out"),
+        ]
+
+    def code_path(self, spec_code_dir: str) -> str:
+        return TASK_ROOT
+
+    def runtime_path(self, runtime_dir: str) -> str:
+        return RUNTIME_ROOT
+
+    def prepare(self) -> None:
+        self.cgroups.prepare()
+        swept = self.cgroups.sweep()
+        if swept:
+            log.warning("removed %d environment cgroups left by an earlier run", swept)
+
+    def _root(self, system_dirs: tuple[str, ...]) -> str:
+        """A skeleton root with mount points for every bind (built once per set of dirs)."""
+        key = tuple(sorted(system_dirs))
+        if key in self._roots:
+            return self._roots[key]
+        digest = hashlib.sha256("\0".join(key).encode()).hexdigest()[:16]
+        root = self._work_dir / f"root-{digest}"
+        scratch = self._work_dir / f".root-{digest}-{os.getpid()}"
+        if not root.exists():
+            shutil.rmtree(scratch, ignore_errors=True)
+            _build_skeleton(scratch, key)
+            scratch.rename(root)
+        self._roots[key] = str(root)
+        return str(root)
+
+    async def _zygote(self, spec: SandboxSpec) -> Zygote:
+        assert spec.preload is not None and spec.entry is not None
+        key = (spec.argv[0], spec.preload, spec.entry)
+        async with self._zygote_lock:
+            zygote = self._zygotes.get(key)
+            if zygote is None or zygote.control is None:
+                zygote = Zygote(spec.argv[0], spec.preload, spec.entry, self)
+                await zygote.start()
+                self._zygotes[key] = zygote
+            return zygote
+
+    async def start(self, spec: SandboxSpec, channel: int, output: int) -> NamespaceProcess:
+        if spec.preload is None or spec.entry is None:
+            raise SandboxSetupError("start", spec.argv[0], "the namespaces sandbox needs a runtime with a preload")
+        zygote = await self._zygote(spec)
+        self._counter += 1
+        env_id = f"{os.getpid()}-{self._counter}"
+        root = await asyncio.to_thread(self._root, spec.system_dirs)
+        await asyncio.to_thread(self.cgroups.create, env_id, spec.memory_mb)
+        process = NamespaceProcess(self, env_id, spec.memory_mb)
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        binds = [
+            ["/usr", "/usr"],
+            *[[d, d] for d in spec.system_dirs if not d.startswith("/usr/")],
+            [spec.code_dir, TASK_ROOT],
+            [spec.runtime_dir, RUNTIME_ROOT],
+        ]
+        for etc in ("ssl", "alternatives"):
+            if Path("/etc", etc).is_dir():  # noqa: ASYNC240 - a stat of /etc, no waiting
+                binds.append([f"/etc/{etc}", f"/etc/{etc}"])
+        request = {
+            "cgroup_procs": self.cgroups.procs_files(env_id),
+            "root": root,
+            "binds": binds,
+            "devices": [[f"/dev/{d}", f"/dev/{d}"] for d in DEVICES],
+            "tmp_mb": spec.ephemeral_storage_mb,
+            "hostname": "lambent",
+            "uid": spec.uid,
+            "gid": spec.uid,
+            "nofile": 1024,
+            "seccomp": self._seccomp,
+            "env": spec.env,
+            "cwd": TASK_ROOT,
+            "api_port": self._api_port if self._serve_api else 0,
+        }
+        try:
+            zygote.spawn(request, [channel, output, theirs.fileno()])
+        except OSError as exc:
+            self.cgroups.remove(env_id)
+            raise SandboxSetupError("spawn", "zygote request", exc) from exc
+        finally:
+            theirs.close()
+        try:
+            await asyncio.wait_for(self._handshake(process, ours), 10)
+        except (TimeoutError, OSError, ValueError) as exc:
+            process.kill()
+            process.close()
+            raise SandboxSetupError("start", f"environment {env_id}", exc) from exc
+        finally:
+            ours.close()
+        return process
+
+    async def _handshake(self, process: NamespaceProcess, setup: socket.socket) -> None:
+        """Learn the environment's pid (from A) and its API socket (from B), in either order."""
+        setup.setblocking(False)
+        got_pid = got_api = False
+        while not (got_pid and got_api):
+            await _readable(setup)
+            data, fds, _flags, _addr = socket.recv_fds(setup, 4096, 1)
+            if not data:
+                if got_pid:
+                    return  # B failed before it could answer: its exit says why
+                raise ValueError("the environment ended before it started")
+            message = json.loads(data)
+            if message["t"] == "pid":
+                got_pid = True
+                pid = int(message["pid"])
+                process._attach(pid)
+                self._by_pid[pid] = process
+                if pid in self._early_exits:
+                    self.exited(pid, self._early_exits.pop(pid))
+            elif message["t"] == "api":
+                got_api = True
+                for fd in fds:
+                    sock = socket.socket(fileno=fd)
+                    if self._serve_api is not None:
+                        process._stop_api = await self._serve_api(sock)
+                    else:
+                        sock.close()
+
+    def exited(self, pid: int, status: int) -> None:
+        process = self._by_pid.get(pid)
+        if process is None:
+            self._early_exits[pid] = status
+            return
+        process._exit(status)
+
+    def forget(self, process: NamespaceProcess) -> None:
+        self._by_pid.pop(process.pid, None)
+
+    def zygote_died(self, zygote: Zygote) -> None:
+        zygote.stop()
+        for process in list(self._by_pid.values()):
+            process.kill()
+
+    async def close(self) -> None:
+        for zygote in self._zygotes.values():
+            zygote.stop()
+        self._zygotes.clear()
+        if self.background:
+            await asyncio.gather(*self.background, return_exceptions=True)
+        self.cgroups.sweep()
+        self.cgroups.release()
+
+
+def _build_skeleton(root: Path, system_dirs: tuple[str, ...]) -> None:
+    """Mount points and the few generated files of an environment's root."""
+    for name in ("usr", "var/task", "var/runtime", "opt", "tmp", "proc", "dev/shm", "etc", "root", "home"):
+        (root / name).mkdir(parents=True, exist_ok=True)
+    for name in ("bin", "lib", "lib64", "sbin", "lib32", "libx32"):
+        host = Path("/") / name
+        if host.is_symlink():
+            (root / name).symlink_to(os.readlink(host))
+        elif host.is_dir():
+            raise SandboxSetupError("skeleton", str(host), "a separate /{name} (not merged /usr) is not supported yet")
+    for directory in system_dirs:
+        if not directory.startswith("/usr/"):
+            (root / directory.lstrip("/")).mkdir(parents=True, exist_ok=True)
+    for device in DEVICES:
+        (root / "dev" / device).touch()
+    for name, target in (
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+    ):
+        (root / "dev" / name).symlink_to(target)
+    for etc in ("ssl", "alternatives"):
+        if Path("/etc", etc).is_dir():
+            (root / "etc" / etc).mkdir()
+    for etc in ("ld.so.cache", "localtime", "nsswitch.conf", "mime.types"):
+        if Path("/etc", etc).is_file():
+            shutil.copy2(Path("/etc", etc), root / "etc" / etc)
+    (root / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/sh\nsbx_user:x:993:990::/tmp:/sbin/nologin\n")
+    (root / "etc" / "group").write_text("root:x:0:\nsbx_user:x:990:\n")
+    (root / "etc" / "hosts").write_text("127.0.0.1\tlocalhost lambent\n::1\tlocalhost\n")
+    (root / "etc" / "resolv.conf").write_text("")
+    for path in [root, *root.rglob("*")]:
+        if not path.is_symlink():
+            path.chmod(0o755 if path.is_dir() else 0o644)

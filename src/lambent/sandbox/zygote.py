@@ -1,0 +1,302 @@
+"""The zygote of the ``namespaces`` sandbox: forks isolated environments from a warm process.
+
+Standard library only, Python 3.9+: it runs under the function's own interpreter so that an
+environment is a fork of a process that has already imported its runtime (``--preload``), not
+a fresh interpreter. Started by the platform as root with a SOCK_SEQPACKET control socket on
+fd 3. Each request (JSON + three descriptors: channel, output, setup) becomes:
+
+    zygote ──fork──▶ A: setsid; join the cgroups; unshare(mount, pid, ipc, uts, net);
+                       fork B; send B's pid on the setup socket; exit
+                     B: PID 1 of the new pid namespace. Private mounts; a read-only root built
+                       from the skeleton with binds (system, interpreter, code, runtime), a
+                       size-capped /tmp, its own /proc and a minimal /dev; pivot_root; hostname;
+                       loopback up and the platform API's port listening (its fd is sent on the
+                       setup socket); fork C; drop to the function's uid; reap until C exits,
+                       then exit with C's status, which makes the kernel kill everything left
+                       in the namespace.
+                     C: rlimits; setgroups/setresgid/setresuid; no_new_privs; seccomp; the
+                       function's environment; run the preloaded entry point on the channel.
+
+The zygote is a subreaper: B is reparented to it when A exits, and it reports
+``{"t": "exit", "pid", "status"}`` for each B. It never runs user code itself.
+Every failed step in A or B exits with status 120 after writing the step, object and errno to
+stderr (the environment's log), so the platform reports a named setup failure.
+"""
+
+import ctypes
+import errno
+import fcntl
+import importlib.util
+import json
+import os
+import platform
+import resource
+import select
+import signal
+import socket
+import struct
+import sys
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+MNT_DETACH = 2
+PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, PR_SET_CHILD_SUBREAPER, PR_SET_PDEATHSIG = 38, 22, 36, 1
+SECCOMP_MODE_FILTER = 2
+SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
+SETUP_FAILED = 120
+_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+_libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
+_libc.unshare.argtypes = [ctypes.c_int]
+_libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+
+
+class SetupFailed(Exception):
+    def __init__(self, step, obj, err):
+        super().__init__("{} {}: {}".format(step, obj, os.strerror(err)))
+
+
+def _check(result, step, obj):
+    if result != 0:
+        raise SetupFailed(step, obj, ctypes.get_errno())
+
+
+def _enc(value):
+    return value.encode() if value is not None else None
+
+
+def mount(source, target, fstype, flags, data=None):
+    _check(_libc.mount(_enc(source), _enc(target), _enc(fstype), flags, _enc(data)), "mount " + (fstype or "bind"), target)
+
+
+def bind_readonly(source, target):
+    mount(source, target, None, MS_BIND | MS_REC)
+    mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
+def _loopback_up():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        request = struct.pack("16sH14s", b"lo", 0, b"")
+        flags = struct.unpack("16sH14s", fcntl.ioctl(sock, SIOCGIFFLAGS, request))[1]
+        fcntl.ioctl(sock, SIOCSIFFLAGS, struct.pack("16sH14s", b"lo", flags | IFF_UP, b""))
+
+
+def build_root(spec):
+    """Mounts in the new mount namespace (invisible to the host), then pivot_root into them."""
+    root = spec["root"]
+    mount(None, "/", None, MS_REC | MS_PRIVATE)
+    mount(root, root, None, MS_BIND)
+    for source, target in spec["binds"]:
+        bind_readonly(source, root + target)
+    for source, target in spec["devices"]:
+        mount(source, root + target, None, MS_BIND)
+    mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size={}m,mode=1777".format(spec["tmp_mb"]))
+    mount("tmpfs", root + "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777")
+    mount(None, root, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID)
+    os.chdir(root)
+    number = _PIVOT_ROOT.get(platform.machine())
+    if number is None:
+        raise SetupFailed("pivot_root", platform.machine(), errno.ENOSYS)
+    _check(_libc.syscall(number, b".", b"."), "pivot_root", root)
+    _check(_libc.umount2(b".", MNT_DETACH), "umount", "old root")
+    os.chdir("/")
+    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+
+def drop_privileges(uid, gid):
+    os.setgroups([])
+    os.setresgid(gid, gid, gid)
+    os.setresuid(uid, uid, uid)
+    _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl", "no_new_privs")
+
+
+def install_seccomp(program):
+    if not program:
+        return
+    count = len(program) // 8
+    buffer = ctypes.create_string_buffer(program, len(program))
+
+    class SockFprog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    fprog = SockFprog(count, ctypes.cast(buffer, ctypes.c_void_p))
+    _libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong]
+    _check(_libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(fprog), 0, 0), "seccomp", "filter")
+
+
+def _fail(exc):
+    try:
+        os.write(2, "[lambent] sandbox setup failed: {}\n".format(exc).encode())
+    finally:
+        os._exit(SETUP_FAILED)
+
+
+def _exit_code(status):
+    if os.WIFSIGNALED(status):
+        return 128 + os.WTERMSIG(status)
+    return os.WEXITSTATUS(status)
+
+
+def run_init(spec, channel, output, setup, entry):
+    """B: PID 1 of the environment's namespaces."""
+    try:
+        build_root(spec)
+        socket.sethostname(spec.get("hostname", "lambent"))
+        _loopback_up()
+        api = None
+        if spec.get("api_port"):
+            api = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            api.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            api.bind(("127.0.0.1", spec["api_port"]))
+            api.listen(128)
+        socket.send_fds(setup, [b'{"t":"api"}'], [api.fileno()] if api else [])
+        if api is not None:
+            api.close()
+        setup.close()
+        null = os.open("/dev/null", os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(output, 1)
+        os.dup2(output, 2)
+        os.close(null)
+        os.close(output)
+    except Exception as exc:
+        _fail(exc)
+    child = os.fork()
+    if child == 0:
+        run_function(spec, channel, entry)
+    os.close(channel)
+    try:
+        drop_privileges(spec["uid"], spec["gid"])
+    except Exception as exc:
+        _fail(exc)
+    while True:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            os._exit(SETUP_FAILED)
+        if pid == child:
+            os._exit(_exit_code(status))
+
+
+def run_function(spec, channel, entry):
+    """C: the runtime, with the function's identity and limits."""
+    try:
+        nofile = spec.get("nofile", 1024)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        drop_privileges(spec["uid"], spec["gid"])
+        install_seccomp(bytes.fromhex(spec.get("seccomp", "")))
+        os.environ.clear()
+        os.environ.update(spec["env"])
+        os.chdir(spec.get("cwd", "/"))
+    except Exception as exc:
+        _fail(exc)
+    code = 0
+    try:
+        entry(channel)
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:
+        code = 1
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except Exception:
+            pass
+    os._exit(code)
+
+
+def spawn(request, fds, entry, reserved):
+    """A: the first child; places itself, unshares, forks B and leaves."""
+    channel, output, setup = fds
+    spec = json.loads(request)
+    pid = os.fork()
+    if pid:
+        for fd in fds:
+            os.close(fd)
+        return pid
+    try:
+        for fd in reserved:
+            os.close(fd)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        os.setsid()
+        for path in spec["cgroup_procs"]:
+            with open(path, "w") as procs:
+                procs.write(str(os.getpid()))
+        flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET
+        _check(_libc.unshare(flags), "unshare", "namespaces")
+        setup_sock = socket.socket(fileno=setup)
+        init = os.fork()
+        if init == 0:
+            run_init(spec, channel, output, setup_sock, entry)
+        setup_sock.send(json.dumps({"t": "pid", "pid": init}).encode())
+    except Exception as exc:
+        _fail(exc)
+    os._exit(0)
+
+
+def serve(control, entry):
+    """The zygote's loop: spawn on request, report the exits of environments."""
+    _check(_libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "prctl", "child subreaper")
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    wake_read, wake_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+    signal.set_wakeup_fd(wake_write)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    firsts = set()
+    reserved = [control.fileno(), wake_read, wake_write]
+    import gc
+
+    gc.freeze()  # keep the preloaded heap shared with every fork
+    control.send(b'{"t":"ready"}')
+    while True:
+        readable, _, _ = select.select([control, wake_read], [], [])
+        if wake_read in readable:
+            while True:
+                try:
+                    os.read(wake_read, 512)
+                except BlockingIOError:
+                    break
+            while True:
+                try:
+                    pid, status = os.waitpid(-1, os.WNOHANG)
+                except ChildProcessError:
+                    break
+                if pid == 0:
+                    break
+                if pid in firsts:
+                    firsts.discard(pid)
+                    continue
+                control.send(json.dumps({"t": "exit", "pid": pid, "status": _exit_code(status)}).encode())
+        if control in readable:
+            try:
+                message, fds, _flags, _addr = socket.recv_fds(control, 1 << 20, 3)
+            except InterruptedError:
+                continue
+            if not message:
+                os._exit(0)
+            if len(fds) != 3:
+                for fd in fds:
+                    os.close(fd)
+                continue
+            firsts.add(spawn(message, fds, entry, reserved))
+
+
+def main():
+    preload, entry_name = sys.argv[1], sys.argv[2]
+    spec = importlib.util.spec_from_file_location("lambent_preloaded", preload)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    control = socket.socket(fileno=3)
+    serve(control, getattr(module, entry_name))
+
+
+if __name__ == "__main__":
+    main()

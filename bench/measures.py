@@ -195,25 +195,37 @@ def cold_start(ctx: Context, plan: Plan, round_no: int) -> dict[str, Any]:
 # -- 4: burst from zero ---------------------------------------------------------------------------
 
 
-def _error_sample(answers: list[tuple[float, int | None, bool]], bodies: list[bytes]) -> str:
+@dataclass(frozen=True)
+class Answer:
+    elapsed_s: float
+    status: int | None  # None: the connection failed
+    function_error: bool
+    body: bytes
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200 and not self.function_error
+
+
+def _error_sample(answers: list[Answer]) -> str:
     """The first answer that was not a plain 200, for the record."""
-    for (_, status, failed), body in zip(answers, bodies, strict=True):
-        if status != 200 or failed:
-            return f"{status}: {body[:200].decode(errors='replace')}"
-    return ""
+    bad = next((a for a in answers if not a.ok), None)
+    return "" if bad is None else f"{bad.status}: {bad.body[:200].decode(errors='replace')}"
 
 
-async def _burst(port: int, path: str, n: int, body: bytes) -> list[tuple[float, int | None, bool]]:
+async def _burst(port: int, path: str, n: int, body: bytes) -> list[Answer]:
+    """*n* callers on pre-opened connections send at once; each answer timed from the start."""
     conns = await asyncio.gather(*(AsyncConnection.open(HOST, port) for _ in range(n)))
     request = build_request("POST", f"{HOST}:{port}", path, body)
     started = time.perf_counter()
 
-    async def one(conn: AsyncConnection) -> tuple[float, int | None, bool]:
+    async def one(conn: AsyncConnection) -> Answer:
         try:
             response = await conn.send_raw(request)
-        except (OSError, asyncio.IncompleteReadError, ValueError):
-            return time.perf_counter() - started, None, False
-        return time.perf_counter() - started, response.status, "x-amz-function-error" in response.headers
+        except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            return Answer(time.perf_counter() - started, None, False, repr(exc).encode())
+        failed = "x-amz-function-error" in response.headers
+        return Answer(time.perf_counter() - started, response.status, failed, response.body)
 
     try:
         return await asyncio.gather(*(one(c) for c in conns))
@@ -236,14 +248,15 @@ def burst(ctx: Context, plan: Plan, round_no: int) -> dict[str, Any]:
         with harness.function(ctx.lambent.port, f"burst{n}-r{round_no}", ctx.runtime, harness.SLEEP_HANDLER) as name:
             before = _processes(ctx.lambent)
             answers = asyncio.run(_burst(ctx.lambent.port, harness.invoke_path(name), n, b'{"sleep_s": 0.1}'))
-            times = [t for t, _, _ in answers]
+            times = [a.elapsed_s for a in answers]
             result[f"n{n}"] = {
                 "first_ms": min(times) * 1000,
                 "last_ms": max(times) * 1000,
                 "p50_ms": percentile(times, 50) * 1000,
-                "non_200": sum(1 for _, status, _ in answers if status is not None and status != 200),
-                "function_errors": sum(1 for _, _, failed in answers if failed),
-                "connection_errors": sum(1 for _, status, _ in answers if status is None),
+                "non_200": sum(1 for a in answers if a.status is not None and a.status != 200),
+                "function_errors": sum(1 for a in answers if a.function_error),
+                "connection_errors": sum(1 for a in answers if a.status is None),
+                "error_sample": _error_sample(answers),
                 "environments": len(_new_environments(ctx.lambent, before)),
             }
         harness.wait_quiet(ctx.lambent.pid, 30.0)
@@ -261,7 +274,7 @@ def density(ctx: Context, plan: Plan, round_no: int) -> dict[str, Any]:
     with harness.function(ctx.lambent.port, f"density-r{round_no}", ctx.runtime, harness.SLEEP_HANDLER) as name:
         before = _processes(ctx.lambent)
         answers = asyncio.run(_burst(ctx.lambent.port, harness.invoke_path(name), plan.density_k, b'{"sleep_s": 0.2}'))
-        failed = sum(1 for _, status, bad in answers if status != 200 or bad)
+        failed = sum(1 for a in answers if not a.ok)
         harness.wait_quiet(ctx.lambent.pid, 10.0)
         groups = _new_environments(ctx.lambent, before)
         memory = [harness.memory_kb(pid) for pids in groups.values() for pid in pids]
@@ -275,6 +288,7 @@ def density(ctx: Context, plan: Plan, round_no: int) -> dict[str, Any]:
         "environments": count,
         "processes_per_env": len(memory) / count if count else math.nan,
         "failed_invokes": failed,
+        "error_sample": _error_sample(answers),
         "uss_mb_per_env": uss_mb,
         "pss_mb_per_env": per_env("pss"),
         "rss_mb_per_env": per_env("rss"),

@@ -53,6 +53,8 @@ def median_tree(rounds: list[dict[str, Any]]) -> dict[str, Any]:
         values = [r[key] for r in rounds if key in r]
         if all(isinstance(v, dict) for v in values):
             merged[key] = median_tree(values)
+        elif all(isinstance(v, str) for v in values):
+            merged[key] = next((v for v in values if v), "")  # e.g. the first error sample
         else:
             numbers = [v for v in values if isinstance(v, int | float) and not math.isnan(v)]
             merged[key] = statistics.median(numbers) if numbers else math.nan
@@ -167,6 +169,7 @@ def build_rows(med: dict[str, Any], failures: dict[str, str], plan: measures.Pla
                 notes=(
                     f"p50 {_ms(b['p50_ms'])}; non-200 {b['non_200']:.0f}, function errors {b['function_errors']:.0f}, "
                     f"connection errors {b['connection_errors']:.0f}; {b['environments']:.0f} environments"
+                    + (f"; first error: {b['error_sample'][:100]}" if b["error_sample"] else "")
                 ),
             )
     if not failed("density", "5. density"):
@@ -181,7 +184,7 @@ def build_rows(med: dict[str, Any], failures: dict[str, str], plan: measures.Pla
             met=_met(uss <= 2, uss),
             notes=(
                 f"{d['fit_in_2gb']:.0f} fit in 2 GB; {d['environments']:.0f} of {plan.density_k} environments found "
-                f"({d['processes_per_env']:.1f} processes each); "
+                f"({d['processes_per_env']:.1f} processes each); failed invokes {d['failed_invokes']:.0f}; "
                 f"PSS {d['pss_mb_per_env']:.1f} MB, RSS {d['rss_mb_per_env']:.1f} MB; server USS {d['server_uss_mb']:.0f} MB"
             ),
         )
@@ -221,7 +224,7 @@ def build_rows(med: dict[str, Any], failures: dict[str, str], plan: measures.Pla
 def markdown(rows: list[dict[str, str]]) -> str:
     columns = ["measurement", "lambent", "baseline", "ratio", "target", "met", "notes"]
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(r[c].replace("|", "/") for c in columns) + " |" for r in rows]
+    lines += ["| " + " | ".join(r[c].replace("|", "/").replace("\n", " ") for c in columns) + " |" for r in rows]
     return "\n".join(lines)
 
 

@@ -411,9 +411,11 @@ def test_two_interleaved_adds_of_the_same_bytes_both_succeed(store_dir: Path, mo
     store = PackageStore(store_dir)
     original = packages.os.replace
     interleaved: list[Package] = []
+    calls: list[str] = []
 
     def let_the_other_request_run_first(source: str, destination: str) -> None:
-        if not interleaved:  # the second add runs to completion between our write and our rename
+        calls.append(source)
+        if len(calls) == 1:  # the second add runs to completion between our write and our rename
             interleaved.append(store.add(data, "CreateFunction"))
         original(source, destination)
 
@@ -422,3 +424,4 @@ def test_two_interleaved_adds_of_the_same_bytes_both_succeed(store_dir: Path, mo
     assert first == interleaved[0]
     assert store.blob(first.sha256_hex).read_bytes() == data
     assert not list(store_dir.rglob("*.part"))
+    assert len(calls) == 2 and calls[0] != calls[1]  # each add wrote its own scratch file

@@ -20,7 +20,7 @@ from typing import Any
 import harness
 import loadgen
 from harness import Server
-from httpclient import AsyncConnection, Connection, build_request
+from httpclient import AsyncConnection, Connection, Response, build_request
 
 HOST = "127.0.0.1"
 BODY = b'{"bench": "payload", "n": 1}'
@@ -97,12 +97,16 @@ def _summary_ms(seconds: list[float]) -> dict[str, float]:
 # -- 1 and 7: warm latency on one connection, and the server's CPU per 1,000 invokes --------------
 
 
+def _ok(response: Response) -> bool:
+    return response.status == 200 and "x-amz-function-error" not in response.headers
+
+
 def _one_connection(server: Server, path: str, plan: Plan) -> dict[str, float]:
     with Connection(HOST, server.port) as conn:
         request = build_request("POST", f"{HOST}:{server.port}", path, BODY)
         errors = 0
         for _ in range(plan.latency_warmup):
-            errors += conn.send_raw(request).status != 200
+            errors += not _ok(conn.send_raw(request))
         samples: list[float] = []
         cpu_before = harness.cpu_seconds(server.pid)
         clock = time.perf_counter
@@ -110,7 +114,7 @@ def _one_connection(server: Server, path: str, plan: Plan) -> dict[str, float]:
             started = clock()
             response = conn.send_raw(request)
             samples.append(clock() - started)
-            errors += response.status != 200
+            errors += not _ok(response)
         cpu = harness.cpu_seconds(server.pid) - cpu_before
     return {**_summary_ms(samples), "cpu_s_per_1000": cpu / plan.latency_count * 1000, "errors": errors}
 

@@ -14,6 +14,7 @@ import dataclasses
 import json
 import math
 import os
+import shutil
 import signal
 import statistics
 import sys
@@ -255,7 +256,7 @@ def _terminate(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt  # so the finally blocks stop the servers
 
 
-def run(plan: measures.Plan, only: set[str], use_wrk: bool) -> dict[str, Any]:
+def run(plan: measures.Plan, only: set[str], use_wrk: bool, log_copy: Path) -> dict[str, Any]:
     runtime, executable = pick_runtime()
     machine = harness.machine(runtime, executable)
     import lambent  # the package the server will run (PYTHONPATH can point elsewhere)
@@ -285,12 +286,14 @@ def run(plan: measures.Plan, only: set[str], use_wrk: bool) -> dict[str, Any]:
                         failures[key] = traceback.format_exc() + "\n--- lambent log tail ---\n" + lambent.log_tail()
                         sys.stderr.write(failures[key] + "\n")
                     harness.wait_quiet(lambent.pid, 30.0)
+        log_copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(work / "lambent.log", log_copy)  # the server's own log, for whoever reads the numbers
     medians = {key: median_tree(values) for key, values in rounds.items()}
     rows = build_rows(medians, failures, plan)
     return {
         "machine": machine,
         "mode": plan.mode,
-        "plan": plan.__dict__,
+        "plan": dataclasses.asdict(plan),
         "rounds_run": plan.runs,
         "load_generator": loadgen.generator_name(use_wrk),
         "elapsed_s": time.monotonic() - started,
@@ -321,12 +324,14 @@ def main() -> int:
     if args.rounds:
         plan = dataclasses.replace(plan, runs=args.rounds)
     signal.signal(signal.SIGTERM, _terminate)
-    record = run(plan, set(args.only), use_wrk=not args.no_wrk)
+    log_copy = args.json.with_suffix(".lambent.log")
+    record = run(plan, set(args.only), use_wrk=not args.no_wrk, log_copy=log_copy)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(_clean(record), indent=2) + "\n")
     print(f"## lambent benchmark ({record['mode']}, {plan.runs} round(s), medians)\n")
     print(machine_line(record["machine"]) + "\n")
-    print(f"load generator: {record['load_generator']}; elapsed {record['elapsed_s']:.0f} s; JSON: {args.json}\n")
+    print(f"load generator: {record['load_generator']}; elapsed {record['elapsed_s']:.0f} s")
+    print(f"JSON: {args.json}; server log: {log_copy}\n")
     print(markdown(record["rows"]))
     return 1 if record["failures"] else 0
 

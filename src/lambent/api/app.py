@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from lambent.api.control import ControlApi
 from lambent.api.logs import LogsApi
-from lambent.api.render import api_error_handler, error_response, unexpected_error_handler
+from lambent.api.render import api_error_handler, error_response, json_response, unexpected_error_handler
 from lambent.errors import ApiError, SandboxSetupError
 from lambent.invoker.invoker import Invoker, InvokerSettings
 from lambent.runtimes import discover_python, prepare_python_libs
@@ -103,7 +103,13 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
     logs_api = LogsApi(logs)
 
     async def health(_request: Request) -> Response:
-        return Response(b'{"status":"ok"}', media_type="application/json")
+        return json_response(
+            {
+                "status": "ok",
+                "sandbox": sandbox.name,
+                "protections": [{"name": p.name, "active": p.active, "reason": p.reason} for p in sandbox.protections()],
+            }
+        )
 
     async def unknown(request: Request) -> Response:
         return error_response(UnknownOperation(f"No operation matches {request.method} {request.url.path}."))

@@ -101,6 +101,40 @@ def serve(
     server.run()
 
 
+@app.command()
+def doctor(
+    sandbox: Annotated[Optional[str], typer.Option(help="Sandbox mode to check (default: auto).")] = None,  # noqa: UP045
+) -> None:
+    """List each protection of the sandbox this machine gives, on or off, and why; and the runtimes."""
+    import tempfile
+
+    from lambent.api.app import choose_sandbox
+    from lambent.runtimes import discover_python
+    from lambent.settings import SettingsError, build_settings
+
+    try:
+        settings = build_settings(os.environ, {"sandbox": sandbox})
+    except SettingsError as exc:
+        err.print(f"[red]bad setting[/red]: {exc}")
+        raise typer.Exit(2) from None
+    with tempfile.TemporaryDirectory() as scratch:
+
+        async def nothing(_sock: Any) -> Any:
+            raise RuntimeError("doctor serves nothing")
+
+        try:
+            chosen = choose_sandbox(settings, Path(scratch), nothing)
+        except Exception as exc:
+            err.print(f"[red]sandbox {settings.sandbox} unavailable[/red]: {exc}")
+            raise typer.Exit(1) from None
+        table = Table("protection", "state", "why", title=f"sandbox: {chosen.name}")
+        for protection in chosen.protections():
+            table.add_row(protection.name, "[green]on[/green]" if protection.active else "[red]off[/red]", protection.reason)
+        out.print(table)
+    runtimes = discover_python(os.environ)
+    out.print("runtimes: " + (", ".join(f"{r.name} ({r.executable})" for r in runtimes.values()) or "none found"))
+
+
 def _zip_directory(source: Path) -> bytes:
     files = sorted(p for p in source.rglob("*") if p.is_file() or p.is_symlink())
     total = sum(p.lstat().st_size for p in files)

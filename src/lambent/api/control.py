@@ -27,12 +27,14 @@ from lambent.errors import (
     ResourceNotFoundException,
 )
 from lambent.model import constraints
+from lambent.model.alias import Alias, CreateAliasInput, UpdateAliasInput, alias_document
 from lambent.model.arns import FunctionRef, parse_function_ref, parse_function_resource_arn
 from lambent.model.function import (
     CREATE_REQUEST_LIMIT_BYTES,
     SYNC_PAYLOAD_LIMIT_BYTES,
     CreateFunctionInput,
     FunctionVersion,
+    PublishVersionInput,
     UpdateFunctionCodeInput,
     UpdateFunctionConfigurationInput,
     configuration_document,
@@ -102,7 +104,7 @@ class ControlApi:
         params: dict[str, Any] = {"FunctionName": identifier}
         if qualifier is not None:
             params["Qualifier"] = qualifier
-        constraints.validate(operation, params)
+        constraints.validate(operation, params, partial=True)
         return parse_function_ref(identifier, self._settings.region, self._settings.account_id, qualifier)
 
     def _configuration(self, version: FunctionVersion) -> dict[str, Any]:
@@ -206,6 +208,86 @@ class ControlApi:
         if log_type == "Tail":
             response_headers["X-Amz-Log-Result"] = base64.b64encode(invocation.log[-4096:]).decode()
         return Response(invocation.payload, status_code=200, headers=response_headers, media_type="application/json")
+
+    def _max_items(self, request: Request, params: dict[str, Any]) -> None:
+        query = request.query_params
+        for key in ("Marker", "FunctionVersion"):
+            if key in query:
+                params[key] = query[key]
+        if "MaxItems" in query:
+            if not query["MaxItems"].lstrip("-").isdigit():
+                raise InvalidParameterValueException("MaxItems must be an integer.")
+            params["MaxItems"] = int(query["MaxItems"])
+
+    async def publish_version(self, request: Request) -> Response:
+        authenticate(request, self._settings)
+        document = _json_object(await read_body(request, SYNC_PAYLOAD_LIMIT_BYTES, "PublishVersion"))
+        ref = self._ref(request, "PublishVersion")
+        constraints.validate("PublishVersion", {**document, "FunctionName": request.path_params["name"]})
+        body = _decode(document, PublishVersionInput)
+        version = await self._functions.publish_version(ref.name, body.code_sha256, body.description, body.revision_id)
+        return json_response(self._configuration(version), 201)
+
+    async def list_versions(self, request: Request) -> Response:
+        authenticate(request, self._settings)
+        params: dict[str, Any] = {"FunctionName": request.path_params["name"]}
+        self._max_items(request, params)
+        ref = self._ref(request, "ListVersionsByFunction")
+        constraints.validate("ListVersionsByFunction", params)
+        versions, marker = self._functions.versions_page(ref.name, params.get("Marker"), params.get("MaxItems"))
+        body: dict[str, Any] = {"Versions": [self._configuration(v) for v in versions]}
+        if marker is not None:
+            body["NextMarker"] = marker
+        return json_response(body)
+
+    def _alias_document(self, alias: Alias) -> dict[str, Any]:
+        return alias_document(alias, self._settings.region, self._settings.account_id)
+
+    def _alias_name(self, request: Request, operation: str) -> tuple[str, str]:
+        params = {"FunctionName": request.path_params["name"], "Name": request.path_params["alias"]}
+        constraints.validate(operation, params, partial=True)
+        return self._ref(request, operation).name, request.path_params["alias"]
+
+    async def create_alias(self, request: Request) -> Response:
+        authenticate(request, self._settings)
+        document = _json_object(await read_body(request, SYNC_PAYLOAD_LIMIT_BYTES, "CreateAlias"))
+        ref = self._ref(request, "CreateAlias")
+        constraints.validate("CreateAlias", {**document, "FunctionName": request.path_params["name"]})
+        alias = await self._functions.create_alias(ref.name, _decode(document, CreateAliasInput))
+        return json_response(self._alias_document(alias), 201)
+
+    async def get_alias(self, request: Request) -> Response:
+        authenticate(request, self._settings)
+        name, alias_name = self._alias_name(request, "GetAlias")
+        return json_response(self._alias_document(self._functions.alias(name, alias_name)))
+
+    async def update_alias(self, request: Request) -> Response:
+        authenticate(request, self._settings)
+        document = _json_object(await read_body(request, SYNC_PAYLOAD_LIMIT_BYTES, "UpdateAlias"))
+        name, alias_name = self._alias_name(request, "UpdateAlias")
+        constraints.validate("UpdateAlias", {**document, "FunctionName": name, "Name": alias_name})
+        alias = await self._functions.update_alias(name, alias_name, _decode(document, UpdateAliasInput))
+        return json_response(self._alias_document(alias))
+
+    async def delete_alias(self, request: Request) -> Response:
+        authenticate(request, self._settings)
+        name, alias_name = self._alias_name(request, "DeleteAlias")
+        await self._functions.delete_alias(name, alias_name)
+        return empty_response(204)
+
+    async def list_aliases(self, request: Request) -> Response:
+        authenticate(request, self._settings)
+        params: dict[str, Any] = {"FunctionName": request.path_params["name"]}
+        self._max_items(request, params)
+        constraints.validate("ListAliases", params)
+        ref = self._ref(request, "ListAliases")
+        aliases, marker = self._functions.aliases_page(
+            ref.name, params.get("FunctionVersion"), params.get("Marker"), params.get("MaxItems")
+        )
+        body: dict[str, Any] = {"Aliases": [self._alias_document(a) for a in aliases]}
+        if marker is not None:
+            body["NextMarker"] = marker
+        return json_response(body)
 
     async def get_account_settings(self, request: Request) -> Response:
         authenticate(request, self._settings)

@@ -69,6 +69,11 @@ def _check_scalar(shape: Mapping[str, Any], shape_name: str, value: Any) -> list
             problems.append(f"Member must have length less than or equal to {shape['max']}")
         if "pattern" in shape and _compiled(shape["pattern"]).fullmatch(value) is None:
             problems.append(f"Member must satisfy regular expression pattern: {shape['pattern']}")
+    elif kind in ("double", "float") and isinstance(value, int | float) and not isinstance(value, bool):
+        if "min" in shape and value < shape["min"]:
+            problems.append(f"Member must have value greater than or equal to {float(shape['min'])}")
+        if "max" in shape and value > shape["max"]:
+            problems.append(f"Member must have value less than or equal to {float(shape['max'])}")
     elif kind in ("integer", "long") and isinstance(value, int) and not isinstance(value, bool):
         low, high = _RANGE_OVERRIDES.get(shape_name, (shape.get("min"), shape.get("max")))
         if low is not None and value < low:
@@ -78,14 +83,14 @@ def _check_scalar(shape: Mapping[str, Any], shape_name: str, value: Any) -> list
     return problems
 
 
-def _walk(shape_name: str, value: Any, path: str, out: list[str]) -> None:
+def _walk(shape_name: str, value: Any, path: str, out: list[str], partial: bool = False) -> None:
     shapes = _model()["shapes"]
     shape = shapes[shape_name]
     kind = shape.get("type")
     if kind == "structure":
         if not isinstance(value, Mapping):
             return
-        for required in shape.get("required", []):
+        for required in [] if partial else shape.get("required", []):
             if value.get(required) is None:
                 where = f"{path}.{_lower_first(required)}" if path else _lower_first(required)
                 out.append(f"Value null at '{where}' failed to satisfy constraint: Member must not be null")
@@ -130,17 +135,20 @@ def _walk(shape_name: str, value: Any, path: str, out: list[str]) -> None:
             out.append(f"Value {_show(value)} at '{path}' failed to satisfy constraint: {problem}")
 
 
-def violations(operation: str, params: Mapping[str, Any]) -> list[str]:
-    """Every constraint of *operation*'s input that *params* (members by model name) breaks."""
+def violations(operation: str, params: Mapping[str, Any], partial: bool = False) -> list[str]:
+    """Every constraint of *operation*'s input that *params* (members by model name) breaks.
+
+    *partial*: check only the members given (the path's, before the body is read).
+    """
     input_shape = _model()["operations"][operation]["input"]["shape"]
     out: list[str] = []
-    _walk(input_shape, params, "", out)
+    _walk(input_shape, params, "", out, partial)
     return out
 
 
-def validate(operation: str, params: Mapping[str, Any]) -> None:
+def validate(operation: str, params: Mapping[str, Any], partial: bool = False) -> None:
     """Raise AWS's ``ValidationException`` listing each violation, if there is any."""
-    problems = violations(operation, params)
+    problems = violations(operation, params, partial)
     if problems:
         count = len(problems)
         noun = "error" if count == 1 else "errors"

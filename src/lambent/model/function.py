@@ -149,6 +149,13 @@ class UpdateFunctionCodeInput(_Input, frozen=True):
     source_kms_key_arn: str | None = msgspec.field(default=None, name="SourceKMSKeyArn")
 
 
+class PublishVersionInput(_Input, frozen=True):
+    code_sha256: str | None = msgspec.field(default=None, name="CodeSha256")
+    description: str | None = msgspec.field(default=None, name="Description")
+    revision_id: str | None = msgspec.field(default=None, name="RevisionId")
+    publish_to: str | None = msgspec.field(default=None, name="PublishTo")
+
+
 class FunctionVersion(msgspec.Struct, frozen=True, kw_only=True):
     """One stored version of a function: ``$LATEST`` (mutable by replacement) or a number."""
 

@@ -12,7 +12,7 @@ import asyncio
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -23,6 +23,7 @@ from lambent.errors import (
     ResourceNotFoundException,
 )
 from lambent.model import constraints
+from lambent.model.alias import Alias, CreateAliasInput, UpdateAliasInput, check_routing, route
 from lambent.model.arns import LATEST, FunctionRef, function_arn
 from lambent.model.function import (
     TOTAL_CODE_SIZE_LIMIT_BYTES,
@@ -42,6 +43,26 @@ from lambent.services.packages import PackageStore
 from lambent.store import FunctionRecord, Store
 
 LIST_PAGE_LIMIT = 50
+_SNAPSHOT_EXCLUDED = {"version", "revision_id", "last_modified", "state", "last_update_status", "description"}
+T = TypeVar("T")
+
+
+def _page(items: list[T], key: Callable[[T], str], marker: str | None, max_items: int | None) -> tuple[list[T], str | None]:
+    """Items after *marker* (a key), at most 50 or *max_items*, and the marker of the next page."""
+    start = 0
+    if marker:
+        start = next((i for i, item in enumerate(items) if key(item) == marker), len(items) - 1) + 1
+    size = min(max_items or LIST_PAGE_LIMIT, LIST_PAGE_LIMIT)
+    chosen = items[start : start + size]
+    return chosen, key(chosen[-1]) if start + size < len(items) and chosen else None
+
+
+def _same_snapshot(a: FunctionVersion, b: FunctionVersion) -> bool:
+    """Whether two versions have the same code and configuration (what PublishVersion compares)."""
+    fields = [f for f in a.__struct_fields__ if f not in _SNAPSHOT_EXCLUDED]
+    return all(getattr(a, f) == getattr(b, f) for f in fields)
+
+
 _REVISION_MISMATCH = (
     "The Revision Id provided does not match the latest Revision Id. "
     "Call the GetFunction/GetAlias API to retrieve the latest Revision Id"
@@ -52,6 +73,7 @@ class _Function(msgspec.Struct, kw_only=True):
     name: str
     tags: dict[str, str]
     versions: dict[str, FunctionVersion]
+    aliases: dict[str, Alias] = msgspec.field(default_factory=dict)
 
 
 class FunctionService:
@@ -79,7 +101,9 @@ class FunctionService:
 
     async def load(self) -> None:
         records: list[FunctionRecord] = await self._store.load_functions()
-        self._functions = {r.name: _Function(name=r.name, tags=dict(r.tags), versions=dict(r.versions)) for r in records}
+        self._functions = {
+            r.name: _Function(name=r.name, tags=dict(r.tags), versions=dict(r.versions), aliases=dict(r.aliases)) for r in records
+        }
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -92,15 +116,50 @@ class FunctionService:
             raise ResourceNotFoundException(f"Function not found: {self.arn(ref.name, ref.qualifier)}")
         return function
 
-    def resolve(self, ref: FunctionRef) -> FunctionVersion:
-        """The version *ref* names (``$LATEST`` when unqualified)."""
+    def resolve(self, ref: FunctionRef, draw: float | None = None) -> FunctionVersion:
+        """The version *ref* names (``$LATEST`` when unqualified; an alias's primary version).
+
+        With *draw* (uniform in [0, 1)), an alias's routing weights choose the version, as an
+        invocation through it does.
+        """
         function = self._function(ref)
-        version = function.versions.get(ref.qualifier or LATEST)
+        qualifier = ref.qualifier or LATEST
+        alias = function.aliases.get(qualifier)
+        if alias is not None:
+            qualifier = route(alias, draw) if draw is not None else alias.function_version
+        version = function.versions.get(qualifier)
         if version is None:
             if ref.qualifier and not ref.qualifier.isdigit() and ref.qualifier != LATEST:
                 raise ResourceNotFoundException(f"Cannot find alias arn: {self.arn(ref.name, ref.qualifier)}")
             raise ResourceNotFoundException(f"Function not found: {self.arn(ref.name, ref.qualifier)}")
         return version
+
+    def versions_page(self, name: str, marker: str | None, max_items: int | None) -> tuple[list[FunctionVersion], str | None]:
+        """$LATEST then published versions in order, paged as ListFunctions pages."""
+        function = self._function(FunctionRef(name=name))
+        ordered = sorted(function.versions.values(), key=lambda v: -1 if v.version == LATEST else int(v.version))
+        return _page(ordered, lambda v: v.version, marker, max_items)
+
+    def alias(self, name: str, alias_name: str) -> Alias:
+        function = self._function(FunctionRef(name=name))
+        alias = function.aliases.get(alias_name)
+        if alias is None:
+            raise ResourceNotFoundException(f"Cannot find alias arn: {self.arn(name, alias_name)}")
+        return alias
+
+    def aliases_page(
+        self, name: str, function_version: str | None, marker: str | None, max_items: int | None
+    ) -> tuple[list[Alias], str | None]:
+        function = self._function(FunctionRef(name=name))
+        chosen = sorted(
+            (
+                a
+                for a in function.aliases.values()
+                if function_version is None or a.function_version == function_version or function_version in a.additional_weights
+            ),
+            key=lambda a: a.name,
+        )
+        return _page(chosen, lambda a: a.name, marker, max_items)
 
     def tags(self, name: str) -> dict[str, str]:
         return dict(self._function(FunctionRef(name=name)).tags)
@@ -108,12 +167,7 @@ class FunctionService:
     def page(self, marker: str | None, max_items: int | None) -> tuple[list[FunctionVersion], str | None]:
         """$LATEST of each function in name order, at most 50 a page, as AWS pages them."""
         names = sorted(self._functions)
-        start = 0
-        if marker:
-            start = next((i for i, name in enumerate(names) if name > marker), len(names))
-        size = min(max_items or LIST_PAGE_LIMIT, LIST_PAGE_LIMIT)
-        chosen = names[start : start + size]
-        next_marker = chosen[-1] if start + size < len(names) and chosen else None
+        chosen, next_marker = _page(names, lambda name: name, marker, max_items)
         return [self._functions[name].versions[LATEST] for name in chosen], next_marker
 
     def account_usage(self) -> dict[str, int]:
@@ -288,19 +342,45 @@ class FunctionService:
         await self._on_change(current.name, updated.revision_id)
         return updated
 
-    async def _publish(self, latest: FunctionVersion) -> FunctionVersion:
+    async def _publish(self, latest: FunctionVersion, description: str | None = None) -> FunctionVersion:
         function = self._functions[latest.name]
         numbers = [int(v) for v in function.versions if v.isdigit()]
-        version = msgspec.structs.replace(latest, version=str(max(numbers, default=0) + 1), revision_id=str(uuid.uuid4()))
+        version = msgspec.structs.replace(
+            latest,
+            version=str(max(numbers, default=0) + 1),
+            revision_id=str(uuid.uuid4()),
+            description=latest.description if description is None else description,
+        )
         await self._store.put_version(version)
         function.versions[version.version] = version
         return version
+
+    async def publish_version(
+        self, name: str, code_sha256: str | None, description: str | None, revision_id: str | None
+    ) -> FunctionVersion:
+        """Snapshot $LATEST as the next version number; nothing new when nothing changed."""
+        async with self._lock(name):
+            latest = self.resolve(FunctionRef(name=name))
+            if revision_id is not None and revision_id != latest.revision_id:
+                raise PreconditionFailedException(_REVISION_MISMATCH)
+            if code_sha256 is not None and code_sha256 != latest.code_sha256:
+                raise InvalidParameterValueException(
+                    f"CodeSHA256 ({code_sha256}) is different from current CodeSHA256 in $LATEST "
+                    f"({latest.code_sha256}). Please try again with the CodeSHA256 in $LATEST."
+                )
+            function = self._functions[name]
+            published = [v for v in function.versions.values() if v.version != LATEST]
+            newest = max(published, key=lambda v: int(v.version), default=None)
+            if newest is not None and _same_snapshot(newest, latest) and description in (None, newest.description):
+                return newest
+            return await self._publish(latest, description)
 
     async def delete(self, ref: FunctionRef) -> None:
         if ref.qualifier == LATEST:
             raise InvalidParameterValueException("$LATEST version cannot be deleted without deleting the function.")
         if ref.qualifier is not None:
-            raise InvalidParameterValueException("Deleting a single version arrives with versions and aliases.")
+            await self._delete_version(ref)
+            return
         async with self._lock(ref.name):
             self._function(ref)
             await self._store.delete_function(ref.name)
@@ -323,3 +403,75 @@ class FunctionService:
             remaining = {k: v for k, v in function.tags.items() if k not in set(keys)}
             await self._store.put_tags(name, remaining)
             function.tags = remaining
+
+    async def _delete_version(self, ref: FunctionRef) -> None:
+        assert ref.qualifier is not None
+        async with self._lock(ref.name):
+            function = self._function(ref)
+            if ref.qualifier not in function.versions:
+                if not ref.qualifier.isdigit():
+                    raise InvalidParameterValueException("Deleting an alias is done with DeleteAlias.")
+                return  # AWS answers 204 for a version that does not exist
+            users = sorted(
+                a.name
+                for a in function.aliases.values()
+                if a.function_version == ref.qualifier or ref.qualifier in a.additional_weights
+            )
+            if users:
+                raise ResourceConflictException(
+                    f"Unable to delete version because the following aliases reference it: [{', '.join(users)}]"
+                )
+            await self._store.delete_version(ref.name, ref.qualifier)
+            del function.versions[ref.qualifier]
+
+    # -- aliases -----------------------------------------------------------------------------
+
+    async def create_alias(self, name: str, request: CreateAliasInput) -> Alias:
+        async with self._lock(name):
+            function = self._function(FunctionRef(name=name))
+            if request.name in function.aliases:
+                raise ResourceConflictException(f"Alias already exists: {self.arn(name, request.name)}")
+            weights = request.routing.additional_version_weights if request.routing else {}
+            check_routing(request.function_version, weights, self._published(function))
+            alias = Alias(
+                function_name=name,
+                name=request.name,
+                function_version=request.function_version,
+                description=request.description,
+                additional_weights=dict(weights),
+                revision_id=str(uuid.uuid4()),
+            )
+            await self._store.put_alias(alias)
+            function.aliases[alias.name] = alias
+        return alias
+
+    async def update_alias(self, name: str, alias_name: str, request: UpdateAliasInput) -> Alias:
+        async with self._lock(name):
+            current = self.alias(name, alias_name)
+            if request.revision_id is not None and request.revision_id != current.revision_id:
+                raise PreconditionFailedException(_REVISION_MISMATCH)
+            version = request.function_version or current.function_version
+            weights = request.routing.additional_version_weights if request.routing is not None else current.additional_weights
+            function = self._functions[name]
+            check_routing(version, weights, self._published(function))
+            alias = msgspec.structs.replace(
+                current,
+                function_version=version,
+                additional_weights=dict(weights),
+                revision_id=str(uuid.uuid4()),
+                description=current.description if request.description is None else request.description,
+            )
+            await self._store.put_alias(alias)
+            function.aliases[alias.name] = alias
+        return alias
+
+    async def delete_alias(self, name: str, alias_name: str) -> None:
+        async with self._lock(name):
+            function = self._function(FunctionRef(name=name))
+            if alias_name in function.aliases:  # AWS answers 204 for an alias that does not exist
+                await self._store.delete_alias(name, alias_name)
+                del function.aliases[alias_name]
+
+    @staticmethod
+    def _published(function: _Function) -> set[str]:
+        return {v for v in function.versions if v != LATEST}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import uuid
 from typing import Any
 
@@ -76,7 +77,7 @@ class InvocationService:
         client_context: str | None = None,
         trace_id: str | None = None,
     ) -> InvokeOutcome:
-        version = self._functions.resolve(ref)
+        version = self._functions.resolve(ref, random.random())  # noqa: S311 - traffic split, not crypto
         if version.state != "Active":
             raise ResourceConflictException(
                 "The operation cannot be performed at this time. "

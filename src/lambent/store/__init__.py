@@ -10,6 +10,7 @@ from typing import Protocol
 
 import msgspec
 
+from lambent.model.alias import Alias
 from lambent.model.function import FunctionVersion
 
 
@@ -17,6 +18,7 @@ class FunctionRecord(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     tags: dict[str, str]
     versions: dict[str, FunctionVersion]
+    aliases: dict[str, Alias] = msgspec.field(default_factory=dict)
 
 
 class LogEvent(msgspec.Struct, frozen=True, kw_only=True):
@@ -47,10 +49,18 @@ class Store(Protocol):
         """Insert or replace one version of an existing function."""
         ...
 
+    async def delete_version(self, name: str, version: str) -> None: ...
+
+    async def put_alias(self, alias: Alias) -> None:
+        """Insert or replace an alias of an existing function."""
+        ...
+
+    async def delete_alias(self, name: str, alias: str) -> None: ...
+
     async def put_tags(self, name: str, tags: dict[str, str]) -> None: ...
 
     async def delete_function(self, name: str) -> None:
-        """Remove the function, its versions and nothing else (logs stay, as on AWS)."""
+        """Remove the function, its versions and aliases, nothing else (logs stay, as on AWS)."""
         ...
 
     async def append_logs(self, events: list[LogEvent]) -> None:

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from lambent.model.alias import Alias
 from lambent.model.function import FunctionVersion
 from lambent.store import FunctionRecord, LogEvent
 
@@ -29,6 +30,14 @@ versions = sa.Table(
     sa.Column("config", sa.Text, nullable=False),
 )
 
+aliases = sa.Table(
+    "function_aliases",
+    metadata,
+    sa.Column("name", sa.String(140), sa.ForeignKey("functions.name", ondelete="CASCADE"), primary_key=True),
+    sa.Column("alias", sa.String(128), primary_key=True),
+    sa.Column("config", sa.Text, nullable=False),
+)
+
 log_events = sa.Table(
     "log_events",
     metadata,
@@ -44,6 +53,7 @@ log_events = sa.Table(
 _encode = msgspec.json.Encoder()
 _decode_version = msgspec.json.Decoder(FunctionVersion)
 _decode_tags = msgspec.json.Decoder(dict[str, str])
+_decode_alias = msgspec.json.Decoder(Alias)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -99,12 +109,32 @@ class SqlStore:
             if updated.rowcount == 0:
                 await conn.execute(sa.insert(versions).values(name=version.name, version=version.version, config=config))
 
+    async def delete_version(self, name: str, version: str) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(sa.delete(versions).where(versions.c.name == name, versions.c.version == version))
+
+    async def put_alias(self, alias: Alias) -> None:
+        config = _encode.encode(alias).decode()
+        async with self._engine.begin() as conn:
+            updated = await conn.execute(
+                sa.update(aliases)
+                .where(aliases.c.name == alias.function_name, aliases.c.alias == alias.name)
+                .values(config=config)
+            )
+            if updated.rowcount == 0:
+                await conn.execute(sa.insert(aliases).values(name=alias.function_name, alias=alias.name, config=config))
+
+    async def delete_alias(self, name: str, alias: str) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(sa.delete(aliases).where(aliases.c.name == name, aliases.c.alias == alias))
+
     async def put_tags(self, name: str, tags: dict[str, str]) -> None:
         async with self._engine.begin() as conn:
             await conn.execute(sa.update(functions).where(functions.c.name == name).values(tags=_encode.encode(tags).decode()))
 
     async def delete_function(self, name: str) -> None:
         async with self._engine.begin() as conn:
+            await conn.execute(sa.delete(aliases).where(aliases.c.name == name))
             await conn.execute(sa.delete(versions).where(versions.c.name == name))
             await conn.execute(sa.delete(functions).where(functions.c.name == name))
 

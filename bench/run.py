@@ -46,8 +46,21 @@ def pick_runtime() -> tuple[str, str]:
 # -- medians over rounds ----------------------------------------------------------------------------
 
 
+#: Counts of things that went wrong are summed over rounds, not medianed: one bad round shows.
+SUMMED = {
+    "errors",
+    "non_2xx",
+    "non_200",
+    "non_202",
+    "function_errors",
+    "connection_errors",
+    "failed_invokes",
+    "background_failures_logged",
+}
+
+
 def median_tree(rounds: list[dict[str, Any]]) -> dict[str, Any]:
-    """The per-key median of nested dicts of numbers (NaN and missing values skipped)."""
+    """The per-key median of nested dicts of numbers (NaN and missing values skipped; SUMMED keys summed)."""
     merged: dict[str, Any] = {}
     keys = {k for r in rounds for k in r}
     for key in sorted(keys):
@@ -58,7 +71,10 @@ def median_tree(rounds: list[dict[str, Any]]) -> dict[str, Any]:
             merged[key] = next((v for v in values if v), "")  # e.g. the first error sample
         else:
             numbers = [v for v in values if isinstance(v, int | float) and not math.isnan(v)]
-            merged[key] = statistics.median(numbers) if numbers else math.nan
+            if key in SUMMED:
+                merged[key] = sum(numbers)
+            else:
+                merged[key] = statistics.median(numbers) if numbers else math.nan
     return merged
 
 
@@ -238,6 +254,18 @@ def machine_line(machine: dict[str, Any]) -> str:
     )
 
 
+def report(record: dict[str, Any], rows: list[dict[str, str]], json_path: Path) -> str:
+    return "\n".join(
+        [
+            f"## lambent benchmark ({record['mode']}, {record['rounds_run']} round(s), medians; error counts summed)\n",
+            machine_line(record["machine"]) + "\n",
+            f"load generator: {record['load_generator']}; elapsed {record['elapsed_s']:.0f} s",
+            f"JSON: {json_path}; server log: {json_path.with_suffix('.lambent.log')}\n",
+            markdown(rows),
+        ]
+    )
+
+
 def _clean(value: Any) -> Any:
     """JSON has no NaN: turn it into null."""
     if isinstance(value, float) and math.isnan(value):
@@ -319,7 +347,14 @@ def main() -> int:
     )
     parser.add_argument("--no-wrk", action="store_true", help="use the asyncio load generator even if wrk exists")
     parser.add_argument("--rounds", type=int, help="override the mode's number of rounds")
+    parser.add_argument("--render", type=Path, help="print the table of an earlier JSON record; run nothing")
     args = parser.parse_args()
+    if args.render:
+        record = json.loads(args.render.read_text())
+        plan = measures.Plan(**{k: tuple(v) if isinstance(v, list) else v for k, v in record["plan"].items()})
+        medians = {key: median_tree(values) for key, values in record["rounds"].items()}
+        print(report(record, build_rows(medians, record["failures"], plan), args.render))
+        return 0
     plan = measures.PLANS[args.mode or "quick"]
     if args.rounds:
         plan = dataclasses.replace(plan, runs=args.rounds)
@@ -328,11 +363,7 @@ def main() -> int:
     record = run(plan, set(args.only), use_wrk=not args.no_wrk, log_copy=log_copy)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(_clean(record), indent=2) + "\n")
-    print(f"## lambent benchmark ({record['mode']}, {plan.runs} round(s), medians)\n")
-    print(machine_line(record["machine"]) + "\n")
-    print(f"load generator: {record['load_generator']}; elapsed {record['elapsed_s']:.0f} s")
-    print(f"JSON: {args.json}; server log: {log_copy}\n")
-    print(markdown(record["rows"]))
+    print(report(record, record["rows"], args.json))
     return 1 if record["failures"] else 0
 
 

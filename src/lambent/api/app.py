@@ -116,6 +116,8 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
 
     functions_path = "/2015-03-31/functions"
     routes = [
+        # The hot path first: Starlette tries routes in order.
+        Route(f"{functions_path}/{{name}}/invocations", control.invoke, methods=["POST"]),
         Route(functions_path, control.create_function, methods=["POST"]),
         Route(functions_path, control.list_functions, methods=["GET"]),
         Route(f"{functions_path}/", control.create_function, methods=["POST"]),
@@ -125,7 +127,6 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         Route(f"{functions_path}/{{name}}/configuration", control.get_function_configuration, methods=["GET"]),
         Route(f"{functions_path}/{{name}}/configuration", control.update_function_configuration, methods=["PUT"]),
         Route(f"{functions_path}/{{name}}/code", control.update_function_code, methods=["PUT"]),
-        Route(f"{functions_path}/{{name}}/invocations", control.invoke, methods=["POST"]),
         Route(f"{functions_path}/{{name}}/versions", control.publish_version, methods=["POST"]),
         Route(f"{functions_path}/{{name}}/versions", control.list_versions, methods=["GET"]),
         Route(f"{functions_path}/{{name}}/aliases", control.create_alias, methods=["POST"]),

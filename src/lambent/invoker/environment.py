@@ -150,7 +150,8 @@ class Environment:
         started = time.perf_counter()
         try:
             self._writer.write(_FRAME.pack(len(encoded), len(event)) + encoded + event)
-            reply, body = await asyncio.wait_for(self._recv(), timeout_s)
+            async with asyncio.timeout(timeout_s):
+                reply, body = await self._recv()
         except TimeoutError:
             duration = (time.perf_counter() - started) * 1000
             self._max_memory_kb = self._peak_memory_kb(0)

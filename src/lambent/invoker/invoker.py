@@ -242,6 +242,8 @@ class Invoker:
             "_LAMBENT_CHANNEL_FD": "3",
             "_LAMBENT_PYTHON_PATH": f"{runtime_dir}/python",
             "POWERTOOLS_TRACE_DISABLED": "true",
+            # Where the sandbox measures the whole environment, the runtime need not measure itself.
+            "_LAMBENT_SELF_MEASURE": "0" if self._sandbox.measures_memory else "1",
         }
         if version.log_format == "JSON":
             env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"

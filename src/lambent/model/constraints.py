@@ -146,9 +146,20 @@ def violations(operation: str, params: Mapping[str, Any], partial: bool = False)
     return out
 
 
+@functools.lru_cache(maxsize=4096)
+def _cached_violations(operation: str, items: tuple[tuple[str, str], ...], partial: bool) -> tuple[str, ...]:
+    return tuple(violations(operation, dict(items), partial))
+
+
 def validate(operation: str, params: Mapping[str, Any], partial: bool = False) -> None:
-    """Raise AWS's ``ValidationException`` listing each violation, if there is any."""
-    problems = violations(operation, params, partial)
+    """Raise AWS's ``ValidationException`` listing each violation, if there is any.
+
+    Inputs of strings only (paths, headers: the invoke path) are answered from a cache.
+    """
+    if all(isinstance(v, str) for v in params.values()):
+        problems = list(_cached_violations(operation, tuple(sorted(params.items())), partial))
+    else:
+        problems = violations(operation, params, partial)
     if problems:
         count = len(problems)
         noun = "error" if count == 1 else "errors"

@@ -82,6 +82,8 @@ class SandboxProcess(Protocol):
 
 class Sandbox(Protocol):
     name: str
+    #: Whether ``peak_memory_kb`` measures the whole environment (so runtimes need not).
+    measures_memory: bool
 
     def protections(self) -> list[Protection]:
         """Each protection of this mode, on or off, and why."""

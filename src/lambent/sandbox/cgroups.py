@@ -137,6 +137,12 @@ class Cgroups:
             _write(cpu / "cpu.cfs_period_us", str(CPU_PERIOD_US))
             _write(cpu / "cpu.cfs_quota_us", str(cpu_quota_us(memory_mb)))
 
+    def peak_file(self, env_id: str) -> str:
+        """The file holding the environment's peak memory in bytes (kept open by its reader)."""
+        if self.v2:
+            return str(self.root / self.group / env_id / "memory.peak")
+        return str(self._v1["memory"] / self.group / env_id / "memory.max_usage_in_bytes")
+
     def usage(self, env_id: str) -> CgroupUsage:
         if self.v2:
             group = self.root / self.group / env_id

@@ -69,6 +69,7 @@ class ProcessSandboxProcess:
 
 class ProcessSandbox:
     name = "process"
+    measures_memory = False
 
     def protections(self) -> list[Protection]:
         off = "the process sandbox runs environments as ordinary processes"

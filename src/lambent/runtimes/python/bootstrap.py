@@ -199,16 +199,25 @@ def _setup_logging():
         root.setLevel(level.upper().replace("WARN", "WARNING").replace("WARNINGING", "WARNING"))
 
 
-def _memory_kb():
-    # VmHWM, not getrusage: ru_maxrss survives exec and would count the platform's own memory.
-    try:
-        with open("/proc/self/status", "rb") as status:
-            for line in status:
-                if line.startswith(b"VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
+class _PeakMemory:
+    """VmHWM of this process, re-read with one pread per call (not getrusage: ru_maxrss
+    survives exec and after a vfork-based spawn reports the platform's own memory).
+    Off where the platform measures the environment itself (_LAMBENT_SELF_MEASURE=0)."""
+
+    fd = -1
+
+    @classmethod
+    def kb(cls):
+        if os.environ.get("_LAMBENT_SELF_MEASURE", "1") == "0":
+            return 0
+        try:
+            if cls.fd < 0:
+                cls.fd = os.open("/proc/self/status", os.O_RDONLY | os.O_CLOEXEC)
+            status = os.pread(cls.fd, 4096, 0)
+        except OSError:
+            return 0
+        start = status.find(b"VmHWM:")
+        return int(status[start + 6 : status.find(b"kB", start)]) if start >= 0 else 0
 
 
 def _flush():
@@ -234,7 +243,7 @@ def serve(sock):
         _send(sock, {"t": "init_error"}, json.dumps(document).encode())
         return
     _flush()
-    _send(sock, {"t": "ready", "mem_kb": _memory_kb()})
+    _send(sock, {"t": "ready", "mem_kb": _PeakMemory.kb()})
     while True:
         try:
             header, body = _recv(sock)
@@ -268,7 +277,7 @@ def serve(sock):
             _log_error(document)
             payload = json.dumps(document).encode()
         _flush()
-        _send(sock, {"t": "result", "ok": ok, "mem_kb": _memory_kb()}, payload)
+        _send(sock, {"t": "result", "ok": ok, "mem_kb": _PeakMemory.kb()}, payload)
 
 
 def run(fd):

@@ -154,6 +154,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
             sandbox.prepare()
         logs.start()
         invoker.start()
+        invocations.start()
         log.info("lambent serving %s (data %s, sandbox %s)", settings.endpoint_url, data_dir, sandbox.name)
         log.info("runtimes: %s", ", ".join(f"{r.name}={r.executable}" for r in runtimes.values()) or "none found")
         for protection in sandbox.protections():

@@ -59,7 +59,7 @@ class LogsApi:
     async def _filter(self, params: dict[str, Any]) -> Response:
         limit = min(int(params.get("limit", _MAX_EVENTS)), _MAX_EVENTS)
         token = str(params.get("nextToken", "0"))
-        events = await self._logs.filter(
+        events, more_after = await self._logs.filter(
             params["logGroupName"],
             params.get("logStreamNames"),
             params.get("startTime"),
@@ -75,14 +75,14 @@ class LogsApi:
                     "timestamp": e.timestamp_ms,
                     "message": e.message,
                     "ingestionTime": e.ingestion_ms,
-                    "eventId": str(e.event_id),
+                    "eventId": f"{e.event_id}",
                 }
                 for e in events
             ],
             "searchedLogStreams": [],
         }
-        if len(events) == limit:
-            body["nextToken"] = str(events[-1].event_id)
+        if more_after is not None:
+            body["nextToken"] = str(more_after)
         return _ok(body)
 
     async def _get(self, params: dict[str, Any]) -> Response:
@@ -92,7 +92,7 @@ class LogsApi:
         token = str(params.get("nextToken", "f/0"))
         after = int(token[2:]) if token.startswith("f/") and token[2:].isdigit() else 0
         limit = min(int(params.get("limit", _MAX_EVENTS)), _MAX_EVENTS)
-        events = await self._logs.filter(
+        events, _more = await self._logs.filter(
             params["logGroupName"], [stream], params.get("startTime"), params.get("endTime"), after, limit, None
         )
         last = events[-1].event_id if events else after

@@ -42,10 +42,14 @@ TASK_ROOT = "/var/task"
 RUNTIME_ROOT = "/var/runtime"
 DEVICES = ("null", "zero", "full", "random", "urandom")
 SETUP_FAILED = 120
+SETUP_TIMEOUT_S = 10.0
+#: Environments being set up at once (forks, mounts); the rest wait their turn.
+CONCURRENT_SETUPS = 8
 ApiServer = Callable[[socket.socket], Awaitable[Callable[[], Coroutine[Any, Any, None]]]]
 
 
-async def _readable(sock: socket.socket) -> None:
+async def _ready(sock: socket.socket, write: bool = False) -> None:
+    """Wait until *sock* can be read (or written) without blocking."""
     loop = asyncio.get_running_loop()
     ready: asyncio.Future[None] = loop.create_future()
 
@@ -53,11 +57,12 @@ async def _readable(sock: socket.socket) -> None:
         if not ready.done():
             ready.set_result(None)
 
-    loop.add_reader(sock.fileno(), wake)
+    fd = sock.fileno()
+    (loop.add_writer if write else loop.add_reader)(fd, wake)
     try:
         await ready
     finally:
-        loop.remove_reader(sock.fileno())
+        (loop.remove_writer if write else loop.remove_reader)(fd)
 
 
 class NamespaceProcess:
@@ -137,8 +142,9 @@ class NamespaceProcess:
 class Zygote:
     """One zygote process per interpreter, and its control socket."""
 
-    def __init__(self, executable: str, preload: str, entry: str, sandbox: NamespacesSandbox) -> None:
+    def __init__(self, executable: str, preload: str, entry: str, sandbox: NamespacesSandbox, seccomp: str) -> None:
         self.executable, self.preload, self.entry = executable, preload, entry
+        self._seccomp = seccomp
         self._sandbox = sandbox
         self.control: socket.socket | None = None
         self.pid = 0
@@ -154,8 +160,9 @@ class Zygote:
             raise SandboxSetupError("spawn zygote", self.executable, exc) from exc
         finally:
             theirs.close()
+        ours.send(json.dumps({"seccomp": self._seccomp}).encode())
         ours.setblocking(False)
-        await asyncio.wait_for(_readable(ours), 10)
+        await asyncio.wait_for(_ready(ours), 10)
         if json.loads(ours.recv(4096)).get("t") != "ready":
             raise SandboxSetupError("start zygote", self.executable, "no ready message")
         self.control = ours
@@ -177,9 +184,17 @@ class Zygote:
             if message.get("t") == "exit":
                 self._sandbox.exited(int(message["pid"]), int(message["status"]))
 
-    def spawn(self, request: dict[str, Any], fds: list[int]) -> None:
-        assert self.control is not None
-        socket.send_fds(self.control, [json.dumps(request).encode()], fds)
+    async def spawn(self, request: dict[str, Any], fds: list[int]) -> None:
+        """Hand a request to the zygote, waiting while its socket is full."""
+        message = [json.dumps(request).encode()]
+        while True:
+            if self.control is None:
+                raise ConnectionError("the zygote has exited")
+            try:
+                socket.send_fds(self.control, message, fds)
+                return
+            except BlockingIOError:
+                await _ready(self.control, write=True)
 
     def stop(self) -> None:
         if self.control is not None:
@@ -209,6 +224,7 @@ class NamespacesSandbox:
         self._serve_api = serve_api
         self._zygotes: dict[tuple[str, str, str], Zygote] = {}
         self._zygote_lock = asyncio.Lock()
+        self._starting = asyncio.Semaphore(CONCURRENT_SETUPS)
         self._by_pid: dict[int, NamespaceProcess] = {}
         self._early_exits: dict[int, int] = {}
         self._roots: dict[tuple[str, ...], str] = {}
@@ -266,7 +282,7 @@ class NamespacesSandbox:
         async with self._zygote_lock:
             zygote = self._zygotes.get(key)
             if zygote is None or zygote.control is None:
-                zygote = Zygote(spec.argv[0], spec.preload, spec.entry, self)
+                zygote = Zygote(spec.argv[0], spec.preload, spec.entry, self, self._seccomp)
                 await zygote.start()
                 self._zygotes[key] = zygote
             return zygote
@@ -300,26 +316,30 @@ class NamespacesSandbox:
             "uid": spec.uid,
             "gid": spec.uid,
             "nofile": 1024,
-            "seccomp": self._seccomp,
             "env": spec.env,
             "cwd": TASK_ROOT,
             "api_port": self._api_port if self._serve_api else 0,
         }
-        try:
-            zygote.spawn(request, [channel, output, theirs.fileno()])
-        except OSError as exc:
-            self.cgroups.remove(env_id)
-            raise SandboxSetupError("spawn", "zygote request", exc) from exc
-        finally:
-            theirs.close()
-        try:
-            await asyncio.wait_for(self._handshake(process, ours), 10)
-        except (TimeoutError, OSError, ValueError) as exc:
-            process.kill()
-            process.close()
-            raise SandboxSetupError("start", f"environment {env_id}", exc) from exc
-        finally:
-            ours.close()
+        async with self._starting:  # a burst queues here rather than swamping two cores with setups
+            try:
+                await zygote.spawn(request, [channel, output, theirs.fileno()])
+            except OSError as exc:
+                self.cgroups.remove(env_id)
+                raise SandboxSetupError("spawn", "zygote request", exc) from exc
+            finally:
+                theirs.close()
+            try:
+                await asyncio.wait_for(self._handshake(process, ours), SETUP_TIMEOUT_S)
+            except TimeoutError:
+                process.kill()
+                process.close()
+                raise SandboxSetupError("start", f"environment {env_id}", f"no answer in {SETUP_TIMEOUT_S} s") from None
+            except (OSError, ValueError) as exc:
+                process.kill()
+                process.close()
+                raise SandboxSetupError("start", f"environment {env_id}", exc) from exc
+            finally:
+                ours.close()
         return process
 
     async def _handshake(self, process: NamespaceProcess, setup: socket.socket) -> None:
@@ -327,7 +347,7 @@ class NamespacesSandbox:
         setup.setblocking(False)
         got_pid = got_api = False
         while not (got_pid and got_api):
-            await _readable(setup)
+            await _ready(setup)
             data, fds, _flags, _addr = socket.recv_fds(setup, 4096, 1)
             if not data:
                 if got_pid:

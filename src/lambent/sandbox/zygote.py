@@ -49,6 +49,8 @@ PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, PR_SET_CHILD_SUBREAPER, PR_SET_PDEATHSIG = 
 SECCOMP_MODE_FILTER = 2
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 SETUP_FAILED = 120
+#: The seccomp program, sent once by the platform when the zygote starts.
+_SECCOMP = [b""]
 _PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -192,7 +194,7 @@ def run_function(spec, channel, entry):
         resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         drop_privileges(spec["uid"], spec["gid"])
-        install_seccomp(bytes.fromhex(spec.get("seccomp", "")))
+        install_seccomp(_SECCOMP[0])
         os.environ.clear()
         os.environ.update(spec["env"])
         os.chdir(spec.get("cwd", "/"))
@@ -254,6 +256,8 @@ def serve(control, entry):
     reserved = [control.fileno(), wake_read, wake_write]
     import gc
 
+    config = json.loads(control.recv(1 << 20))
+    _SECCOMP[0] = bytes.fromhex(config.get("seccomp", ""))
     gc.freeze()  # keep the preloaded heap shared with every fork
     control.send(b'{"t":"ready"}')
     while True:

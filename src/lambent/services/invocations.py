@@ -1,8 +1,10 @@
 """Invocations: synchronous, asynchronous (``Event``) and dry runs of a resolved version.
 
-Event invocations are accepted with 202 and run in the background on this process; they are
-not yet durable (a crash loses what was queued): the durable queue with retries and
-destinations replaces this in M1-5.
+Event invocations are answered 202 once queued, and a fixed number of workers drain the queue,
+so accepting does not wait for running. Throttles and platform errors are retried with
+backoff (1 s doubling to 5 min) until the event is six hours old, as AWS does; function errors
+are not retried yet. The queue is in memory: a crash of the server loses what it held. The
+durable queue with retries and destinations (M1-5) replaces it.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import asyncio
 import json
 import logging
 import random
+import time
 import uuid
 from typing import Any
 
@@ -21,14 +24,18 @@ from lambent.errors import (
     RequestEntityTooLargeException,
     ResourceConflictException,
     ResponseSizeTooLarge,
+    SandboxSetupError,
+    TooManyRequestsException,
 )
 from lambent.invoker.invoker import Invocation, Invoker, InvokeRequest
 from lambent.model.arns import FunctionRef
-from lambent.model.function import SYNC_PAYLOAD_LIMIT_BYTES, SYNC_RESPONSE_LIMIT_BYTES
+from lambent.model.function import SYNC_PAYLOAD_LIMIT_BYTES, SYNC_RESPONSE_LIMIT_BYTES, FunctionVersion
 from lambent.services.functions import FunctionService
 
 log = logging.getLogger(__name__)
 ASYNC_PAYLOAD_LIMIT_BYTES = 1024 * 1024
+MAXIMUM_EVENT_AGE_S = 6 * 3600
+MAXIMUM_BACKOFF_S = 300.0
 
 
 class InvokeOutcome(msgspec.Struct, kw_only=True):
@@ -63,11 +70,29 @@ def _client_context(encoded: str | None) -> dict[str, Any] | None:
     return value
 
 
+class _Event(msgspec.Struct, kw_only=True):
+    version: FunctionVersion
+    request: InvokeRequest
+    accepted: float
+    attempt: int = 0
+
+
 class InvocationService:
-    def __init__(self, functions: FunctionService, invoker: Invoker) -> None:
+    def __init__(self, functions: FunctionService, invoker: Invoker, workers: int = 32, max_queued: int = 100_000) -> None:
         self._functions = functions
         self._invoker = invoker
+        self._queue: asyncio.Queue[_Event] = asyncio.Queue(max_queued)
+        self._workers = workers
         self._background: set[asyncio.Task[Any]] = set()
+
+    def start(self) -> None:
+        for _ in range(self._workers):
+            self._spawn(self._work())
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.create_task(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def invoke(
         self,
@@ -99,9 +124,10 @@ class InvocationService:
             invoked_arn=self._functions.arn(ref.name, ref.qualifier),
         )
         if invocation_type == "Event":
-            task = asyncio.create_task(self._run_event(version, request))
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+            try:
+                self._queue.put_nowait(_Event(version=version, request=request, accepted=time.monotonic()))
+            except asyncio.QueueFull:
+                raise TooManyRequestsException("Rate Exceeded.", Reason="CallerRateLimitExceeded") from None
             return InvokeOutcome(status=202, executed_version=version.version, request_id=request_id)
         invocation = await self._invoker.invoke(version, request)
         if invocation.failure is None and len(invocation.payload) > SYNC_RESPONSE_LIMIT_BYTES:
@@ -113,11 +139,35 @@ class InvocationService:
             invocation.payload = json.dumps(invocation.failure.document()).encode()
         return InvokeOutcome(status=200, executed_version=version.version, request_id=request_id, invocation=invocation)
 
-    async def _run_event(self, version: Any, request: InvokeRequest) -> None:
-        try:
-            await self._invoker.invoke(version, request)
-        except Exception:
-            log.exception("asynchronous invocation %s of %s failed", request.request_id, version.name)
+    async def _work(self) -> None:
+        while True:
+            event = await self._queue.get()
+            try:
+                await self._invoker.invoke(event.version, event.request)
+            except (TooManyRequestsException, SandboxSetupError) as exc:
+                self._retry_later(event, exc)
+            except Exception:
+                log.exception("asynchronous invocation %s of %s failed", event.request.request_id, event.version.name)
+
+    def _retry_later(self, event: _Event, reason: Exception) -> None:
+        """Back off and queue the event again, unless it is past the maximum event age."""
+        if time.monotonic() - event.accepted > MAXIMUM_EVENT_AGE_S:
+            log.error(
+                "asynchronous invocation %s of %s dropped after %d attempts: %s",
+                event.request.request_id,
+                event.version.name,
+                event.attempt + 1,
+                reason,
+            )
+            return
+        delay = min(MAXIMUM_BACKOFF_S, 2.0**event.attempt)
+        event.attempt += 1
+
+        async def requeue() -> None:
+            await asyncio.sleep(delay)
+            await self._queue.put(event)
+
+        self._spawn(requeue())
 
     async def close(self) -> None:
         for task in list(self._background):

@@ -43,7 +43,17 @@ def test_result_headers_and_log_tail(lam: Any, fn_name: str) -> None:
     billed = int(re.search(r"Billed Duration: (\d+) ms", lines[3]).group(1))  # type: ignore[union-attr]
     assert billed == max(1, -(-int(duration * 100) // 100))
     used = int(re.search(r"Max Memory Used: (\d+) MB", lines[3]).group(1))  # type: ignore[union-attr]
-    assert 5 <= used <= 128
+    assert 1 <= used <= 128
+
+
+def test_max_memory_used_is_measured(lam: Any, fn_name: str) -> None:
+    code = "def handler(event, context):\n    block = bytearray(event['mb'] << 20)\n    return len(block)\n"
+    create(lam, fn_name, code, MemorySize=512)
+    used = []
+    for mb in (0, 100, 200):
+        log = call(lam, fn_name, json.dumps({"mb": mb}).encode())[2]
+        used.append(int(re.search(r"Max Memory Used: (\d+) MB", log).group(1)))  # type: ignore[union-attr]
+    assert used[0] < 100 <= used[1] < 200 <= used[2] <= 512, used
 
 
 def test_warm_reuse_and_init_duration_once(lam: Any, fn_name: str) -> None:

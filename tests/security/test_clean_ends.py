@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from lambent.sandbox.namespaces import SPARES
 from tests.conftest import Server, create
 
 #: Each of the four endings this many times (LAMBENT_TEST_CYCLES=2500 for the 10,000-environment run).
@@ -57,10 +58,11 @@ def test_many_endings_leave_nothing(tmp_path: Path) -> None:
                 response["Payload"].read()
         controllers = len(_instance_groups(server))
         assert controllers >= 1
-        assert _environment_groups(server) == []  # every failed environment's groups are gone
+        # Every failed environment's groups are gone: what is left are the spares kept ready.
+        assert len(_environment_groups(server)) <= SPARES * controllers
         create(lam, "fine", "def handler(e, c):\n    return 1\n")
         assert json.loads(lam.invoke(FunctionName="fine", Payload=b"{}")["Payload"].read()) == 1
-        assert len(_environment_groups(server)) == controllers  # the one warm environment
+        assert len(_environment_groups(server)) <= (SPARES + 1) * controllers  # and the one warm environment
         assert _mounts() == mounts_before  # environments' mounts never reach the host
     finally:
         server.stop()

@@ -103,30 +103,34 @@ class Cgroups:
     def procs_files(self, env_id: str) -> list[str]:
         return [str(d / "cgroup.procs") for d in self.directories(env_id)]
 
-    def create(self, env_id: str, memory_mb: int) -> None:
-        """Create the environment's groups with its limits (before any process joins)."""
+    def create(self, env_id: str) -> None:
+        """Create the environment's groups with the pids limit (memory comes with ``limit_memory``)."""
         try:
             for directory in self.directories(env_id):
                 directory.mkdir()
         except OSError as exc:
             self.remove(env_id)
             raise SandboxSetupError("mkdir", str(exc.filename), exc) from exc
-        limit = str(memory_mb * MB)
         try:
             if self.v2:
-                group = self.root / self.group / env_id
-                _write(group / "memory.max", limit)
-                _write(group / "memory.swap.max", "0")
-                _write(group / "pids.max", str(PIDS_MAX))
+                _write(self.root / self.group / env_id / "pids.max", str(PIDS_MAX))
+                _write(self.root / self.group / env_id / "memory.swap.max", "0")
             else:
-                memory = self._v1["memory"] / self.group / env_id
-                _write(memory / "memory.limit_in_bytes", limit)
-                if (memory / "memory.memsw.limit_in_bytes").exists():
-                    _write(memory / "memory.memsw.limit_in_bytes", limit)
                 _write(self._v1["pids"] / self.group / env_id / "pids.max", str(PIDS_MAX))
         except SandboxSetupError:
             self.remove(env_id)
             raise
+
+    def limit_memory(self, env_id: str, memory_mb: int) -> None:
+        """Memory = *memory_mb* with no swap (set before the function's first instruction)."""
+        limit = str(memory_mb * MB)
+        if self.v2:
+            _write(self.root / self.group / env_id / "memory.max", limit)
+        else:
+            memory = self._v1["memory"] / self.group / env_id
+            _write(memory / "memory.limit_in_bytes", limit)
+            if (memory / "memory.memsw.limit_in_bytes").exists():
+                _write(memory / "memory.memsw.limit_in_bytes", limit)
 
     def limit_cpu(self, env_id: str, memory_mb: int) -> None:
         """Apply the CPU quota for *memory_mb* (after init, which runs unthrottled, as on AWS)."""

@@ -27,9 +27,12 @@ import os
 import shutil
 import signal
 import socket
+from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from lambent.errors import SandboxSetupError
 from lambent.sandbox import Protection, SandboxSpec
@@ -45,6 +48,8 @@ SETUP_FAILED = 120
 SETUP_TIMEOUT_S = 10.0
 #: Environments being set up at once (forks, mounts); the rest wait their turn.
 CONCURRENT_SETUPS = 8
+#: Spares kept per zygote: processes already in fresh cgroups, so a cold start skips joining.
+SPARES = 2
 ApiServer = Callable[[socket.socket], Awaitable[Callable[[], Coroutine[Any, Any, None]]]]
 
 
@@ -139,6 +144,14 @@ class NamespaceProcess:
         self._sandbox.forget(self)
 
 
+class Spare(msgspec.Struct, kw_only=True):
+    """A zygote child already in its cgroups, waiting on *link* for the environment to become."""
+
+    env_id: str
+    link: socket.socket
+    placed: asyncio.Future[None]
+
+
 class Zygote:
     """One zygote process per interpreter, and its control socket."""
 
@@ -184,7 +197,11 @@ class Zygote:
             if message.get("t") == "exit":
                 self._sandbox.exited(int(message["pid"]), int(message["status"]))
 
-    async def spawn(self, request: dict[str, Any], fds: list[int]) -> None:
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.executable, self.preload, self.entry)
+
+    async def send(self, request: dict[str, Any], fds: list[int]) -> None:
         """Hand a request to the zygote, waiting while its socket is full."""
         message = [json.dumps(request).encode()]
         while True:
@@ -225,6 +242,8 @@ class NamespacesSandbox:
         self._zygotes: dict[tuple[str, str, str], Zygote] = {}
         self._zygote_lock = asyncio.Lock()
         self._starting = asyncio.Semaphore(CONCURRENT_SETUPS)
+        self._spares: dict[tuple[str, str, str], deque[Spare]] = {}
+        self._refilling: dict[tuple[str, str, str], int] = {}
         self._by_pid: dict[int, NamespaceProcess] = {}
         self._early_exits: dict[int, int] = {}
         self._roots: dict[tuple[str, ...], str] = {}
@@ -287,16 +306,57 @@ class NamespacesSandbox:
                 self._zygotes[key] = zygote
             return zygote
 
+    async def _spare(self, zygote: Zygote) -> Spare:
+        """A ready spare of *zygote* if there is one, else a new one; the pool is refilled."""
+        pool = self._spares.setdefault(zygote.key, deque())
+        ready = next((spare for spare in pool if spare.placed.done()), None)
+        chosen = ready if ready is not None else (pool[0] if pool else None)
+        if chosen is None:
+            chosen = await self._new_spare(zygote)
+        else:
+            pool.remove(chosen)
+        self._refill(zygote)
+        return chosen
+
+    async def _new_spare(self, zygote: Zygote) -> Spare:
+        self._counter += 1
+        env_id = f"{os.getpid()}-{self._counter}"
+        await asyncio.to_thread(self.cgroups.create, env_id)
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        ours.setblocking(False)
+        try:
+            await zygote.send({"cgroup_procs": self.cgroups.procs_files(env_id)}, [theirs.fileno()])
+        except OSError as exc:
+            ours.close()
+            self.cgroups.remove(env_id)
+            raise SandboxSetupError("spare", "zygote request", exc) from exc
+        finally:
+            theirs.close()
+        spare = Spare(env_id=env_id, link=ours, placed=asyncio.ensure_future(_ready(ours)))
+        return spare
+
+    def _refill(self, zygote: Zygote) -> None:
+        """Keep SPARES spares per zygote, made in the background."""
+        pool = self._spares.setdefault(zygote.key, deque())
+        for _ in range(SPARES - len(pool) - self._refilling.get(zygote.key, 0)):
+            self._refilling[zygote.key] = self._refilling.get(zygote.key, 0) + 1
+            task = asyncio.ensure_future(self._make_spare(zygote, pool))
+            self.background.add(task)
+            task.add_done_callback(self.background.discard)
+
+    async def _make_spare(self, zygote: Zygote, pool: deque[Spare]) -> None:
+        try:
+            pool.append(await self._new_spare(zygote))
+        except SandboxSetupError as exc:
+            log.warning("could not make a spare environment: %s", exc)
+        finally:
+            self._refilling[zygote.key] -= 1
+
     async def start(self, spec: SandboxSpec, channel: int, output: int) -> NamespaceProcess:
         if spec.preload is None or spec.entry is None:
             raise SandboxSetupError("start", spec.argv[0], "the namespaces sandbox needs a runtime with a preload")
         zygote = await self._zygote(spec)
-        self._counter += 1
-        env_id = f"{os.getpid()}-{self._counter}"
-        root = await asyncio.to_thread(self._root, spec.system_dirs)
-        await asyncio.to_thread(self.cgroups.create, env_id, spec.memory_mb)
-        process = NamespaceProcess(self, env_id, spec.memory_mb)
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        root = self._roots.get(tuple(sorted(spec.system_dirs))) or await asyncio.to_thread(self._root, spec.system_dirs)
         binds = [
             ["/usr", "/usr"],
             *[[d, d] for d in spec.system_dirs if not d.startswith("/usr/")],
@@ -307,7 +367,6 @@ class NamespacesSandbox:
             if Path("/etc", etc).is_dir():  # noqa: ASYNC240 - a stat of /etc, no waiting
                 binds.append([f"/etc/{etc}", f"/etc/{etc}"])
         request = {
-            "cgroup_procs": self.cgroups.procs_files(env_id),
             "root": root,
             "binds": binds,
             "devices": [[f"/dev/{d}", f"/dev/{d}"] for d in DEVICES],
@@ -321,25 +380,28 @@ class NamespacesSandbox:
             "api_port": self._api_port if self._serve_api else 0,
         }
         async with self._starting:  # a burst queues here rather than swamping two cores with setups
+            spare = await self._spare(zygote)
+            process = NamespaceProcess(self, spare.env_id, spec.memory_mb)
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
             try:
-                await zygote.spawn(request, [channel, output, theirs.fileno()])
-            except OSError as exc:
-                self.cgroups.remove(env_id)
-                raise SandboxSetupError("spawn", "zygote request", exc) from exc
-            finally:
-                theirs.close()
-            try:
+                self.cgroups.limit_memory(spare.env_id, spec.memory_mb)  # before any of the function runs
+                await asyncio.wait_for(spare.placed, SETUP_TIMEOUT_S)
+                if spare.link.recv(64) != b'{"t":"placed"}':
+                    raise ValueError("the spare did not say it was placed")
+                socket.send_fds(spare.link, [json.dumps(request).encode()], [channel, output, theirs.fileno()])
                 await asyncio.wait_for(self._handshake(process, ours), SETUP_TIMEOUT_S)
             except TimeoutError:
                 process.kill()
                 process.close()
-                raise SandboxSetupError("start", f"environment {env_id}", f"no answer in {SETUP_TIMEOUT_S} s") from None
-            except (OSError, ValueError) as exc:
+                raise SandboxSetupError("start", f"environment {spare.env_id}", f"no answer in {SETUP_TIMEOUT_S} s") from None
+            except (OSError, ValueError, SandboxSetupError) as exc:
                 process.kill()
                 process.close()
-                raise SandboxSetupError("start", f"environment {env_id}", exc) from exc
+                raise SandboxSetupError("start", f"environment {spare.env_id}", exc) from exc
             finally:
+                theirs.close()
                 ours.close()
+                spare.link.close()
         return process
 
     async def _handshake(self, process: NamespaceProcess, setup: socket.socket) -> None:
@@ -386,6 +448,13 @@ class NamespacesSandbox:
             process.kill()
 
     async def close(self) -> None:
+        spares = [spare for pool in self._spares.values() for spare in pool]
+        self._spares.clear()
+        for spare in spares:
+            spare.placed.cancel()
+        await asyncio.gather(*(spare.placed for spare in spares), return_exceptions=True)
+        for spare in spares:
+            spare.link.close()  # the spare reads end-of-file and exits
         for zygote in self._zygotes.values():
             zygote.stop()
         self._zygotes.clear()

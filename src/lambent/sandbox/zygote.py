@@ -3,10 +3,12 @@
 Standard library only, Python 3.9+: it runs under the function's own interpreter so that an
 environment is a fork of a process that has already imported its runtime (``--preload``), not
 a fresh interpreter. Started by the platform as root with a SOCK_SEQPACKET control socket on
-fd 3. Each request (JSON + three descriptors: channel, output, setup) becomes:
+fd 3. Each request (the cgroups to join + one descriptor, the spare's link) becomes:
 
-    zygote ──fork──▶ A: setsid; join the cgroups; unshare(mount, pid, ipc, uts, net);
-                       fork B; send B's pid on the setup socket; exit
+    zygote ──fork──▶ A: setsid; join the cgroups; say "placed" on the link and wait there;
+                       the platform sends the environment's spec + channel, output, setup;
+                       unshare(mount, pid, ipc, uts, net); fork B; send B's pid on the setup
+                       socket; exit
                      B: PID 1 of the new pid namespace. Private mounts; a read-only root built
                        from the skeleton with binds (system, interpreter, code, runtime), a
                        size-capped /tmp, its own /proc and a minimal /dev; pivot_root; hostname;
@@ -216,23 +218,34 @@ def run_function(spec, channel, entry):
     os._exit(code)
 
 
-def spawn(request, fds, entry, reserved):
-    """A: the first child; places itself, unshares, forks B and leaves."""
-    channel, output, setup = fds
-    spec = json.loads(request)
+def spare(placement, link, entry, reserved):
+    """A: a child placed in its cgroups ahead of need, waiting on *link* for its environment.
+
+    Joining a cgroup (v1) costs milliseconds per controller (an RCU grace period each), so it
+    happens here, before any request; the request then costs only unshare, forks and mounts.
+    """
     pid = os.fork()
     if pid:
-        for fd in fds:
-            os.close(fd)
+        os.close(link)
         return pid
     try:
         for fd in reserved:
             os.close(fd)
+        signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         os.setsid()
-        for path in spec["cgroup_procs"]:
+        for path in json.loads(placement)["cgroup_procs"]:
             with open(path, "w") as procs:
                 procs.write(str(os.getpid()))
+        link_sock = socket.socket(fileno=link)
+        link_sock.send(b'{"t":"placed"}')
+        request, fds, _flags, _addr = socket.recv_fds(link_sock, 1 << 20, 3)
+        if not request or len(fds) != 3:
+            os._exit(0)  # released unused
+        link_sock.close()
+        channel, output, setup = fds
+        spec = json.loads(request)
         flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET
         _check(_libc.unshare(flags), "unshare", "namespaces")
         setup_sock = socket.socket(fileno=setup)
@@ -246,7 +259,7 @@ def spawn(request, fds, entry, reserved):
 
 
 def serve(control, entry):
-    """The zygote's loop: spawn on request, report the exits of environments."""
+    """The zygote's loop: fork spares on request, report the exits of environments."""
     _check(_libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "prctl", "child subreaper")
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     wake_read, wake_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
@@ -286,11 +299,11 @@ def serve(control, entry):
                 continue
             if not message:
                 os._exit(0)
-            if len(fds) != 3:
+            if len(fds) != 1:
                 for fd in fds:
                     os.close(fd)
                 continue
-            firsts.add(spawn(message, fds, entry, reserved))
+            firsts.add(spare(message, fds[0], entry, reserved))
 
 
 def main():

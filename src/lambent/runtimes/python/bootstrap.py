@@ -11,15 +11,19 @@ It speaks to the platform over an inherited socket with frames of
                           {"t": "result", "ok", "mem_kb"} + response or error document
 
 Handler resolution and error documents follow AWS's Python runtime (awslambdaric) exactly.
+Everything an environment needs is imported at the top, so a zygote's forks start warm.
 Everything the function prints goes to fd 1/2, which the platform collects as the log.
 """
 
+import importlib
 import json
+import logging
 import os
 import socket
 import struct
 import sys
 import time
+import traceback
 
 _FRAME = struct.Struct("!II")
 
@@ -120,8 +124,6 @@ class LambdaContext:
 
 
 def _load_handler(handler):
-    import importlib
-
     try:
         modname, fname = handler.rsplit(".", 1)
     except ValueError as exc:
@@ -147,8 +149,6 @@ def _load_handler(handler):
 
 
 def _user_trace(tb):
-    import traceback
-
     frames = traceback.extract_tb(tb)
     for index, frame in enumerate(frames):
         if not frame.filename.endswith("/bootstrap.py"):
@@ -182,8 +182,6 @@ class _RequestIdFilter:
 
 
 def _setup_logging():
-    import logging
-
     handler = logging.StreamHandler(sys.stdout)
     formatter = logging.Formatter(
         "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n", "%Y-%m-%dT%H:%M:%S"

@@ -18,7 +18,7 @@ import signal
 import socket
 import struct
 import time
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 
@@ -61,6 +61,67 @@ def exit_text(status: int) -> str:
     return f"exit status {status}"
 
 
+class Channel(asyncio.Protocol):
+    """The platform's end of an environment's socket: frames in, one waiter at a time.
+
+    A protocol rather than a StreamReader: a reply costs one wake-up, not one per
+    ``readexactly``. End of file or an error fails the waiter with ConnectionError.
+    """
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self._buffer = bytearray()
+        self._waiter: asyncio.Future[tuple[dict[str, Any], bytes]] | None = None
+        self._frames: list[tuple[dict[str, Any], bytes]] = []
+        self._closed: BaseException | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's are not subclasses
+
+    def data_received(self, data: bytes) -> None:
+        self._buffer += data
+        while len(self._buffer) >= _FRAME.size:
+            header_len, body_len = _FRAME.unpack_from(self._buffer)
+            end = _FRAME.size + header_len + body_len
+            if len(self._buffer) < end:
+                break
+            header = _decode_header(self._buffer[_FRAME.size : _FRAME.size + header_len])
+            body = bytes(self._buffer[_FRAME.size + header_len : end])
+            del self._buffer[:end]
+            self._deliver((header, body))
+
+    def _deliver(self, frame: tuple[dict[str, Any], bytes]) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(frame)
+        else:
+            self._frames.append(frame)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._closed = exc or ConnectionError("the environment closed its channel")
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_exception(self._closed)
+
+    async def receive(self) -> tuple[dict[str, Any], bytes]:
+        if self._frames:
+            return self._frames.pop(0)
+        if self._closed is not None:
+            raise ConnectionError(str(self._closed))
+        self._waiter = asyncio.get_running_loop().create_future()
+        try:
+            return await self._waiter
+        finally:
+            self._waiter = None
+
+    def send(self, header: dict[str, Any], body: bytes) -> None:
+        assert self.transport is not None
+        encoded = _encode_header(header)
+        self.transport.write(_FRAME.pack(len(encoded), len(body)) + encoded + body)
+
+
+_encode_header = msgspec.json.Encoder().encode
+_decode_header = msgspec.json.Decoder(dict[str, Any]).decode
+
+
 class InvokeResult(msgspec.Struct, kw_only=True):
     """What one invocation produced, as the platform measured it."""
 
@@ -79,8 +140,7 @@ class Environment:
         self._sandbox = sandbox
         self._spec = spec
         self._process: SandboxProcess | None = None
-        self._reader: asyncio.StreamReader | None = None
-        self._writer: asyncio.StreamWriter | None = None
+        self._channel: Channel | None = None
         self._out_fd = -1
         self._log = bytearray()
         self._dropped = 0
@@ -115,9 +175,9 @@ class Environment:
             os.close(out_write)
         self._out_fd = out_read
         asyncio.get_running_loop().add_reader(out_read, self._read_output)
-        self._reader, self._writer = await asyncio.open_unix_connection(sock=parent)
+        _transport, self._channel = await asyncio.get_running_loop().create_unix_connection(Channel, sock=parent)
         try:
-            header, body = await asyncio.wait_for(self._recv(), INIT_TIMEOUT_S)
+            header, body = await asyncio.wait_for(self._channel.receive(), INIT_TIMEOUT_S)
         except TimeoutError:
             self.init_duration_ms = (time.perf_counter() - started) * 1000
             await self.destroy()
@@ -142,16 +202,15 @@ class Environment:
 
     async def invoke(self, header: dict[str, Any], event: bytes, timeout_s: float) -> InvokeResult:
         """Run one invocation; the environment must be usable and not busy."""
-        assert self._writer is not None and self.usable and not self.busy
+        assert self._channel is not None and self.usable and not self.busy
         self.busy = True
         self.invocations += 1
         request_id = header["id"]
-        encoded = json.dumps(header).encode()
         started = time.perf_counter()
         try:
-            self._writer.write(_FRAME.pack(len(encoded), len(event)) + encoded + event)
+            self._channel.send(header, event)
             async with asyncio.timeout(timeout_s):
-                reply, body = await self._recv()
+                reply, body = await self._channel.receive()
         except TimeoutError:
             duration = (time.perf_counter() - started) * 1000
             self._max_memory_kb = self._peak_memory_kb(0)
@@ -181,13 +240,6 @@ class Environment:
         return InvokeResult(
             payload=body, failure=failure, duration_ms=duration, max_memory_kb=self._max_memory_kb, log=self.take_log()
         )
-
-    async def _recv(self) -> tuple[dict[str, Any], bytes]:
-        assert self._reader is not None
-        header_len, body_len = _FRAME.unpack(await self._reader.readexactly(_FRAME.size))
-        header = json.loads(await self._reader.readexactly(header_len))
-        body = await self._reader.readexactly(body_len) if body_len else b""
-        return header, body
 
     async def _exited_failure(self, request_id: str) -> InvocationFailure:
         """The runtime went away: wait for its status and word it as AWS does."""
@@ -247,9 +299,9 @@ class Environment:
     async def destroy(self) -> None:
         """Kill every process of the environment and release it. Idempotent."""
         self.usable = False
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
+        if self._channel is not None and self._channel.transport is not None:
+            self._channel.transport.close()
+        self._channel = None
         if self._process is not None:
             self._process.kill()
             with contextlib.suppress(TimeoutError):

@@ -239,8 +239,11 @@ def spare(placement, link, entry, reserved):
             with open(path, "w") as procs:
                 procs.write(str(os.getpid()))
         link_sock = socket.socket(fileno=link)
-        link_sock.send(b'{"t":"placed"}')
-        request, fds, _flags, _addr = socket.recv_fds(link_sock, 1 << 20, 3)
+        try:
+            link_sock.send(b'{"t":"placed"}')
+            request, fds, _flags, _addr = socket.recv_fds(link_sock, 1 << 20, 3)
+        except OSError:
+            os._exit(0)  # released unused: the platform closed the link
         if not request or len(fds) != 3:
             os._exit(0)  # released unused
         link_sock.close()

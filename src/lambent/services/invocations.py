@@ -49,8 +49,8 @@ def _check_json(payload: bytes) -> None:
     if not payload:
         return
     try:
-        json.loads(payload)
-    except (ValueError, UnicodeDecodeError) as exc:
+        msgspec.json.decode(payload)
+    except msgspec.DecodeError as exc:
         raise InvalidRequestContentException(
             f"Could not parse request body into json: Could not parse payload into json: {exc}"
         ) from None

@@ -62,8 +62,12 @@ class LogService:
             await self._flush()
 
     async def _flush(self) -> None:
-        while self._pending:
-            batch = [self._pending.popleft() for _ in range(min(len(self._pending), 5000))]
+        # Only what is pending now: blocks that arrive while a batch is written wait for the
+        # next tick, so the writer runs ten times a second, not back to back.
+        remaining = len(self._pending)
+        while remaining > 0 and self._pending:
+            batch = [self._pending.popleft() for _ in range(min(len(self._pending), remaining, 5000))]
+            remaining -= len(batch)
             self._pending_bytes -= sum(len(e.message) for e in batch)
             try:
                 await self._store.append_logs(batch)

@@ -7,6 +7,7 @@ identifier and as the ``Qualifier`` parameter must agree. Pure: no I/O.
 
 from __future__ import annotations
 
+import functools
 import re
 
 import msgspec

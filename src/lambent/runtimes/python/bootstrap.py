@@ -28,21 +28,29 @@ import traceback
 _FRAME = struct.Struct("!II")
 
 
-def _recv_exact(sock, size):
-    chunks = []
-    while size:
-        chunk = sock.recv(min(size, 1 << 20))
-        if not chunk:
-            raise EOFError
-        chunks.append(chunk)
-        size -= len(chunk)
-    return b"".join(chunks)
+class _Reader:
+    """Frames from the channel, reading as much as is there (one recv per frame, usually)."""
 
+    def __init__(self, sock):
+        self.sock = sock
+        self.buffer = bytearray()
 
-def _recv(sock):
-    header_len, body_len = _FRAME.unpack(_recv_exact(sock, _FRAME.size))
-    header = json.loads(_recv_exact(sock, header_len))
-    return header, _recv_exact(sock, body_len) if body_len else b""
+    def _fill(self, size):
+        while len(self.buffer) < size:
+            chunk = self.sock.recv(max(65536, size - len(self.buffer)))
+            if not chunk:
+                raise EOFError
+            self.buffer += chunk
+
+    def frame(self):
+        self._fill(_FRAME.size)
+        header_len, body_len = _FRAME.unpack_from(self.buffer)
+        end = _FRAME.size + header_len + body_len
+        self._fill(end)
+        header = json.loads(self.buffer[_FRAME.size : _FRAME.size + header_len])
+        body = bytes(self.buffer[_FRAME.size + header_len : end])
+        del self.buffer[:end]
+        return header, body
 
 
 def _send(sock, header, body=b""):
@@ -242,9 +250,10 @@ def serve(sock):
         return
     _flush()
     _send(sock, {"t": "ready", "mem_kb": _PeakMemory.kb()})
+    reader = _Reader(sock)
     while True:
         try:
-            header, body = _recv(sock)
+            header, body = reader.frame()
         except EOFError:
             return
         request_id = header["id"]

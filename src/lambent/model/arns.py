@@ -38,6 +38,7 @@ def function_arn(region: str, account_id: str, name: str, qualifier: str | None 
     return f"{arn}:{qualifier}" if qualifier else arn
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_function_ref(identifier: str, region: str, account_id: str, qualifier: str | None = None) -> FunctionRef:
     """Parse *identifier* (already checked against the API model's pattern).
 

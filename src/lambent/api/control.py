@@ -45,6 +45,12 @@ from lambent.services.packages import PackageStore
 from lambent.settings import Settings
 
 T = TypeVar("T")
+
+
+class PutConcurrencyInput(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    reserved: int = msgspec.field(name="ReservedConcurrentExecutions")
+
+
 _CODE_URL_TTL_S = 600
 
 
@@ -126,12 +132,7 @@ class ControlApi:
 
     async def list_functions(self, request: Request) -> Response:
         authenticate(request, self._settings)
-        query = request.query_params
-        params: dict[str, Any] = {k: query[k] for k in ("Marker", "MasterRegion", "FunctionVersion") if k in query}
-        if "MaxItems" in query:
-            if not query["MaxItems"].lstrip("-").isdigit():
-                raise InvalidParameterValueException("MaxItems must be an integer.")
-            params["MaxItems"] = int(query["MaxItems"])
+        params = self._paging(request, "MasterRegion")
         constraints.validate("ListFunctions", params)
         versions, marker = self._functions.page(params.get("Marker"), params.get("MaxItems"))
         body: dict[str, Any] = {"Functions": [self._configuration(v) for v in versions]}
@@ -150,6 +151,9 @@ class ControlApi:
         tags = self._functions.tags(ref.name)
         if tags:
             body["Tags"] = tags
+        reserved = self._functions.reserved(ref.name)
+        if reserved is not None:
+            body["Concurrency"] = {"ReservedConcurrentExecutions": reserved}
         return json_response(body)
 
     async def get_function_configuration(self, request: Request) -> Response:
@@ -209,15 +213,16 @@ class ControlApi:
             response_headers["X-Amz-Log-Result"] = base64.b64encode(invocation.log[-4096:]).decode()
         return Response(invocation.payload, status_code=200, headers=response_headers, media_type="application/json")
 
-    def _max_items(self, request: Request, params: dict[str, Any]) -> None:
+    @staticmethod
+    def _paging(request: Request, *extra: str) -> dict[str, Any]:
+        """Marker, MaxItems and FunctionVersion (and *extra*) from the query, as the model names them."""
         query = request.query_params
-        for key in ("Marker", "FunctionVersion"):
-            if key in query:
-                params[key] = query[key]
+        params: dict[str, Any] = {key: query[key] for key in ("Marker", "FunctionVersion", *extra) if key in query}
         if "MaxItems" in query:
             if not query["MaxItems"].lstrip("-").isdigit():
                 raise InvalidParameterValueException("MaxItems must be an integer.")
             params["MaxItems"] = int(query["MaxItems"])
+        return params
 
     async def publish_version(self, request: Request) -> Response:
         authenticate(request, self._settings)
@@ -230,8 +235,7 @@ class ControlApi:
 
     async def list_versions(self, request: Request) -> Response:
         authenticate(request, self._settings)
-        params: dict[str, Any] = {"FunctionName": request.path_params["name"]}
-        self._max_items(request, params)
+        params = {"FunctionName": request.path_params["name"], **self._paging(request)}
         ref = self._ref(request, "ListVersionsByFunction")
         constraints.validate("ListVersionsByFunction", params)
         versions, marker = self._functions.versions_page(ref.name, params.get("Marker"), params.get("MaxItems"))
@@ -277,8 +281,7 @@ class ControlApi:
 
     async def list_aliases(self, request: Request) -> Response:
         authenticate(request, self._settings)
-        params: dict[str, Any] = {"FunctionName": request.path_params["name"]}
-        self._max_items(request, params)
+        params = {"FunctionName": request.path_params["name"], **self._paging(request)}
         constraints.validate("ListAliases", params)
         ref = self._ref(request, "ListAliases")
         aliases, marker = self._functions.aliases_page(
@@ -288,6 +291,26 @@ class ControlApi:
         if marker is not None:
             body["NextMarker"] = marker
         return json_response(body)
+
+    async def put_function_concurrency(self, request: Request) -> Response:
+        authenticate(request, self._settings)
+        document = _json_object(await read_body(request, SYNC_PAYLOAD_LIMIT_BYTES, "PutFunctionConcurrency"))
+        ref = self._ref(request, "PutFunctionConcurrency")
+        constraints.validate("PutFunctionConcurrency", {**document, "FunctionName": request.path_params["name"]})
+        reserved = _decode(document, PutConcurrencyInput).reserved
+        await self._functions.put_reserved_concurrency(ref.name, reserved, self._settings.concurrency_limit)
+        return json_response({"ReservedConcurrentExecutions": reserved})
+
+    async def get_function_concurrency(self, request: Request) -> Response:
+        authenticate(request, self._settings)
+        reserved = self._functions.reserved(self._ref(request, "GetFunctionConcurrency").name)
+        return json_response({} if reserved is None else {"ReservedConcurrentExecutions": reserved})
+
+    async def delete_function_concurrency(self, request: Request) -> Response:
+        authenticate(request, self._settings)
+        ref = self._ref(request, "DeleteFunctionConcurrency")
+        await self._functions.put_reserved_concurrency(ref.name, None, self._settings.concurrency_limit)
+        return empty_response(204)
 
     async def get_account_settings(self, request: Request) -> Response:
         authenticate(request, self._settings)

@@ -95,6 +95,7 @@ def serve(
         access_log=False,
         log_level=settings.log_level,
         timeout_graceful_shutdown=5,
+        proxy_headers=False,  # bound to loopback, not behind a proxy: no X-Forwarded-* rewriting per request
     )
     server = uvicorn.Server(config)
     application.state.uvicorn = server  # environments' own API listeners share its protocol setup

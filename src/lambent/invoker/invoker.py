@@ -13,6 +13,7 @@ import asyncio
 import time
 import uuid
 import zlib
+from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -23,6 +24,7 @@ from lambent.errors import InvocationFailure, TooManyRequestsException
 from lambent.invoker.environment import Environment, InvokeResult
 from lambent.model import logs as loglines
 from lambent.model.arns import function_arn
+from lambent.model.concurrency import throttle_reason
 from lambent.model.function import FunctionVersion
 from lambent.runtimes import RuntimeSpec
 from lambent.sandbox import Protection, Sandbox, SandboxSpec
@@ -105,6 +107,8 @@ class Invoker:
         self._idle: dict[PoolKey, list[Environment]] = {}
         self._all: set[Environment] = set()
         self._busy = 0
+        self._running: Counter[str] = Counter()
+        self._unreserved_running = 0
         self._started = 0
         self._reaped = 0
         self._reaper: asyncio.Task[None] | None = None
@@ -121,14 +125,30 @@ class Invoker:
     def start(self) -> None:
         self._reaper = asyncio.create_task(self._reap_forever())
 
-    async def invoke(self, version: FunctionVersion, request: InvokeRequest) -> Invocation:
-        if self._busy >= self._settings.concurrency_limit:
-            raise TooManyRequestsException("Rate Exceeded.", Reason="ConcurrentInvocationLimitExceeded")
+    async def invoke(
+        self, version: FunctionVersion, request: InvokeRequest, reserved: int | None = None, reserved_total: int = 0
+    ) -> Invocation:
+        """Run *request* on *version*, within the function's reserved concurrency (None: the
+        unreserved pool, which is the account limit less *reserved_total*)."""
+        name = version.name
+        reason = throttle_reason(
+            reserved, self._running[name], self._unreserved_running, self._settings.concurrency_limit, reserved_total
+        )
+        if reason is not None:
+            raise TooManyRequestsException("Rate Exceeded.", Reason=reason)
         self._busy += 1
+        self._running[name] += 1
+        if reserved is None:
+            self._unreserved_running += 1
         try:
             return await self._invoke(version, request)
         finally:
             self._busy -= 1
+            self._running[name] -= 1
+            if not self._running[name]:
+                del self._running[name]
+            if reserved is None:
+                self._unreserved_running -= 1
 
     async def _invoke(self, version: FunctionVersion, request: InvokeRequest) -> Invocation:
         key: PoolKey = (version.name, version.version, version.revision_id)

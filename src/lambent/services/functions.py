@@ -25,6 +25,7 @@ from lambent.errors import (
 from lambent.model import constraints
 from lambent.model.alias import Alias, CreateAliasInput, UpdateAliasInput, check_routing, route
 from lambent.model.arns import LATEST, FunctionRef, function_arn
+from lambent.model.concurrency import check_reservation
 from lambent.model.function import (
     TOTAL_CODE_SIZE_LIMIT_BYTES,
     UNZIPPED_LIMIT_BYTES,
@@ -74,6 +75,7 @@ class _Function(msgspec.Struct, kw_only=True):
     tags: dict[str, str]
     versions: dict[str, FunctionVersion]
     aliases: dict[str, Alias] = msgspec.field(default_factory=dict)
+    reserved: int | None = None
 
 
 class FunctionService:
@@ -102,7 +104,14 @@ class FunctionService:
     async def load(self) -> None:
         records: list[FunctionRecord] = await self._store.load_functions()
         self._functions = {
-            r.name: _Function(name=r.name, tags=dict(r.tags), versions=dict(r.versions), aliases=dict(r.aliases)) for r in records
+            r.name: _Function(
+                name=r.name,
+                tags=dict(r.tags),
+                versions=dict(r.versions),
+                aliases=dict(r.aliases),
+                reserved=r.reserved_concurrency,
+            )
+            for r in records
         }
 
     # -- reading ---------------------------------------------------------------------------
@@ -180,8 +189,22 @@ class FunctionService:
             "CodeSizeUnzipped": UNZIPPED_LIMIT_BYTES,
             "CodeSizeZipped": ZIPPED_LIMIT_BYTES,
             "ConcurrentExecutions": concurrency,
-            "UnreservedConcurrentExecutions": concurrency,
+            "UnreservedConcurrentExecutions": concurrency - self.reserved_total(),
         }
+
+    def reserved(self, name: str) -> int | None:
+        return self._function(FunctionRef(name=name)).reserved
+
+    def reserved_total(self) -> int:
+        return sum(f.reserved or 0 for f in self._functions.values())
+
+    async def put_reserved_concurrency(self, name: str, reserved: int | None, account_limit: int) -> None:
+        async with self._lock(name):
+            function = self._function(FunctionRef(name=name))
+            if reserved is not None:
+                check_reservation(reserved, account_limit, self.reserved_total() - (function.reserved or 0))
+            await self._store.put_reserved_concurrency(name, reserved)
+            function.reserved = reserved
 
     def code_in_use(self) -> set[str]:
         return {v.code_sha256_hex for f in self._functions.values() for v in f.versions.values()}

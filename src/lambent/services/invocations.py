@@ -23,6 +23,7 @@ from lambent.errors import (
     InvalidRequestContentException,
     RequestEntityTooLargeException,
     ResourceConflictException,
+    ResourceNotFoundException,
     ResponseSizeTooLarge,
     SandboxSetupError,
     TooManyRequestsException,
@@ -129,7 +130,9 @@ class InvocationService:
             except asyncio.QueueFull:
                 raise TooManyRequestsException("Rate Exceeded.", Reason="CallerRateLimitExceeded") from None
             return InvokeOutcome(status=202, executed_version=version.version, request_id=request_id)
-        invocation = await self._invoker.invoke(version, request)
+        invocation = await self._invoker.invoke(
+            version, request, self._functions.reserved(ref.name), self._functions.reserved_total()
+        )
         if invocation.failure is None and len(invocation.payload) > SYNC_RESPONSE_LIMIT_BYTES:
             invocation.failure = ResponseSizeTooLarge(
                 f"Response payload size ({len(invocation.payload)} bytes) exceeded maximum allowed payload "
@@ -142,9 +145,20 @@ class InvocationService:
     async def _work(self) -> None:
         while True:
             event = await self._queue.get()
+            name = event.version.name
             try:
-                await self._invoker.invoke(event.version, event.request)
-            except (TooManyRequestsException, SandboxSetupError) as exc:
+                reserved = self._functions.reserved(name)
+                await self._invoker.invoke(event.version, event.request, reserved, self._functions.reserved_total())
+            except ResourceNotFoundException:
+                log.warning("asynchronous invocation %s dropped: function %s was deleted", event.request.request_id, name)
+            except TooManyRequestsException as exc:
+                if reserved == 0:  # AWS: a function stopped by reservation 0 gets no retries
+                    log.warning(
+                        "asynchronous invocation %s of %s dropped: reserved concurrency is 0", event.request.request_id, name
+                    )
+                else:
+                    self._retry_later(event, exc)
+            except SandboxSetupError as exc:
                 self._retry_later(event, exc)
             except Exception:
                 log.exception("asynchronous invocation %s of %s failed", event.request.request_id, event.version.name)

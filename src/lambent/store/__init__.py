@@ -19,6 +19,7 @@ class FunctionRecord(msgspec.Struct, frozen=True, kw_only=True):
     tags: dict[str, str]
     versions: dict[str, FunctionVersion]
     aliases: dict[str, Alias] = msgspec.field(default_factory=dict)
+    reserved_concurrency: int | None = None
 
 
 class LogEvent(msgspec.Struct, frozen=True, kw_only=True):
@@ -56,6 +57,10 @@ class Store(Protocol):
         ...
 
     async def delete_alias(self, name: str, alias: str) -> None: ...
+
+    async def put_reserved_concurrency(self, name: str, reserved: int | None) -> None:
+        """Set (or, with None, remove) the function's reserved concurrency."""
+        ...
 
     async def put_tags(self, name: str, tags: dict[str, str]) -> None: ...
 

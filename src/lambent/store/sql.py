@@ -38,6 +38,13 @@ aliases = sa.Table(
     sa.Column("config", sa.Text, nullable=False),
 )
 
+concurrency = sa.Table(
+    "function_concurrency",
+    metadata,
+    sa.Column("name", sa.String(140), sa.ForeignKey("functions.name", ondelete="CASCADE"), primary_key=True),
+    sa.Column("reserved", sa.Integer, nullable=False),
+)
+
 log_events = sa.Table(
     "log_events",
     metadata,
@@ -128,6 +135,12 @@ class SqlStore:
         async with self._engine.begin() as conn:
             await conn.execute(sa.delete(aliases).where(aliases.c.name == name, aliases.c.alias == alias))
 
+    async def put_reserved_concurrency(self, name: str, reserved: int | None) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(sa.delete(concurrency).where(concurrency.c.name == name))
+            if reserved is not None:
+                await conn.execute(sa.insert(concurrency).values(name=name, reserved=reserved))
+
     async def put_tags(self, name: str, tags: dict[str, str]) -> None:
         async with self._engine.begin() as conn:
             await conn.execute(sa.update(functions).where(functions.c.name == name).values(tags=_encode.encode(tags).decode()))
@@ -135,6 +148,7 @@ class SqlStore:
     async def delete_function(self, name: str) -> None:
         async with self._engine.begin() as conn:
             await conn.execute(sa.delete(aliases).where(aliases.c.name == name))
+            await conn.execute(sa.delete(concurrency).where(concurrency.c.name == name))
             await conn.execute(sa.delete(versions).where(versions.c.name == name))
             await conn.execute(sa.delete(functions).where(functions.c.name == name))
 

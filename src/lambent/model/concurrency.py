@@ -1,0 +1,39 @@
+"""Concurrency: whether one more execution may start, and why not. Pure.
+
+AWS's rules: an account has a limit (1,000 by default); a function with reserved concurrency N
+runs at most N at once and never takes from the rest; all other functions share what is left
+(the unreserved pool), which reservations may not shrink below 100. A throttle names its
+reason.
+"""
+
+from __future__ import annotations
+
+from lambent.errors import InvalidParameterValueException
+
+MINIMUM_UNRESERVED = 100
+RESERVED_LIMIT_EXCEEDED = "ReservedFunctionConcurrentInvocationLimitExceeded"
+ACCOUNT_LIMIT_EXCEEDED = "ConcurrentInvocationLimitExceeded"
+
+
+def throttle_reason(
+    reserved: int | None, function_running: int, unreserved_running: int, account_limit: int, reserved_total: int
+) -> str | None:
+    """The reason one more execution of a function is refused, or None if it may run.
+
+    *function_running*: this function's executions now; *unreserved_running*: executions now of
+    every function without a reservation; *reserved_total*: the sum of all reservations.
+    """
+    if reserved is not None:
+        return RESERVED_LIMIT_EXCEEDED if function_running >= reserved else None
+    if unreserved_running >= account_limit - reserved_total:
+        return ACCOUNT_LIMIT_EXCEEDED
+    return None
+
+
+def check_reservation(requested: int, account_limit: int, reserved_elsewhere: int) -> None:
+    """Refuse a reservation that would leave fewer than 100 unreserved executions."""
+    if account_limit - reserved_elsewhere - requested < MINIMUM_UNRESERVED:
+        raise InvalidParameterValueException(
+            "Specified ReservedConcurrentExecutions for function decreases account's "
+            f"UnreservedConcurrentExecution below its minimum value of [{MINIMUM_UNRESERVED}]."
+        )

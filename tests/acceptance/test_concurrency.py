@@ -1,0 +1,79 @@
+"""Reserved concurrency and throttles, through boto3, each with AWS's Reason."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Server, create
+
+SLOW = "import time\ndef handler(event, context):\n    time.sleep(event.get('s', 0))\n    return 'ok'\n"
+
+
+def concurrent_calls(lam: Any, name: str, count: int, seconds: float) -> list[Any]:
+    """*count* invokes at once; each result is the payload or the throttle error."""
+    results: list[Any] = [None] * count
+
+    def one(index: int) -> None:
+        try:
+            response = lam.invoke(FunctionName=name, Payload=json.dumps({"s": seconds}).encode())
+            results[index] = json.loads(response["Payload"].read())
+        except lam.exceptions.TooManyRequestsException as exc:
+            results[index] = exc.response
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_reserved_concurrency(lam: Any, fn_name: str) -> None:
+    create(lam, fn_name, SLOW)
+    assert lam.get_function_concurrency(FunctionName=fn_name).get("ReservedConcurrentExecutions") is None
+    assert lam.put_function_concurrency(FunctionName=fn_name, ReservedConcurrentExecutions=1)["ReservedConcurrentExecutions"] == 1
+    assert lam.get_function(FunctionName=fn_name)["Concurrency"] == {"ReservedConcurrentExecutions": 1}
+    assert lam.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"] == 999
+
+    results = concurrent_calls(lam, fn_name, 3, 1.0)
+    throttles = [r for r in results if r != "ok"]
+    assert results.count("ok") == 1 and len(throttles) == 2, results
+    for throttle in throttles:
+        assert throttle["ResponseMetadata"]["HTTPStatusCode"] == 429
+        assert throttle["Error"]["Code"] == "TooManyRequestsException"
+        assert throttle["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
+
+    lam.put_function_concurrency(FunctionName=fn_name, ReservedConcurrentExecutions=0)
+    with pytest.raises(lam.exceptions.TooManyRequestsException) as error:
+        lam.invoke(FunctionName=fn_name, Payload=b"{}")
+    assert error.value.response["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
+    assert error.value.response["Error"]["Message"] == "Rate Exceeded."
+
+    with pytest.raises(lam.exceptions.InvalidParameterValueException) as refused:
+        lam.put_function_concurrency(FunctionName=fn_name, ReservedConcurrentExecutions=901)
+    assert refused.value.response["Error"]["Message"] == (
+        "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution "
+        "below its minimum value of [100]."
+    )
+    lam.delete_function_concurrency(FunctionName=fn_name)
+    assert lam.get_function_concurrency(FunctionName=fn_name).get("ReservedConcurrentExecutions") is None
+    assert lam.invoke(FunctionName=fn_name, Payload=b"{}")["StatusCode"] == 200
+
+
+def test_account_limit_throttles_unreserved_functions(tmp_path: Path) -> None:
+    server = Server(tmp_path / "data", LAMBENT_CONCURRENCY_LIMIT="2").start()
+    try:
+        lam = server.client()
+        create(lam, "slow", SLOW)
+        assert lam.get_account_settings()["AccountLimit"]["ConcurrentExecutions"] == 2
+        results = concurrent_calls(lam, "slow", 4, 1.0)
+        throttles = [r for r in results if r != "ok"]
+        assert results.count("ok") == 2 and len(throttles) == 2, results
+        assert {t["Reason"] for t in throttles} == {"ConcurrentInvocationLimitExceeded"}
+    finally:
+        server.stop()

@@ -89,10 +89,12 @@ class Cgroups:
                 (path / self.group).mkdir(parents=True, exist_ok=True)
 
     def release(self) -> None:
-        """Remove this instance's (empty) parent groups."""
+        """Remove this instance's (empty) parent groups, and ``lambent`` itself once unused."""
         for parent in self._parents():
             with contextlib.suppress(OSError):
                 parent.rmdir()
+            with contextlib.suppress(OSError):  # another server's instance may still be in it
+                parent.parent.rmdir()
 
     def _parents(self) -> list[Path]:
         return [self.root / self.group] if self.v2 else [path / self.group for path in self._v1.values()]

@@ -49,7 +49,7 @@ SETUP_TIMEOUT_S = 10.0
 #: Environments being set up at once (forks, mounts); the rest wait their turn.
 CONCURRENT_SETUPS = 8
 #: Spares kept per zygote: processes already in fresh cgroups, so a cold start skips joining.
-SPARES = 2
+SPARES = 4
 ApiServer = Callable[[socket.socket], Awaitable[Callable[[], Coroutine[Any, Any, None]]]]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import logging
 import os
 import secrets
@@ -16,15 +17,18 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from lambent.api.control import ControlApi
 from lambent.api.logs import LogsApi
 from lambent.api.render import api_error_handler, error_response, json_response, unexpected_error_handler
 from lambent.errors import ApiError, SandboxSetupError
 from lambent.invoker.invoker import Invoker, InvokerSettings
-from lambent.runtimes import discover_python, prepare_python_libs
-from lambent.sandbox import Sandbox
-from lambent.sandbox.namespaces import ApiServer, NamespacesSandbox
+from lambent.runtime_api.app import PREFIX as RUNTIME_API_PREFIX
+from lambent.runtime_api.app import runtime_api
+from lambent.runtimes import PYTHON_BOOTSTRAP, discover_python, discover_runtimes, prepare_node_bootstrap, prepare_python_libs
+from lambent.sandbox import ApiServer, Sandbox
+from lambent.sandbox.namespaces import NamespacesSandbox
 from lambent.sandbox.process import ProcessSandbox
 from lambent.sandbox.seccomp import build_program
 from lambent.services.functions import FunctionService
@@ -58,14 +62,26 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
     data_dir.mkdir(parents=True, exist_ok=True)
     store = SqlStore(f"sqlite+aiosqlite:///{data_dir / 'lambent.db'}")
     packages = PackageStore(data_dir)
-    runtimes = discover_python(environ)
+    runtimes = discover_runtimes(environ)
     logs = LogService(store)
     app_holder: list[Starlette] = []
 
-    async def serve_api(sock: socket.socket) -> Callable[[], Coroutine[Any, Any, None]]:
-        """Serve this API on a listening socket made inside an environment's network namespace."""
+    async def serve_api(sock: socket.socket, runtime: Any) -> Callable[[], Coroutine[Any, Any, None]]:
+        """Serve on a listening socket an environment was given: the platform API, and with
+        *runtime* (its RuntimeApiChannel) the Runtime API at /2018-06-01 as well."""
         server = app_holder[0].state.uvicorn
         config = server.config
+        if runtime is not None:
+            main = config.loaded_app
+
+            async def environment_app(scope: Scope, receive: Receive, send: Send) -> None:
+                if scope["type"] == "http" and scope["path"].startswith(RUNTIME_API_PREFIX):
+                    await runtime_api({**scope, "lambent.runtime": runtime}, receive, send)
+                else:
+                    await main(scope, receive, send)
+
+            config = copy.copy(config)
+            config.loaded_app = environment_app
 
         def protocol() -> asyncio.Protocol:
             made: asyncio.Protocol = config.http_protocol_class(
@@ -153,6 +169,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         await store.open()
         await functions.load()
         prepare_python_libs(data_dir / "runtime" / "python")
+        prepare_node_bootstrap(data_dir / "runtime" / "node")
         if isinstance(sandbox, NamespacesSandbox):
             sandbox.prepare()
         logs.start()
@@ -184,11 +201,13 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
 def choose_sandbox(settings: Settings, data_dir: Path, serve_api: ApiServer) -> Sandbox:
     """The sandbox mode asked for; ``auto`` takes namespaces where this machine allows them."""
     if settings.sandbox == "process":
-        return ProcessSandbox()
+        return ProcessSandbox(serve_api)
     usable, why = NamespacesSandbox.usable()
     if not usable:
         if settings.sandbox == "namespaces":
             raise SandboxSetupError("choose", "namespaces sandbox", why)
         log.warning("namespaces sandbox unavailable (%s): using the process sandbox", why)
-        return ProcessSandbox()
-    return NamespacesSandbox(data_dir / "sandbox", build_program(), settings.port, serve_api)
+        return ProcessSandbox(serve_api)
+    python = next(iter(sorted(discover_python(os.environ).values(), key=lambda r: r.version, reverse=True)), None)
+    exec_zygote = (python.executable, str(PYTHON_BOOTSTRAP), "run") if python is not None else None
+    return NamespacesSandbox(data_dir / "sandbox", build_program(), settings.port, serve_api, exec_zygote)

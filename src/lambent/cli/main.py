@@ -120,7 +120,7 @@ def doctor(
         raise typer.Exit(2) from None
     with tempfile.TemporaryDirectory() as scratch:
 
-        async def nothing(_sock: Any) -> Any:
+        async def nothing(_sock: Any, _runtime: Any) -> Any:
             raise RuntimeError("doctor serves nothing")
 
         try:

@@ -18,6 +18,7 @@ import signal
 import socket
 import struct
 import time
+from collections.abc import Callable
 from typing import Any, cast
 
 import msgspec
@@ -29,6 +30,7 @@ from lambent.errors import (
     SandboxSetupError,
     SandboxTimedOut,
 )
+from lambent.invoker.runtime_channel import RuntimeApiChannel
 from lambent.sandbox import Sandbox, SandboxProcess, SandboxSpec
 
 _FRAME = struct.Struct("!II")
@@ -133,14 +135,16 @@ class InvokeResult(msgspec.Struct, kw_only=True):
 
 
 class Environment:
-    def __init__(self, sandbox: Sandbox, spec: SandboxSpec, key: Any, stream_name: str) -> None:
+    def __init__(self, sandbox: Sandbox, spec: SandboxSpec, key: Any, stream_name: str, runtime_api: bool = False) -> None:
+        """*runtime_api*: the runtime speaks the HTTP Runtime API rather than the framed channel."""
+        self._runtime_channel = RuntimeApiChannel() if runtime_api else None
         self.id = secrets.token_hex(16)
         self.key = key
         self.stream_name = stream_name
         self._sandbox = sandbox
         self._spec = spec
         self._process: SandboxProcess | None = None
-        self._channel: Channel | None = None
+        self._channel: Channel | RuntimeApiChannel | None = None
         self._out_fd = -1
         self._log = bytearray()
         self._dropped = 0
@@ -165,7 +169,10 @@ class Environment:
         out_read, out_write = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
         os.set_blocking(out_write, True)
         try:
-            self._process = await self._sandbox.start(self._spec, child.fileno(), out_write)
+            spec = self._spec
+            if self._runtime_channel is not None:
+                spec = msgspec.structs.replace(spec, api_context=self._runtime_channel)
+            self._process = await self._sandbox.start(spec, child.fileno(), out_write)
         except BaseException:
             parent.close()
             os.close(out_read)
@@ -175,7 +182,9 @@ class Environment:
             os.close(out_write)
         self._out_fd = out_read
         asyncio.get_running_loop().add_reader(out_read, self._read_output)
-        _transport, self._channel = await asyncio.get_running_loop().create_unix_connection(Channel, sock=parent)
+        runtime_channel = self._runtime_channel
+        factory: Callable[[], Channel | RuntimeApiChannel] = Channel if runtime_channel is None else lambda: runtime_channel
+        _transport, self._channel = await asyncio.get_running_loop().create_unix_connection(factory, sock=parent)
         try:
             header, body = await asyncio.wait_for(self._channel.receive(), INIT_TIMEOUT_S)
         except TimeoutError:

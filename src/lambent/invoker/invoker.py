@@ -215,8 +215,9 @@ class Invoker:
     def _new_environment(self, version: FunctionVersion, key: PoolKey) -> Environment:
         runtime = self._runtimes[version.runtime]
         stream = loglines.log_stream_name(datetime.now(UTC), version.version, uuid.uuid4().hex)
+        code_dir = self._code_dir(version.code_sha256_hex)
         spec = SandboxSpec(
-            argv=runtime.argv(),
+            argv=runtime.argv(self._sandbox.code_path(code_dir), self._sandbox.runtime_path(self._settings.runtime_dir)),
             env=self.function_environment(version, runtime, stream),
             code_dir=self._code_dir(version.code_sha256_hex),
             runtime_dir=self._settings.runtime_dir,
@@ -227,7 +228,7 @@ class Invoker:
             preload=runtime.preload,
             entry=runtime.entry,
         )
-        environment = Environment(self._sandbox, spec, key, stream)
+        environment = Environment(self._sandbox, spec, key, stream, runtime_api=runtime.speaks_runtime_api)
         self._all.add(environment)
         self._started += 1
         return environment
@@ -245,7 +246,6 @@ class Invoker:
             "_HANDLER": version.handler,
             "AWS_REGION": settings.region,
             "AWS_DEFAULT_REGION": settings.region,
-            "AWS_EXECUTION_ENV": f"AWS_Lambda_{version.runtime}",
             "AWS_LAMBDA_FUNCTION_NAME": version.name,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(version.memory_mb),
             "AWS_LAMBDA_FUNCTION_VERSION": version.version,
@@ -265,6 +265,11 @@ class Invoker:
             # Where the sandbox measures the whole environment, the runtime need not measure itself.
             "_LAMBENT_SELF_MEASURE": "0" if self._sandbox.measures_memory else "1",
         }
+        execution_env = runtime.execution_env()
+        if execution_env is not None:
+            env["AWS_EXECUTION_ENV"] = execution_env
+        if runtime.family == "nodejs":
+            env["NODE_PATH"] = "/opt/nodejs/node_modules:/var/runtime/node_modules:/var/runtime:/var/task"
         if version.log_format == "JSON":
             env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
         if version.application_log_level:

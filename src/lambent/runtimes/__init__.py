@@ -17,6 +17,9 @@ from pathlib import Path
 import msgspec
 
 PYTHON_BOOTSTRAP = Path(__file__).parent / "python" / "bootstrap.py"
+NODE_BOOTSTRAP = Path(__file__).parent / "node" / "bootstrap.mjs"
+PROVIDED = ("provided", "provided.al2", "provided.al2023")
+NODEJS = ("nodejs18.x", "nodejs20.x", "nodejs22.x")
 #: Libraries AWS's Python runtimes ship, importable without packaging them (pure Python).
 PYTHON_PROVIDED_LIBS = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
 _PYTHON_MINORS = range(9, 16)
@@ -30,6 +33,11 @@ class RuntimeSpec(msgspec.Struct, frozen=True, kw_only=True):
     version: str
 
     @property
+    def speaks_runtime_api(self) -> bool:
+        """Whether the runtime talks to the platform over the HTTP Runtime API (not preloaded)."""
+        return self.family != "python"
+
+    @property
     def preload(self) -> str | None:
         """The file a zygote imports ahead of forks (None: this runtime cannot fork-start)."""
         return str(PYTHON_BOOTSTRAP) if self.family == "python" else None
@@ -40,13 +48,22 @@ class RuntimeSpec(msgspec.Struct, frozen=True, kw_only=True):
 
     def system_dirs(self) -> tuple[str, ...]:
         """Host directories the interpreter reads at run time (its installation prefix)."""
+        if self.family == "provided":
+            return ()
         return (str(Path(self.executable).parent.parent),)
 
-    def argv(self) -> tuple[str, ...]:
+    def argv(self, code_path: str, runtime_path: str) -> tuple[str, ...]:
+        """The command that starts the runtime, with the code and runtime as the environment sees them."""
         if self.family == "python":
             # -I: no user site, no PYTHON* variables; -S: no site module (~35 ms of .pth files).
             return (self.executable, "-I", "-S", "-B", str(PYTHON_BOOTSTRAP))
-        raise ValueError(f"no launcher for runtime family {self.family}")
+        if self.family == "nodejs":
+            return (self.executable, f"{runtime_path}/node/bootstrap.mjs")
+        return (f"{code_path}/bootstrap",)  # provided: the package's own bootstrap, as AWS runs it
+
+    def execution_env(self) -> str | None:
+        """AWS_EXECUTION_ENV (unset for custom runtimes, as on AWS)."""
+        return None if self.family == "provided" else f"AWS_Lambda_{self.name}"
 
 
 def _is_binary(path: Path) -> bool:
@@ -86,6 +103,26 @@ def discover_python(environ: Mapping[str, str]) -> dict[str, RuntimeSpec]:
                 found[name] = RuntimeSpec(name=name, family="python", executable=str(real), version=version)
                 break
     return found
+
+
+def discover_runtimes(environ: Mapping[str, str]) -> dict[str, RuntimeSpec]:
+    """Every runtime this machine can serve: Python versions, Node.js, custom runtimes."""
+    found = discover_python(environ)
+    node = environ.get("LAMBENT_RUNTIME_NODE") or shutil.which("node", path="/usr/local/bin:/usr/bin")
+    if node and _is_binary(Path(node).resolve()):
+        for name in NODEJS:
+            found[name] = RuntimeSpec(name=name, family="nodejs", executable=str(Path(node).resolve()), version="")
+    if Path("/bin/sh").exists():
+        for name in PROVIDED:
+            found[name] = RuntimeSpec(name=name, family="provided", executable="/bin/sh", version="")
+    return found
+
+
+def prepare_node_bootstrap(target: Path) -> None:
+    """The Node.js runtime's bootstrap, where environments find it (``<runtime>/node``)."""
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(NODE_BOOTSTRAP, target / NODE_BOOTSTRAP.name)
+    (target / NODE_BOOTSTRAP.name).chmod(0o644)
 
 
 def prepare_python_libs(target: Path) -> Path:

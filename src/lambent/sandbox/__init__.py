@@ -13,9 +13,14 @@ Guarantees every implementation gives:
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Protocol, TypeAlias
 
 import msgspec
+
+#: Serves the platform's HTTP API (and the Runtime API, given a context) on a listening socket
+#: the sandbox made; returns how to stop serving it.
+ApiServer: TypeAlias = Callable[[Any, Any], Awaitable[Callable[[], Coroutine[Any, Any, None]]]]
 
 
 class Protection(msgspec.Struct, frozen=True, kw_only=True):
@@ -45,6 +50,9 @@ class SandboxSpec(msgspec.Struct, frozen=True, kw_only=True):
     entry: str | None = None
     #: The descriptor number the channel gets inside the environment (fresh starts).
     channel_fd: int = 3
+    #: When set, the environment gets a Runtime API at ``AWS_LAMBDA_RUNTIME_API``, served by
+    #: the platform with this object (opaque to the sandbox) in each request's scope.
+    api_context: Any = None
 
 
 class SandboxProcess(Protocol):

@@ -28,14 +28,14 @@ import shutil
 import signal
 import socket
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
 from lambent.errors import SandboxSetupError
-from lambent.sandbox import Protection, SandboxSpec
+from lambent.sandbox import ApiServer, Protection, SandboxSpec
 from lambent.sandbox.cgroups import Cgroups
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,6 @@ SETUP_TIMEOUT_S = 10.0
 CONCURRENT_SETUPS = 8
 #: Spares kept per zygote: processes already in fresh cgroups, so a cold start skips joining.
 SPARES = 4
-ApiServer = Callable[[socket.socket], Awaitable[Callable[[], Coroutine[Any, Any, None]]]]
 
 
 async def _ready(sock: socket.socket, write: bool = False) -> None:
@@ -71,7 +70,8 @@ async def _ready(sock: socket.socket, write: bool = False) -> None:
 
 
 class NamespaceProcess:
-    def __init__(self, sandbox: NamespacesSandbox, env_id: str, memory_mb: int) -> None:
+    def __init__(self, sandbox: NamespacesSandbox, env_id: str, memory_mb: int, api_context: Any = None) -> None:
+        self.api_context = api_context
         self._sandbox = sandbox
         self.env_id = env_id
         self.memory_mb = memory_mb
@@ -231,7 +231,17 @@ class NamespacesSandbox:
     name = "namespaces"
     measures_memory = True
 
-    def __init__(self, work_dir: Path, seccomp_program: bytes, api_port: int, serve_api: ApiServer | None) -> None:
+    def __init__(
+        self,
+        work_dir: Path,
+        seccomp_program: bytes,
+        api_port: int,
+        serve_api: ApiServer | None,
+        exec_zygote: tuple[str, str, str] | None = None,
+    ) -> None:
+        """*exec_zygote* (interpreter, preload, entry): the zygote that starts runtimes which
+        are not preloaded; it isolates the child and then execs the runtime's command."""
+        self._exec_zygote = exec_zygote
         work_dir.mkdir(parents=True, exist_ok=True)
         instance = hashlib.sha256(str(work_dir.resolve()).encode()).hexdigest()[:12]
         self.cgroups = Cgroups(instance)
@@ -296,12 +306,16 @@ class NamespacesSandbox:
         return str(root)
 
     async def _zygote(self, spec: SandboxSpec) -> Zygote:
-        assert spec.preload is not None and spec.entry is not None
-        key = (spec.argv[0], spec.preload, spec.entry)
+        if spec.preload is not None and spec.entry is not None:
+            key = (spec.argv[0], spec.preload, spec.entry)
+        elif self._exec_zygote is not None:
+            key = self._exec_zygote
+        else:
+            raise SandboxSetupError("start", spec.argv[0], "no zygote can start a runtime that is not preloaded")
         async with self._zygote_lock:
             zygote = self._zygotes.get(key)
             if zygote is None or zygote.control is None:
-                zygote = Zygote(spec.argv[0], spec.preload, spec.entry, self, self._seccomp)
+                zygote = Zygote(*key, self, self._seccomp)
                 await zygote.start()
                 self._zygotes[key] = zygote
             return zygote
@@ -353,8 +367,6 @@ class NamespacesSandbox:
             self._refilling[zygote.key] -= 1
 
     async def start(self, spec: SandboxSpec, channel: int, output: int) -> NamespaceProcess:
-        if spec.preload is None or spec.entry is None:
-            raise SandboxSetupError("start", spec.argv[0], "the namespaces sandbox needs a runtime with a preload")
         zygote = await self._zygote(spec)
         root = self._roots.get(tuple(sorted(spec.system_dirs))) or await asyncio.to_thread(self._root, spec.system_dirs)
         binds = [
@@ -366,6 +378,8 @@ class NamespacesSandbox:
         for etc in ("ssl", "alternatives"):
             if Path("/etc", etc).is_dir():  # noqa: ASYNC240 - a stat of /etc, no waiting
                 binds.append([f"/etc/{etc}", f"/etc/{etc}"])
+        if Path("/usr/bin/bash").is_file():  # noqa: ASYNC240 - a stat, no waiting
+            binds.append(["/usr/bin/bash", "/usr/bin/sh"])  # bash as /bin/sh, as in Amazon Linux 2023
         request = {
             "root": root,
             "binds": binds,
@@ -375,13 +389,16 @@ class NamespacesSandbox:
             "uid": spec.uid,
             "gid": spec.uid,
             "nofile": 1024,
-            "env": spec.env,
+            "env": spec.env
+            if spec.api_context is None
+            else {**spec.env, "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{self._api_port}"},
             "cwd": TASK_ROOT,
             "api_port": self._api_port if self._serve_api else 0,
+            "exec": list(spec.argv) if spec.preload is None else None,
         }
         async with self._starting:  # a burst queues here rather than swamping two cores with setups
             spare = await self._spare(zygote)
-            process = NamespaceProcess(self, spare.env_id, spec.memory_mb)
+            process = NamespaceProcess(self, spare.env_id, spec.memory_mb, spec.api_context)
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
             try:
                 self.cgroups.limit_memory(spare.env_id, spec.memory_mb)  # before any of the function runs
@@ -428,7 +445,7 @@ class NamespacesSandbox:
                 for fd in fds:
                     sock = socket.socket(fileno=fd)
                     if self._serve_api is not None:
-                        process._stop_api = await self._serve_api(sock)
+                        process._stop_api = await self._serve_api(sock, process.api_context)
                     else:
                         sock.close()
 

@@ -14,15 +14,20 @@ import contextlib
 import os
 import resource
 import signal
+import socket
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from lambent.errors import SandboxSetupError
-from lambent.sandbox import Protection, SandboxSpec
+from lambent.sandbox import ApiServer, Protection, SandboxSpec
 
 NOFILE_LIMIT = 1024
+_BACKGROUND: set[asyncio.Task[None]] = set()
 
 
 class ProcessSandboxProcess:
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, stop_api: Callable[[], Coroutine[Any, Any, None]] | None = None) -> None:
+        self._stop_api = stop_api
         self._pid = pid
         self._status: int | None = None
         self._exited = asyncio.get_running_loop().create_future()
@@ -60,6 +65,11 @@ class ProcessSandboxProcess:
         return False  # no memory limit in this mode
 
     def close(self) -> None:
+        if self._stop_api is not None:
+            stop, self._stop_api = self._stop_api, None
+            task = asyncio.get_running_loop().create_task(stop())
+            _BACKGROUND.add(task)
+            task.add_done_callback(_BACKGROUND.discard)
         if self._pidfd >= 0:
             if self._status is None:
                 asyncio.get_running_loop().remove_reader(self._pidfd)
@@ -91,7 +101,22 @@ class ProcessSandbox:
     async def close(self) -> None:
         return None
 
+    def __init__(self, serve_api: ApiServer | None = None) -> None:
+        self._serve_api = serve_api
+
     async def start(self, spec: SandboxSpec, channel: int, output: int) -> ProcessSandboxProcess:
+        env, argv = spec.env, list(spec.argv)
+        stop_api = None
+        if spec.api_context is not None:
+            if self._serve_api is None:
+                raise SandboxSetupError("start", spec.argv[0], "a Runtime API was asked for and none can be served")
+            listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            listener.bind(("127.0.0.1", 0))
+            listener.listen(16)
+            env = {**env, "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{listener.getsockname()[1]}"}
+            stop_api = await self._serve_api(listener, spec.api_context)
+        if spec.preload is None:
+            argv = ["/usr/bin/env", "-C", spec.code_dir, *argv]  # posix_spawn cannot chdir
         actions = [
             (os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
             (os.POSIX_SPAWN_DUP2, output, 1),
@@ -100,10 +125,12 @@ class ProcessSandbox:
         ]
         try:
             pid = os.posix_spawn(  # noqa: ASYNC221 - vfork+exec: returns at once
-                spec.argv[0], list(spec.argv), spec.env, file_actions=actions, setsid=True
+                argv[0], argv, env, file_actions=actions, setsid=True
             )
         except OSError as exc:
-            raise SandboxSetupError("spawn", spec.argv[0], exc) from exc
+            if stop_api is not None:
+                await stop_api()
+            raise SandboxSetupError("spawn", argv[0], exc) from exc
         try:
             resource.prlimit(pid, resource.RLIMIT_NOFILE, (NOFILE_LIMIT, NOFILE_LIMIT))
             resource.prlimit(pid, resource.RLIMIT_CORE, (0, 0))
@@ -111,4 +138,4 @@ class ProcessSandbox:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)  # noqa: ASYNC222 - just SIGKILLed: reaped at once
             raise SandboxSetupError("prlimit", f"pid {pid}", exc) from exc
-        return ProcessSandboxProcess(pid)
+        return ProcessSandboxProcess(pid, stop_api)

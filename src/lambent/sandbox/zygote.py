@@ -202,6 +202,15 @@ def run_function(spec, channel, entry):
         os.chdir(spec.get("cwd", "/"))
     except Exception as exc:
         _fail(exc)
+    command = spec.get("exec")
+    if command:
+        # A runtime that is not preloaded: the channel stays open across exec so that the
+        # platform reads end-of-file when the runtime is gone.
+        try:
+            os.execve(command[0], command, spec["env"])  # noqa: S606 - an argv list, no shell
+        except OSError as exc:
+            os.write(2, "[lambent] cannot start the runtime {}: {}\n".format(command[0], exc).encode())
+            os._exit(127)
     code = 0
     try:
         entry(channel)

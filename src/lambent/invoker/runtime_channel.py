@@ -1,0 +1,152 @@
+"""The platform's side of the Runtime API for one environment.
+
+It offers the environment the same two calls as the built-in runtime's framed channel
+(``send`` an invocation, ``receive`` what the runtime reported), so ``Environment`` drives both
+alike, and it offers the HTTP edge the runtime's calls (``next``, ``respond``, ``fail``,
+``init_failed``), each checked against the state machine of ``model.runtime_api``. The
+socketpair the sandbox hands the runtime serves only to learn that it exited (end of file).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import deque
+from typing import Any
+
+import msgspec
+
+from lambent.model.function import SYNC_RESPONSE_LIMIT_BYTES
+from lambent.model.runtime_api import Refusal, State, on_answer, on_init_error, on_next
+
+Frame = tuple[dict[str, Any], bytes]
+
+
+class RuntimeApiRefused(Exception):
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal.message)
+        self.refusal = refusal
+
+
+def _checked(outcome: State | Refusal) -> State:
+    if isinstance(outcome, Refusal):
+        raise RuntimeApiRefused(outcome)
+    return outcome
+
+
+def _error_document(body: bytes, error_type: str | None) -> dict[str, Any]:
+    try:
+        document = json.loads(body) if body else {}
+    except ValueError:
+        document = {}
+    if not isinstance(document, dict):
+        document = {}
+    return {
+        "errorMessage": str(document.get("errorMessage", "")),
+        "errorType": error_type or str(document.get("errorType", "Runtime.Unknown")),
+        **({"stackTrace": document["stackTrace"]} if "stackTrace" in document else {}),
+        **({"trace": document["trace"]} if "trace" in document else {}),
+    }
+
+
+class RuntimeApiChannel(asyncio.Protocol):
+    def __init__(self) -> None:
+        self.transport: asyncio.BaseTransport | None = None
+        self.state = State.INITIALIZING
+        self.in_flight: str | None = None
+        self._events: deque[Frame] = deque()
+        self._event_waiter: asyncio.Future[None] | None = None
+        self._frames: deque[Frame] = deque()
+        self._frame_waiter: asyncio.Future[Frame] | None = None
+        self._closed: BaseException | None = None
+
+    # -- liveness: the runtime's end of the socketpair ---------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        return None  # nothing is spoken on it
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._closed = exc or ConnectionError("the runtime exited")
+        if self._frame_waiter is not None and not self._frame_waiter.done():
+            self._frame_waiter.set_exception(self._closed)
+        if self._event_waiter is not None and not self._event_waiter.done():
+            self._event_waiter.set_exception(ConnectionError("the environment is gone"))
+
+    # -- the platform's side (Environment) ---------------------------------------------------
+
+    def send(self, header: dict[str, Any], body: bytes) -> None:
+        self._events.append((header, body))
+        if self._event_waiter is not None and not self._event_waiter.done():
+            self._event_waiter.set_result(None)
+
+    async def receive(self) -> Frame:
+        if self._frames:
+            return self._frames.popleft()
+        if self._closed is not None:
+            raise ConnectionError(str(self._closed))
+        self._frame_waiter = asyncio.get_running_loop().create_future()
+        try:
+            return await self._frame_waiter
+        finally:
+            self._frame_waiter = None
+
+    def _report(self, frame: Frame) -> None:
+        if self._frame_waiter is not None and not self._frame_waiter.done():
+            self._frame_waiter.set_result(frame)
+        else:
+            self._frames.append(frame)
+
+    # -- the runtime's side (the HTTP edge) --------------------------------------------------
+
+    async def next(self) -> tuple[dict[str, str], bytes]:
+        """Block until there is an invocation; its headers (AWS's names) and event."""
+        first = self.state is State.INITIALIZING
+        self.state = _checked(on_next(self.state))
+        self.in_flight = None
+        if first:
+            self._report(({"t": "ready"}, b""))
+        while not self._events:
+            if self._closed is not None:
+                raise ConnectionError("the environment is gone")
+            self._event_waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._event_waiter
+            finally:
+                self._event_waiter = None
+        header, body = self._events.popleft()
+        self.state, self.in_flight = State.INVOKED, header["id"]
+        headers = {
+            "Lambda-Runtime-Aws-Request-Id": header["id"],
+            "Lambda-Runtime-Deadline-Ms": str(header["deadline_ms"]),
+            "Lambda-Runtime-Invoked-Function-Arn": header["arn"],
+        }
+        if header.get("trace_id"):
+            headers["Lambda-Runtime-Trace-Id"] = header["trace_id"]
+        if header.get("client_context"):
+            headers["Lambda-Runtime-Client-Context"] = json.dumps(header["client_context"])
+        if header.get("identity"):
+            headers["Lambda-Runtime-Cognito-Identity"] = json.dumps(header["identity"])
+        return headers, body
+
+    def respond(self, request_id: str, body: bytes) -> None:
+        self.state = _checked(on_answer(self.state, self.in_flight, request_id))
+        if len(body) > SYNC_RESPONSE_LIMIT_BYTES:
+            document = {
+                "errorMessage": f"Response payload size ({len(body)} bytes) exceeded maximum allowed payload size "
+                f"({SYNC_RESPONSE_LIMIT_BYTES} bytes).",
+                "errorType": "Function.ResponseSizeTooLarge",
+            }
+            self._report(({"t": "result", "ok": False}, msgspec.json.encode(document)))
+            raise RuntimeApiRefused(Refusal(413, "RequestEntityTooLarge", document["errorMessage"]))
+        self._report(({"t": "result", "ok": True}, body))
+
+    def fail(self, request_id: str, error_type: str | None, body: bytes) -> None:
+        self.state = _checked(on_answer(self.state, self.in_flight, request_id))
+        self._report(({"t": "result", "ok": False}, msgspec.json.encode(_error_document(body, error_type))))
+
+    def init_failed(self, error_type: str | None, body: bytes) -> None:
+        self.state = _checked(on_init_error(self.state))
+        self._report(({"t": "init_error"}, msgspec.json.encode(_error_document(body, error_type))))

@@ -1,0 +1,111 @@
+"""The Runtime API's HTTP surface, as AWS's OpenAPI description defines it.
+
+Each environment's listener carries its ``RuntimeApiChannel`` in the ASGI scope
+(``lambent.runtime``); every handler is parse → one channel call → render. Answers: 200 with
+the event for ``next``; 202 ``{"status":"OK"}`` for answers; 400 ``InvalidRequestID``, 403
+``InvalidStateTransition``, 413 ``RequestEntityTooLarge`` as the state machine and limits say;
+404 and 405 for wrong paths and methods.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route, Router
+from starlette.types import Receive, Scope, Send
+
+from lambent.invoker.runtime_channel import RuntimeApiChannel, RuntimeApiRefused
+from lambent.model.function import SYNC_RESPONSE_LIMIT_BYTES
+
+PREFIX = "/2018-06-01"
+_ACCEPTED = b'{"status":"OK"}'
+
+
+def _error(status: int, error_type: str, message: str) -> Response:
+    body = msgspec.json.encode({"errorMessage": message, "errorType": error_type})
+    return Response(body, status_code=status, media_type="application/json")
+
+
+def _channel(request: Request) -> RuntimeApiChannel:
+    channel = request.scope.get("lambent.runtime")
+    assert isinstance(channel, RuntimeApiChannel)
+    return channel
+
+
+async def _body(request: Request, limit: int) -> bytes | Response:
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return _error(413, "RequestEntityTooLarge", f"Payload size exceeded the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def next_invocation(request: Request) -> Response:
+    try:
+        headers, body = await _channel(request).next()
+    except RuntimeApiRefused as refused:
+        return _error(refused.refusal.status, refused.refusal.error_type, refused.refusal.message)
+    except ConnectionError:
+        return _error(410, "EnvironmentGone", "This execution environment has been shut down")
+    # uvicorn writes header names in lower case; HTTP names are case-insensitive, and AWS's
+    # clients (awslambdaric, aws-lambda-ric, the tutorial's grep -i) read them so.
+    return Response(body, status_code=200, headers=headers, media_type="application/json")
+
+
+async def _answer(request: Request, call: Any) -> Response:
+    body = await _body(request, SYNC_RESPONSE_LIMIT_BYTES + 1)
+    if isinstance(body, Response):
+        body = b"x" * (SYNC_RESPONSE_LIMIT_BYTES + 1)  # still an answer: the function's result was too large
+    try:
+        call(body)
+    except RuntimeApiRefused as refused:
+        return _error(refused.refusal.status, refused.refusal.error_type, refused.refusal.message)
+    return Response(_ACCEPTED, status_code=202, media_type="application/json")
+
+
+async def invocation_response(request: Request) -> Response:
+    channel, request_id = _channel(request), request.path_params["id"]
+    return await _answer(request, lambda body: channel.respond(request_id, body))
+
+
+async def invocation_error(request: Request) -> Response:
+    channel, request_id = _channel(request), request.path_params["id"]
+    error_type = request.headers.get("lambda-runtime-function-error-type")
+    return await _answer(request, lambda body: channel.fail(request_id, error_type, body))
+
+
+async def init_error(request: Request) -> Response:
+    channel = _channel(request)
+    error_type = request.headers.get("lambda-runtime-function-error-type")
+    return await _answer(request, lambda body: channel.init_failed(error_type, body))
+
+
+async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
+    await _error(404, "NotFound", "No such Runtime API path")(scope, receive, send)
+
+
+router = Router(
+    routes=[
+        Route(f"{PREFIX}/runtime/invocation/next", next_invocation, methods=["GET"]),
+        Route(f"{PREFIX}/runtime/invocation/{{id}}/response", invocation_response, methods=["POST"]),
+        Route(f"{PREFIX}/runtime/invocation/{{id}}/error", invocation_error, methods=["POST"]),
+        Route(f"{PREFIX}/runtime/init/error", init_error, methods=["POST"]),
+    ],
+    default=_not_found,
+)
+
+
+async def runtime_api(scope: Scope, receive: Receive, send: Send) -> None:
+    """The ASGI app of the Runtime API; wrong methods get AWS's JSON 405."""
+    if scope["type"] == "http":
+        for route in router.routes:
+            match, _child = route.matches(scope)
+            if match.name == "PARTIAL":
+                await _error(405, "MethodNotAllowed", f"{scope['method']} is not allowed here")(scope, receive, send)
+                return
+    await router(scope, receive, send)

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import importlib.metadata
 import io
 import json
 import os
 import platform
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,6 +51,76 @@ def handler(event, context):
     time.sleep(float(event.get("sleep_s", 0.1)))
     return {}
 """
+
+#: A package's files: path in the zip -> content, or (content, unix mode) for another mode
+#: than 0o644 (EXECUTABLE for a ``bootstrap``).
+FileContent = str | bytes | tuple[str | bytes, int]
+Files = Mapping[str, FileContent]
+EXECUTABLE = 0o755
+
+# -- the same no-op function in other runtimes (line 8) ---------------------------------------------
+
+NODE_NOOP = "exports.handler = async () => ({});\n"
+#: AWS's Python runtime interface client started as AWS's container images start it; the
+#: package brings awslambdaric and its dependencies (see ``awslambdaric_package``).
+RIC_BOOTSTRAP = '#!/bin/sh\ncd "$LAMBDA_TASK_ROOT"\nexec /usr/bin/python3.11 -m awslambdaric "$_HANDLER"\n'
+RIC_DISTRIBUTIONS = ("awslambdaric", "simplejson", "snapshot-restore-py")
+# AWS's custom-runtime tutorial (bash), unmodified: the same texts as tests/acceptance/test_runtimes.py.
+TUTORIAL_BOOTSTRAP = """#!/bin/sh
+
+set -euo pipefail
+
+# Initialization - load function handler
+source $LAMBDA_TASK_ROOT/"$(echo $_HANDLER | cut -d. -f1).sh"
+
+# Processing
+while true
+do
+  HEADERS="$(mktemp)"
+  # Get an event. The HTTP request will block until one is received
+  EVENT_DATA=$(curl -sS -LD "$HEADERS" "http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation/next")
+
+  # Extract request ID by scraping response headers received above
+  REQUEST_ID=$(grep -Fi Lambda-Runtime-Aws-Request-Id "$HEADERS" | tr -d '[:space:]' | cut -d: -f2)
+
+  # Run the handler function from the script
+  RESPONSE=$($(echo "$_HANDLER" | cut -d. -f2) "$EVENT_DATA")
+
+  # Send the response
+  curl "http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation/$REQUEST_ID/response"  -d "$RESPONSE"
+done
+"""
+TUTORIAL_FUNCTION = """function handler () {
+  EVENT_DATA=$1
+  echo "$EVENT_DATA" 1>&2;
+  RESPONSE="Echoing request: '$EVENT_DATA'"
+
+  echo $RESPONSE
+}
+"""
+
+
+def distribution_files(name: str) -> dict[str, bytes]:
+    """The files pip installed for distribution *name* (no .pyc, no dist-info), by their path in site-packages."""
+    files = importlib.metadata.files(name) or []
+    return {
+        str(f): f.locate().read_bytes()  # type: ignore[union-attr]
+        for f in files
+        if not str(f).endswith(".pyc") and ".dist-info/" not in str(f) and not str(f).startswith("..")
+    }
+
+
+def awslambdaric_package() -> dict[str, FileContent]:
+    """``bootstrap`` (runs ``python3.11 -m awslambdaric``), the no-op ``app.py``, and the installed
+    files of awslambdaric, simplejson and snapshot-restore-py (from this venv)."""
+    files: dict[str, FileContent] = {"bootstrap": (RIC_BOOTSTRAP, EXECUTABLE), "app.py": NOOP_HANDLER}
+    for distribution in RIC_DISTRIBUTIONS:
+        files.update(distribution_files(distribution))
+    return files
+
+
+def bash_tutorial_package() -> dict[str, FileContent]:
+    return {"bootstrap": (TUTORIAL_BOOTSTRAP, EXECUTABLE), "function.sh": (TUTORIAL_FUNCTION, EXECUTABLE)}
 
 
 class BenchError(Exception):
@@ -161,25 +233,41 @@ def bare_server(work_dir: Path) -> contextlib.AbstractContextManager[Server]:
 # -- functions over the raw HTTP API -----------------------------------------------------------
 
 
-def _zip(source: str) -> bytes:
+def package(files: Files) -> bytes:
+    """A zip of *files*, carrying each file's unix mode as ``zip -X`` on Linux does."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("app.py", source)
+        for name, value in files.items():
+            content, mode = value if isinstance(value, tuple) else (value, 0o644)
+            info = zipfile.ZipInfo(name)
+            info.create_system = 3  # unix: the server reads the mode bits below
+            info.external_attr = (stat.S_IFREG | mode) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, content)
     return buffer.getvalue()
 
 
 def create_function(
-    conn: Connection, name: str, runtime: str, source: str, memory_mb: int = MEMORY_MB, timeout_s: int = 30
+    conn: Connection,
+    name: str,
+    runtime: str,
+    source: str | Files,
+    memory_mb: int = MEMORY_MB,
+    timeout_s: int = 30,
+    *,
+    handler: str = "app.handler",
 ) -> None:
+    """Deploy *source*: a Python module's text (the package's ``app.py``), or a package's files."""
+    files = {"app.py": source} if isinstance(source, str) else source
     body = json.dumps(
         {
             "FunctionName": name,
             "Runtime": runtime,
-            "Handler": "app.handler",
+            "Handler": handler,
             "MemorySize": memory_mb,
             "Timeout": timeout_s,
             "Role": "arn:aws:iam::000000000000:role/bench",
-            "Code": {"ZipFile": base64.b64encode(_zip(source)).decode()},
+            "Code": {"ZipFile": base64.b64encode(package(files)).decode()},
         }
     ).encode()
     response = conn.request("POST", FUNCTIONS_PATH, body)
@@ -202,10 +290,10 @@ def delete_function(conn: Connection, name: str) -> None:
 
 
 @contextlib.contextmanager
-def function(port: int, name: str, runtime: str, source: str) -> Iterator[str]:
+def function(port: int, name: str, runtime: str, source: str | Files, handler: str = "app.handler") -> Iterator[str]:
     """A function that exists for the block, then is deleted (freeing its environments)."""
     with Connection("127.0.0.1", port) as conn:
-        create_function(conn, name, runtime, source)
+        create_function(conn, name, runtime, source, handler=handler)
     try:
         yield name
     finally:

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import importlib.metadata
+import json
 import math
 import os
 import re
+import shutil
+import sys
 import time
+import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import harness
@@ -42,6 +47,12 @@ class Plan:
     connections: tuple[int, ...] = (32, 64)
     density_k: int = 20
     async_connections: int = 32
+    # Line 8, per runtime: warm-up and measured warm invokes, cold starts; each phase (warm-up,
+    # warm, cold) of each runtime also stops after runtimes_phase_max_s (the slow ones hit it).
+    runtimes_warmup: int = 200
+    runtimes_warm_count: int = 2000
+    runtimes_cold_n: int = 20
+    runtimes_phase_max_s: float = 4.0
 
 
 PLANS = {
@@ -56,6 +67,10 @@ PLANS = {
         burst_sizes=(50,),
         async_count=2000,
         async_max_s=15.0,
+        runtimes_warmup=200,
+        runtimes_warm_count=2000,
+        runtimes_cold_n=20,
+        runtimes_phase_max_s=4.0,
     ),
     "full": Plan(
         mode="full",
@@ -68,6 +83,10 @@ PLANS = {
         burst_sizes=(50, 200),
         async_count=20000,
         async_max_s=60.0,
+        runtimes_warmup=500,
+        runtimes_warm_count=5000,
+        runtimes_cold_n=50,
+        runtimes_phase_max_s=8.0,
     ),
 }
 
@@ -79,6 +98,9 @@ class Context:
     runtime: str
     runtime_executable: str
     use_wrk: bool
+    #: Line 8: the runtimes whose function is deployed, and those that broke (skipped in later rounds).
+    runtimes_deployed: set[str] = field(default_factory=set)
+    runtimes_broken: dict[str, str] = field(default_factory=dict)
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -352,6 +374,179 @@ def async_accept(ctx: Context, plan: Plan, round_no: int) -> dict[str, Any]:
     }
 
 
+# -- 8: warm and cold per runtime ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RuntimeCase:
+    """One runtime's no-op function, for line 8."""
+
+    key: str
+    label: str
+    runtime: str
+    handler: str
+    files: Callable[[], harness.Files]
+    #: Host programs the function runs (beyond what lambent's runtime discovery checks).
+    programs: tuple[str, ...] = ()
+    #: Distributions of this venv the package is made of.
+    distributions: tuple[str, ...] = ()
+    #: Needs bash as /bin/sh (AWS's tutorial uses ``source`` and ``pipefail``): the namespaces
+    #: sandbox gives it, as Amazon Linux does; the process sandbox runs the host's /bin/sh.
+    needs_bash: bool = False
+
+
+def runtime_cases(ctx: Context) -> list[RuntimeCase]:
+    """The built-in Python runtime first (the reference), then the runtimes over the Runtime API."""
+    return [
+        RuntimeCase("python", f"{ctx.runtime} built-in", ctx.runtime, "app.handler", lambda: {"app.py": harness.NOOP_HANDLER}),
+        RuntimeCase(
+            "awslambdaric",
+            "awslambdaric (provided.al2023, python3.11)",
+            "provided.al2023",
+            "app.handler",
+            harness.awslambdaric_package,
+            programs=("/usr/bin/python3.11",),
+            distributions=harness.RIC_DISTRIBUTIONS,
+        ),
+        RuntimeCase("nodejs", "nodejs20.x", "nodejs20.x", "index.handler", lambda: {"index.js": harness.NODE_NOOP}),
+        RuntimeCase(
+            "bash",
+            "AWS bash tutorial (provided.al2023)",
+            "provided.al2023",
+            "function.handler",
+            harness.bash_tutorial_package,
+            programs=("curl",),
+            needs_bash=True,
+        ),
+    ]
+
+
+def _unavailable(case: RuntimeCase, sandbox: str) -> str:
+    """Why *case* cannot run on this machine ("" if it can): a skipped row, not a failure."""
+    from lambent.runtimes import discover_runtimes
+
+    if case.runtime not in discover_runtimes(os.environ):
+        return f"lambent finds no {case.runtime} on this machine"
+    missing = [p for p in case.programs if not shutil.which(p)]
+    if missing:
+        return f"needs {', '.join(missing)} on this machine"
+    for distribution in case.distributions:
+        try:
+            importlib.metadata.distribution(distribution)
+        except importlib.metadata.PackageNotFoundError:
+            return f"needs {distribution} installed in this venv (the package is built from it)"
+    if case.needs_bash and sandbox != "namespaces":
+        return f"needs bash as /bin/sh (the namespaces sandbox); this server's sandbox is {sandbox or 'unknown'}"
+    return ""
+
+
+def _runtime_function(key: str) -> str:
+    return f"rt-{key}"
+
+
+def _sandbox(server: Server) -> str:
+    with Connection(HOST, server.port) as conn:
+        response = conn.request("GET", "/lambent/health")
+    return str(json.loads(response.body).get("sandbox", "")) if response.status == 200 else ""
+
+
+def _describe(response: Response) -> str:
+    log = base64.b64decode(response.headers.get("x-amz-log-result", "")).decode(errors="replace")
+    return f"{response.status} {response.headers.get('x-amz-function-error', '')}: {response.body[:200]!r} log: {log[-300:]!r}"
+
+
+def _runtime_cold(conn: Connection, ctx: Context, plan: Plan, name: str, generation: str) -> dict[str, Any]:
+    path = harness.invoke_path(name)
+    request = build_request("POST", f"{HOST}:{ctx.lambent.port}", path, BODY, {"X-Amz-Log-Type": "Tail"})
+    samples: list[float] = []
+    init_ms: list[float] = []
+    errors = 0
+    stop_at = time.monotonic() + plan.runtimes_phase_max_s
+    for i in range(plan.runtimes_cold_n):
+        if i and time.monotonic() > stop_at:
+            break
+        harness.update_environment(conn, name, {"BENCH_GENERATION": f"{generation}-{i}"})
+        started = time.perf_counter()
+        response = conn.send_raw(request)
+        samples.append(time.perf_counter() - started)
+        if not _ok(response):
+            if i == 0:  # a runtime that does not answer at all is a failure, not a figure
+                raise harness.BenchError(f"first invoke of {name} failed: {_describe(response)}")
+            errors += 1
+        log = base64.b64decode(response.headers.get("x-amz-log-result", "")).decode(errors="replace")
+        match = _INIT_DURATION.search(log)
+        if match:
+            init_ms.append(float(match.group(1)))
+    return {
+        "cold": {**_summary_ms(samples), "errors": errors, "samples": len(samples)},
+        "init_duration": {"p50_ms": percentile(init_ms, 50), "p99_ms": percentile(init_ms, 99), "reported": len(init_ms)},
+    }
+
+
+def _runtime_warm(ctx: Context, plan: Plan, name: str) -> dict[str, Any]:
+    """Like line 1 (one keep-alive connection), with line 8's counts and time cap."""
+    server = ctx.lambent
+    with Connection(HOST, server.port) as conn:
+        request = build_request("POST", f"{HOST}:{server.port}", harness.invoke_path(name), BODY)
+        errors = 0
+        stop_at = time.monotonic() + plan.runtimes_phase_max_s / 4
+        for _ in range(plan.runtimes_warmup):
+            errors += not _ok(conn.send_raw(request))
+            if time.monotonic() > stop_at:
+                break
+        samples: list[float] = []
+        cpu_before = harness.cpu_seconds(server.pid)
+        clock = time.perf_counter
+        stop_at = time.monotonic() + plan.runtimes_phase_max_s
+        for _ in range(plan.runtimes_warm_count):
+            started = clock()
+            response = conn.send_raw(request)
+            samples.append(clock() - started)
+            errors += not _ok(response)
+            if started > stop_at:
+                break
+        cpu = harness.cpu_seconds(server.pid) - cpu_before
+    return {**_summary_ms(samples), "cpu_s_per_1000": cpu / len(samples) * 1000, "errors": errors, "samples": len(samples)}
+
+
+def runtimes(ctx: Context, plan: Plan, round_no: int) -> dict[str, Any]:
+    """Line 8: for each runtime, cold starts (as line 3) then warm invokes (as line 1), same round.
+
+    One runtime that breaks is recorded as its error (and skipped in later rounds); the others
+    are still measured. Afterwards its idle environment is retired, so it does not linger.
+    """
+    cases = runtime_cases(ctx)
+    sandbox = _sandbox(ctx.lambent)
+    if round_no % 2:  # alternate the order, so drift hits all
+        cases.reverse()
+    result: dict[str, Any] = {}
+    for case in cases:
+        entry: dict[str, Any] = {"label": case.label}
+        result[case.key] = entry
+        skipped = _unavailable(case, sandbox)
+        if skipped:
+            entry["skipped"] = skipped
+            continue
+        if case.key in ctx.runtimes_broken:
+            entry["error"] = ctx.runtimes_broken[case.key]
+            continue
+        name = _runtime_function(case.key)
+        try:
+            with Connection(HOST, ctx.lambent.port) as conn:
+                if case.key not in ctx.runtimes_deployed:
+                    harness.create_function(conn, name, case.runtime, case.files(), timeout_s=10, handler=case.handler)
+                    ctx.runtimes_deployed.add(case.key)
+                entry.update(_runtime_cold(conn, ctx, plan, name, f"r{round_no}"))
+            entry["warm"] = _runtime_warm(ctx, plan, name)
+            with Connection(HOST, ctx.lambent.port) as conn:
+                harness.update_environment(conn, name, {"BENCH_GENERATION": f"r{round_no}-done"})
+        except Exception as exc:
+            ctx.runtimes_broken[case.key] = entry["error"] = f"{type(exc).__name__}: {exc}"[:400]
+            sys.stderr.write(traceback.format_exc())
+        harness.wait_quiet(ctx.lambent.pid, 10.0)
+    return result
+
+
 MEASURES: list[tuple[str, Callable[[Context, Plan, int], dict[str, Any]]]] = [
     ("warm", warm_latency),
     ("throughput", throughput),
@@ -359,4 +554,5 @@ MEASURES: list[tuple[str, Callable[[Context, Plan, int], dict[str, Any]]]] = [
     ("burst", burst),
     ("density", density),
     ("async", async_accept),
+    ("runtimes", runtimes),
 ]

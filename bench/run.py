@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -235,7 +236,63 @@ def build_rows(med: dict[str, Any], failures: dict[str, str], plan: measures.Pla
             f"bare ASGI {bare['cpu_s_per_1000']:.3f} s",
             _x(_ratio(lam["cpu_s_per_1000"], bare["cpu_s_per_1000"])),
         )
+    if not failed("runtimes", "8. warm and cold per runtime"):
+        runtime_rows(med["runtimes"], row)
     return rows
+
+
+#: Line 8's runtimes in table order; the first is the reference for the ratios.
+RUNTIME_KEYS = ("python", "awslambdaric", "nodejs", "bash")
+#: The issue's target: warm invoke through the Runtime API with awslambdaric within 1.5x of the
+#: built-in Python runtime (p50, same run).
+RIC_WARM_TARGET = 1.5
+
+
+def runtime_rows(rt: dict[str, Any], row: Callable[..., None]) -> None:
+    """Line 8: a warm row for each runtime (ratios against the built-in Python), then a cold row for each."""
+    keys = [k for k in RUNTIME_KEYS if k in rt] + sorted(set(rt) - set(RUNTIME_KEYS))
+    ref = rt.get("python", {}).get("warm", {})
+    ref_label = rt.get("python", {}).get("label", "built-in")
+    ok = [k for k in keys if "warm" in rt[k] or "cold" in rt[k]]
+    for key in keys:
+        r = rt[key]
+        if r.get("error"):
+            row("runtimes", f"8. {r['label']}", "FAILED", notes=r["error"].splitlines()[-1][:200])
+        elif r.get("skipped") and key not in ok:
+            row("runtimes", f"8. {r['label']}", "skipped", notes=r["skipped"])
+    for key in ok:
+        r = rt[key]
+        warm = r.get("warm")
+        if not warm:
+            continue
+        r50 = _ratio(warm["p50_ms"], ref.get("p50_ms", math.nan))
+        r99 = _ratio(warm["p99_ms"], ref.get("p99_ms", math.nan))
+        is_ref, is_ric = key == "python", key == "awslambdaric"
+        row(
+            "runtimes",
+            f"8. warm invoke p50 / p99, 1 connection: {r['label']}",
+            f"{_ms(warm['p50_ms'])} / {_ms(warm['p99_ms'])}",
+            "" if is_ref else f"{ref_label} {_ms(ref.get('p50_ms', math.nan))} / {_ms(ref.get('p99_ms', math.nan))}",
+            "" if is_ref else f"{_x(r50)} / {_x(r99)}",
+            f"p50 ≤ {RIC_WARM_TARGET}x built-in" if is_ric else "",
+            _met(r50 <= RIC_WARM_TARGET, r50) if is_ric else "",
+            f"{warm['samples']:.0f} invokes, errors {warm['errors']:.0f}; server CPU {warm['cpu_s_per_1000']:.3f} s per 1,000",
+        )
+    for key in ok:
+        r = rt[key]
+        cold, init = r.get("cold"), r.get("init_duration")
+        if not cold or not init:
+            continue
+        row(
+            "runtimes",
+            f"8. cold start p50 / p99 (invoke after UpdateFunctionConfiguration): {r['label']}",
+            f"{_ms(cold['p50_ms'])} / {_ms(cold['p99_ms'])}",
+            notes=(
+                f"Init Duration p50 {_ms(init['p50_ms'])} / p99 {_ms(init['p99_ms'])} "
+                f"(in {init['reported']:.0f} of {cold['samples']:.0f} REPORT lines); errors {cold['errors']:.0f} "
+                f"of {cold['samples']:.0f}"
+            ),
+        )
 
 
 def markdown(rows: list[dict[str, str]]) -> str:
@@ -335,8 +392,8 @@ def run(plan: measures.Plan, only: set[str], use_wrk: bool, log_copy: Path) -> d
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--quick", action="store_const", const="quick", dest="mode", help="< 60 s, one round (default)")
-    mode.add_argument("--full", action="store_const", const="full", dest="mode", help="~10 min, five rounds")
+    mode.add_argument("--quick", action="store_const", const="quick", dest="mode", help="< 90 s, one round (default)")
+    mode.add_argument("--full", action="store_const", const="full", dest="mode", help="~12 min, five rounds")
     parser.add_argument("--json", type=Path, default=RESULTS_DIR / "latest.json", help="where the JSON record goes")
     parser.add_argument(
         "--only",
@@ -364,7 +421,8 @@ def main() -> int:
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(_clean(record), indent=2) + "\n")
     print(report(record, record["rows"], args.json))
-    return 1 if record["failures"] else 0
+    broken = any(r["lambent"] == "FAILED" for r in record["rows"])  # also one runtime of line 8
+    return 1 if record["failures"] or broken else 0
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from lambent.api.control import ControlApi
+from lambent.api.layers import LayersApi
 from lambent.api.logs import LogsApi
 from lambent.api.render import api_error_handler, error_response, json_response, unexpected_error_handler
 from lambent.errors import ApiError, SandboxSetupError
@@ -33,6 +34,7 @@ from lambent.sandbox.process import ProcessSandbox
 from lambent.sandbox.seccomp import build_program
 from lambent.services.functions import FunctionService
 from lambent.services.invocations import InvocationService
+from lambent.services.layers import LayerService
 from lambent.services.logs import LogService
 from lambent.services.packages import PackageStore
 from lambent.settings import Settings
@@ -109,14 +111,19 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
             access_key_id=settings.function_access_key_id,
             secret_access_key=settings.function_secret_access_key,
             runtime_dir=str(data_dir / "runtime"),
+            opt_root=str(data_dir / "opt"),
         ),
         logs,
         packages.tree,
     )
-    functions = FunctionService(store, packages, runtimes, settings.region, settings.account_id, on_change=invoker.retire)
+    layers = LayerService(store, packages, data_dir / "opt", settings.region, settings.account_id)
+    functions = FunctionService(
+        store, packages, runtimes, settings.region, settings.account_id, on_change=invoker.retire, layers=layers
+    )
     invocations = InvocationService(functions, invoker)
     control = ControlApi(settings, functions, invocations, packages, _secret(data_dir))
     logs_api = LogsApi(logs)
+    layers_api = LayersApi(settings, layers, control)
 
     async def health(_request: Request) -> Response:
         return json_response(
@@ -158,6 +165,16 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         Route("/2017-03-31/tags/{arn:path}", control.tag_resource, methods=["POST"]),
         Route("/2017-03-31/tags/{arn:path}", control.untag_resource, methods=["DELETE"]),
         Route("/2017-03-31/tags/{arn:path}", control.list_tags, methods=["GET"]),
+        Route("/2018-10-31/layers", layers_api.list_layers, methods=["GET"]),
+        Route("/2018-10-31/layers/{layer}/versions", layers_api.publish, methods=["POST"]),
+        Route("/2018-10-31/layers/{layer}/versions", layers_api.list_versions, methods=["GET"]),
+        Route("/2018-10-31/layers/{layer}/versions/{version}", layers_api.get, methods=["GET"]),
+        Route("/2018-10-31/layers/{layer}/versions/{version}", layers_api.delete, methods=["DELETE"]),
+        Route("/2018-10-31/layers/{layer}/versions/{version}/policy", layers_api.add_permission, methods=["POST"]),
+        Route("/2018-10-31/layers/{layer}/versions/{version}/policy", layers_api.get_policy, methods=["GET"]),
+        Route(
+            "/2018-10-31/layers/{layer}/versions/{version}/policy/{statement}", layers_api.remove_permission, methods=["DELETE"]
+        ),
         Route("/lambent/code/{sha}.zip", control.download_code, methods=["GET"]),
         Route("/lambent/health", health, methods=["GET"]),
         Route("/", logs_api.dispatch, methods=["POST"]),
@@ -167,6 +184,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await store.open()
+        await layers.load()
         await functions.load()
         prepare_python_libs(data_dir / "runtime" / "python")
         prepare_node_bootstrap(data_dir / "runtime" / "node")

@@ -79,6 +79,8 @@ class InvokerSettings(msgspec.Struct, frozen=True, kw_only=True):
     secret_access_key: str
     #: Host directory of the runtimes' shared files (``<data>/runtime``).
     runtime_dir: str
+    #: Host directory holding the merged layer trees (``<data>/opt``), by ``opt_key``.
+    opt_root: str
 
 
 class InvokerStatistics(msgspec.Struct, frozen=True, kw_only=True):
@@ -221,6 +223,7 @@ class Invoker:
             env=self.function_environment(version, runtime, stream),
             code_dir=self._code_dir(version.code_sha256_hex),
             runtime_dir=self._settings.runtime_dir,
+            opt_dir=self._opt_dir(version),
             system_dirs=runtime.system_dirs(),
             memory_mb=version.memory_mb,
             ephemeral_storage_mb=version.ephemeral_storage_mb,
@@ -233,15 +236,20 @@ class Invoker:
         self._started += 1
         return environment
 
+    def _opt_dir(self, version: FunctionVersion) -> str | None:
+        return f"{self._settings.opt_root}/{version.opt_key}" if version.opt_key else None
+
     def function_environment(self, version: FunctionVersion, runtime: RuntimeSpec, stream: str) -> dict[str, str]:
         """Lambda's environment variables for *version*, then the function's own."""
         settings = self._settings
         runtime_dir = self._sandbox.runtime_path(settings.runtime_dir)
+        opt_dir = self._opt_dir(version)
+        opt = self._sandbox.opt_path(opt_dir) if opt_dir else "/opt"
         env = {
-            "PATH": "/usr/local/bin:/usr/bin/:/bin:/opt/bin",
+            "PATH": f"/usr/local/bin:/usr/bin/:/bin:{opt}/bin",
             "LANG": "en_US.UTF-8",
             "TZ": ":UTC",
-            "LD_LIBRARY_PATH": "/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib",
+            "LD_LIBRARY_PATH": f"/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:{opt}/lib",
             **version.environment,
             "_HANDLER": version.handler,
             "AWS_REGION": settings.region,
@@ -261,6 +269,7 @@ class Invoker:
             "LAMBDA_RUNTIME_DIR": runtime_dir,
             "_LAMBENT_CHANNEL_FD": "3",
             "_LAMBENT_PYTHON_PATH": f"{runtime_dir}/python",
+            "_LAMBENT_OPT": opt,
             "POWERTOOLS_TRACE_DISABLED": "true",
             # Where the sandbox measures the whole environment, the runtime need not measure itself.
             "_LAMBENT_SELF_MEASURE": "0" if self._sandbox.measures_memory else "1",
@@ -269,7 +278,7 @@ class Invoker:
         if execution_env is not None:
             env["AWS_EXECUTION_ENV"] = execution_env
         if runtime.family == "nodejs":
-            env["NODE_PATH"] = "/opt/nodejs/node_modules:/var/runtime/node_modules:/var/runtime:/var/task"
+            env["NODE_PATH"] = f"{opt}/nodejs/node_modules:/var/runtime/node_modules:/var/runtime:/var/task"
         if version.log_format == "JSON":
             env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
         if version.application_log_level:

@@ -185,6 +185,11 @@ class FunctionVersion(msgspec.Struct, frozen=True, kw_only=True):
     application_log_level: str | None = None
     system_log_level: str | None = None
     snap_start_apply_on: str = "None"
+    code_unzipped_size: int = 0
+    #: Layer version ARNs in order, with each one's zipped size (for the Layers field).
+    layers: tuple[tuple[str, int], ...] = ()
+    #: Name of the merged /opt tree of those layers (None: no layers).
+    opt_key: str | None = None
 
     @property
     def code_sha256(self) -> str:
@@ -282,6 +287,8 @@ def configuration_document(version: FunctionVersion, region: str, account_id: st
     }
     if version.environment:
         doc["Environment"] = {"Variables": dict(version.environment)}
+    if version.layers:
+        doc["Layers"] = [{"Arn": arn, "CodeSize": size} for arn, size in version.layers]
     if version.kms_key_arn:
         doc["KMSKeyArn"] = version.kms_key_arn
     if version.dead_letter_target_arn:

@@ -39,6 +39,8 @@ class SandboxSpec(msgspec.Struct, frozen=True, kw_only=True):
     code_dir: str
     #: Host directory of the runtime's shared files (read-only at ``runtime_path()``).
     runtime_dir: str
+    #: Host directory of the merged layers (read-only at ``opt_path()``), if any.
+    opt_dir: str | None = None
     #: Host directories the interpreter needs, visible read-only at the same paths.
     system_dirs: tuple[str, ...] = ()
     memory_mb: int
@@ -103,6 +105,10 @@ class Sandbox(Protocol):
 
     def runtime_path(self, runtime_dir: str) -> str:
         """Where the runtime's shared files appear inside an environment."""
+        ...
+
+    def opt_path(self, opt_dir: str) -> str:
+        """Where the merged layers appear inside an environment (``/opt`` where the mode mounts)."""
         ...
 
     async def start(self, spec: SandboxSpec, channel: int, output: int) -> SandboxProcess:

@@ -284,6 +284,9 @@ class NamespacesSandbox:
     def runtime_path(self, runtime_dir: str) -> str:
         return RUNTIME_ROOT
 
+    def opt_path(self, opt_dir: str) -> str:
+        return "/opt"
+
     def prepare(self) -> None:
         self.cgroups.prepare()
         swept = self.cgroups.sweep()
@@ -374,6 +377,7 @@ class NamespacesSandbox:
             *[[d, d] for d in spec.system_dirs if not d.startswith("/usr/")],
             [spec.code_dir, TASK_ROOT],
             [spec.runtime_dir, RUNTIME_ROOT],
+            *([[spec.opt_dir, "/opt"]] if spec.opt_dir else []),
         ]
         for etc in ("ssl", "alternatives"):
             if Path("/etc", etc).is_dir():  # noqa: ASYNC240 - a stat of /etc, no waiting

@@ -98,6 +98,9 @@ class ProcessSandbox:
     def runtime_path(self, runtime_dir: str) -> str:
         return runtime_dir
 
+    def opt_path(self, opt_dir: str) -> str:
+        return opt_dir
+
     async def close(self) -> None:
         return None
 

@@ -12,6 +12,7 @@ import asyncio
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import msgspec
@@ -40,6 +41,8 @@ from lambent.model.function import (
     check_runtime,
     check_unsupported,
 )
+from lambent.model.layer import LayerVersion, check_total_size
+from lambent.services.layers import LayerService
 from lambent.services.packages import PackageStore
 from lambent.store import FunctionRecord, Store
 
@@ -87,6 +90,7 @@ class FunctionService:
         region: str,
         account_id: str,
         on_change: Callable[[str, str | None], Any],
+        layers: LayerService,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         """*on_change(name, revision)* is awaited after a function changes (None: deleted)."""
@@ -96,6 +100,7 @@ class FunctionService:
         self._region = region
         self._account_id = account_id
         self._on_change = on_change
+        self._layers = layers
         self._now = now
         self._functions: dict[str, _Function] = {}
         self._locks: dict[str, asyncio.Lock] = {}
@@ -220,7 +225,6 @@ class FunctionService:
             {
                 "Code.S3Bucket": request.code.s3_bucket,
                 "Code.ImageUri": request.code.image_uri,
-                "Layers": request.layers,
                 "VpcConfig.SubnetIds": (request.vpc_config or {}).get("SubnetIds"),
                 "FileSystemConfigs": request.file_system_configs,
                 "CodeSigningConfigArn": request.code_signing_config_arn,
@@ -245,7 +249,9 @@ class FunctionService:
             raise InvalidParameterValueException(f"Function name {name} is not a plain name.")
         if name in self._functions:
             raise ResourceConflictException(f"Function already exist: {name}")
+        layers = self._layers.resolve(request.layers)
         package = await asyncio.to_thread(self._packages.add, request.code.zip_file, "CreateFunction")
+        layer_fields = await self._layer_fields(layers, package.unzipped_size)
         logging_config = request.logging_config or {}
         latest = FunctionVersion(
             name=name,
@@ -270,6 +276,8 @@ class FunctionService:
             application_log_level=logging_config.get("ApplicationLogLevel"),
             system_log_level=logging_config.get("SystemLogLevel"),
             snap_start_apply_on=(request.snap_start or {}).get("ApplyOn", "None"),
+            code_unzipped_size=package.unzipped_size,
+            **layer_fields,
         )
         versions = [latest]
         if request.publish:
@@ -289,7 +297,6 @@ class FunctionService:
     async def update_configuration(self, name: str, request: UpdateFunctionConfigurationInput) -> FunctionVersion:
         check_unsupported(
             {
-                "Layers": request.layers,
                 "VpcConfig.SubnetIds": (request.vpc_config or {}).get("SubnetIds"),
                 "FileSystemConfigs": request.file_system_configs,
                 "ImageConfig": request.image_config,
@@ -334,6 +341,8 @@ class FunctionService:
                 )
             if request.snap_start is not None:
                 changes["snap_start_apply_on"] = request.snap_start.get("ApplyOn", "None")
+            if request.layers is not None:
+                changes.update(await self._layer_fields(self._layers.resolve(request.layers), current.code_unzipped_size))
             updated = await self._replace_latest(current, changes)
         return msgspec.structs.replace(updated, last_update_status="InProgress")
 
@@ -346,7 +355,13 @@ class FunctionService:
             if request.revision_id is not None and request.revision_id != current.revision_id:
                 raise PreconditionFailedException(_REVISION_MISMATCH)
             package = await asyncio.to_thread(self._packages.add, request.zip_file, "UpdateFunctionCode")
-            changes: dict[str, Any] = {"code_sha256_hex": package.sha256_hex, "code_size": package.size}
+            layers = self._layers.resolve(arn for arn, _size in current.layers)
+            changes: dict[str, Any] = {
+                "code_sha256_hex": package.sha256_hex,
+                "code_size": package.size,
+                "code_unzipped_size": package.unzipped_size,
+                **await self._layer_fields(layers, package.unzipped_size),
+            }
             if request.architectures is not None:
                 changes["architectures"] = architectures_of(request.architectures)
             if request.dry_run:
@@ -355,6 +370,15 @@ class FunctionService:
             if request.publish:
                 updated = await self._publish(updated)
         return msgspec.structs.replace(updated, last_update_status="InProgress")
+
+    async def _layer_fields(self, layers: list[LayerVersion], code_unzipped_size: int) -> dict[str, Any]:
+        """The function's layer fields, once the total size is checked and /opt is built."""
+        check_total_size(code_unzipped_size, sum(layer.unzipped_size for layer in layers))
+        tree = await asyncio.to_thread(self._layers.opt_tree, layers)
+        return {
+            "layers": tuple((self._layers.version_arn(layer), layer.code_size) for layer in layers),
+            "opt_key": Path(tree).name if tree else None,
+        }
 
     async def _replace_latest(self, current: FunctionVersion, changes: dict[str, Any]) -> FunctionVersion:
         updated = msgspec.structs.replace(

@@ -80,7 +80,7 @@ def extract(data: bytes, target: Path) -> int:
     scratch = Path(tempfile.mkdtemp(prefix=".extract-", dir=target.parent))
     try:
         written = _write_entries(archive, infos, scratch)
-        _seal(scratch)
+        seal_tree(scratch)
         try:
             scratch.rename(target)
         except OSError:
@@ -141,7 +141,7 @@ def _check_link(root: Path, link: Path, target: str) -> None:
         raise _unsafe(f"Link {link.relative_to(root)} points outside the code directory.")
 
 
-def _seal(root: Path) -> None:
+def seal_tree(root: Path) -> None:
     """Directories read-only (files were made read-only as they were written)."""
     for directory, _subdirs, _files in os.walk(root, topdown=False):
         os.chmod(directory, 0o555)  # noqa: S103 - read-only for everyone is the point

@@ -12,6 +12,7 @@ import msgspec
 
 from lambent.model.alias import Alias
 from lambent.model.function import FunctionVersion
+from lambent.model.layer import LayerVersion
 
 
 class FunctionRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -61,6 +62,14 @@ class Store(Protocol):
     async def put_reserved_concurrency(self, name: str, reserved: int | None) -> None:
         """Set (or, with None, remove) the function's reserved concurrency."""
         ...
+
+    async def load_layers(self) -> list[LayerVersion]: ...
+
+    async def put_layer_version(self, layer: LayerVersion) -> None:
+        """Insert or replace one layer version (its policy changes replace it)."""
+        ...
+
+    async def delete_layer_version(self, name: str, version: int) -> None: ...
 
     async def put_tags(self, name: str, tags: dict[str, str]) -> None: ...
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from lambent.model.alias import Alias
 from lambent.model.function import FunctionVersion
+from lambent.model.layer import LayerVersion
 from lambent.store import FunctionRecord, LogEvent
 
 metadata = sa.MetaData()
@@ -45,6 +46,14 @@ concurrency = sa.Table(
     sa.Column("reserved", sa.Integer, nullable=False),
 )
 
+layer_versions = sa.Table(
+    "layer_versions",
+    metadata,
+    sa.Column("name", sa.String(140), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("config", sa.Text, nullable=False),
+)
+
 log_events = sa.Table(
     "log_events",
     metadata,
@@ -61,6 +70,7 @@ _encode = msgspec.json.Encoder()
 _decode_version = msgspec.json.Decoder(FunctionVersion)
 _decode_tags = msgspec.json.Decoder(dict[str, str])
 _decode_alias = msgspec.json.Decoder(Alias)
+_decode_layer = msgspec.json.Decoder(LayerVersion)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -140,6 +150,24 @@ class SqlStore:
             await conn.execute(sa.delete(concurrency).where(concurrency.c.name == name))
             if reserved is not None:
                 await conn.execute(sa.insert(concurrency).values(name=name, reserved=reserved))
+
+    async def load_layers(self) -> list[LayerVersion]:
+        async with self._engine.connect() as conn:
+            return [_decode_layer.decode(row.config) for row in (await conn.execute(sa.select(layer_versions))).all()]
+
+    async def put_layer_version(self, layer: LayerVersion) -> None:
+        config = _encode.encode(layer).decode()
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                sa.delete(layer_versions).where(layer_versions.c.name == layer.name, layer_versions.c.version == layer.version)
+            )
+            await conn.execute(sa.insert(layer_versions).values(name=layer.name, version=layer.version, config=config))
+
+    async def delete_layer_version(self, name: str, version: int) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                sa.delete(layer_versions).where(layer_versions.c.name == name, layer_versions.c.version == version)
+            )
 
     async def put_tags(self, name: str, tags: dict[str, str]) -> None:
         async with self._engine.begin() as conn:

@@ -234,7 +234,8 @@ def _flush():
 def serve(sock):
     task_root = os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())
     version = "{}.{}".format(*sys.version_info[:2])
-    extra = [task_root, "/opt/python", "/opt/python/lib/python{}/site-packages".format(version)]
+    opt = os.environ.get("_LAMBENT_OPT", "/opt")
+    extra = [task_root, opt + "/python", opt + "/python/lib/python{}/site-packages".format(version)]
     extra += [p for p in os.environ.get("_LAMBENT_PYTHON_PATH", "").split(os.pathsep) if p]
     sys.path[:0] = [p for p in extra if p not in sys.path]
     _setup_logging()

@@ -1,0 +1,127 @@
+"""The Lambda layer endpoints (2018-10-31): parse → one LayerService call → render."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from lambent.api.auth import authenticate
+from lambent.api.control import ControlApi, _decode, _json_object, read_body
+from lambent.api.render import empty_response, json_response
+from lambent.errors import InvalidParameterValueException, ResourceNotFoundException
+from lambent.model import constraints
+from lambent.model.function import CREATE_REQUEST_LIMIT_BYTES, SYNC_PAYLOAD_LIMIT_BYTES
+from lambent.model.layer import (
+    AddPermissionInput,
+    LayerVersion,
+    PublishLayerVersionInput,
+    layer_version_document,
+    policy_document,
+    statement_document,
+)
+from lambent.services.layers import LayerService
+from lambent.settings import Settings
+
+
+class LayersApi:
+    def __init__(self, settings: Settings, layers: LayerService, control: ControlApi) -> None:
+        self._settings = settings
+        self._layers = layers
+        self._control = control  # for signed code locations
+
+    def _document(self, layer: LayerVersion) -> dict[str, Any]:
+        location = self._control.code_url(layer.code_sha256_hex)
+        return layer_version_document(layer, self._settings.region, self._settings.account_id, location)
+
+    def _target(self, request: Request, operation: str) -> tuple[str, int]:
+        name, version = request.path_params["layer"], request.path_params.get("version", "1")
+        params: dict[str, Any] = {"LayerName": name}
+        if "version" in request.path_params:
+            if not version.lstrip("-").isdigit():
+                raise InvalidParameterValueException(f"Invalid version number: {version}")
+            params["VersionNumber"] = int(version)
+        constraints.validate(operation, params, partial=True)
+        return name, int(version)
+
+    async def publish(self, request: Request) -> Response:
+        authenticate(request, self._settings)
+        document = _json_object(await read_body(request, CREATE_REQUEST_LIMIT_BYTES, "PublishLayerVersion"))
+        name, _ = self._target(request, "PublishLayerVersion")
+        constraints.validate("PublishLayerVersion", {**document, "LayerName": name})
+        layer = await self._layers.publish(name, _decode(document, PublishLayerVersionInput))
+        return json_response(self._document(layer), 201)
+
+    async def get(self, request: Request) -> Response:
+        authenticate(request, self._settings)
+        return json_response(self._document(self._layers.get(*self._target(request, "GetLayerVersion"))))
+
+    async def get_by_arn(self, request: Request) -> Response:
+        authenticate(request, self._settings)
+        if request.query_params.get("find") != "LayerVersion" or "Arn" not in request.query_params:
+            raise InvalidParameterValueException("Use find=LayerVersion and Arn=<layer version ARN>.")
+        arn = request.query_params["Arn"]
+        constraints.validate("GetLayerVersionByArn", {"Arn": arn})
+        return json_response(self._document(self._layers.by_arn(arn)))
+
+    async def list_layers(self, request: Request) -> Response:
+        authenticate(request, self._settings)
+        if request.query_params.get("find") == "LayerVersion":
+            return await self.get_by_arn(request)
+        runtime = request.query_params.get("CompatibleRuntime")
+        layers = [layer for layer in self._layers.latest() if runtime is None or runtime in layer.compatible_runtimes]
+        return json_response(
+            {
+                "Layers": [
+                    {
+                        "LayerName": layer.name,
+                        "LayerArn": self._document(layer)["LayerArn"],
+                        "LatestMatchingVersion": {
+                            k: v for k, v in self._document(layer).items() if k not in ("Content", "LayerArn")
+                        },
+                    }
+                    for layer in layers
+                ]
+            }
+        )
+
+    async def list_versions(self, request: Request) -> Response:
+        authenticate(request, self._settings)
+        name, _ = self._target(request, "ListLayerVersions")
+        runtime = request.query_params.get("CompatibleRuntime")
+        versions = [v for v in self._layers.versions(name) if runtime is None or runtime in v.compatible_runtimes]
+        return json_response(
+            {"LayerVersions": [{k: v for k, v in self._document(layer).items() if k != "Content"} for layer in versions]}
+        )
+
+    async def delete(self, request: Request) -> Response:
+        authenticate(request, self._settings)
+        await self._layers.delete(*self._target(request, "DeleteLayerVersion"))
+        return empty_response(204)
+
+    async def add_permission(self, request: Request) -> Response:
+        authenticate(request, self._settings)
+        document = _json_object(await read_body(request, SYNC_PAYLOAD_LIMIT_BYTES, "AddLayerVersionPermission"))
+        name, version = self._target(request, "AddLayerVersionPermission")
+        constraints.validate("AddLayerVersionPermission", {**document, "LayerName": name, "VersionNumber": version})
+        body = _decode(document, AddPermissionInput)
+        layer = await self._layers.add_permission(name, version, body, request.query_params.get("RevisionId"))
+        statement = statement_document(layer, body.statement_id, self._settings.region, self._settings.account_id)
+        return json_response({"Statement": json.dumps(statement), "RevisionId": layer.policy_revision}, 201)
+
+    async def remove_permission(self, request: Request) -> Response:
+        authenticate(request, self._settings)
+        name, version = self._target(request, "RemoveLayerVersionPermission")
+        statement_id = request.path_params["statement"]
+        await self._layers.remove_permission(name, version, statement_id, request.query_params.get("RevisionId"))
+        return empty_response(204)
+
+    async def get_policy(self, request: Request) -> Response:
+        authenticate(request, self._settings)
+        layer = self._layers.get(*self._target(request, "GetLayerVersionPolicy"))
+        if not layer.statements:
+            raise ResourceNotFoundException("No policy is associated with the given resource.")
+        policy = policy_document(layer, self._settings.region, self._settings.account_id)
+        return json_response({"Policy": policy, "RevisionId": layer.policy_revision})

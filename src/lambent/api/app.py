@@ -25,7 +25,7 @@ from lambent.api.logs import LogsApi
 from lambent.api.render import api_error_handler, error_response, json_response, unexpected_error_handler
 from lambent.errors import ApiError, SandboxSetupError
 from lambent.invoker.invoker import Invoker, InvokerSettings
-from lambent.runtime_api.app import PREFIX as RUNTIME_API_PREFIX
+from lambent.runtime_api.app import PREFIXES as RUNTIME_API_PREFIXES
 from lambent.runtime_api.app import runtime_api
 from lambent.runtimes import PYTHON_BOOTSTRAP, discover_python, discover_runtimes, prepare_node_bootstrap, prepare_python_libs
 from lambent.sandbox import ApiServer, Sandbox
@@ -77,8 +77,8 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
             main = config.loaded_app
 
             async def environment_app(scope: Scope, receive: Receive, send: Send) -> None:
-                if scope["type"] == "http" and scope["path"].startswith(RUNTIME_API_PREFIX):
-                    await runtime_api({**scope, "lambent.runtime": runtime}, receive, send)
+                if scope["type"] == "http" and scope["path"].startswith(RUNTIME_API_PREFIXES):
+                    await runtime_api({**scope, "lambent.environment": runtime}, receive, send)
                 else:
                     await main(scope, receive, send)
 

@@ -30,7 +30,8 @@ from lambent.errors import (
     SandboxSetupError,
     SandboxTimedOut,
 )
-from lambent.invoker.runtime_channel import RuntimeApiChannel
+from lambent.invoker.extensions import Extensions
+from lambent.invoker.runtime_channel import EnvironmentApi, RuntimeApiChannel
 from lambent.sandbox import Sandbox, SandboxProcess, SandboxSpec
 
 _FRAME = struct.Struct("!II")
@@ -135,9 +136,20 @@ class InvokeResult(msgspec.Struct, kw_only=True):
 
 
 class Environment:
-    def __init__(self, sandbox: Sandbox, spec: SandboxSpec, key: Any, stream_name: str, runtime_api: bool = False) -> None:
-        """*runtime_api*: the runtime speaks the HTTP Runtime API rather than the framed channel."""
+    def __init__(
+        self,
+        sandbox: Sandbox,
+        spec: SandboxSpec,
+        key: Any,
+        stream_name: str,
+        runtime_api: bool = False,
+        extensions: Extensions | None = None,
+    ) -> None:
+        """*runtime_api*: the runtime speaks the HTTP Runtime API rather than the framed channel;
+        *extensions*: the Extensions API state, when the function's layers bring extensions."""
         self._runtime_channel = RuntimeApiChannel() if runtime_api else None
+        self._extensions = extensions
+        self.log_group = ""
         self.id = secrets.token_hex(16)
         self.key = key
         self.stream_name = stream_name
@@ -170,8 +182,9 @@ class Environment:
         os.set_blocking(out_write, True)
         try:
             spec = self._spec
-            if self._runtime_channel is not None:
-                spec = msgspec.structs.replace(spec, api_context=self._runtime_channel)
+            if self._runtime_channel is not None or self._extensions is not None:
+                api = EnvironmentApi(runtime=self._runtime_channel, extensions=self._extensions)
+                spec = msgspec.structs.replace(spec, api_context=api)
             self._process = await self._sandbox.start(spec, child.fileno(), out_write)
         except BaseException:
             parent.close()
@@ -196,6 +209,18 @@ class Environment:
             return await self._exited_failure("")
         self.init_duration_ms = (time.perf_counter() - started) * 1000
         self._max_memory_kb = int(header.get("mem_kb", 0))
+        if header["t"] == "ready" and self._extensions is not None:
+            remaining = INIT_TIMEOUT_S - (time.perf_counter() - started)
+            if not await self._extensions.init_done(remaining):
+                self.init_duration_ms = (time.perf_counter() - started) * 1000
+                self._drain_output()
+                await self.destroy()
+                error = self._extensions.error or {
+                    "errorType": "Extension.Crash",
+                    "errorMessage": f"{self._extensions.expected} extensions were expected to register and call event/next",
+                }
+                return InvocationFailure(error["errorMessage"], error["errorType"])
+            self.init_duration_ms = (time.perf_counter() - started) * 1000
         if header["t"] == "ready":
             try:
                 self._process.settle()
@@ -217,9 +242,14 @@ class Environment:
         request_id = header["id"]
         started = time.perf_counter()
         try:
+            if self._extensions is not None:
+                self._extensions.invoke(header)
             self._channel.send(header, event)
             async with asyncio.timeout(timeout_s):
                 reply, body = await self._channel.receive()
+                # The invocation ends when the runtime answered and its extensions are done too.
+                if self._extensions is not None and not await self._extensions.invoke_done(timeout_s):
+                    raise TimeoutError
         except TimeoutError:
             duration = (time.perf_counter() - started) * 1000
             self._max_memory_kb = self._peak_memory_kb(0)
@@ -305,8 +335,15 @@ class Environment:
         self._dropped = 0
         return data
 
-    async def destroy(self) -> None:
-        """Kill every process of the environment and release it. Idempotent."""
+    async def destroy(self, reason: str | None = None) -> None:
+        """Kill every process of the environment and release it. Idempotent.
+
+        With a *reason* (``spindown``), extensions subscribed to SHUTDOWN get it first, within
+        the shutdown budget."""
+        if reason is not None and self.usable and self._extensions is not None and self._process is not None:
+            await self._extensions.shutdown(reason)
+        if self._extensions is not None:
+            self._extensions.close()
         self.usable = False
         if self._channel is not None and self._channel.transport is not None:
             self._channel.transport.close()

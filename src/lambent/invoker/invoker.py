@@ -10,18 +10,21 @@ log output goes to a ``LogSink`` that writes in batches off the hot path.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import uuid
 import zlib
 from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 import msgspec
 
 from lambent.errors import InvocationFailure, TooManyRequestsException
 from lambent.invoker.environment import Environment, InvokeResult
+from lambent.invoker.extensions import Extensions
 from lambent.model import logs as loglines
 from lambent.model.arns import function_arn
 from lambent.model.concurrency import throttle_reason
@@ -114,6 +117,7 @@ class Invoker:
         self._started = 0
         self._reaped = 0
         self._reaper: asyncio.Task[None] | None = None
+        self._extension_cache: dict[str, tuple[str, ...]] = {}
 
     def protections(self) -> list[Protection]:
         return self._sandbox.protections()
@@ -228,13 +232,27 @@ class Invoker:
             memory_mb=version.memory_mb,
             ephemeral_storage_mb=version.ephemeral_storage_mb,
             uid=function_uid(version.name),
+            extensions=self._extension_names(version),
             preload=runtime.preload,
             entry=runtime.entry,
         )
-        environment = Environment(self._sandbox, spec, key, stream, runtime_api=runtime.speaks_runtime_api)
+        extensions = Extensions(len(spec.extensions), version.name, version.version, version.handler) if spec.extensions else None
+        environment = Environment(self._sandbox, spec, key, stream, runtime_api=runtime.speaks_runtime_api, extensions=extensions)
+        environment.log_group = version.log_group_name
         self._all.add(environment)
         self._started += 1
         return environment
+
+    def _extension_names(self, version: FunctionVersion) -> tuple[str, ...]:
+        """The executables in the layers' extensions folder (the tree is immutable: cached)."""
+        opt_dir = self._opt_dir(version)
+        if opt_dir is None:
+            return ()
+        if opt_dir not in self._extension_cache:
+            folder = Path(opt_dir) / "extensions"
+            names = sorted(p.name for p in folder.iterdir() if p.is_file() and os.access(p, os.X_OK)) if folder.is_dir() else []
+            self._extension_cache[opt_dir] = tuple(names)
+        return self._extension_cache[opt_dir]
 
     def _opt_dir(self, version: FunctionVersion) -> str | None:
         return f"{self._settings.opt_root}/{version.opt_key}" if version.opt_key else None
@@ -288,12 +306,20 @@ class Invoker:
     def function_arn(self, version: FunctionVersion) -> str:
         return function_arn(self._settings.region, self._settings.account_id, version.name)
 
+    async def _spin_down(self, environment: Environment) -> None:
+        """End an idle environment gracefully: extensions get SHUTDOWN, and what they wrote is logged."""
+        await environment.destroy(reason="spindown")
+        tail = environment.take_log()
+        if tail:
+            group = environment.log_group
+            self._sink.append(group, environment.stream_name, int(time.time() * 1000), tail)
+
     async def retire(self, name: str, keep_revision: str | None = None) -> None:
         """Stop the idle environments of *name* whose revision is not *keep_revision*."""
         for key in [k for k in self._idle if k[0] == name and k[2] != keep_revision]:
             for environment in self._idle.pop(key):
                 self._all.discard(environment)
-                await environment.destroy()
+                await self._spin_down(environment)
 
     async def _reap_forever(self) -> None:
         interval = max(0.05, min(5.0, self._settings.idle_timeout_s / 4))
@@ -312,12 +338,12 @@ class Invoker:
             for environment in stale:
                 self._all.discard(environment)
                 self._reaped += 1
-                await environment.destroy()
+                await self._spin_down(environment)
 
     async def shutdown(self) -> None:
         if self._reaper is not None:
             self._reaper.cancel()
         self._idle.clear()
         environments, self._all = list(self._all), set()
-        await asyncio.gather(*(e.destroy() for e in environments), return_exceptions=True)
+        await asyncio.gather(*(self._spin_down(e) for e in environments), return_exceptions=True)
         await self._sandbox.close()

@@ -150,3 +150,11 @@ class RuntimeApiChannel(asyncio.Protocol):
     def init_failed(self, error_type: str | None, body: bytes) -> None:
         self.state = _checked(on_init_error(self.state))
         self._report(({"t": "init_error"}, msgspec.json.encode(_error_document(body, error_type))))
+
+
+class EnvironmentApi(msgspec.Struct, kw_only=True):
+    """What an environment's listener serves beside the platform API: its Runtime API (when the
+    runtime speaks it) and its Extensions API (when it has extensions)."""
+
+    runtime: RuntimeApiChannel | None = None
+    extensions: Any = None  # lambent.invoker.extensions.Extensions

@@ -17,10 +17,13 @@ from starlette.responses import Response
 from starlette.routing import Route, Router
 from starlette.types import Receive, Scope, Send
 
-from lambent.invoker.runtime_channel import RuntimeApiChannel, RuntimeApiRefused
+from lambent.invoker.extensions import ExtensionRefused, Extensions
+from lambent.invoker.runtime_channel import EnvironmentApi, RuntimeApiChannel, RuntimeApiRefused
 from lambent.model.function import SYNC_RESPONSE_LIMIT_BYTES
 
 PREFIX = "/2018-06-01"
+#: Every path prefix this app answers inside an environment.
+PREFIXES = ("/2018-06-01/", "/2020-01-01/", "/2022-07-01/")
 _ACCEPTED = b'{"status":"OK"}'
 
 
@@ -30,9 +33,22 @@ def _error(status: int, error_type: str, message: str) -> Response:
 
 
 def _channel(request: Request) -> RuntimeApiChannel:
-    channel = request.scope.get("lambent.runtime")
-    assert isinstance(channel, RuntimeApiChannel)
-    return channel
+    api = request.scope.get("lambent.environment")
+    if not isinstance(api, EnvironmentApi) or api.runtime is None:
+        raise _NotServed
+    return api.runtime
+
+
+def _extensions(request: Request) -> Extensions:
+    api = request.scope.get("lambent.environment")
+    if not isinstance(api, EnvironmentApi) or api.extensions is None:
+        raise _NotServed
+    extensions: Extensions = api.extensions
+    return extensions
+
+
+class _NotServed(Exception):
+    """This environment has no such API (a built-in runtime has no Runtime API)."""
 
 
 async def _body(request: Request, limit: int) -> bytes | Response:
@@ -85,6 +101,61 @@ async def init_error(request: Request) -> Response:
     return await _answer(request, lambda body: channel.init_failed(error_type, body))
 
 
+EXTENSION = "/2020-01-01/extension"
+
+
+def _extension_error(refused: ExtensionRefused) -> Response:
+    return _error(refused.status, refused.error_type, str(refused))
+
+
+async def extension_register(request: Request) -> Response:
+    document = await _body(request, 1 << 16)
+    if isinstance(document, Response):
+        return document
+    try:
+        events = msgspec.json.decode(document or b"{}").get("events", [])
+        identifier, identity = _extensions(request).register(request.headers.get("lambda-extension-name"), events)
+    except ExtensionRefused as refused:
+        return _extension_error(refused)
+    except (msgspec.DecodeError, AttributeError):
+        return _error(400, "InvalidRequest", "The body must be a JSON object with an events list")
+    return Response(
+        msgspec.json.encode(identity), headers={"Lambda-Extension-Identifier": identifier}, media_type="application/json"
+    )
+
+
+async def extension_next(request: Request) -> Response:
+    try:
+        event = await _extensions(request).next(request.headers.get("lambda-extension-identifier"))
+    except ExtensionRefused as refused:
+        return _extension_error(refused)
+    except ConnectionError:
+        return _error(410, "EnvironmentGone", "This execution environment has been shut down")
+    event_id = event.get("requestId", "")
+    return Response(
+        msgspec.json.encode(event), headers={"Lambda-Extension-Event-Identifier": event_id}, media_type="application/json"
+    )
+
+
+async def _extension_report(request: Request, phase: str) -> Response:
+    await _body(request, 1 << 20)
+    try:
+        _extensions(request).report_error(
+            request.headers.get("lambda-extension-identifier"), request.headers.get("lambda-extension-function-error-type"), phase
+        )
+    except ExtensionRefused as refused:
+        return _extension_error(refused)
+    return Response(_ACCEPTED, status_code=202, media_type="application/json")
+
+
+async def extension_init_error(request: Request) -> Response:
+    return await _extension_report(request, "init")
+
+
+async def extension_exit_error(request: Request) -> Response:
+    return await _extension_report(request, "exit")
+
+
 async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
     await _error(404, "NotFound", "No such Runtime API path")(scope, receive, send)
 
@@ -95,6 +166,10 @@ router = Router(
         Route(f"{PREFIX}/runtime/invocation/{{id}}/response", invocation_response, methods=["POST"]),
         Route(f"{PREFIX}/runtime/invocation/{{id}}/error", invocation_error, methods=["POST"]),
         Route(f"{PREFIX}/runtime/init/error", init_error, methods=["POST"]),
+        Route(f"{EXTENSION}/register", extension_register, methods=["POST"]),
+        Route(f"{EXTENSION}/event/next", extension_next, methods=["GET"]),
+        Route(f"{EXTENSION}/init/error", extension_init_error, methods=["POST"]),
+        Route(f"{EXTENSION}/exit/error", extension_exit_error, methods=["POST"]),
     ],
     default=_not_found,
 )
@@ -108,4 +183,7 @@ async def runtime_api(scope: Scope, receive: Receive, send: Send) -> None:
             if match.name == "PARTIAL":
                 await _error(405, "MethodNotAllowed", f"{scope['method']} is not allowed here")(scope, receive, send)
                 return
-    await router(scope, receive, send)
+    try:
+        await router(scope, receive, send)
+    except _NotServed:
+        await _not_found(scope, receive, send)

@@ -41,6 +41,8 @@ class SandboxSpec(msgspec.Struct, frozen=True, kw_only=True):
     runtime_dir: str
     #: Host directory of the merged layers (read-only at ``opt_path()``), if any.
     opt_dir: str | None = None
+    #: Executables in ``<opt>/extensions`` to start (in this order) before the runtime.
+    extensions: tuple[str, ...] = ()
     #: Host directories the interpreter needs, visible read-only at the same paths.
     system_dirs: tuple[str, ...] = ()
     memory_mb: int

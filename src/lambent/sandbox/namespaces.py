@@ -399,6 +399,7 @@ class NamespacesSandbox:
             "cwd": TASK_ROOT,
             "api_port": self._api_port if self._serve_api else 0,
             "exec": list(spec.argv) if spec.preload is None else None,
+            "extensions": [f"/opt/extensions/{name}" for name in spec.extensions],
         }
         async with self._starting:  # a burst queues here rather than swamping two cores with setups
             spare = await self._spare(zygote)

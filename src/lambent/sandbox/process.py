@@ -26,8 +26,11 @@ _BACKGROUND: set[asyncio.Task[None]] = set()
 
 
 class ProcessSandboxProcess:
-    def __init__(self, pid: int, stop_api: Callable[[], Coroutine[Any, Any, None]] | None = None) -> None:
+    def __init__(
+        self, pid: int, stop_api: Callable[[], Coroutine[Any, Any, None]] | None = None, extensions: list[int] | None = None
+    ) -> None:
         self._stop_api = stop_api
+        self._extensions = extensions or []
         self._pid = pid
         self._status: int | None = None
         self._exited = asyncio.get_running_loop().create_future()
@@ -65,6 +68,12 @@ class ProcessSandboxProcess:
         return False  # no memory limit in this mode
 
     def close(self) -> None:
+        for extension in self._extensions:  # killed with the runtime: reaped at once
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(extension, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(extension, 0)
+        self._extensions = []
         if self._stop_api is not None:
             stop, self._stop_api = self._stop_api, None
             task = asyncio.get_running_loop().create_task(stop())
@@ -134,6 +143,13 @@ class ProcessSandbox:
             if stop_api is not None:
                 await stop_api()
             raise SandboxSetupError("spawn", argv[0], exc) from exc
+        extensions = []
+        for name in spec.extensions:  # each its own session; killed and reaped with the runtime
+            path = f"{spec.opt_dir}/extensions/{name}"
+            try:
+                extensions.append(os.posix_spawn(path, [path], env, file_actions=actions[:3], setsid=True))  # noqa: ASYNC221
+            except OSError as exc:
+                os.write(output, f"[lambent] cannot start the extension {path}: {exc}\n".encode())
         try:
             resource.prlimit(pid, resource.RLIMIT_NOFILE, (NOFILE_LIMIT, NOFILE_LIMIT))
             resource.prlimit(pid, resource.RLIMIT_CORE, (0, 0))
@@ -141,4 +157,4 @@ class ProcessSandbox:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)  # noqa: ASYNC222 - just SIGKILLed: reaped at once
             raise SandboxSetupError("prlimit", f"pid {pid}", exc) from exc
-        return ProcessSandboxProcess(pid, stop_api)
+        return ProcessSandboxProcess(pid, stop_api, extensions)

@@ -202,6 +202,14 @@ def run_function(spec, channel, entry):
         os.chdir(spec.get("cwd", "/"))
     except Exception as exc:
         _fail(exc)
+    for extension in spec.get("extensions") or ():
+        # External extensions start before the runtime, as the function's user, in its sandbox.
+        if os.fork() == 0:
+            try:
+                os.execve(extension, [extension], spec["env"])  # noqa: S606 - an argv list, no shell
+            except OSError as exc:
+                os.write(2, "[lambent] cannot start the extension {}: {}\n".format(extension, exc).encode())
+            os._exit(127)
     command = spec.get("exec")
     if command:
         # A runtime that is not preloaded: the channel stays open across exec so that the

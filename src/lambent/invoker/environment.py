@@ -32,6 +32,7 @@ from lambent.errors import (
 )
 from lambent.invoker.extensions import Extensions
 from lambent.invoker.runtime_channel import EnvironmentApi, RuntimeApiChannel
+from lambent.invoker.telemetry import Telemetry
 from lambent.sandbox import Sandbox, SandboxProcess, SandboxSpec
 
 _FRAME = struct.Struct("!II")
@@ -149,6 +150,8 @@ class Environment:
         *extensions*: the Extensions API state, when the function's layers bring extensions."""
         self._runtime_channel = RuntimeApiChannel() if runtime_api else None
         self._extensions = extensions
+        #: Telemetry subscriptions come from extensions, so there is none without them.
+        self.telemetry = Telemetry() if extensions is not None else None
         self.log_group = ""
         self.id = secrets.token_hex(16)
         self.key = key
@@ -183,7 +186,7 @@ class Environment:
         try:
             spec = self._spec
             if self._runtime_channel is not None or self._extensions is not None:
-                api = EnvironmentApi(runtime=self._runtime_channel, extensions=self._extensions)
+                api = EnvironmentApi(runtime=self._runtime_channel, extensions=self._extensions, telemetry=self.telemetry)
                 spec = msgspec.structs.replace(spec, api_context=api)
             self._process = await self._sandbox.start(spec, child.fileno(), out_write)
         except BaseException:
@@ -194,6 +197,8 @@ class Environment:
             child.close()
             os.close(out_write)
         self._out_fd = out_read
+        if self.telemetry is not None:
+            self.telemetry.attach(self._process.connect)
         asyncio.get_running_loop().add_reader(out_read, self._read_output)
         runtime_channel = self._runtime_channel
         factory: Callable[[], Channel | RuntimeApiChannel] = Channel if runtime_channel is None else lambda: runtime_channel
@@ -344,6 +349,8 @@ class Environment:
             await self._extensions.shutdown(reason)
         if self._extensions is not None:
             self._extensions.close()
+        if self.telemetry is not None:
+            await self.telemetry.close()
         self.usable = False
         if self._channel is not None and self._channel.transport is not None:
             self._channel.transport.close()

@@ -88,6 +88,10 @@ class Extensions:
         }
         self._notify()
 
+    def check(self, identifier: str | None) -> None:
+        """Refuse an identifier that no registered extension holds."""
+        self._find(identifier)
+
     def _find(self, identifier: str | None) -> _Extension:
         extension = self._extensions.get(identifier or "")
         if extension is None:

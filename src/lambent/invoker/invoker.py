@@ -25,6 +25,7 @@ import msgspec
 from lambent.errors import InvocationFailure, TooManyRequestsException
 from lambent.invoker.environment import Environment, InvokeResult
 from lambent.invoker.extensions import Extensions
+from lambent.invoker.telemetry import Telemetry
 from lambent.model import logs as loglines
 from lambent.model.arns import function_arn
 from lambent.model.concurrency import throttle_reason
@@ -202,6 +203,8 @@ class Invoker:
             failure.error_type if status == "error" and failure is not None else None,
         ).encode()
         self._sink.append(version.log_group_name, environment.stream_name, int(time.time() * 1000), log)
+        if environment.telemetry is not None and environment.telemetry.active:
+            self._emit_telemetry(environment.telemetry, version, request, result, failure, init_ms, max_mb, status)
         if environment.usable:
             self._idle.setdefault(key, []).append(environment)
         else:
@@ -217,6 +220,46 @@ class Invoker:
             init_duration_ms=init_ms,
             max_memory_used_mb=max_mb,
         )
+
+    @staticmethod
+    def _emit_telemetry(
+        telemetry: Telemetry,
+        version: FunctionVersion,
+        request: InvokeRequest,
+        result: InvokeResult,
+        failure: InvocationFailure | None,
+        init_ms: float | None,
+        max_mb: int,
+        status: str | None,
+    ) -> None:
+        """AWS's platform records for one invocation (and its environment's init, on the first)."""
+        outcome = status or ("error" if failure is not None else "success")
+        if init_ms is not None:
+            init = {"initializationType": "on-demand", "phase": "init"}
+            telemetry.emit(
+                "platform",
+                "platform.initStart",
+                {**init, "functionName": version.name, "functionVersion": version.version, "runtimeVersion": version.runtime},
+            )
+            telemetry.emit("platform", "platform.initRuntimeDone", {**init, "status": "success"})
+            telemetry.emit(
+                "platform", "platform.initReport", {**init, "status": "success", "metrics": {"durationMs": round(init_ms, 3)}}
+            )
+        telemetry.emit("platform", "platform.start", {"requestId": request.request_id, "version": version.version})
+        telemetry.emit_log(result.log)
+        metrics = {"durationMs": round(result.duration_ms, 3), "producedBytes": len(result.payload)}
+        telemetry.emit(
+            "platform", "platform.runtimeDone", {"requestId": request.request_id, "status": outcome, "metrics": metrics}
+        )
+        report: dict[str, Any] = {
+            "durationMs": round(result.duration_ms, 3),
+            "billedDurationMs": loglines.billed_duration_ms(result.duration_ms),
+            "memorySizeMB": version.memory_mb,
+            "maxMemoryUsedMB": max_mb,
+        }
+        if init_ms is not None:
+            report["initDurationMs"] = round(init_ms, 3)
+        telemetry.emit("platform", "platform.report", {"requestId": request.request_id, "status": outcome, "metrics": report})
 
     def _new_environment(self, version: FunctionVersion, key: PoolKey) -> Environment:
         runtime = self._runtimes[version.runtime]

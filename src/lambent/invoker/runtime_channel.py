@@ -158,3 +158,4 @@ class EnvironmentApi(msgspec.Struct, kw_only=True):
 
     runtime: RuntimeApiChannel | None = None
     extensions: Any = None  # lambent.invoker.extensions.Extensions
+    telemetry: Any = None  # lambent.invoker.telemetry.Telemetry

@@ -19,6 +19,7 @@ from starlette.types import Receive, Scope, Send
 
 from lambent.invoker.extensions import ExtensionRefused, Extensions
 from lambent.invoker.runtime_channel import EnvironmentApi, RuntimeApiChannel, RuntimeApiRefused
+from lambent.invoker.telemetry import TelemetryRefused
 from lambent.model.function import SYNC_RESPONSE_LIMIT_BYTES
 
 PREFIX = "/2018-06-01"
@@ -156,6 +157,26 @@ async def extension_exit_error(request: Request) -> Response:
     return await _extension_report(request, "exit")
 
 
+async def telemetry_subscribe(request: Request) -> Response:
+    api = request.scope.get("lambent.environment")
+    if not isinstance(api, EnvironmentApi) or api.telemetry is None:
+        raise _NotServed
+    document = await _body(request, 1 << 16)
+    if isinstance(document, Response):
+        return document
+    try:
+        identifier = request.headers.get("lambda-extension-identifier")
+        _extensions(request).check(identifier)
+        api.telemetry.subscribe(identifier, msgspec.json.decode(document or b"{}"))
+    except ExtensionRefused as refused:
+        return _extension_error(refused)
+    except TelemetryRefused as refused:
+        return _error(refused.status, refused.error_type, str(refused))
+    except msgspec.DecodeError:
+        return _error(400, "ValidationError", "The body is not JSON")
+    return Response(b"OK", status_code=200, media_type="text/plain")
+
+
 async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
     await _error(404, "NotFound", "No such Runtime API path")(scope, receive, send)
 
@@ -170,6 +191,7 @@ router = Router(
         Route(f"{EXTENSION}/event/next", extension_next, methods=["GET"]),
         Route(f"{EXTENSION}/init/error", extension_init_error, methods=["POST"]),
         Route(f"{EXTENSION}/exit/error", extension_exit_error, methods=["POST"]),
+        Route("/2022-07-01/telemetry", telemetry_subscribe, methods=["PUT"]),
     ],
     default=_not_found,
 )

@@ -91,6 +91,10 @@ class SandboxProcess(Protocol):
         """Whether the memory limit ended the environment."""
         ...
 
+    async def connect(self, port: int) -> Any:
+        """A TCP socket connected to *port* on the environment's own loopback."""
+        ...
+
 
 class Sandbox(Protocol):
     name: str

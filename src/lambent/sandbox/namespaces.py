@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import hashlib
 import json
 import logging
@@ -27,6 +28,7 @@ import os
 import shutil
 import signal
 import socket
+import threading
 from collections import deque
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -46,6 +48,8 @@ RUNTIME_ROOT = "/var/runtime"
 DEVICES = ("null", "zero", "full", "random", "urandom")
 SETUP_FAILED = 120
 SETUP_TIMEOUT_S = 10.0
+CLONE_NEWNET = 0x40000000
+_libc = ctypes.CDLL(None, use_errno=True)
 #: Environments being set up at once (forks, mounts); the rest wait their turn.
 CONCURRENT_SETUPS = 8
 #: Spares kept per zygote: processes already in fresh cgroups, so a cold start skips joining.
@@ -124,6 +128,32 @@ class NamespaceProcess:
 
     def oom_killed(self) -> bool:
         return self._sandbox.cgroups.usage(self.env_id).oom_killed
+
+    async def connect(self, port: int) -> socket.socket:
+        """Connect from inside the environment's network namespace: a short-lived thread joins
+        it (setns affects only that thread, which then ends), the socket keeps its namespace."""
+        if self._exited.done() or not self._pid:
+            raise ConnectionError("the environment is gone")
+        path = f"/proc/{self._pid}/ns/net"
+        result: list[socket.socket | BaseException] = []
+
+        def inside() -> None:
+            try:
+                with open(path, "rb") as namespace:
+                    if _libc.setns(namespace.fileno(), CLONE_NEWNET) != 0:
+                        raise OSError(ctypes.get_errno(), "setns")
+                result.append(socket.create_connection(("127.0.0.1", port), timeout=2))
+            except BaseException as exc:  # reported to the caller below
+                result.append(exc)
+
+        thread = threading.Thread(target=inside, name="lambent-netns")
+        thread.start()
+        await asyncio.to_thread(thread.join)
+        outcome = result[0]
+        if isinstance(outcome, BaseException):
+            raise ConnectionError(str(outcome))
+        outcome.setblocking(False)
+        return outcome
 
     def close(self) -> None:
         if self._closed:
@@ -516,7 +546,7 @@ def _build_skeleton(root: Path, system_dirs: tuple[str, ...]) -> None:
             shutil.copy2(Path("/etc", etc), root / "etc" / etc)
     (root / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/sh\nsbx_user:x:993:990::/tmp:/sbin/nologin\n")
     (root / "etc" / "group").write_text("root:x:0:\nsbx_user:x:990:\n")
-    (root / "etc" / "hosts").write_text("127.0.0.1\tlocalhost lambent\n::1\tlocalhost\n")
+    (root / "etc" / "hosts").write_text("127.0.0.1\tlocalhost lambent sandbox.localdomain\n::1\tlocalhost\n")
     (root / "etc" / "resolv.conf").write_text("")
     for path in [root, *root.rglob("*")]:
         if not path.is_symlink():

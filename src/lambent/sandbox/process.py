@@ -67,6 +67,11 @@ class ProcessSandboxProcess:
     def oom_killed(self) -> bool:
         return False  # no memory limit in this mode
 
+    async def connect(self, port: int) -> socket.socket:
+        sock = socket.create_connection(("127.0.0.1", port), timeout=2)  # the host's loopback is the environment's
+        sock.setblocking(False)
+        return sock
+
     def close(self) -> None:
         for extension in self._extensions:  # killed with the runtime: reaped at once
             with contextlib.suppress(ProcessLookupError):

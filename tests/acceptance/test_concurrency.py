@@ -77,3 +77,12 @@ def test_account_limit_throttles_unreserved_functions(tmp_path: Path) -> None:
         assert {t["Reason"] for t in throttles} == {"ConcurrentInvocationLimitExceeded"}
     finally:
         server.stop()
+
+
+def test_deleting_a_reserved_function_returns_its_reservation(lam: Any, fn_name: str) -> None:
+    create(lam, fn_name, SLOW)
+    before = lam.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"]
+    lam.put_function_concurrency(FunctionName=fn_name, ReservedConcurrentExecutions=50)
+    assert lam.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"] == before - 50
+    lam.delete_function(FunctionName=fn_name)
+    assert lam.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"] == before

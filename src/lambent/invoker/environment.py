@@ -31,7 +31,7 @@ from lambent.errors import (
     SandboxTimedOut,
 )
 from lambent.invoker.extensions import Extensions
-from lambent.invoker.runtime_channel import EnvironmentApi, RuntimeApiChannel
+from lambent.invoker.runtime_channel import EnvironmentApi, Inbox, RuntimeApiChannel
 from lambent.invoker.telemetry import Telemetry
 from lambent.sandbox import Sandbox, SandboxProcess, SandboxSpec
 
@@ -75,9 +75,7 @@ class Channel(asyncio.Protocol):
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
         self._buffer = bytearray()
-        self._waiter: asyncio.Future[tuple[dict[str, Any], bytes]] | None = None
-        self._frames: list[tuple[dict[str, Any], bytes]] = []
-        self._closed: BaseException | None = None
+        self._inbox = Inbox()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's are not subclasses
@@ -92,29 +90,13 @@ class Channel(asyncio.Protocol):
             header = _decode_header(self._buffer[_FRAME.size : _FRAME.size + header_len])
             body = bytes(self._buffer[_FRAME.size + header_len : end])
             del self._buffer[:end]
-            self._deliver((header, body))
-
-    def _deliver(self, frame: tuple[dict[str, Any], bytes]) -> None:
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(frame)
-        else:
-            self._frames.append(frame)
+            self._inbox.put((header, body))
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._closed = exc or ConnectionError("the environment closed its channel")
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_exception(self._closed)
+        self._inbox.close(exc or ConnectionError("the environment closed its channel"))
 
     async def receive(self) -> tuple[dict[str, Any], bytes]:
-        if self._frames:
-            return self._frames.pop(0)
-        if self._closed is not None:
-            raise ConnectionError(str(self._closed))
-        self._waiter = asyncio.get_running_loop().create_future()
-        try:
-            return await self._waiter
-        finally:
-            self._waiter = None
+        return await self._inbox.get()
 
     def send(self, header: dict[str, Any], body: bytes) -> None:
         assert self.transport is not None

@@ -49,6 +49,38 @@ def _error_document(body: bytes, error_type: str | None) -> dict[str, Any]:
     }
 
 
+class Inbox:
+    """What an environment reported, handed to one waiter at a time; once closed, every
+    ``get`` fails with ConnectionError (the runtime is gone)."""
+
+    def __init__(self) -> None:
+        self._frames: deque[Frame] = deque()
+        self._waiter: asyncio.Future[Frame] | None = None
+        self.closed: BaseException | None = None
+
+    def put(self, frame: Frame) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(frame)
+        else:
+            self._frames.append(frame)
+
+    def close(self, reason: BaseException) -> None:
+        self.closed = reason
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_exception(reason)
+
+    async def get(self) -> Frame:
+        if self._frames:
+            return self._frames.popleft()
+        if self.closed is not None:
+            raise ConnectionError(str(self.closed))
+        self._waiter = asyncio.get_running_loop().create_future()
+        try:
+            return await self._waiter
+        finally:
+            self._waiter = None
+
+
 class RuntimeApiChannel(asyncio.Protocol):
     def __init__(self) -> None:
         self.transport: asyncio.BaseTransport | None = None
@@ -56,9 +88,7 @@ class RuntimeApiChannel(asyncio.Protocol):
         self.in_flight: str | None = None
         self._events: deque[Frame] = deque()
         self._event_waiter: asyncio.Future[None] | None = None
-        self._frames: deque[Frame] = deque()
-        self._frame_waiter: asyncio.Future[Frame] | None = None
-        self._closed: BaseException | None = None
+        self._inbox = Inbox()
 
     # -- liveness: the runtime's end of the socketpair ---------------------------------------
 
@@ -69,9 +99,7 @@ class RuntimeApiChannel(asyncio.Protocol):
         return None  # nothing is spoken on it
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._closed = exc or ConnectionError("the runtime exited")
-        if self._frame_waiter is not None and not self._frame_waiter.done():
-            self._frame_waiter.set_exception(self._closed)
+        self._inbox.close(exc or ConnectionError("the runtime exited"))
         if self._event_waiter is not None and not self._event_waiter.done():
             self._event_waiter.set_exception(ConnectionError("the environment is gone"))
 
@@ -83,21 +111,10 @@ class RuntimeApiChannel(asyncio.Protocol):
             self._event_waiter.set_result(None)
 
     async def receive(self) -> Frame:
-        if self._frames:
-            return self._frames.popleft()
-        if self._closed is not None:
-            raise ConnectionError(str(self._closed))
-        self._frame_waiter = asyncio.get_running_loop().create_future()
-        try:
-            return await self._frame_waiter
-        finally:
-            self._frame_waiter = None
+        return await self._inbox.get()
 
     def _report(self, frame: Frame) -> None:
-        if self._frame_waiter is not None and not self._frame_waiter.done():
-            self._frame_waiter.set_result(frame)
-        else:
-            self._frames.append(frame)
+        self._inbox.put(frame)
 
     # -- the runtime's side (the HTTP edge) --------------------------------------------------
 
@@ -109,7 +126,7 @@ class RuntimeApiChannel(asyncio.Protocol):
         if first:
             self._report(({"t": "ready"}, b""))
         while not self._events:
-            if self._closed is not None:
+            if self._inbox.closed is not None:
                 raise ConnectionError("the environment is gone")
             self._event_waiter = asyncio.get_running_loop().create_future()
             try:

@@ -105,6 +105,7 @@ class FunctionService:
         self._functions: dict[str, _Function] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._create_lock = asyncio.Lock()
+        self._reserved_total = 0
 
     async def load(self) -> None:
         records: list[FunctionRecord] = await self._store.load_functions()
@@ -118,6 +119,7 @@ class FunctionService:
             )
             for r in records
         }
+        self._reserved_total = sum(f.reserved or 0 for f in self._functions.values())
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -201,7 +203,8 @@ class FunctionService:
         return self._function(FunctionRef(name=name)).reserved
 
     def reserved_total(self) -> int:
-        return sum(f.reserved or 0 for f in self._functions.values())
+        """The sum of all reservations (kept as a running total: the invoke path asks for it)."""
+        return self._reserved_total
 
     async def put_reserved_concurrency(self, name: str, reserved: int | None, account_limit: int) -> None:
         async with self._lock(name):
@@ -209,6 +212,7 @@ class FunctionService:
             if reserved is not None:
                 check_reservation(reserved, account_limit, self.reserved_total() - (function.reserved or 0))
             await self._store.put_reserved_concurrency(name, reserved)
+            self._reserved_total += (reserved or 0) - (function.reserved or 0)
             function.reserved = reserved
 
     def code_in_use(self) -> set[str]:
@@ -429,8 +433,9 @@ class FunctionService:
             await self._delete_version(ref)
             return
         async with self._lock(ref.name):
-            self._function(ref)
+            function = self._function(ref)
             await self._store.delete_function(ref.name)
+            self._reserved_total -= function.reserved or 0
             del self._functions[ref.name]
             await self._on_change(ref.name, None)
         self._locks.pop(ref.name, None)

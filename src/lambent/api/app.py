@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from lambent.api.control import ControlApi
+from lambent.api.control import AsgiEndpoint, ControlApi
 from lambent.api.layers import LayersApi
 from lambent.api.logs import LogsApi
 from lambent.api.render import api_error_handler, error_response, json_response, unexpected_error_handler
@@ -140,7 +140,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
     functions_path = "/2015-03-31/functions"
     routes = [
         # The hot path first: Starlette tries routes in order.
-        Route(f"{functions_path}/{{name}}/invocations", control.invoke, methods=["POST"]),
+        Route(f"{functions_path}/{{name}}/invocations", AsgiEndpoint(control.invoke), methods=["POST"]),
         Route(functions_path, control.create_function, methods=["POST"]),
         Route(functions_path, control.list_functions, methods=["GET"]),
         Route(f"{functions_path}/", control.create_function, methods=["POST"]),

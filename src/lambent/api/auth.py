@@ -23,5 +23,10 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def authenticate(request: Request, settings: Settings) -> Principal:
-    match = _CREDENTIAL.search(request.headers.get("authorization", ""))
+    return authenticate_header(request.headers.get("authorization"), settings)
+
+
+def authenticate_header(authorization: str | None, settings: Settings) -> Principal:
+    """The principal of a request, from its Authorization header (the invoke path has no Request)."""
+    match = _CREDENTIAL.search(authorization or "")
     return Principal(account_id=settings.account_id, access_key_id=match.group(1) if match else None)

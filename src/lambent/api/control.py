@@ -12,13 +12,16 @@ import base64
 import hashlib
 import hmac
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
+from urllib.parse import parse_qsl
 
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
-from lambent.api.auth import authenticate
+from lambent.api.auth import authenticate, authenticate_header
 from lambent.api.render import empty_response, json_response
 from lambent.errors import (
     InvalidParameterValueException,
@@ -52,6 +55,40 @@ class PutConcurrencyInput(msgspec.Struct, frozen=True, kw_only=True, forbid_unkn
 
 
 _CODE_URL_TTL_S = 600
+
+
+class AsgiEndpoint:
+    """Marks a coroutine method as a plain ASGI app for a Route (Starlette wraps functions)."""
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._app(scope, receive, send)
+
+
+def _qualifier(query_string: bytes) -> str | None:
+    if not query_string:
+        return None
+    values = [value for key, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True) if key == "Qualifier"]
+    return values[-1] if values else None
+
+
+async def _read_asgi_body(receive: Receive, declared: str | None, limit: int, operation: str) -> bytes:
+    """The body from ASGI messages, refusing with 413 as soon as it is known to exceed *limit*."""
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise RequestEntityTooLargeException(f"Request must be smaller than {limit} bytes for the {operation} operation")
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise RequestEntityTooLargeException(f"Request must be smaller than {limit} bytes for the {operation} operation")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
 
 async def read_body(request: Request, limit: int, operation: str) -> bytes:
@@ -187,31 +224,37 @@ class ControlApi:
         await self._functions.delete(ref)
         return empty_response(204)
 
-    async def invoke(self, request: Request) -> Response:
-        authenticate(request, self._settings)
-        headers = request.headers
+    async def invoke(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Invoke, the hot path: plain ASGI (no Request or Response objects) for its ~30 µs."""
+        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+        authenticate_header(headers.get("authorization"), self._settings)
         invocation_type = headers.get("x-amz-invocation-type", "RequestResponse")
         log_type = headers.get("x-amz-log-type", "None")
-        qualifier = request.query_params.get("Qualifier")
-        identifier = request.path_params["name"]
+        qualifier = _qualifier(scope["query_string"])
+        identifier = scope["path_params"]["name"]
         params: dict[str, Any] = {"FunctionName": identifier, "InvocationType": invocation_type, "LogType": log_type}
         if qualifier is not None:
             params["Qualifier"] = qualifier
         constraints.validate("Invoke", params)
         ref = parse_function_ref(identifier, self._settings.region, self._settings.account_id, qualifier)
-        payload = await read_body(request, SYNC_PAYLOAD_LIMIT_BYTES, "InvokeFunction")
+        payload = await _read_asgi_body(receive, headers.get("content-length"), SYNC_PAYLOAD_LIMIT_BYTES, "InvokeFunction")
         outcome = await self._invocations.invoke(
             ref, payload, invocation_type, headers.get("x-amz-client-context"), headers.get("x-amzn-trace-id")
         )
-        response_headers = {"X-Amz-Executed-Version": outcome.executed_version, "x-amzn-RequestId": outcome.request_id}
         invocation = outcome.invocation
-        if invocation is None:
-            return Response(b"", status_code=outcome.status, headers=response_headers)
-        if invocation.failure is not None:
-            response_headers["X-Amz-Function-Error"] = "Unhandled"
-        if log_type == "Tail":
-            response_headers["X-Amz-Log-Result"] = base64.b64encode(invocation.log[-4096:]).decode()
-        return Response(invocation.payload, status_code=200, headers=response_headers, media_type="application/json")
+        body = invocation.payload if invocation is not None else b""
+        response = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"x-amz-executed-version", outcome.executed_version.encode()),
+            (b"x-amzn-requestid", outcome.request_id.encode()),
+        ]
+        if invocation is not None and invocation.failure is not None:
+            response.append((b"x-amz-function-error", b"Unhandled"))
+        if invocation is not None and log_type == "Tail":
+            response.append((b"x-amz-log-result", base64.b64encode(invocation.log[-4096:])))
+        await send({"type": "http.response.start", "status": outcome.status, "headers": response})
+        await send({"type": "http.response.body", "body": body})
 
     @staticmethod
     def _paging(request: Request, *extra: str) -> dict[str, Any]:

@@ -29,6 +29,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     #: Sandbox mode: ``namespaces``, ``process``, or ``auto`` (namespaces where this machine allows).
     sandbox: str = "auto"
     log_level: str = "info"
+    #: Multiplies AWS's 1 and 2 minute waits before retrying a failed asynchronous invocation.
+    async_retry_scale: float = 1.0
     #: Credentials handed to functions (there is no STS yet; signature checking comes later).
     function_access_key_id: str = "LAMBENTFUNCTIONKEY00"
     function_secret_access_key: str = "lambent-function-secret"  # noqa: S105 - a placeholder, nothing checks it yet

@@ -32,6 +32,7 @@ from lambent.sandbox import ApiServer, Sandbox
 from lambent.sandbox.namespaces import NamespacesSandbox
 from lambent.sandbox.process import ProcessSandbox
 from lambent.sandbox.seccomp import build_program
+from lambent.services.event_configs import EventConfigService
 from lambent.services.functions import FunctionService
 from lambent.services.invocations import InvocationService
 from lambent.services.layers import LayerService
@@ -120,8 +121,9 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
     functions = FunctionService(
         store, packages, runtimes, settings.region, settings.account_id, on_change=invoker.retire, layers=layers
     )
-    invocations = InvocationService(functions, invoker)
-    control = ControlApi(settings, functions, invocations, packages, _secret(data_dir))
+    event_configs = EventConfigService(store, settings.region, settings.account_id)
+    invocations = InvocationService(functions, invoker, event_configs, retry_scale=settings.async_retry_scale)
+    control = ControlApi(settings, functions, invocations, packages, _secret(data_dir), event_configs)
     logs_api = LogsApi(logs)
     layers_api = LayersApi(settings, layers, control)
 
@@ -157,6 +159,11 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         Route(f"{functions_path}/{{name}}/aliases/{{alias}}", control.get_alias, methods=["GET"]),
         Route(f"{functions_path}/{{name}}/aliases/{{alias}}", control.update_alias, methods=["PUT"]),
         Route(f"{functions_path}/{{name}}/aliases/{{alias}}", control.delete_alias, methods=["DELETE"]),
+        Route("/2019-09-25/functions/{name}/event-invoke-config", control.put_event_invoke_config, methods=["PUT"]),
+        Route("/2019-09-25/functions/{name}/event-invoke-config", control.update_event_invoke_config, methods=["POST"]),
+        Route("/2019-09-25/functions/{name}/event-invoke-config", control.get_event_invoke_config, methods=["GET"]),
+        Route("/2019-09-25/functions/{name}/event-invoke-config", control.delete_event_invoke_config, methods=["DELETE"]),
+        Route("/2019-09-25/functions/{name}/event-invoke-config/list", control.list_event_invoke_configs, methods=["GET"]),
         Route("/2017-10-31/functions/{name}/concurrency", control.put_function_concurrency, methods=["PUT"]),
         Route("/2017-10-31/functions/{name}/concurrency", control.delete_function_concurrency, methods=["DELETE"]),
         Route("/2019-09-30/functions/{name}/concurrency", control.get_function_concurrency, methods=["GET"]),
@@ -185,6 +192,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await store.open()
         await layers.load()
+        await event_configs.load()
         await functions.load()
         prepare_python_libs(data_dir / "runtime" / "python")
         prepare_node_bootstrap(data_dir / "runtime" / "node")

@@ -32,6 +32,7 @@ from lambent.errors import (
 from lambent.model import constraints
 from lambent.model.alias import Alias, CreateAliasInput, UpdateAliasInput, alias_document
 from lambent.model.arns import FunctionRef, parse_function_ref, parse_function_resource_arn
+from lambent.model.event_invoke import EventInvokeConfigInput, config_document
 from lambent.model.function import (
     CREATE_REQUEST_LIMIT_BYTES,
     SYNC_PAYLOAD_LIMIT_BYTES,
@@ -42,6 +43,7 @@ from lambent.model.function import (
     UpdateFunctionConfigurationInput,
     configuration_document,
 )
+from lambent.services.event_configs import EventConfigService
 from lambent.services.functions import FunctionService
 from lambent.services.invocations import InvocationService
 from lambent.services.packages import PackageStore
@@ -133,7 +135,9 @@ class ControlApi:
         invocations: InvocationService,
         packages: PackageStore,
         secret: bytes,
+        event_configs: EventConfigService,
     ) -> None:
+        self._event_configs = event_configs
         self._settings = settings
         self._functions = functions
         self._invocations = invocations
@@ -222,6 +226,8 @@ class ControlApi:
         authenticate(request, self._settings)
         ref = self._ref(request, "DeleteFunction", request.query_params.get("Qualifier"))
         await self._functions.delete(ref)
+        if ref.qualifier is None:
+            await self._event_configs.forget_function(ref.name)
         return empty_response(204)
 
     async def invoke(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -334,6 +340,47 @@ class ControlApi:
         if marker is not None:
             body["NextMarker"] = marker
         return json_response(body)
+
+    def _event_config_target(self, request: Request, operation: str) -> tuple[str, str | None, str]:
+        qualifier = request.query_params.get("Qualifier")
+        ref = self._ref(request, operation, qualifier)
+        self._functions.resolve(ref)  # 404 for a function or qualifier that does not exist
+        return ref.name, ref.qualifier, self._functions.arn(ref.name, ref.qualifier or "$LATEST")
+
+    async def _write_event_config(self, request: Request, operation: str, merge: bool) -> Response:
+        authenticate(request, self._settings)
+        document = _json_object(await read_body(request, SYNC_PAYLOAD_LIMIT_BYTES, operation))
+        name, qualifier, arn = self._event_config_target(request, operation)
+        constraints.validate(operation, {**document, "FunctionName": request.path_params["name"]})
+        config = await self._event_configs.put(name, qualifier, _decode(document, EventInvokeConfigInput), merge)
+        return json_response(config_document(config, arn))
+
+    async def put_event_invoke_config(self, request: Request) -> Response:
+        return await self._write_event_config(request, "PutFunctionEventInvokeConfig", merge=False)
+
+    async def update_event_invoke_config(self, request: Request) -> Response:
+        return await self._write_event_config(request, "UpdateFunctionEventInvokeConfig", merge=True)
+
+    async def get_event_invoke_config(self, request: Request) -> Response:
+        authenticate(request, self._settings)
+        name, qualifier, arn = self._event_config_target(request, "GetFunctionEventInvokeConfig")
+        return json_response(config_document(self._event_configs.get(name, qualifier, arn), arn))
+
+    async def delete_event_invoke_config(self, request: Request) -> Response:
+        authenticate(request, self._settings)
+        name, qualifier, arn = self._event_config_target(request, "DeleteFunctionEventInvokeConfig")
+        self._event_configs.get(name, qualifier, arn)
+        await self._event_configs.delete(name, qualifier)
+        return empty_response(204)
+
+    async def list_event_invoke_configs(self, request: Request) -> Response:
+        authenticate(request, self._settings)
+        ref = self._ref(request, "ListFunctionEventInvokeConfigs")
+        self._functions.resolve(ref)
+        configs = self._event_configs.list(ref.name)
+        return json_response(
+            {"FunctionEventInvokeConfigs": [config_document(c, self._functions.arn(ref.name, c.qualifier)) for c in configs]}
+        )
 
     async def put_function_concurrency(self, request: Request) -> Response:
         authenticate(request, self._settings)

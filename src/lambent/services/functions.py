@@ -123,6 +123,14 @@ class FunctionService:
 
     # -- reading ---------------------------------------------------------------------------
 
+    @property
+    def region(self) -> str:
+        return self._region
+
+    @property
+    def account_id(self) -> str:
+        return self._account_id
+
     def arn(self, name: str, qualifier: str | None = None) -> str:
         return function_arn(self._region, self._account_id, name, qualifier)
 

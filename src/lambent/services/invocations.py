@@ -15,6 +15,7 @@ import logging
 import random
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -29,13 +30,14 @@ from lambent.errors import (
     TooManyRequestsException,
 )
 from lambent.invoker.invoker import Invocation, Invoker, InvokeRequest
-from lambent.model.arns import FunctionRef
+from lambent.model.arns import FunctionRef, parse_function_ref
+from lambent.model.event_invoke import EventInvokeConfig, after_function_error, failure_condition, invocation_record
 from lambent.model.function import SYNC_PAYLOAD_LIMIT_BYTES, SYNC_RESPONSE_LIMIT_BYTES, FunctionVersion
+from lambent.services.event_configs import EventConfigService
 from lambent.services.functions import FunctionService
 
 log = logging.getLogger(__name__)
 ASYNC_PAYLOAD_LIMIT_BYTES = 1024 * 1024
-MAXIMUM_EVENT_AGE_S = 6 * 3600
 MAXIMUM_BACKOFF_S = 300.0
 
 
@@ -57,6 +59,13 @@ def _check_json(payload: bytes) -> None:
         ) from None
 
 
+def _json_or_text(data: bytes) -> Any:
+    try:
+        return json.loads(data) if data else None
+    except ValueError:
+        return data.decode("utf-8", "replace")
+
+
 def _client_context(encoded: str | None) -> dict[str, Any] | None:
     if not encoded:
         return None
@@ -74,12 +83,26 @@ def _client_context(encoded: str | None) -> dict[str, Any] | None:
 class _Event(msgspec.Struct, kw_only=True):
     version: FunctionVersion
     request: InvokeRequest
+    qualifier: str | None
     accepted: float
-    attempt: int = 0
+    #: Attempts that ran the function; throttles and platform failures are not counted.
+    attempts: int = 0
+    backoffs: int = 0
 
 
 class InvocationService:
-    def __init__(self, functions: FunctionService, invoker: Invoker, workers: int = 32, max_queued: int = 100_000) -> None:
+    def __init__(
+        self,
+        functions: FunctionService,
+        invoker: Invoker,
+        event_configs: EventConfigService,
+        workers: int = 32,
+        max_queued: int = 100_000,
+        retry_scale: float = 1.0,
+    ) -> None:
+        """*retry_scale* multiplies AWS's 1 and 2 minute waits between retries (tests shrink it)."""
+        self._event_configs = event_configs
+        self._retry_scale = retry_scale
         self._functions = functions
         self._invoker = invoker
         self._queue: asyncio.Queue[_Event] = asyncio.Queue(max_queued)
@@ -126,7 +149,9 @@ class InvocationService:
         )
         if invocation_type == "Event":
             try:
-                self._queue.put_nowait(_Event(version=version, request=request, accepted=time.monotonic()))
+                self._queue.put_nowait(
+                    _Event(version=version, request=request, qualifier=ref.qualifier, accepted=time.monotonic())
+                )
             except asyncio.QueueFull:
                 raise TooManyRequestsException("Rate Exceeded.", Reason="CallerRateLimitExceeded") from None
             return InvokeOutcome(status=202, executed_version=version.version, request_id=request_id)
@@ -145,43 +170,87 @@ class InvocationService:
     async def _work(self) -> None:
         while True:
             event = await self._queue.get()
-            name = event.version.name
             try:
-                reserved = self._functions.reserved(name)
-                await self._invoker.invoke(event.version, event.request, reserved, self._functions.reserved_total())
-            except ResourceNotFoundException:
-                log.warning("asynchronous invocation %s dropped: function %s was deleted", event.request.request_id, name)
-            except TooManyRequestsException as exc:
-                if reserved == 0:  # AWS: a function stopped by reservation 0 gets no retries
-                    log.warning(
-                        "asynchronous invocation %s of %s dropped: reserved concurrency is 0", event.request.request_id, name
-                    )
-                else:
-                    self._retry_later(event, exc)
-            except SandboxSetupError as exc:
-                self._retry_later(event, exc)
+                await self._attempt(event)
             except Exception:
                 log.exception("asynchronous invocation %s of %s failed", event.request.request_id, event.version.name)
 
-    def _retry_later(self, event: _Event, reason: Exception) -> None:
-        """Back off and queue the event again, unless it is past the maximum event age."""
-        if time.monotonic() - event.accepted > MAXIMUM_EVENT_AGE_S:
-            log.error(
-                "asynchronous invocation %s of %s dropped after %d attempts: %s",
-                event.request.request_id,
-                event.version.name,
-                event.attempt + 1,
-                reason,
-            )
+    async def _attempt(self, event: _Event) -> None:
+        name = event.version.name
+        config = self._event_configs.effective(name, event.qualifier)
+        age = time.monotonic() - event.accepted
+        if age > config.maximum_age_s:
+            await self._conclude(event, config, "EventAgeExceeded", None)
             return
-        delay = min(MAXIMUM_BACKOFF_S, 2.0**event.attempt)
-        event.attempt += 1
+        reserved = None
+        try:
+            reserved = self._functions.reserved(name)
+            invocation = await self._invoker.invoke(event.version, event.request, reserved, self._functions.reserved_total())
+        except ResourceNotFoundException:
+            log.warning("asynchronous invocation %s dropped: function %s was deleted", event.request.request_id, name)
+            return
+        except TooManyRequestsException as exc:
+            if reserved == 0:  # AWS: a function stopped by reservation 0 goes to OnFailure without retries
+                await self._conclude(event, config, "RetriesExhausted", None)
+            else:
+                self._back_off(event, exc)
+            return
+        except SandboxSetupError as exc:
+            self._back_off(event, exc)
+            return
+        event.attempts += 1
+        if invocation.failure is None:
+            await self._conclude(event, config, "Success", invocation)
+            return
+        delay = after_function_error(config, event.attempts, age, self._retry_scale)
+        if delay is None:
+            await self._conclude(event, config, failure_condition(config, event.attempts), invocation)
+        else:
+            self._later(delay, event)
 
+    def _back_off(self, event: _Event, reason: Exception) -> None:
+        """Throttles and platform failures: retry from 1 s doubling to 5 min, within the event's age."""
+        delay = min(MAXIMUM_BACKOFF_S, 2.0**event.backoffs)
+        event.backoffs += 1
+        log.info(
+            "asynchronous invocation %s of %s retried in %.0f s: %s", event.request.request_id, event.version.name, delay, reason
+        )
+        self._later(delay, event)
+
+    def _later(self, delay_s: float, event: _Event) -> None:
         async def requeue() -> None:
-            await asyncio.sleep(delay)
+            await asyncio.sleep(delay_s)
             await self._queue.put(event)
 
         self._spawn(requeue())
+
+    async def _conclude(self, event: _Event, config: EventInvokeConfig, condition: str, invocation: Invocation | None) -> None:
+        """Send the invocation record to the destination for *condition*, if one is configured."""
+        destination = config.on_success if condition == "Success" else config.on_failure
+        if destination is None:
+            if condition != "Success":
+                log.warning("asynchronous invocation %s of %s ended: %s", event.request.request_id, event.version.name, condition)
+            return
+        failure = invocation.failure if invocation is not None else None
+        response: Any = None
+        if invocation is not None:
+            response = failure.document() if failure is not None else _json_or_text(invocation.payload)
+        record = invocation_record(
+            moment=datetime.now(UTC),
+            request_id=event.request.request_id,
+            function_arn=self._functions.arn(event.version.name, event.qualifier or "$LATEST"),
+            condition=condition,
+            attempts=event.attempts,
+            request_payload=_json_or_text(event.request.payload),
+            executed_version=event.version.version,
+            function_error="Unhandled" if failure is not None else None,
+            response_payload=response,
+        )
+        try:
+            target = parse_function_ref(destination, self._functions.region, self._functions.account_id)
+            await self.invoke(target, json.dumps(record).encode(), "Event")
+        except Exception as exc:  # the destination may have been deleted: the record is lost, loudly
+            log.error("asynchronous invocation %s: destination %s failed: %s", event.request.request_id, destination, exc)
 
     async def close(self) -> None:
         for task in list(self._background):

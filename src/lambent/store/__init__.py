@@ -11,6 +11,7 @@ from typing import Protocol
 import msgspec
 
 from lambent.model.alias import Alias
+from lambent.model.event_invoke import EventInvokeConfig
 from lambent.model.function import FunctionVersion
 from lambent.model.layer import LayerVersion
 
@@ -61,6 +62,14 @@ class Store(Protocol):
 
     async def put_reserved_concurrency(self, name: str, reserved: int | None) -> None:
         """Set (or, with None, remove) the function's reserved concurrency."""
+        ...
+
+    async def load_event_configs(self) -> list[EventInvokeConfig]: ...
+
+    async def put_event_config(self, config: EventInvokeConfig) -> None: ...
+
+    async def delete_event_config(self, name: str, qualifier: str | None) -> None:
+        """Delete the config of one qualifier, or (None) every config of the function."""
         ...
 
     async def load_layers(self) -> list[LayerVersion]: ...

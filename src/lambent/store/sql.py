@@ -10,6 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from lambent.model.alias import Alias
+from lambent.model.event_invoke import EventInvokeConfig
 from lambent.model.function import FunctionVersion
 from lambent.model.layer import LayerVersion
 from lambent.store import FunctionRecord, LogEvent
@@ -54,6 +55,14 @@ layer_versions = sa.Table(
     sa.Column("config", sa.Text, nullable=False),
 )
 
+event_invoke_configs = sa.Table(
+    "event_invoke_configs",
+    metadata,
+    sa.Column("name", sa.String(140), primary_key=True),
+    sa.Column("qualifier", sa.String(128), primary_key=True),
+    sa.Column("config", sa.Text, nullable=False),
+)
+
 log_events = sa.Table(
     "log_events",
     metadata,
@@ -71,6 +80,7 @@ _decode_version = msgspec.json.Decoder(FunctionVersion)
 _decode_tags = msgspec.json.Decoder(dict[str, str])
 _decode_alias = msgspec.json.Decoder(Alias)
 _decode_layer = msgspec.json.Decoder(LayerVersion)
+_decode_event_config = msgspec.json.Decoder(EventInvokeConfig)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -150,6 +160,31 @@ class SqlStore:
             await conn.execute(sa.delete(concurrency).where(concurrency.c.name == name))
             if reserved is not None:
                 await conn.execute(sa.insert(concurrency).values(name=name, reserved=reserved))
+
+    async def load_event_configs(self) -> list[EventInvokeConfig]:
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(sa.select(event_invoke_configs))).all()
+        return [_decode_event_config.decode(row.config) for row in rows]
+
+    async def put_event_config(self, config: EventInvokeConfig) -> None:
+        table = event_invoke_configs
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                sa.delete(table).where(table.c.name == config.function_name, table.c.qualifier == config.qualifier)
+            )
+            await conn.execute(
+                sa.insert(table).values(
+                    name=config.function_name, qualifier=config.qualifier, config=_encode.encode(config).decode()
+                )
+            )
+
+    async def delete_event_config(self, name: str, qualifier: str | None) -> None:
+        table = event_invoke_configs
+        query = sa.delete(table).where(table.c.name == name)
+        if qualifier is not None:
+            query = query.where(table.c.qualifier == qualifier)
+        async with self._engine.begin() as conn:
+            await conn.execute(query)
 
     async def load_layers(self) -> list[LayerVersion]:
         async with self._engine.connect() as conn:

@@ -1,0 +1,138 @@
+"""Asynchronous invocation: EventInvokeConfig, retries of function errors, destinations."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Server, create
+
+RECORDER = "import json\ndef handler(event, context):\n    print('RECORD ' + json.dumps(event))\n"
+
+
+@pytest.fixture(scope="module")
+def quick_retries(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server whose 1 and 2 minute retry waits last 0.6 and 1.2 s."""
+    server = Server(tmp_path_factory.mktemp("async") / "data", LAMBENT_ASYNC_RETRY_SCALE="0.01").start()
+    yield server
+    server.stop()
+
+
+def records(server: Server, function: str, count: int, timeout_s: float = 20) -> list[dict[str, Any]]:
+    logs = server.client("logs")
+    deadline = time.monotonic() + timeout_s
+    found: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:
+        events = logs.filter_log_events(logGroupName=f"/aws/lambda/{function}")["events"]
+        found = [json.loads(e["message"][len("RECORD ") :]) for e in events if e["message"].startswith("RECORD ")]
+        if len(found) >= count:
+            break
+        time.sleep(0.2)
+    return found
+
+
+def starts(server: Server, function: str) -> list[str]:
+    events = server.client("logs").filter_log_events(logGroupName=f"/aws/lambda/{function}")["events"]
+    return [e["message"].split()[2] for e in events if e["message"].startswith("START RequestId:")]
+
+
+def arn(name: str) -> str:
+    return f"arn:aws:lambda:us-east-1:000000000000:function:{name}"
+
+
+def test_event_invoke_config_api(quick_retries: Server, tmp_path: Path) -> None:
+    lam = quick_retries.client()
+    create(lam, "configured", "def handler(e, c):\n    return 1\n")
+    with pytest.raises(lam.exceptions.ResourceNotFoundException) as missing:
+        lam.get_function_event_invoke_config(FunctionName="configured")
+    assert missing.value.response["Error"]["Message"] == (
+        f"The function {arn('configured')}:$LATEST doesn't have an EventInvokeConfig"
+    )
+    put = lam.put_function_event_invoke_config(
+        FunctionName="configured", MaximumRetryAttempts=1, DestinationConfig={"OnFailure": {"Destination": arn("configured")}}
+    )
+    assert put["FunctionArn"] == f"{arn('configured')}:$LATEST" and put["MaximumRetryAttempts"] == 1
+    assert put["DestinationConfig"] == {"OnFailure": {"Destination": arn("configured")}}
+    updated = lam.update_function_event_invoke_config(FunctionName="configured", MaximumEventAgeInSeconds=120)
+    assert updated["MaximumRetryAttempts"] == 1 and updated["MaximumEventAgeInSeconds"] == 120
+    assert len(lam.list_function_event_invoke_configs(FunctionName="configured")["FunctionEventInvokeConfigs"]) == 1
+    with pytest.raises(lam.exceptions.InvalidParameterValueException):
+        lam.put_function_event_invoke_config(
+            FunctionName="configured", DestinationConfig={"OnSuccess": {"Destination": "arn:aws:sqs:us-east-1:000000000000:q"}}
+        )
+    with pytest.raises(lam.exceptions.ClientError) as invalid:
+        lam.put_function_event_invoke_config(FunctionName="configured", MaximumRetryAttempts=3)
+    assert invalid.value.response["Error"]["Code"] == "ValidationException"
+    lam.delete_function_event_invoke_config(FunctionName="configured")
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.get_function_event_invoke_config(FunctionName="configured")
+
+
+def test_function_errors_are_retried_then_sent_to_the_failure_destination(quick_retries: Server) -> None:
+    lam = quick_retries.client()
+    create(lam, "failing", "def handler(event, context):\n    raise ValueError('always ' + event['k'])\n")
+    create(lam, "failures", RECORDER)
+    lam.put_function_event_invoke_config(
+        FunctionName="failing", MaximumRetryAttempts=2, DestinationConfig={"OnFailure": {"Destination": arn("failures")}}
+    )
+    response = lam.invoke(FunctionName="failing", InvocationType="Event", Payload=b'{"k": "v"}')
+    assert response["StatusCode"] == 202
+    request_id = response["ResponseMetadata"]["RequestId"]
+    (record,) = records(quick_retries, "failures", 1)
+    assert record["version"] == "1.0"
+    assert record["requestContext"] == {
+        "requestId": request_id,
+        "functionArn": f"{arn('failing')}:$LATEST",
+        "condition": "RetriesExhausted",
+        "approximateInvokeCount": 3,
+    }
+    assert record["requestPayload"] == {"k": "v"}
+    assert record["responseContext"] == {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"}
+    assert record["responsePayload"]["errorMessage"] == "always v"
+    assert starts(quick_retries, "failing") == [request_id] * 3  # the same request id on every attempt
+
+
+def test_success_destination_and_no_retries(quick_retries: Server) -> None:
+    lam = quick_retries.client()
+    create(lam, "succeeding", "def handler(event, context):\n    return {'doubled': event['n'] * 2}\n")
+    create(lam, "successes", RECORDER)
+    lam.put_function_event_invoke_config(
+        FunctionName="succeeding", DestinationConfig={"OnSuccess": {"Destination": arn("successes")}}
+    )
+    lam.invoke(FunctionName="succeeding", InvocationType="Event", Payload=b'{"n": 21}')
+    (record,) = records(quick_retries, "successes", 1)
+    assert record["requestContext"]["condition"] == "Success"
+    assert record["requestContext"]["approximateInvokeCount"] == 1
+    assert record["responsePayload"] == {"doubled": 42} and "functionError" not in record["responseContext"]
+
+    create(lam, "no-retries", "def handler(event, context):\n    raise KeyError('x')\n")
+    create(lam, "no-retries-failures", RECORDER)
+    lam.put_function_event_invoke_config(
+        FunctionName="no-retries",
+        MaximumRetryAttempts=0,
+        DestinationConfig={"OnFailure": {"Destination": arn("no-retries-failures")}},
+    )
+    lam.invoke(FunctionName="no-retries", InvocationType="Event", Payload=b"{}")
+    (record,) = records(quick_retries, "no-retries-failures", 1)
+    assert record["requestContext"]["approximateInvokeCount"] == 1
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+
+
+def test_reserved_concurrency_zero_goes_straight_to_failure(quick_retries: Server) -> None:
+    lam = quick_retries.client()
+    create(lam, "stopped", "def handler(event, context):\n    return 1\n")
+    create(lam, "stopped-failures", RECORDER)
+    lam.put_function_event_invoke_config(
+        FunctionName="stopped", DestinationConfig={"OnFailure": {"Destination": arn("stopped-failures")}}
+    )
+    lam.put_function_concurrency(FunctionName="stopped", ReservedConcurrentExecutions=0)
+    lam.invoke(FunctionName="stopped", InvocationType="Event", Payload=b'{"a": 1}')
+    (record,) = records(quick_retries, "stopped-failures", 1)
+    assert record["requestContext"]["approximateInvokeCount"] == 0
+    assert record["requestPayload"] == {"a": 1} and record["responsePayload"] is None
+    assert starts(quick_retries, "stopped") == []

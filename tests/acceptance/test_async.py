@@ -136,3 +136,64 @@ def test_reserved_concurrency_zero_goes_straight_to_failure(quick_retries: Serve
     assert record["requestContext"]["approximateInvokeCount"] == 0
     assert record["requestPayload"] == {"a": 1} and record["responsePayload"] is None
     assert starts(quick_retries, "stopped") == []
+
+
+def test_accepted_events_survive_a_killed_server(tmp_path: Path) -> None:
+    """Every 202 is kept: SIGKILL the server mid-run, restart it, and every event still runs.
+
+    The function records each request id it ran in a file of the test's; the process sandbox
+    lets it write there (this checks the queue, not isolation)."""
+    import signal
+    import threading
+
+    out = tmp_path / "ran.txt"
+    server = Server(tmp_path / "data", LAMBENT_SANDBOX="process").start()
+    accepted: list[str] = []
+    try:
+        lam = server.client()
+        code = (
+            "import os, time\n"
+            "def handler(event, context):\n"
+            "    time.sleep(0.2)\n"
+            "    with open(os.environ['OUT'], 'a') as sink:\n"
+            "        sink.write(context.aws_request_id + '\\n')\n"
+        )
+        create(lam, "recorded", code, Environment={"Variables": {"OUT": str(out)}})
+        lock = threading.Lock()
+
+        def send(count: int) -> None:
+            client = server.client()
+            for _ in range(count):
+                response = client.invoke(FunctionName="recorded", InvocationType="Event", Payload=b"{}")
+                assert response["StatusCode"] == 202
+                with lock:
+                    accepted.append(response["ResponseMetadata"]["RequestId"])
+
+        threads = [threading.Thread(target=send, args=(50,)) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert server.process is not None
+        server.process.send_signal(signal.SIGKILL)  # mid-run: most events are queued or running
+        server.process.wait()
+        server.process = None
+    finally:
+        server.stop()
+    ran_before = set(out.read_text().split()) if out.exists() else set()
+    assert len(ran_before) < len(accepted)  # the kill really interrupted the work
+    server.start()
+    try:
+        deadline = time.monotonic() + 60
+        ran: list[str] = []
+        while time.monotonic() < deadline:
+            ran = out.read_text().split() if out.exists() else []
+            if set(accepted) <= set(ran):
+                break
+            time.sleep(0.3)
+        lost = set(accepted) - set(ran)
+        duplicates = len(ran) - len(set(ran))
+        print(f"accepted {len(accepted)}, ran before the kill {len(ran_before)}, lost {len(lost)}, duplicates {duplicates}")
+        assert lost == set()
+    finally:
+        server.stop()

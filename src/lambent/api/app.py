@@ -33,6 +33,7 @@ from lambent.sandbox.namespaces import NamespacesSandbox
 from lambent.sandbox.process import ProcessSandbox
 from lambent.sandbox.seccomp import build_program
 from lambent.services.event_configs import EventConfigService
+from lambent.services.event_queue import EventQueue
 from lambent.services.functions import FunctionService
 from lambent.services.invocations import InvocationService
 from lambent.services.layers import LayerService
@@ -122,7 +123,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         store, packages, runtimes, settings.region, settings.account_id, on_change=invoker.retire, layers=layers
     )
     event_configs = EventConfigService(store, settings.region, settings.account_id)
-    invocations = InvocationService(functions, invoker, event_configs, retry_scale=settings.async_retry_scale)
+    invocations = InvocationService(functions, invoker, event_configs, EventQueue(store), retry_scale=settings.async_retry_scale)
     control = ControlApi(settings, functions, invocations, packages, _secret(data_dir), event_configs)
     logs_api = LogsApi(logs)
     layers_api = LayersApi(settings, layers, control)
@@ -200,7 +201,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
             sandbox.prepare()
         logs.start()
         invoker.start()
-        invocations.start()
+        await invocations.start()
         log.info("lambent serving %s (data %s, sandbox %s)", settings.endpoint_url, data_dir, sandbox.name)
         log.info("runtimes: %s", ", ".join(f"{r.name}={r.executable}" for r in runtimes.values()) or "none found")
         for protection in sandbox.protections():

@@ -1,15 +1,16 @@
 """Invocations: synchronous, asynchronous (``Event``) and dry runs of a resolved version.
 
-Event invocations are answered 202 once queued, and a fixed number of workers drain the queue,
-so accepting does not wait for running. Throttles and platform errors are retried with
-backoff (1 s doubling to 5 min) until the event is six hours old, as AWS does; function errors
-are not retried yet. The queue is in memory: a crash of the server loses what it held. The
-durable queue with retries and destinations (M1-5) replaces it.
+Event invocations are answered 202 once durably queued (``EventQueue``); a fixed number of
+workers drain the queue, so accepting does not wait for running. Function errors are retried as
+the function's EventInvokeConfig says (``model.event_invoke``); throttles and platform errors
+with backoff (1 s doubling to 5 min) within the event's maximum age; the outcome goes to the
+configured destination. Delivery is at least once, with the same request id on every attempt.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
@@ -34,6 +35,7 @@ from lambent.model.arns import FunctionRef, parse_function_ref
 from lambent.model.event_invoke import EventInvokeConfig, after_function_error, failure_condition, invocation_record
 from lambent.model.function import SYNC_PAYLOAD_LIMIT_BYTES, SYNC_RESPONSE_LIMIT_BYTES, FunctionVersion
 from lambent.services.event_configs import EventConfigService
+from lambent.services.event_queue import EventQueue, QueuedEvent
 from lambent.services.functions import FunctionService
 
 log = logging.getLogger(__name__)
@@ -80,38 +82,31 @@ def _client_context(encoded: str | None) -> dict[str, Any] | None:
     return value
 
 
-class _Event(msgspec.Struct, kw_only=True):
-    version: FunctionVersion
-    request: InvokeRequest
-    qualifier: str | None
-    accepted: float
-    #: Attempts that ran the function; throttles and platform failures are not counted.
-    attempts: int = 0
-    backoffs: int = 0
-
-
 class InvocationService:
     def __init__(
         self,
         functions: FunctionService,
         invoker: Invoker,
         event_configs: EventConfigService,
+        queue: EventQueue,
         workers: int = 32,
-        max_queued: int = 100_000,
         retry_scale: float = 1.0,
     ) -> None:
         """*retry_scale* multiplies AWS's 1 and 2 minute waits between retries (tests shrink it)."""
         self._event_configs = event_configs
         self._retry_scale = retry_scale
+        self._queue = queue
+        self._in_flight = 0
         self._functions = functions
         self._invoker = invoker
-        self._queue: asyncio.Queue[_Event] = asyncio.Queue(max_queued)
         self._workers = workers
         self._background: set[asyncio.Task[Any]] = set()
 
-    def start(self) -> None:
-        for _ in range(self._workers):
-            self._spawn(self._work())
+    async def start(self) -> None:
+        put_back = await self._queue.open()
+        if put_back:
+            log.warning("%d asynchronous invocations cut short by a stop are queued again", put_back)
+        self._spawn(self._dispatch())
 
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.create_task(coroutine)
@@ -148,12 +143,17 @@ class InvocationService:
             invoked_arn=self._functions.arn(ref.name, ref.qualifier),
         )
         if invocation_type == "Event":
-            try:
-                self._queue.put_nowait(
-                    _Event(version=version, request=request, qualifier=ref.qualifier, accepted=time.monotonic())
+            await self._queue.put(
+                QueuedEvent(
+                    function=ref.name,
+                    qualifier=ref.qualifier,
+                    request_id=request_id,
+                    payload=payload,
+                    client_context=context,
+                    trace_id=trace_id,
+                    accepted_at=time.time(),
                 )
-            except asyncio.QueueFull:
-                raise TooManyRequestsException("Rate Exceeded.", Reason="CallerRateLimitExceeded") from None
+            )
             return InvokeOutcome(status=202, executed_version=version.version, request_id=request_id)
         invocation = await self._invoker.invoke(
             version, request, self._functions.reserved(ref.name), self._functions.reserved_total()
@@ -167,69 +167,90 @@ class InvocationService:
             invocation.payload = json.dumps(invocation.failure.document()).encode()
         return InvokeOutcome(status=200, executed_version=version.version, request_id=request_id, invocation=invocation)
 
-    async def _work(self) -> None:
+    async def _dispatch(self) -> None:
+        """Lease due events while workers are free; wake on new events, or to find due retries."""
         while True:
-            event = await self._queue.get()
-            try:
-                await self._attempt(event)
-            except Exception:
-                log.exception("asynchronous invocation %s of %s failed", event.request.request_id, event.version.name)
+            free = self._workers - self._in_flight
+            events = await self._queue.claim(free) if free > 0 else []
+            for event in events:
+                self._in_flight += 1
+                self._spawn(self._run(event))
+            if not events or free <= len(events):
+                self._queue.wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._queue.wake.wait(), 0.1)
 
-    async def _attempt(self, event: _Event) -> None:
-        name = event.version.name
-        config = self._event_configs.effective(name, event.qualifier)
-        age = time.monotonic() - event.accepted
-        if age > config.maximum_age_s:
-            await self._conclude(event, config, "EventAgeExceeded", None)
-            return
-        reserved = None
+    async def _run(self, event: QueuedEvent) -> None:
         try:
-            reserved = self._functions.reserved(name)
-            invocation = await self._invoker.invoke(event.version, event.request, reserved, self._functions.reserved_total())
+            await self._attempt(event)
+        except Exception:
+            log.exception("asynchronous invocation %s of %s failed", event.request_id, event.function)
+        finally:
+            self._in_flight -= 1
+            self._queue.wake.set()
+
+    async def _attempt(self, event: QueuedEvent) -> None:
+        config = self._event_configs.effective(event.function, event.qualifier)
+        age = time.time() - event.accepted_at
+        try:
+            version = self._functions.resolve(FunctionRef(name=event.function, qualifier=event.qualifier), random.random())  # noqa: S311
         except ResourceNotFoundException:
-            log.warning("asynchronous invocation %s dropped: function %s was deleted", event.request.request_id, name)
+            log.warning("asynchronous invocation %s dropped: function %s was deleted", event.request_id, event.function)
+            await self._queue.done(event)
             return
+        if age > config.maximum_age_s:
+            await self._conclude(event, config, "EventAgeExceeded", version, None)
+            return
+        reserved = self._functions.reserved(event.function)
+        request = InvokeRequest(
+            request_id=event.request_id,
+            payload=event.payload,
+            client_context=event.client_context,
+            trace_id=event.trace_id,
+            invoked_arn=self._functions.arn(event.function, event.qualifier),
+        )
+        try:
+            invocation = await self._invoker.invoke(version, request, reserved, self._functions.reserved_total())
         except TooManyRequestsException as exc:
             if reserved == 0:  # AWS: a function stopped by reservation 0 goes to OnFailure without retries
-                await self._conclude(event, config, "RetriesExhausted", None)
+                await self._conclude(event, config, "RetriesExhausted", version, None)
             else:
-                self._back_off(event, exc)
+                await self._back_off(event, exc)
             return
         except SandboxSetupError as exc:
-            self._back_off(event, exc)
+            await self._back_off(event, exc)
             return
         event.attempts += 1
         if invocation.failure is None:
-            await self._conclude(event, config, "Success", invocation)
+            await self._conclude(event, config, "Success", version, invocation)
             return
         delay = after_function_error(config, event.attempts, age, self._retry_scale)
         if delay is None:
-            await self._conclude(event, config, failure_condition(config, event.attempts), invocation)
+            await self._conclude(event, config, failure_condition(config, event.attempts), version, invocation)
         else:
-            self._later(delay, event)
+            await self._queue.retry(event, delay)
 
-    def _back_off(self, event: _Event, reason: Exception) -> None:
+    async def _back_off(self, event: QueuedEvent, reason: Exception) -> None:
         """Throttles and platform failures: retry from 1 s doubling to 5 min, within the event's age."""
         delay = min(MAXIMUM_BACKOFF_S, 2.0**event.backoffs)
         event.backoffs += 1
-        log.info(
-            "asynchronous invocation %s of %s retried in %.0f s: %s", event.request.request_id, event.version.name, delay, reason
-        )
-        self._later(delay, event)
+        log.info("asynchronous invocation %s of %s retried in %.0f s: %s", event.request_id, event.function, delay, reason)
+        await self._queue.retry(event, delay)
 
-    def _later(self, delay_s: float, event: _Event) -> None:
-        async def requeue() -> None:
-            await asyncio.sleep(delay_s)
-            await self._queue.put(event)
-
-        self._spawn(requeue())
-
-    async def _conclude(self, event: _Event, config: EventInvokeConfig, condition: str, invocation: Invocation | None) -> None:
-        """Send the invocation record to the destination for *condition*, if one is configured."""
+    async def _conclude(
+        self,
+        event: QueuedEvent,
+        config: EventInvokeConfig,
+        condition: str,
+        version: FunctionVersion,
+        invocation: Invocation | None,
+    ) -> None:
+        """Send the invocation record to the destination for *condition*, if any; the event is done."""
         destination = config.on_success if condition == "Success" else config.on_failure
         if destination is None:
             if condition != "Success":
-                log.warning("asynchronous invocation %s of %s ended: %s", event.request.request_id, event.version.name, condition)
+                log.warning("asynchronous invocation %s of %s ended: %s", event.request_id, event.function, condition)
+            await self._queue.done(event)
             return
         failure = invocation.failure if invocation is not None else None
         response: Any = None
@@ -237,12 +258,12 @@ class InvocationService:
             response = failure.document() if failure is not None else _json_or_text(invocation.payload)
         record = invocation_record(
             moment=datetime.now(UTC),
-            request_id=event.request.request_id,
-            function_arn=self._functions.arn(event.version.name, event.qualifier or "$LATEST"),
+            request_id=event.request_id,
+            function_arn=self._functions.arn(event.function, event.qualifier or "$LATEST"),
             condition=condition,
             attempts=event.attempts,
-            request_payload=_json_or_text(event.request.payload),
-            executed_version=event.version.version,
+            request_payload=_json_or_text(event.payload),
+            executed_version=version.version,
             function_error="Unhandled" if failure is not None else None,
             response_payload=response,
         )
@@ -250,7 +271,8 @@ class InvocationService:
             target = parse_function_ref(destination, self._functions.region, self._functions.account_id)
             await self.invoke(target, json.dumps(record).encode(), "Event")
         except Exception as exc:  # the destination may have been deleted: the record is lost, loudly
-            log.error("asynchronous invocation %s: destination %s failed: %s", event.request.request_id, destination, exc)
+            log.error("asynchronous invocation %s: destination %s failed: %s", event.request_id, destination, exc)
+        await self._queue.done(event)
 
     async def close(self) -> None:
         for task in list(self._background):

@@ -63,6 +63,16 @@ event_invoke_configs = sa.Table(
     sa.Column("config", sa.Text, nullable=False),
 )
 
+async_events = sa.Table(
+    "async_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("event", sa.LargeBinary, nullable=False),  # a QueuedEvent, msgspec-encoded
+    sa.Column("not_before", sa.Float, nullable=False),
+    sa.Column("lease_until", sa.Float, nullable=True),
+    sa.Index("async_events_due", "not_before", "id"),
+)
+
 log_events = sa.Table(
     "log_events",
     metadata,
@@ -160,6 +170,53 @@ class SqlStore:
             await conn.execute(sa.delete(concurrency).where(concurrency.c.name == name))
             if reserved is not None:
                 await conn.execute(sa.insert(concurrency).values(name=name, reserved=reserved))
+
+    async def enqueue(self, events: list[bytes], now: float) -> list[int]:
+        """Insert queued events in one transaction; their ids, in order."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                sa.insert(async_events).returning(async_events.c.id),
+                [{"event": event, "not_before": now, "lease_until": None} for event in events],
+            )
+            return [row[0] for row in result.all()]
+
+    async def claim(self, now: float, lease_until: float, limit: int) -> list[tuple[int, bytes]]:
+        """Lease up to *limit* due events that no live lease holds."""
+        due = (
+            sa.select(async_events.c.id)
+            .where(async_events.c.not_before <= now)
+            .where(sa.or_(async_events.c.lease_until.is_(None), async_events.c.lease_until < now))
+            .order_by(async_events.c.not_before, async_events.c.id)
+            .limit(limit)
+        )
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                sa.update(async_events)
+                .where(async_events.c.id.in_(due.scalar_subquery()))
+                .values(lease_until=lease_until)
+                .returning(async_events.c.id, async_events.c.event)
+            )
+            return [(row[0], row[1]) for row in result.all()]
+
+    async def finish(self, ids: list[int]) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(sa.delete(async_events).where(async_events.c.id.in_(ids)))
+
+    async def reschedule(self, event_id: int, event: bytes, not_before: float) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                sa.update(async_events)
+                .where(async_events.c.id == event_id)
+                .values(event=event, not_before=not_before, lease_until=None)
+            )
+
+    async def release_leases(self) -> int:
+        """Free every lease (at start: nothing of an earlier run is still working on them)."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                sa.update(async_events).where(async_events.c.lease_until.is_not(None)).values(lease_until=None)
+            )
+            return int(result.rowcount or 0)
 
     async def load_event_configs(self) -> list[EventInvokeConfig]:
         async with self._engine.connect() as conn:

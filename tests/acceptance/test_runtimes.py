@@ -7,45 +7,17 @@ import importlib.metadata
 import io
 import json
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import ROLE, Server
 
-# AWS's custom-runtime tutorial, unmodified.
-TUTORIAL_BOOTSTRAP = """#!/bin/sh
-
-set -euo pipefail
-
-# Initialization - load function handler
-source $LAMBDA_TASK_ROOT/"$(echo $_HANDLER | cut -d. -f1).sh"
-
-# Processing
-while true
-do
-  HEADERS="$(mktemp)"
-  # Get an event. The HTTP request will block until one is received
-  EVENT_DATA=$(curl -sS -LD "$HEADERS" "http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation/next")
-
-  # Extract request ID by scraping response headers received above
-  REQUEST_ID=$(grep -Fi Lambda-Runtime-Aws-Request-Id "$HEADERS" | tr -d '[:space:]' | cut -d: -f2)
-
-  # Run the handler function from the script
-  RESPONSE=$($(echo "$_HANDLER" | cut -d. -f2) "$EVENT_DATA")
-
-  # Send the response
-  curl "http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation/$REQUEST_ID/response"  -d "$RESPONSE"
-done
-"""
-TUTORIAL_FUNCTION = """function handler () {
-  EVENT_DATA=$1
-  echo "$EVENT_DATA" 1>&2;
-  RESPONSE="Echoing request: '$EVENT_DATA'"
-
-  echo $RESPONSE
-}
-"""
+# AWS's custom-runtime tutorial, unmodified (the benchmark runs the same files).
+TUTORIAL = Path(__file__).resolve().parent.parent / "fixtures" / "aws-bash-tutorial"
+TUTORIAL_BOOTSTRAP = (TUTORIAL / "bootstrap").read_text()
+TUTORIAL_FUNCTION = (TUTORIAL / "function.sh").read_text()
 
 
 def package(files: dict[str, str | bytes], executable: tuple[str, ...] = ()) -> bytes:

@@ -11,6 +11,7 @@
     │   ├── RequestEntityTooLargeException        413
     │   ├── UnsupportedMediaTypeException         415
     │   ├── TooManyRequestsException              429
+    │   ├── RecursiveInvocationException          400  a loop longer than 16
     │   └── ServiceException                      500  our fault, never a client's
     ├── InvocationFailure             a failure of the function, answered 200 + X-Amz-Function-Error
     │   ├── (Runtime.*)   raised from the environment's report
@@ -108,6 +109,13 @@ class TooManyRequestsException(ApiError):
 
     error_type = "TooManyRequestsException"
     status = 429
+
+
+class RecursiveInvocationException(ApiError):
+    """Lambda stopped a recursive invocation loop."""
+
+    error_type = "RecursiveInvocationException"
+    status = 400
 
 
 class ServiceException(ApiError):

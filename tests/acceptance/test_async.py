@@ -197,3 +197,65 @@ def test_accepted_events_survive_a_killed_server(tmp_path: Path) -> None:
         assert lost == set()
     finally:
         server.stop()
+
+
+LOOP = (
+    "import json, boto3\n"
+    "def handler(event, context):\n"
+    "    print('HOP', event['n'], flush=True)\n"
+    "    if event['n'] < event['stop']:\n"
+    "        try:\n"
+    "            boto3.client('lambda').invoke(FunctionName=context.function_name, InvocationType='Event',\n"
+    "                                          Payload=json.dumps({'n': event['n'] + 1, 'stop': event['stop']}))\n"
+    "        except Exception as exc:\n"
+    "            print('REFUSED', type(exc).__name__, flush=True)\n"
+)
+
+
+def hops(server: Server, function: str, settle_s: float = 3.0, timeout_s: float = 60) -> tuple[list[int], list[str]]:
+    """The hop numbers the function logged and its refusals, once the log stops growing."""
+    logs = server.client("logs")
+    deadline, last, stable_since = time.monotonic() + timeout_s, -1, time.monotonic()
+    messages: list[str] = []
+    while time.monotonic() < deadline:
+        messages = [e["message"] for e in logs.filter_log_events(logGroupName=f"/aws/lambda/{function}")["events"]]
+        if len(messages) != last:
+            last, stable_since = len(messages), time.monotonic()
+        elif time.monotonic() - stable_since > settle_s:
+            break
+        time.sleep(0.3)
+    return [int(m.split()[1]) for m in messages if m.startswith("HOP ")], [m for m in messages if m.startswith("REFUSED")]
+
+
+def test_recursive_loop_is_stopped_after_16_invocations(quick_retries: Server) -> None:
+    lam = quick_retries.client()
+    assert lam.get_function_recursion_config(FunctionName=quick_retries_name(lam, "looping"))["RecursiveLoop"] == "Terminate"
+    lam.invoke(FunctionName="looping", InvocationType="Event", Payload=json.dumps({"n": 1, "stop": 40}).encode())
+    seen, refused = hops(quick_retries, "looping")
+    assert seen == list(range(1, 17))
+    assert refused == ["REFUSED RecursiveInvocationException"]
+
+
+def test_recursive_loop_allowed(quick_retries: Server) -> None:
+    lam = quick_retries.client()
+    quick_retries_name(lam, "allowed-loop")
+    assert lam.put_function_recursion_config(FunctionName="allowed-loop", RecursiveLoop="Allow")["RecursiveLoop"] == "Allow"
+    lam.invoke(FunctionName="allowed-loop", InvocationType="Event", Payload=json.dumps({"n": 1, "stop": 20}).encode())
+    seen, refused = hops(quick_retries, "allowed-loop")
+    assert seen == list(range(1, 21)) and refused == []
+
+
+def quick_retries_name(lam: Any, name: str) -> str:
+    create(lam, name, LOOP, MemorySize=1769, Timeout=30)
+    return name
+
+
+def test_invoke_async_legacy_api(quick_retries: Server) -> None:
+    lam = quick_retries.client()
+    create(lam, "legacy", RECORDER)
+    response = lam.invoke_async(FunctionName="legacy", InvokeArgs=b'{"old": "api"}')
+    assert response["Status"] == 202
+    assert records(quick_retries, "legacy", 1)[0] == {"old": "api"}
+    with pytest.raises(lam.exceptions.ClientError) as error:
+        lam.invoke_async(FunctionName="legacy", InvokeArgs=b'{"pad": "' + b"x" * (256 * 1024) + b'"}')
+    assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413

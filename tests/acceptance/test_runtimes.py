@@ -215,6 +215,7 @@ def test_runtime_api_status_codes(lam: Any, fn_name: str) -> None:
         "Lambda-Runtime-Aws-Request-Id",
         "Lambda-Runtime-Deadline-Ms",
         "Lambda-Runtime-Invoked-Function-Arn",
+        "Lambda-Runtime-Trace-Id",
     ]
     assert first["deadline"] is True
     assert first["next again while invoked"][0] == 403

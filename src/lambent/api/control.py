@@ -50,6 +50,7 @@ from lambent.services.packages import PackageStore
 from lambent.settings import Settings
 
 T = TypeVar("T")
+INVOKE_ASYNC_LIMIT_BYTES = 256 * 1024
 
 
 class PutConcurrencyInput(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -381,6 +382,30 @@ class ControlApi:
         return json_response(
             {"FunctionEventInvokeConfigs": [config_document(c, self._functions.arn(ref.name, c.qualifier)) for c in configs]}
         )
+
+    async def put_recursion_config(self, request: Request) -> Response:
+        authenticate(request, self._settings)
+        document = _json_object(await read_body(request, SYNC_PAYLOAD_LIMIT_BYTES, "PutFunctionRecursionConfig"))
+        ref = self._ref(request, "PutFunctionRecursionConfig")
+        constraints.validate("PutFunctionRecursionConfig", {**document, "FunctionName": request.path_params["name"]})
+        value = document.get("RecursiveLoop")
+        if value not in ("Allow", "Terminate"):
+            raise InvalidParameterValueException("RecursiveLoop must be Allow or Terminate.")
+        await self._functions.put_recursive_loop(ref.name, value)
+        return json_response({"RecursiveLoop": value})
+
+    async def get_recursion_config(self, request: Request) -> Response:
+        authenticate(request, self._settings)
+        ref = self._ref(request, "GetFunctionRecursionConfig")
+        return json_response({"RecursiveLoop": self._functions.recursive_loop(ref.name)})
+
+    async def invoke_async(self, request: Request) -> Response:
+        """The legacy InvokeAsync: an Event invoke with its own 256 KB limit and answer."""
+        authenticate(request, self._settings)
+        ref = self._ref(request, "InvokeAsync")
+        payload = await read_body(request, INVOKE_ASYNC_LIMIT_BYTES, "InvokeAsync")
+        await self._invocations.invoke(ref, payload, "Event", trace_id=request.headers.get("x-amzn-trace-id"))
+        return json_response({"Status": 202}, 202)
 
     async def put_function_concurrency(self, request: Request) -> Response:
         authenticate(request, self._settings)

@@ -79,6 +79,7 @@ class _Function(msgspec.Struct, kw_only=True):
     versions: dict[str, FunctionVersion]
     aliases: dict[str, Alias] = msgspec.field(default_factory=dict)
     reserved: int | None = None
+    recursive_loop: str = "Terminate"
 
 
 class FunctionService:
@@ -116,6 +117,7 @@ class FunctionService:
                 versions=dict(r.versions),
                 aliases=dict(r.aliases),
                 reserved=r.reserved_concurrency,
+                recursive_loop=r.recursive_loop,
             )
             for r in records
         }
@@ -209,6 +211,15 @@ class FunctionService:
 
     def reserved(self, name: str) -> int | None:
         return self._function(FunctionRef(name=name)).reserved
+
+    def recursive_loop(self, name: str) -> str:
+        return self._function(FunctionRef(name=name)).recursive_loop
+
+    async def put_recursive_loop(self, name: str, value: str) -> None:
+        async with self._lock(name):
+            function = self._function(FunctionRef(name=name))
+            await self._store.put_recursive_loop(name, value)
+            function.recursive_loop = value
 
     def reserved_total(self) -> int:
         """The sum of all reservations (kept as a running total: the invoke path asks for it)."""

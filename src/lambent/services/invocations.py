@@ -23,6 +23,7 @@ import msgspec
 
 from lambent.errors import (
     InvalidRequestContentException,
+    RecursiveInvocationException,
     RequestEntityTooLargeException,
     ResourceConflictException,
     ResourceNotFoundException,
@@ -34,6 +35,7 @@ from lambent.invoker.invoker import Invocation, Invoker, InvokeRequest
 from lambent.model.arns import FunctionRef, parse_function_ref
 from lambent.model.event_invoke import EventInvokeConfig, after_function_error, failure_condition, invocation_record
 from lambent.model.function import SYNC_PAYLOAD_LIMIT_BYTES, SYNC_RESPONSE_LIMIT_BYTES, FunctionVersion
+from lambent.model.trace import is_loop, lineage, next_header
 from lambent.services.event_configs import EventConfigService
 from lambent.services.event_queue import EventQueue, QueuedEvent
 from lambent.services.functions import FunctionService
@@ -133,6 +135,13 @@ class InvocationService:
         _check_json(payload)
         context = _client_context(client_context)
         request_id = str(uuid.uuid4())
+        if is_loop(trace_id) and self._functions.recursive_loop(ref.name) == "Terminate":
+            log.warning("recursive loop stopped: %s invoked after %d invocations in a chain", ref.name, lineage(trace_id))
+            raise RecursiveInvocationException(
+                "Lambda detected that the function is being invoked in a recursive loop with other AWS resources "
+                "and stopped the function's invocation."
+            )
+        trace_id = next_header(trace_id)
         if invocation_type == "DryRun":
             return InvokeOutcome(status=204, executed_version=version.version, request_id=request_id)
         request = InvokeRequest(

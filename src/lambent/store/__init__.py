@@ -22,6 +22,7 @@ class FunctionRecord(msgspec.Struct, frozen=True, kw_only=True):
     versions: dict[str, FunctionVersion]
     aliases: dict[str, Alias] = msgspec.field(default_factory=dict)
     reserved_concurrency: int | None = None
+    recursive_loop: str = "Terminate"
 
 
 class LogEvent(msgspec.Struct, frozen=True, kw_only=True):
@@ -95,6 +96,8 @@ class Store(Protocol):
         ...
 
     async def delete_layer_version(self, name: str, version: int) -> None: ...
+
+    async def put_recursive_loop(self, name: str, value: str) -> None: ...
 
     async def put_tags(self, name: str, tags: dict[str, str]) -> None: ...
 

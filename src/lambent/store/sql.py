@@ -47,6 +47,13 @@ concurrency = sa.Table(
     sa.Column("reserved", sa.Integer, nullable=False),
 )
 
+recursion = sa.Table(
+    "function_recursion",
+    metadata,
+    sa.Column("name", sa.String(140), sa.ForeignKey("functions.name", ondelete="CASCADE"), primary_key=True),
+    sa.Column("recursive_loop", sa.String(16), nullable=False),
+)
+
 layer_versions = sa.Table(
     "layer_versions",
     metadata,
@@ -168,6 +175,7 @@ class SqlStore:
     async def put_reserved_concurrency(self, name: str, reserved: int | None) -> None:
         async with self._engine.begin() as conn:
             await conn.execute(sa.delete(concurrency).where(concurrency.c.name == name))
+            await conn.execute(sa.delete(recursion).where(recursion.c.name == name))
             if reserved is not None:
                 await conn.execute(sa.insert(concurrency).values(name=name, reserved=reserved))
 
@@ -261,6 +269,11 @@ class SqlStore:
                 sa.delete(layer_versions).where(layer_versions.c.name == name, layer_versions.c.version == version)
             )
 
+    async def put_recursive_loop(self, name: str, value: str) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(sa.delete(recursion).where(recursion.c.name == name))
+            await conn.execute(sa.insert(recursion).values(name=name, recursive_loop=value))
+
     async def put_tags(self, name: str, tags: dict[str, str]) -> None:
         async with self._engine.begin() as conn:
             await conn.execute(sa.update(functions).where(functions.c.name == name).values(tags=_encode.encode(tags).decode()))
@@ -269,6 +282,7 @@ class SqlStore:
         async with self._engine.begin() as conn:
             await conn.execute(sa.delete(aliases).where(aliases.c.name == name))
             await conn.execute(sa.delete(concurrency).where(concurrency.c.name == name))
+            await conn.execute(sa.delete(recursion).where(recursion.c.name == name))
             await conn.execute(sa.delete(versions).where(versions.c.name == name))
             await conn.execute(sa.delete(functions).where(functions.c.name == name))
 

@@ -76,6 +76,13 @@ class ResourceNotFoundException(ApiError):
     status = 404
 
 
+class ProvisionedConcurrencyConfigNotFoundException(ApiError):
+    """The specified configuration does not exist."""
+
+    error_type = "ProvisionedConcurrencyConfigNotFoundException"
+    status = 404
+
+
 class ResourceConflictException(ApiError):
     """The resource already exists, or another operation is in progress."""
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -86,3 +88,40 @@ def test_deleting_a_reserved_function_returns_its_reservation(lam: Any, fn_name:
     assert lam.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"] == before - 50
     lam.delete_function(FunctionName=fn_name)
     assert lam.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"] == before
+
+
+def test_provisioned_concurrency(lam: Any, fn_name: str) -> None:
+    code = "import os\ndef handler(event, context):\n    return os.environ['AWS_LAMBDA_INITIALIZATION_TYPE']\n"
+    create(lam, fn_name, code)
+    with pytest.raises(lam.exceptions.InvalidParameterValueException) as error:
+        lam.put_provisioned_concurrency_config(FunctionName=fn_name, Qualifier="$LATEST", ProvisionedConcurrentExecutions=1)
+    assert error.value.response["Error"]["Message"] == (
+        "Provisioned Concurrency Configs cannot be applied to unpublished function versions."
+    )
+    lam.publish_version(FunctionName=fn_name)
+    lam.create_alias(FunctionName=fn_name, Name="live", FunctionVersion="1")
+    put = lam.put_provisioned_concurrency_config(FunctionName=fn_name, Qualifier="live", ProvisionedConcurrentExecutions=2)
+    assert put["RequestedProvisionedConcurrentExecutions"] == 2
+    assert put["Status"] in ("IN_PROGRESS", "READY")
+    deadline = time.monotonic() + 20
+    status: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        status = lam.get_provisioned_concurrency_config(FunctionName=fn_name, Qualifier="live")
+        if status["Status"] == "READY":
+            break
+        time.sleep(0.1)
+    assert status["Status"] == "READY" and status["AllocatedProvisionedConcurrentExecutions"] == 2
+    listed = lam.list_provisioned_concurrency_configs(FunctionName=fn_name)["ProvisionedConcurrencyConfigs"]
+    assert [c["FunctionArn"].rsplit(":", 1)[1] for c in listed] == ["live"]
+
+    # The first invoke finds a provisioned environment: no Init Duration, the provisioned init type.
+    response = lam.invoke(FunctionName=fn_name, Qualifier="live", Payload=b"{}", LogType="Tail")
+    assert json.loads(response["Payload"].read()) == "provisioned-concurrency"
+    assert "Init Duration" not in base64.b64decode(response["LogResult"]).decode()
+    # Beyond the provisioned two, invocations spill over to on-demand environments.
+    slow = concurrent_calls(lam, f"{fn_name}:live", 3, 0)
+    assert all(result in ("provisioned-concurrency", "on-demand") for result in slow), slow
+
+    lam.delete_provisioned_concurrency_config(FunctionName=fn_name, Qualifier="live")
+    with pytest.raises(lam.exceptions.ProvisionedConcurrencyConfigNotFoundException):
+        lam.get_provisioned_concurrency_config(FunctionName=fn_name, Qualifier="live")

@@ -39,6 +39,7 @@ from lambent.services.invocations import InvocationService
 from lambent.services.layers import LayerService
 from lambent.services.logs import LogService
 from lambent.services.packages import PackageStore
+from lambent.services.provisioned import ProvisionedService
 from lambent.settings import Settings
 from lambent.store.sql import SqlStore
 
@@ -124,7 +125,8 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
     )
     event_configs = EventConfigService(store, settings.region, settings.account_id)
     invocations = InvocationService(functions, invoker, event_configs, EventQueue(store), retry_scale=settings.async_retry_scale)
-    control = ControlApi(settings, functions, invocations, packages, _secret(data_dir), event_configs)
+    provisioned = ProvisionedService(store, functions, invoker)
+    control = ControlApi(settings, functions, invocations, packages, _secret(data_dir), event_configs, provisioned)
     logs_api = LogsApi(logs)
     layers_api = LayersApi(settings, layers, control)
 
@@ -165,6 +167,9 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         Route("/2019-09-25/functions/{name}/event-invoke-config", control.get_event_invoke_config, methods=["GET"]),
         Route("/2019-09-25/functions/{name}/event-invoke-config", control.delete_event_invoke_config, methods=["DELETE"]),
         Route("/2019-09-25/functions/{name}/event-invoke-config/list", control.list_event_invoke_configs, methods=["GET"]),
+        Route("/2019-09-30/functions/{name}/provisioned-concurrency", control.put_provisioned_concurrency, methods=["PUT"]),
+        Route("/2019-09-30/functions/{name}/provisioned-concurrency", control.get_provisioned_concurrency, methods=["GET"]),
+        Route("/2019-09-30/functions/{name}/provisioned-concurrency", control.delete_provisioned_concurrency, methods=["DELETE"]),
         Route("/2024-08-31/functions/{name}/recursion-config", control.put_recursion_config, methods=["PUT"]),
         Route("/2024-08-31/functions/{name}/recursion-config", control.get_recursion_config, methods=["GET"]),
         Route("/2014-11-13/functions/{name}/invoke-async", control.invoke_async, methods=["POST"]),
@@ -205,6 +210,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
             sandbox.prepare()
         logs.start()
         invoker.start()
+        await provisioned.load()
         await invocations.start()
         log.info("lambent serving %s (data %s, sandbox %s)", settings.endpoint_url, data_dir, sandbox.name)
         log.info("runtimes: %s", ", ".join(f"{r.name}={r.executable}" for r in runtimes.values()) or "none found")

@@ -47,6 +47,7 @@ from lambent.services.event_configs import EventConfigService
 from lambent.services.functions import FunctionService
 from lambent.services.invocations import InvocationService
 from lambent.services.packages import PackageStore
+from lambent.services.provisioned import ProvisionedService
 from lambent.settings import Settings
 
 T = TypeVar("T")
@@ -137,8 +138,10 @@ class ControlApi:
         packages: PackageStore,
         secret: bytes,
         event_configs: EventConfigService,
+        provisioned: ProvisionedService,
     ) -> None:
         self._event_configs = event_configs
+        self._provisioned = provisioned
         self._settings = settings
         self._functions = functions
         self._invocations = invocations
@@ -229,6 +232,7 @@ class ControlApi:
         await self._functions.delete(ref)
         if ref.qualifier is None:
             await self._event_configs.forget_function(ref.name)
+            await self._provisioned.forget_function(ref.name)
         return empty_response(204)
 
     async def invoke(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -382,6 +386,43 @@ class ControlApi:
         return json_response(
             {"FunctionEventInvokeConfigs": [config_document(c, self._functions.arn(ref.name, c.qualifier)) for c in configs]}
         )
+
+    def _provisioned_target(self, request: Request, operation: str) -> tuple[str, str | None]:
+        qualifier = request.query_params.get("Qualifier")
+        params: dict[str, Any] = {"FunctionName": request.path_params["name"]}
+        if qualifier is not None:
+            params["Qualifier"] = qualifier
+        constraints.validate(operation, params, partial=True)
+        ref = parse_function_ref(request.path_params["name"], self._settings.region, self._settings.account_id, qualifier)
+        return ref.name, ref.qualifier
+
+    async def put_provisioned_concurrency(self, request: Request) -> Response:
+        authenticate(request, self._settings)
+        document = _json_object(await read_body(request, SYNC_PAYLOAD_LIMIT_BYTES, "PutProvisionedConcurrencyConfig"))
+        name, qualifier = self._provisioned_target(request, "PutProvisionedConcurrencyConfig")
+        constraints.validate(
+            "PutProvisionedConcurrencyConfig",
+            {**document, "FunctionName": request.path_params["name"], "Qualifier": request.query_params.get("Qualifier")},
+        )
+        count = document.get("ProvisionedConcurrentExecutions")
+        if not isinstance(count, int) or isinstance(count, bool):
+            raise InvalidParameterValueException("ProvisionedConcurrentExecutions must be an integer.")
+        return json_response(await self._provisioned.put(name, qualifier, count), 202)
+
+    async def get_provisioned_concurrency(self, request: Request) -> Response:
+        authenticate(request, self._settings)
+        if request.query_params.get("List") == "ALL":
+            name = parse_function_ref(request.path_params["name"], self._settings.region, self._settings.account_id).name
+            self._functions.resolve(FunctionRef(name=name))
+            return json_response({"ProvisionedConcurrencyConfigs": self._provisioned.list(name)})
+        name, qualifier = self._provisioned_target(request, "GetProvisionedConcurrencyConfig")
+        return json_response(self._provisioned.status(name, qualifier))
+
+    async def delete_provisioned_concurrency(self, request: Request) -> Response:
+        authenticate(request, self._settings)
+        name, qualifier = self._provisioned_target(request, "DeleteProvisionedConcurrencyConfig")
+        await self._provisioned.delete(name, qualifier)
+        return empty_response(204)
 
     async def put_recursion_config(self, request: Request) -> Response:
         authenticate(request, self._settings)

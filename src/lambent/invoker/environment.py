@@ -135,6 +135,8 @@ class Environment:
         #: Telemetry subscriptions come from extensions, so there is none without them.
         self.telemetry = Telemetry() if extensions is not None else None
         self.log_group = ""
+        #: Kept initialised ahead of invocations (provisioned concurrency): never reaped when idle.
+        self.provisioned = False
         self.id = secrets.token_hex(16)
         self.key = key
         self.stream_name = stream_name

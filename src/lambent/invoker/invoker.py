@@ -87,6 +87,14 @@ class InvokerSettings(msgspec.Struct, frozen=True, kw_only=True):
     opt_root: str
 
 
+class ProvisionedState(msgspec.Struct, kw_only=True):
+    version: FunctionVersion
+    requested: int
+    allocated: int = 0
+    filling: bool = False
+    failure: str | None = None
+
+
 class InvokerStatistics(msgspec.Struct, frozen=True, kw_only=True):
     environments: int
     busy: int
@@ -119,6 +127,8 @@ class Invoker:
         self._reaped = 0
         self._reaper: asyncio.Task[None] | None = None
         self._extension_cache: dict[str, tuple[str, ...]] = {}
+        self._provisioned: dict[PoolKey, ProvisionedState] = {}
+        self._background: set[asyncio.Task[None]] = set()
 
     def protections(self) -> list[Protection]:
         return self._sandbox.protections()
@@ -261,13 +271,13 @@ class Invoker:
             report["initDurationMs"] = round(init_ms, 3)
         telemetry.emit("platform", "platform.report", {"requestId": request.request_id, "status": outcome, "metrics": report})
 
-    def _new_environment(self, version: FunctionVersion, key: PoolKey) -> Environment:
+    def _new_environment(self, version: FunctionVersion, key: PoolKey, initialization: str = "on-demand") -> Environment:
         runtime = self._runtimes[version.runtime]
         stream = loglines.log_stream_name(datetime.now(UTC), version.version, uuid.uuid4().hex)
         code_dir = self._code_dir(version.code_sha256_hex)
         spec = SandboxSpec(
             argv=runtime.argv(self._sandbox.code_path(code_dir), self._sandbox.runtime_path(self._settings.runtime_dir)),
-            env=self.function_environment(version, runtime, stream),
+            env=self.function_environment(version, runtime, stream, initialization),
             code_dir=self._code_dir(version.code_sha256_hex),
             runtime_dir=self._settings.runtime_dir,
             opt_dir=self._opt_dir(version),
@@ -300,7 +310,9 @@ class Invoker:
     def _opt_dir(self, version: FunctionVersion) -> str | None:
         return f"{self._settings.opt_root}/{version.opt_key}" if version.opt_key else None
 
-    def function_environment(self, version: FunctionVersion, runtime: RuntimeSpec, stream: str) -> dict[str, str]:
+    def function_environment(
+        self, version: FunctionVersion, runtime: RuntimeSpec, stream: str, initialization: str = "on-demand"
+    ) -> dict[str, str]:
         """Lambda's environment variables for *version*, then the function's own."""
         settings = self._settings
         runtime_dir = self._sandbox.runtime_path(settings.runtime_dir)
@@ -318,7 +330,7 @@ class Invoker:
             "AWS_LAMBDA_FUNCTION_NAME": version.name,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(version.memory_mb),
             "AWS_LAMBDA_FUNCTION_VERSION": version.version,
-            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "AWS_LAMBDA_INITIALIZATION_TYPE": initialization,
             "AWS_LAMBDA_LOG_GROUP_NAME": version.log_group_name,
             "AWS_LAMBDA_LOG_STREAM_NAME": stream,
             "AWS_ACCESS_KEY": settings.access_key_id,
@@ -358,21 +370,79 @@ class Invoker:
             self._sink.append(group, environment.stream_name, int(time.time() * 1000), tail)
 
     async def retire(self, name: str, keep_revision: str | None = None) -> None:
-        """Stop the idle environments of *name* whose revision is not *keep_revision*."""
+        """Stop the idle environments of *name* whose revision is not *keep_revision*.
+
+        With no revision to keep (the function was deleted), its provisioned concurrency goes too."""
+        if keep_revision is None:
+            for key in [k for k in self._provisioned if k[0] == name]:
+                del self._provisioned[key]
         for key in [k for k in self._idle if k[0] == name and k[2] != keep_revision]:
             for environment in self._idle.pop(key):
                 self._all.discard(environment)
                 await self._spin_down(environment)
+
+    # -- provisioned concurrency -------------------------------------------------------------
+
+    def provision(self, version: FunctionVersion, count: int) -> None:
+        """Keep *count* environments of *version* initialised ahead of invocations (0: stop)."""
+        key: PoolKey = (version.name, version.version, version.revision_id)
+        for environment in self._all:
+            if environment.key == key and environment.provisioned and count == 0:
+                environment.provisioned = False  # reaped like any other once idle
+        if count == 0:
+            self._provisioned.pop(key, None)
+            return
+        self._provisioned[key] = ProvisionedState(version=version, requested=count)
+        self._fill(key)
+
+    def provisioned(self, version: FunctionVersion) -> ProvisionedState | None:
+        state = self._provisioned.get((version.name, version.version, version.revision_id))
+        if state is not None:
+            state.allocated = sum(
+                1
+                for e in self._all
+                if e.key == (version.name, version.version, version.revision_id) and e.provisioned and e.usable
+            )
+        return state
+
+    def _fill(self, key: PoolKey) -> None:
+        state = self._provisioned.get(key)
+        if state is None or state.filling:
+            return
+        state.filling = True
+        task = asyncio.create_task(self._fill_until_ready(key, state))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _fill_until_ready(self, key: PoolKey, state: ProvisionedState) -> None:
+        try:
+            while self._provisioned.get(key) is state:
+                alive = sum(1 for e in self._all if e.key == key and e.provisioned and e.usable)
+                if alive >= state.requested:
+                    return
+                environment = self._new_environment(state.version, key, "provisioned-concurrency")
+                environment.provisioned = True
+                failure = await environment.start()
+                if failure is not None:
+                    self._all.discard(environment)
+                    state.failure = f"{failure.error_type}: {failure.message}"
+                    return
+                self._idle.setdefault(key, []).append(environment)
+        finally:
+            state.filling = False
 
     async def _reap_forever(self) -> None:
         interval = max(0.05, min(5.0, self._settings.idle_timeout_s / 4))
         while True:
             await asyncio.sleep(interval)
             await self.reap_idle(time.monotonic())
+            for key, state in list(self._provisioned.items()):
+                if state.failure is None:
+                    self._fill(key)  # replace provisioned environments that ended
 
     async def reap_idle(self, now: float) -> None:
         for key, pool in list(self._idle.items()):
-            stale = [e for e in pool if now - e.last_used >= self._settings.idle_timeout_s]
+            stale = [e for e in pool if now - e.last_used >= self._settings.idle_timeout_s and not e.provisioned]
             if not stale:
                 continue
             pool[:] = [e for e in pool if e not in stale]
@@ -386,6 +456,10 @@ class Invoker:
     async def shutdown(self) -> None:
         if self._reaper is not None:
             self._reaper.cancel()
+        self._provisioned.clear()
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
         self._idle.clear()
         environments, self._all = list(self._all), set()
         await asyncio.gather(*(self._spin_down(e) for e in environments), return_exceptions=True)

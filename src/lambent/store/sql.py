@@ -54,6 +54,15 @@ recursion = sa.Table(
     sa.Column("recursive_loop", sa.String(16), nullable=False),
 )
 
+provisioned = sa.Table(
+    "provisioned_concurrency",
+    metadata,
+    sa.Column("name", sa.String(140), primary_key=True),
+    sa.Column("qualifier", sa.String(128), primary_key=True),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("last_modified", sa.String(40), nullable=False),
+)
+
 layer_versions = sa.Table(
     "layer_versions",
     metadata,
@@ -225,6 +234,20 @@ class SqlStore:
                 sa.update(async_events).where(async_events.c.lease_until.is_not(None)).values(lease_until=None)
             )
             return int(result.rowcount or 0)
+
+    async def load_provisioned(self) -> list[tuple[str, str, int, str]]:
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(sa.select(provisioned))).all()
+        return [(r[0], r[1], int(r[2]), r[3]) for r in rows]
+
+    async def put_provisioned(self, name: str, qualifier: str, count: int | None, last_modified: str) -> None:
+        """Set (or, with None, delete) the provisioned concurrency of *name*:*qualifier*."""
+        table = provisioned
+        async with self._engine.begin() as conn:
+            await conn.execute(sa.delete(table).where(table.c.name == name, table.c.qualifier == qualifier))
+            if count is not None:
+                values = {"name": name, "qualifier": qualifier, "count": count, "last_modified": last_modified}
+                await conn.execute(sa.insert(table).values(**values))
 
     async def load_event_configs(self) -> list[EventInvokeConfig]:
         async with self._engine.connect() as conn:

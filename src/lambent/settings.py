@@ -26,6 +26,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     idle_timeout_s: float = 300.0
     #: Account-wide concurrent executions (AWS's default quota).
     concurrency_limit: int = 1000
+    #: New execution environments per function per 10 seconds (AWS's default scaling rate).
+    scale_out_limit: int = 1000
     #: Sandbox mode: ``namespaces``, ``process``, or ``auto`` (namespaces where this machine allows).
     sandbox: str = "auto"
     log_level: str = "info"

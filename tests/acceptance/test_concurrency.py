@@ -125,3 +125,30 @@ def test_provisioned_concurrency(lam: Any, fn_name: str) -> None:
     lam.delete_provisioned_concurrency_config(FunctionName=fn_name, Qualifier="live")
     with pytest.raises(lam.exceptions.ProvisionedConcurrencyConfigNotFoundException):
         lam.get_provisioned_concurrency_config(FunctionName=fn_name, Qualifier="live")
+
+
+def test_scale_out_rate_throttles_new_environments(tmp_path: Path) -> None:
+    server = Server(tmp_path / "data", LAMBENT_SCALE_OUT_LIMIT="2").start()
+    try:
+        lam = server.client()
+        create(lam, "scaling", SLOW)
+        results = concurrent_calls(lam, "scaling", 4, 1.0)
+        throttles = [r for r in results if r != "ok"]
+        assert results.count("ok") == 2 and len(throttles) == 2, results
+        assert {t["Reason"] for t in throttles} == {"FunctionInvocationRateLimitExceeded"}
+        # Warm environments serve without starting new ones: no throttle.
+        assert concurrent_calls(lam, "scaling", 2, 0) == ["ok", "ok"]
+    finally:
+        server.stop()
+
+
+def test_a_burst_on_a_fresh_server_starts_every_environment(tmp_path: Path) -> None:
+    """The first environments of a new server are set up concurrently (once, a race on the
+    sandbox's skeleton root answered one of them with a 500)."""
+    server = Server(tmp_path / "data").start()
+    try:
+        lam = server.client()
+        create(lam, "burst", SLOW)
+        assert concurrent_calls(lam, "burst", 8, 0.3) == ["ok"] * 8
+    finally:
+        server.stop()

@@ -86,3 +86,12 @@ def test_reservations_keep_100_unreserved() -> None:
         "Specified ReservedConcurrentExecutions for function decreases account's "
         "UnreservedConcurrentExecution below its minimum value of [100]."
     )
+
+
+def test_scale_out_counts_starts_in_the_last_ten_seconds() -> None:
+    from lambent.model.concurrency import SCALE_OUT_EXCEEDED, scale_out_reason
+
+    assert scale_out_reason([0.0, 1.0], 5.0, 3, None) is None
+    assert scale_out_reason([0.0, 1.0, 2.0], 5.0, 3, None) == SCALE_OUT_EXCEEDED
+    assert scale_out_reason([0.0, 1.0, 2.0], 10.5, 3, None) is None  # the first start left the window
+    assert scale_out_reason([1.0, 2.0], 5.0, 2, 5) == "ReservedFunctionInvocationRateLimitExceeded"

@@ -111,6 +111,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
             endpoint_url=settings.endpoint_url,
             idle_timeout_s=settings.idle_timeout_s,
             concurrency_limit=settings.concurrency_limit,
+            scale_out_limit=settings.scale_out_limit,
             access_key_id=settings.function_access_key_id,
             secret_access_key=settings.function_secret_access_key,
             runtime_dir=str(data_dir / "runtime"),

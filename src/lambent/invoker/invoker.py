@@ -28,7 +28,7 @@ from lambent.invoker.extensions import Extensions
 from lambent.invoker.telemetry import Telemetry
 from lambent.model import logs as loglines
 from lambent.model.arns import function_arn
-from lambent.model.concurrency import throttle_reason
+from lambent.model.concurrency import SCALE_OUT_WINDOW_S, scale_out_reason, throttle_reason
 from lambent.model.function import FunctionVersion
 from lambent.runtimes import RuntimeSpec
 from lambent.sandbox import Protection, Sandbox, SandboxSpec
@@ -79,6 +79,8 @@ class InvokerSettings(msgspec.Struct, frozen=True, kw_only=True):
     endpoint_url: str
     idle_timeout_s: float
     concurrency_limit: int
+    #: New environments per function per 10 s (AWS's default: 1,000).
+    scale_out_limit: int = 1000
     access_key_id: str
     secret_access_key: str
     #: Host directory of the runtimes' shared files (``<data>/runtime``).
@@ -128,6 +130,7 @@ class Invoker:
         self._reaper: asyncio.Task[None] | None = None
         self._extension_cache: dict[str, tuple[str, ...]] = {}
         self._provisioned: dict[PoolKey, ProvisionedState] = {}
+        self._starts: dict[str, list[float]] = {}
         self._background: set[asyncio.Task[None]] = set()
 
     def protections(self) -> list[Protection]:
@@ -153,6 +156,8 @@ class Invoker:
         )
         if reason is not None:
             raise TooManyRequestsException("Rate Exceeded.", Reason=reason)
+        if not self._idle.get((name, version.version, version.revision_id)):
+            self._check_scale_out(name, reserved)
         self._busy += 1
         self._running[name] += 1
         if reserved is None:
@@ -166,6 +171,16 @@ class Invoker:
                 del self._running[name]
             if reserved is None:
                 self._unreserved_running -= 1
+
+    def _check_scale_out(self, name: str, reserved: int | None) -> None:
+        """A new environment is needed: within the function's scale-out rate, or throttled."""
+        now = time.monotonic()
+        starts = [moment for moment in self._starts.get(name, []) if now - moment < SCALE_OUT_WINDOW_S]
+        reason = scale_out_reason(starts, now, self._settings.scale_out_limit, reserved)
+        if reason is not None:
+            raise TooManyRequestsException("Rate Exceeded.", Reason=reason)
+        starts.append(now)
+        self._starts[name] = starts
 
     async def _invoke(self, version: FunctionVersion, request: InvokeRequest) -> Invocation:
         key: PoolKey = (version.name, version.version, version.revision_id)

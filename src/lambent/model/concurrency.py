@@ -12,6 +12,9 @@ from lambent.errors import InvalidParameterValueException
 
 MINIMUM_UNRESERVED = 100
 RESERVED_LIMIT_EXCEEDED = "ReservedFunctionConcurrentInvocationLimitExceeded"
+SCALE_OUT_EXCEEDED = "FunctionInvocationRateLimitExceeded"
+RESERVED_SCALE_OUT_EXCEEDED = "ReservedFunctionInvocationRateLimitExceeded"
+SCALE_OUT_WINDOW_S = 10.0
 ACCOUNT_LIMIT_EXCEEDED = "ConcurrentInvocationLimitExceeded"
 
 
@@ -37,3 +40,12 @@ def check_reservation(requested: int, account_limit: int, reserved_elsewhere: in
             "Specified ReservedConcurrentExecutions for function decreases account's "
             f"UnreservedConcurrentExecution below its minimum value of [{MINIMUM_UNRESERVED}]."
         )
+
+
+def scale_out_reason(recent_starts: list[float], now: float, limit: int, reserved: int | None) -> str | None:
+    """Whether one more environment may start now, given the start times of the last window
+    (AWS: 1,000 new environments per 10 s per function); the throttle's Reason if not."""
+    started = sum(1 for moment in recent_starts if now - moment < SCALE_OUT_WINDOW_S)
+    if started < limit:
+        return None
+    return RESERVED_SCALE_OUT_EXCEEDED if reserved is not None else SCALE_OUT_EXCEEDED

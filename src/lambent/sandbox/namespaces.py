@@ -25,6 +25,7 @@ import hashlib
 import json
 import logging
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -281,6 +282,7 @@ class NamespacesSandbox:
         self._serve_api = serve_api
         self._zygotes: dict[tuple[str, str, str], Zygote] = {}
         self._zygote_lock = asyncio.Lock()
+        self._root_lock = asyncio.Lock()
         self._starting = asyncio.Semaphore(CONCURRENT_SETUPS)
         self._spares: dict[tuple[str, str, str], deque[Spare]] = {}
         self._refilling: dict[tuple[str, str, str], int] = {}
@@ -330,7 +332,7 @@ class NamespacesSandbox:
             return self._roots[key]
         digest = hashlib.sha256("\0".join(key).encode()).hexdigest()[:16]
         root = self._work_dir / f"root-{digest}"
-        scratch = self._work_dir / f".root-{digest}-{os.getpid()}"
+        scratch = self._work_dir / f".root-{digest}-{os.getpid()}-{secrets.token_hex(4)}"
         if not root.exists():
             shutil.rmtree(scratch, ignore_errors=True)
             _build_skeleton(scratch, key)
@@ -401,7 +403,10 @@ class NamespacesSandbox:
 
     async def start(self, spec: SandboxSpec, channel: int, output: int) -> NamespaceProcess:
         zygote = await self._zygote(spec)
-        root = self._roots.get(tuple(sorted(spec.system_dirs))) or await asyncio.to_thread(self._root, spec.system_dirs)
+        root = self._roots.get(tuple(sorted(spec.system_dirs)))
+        if root is None:
+            async with self._root_lock:  # concurrent first starts build the skeleton once
+                root = await asyncio.to_thread(self._root, spec.system_dirs)
         binds = [
             ["/usr", "/usr"],
             *[[d, d] for d in spec.system_dirs if not d.startswith("/usr/")],

@@ -259,3 +259,80 @@ def test_invoke_async_legacy_api(quick_retries: Server) -> None:
     with pytest.raises(lam.exceptions.ClientError) as error:
         lam.invoke_async(FunctionName="legacy", InvokeArgs=b'{"pad": "' + b"x" * (256 * 1024) + b'"}')
     assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
+
+
+def test_chaos_ten_thousand_events_with_the_server_killed_repeatedly(tmp_path: Path) -> None:
+    """10,000 Event invokes while the server is SIGKILLed and restarted every few seconds:
+    every acknowledged event runs (lost = 0); duplicates are counted and reported."""
+    import signal
+    import threading
+
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    out = tmp_path / "ran.txt"
+    server = Server(tmp_path / "data", LAMBENT_SANDBOX="process").start()
+    code = (
+        "import os\n"
+        "def handler(event, context):\n"
+        "    with open(os.environ['OUT'], 'a') as sink:\n"
+        "        sink.write(context.aws_request_id + '\\n')\n"
+    )
+    create(server.client(), "chaos", code, Environment={"Variables": {"OUT": str(out)}}, MemorySize=512)
+    total, accepted, lock = 10_000, [], threading.Lock()
+    remaining = [total]
+    sending = threading.Event()
+    sending.set()
+
+    def sender() -> None:
+        client = server.client(connect_timeout=1)
+        while True:
+            with lock:
+                if remaining[0] == 0:
+                    return
+                remaining[0] -= 1
+            while True:  # the same logical event until the server acknowledges it
+                try:
+                    response = client.invoke(FunctionName="chaos", InvocationType="Event", Payload=b"{}")
+                except (BotoCoreError, ClientError, OSError):
+                    time.sleep(0.05)
+                    continue
+                if response["StatusCode"] == 202:
+                    with lock:
+                        accepted.append(response["ResponseMetadata"]["RequestId"])
+                    break
+
+    kills = 0
+    threads = [threading.Thread(target=sender) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    try:
+        while any(thread.is_alive() for thread in threads):
+            time.sleep(2.5)
+            if not any(thread.is_alive() for thread in threads):
+                break
+            assert server.process is not None
+            server.process.send_signal(signal.SIGKILL)
+            server.process.wait()
+            server.process = None
+            kills += 1
+            server.start()
+        for thread in threads:
+            thread.join()
+        deadline = time.monotonic() + 180
+        ran: list[str] = []
+        while time.monotonic() < deadline:
+            ran = out.read_text().split() if out.exists() else []
+            if set(accepted) <= set(ran):
+                break
+            time.sleep(0.5)
+    finally:
+        server.stop()
+    lost = set(accepted) - set(ran)
+    duplicates = len(ran) - len(set(ran))
+    print(
+        f"chaos: {len(accepted)} acknowledged, server killed {kills} times, lost {len(lost)}, "
+        f"ran {len(ran)} times in all, duplicates {duplicates}"
+    )
+    assert len(accepted) == total
+    assert kills >= 2
+    assert lost == set()

@@ -31,6 +31,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     #: Sandbox mode: ``namespaces``, ``process``, or ``auto`` (namespaces where this machine allows).
     sandbox: str = "auto"
     log_level: str = "info"
+    #: The SQS API that SQS destinations and dead-letter queues are sent to (None: AWS's).
+    sqs_endpoint_url: str | None = None
     #: Multiplies AWS's 1 and 2 minute waits before retrying a failed asynchronous invocation.
     async_retry_scale: float = 1.0
     #: Credentials handed to functions (there is no STS yet; signature checking comes later).

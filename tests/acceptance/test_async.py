@@ -63,7 +63,7 @@ def test_event_invoke_config_api(quick_retries: Server, tmp_path: Path) -> None:
     assert len(lam.list_function_event_invoke_configs(FunctionName="configured")["FunctionEventInvokeConfigs"]) == 1
     with pytest.raises(lam.exceptions.InvalidParameterValueException):
         lam.put_function_event_invoke_config(
-            FunctionName="configured", DestinationConfig={"OnSuccess": {"Destination": "arn:aws:sqs:us-east-1:000000000000:q"}}
+            FunctionName="configured", DestinationConfig={"OnSuccess": {"Destination": "arn:aws:sns:us-east-1:000000000000:t"}}
         )
     with pytest.raises(lam.exceptions.ClientError) as invalid:
         lam.put_function_event_invoke_config(FunctionName="configured", MaximumRetryAttempts=3)
@@ -336,3 +336,106 @@ def test_chaos_ten_thousand_events_with_the_server_killed_repeatedly(tmp_path: P
     assert len(accepted) == total
     assert kills >= 2
     assert lost == set()
+
+
+@pytest.fixture(scope="module")
+def with_sqs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str]]:
+    """A server whose SQS destinations go to moto's SQS server, a stand-in on 127.0.0.1."""
+    from moto.server import ThreadedMotoServer
+
+    from tests.conftest import free_port
+
+    port = free_port()
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    moto.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    server = Server(
+        tmp_path_factory.mktemp("sqs") / "data", LAMBENT_SQS_ENDPOINT_URL=endpoint, LAMBENT_ASYNC_RETRY_SCALE="0.01"
+    ).start()
+    try:
+        yield server, endpoint
+    finally:
+        server.stop()
+        moto.stop()
+
+
+def _sqs(endpoint: str) -> Any:
+    import boto3
+
+    return boto3.client(
+        "sqs", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test"
+    )
+
+
+def _receive(sqs: Any, url: str, timeout_s: float = 20) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        messages = sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"], WaitTimeSeconds=1).get("Messages", [])
+        if messages:
+            return dict(messages[0])
+    raise AssertionError("no message arrived")
+
+
+def test_sqs_destination_and_dead_letter_queue(with_sqs: tuple[Server, str]) -> None:
+    server, endpoint = with_sqs
+    sqs = _sqs(endpoint)
+    failures_url = sqs.create_queue(QueueName="failures")["QueueUrl"]
+    dead_url = sqs.create_queue(QueueName="dead-letters")["QueueUrl"]
+    lam = server.client()
+    create(
+        lam,
+        "to-sqs",
+        "def handler(event, context):\n    raise RuntimeError('no')\n",
+        DeadLetterConfig={"TargetArn": "arn:aws:sqs:us-east-1:000000000000:dead-letters"},
+    )
+    lam.put_function_event_invoke_config(
+        FunctionName="to-sqs",
+        MaximumRetryAttempts=1,
+        DestinationConfig={"OnFailure": {"Destination": "arn:aws:sqs:us-east-1:000000000000:failures"}},
+    )
+    request_id = lam.invoke(FunctionName="to-sqs", InvocationType="Event", Payload=b'{"order": 7}')["ResponseMetadata"][
+        "RequestId"
+    ]
+    record = json.loads(_receive(sqs, failures_url)["Body"])
+    assert record["requestContext"]["requestId"] == request_id
+    assert record["requestContext"]["condition"] == "RetriesExhausted" and record["requestContext"]["approximateInvokeCount"] == 2
+    dead = _receive(sqs, dead_url)
+    assert json.loads(dead["Body"]) == {"order": 7}  # the original event, as AWS sends it
+    assert dead["MessageAttributes"]["RequestID"]["StringValue"] == request_id
+    with pytest.raises(lam.exceptions.InvalidParameterValueException):
+        lam.update_function_configuration(
+            FunctionName="to-sqs", DeadLetterConfig={"TargetArn": "arn:aws:sns:us-east-1:000000000000:t"}
+        )
+
+
+def test_webhook_destination(with_sqs: tuple[Server, str]) -> None:
+    import http.server
+    import threading
+
+    received: list[dict[str, Any]] = []
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    hook = http.server.HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    try:
+        server, _ = with_sqs
+        lam = server.client()
+        create(lam, "to-hook", "def handler(event, context):\n    return event['v'] + 1\n")
+        url = f"arn:aws:lambent-webhook:::http://127.0.0.1:{hook.server_address[1]}/lambda-results"
+        lam.put_function_event_invoke_config(FunctionName="to-hook", DestinationConfig={"OnSuccess": {"Destination": url}})
+        lam.invoke(FunctionName="to-hook", InvocationType="Event", Payload=b'{"v": 41}')
+        deadline = time.monotonic() + 20
+        while not received and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert received and received[0]["responsePayload"] == 42
+        assert received[0]["requestContext"]["condition"] == "Success"
+    finally:
+        hook.shutdown()

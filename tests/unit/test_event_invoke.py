@@ -49,10 +49,16 @@ def test_never_more_attempts_than_retries_allow(retries: int, attempts: int) -> 
     assert (delay is not None) == (attempts <= retries)
 
 
-def test_destinations_are_lambda_functions_of_this_account() -> None:
+def test_destinations_are_functions_of_this_account_queues_and_webhooks() -> None:
     check_destination("arn:aws:lambda:us-east-1:123456789012:function:f", "us-east-1", "123456789012")
     check_destination(None, "us-east-1", "123456789012")
-    for other in ("arn:aws:sqs:us-east-1:123456789012:q", "arn:aws:lambda:eu-west-1:123456789012:function:f"):
+    check_destination("arn:aws:sqs:us-east-1:123456789012:q", "us-east-1", "123456789012")
+    check_destination("arn:aws:lambent-webhook:::https://example.test/hook", "us-east-1", "123456789012")
+    for other in (
+        "arn:aws:sns:us-east-1:123456789012:topic",
+        "arn:aws:lambda:eu-west-1:123456789012:function:f",
+        "arn:aws:lambent-webhook:::ftp://example.test/",
+    ):
         with pytest.raises(InvalidParameterValueException):
             check_destination(other, "us-east-1", "123456789012")
 

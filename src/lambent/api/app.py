@@ -32,6 +32,7 @@ from lambent.sandbox import ApiServer, Sandbox
 from lambent.sandbox.namespaces import NamespacesSandbox
 from lambent.sandbox.process import ProcessSandbox
 from lambent.sandbox.seccomp import build_program
+from lambent.services.destinations import Destinations
 from lambent.services.event_configs import EventConfigService
 from lambent.services.event_queue import EventQueue
 from lambent.services.functions import FunctionService
@@ -125,7 +126,12 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         store, packages, runtimes, settings.region, settings.account_id, on_change=invoker.retire, layers=layers
     )
     event_configs = EventConfigService(store, settings.region, settings.account_id)
-    invocations = InvocationService(functions, invoker, event_configs, EventQueue(store), retry_scale=settings.async_retry_scale)
+    destinations = Destinations(
+        settings.region, settings.sqs_endpoint_url, settings.function_access_key_id, settings.function_secret_access_key
+    )
+    invocations = InvocationService(
+        functions, invoker, event_configs, EventQueue(store), destinations, retry_scale=settings.async_retry_scale
+    )
     provisioned = ProvisionedService(store, functions, invoker)
     control = ControlApi(settings, functions, invocations, packages, _secret(data_dir), event_configs, provisioned)
     logs_api = LogsApi(logs)

@@ -56,14 +56,41 @@ class EventInvokeConfig(msgspec.Struct, frozen=True, kw_only=True):
 DEFAULT = EventInvokeConfig(function_name="")
 
 
+WEBHOOK_PREFIX = "arn:aws:lambent-webhook:::"
+
+
+def destination_kind(arn: str) -> str:
+    """``lambda``, ``sqs`` or ``webhook``: Lambent's own kind, ``arn:aws:lambent-webhook:::<http(s) URL>``
+    (an ARN, because the API model accepts only ARNs as destinations)."""
+    if arn.startswith(WEBHOOK_PREFIX) and webhook_url(arn).startswith(("http://", "https://")):
+        return "webhook"
+    if arn.startswith("arn:aws:sqs:"):
+        return "sqs"
+    if arn.startswith("arn:aws:lambda:"):
+        return "lambda"
+    return "unsupported"
+
+
 def check_destination(arn: str | None, region: str, account_id: str) -> None:
-    """Lambent delivers to Lambda functions (other destination types are refused by name)."""
+    """Lambda functions of this account, SQS queues and webhooks; other kinds are refused by name."""
     if arn is None:
         return
-    if not arn.startswith(f"arn:aws:lambda:{region}:{account_id}:function:"):
+    kind = destination_kind(arn)
+    if kind == "lambda" and not arn.startswith(f"arn:aws:lambda:{region}:{account_id}:function:"):
+        raise InvalidParameterValueException(f"The destination {arn} is not a function of this account and region.")
+    if kind == "unsupported":
         raise InvalidParameterValueException(
-            f"The destination {arn} is not supported by Lambent yet: only Lambda functions of this account are."
+            f"The destination {arn} is not supported by Lambent yet: Lambda functions, SQS queues and http(s) webhooks are."
         )
+
+
+def webhook_url(arn: str) -> str:
+    return arn[len(WEBHOOK_PREFIX) :]
+
+
+def sqs_queue_name(arn: str) -> str:
+    """The queue name of an SQS ARN (arn:aws:sqs:region:account:name)."""
+    return arn.rsplit(":", 1)[-1]
 
 
 def after_function_error(config: EventInvokeConfig, attempts: int, age_s: float, scale: float = 1.0) -> float | None:

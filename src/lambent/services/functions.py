@@ -27,6 +27,7 @@ from lambent.model import constraints
 from lambent.model.alias import Alias, CreateAliasInput, UpdateAliasInput, check_routing, route
 from lambent.model.arns import LATEST, FunctionRef, function_arn
 from lambent.model.concurrency import check_reservation
+from lambent.model.event_invoke import destination_kind
 from lambent.model.function import (
     TOTAL_CODE_SIZE_LIMIT_BYTES,
     UNZIPPED_LIMIT_BYTES,
@@ -59,6 +60,12 @@ def _page(items: list[T], key: Callable[[T], str], marker: str | None, max_items
     size = min(max_items or LIST_PAGE_LIMIT, LIST_PAGE_LIMIT)
     chosen = items[start : start + size]
     return chosen, key(chosen[-1]) if start + size < len(items) and chosen else None
+
+
+def check_dead_letter_target(arn: str | None) -> None:
+    """Dead-letter queues are SQS queues here (AWS also takes SNS topics, which Lambent lacks)."""
+    if arn and destination_kind(arn) != "sqs":
+        raise InvalidParameterValueException(f"The dead-letter target {arn} is not an SQS queue; Lambent sends to SQS only.")
 
 
 def _same_snapshot(a: FunctionVersion, b: FunctionVersion) -> bool:
@@ -263,6 +270,7 @@ class FunctionService:
         if request.package_type != "Zip":
             raise InvalidParameterValueException("PackageType Image is not supported by Lambent yet.")
         check_runtime(request.runtime, request.handler, self._runtimes, constraints.runtime_names())
+        check_dead_letter_target((request.dead_letter_config or {}).get("TargetArn"))
         variables = request.environment.variables if request.environment else {}
         check_environment(variables)
         if request.code.zip_file is None:
@@ -353,6 +361,7 @@ class FunctionService:
             if request.tracing_config is not None:
                 changes["tracing_mode"] = request.tracing_config.get("Mode", "PassThrough")
             if request.dead_letter_config is not None:
+                check_dead_letter_target(request.dead_letter_config.get("TargetArn"))
                 changes["dead_letter_target_arn"] = request.dead_letter_config.get("TargetArn") or None
             if request.logging_config is not None:
                 lc = request.logging_config

@@ -36,6 +36,7 @@ from lambent.model.arns import FunctionRef, parse_function_ref
 from lambent.model.event_invoke import EventInvokeConfig, after_function_error, failure_condition, invocation_record
 from lambent.model.function import SYNC_PAYLOAD_LIMIT_BYTES, SYNC_RESPONSE_LIMIT_BYTES, FunctionVersion
 from lambent.model.trace import is_loop, lineage, next_header
+from lambent.services.destinations import Destinations, dead_letter_attributes
 from lambent.services.event_configs import EventConfigService
 from lambent.services.event_queue import EventQueue, QueuedEvent
 from lambent.services.functions import FunctionService
@@ -91,9 +92,11 @@ class InvocationService:
         invoker: Invoker,
         event_configs: EventConfigService,
         queue: EventQueue,
+        destinations: Destinations,
         workers: int = 32,
         retry_scale: float = 1.0,
     ) -> None:
+        self._destinations = destinations
         """*retry_scale* multiplies AWS's 1 and 2 minute waits between retries (tests shrink it)."""
         self._event_configs = event_configs
         self._retry_scale = retry_scale
@@ -239,6 +242,9 @@ class InvocationService:
         else:
             await self._queue.retry(event, delay)
 
+    async def _to_function(self, arn: str, body: bytes) -> None:
+        await self.invoke(parse_function_ref(arn, self._functions.region, self._functions.account_id), body, "Event")
+
     async def _back_off(self, event: QueuedEvent, reason: Exception) -> None:
         """Throttles and platform failures: retry from 1 s doubling to 5 min, within the event's age."""
         delay = min(MAXIMUM_BACKOFF_S, 2.0**event.backoffs)
@@ -256,12 +262,19 @@ class InvocationService:
     ) -> None:
         """Send the invocation record to the destination for *condition*, if any; the event is done."""
         destination = config.on_success if condition == "Success" else config.on_failure
+        failure = invocation.failure if invocation is not None else None
+        if condition != "Success" and version.dead_letter_target_arn:
+            # The dead-letter queue gets the original event, as AWS sends it.
+            attributes = dead_letter_attributes(event.request_id, failure.document() if failure else None)
+            try:
+                await self._destinations.deliver(version.dead_letter_target_arn, event.payload, self._to_function, attributes)
+            except Exception as exc:
+                log.error("asynchronous invocation %s: dead-letter queue failed: %s", event.request_id, exc)
         if destination is None:
             if condition != "Success":
                 log.warning("asynchronous invocation %s of %s ended: %s", event.request_id, event.function, condition)
             await self._queue.done(event)
             return
-        failure = invocation.failure if invocation is not None else None
         response: Any = None
         if invocation is not None:
             response = failure.document() if failure is not None else _json_or_text(invocation.payload)
@@ -277,9 +290,8 @@ class InvocationService:
             response_payload=response,
         )
         try:
-            target = parse_function_ref(destination, self._functions.region, self._functions.account_id)
-            await self.invoke(target, json.dumps(record).encode(), "Event")
-        except Exception as exc:  # the destination may have been deleted: the record is lost, loudly
+            await self._destinations.deliver(destination, json.dumps(record).encode(), self._to_function)
+        except Exception as exc:  # the destination may be gone: the record is lost, loudly
             log.error("asynchronous invocation %s: destination %s failed: %s", event.request_id, destination, exc)
         await self._queue.done(event)
 

@@ -49,6 +49,7 @@ def test_reserved_concurrency(lam: Any, fn_name: str) -> None:
         assert throttle["ResponseMetadata"]["HTTPStatusCode"] == 429
         assert throttle["Error"]["Code"] == "TooManyRequestsException"
         assert throttle["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
+        assert throttle["ResponseMetadata"]["HTTPHeaders"]["retry-after"] == "1"
 
     lam.put_function_concurrency(FunctionName=fn_name, ReservedConcurrentExecutions=0)
     with pytest.raises(lam.exceptions.TooManyRequestsException) as error:

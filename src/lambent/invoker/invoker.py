@@ -155,7 +155,7 @@ class Invoker:
             reserved, self._running[name], self._unreserved_running, self._settings.concurrency_limit, reserved_total
         )
         if reason is not None:
-            raise TooManyRequestsException("Rate Exceeded.", Reason=reason)
+            raise TooManyRequestsException("Rate Exceeded.", Reason=reason, retryAfterSeconds="1")
         if not self._idle.get((name, version.version, version.revision_id)):
             self._check_scale_out(name, reserved)
         self._busy += 1
@@ -178,7 +178,7 @@ class Invoker:
         starts = [moment for moment in self._starts.get(name, []) if now - moment < SCALE_OUT_WINDOW_S]
         reason = scale_out_reason(starts, now, self._settings.scale_out_limit, reserved)
         if reason is not None:
-            raise TooManyRequestsException("Rate Exceeded.", Reason=reason)
+            raise TooManyRequestsException("Rate Exceeded.", Reason=reason, retryAfterSeconds="1")
         starts.append(now)
         self._starts[name] = starts
 

@@ -78,6 +78,22 @@ def test_account_limit_throttles_unreserved_functions(tmp_path: Path) -> None:
         throttles = [r for r in results if r != "ok"]
         assert results.count("ok") == 2 and len(throttles) == 2, results
         assert {t["Reason"] for t in throttles} == {"ConcurrentInvocationLimitExceeded"}
+        # Invocation requests are limited to ten times the concurrency per second: 20/s here.
+        dry: list[Any] = []
+
+        def burst() -> None:
+            for _ in range(20):
+                try:
+                    dry.append(lam.invoke(FunctionName="slow", InvocationType="DryRun", Payload=b"{}")["StatusCode"])
+                except lam.exceptions.TooManyRequestsException as exc:
+                    dry.append(exc.response["Reason"])
+
+        callers = [threading.Thread(target=burst) for _ in range(4)]
+        for caller in callers:
+            caller.start()
+        for caller in callers:
+            caller.join()
+        assert "CallerRateLimitExceeded" in dry and 204 in dry, dry
     finally:
         server.stop()
 
@@ -139,6 +155,10 @@ def test_scale_out_rate_throttles_new_environments(tmp_path: Path) -> None:
         assert {t["Reason"] for t in throttles} == {"FunctionInvocationRateLimitExceeded"}
         # Warm environments serve without starting new ones: no throttle.
         assert concurrent_calls(lam, "scaling", 2, 0) == ["ok", "ok"]
+        create(lam, "reserved-scaling", SLOW)
+        lam.put_function_concurrency(FunctionName="reserved-scaling", ReservedConcurrentExecutions=10)
+        reserved = concurrent_calls(lam, "reserved-scaling", 3, 1.0)
+        assert {r["Reason"] for r in reserved if r != "ok"} == {"ReservedFunctionInvocationRateLimitExceeded"}
     finally:
         server.stop()
 

@@ -95,3 +95,12 @@ def test_scale_out_counts_starts_in_the_last_ten_seconds() -> None:
     assert scale_out_reason([0.0, 1.0, 2.0], 5.0, 3, None) == SCALE_OUT_EXCEEDED
     assert scale_out_reason([0.0, 1.0, 2.0], 10.5, 3, None) is None  # the first start left the window
     assert scale_out_reason([1.0, 2.0], 5.0, 2, 5) == "ReservedFunctionInvocationRateLimitExceeded"
+
+
+def test_request_rate_is_a_token_bucket() -> None:
+    from lambent.model.concurrency import CALLER_RATE_EXCEEDED, RequestRate
+
+    rate = RequestRate(2)
+    assert [rate.admit(0.0), rate.admit(0.0), rate.admit(0.0)] == [None, None, CALLER_RATE_EXCEEDED]
+    assert rate.admit(0.5) is None  # half a second refills one
+    assert rate.admit(0.5) == CALLER_RATE_EXCEEDED

@@ -133,6 +133,10 @@ class Invoker:
         self._starts: dict[str, list[float]] = {}
         self._background: set[asyncio.Task[None]] = set()
 
+    @property
+    def concurrency_limit(self) -> int:
+        return self._settings.concurrency_limit
+
     def protections(self) -> list[Protection]:
         return self._sandbox.protections()
 

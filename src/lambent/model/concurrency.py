@@ -49,3 +49,27 @@ def scale_out_reason(recent_starts: list[float], now: float, limit: int, reserve
     if started < limit:
         return None
     return RESERVED_SCALE_OUT_EXCEEDED if reserved is not None else SCALE_OUT_EXCEEDED
+
+
+CALLER_RATE_EXCEEDED = "CallerRateLimitExceeded"
+#: AWS: invocation requests per second are limited to ten times the account's concurrency.
+REQUESTS_PER_CONCURRENCY = 10
+
+
+class RequestRate:
+    """A token bucket of invocation requests per second (ten times the concurrency limit, as
+    AWS's quota): pure, the clock is passed in."""
+
+    def __init__(self, per_second: float) -> None:
+        self.per_second = per_second
+        self._tokens = per_second
+        self._at: float | None = None
+
+    def admit(self, now: float) -> str | None:
+        if self._at is not None:
+            self._tokens = min(self.per_second, self._tokens + (now - self._at) * self.per_second)
+        self._at = now
+        if self._tokens < 1:
+            return CALLER_RATE_EXCEEDED
+        self._tokens -= 1
+        return None

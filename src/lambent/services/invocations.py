@@ -33,6 +33,7 @@ from lambent.errors import (
 )
 from lambent.invoker.invoker import Invocation, Invoker, InvokeRequest
 from lambent.model.arns import FunctionRef, parse_function_ref
+from lambent.model.concurrency import REQUESTS_PER_CONCURRENCY, RequestRate
 from lambent.model.event_invoke import EventInvokeConfig, after_function_error, failure_condition, invocation_record
 from lambent.model.function import SYNC_PAYLOAD_LIMIT_BYTES, SYNC_RESPONSE_LIMIT_BYTES, FunctionVersion
 from lambent.model.trace import is_loop, lineage, next_header
@@ -100,6 +101,7 @@ class InvocationService:
         """*retry_scale* multiplies AWS's 1 and 2 minute waits between retries (tests shrink it)."""
         self._event_configs = event_configs
         self._retry_scale = retry_scale
+        self._rate = RequestRate(REQUESTS_PER_CONCURRENCY * invoker.concurrency_limit)
         self._queue = queue
         self._in_flight = 0
         self._functions = functions
@@ -127,6 +129,8 @@ class InvocationService:
         trace_id: str | None = None,
     ) -> InvokeOutcome:
         version = self._functions.resolve(ref, random.random())  # noqa: S311 - traffic split, not crypto
+        if (reason := self._rate.admit(time.monotonic())) is not None:
+            raise TooManyRequestsException("Rate Exceeded.", Reason=reason, retryAfterSeconds="1")
         if version.state != "Active":
             raise ResourceConflictException(
                 "The operation cannot be performed at this time. "

@@ -108,23 +108,6 @@ class Server:
         return self.log_path.read_text(errors="replace")
 
 
-def environment_pids(server_pid: int) -> set[int]:
-    """Processes whose session was started by the server (its environments and their children)."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        ppid = int(fields[1])
-        if ppid == server_pid:
-            found.add(int(entry.name))
-    return found
-
-
 def pids_of_uid(uid: int) -> list[int]:
     """Host processes (not zombies) running as *uid*: an environment's, where uids are per function."""
     found = []

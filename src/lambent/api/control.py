@@ -30,6 +30,7 @@ from lambent.errors import (
     ResourceNotFoundException,
 )
 from lambent.model import constraints
+from lambent.model import logs as loglines
 from lambent.model.alias import Alias, CreateAliasInput, UpdateAliasInput, alias_document
 from lambent.model.arns import FunctionRef, parse_function_ref, parse_function_resource_arn
 from lambent.model.event_invoke import EventInvokeConfigInput, config_document
@@ -263,7 +264,7 @@ class ControlApi:
         if invocation is not None and invocation.failure is not None:
             response.append((b"x-amz-function-error", b"Unhandled"))
         if invocation is not None and log_type == "Tail":
-            response.append((b"x-amz-log-result", base64.b64encode(invocation.log[-4096:])))
+            response.append((b"x-amz-log-result", base64.b64encode(loglines.tail(invocation.log))))
         await send({"type": "http.response.start", "status": outcome.status, "headers": response})
         await send({"type": "http.response.body", "body": body})
 

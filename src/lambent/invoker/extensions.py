@@ -17,8 +17,6 @@ from typing import Any
 
 import msgspec
 
-from lambent.errors import InvalidParameterValueException
-
 SHUTDOWN_BUDGET_S = 2.0
 _CLOSED: dict[str, Any] = {"eventType": "__closed__"}
 EVENT_TYPES = ("INVOKE", "SHUTDOWN")
@@ -155,9 +153,3 @@ class Extensions:
             extension.waiting = False
             extension.queue.put_nowait({"eventType": "SHUTDOWN", "shutdownReason": reason, "deadlineMs": deadline_ms})
         await self._until(lambda: all(e.waiting for e in subscribed), time.monotonic() + SHUTDOWN_BUDGET_S)
-
-
-def check_events(events: Any) -> list[str]:
-    if not isinstance(events, list) or not all(isinstance(e, str) for e in events):
-        raise InvalidParameterValueException("events must be a list of event types")
-    return events

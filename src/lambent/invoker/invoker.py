@@ -27,7 +27,6 @@ from lambent.invoker.environment import Environment, InvokeResult
 from lambent.invoker.extensions import Extensions
 from lambent.invoker.telemetry import Telemetry
 from lambent.model import logs as loglines
-from lambent.model.arns import function_arn
 from lambent.model.concurrency import SCALE_OUT_WINDOW_S, scale_out_reason, throttle_reason
 from lambent.model.function import FunctionVersion
 from lambent.runtimes import RuntimeSpec
@@ -376,9 +375,6 @@ class Invoker:
         if version.application_log_level:
             env["AWS_LAMBDA_LOG_LEVEL"] = version.application_log_level
         return env
-
-    def function_arn(self, version: FunctionVersion) -> str:
-        return function_arn(self._settings.region, self._settings.account_id, version.name)
 
     async def _spin_down(self, environment: Environment) -> None:
         """End an idle environment gracefully: extensions get SHUTDOWN, and what they wrote is logged."""

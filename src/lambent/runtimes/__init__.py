@@ -149,10 +149,10 @@ def prepare_python_libs(target: Path) -> Path:
     for source in sources:
         if source.is_dir():
             shutil.copytree(
-                source, scratch / source.name, copy_function=_link_or_copy, ignore=shutil.ignore_patterns("__pycache__")
+                source, scratch / source.name, copy_function=link_or_copy, ignore=shutil.ignore_patterns("__pycache__")
             )
         else:
-            _link_or_copy(str(source), str(scratch / source.name))
+            link_or_copy(str(source), str(scratch / source.name))
     (scratch / ".sources").write_text(stamp)
     for path in [scratch, *scratch.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
@@ -162,7 +162,10 @@ def prepare_python_libs(target: Path) -> Path:
     return target
 
 
-def _link_or_copy(source: str, destination: str) -> str:
+def link_or_copy(source: str, destination: str) -> str:
+    """Hard-link *source* to *destination* (replacing what is there), copying across filesystems."""
+    if os.path.lexists(destination):
+        os.unlink(destination)
     try:
         os.link(source, destination)
     except OSError:

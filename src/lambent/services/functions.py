@@ -241,9 +241,6 @@ class FunctionService:
             self._reserved_total += (reserved or 0) - (function.reserved or 0)
             function.reserved = reserved
 
-    def code_in_use(self) -> set[str]:
-        return {v.code_sha256_hex for f in self._functions.values() for v in f.versions.values()}
-
     # -- writing ---------------------------------------------------------------------------
 
     def _lock(self, name: str) -> asyncio.Lock:

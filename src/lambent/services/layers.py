@@ -33,6 +33,7 @@ from lambent.model.layer import (
     layer_arn,
     parse_layer_version_arn,
 )
+from lambent.runtimes import link_or_copy
 from lambent.services.packages import PackageStore, seal_tree
 from lambent.store import Store
 
@@ -168,7 +169,7 @@ class LayerService:
                 scratch,
                 symlinks=True,
                 dirs_exist_ok=True,
-                copy_function=_link_or_copy,
+                copy_function=link_or_copy,
             )
             for directory, _subdirs, _files in os.walk(scratch):  # copytree copied 0o555 modes: reopen
                 os.chmod(directory, 0o755)  # noqa: S103 - sealed read-only again below
@@ -178,13 +179,3 @@ class LayerService:
         except OSError:
             shutil.rmtree(scratch, ignore_errors=True)
         return str(target)
-
-
-def _link_or_copy(source: str, destination: str) -> str:
-    if os.path.lexists(destination):
-        os.unlink(destination)  # a later layer's file wins
-    try:
-        os.link(source, destination)
-    except OSError:
-        shutil.copy2(source, destination)
-    return destination

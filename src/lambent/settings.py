@@ -35,6 +35,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     sqs_endpoint_url: str | None = None
     #: Multiplies AWS's 1 and 2 minute waits before retrying a failed asynchronous invocation.
     async_retry_scale: float = 1.0
+    #: A price table (TOML) to bill with instead of AWS's us-east-1 prices (services/prices.toml).
+    prices: Path | None = None
     #: Credentials handed to functions (there is no STS yet; signature checking comes later).
     function_access_key_id: str = "LAMBENTFUNCTIONKEY00"
     function_secret_access_key: str = "lambent-function-secret"  # noqa: S105 - a placeholder, nothing checks it yet
@@ -68,6 +70,8 @@ def build_settings(environ: Mapping[str, str], overrides: Mapping[str, Any] | No
             raw[name] = value
     if "data_dir" in raw:
         raw["data_dir"] = Path(raw["data_dir"])
+    if "prices" in raw:
+        raw["prices"] = Path(raw["prices"])
     try:
         settings = msgspec.convert(raw, Settings, strict=False)
     except msgspec.ValidationError as exc:

@@ -103,8 +103,9 @@ def test_report_line_exact() -> None:
 
 
 def test_report_line_with_init_duration_after_max_memory() -> None:
+    # Since August 2025 the init is billed: Billed Duration is ceil(duration + init).
     assert report_line("r", 100.0, 1024, 77, init_duration_ms=250.456) == (
-        "REPORT RequestId: r\tDuration: 100.00 ms\tBilled Duration: 100 ms\t"
+        "REPORT RequestId: r\tDuration: 100.00 ms\tBilled Duration: 351 ms\t"
         "Memory Size: 1024 MB\tMax Memory Used: 77 MB\tInit Duration: 250.46 ms\t\n"
     )
 
@@ -136,7 +137,7 @@ def test_report_line_fields(duration: float, memory: int, used: int, init: float
     expected = [
         "REPORT RequestId: id-1",
         f"Duration: {duration:.2f} ms",
-        f"Billed Duration: {billed_duration_ms(duration)} ms",
+        f"Billed Duration: {billed_duration_ms(duration, init)} ms",
         f"Memory Size: {memory} MB",
         f"Max Memory Used: {used} MB",
     ]

@@ -23,6 +23,8 @@ from lambent.api.control import AsgiEndpoint, ControlApi
 from lambent.api.layers import LayersApi
 from lambent.api.logs import LogsApi
 from lambent.api.render import api_error_handler, error_response, json_response, unexpected_error_handler
+from lambent.api.usage import PREFIX as USAGE
+from lambent.api.usage import UsageApi
 from lambent.errors import ApiError, SandboxSetupError
 from lambent.invoker.invoker import Invoker, InvokerSettings
 from lambent.runtime_api.app import PREFIXES as RUNTIME_API_PREFIXES
@@ -38,7 +40,9 @@ from lambent.services.event_queue import EventQueue
 from lambent.services.functions import FunctionService
 from lambent.services.invocations import InvocationService
 from lambent.services.layers import LayerService
+from lambent.services.ledger import Ledger
 from lambent.services.logs import LogService
+from lambent.services.metering import MeterService, load_prices
 from lambent.services.packages import PackageStore
 from lambent.services.provisioned import ProvisionedService
 from lambent.settings import Settings
@@ -69,7 +73,9 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
     store = SqlStore(f"sqlite+aiosqlite:///{data_dir / 'lambent.db'}")
     packages = PackageStore(data_dir)
     runtimes = discover_runtimes(environ)
-    logs = LogService(store)
+    meter = MeterService(store, load_prices(settings.prices))
+    ledger = Ledger(store, data_dir / "journal", meter)
+    logs = LogService(store, ledger)
     app_holder: list[Starlette] = []
 
     async def serve_api(sock: socket.socket, runtime: Any) -> Callable[[], Coroutine[Any, Any, None]]:
@@ -118,7 +124,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
             runtime_dir=str(data_dir / "runtime"),
             opt_root=str(data_dir / "opt"),
         ),
-        logs,
+        ledger,
         packages.tree,
     )
     layers = LayerService(store, packages, data_dir / "opt", settings.region, settings.account_id)
@@ -130,12 +136,18 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         settings.region, settings.sqs_endpoint_url, settings.function_access_key_id, settings.function_secret_access_key
     )
     invocations = InvocationService(
-        functions, invoker, event_configs, EventQueue(store), destinations, retry_scale=settings.async_retry_scale
+        functions, invoker, event_configs, EventQueue(store), destinations, meter, retry_scale=settings.async_retry_scale
     )
+
+    async def notify(target: str, body: bytes) -> None:
+        await destinations.deliver(target, body, invocations.send_to_function)
+
+    meter.notify = notify
     provisioned = ProvisionedService(store, functions, invoker)
     control = ControlApi(settings, functions, invocations, packages, _secret(data_dir), event_configs, provisioned)
     logs_api = LogsApi(logs)
     layers_api = LayersApi(settings, layers, control)
+    usage_api = UsageApi(meter, ledger)
 
     async def health(_request: Request) -> Response:
         return json_response(
@@ -199,6 +211,13 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         Route(
             "/2018-10-31/layers/{layer}/versions/{version}/policy/{statement}", layers_api.remove_permission, methods=["DELETE"]
         ),
+        Route(f"{USAGE}/usage", usage_api.usage, methods=["GET"]),
+        Route(f"{USAGE}/usage/records", usage_api.records, methods=["GET"]),
+        Route(f"{USAGE}/budgets", usage_api.list_budgets, methods=["GET"]),
+        Route(f"{USAGE}/budgets/{{name}}", usage_api.put_budget, methods=["PUT"]),
+        Route(f"{USAGE}/budgets/{{name}}", usage_api.get_budget, methods=["GET"]),
+        Route(f"{USAGE}/budgets/{{name}}", usage_api.delete_budget, methods=["DELETE"]),
+        Route("/metrics", usage_api.metrics, methods=["GET"]),
         Route("/lambent/code/{sha}.zip", control.download_code, methods=["GET"]),
         Route("/lambent/health", health, methods=["GET"]),
         Route("/", logs_api.dispatch, methods=["POST"]),
@@ -208,6 +227,8 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await store.open()
+        await ledger.open()  # commits what a killed run journaled, before the meter loads totals
+        await meter.load(settings.account_id)
         await layers.load()
         await event_configs.load()
         await functions.load()
@@ -215,7 +236,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         prepare_node_bootstrap(data_dir / "runtime" / "node")
         if isinstance(sandbox, NamespacesSandbox):
             sandbox.prepare()
-        logs.start()
+        ledger.start()
         invoker.start()
         await provisioned.load()
         await invocations.start()
@@ -228,7 +249,8 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         finally:
             await invocations.close()
             await invoker.shutdown()
-            await logs.close()
+            await ledger.close()
+            await meter.close()
             await store.close()
 
     app = Starlette(

@@ -111,7 +111,7 @@ async def read_body(request: Request, limit: int, operation: str) -> bytes:
     return b"".join(chunks)
 
 
-def _json_object(body: bytes) -> dict[str, Any]:
+def json_object(body: bytes) -> dict[str, Any]:
     if not body.strip():
         return {}
     try:
@@ -123,7 +123,7 @@ def _json_object(body: bytes) -> dict[str, Any]:
     return value
 
 
-def _decode(document: dict[str, Any], kind: type[T]) -> T:
+def decode_body(document: dict[str, Any], kind: type[T]) -> T:
     try:
         return msgspec.convert(document, kind)
     except msgspec.ValidationError as exc:
@@ -171,9 +171,9 @@ class ControlApi:
 
     async def create_function(self, request: Request) -> Response:
         authenticate(request, self._settings)
-        document = _json_object(await read_body(request, CREATE_REQUEST_LIMIT_BYTES, "CreateFunction"))
+        document = json_object(await read_body(request, CREATE_REQUEST_LIMIT_BYTES, "CreateFunction"))
         constraints.validate("CreateFunction", document)
-        version = await self._functions.create(_decode(document, CreateFunctionInput))
+        version = await self._functions.create(decode_body(document, CreateFunctionInput))
         return json_response(self._configuration(version), 201)
 
     async def list_functions(self, request: Request) -> Response:
@@ -209,22 +209,22 @@ class ControlApi:
 
     async def update_function_configuration(self, request: Request) -> Response:
         authenticate(request, self._settings)
-        document = _json_object(await read_body(request, SYNC_PAYLOAD_LIMIT_BYTES, "UpdateFunctionConfiguration"))
+        document = json_object(await read_body(request, SYNC_PAYLOAD_LIMIT_BYTES, "UpdateFunctionConfiguration"))
         ref = self._ref(request, "UpdateFunctionConfiguration")
         constraints.validate("UpdateFunctionConfiguration", {**document, "FunctionName": request.path_params["name"]})
         if ref.qualifier is not None:
             raise InvalidParameterValueException("Only the $LATEST version of a function can be updated.")
-        update = _decode(document, UpdateFunctionConfigurationInput)
+        update = decode_body(document, UpdateFunctionConfigurationInput)
         return json_response(self._configuration(await self._functions.update_configuration(ref.name, update)))
 
     async def update_function_code(self, request: Request) -> Response:
         authenticate(request, self._settings)
-        document = _json_object(await read_body(request, CREATE_REQUEST_LIMIT_BYTES, "UpdateFunctionCode"))
+        document = json_object(await read_body(request, CREATE_REQUEST_LIMIT_BYTES, "UpdateFunctionCode"))
         ref = self._ref(request, "UpdateFunctionCode")
         constraints.validate("UpdateFunctionCode", {**document, "FunctionName": request.path_params["name"]})
         if ref.qualifier is not None:
             raise InvalidParameterValueException("Only the $LATEST version of a function can be updated.")
-        update = _decode(document, UpdateFunctionCodeInput)
+        update = decode_body(document, UpdateFunctionCodeInput)
         return json_response(self._configuration(await self._functions.update_code(ref.name, update)))
 
     async def delete_function(self, request: Request) -> Response:
@@ -281,10 +281,10 @@ class ControlApi:
 
     async def publish_version(self, request: Request) -> Response:
         authenticate(request, self._settings)
-        document = _json_object(await read_body(request, SYNC_PAYLOAD_LIMIT_BYTES, "PublishVersion"))
+        document = json_object(await read_body(request, SYNC_PAYLOAD_LIMIT_BYTES, "PublishVersion"))
         ref = self._ref(request, "PublishVersion")
         constraints.validate("PublishVersion", {**document, "FunctionName": request.path_params["name"]})
-        body = _decode(document, PublishVersionInput)
+        body = decode_body(document, PublishVersionInput)
         version = await self._functions.publish_version(ref.name, body.code_sha256, body.description, body.revision_id)
         return json_response(self._configuration(version), 201)
 
@@ -309,10 +309,10 @@ class ControlApi:
 
     async def create_alias(self, request: Request) -> Response:
         authenticate(request, self._settings)
-        document = _json_object(await read_body(request, SYNC_PAYLOAD_LIMIT_BYTES, "CreateAlias"))
+        document = json_object(await read_body(request, SYNC_PAYLOAD_LIMIT_BYTES, "CreateAlias"))
         ref = self._ref(request, "CreateAlias")
         constraints.validate("CreateAlias", {**document, "FunctionName": request.path_params["name"]})
-        alias = await self._functions.create_alias(ref.name, _decode(document, CreateAliasInput))
+        alias = await self._functions.create_alias(ref.name, decode_body(document, CreateAliasInput))
         return json_response(self._alias_document(alias), 201)
 
     async def get_alias(self, request: Request) -> Response:
@@ -322,10 +322,10 @@ class ControlApi:
 
     async def update_alias(self, request: Request) -> Response:
         authenticate(request, self._settings)
-        document = _json_object(await read_body(request, SYNC_PAYLOAD_LIMIT_BYTES, "UpdateAlias"))
+        document = json_object(await read_body(request, SYNC_PAYLOAD_LIMIT_BYTES, "UpdateAlias"))
         name, alias_name = self._alias_name(request, "UpdateAlias")
         constraints.validate("UpdateAlias", {**document, "FunctionName": name, "Name": alias_name})
-        alias = await self._functions.update_alias(name, alias_name, _decode(document, UpdateAliasInput))
+        alias = await self._functions.update_alias(name, alias_name, decode_body(document, UpdateAliasInput))
         return json_response(self._alias_document(alias))
 
     async def delete_alias(self, request: Request) -> Response:
@@ -355,10 +355,10 @@ class ControlApi:
 
     async def _write_event_config(self, request: Request, operation: str, merge: bool) -> Response:
         authenticate(request, self._settings)
-        document = _json_object(await read_body(request, SYNC_PAYLOAD_LIMIT_BYTES, operation))
+        document = json_object(await read_body(request, SYNC_PAYLOAD_LIMIT_BYTES, operation))
         name, qualifier, arn = self._event_config_target(request, operation)
         constraints.validate(operation, {**document, "FunctionName": request.path_params["name"]})
-        config = await self._event_configs.put(name, qualifier, _decode(document, EventInvokeConfigInput), merge)
+        config = await self._event_configs.put(name, qualifier, decode_body(document, EventInvokeConfigInput), merge)
         return json_response(config_document(config, arn))
 
     async def put_event_invoke_config(self, request: Request) -> Response:
@@ -399,7 +399,7 @@ class ControlApi:
 
     async def put_provisioned_concurrency(self, request: Request) -> Response:
         authenticate(request, self._settings)
-        document = _json_object(await read_body(request, SYNC_PAYLOAD_LIMIT_BYTES, "PutProvisionedConcurrencyConfig"))
+        document = json_object(await read_body(request, SYNC_PAYLOAD_LIMIT_BYTES, "PutProvisionedConcurrencyConfig"))
         name, qualifier = self._provisioned_target(request, "PutProvisionedConcurrencyConfig")
         constraints.validate(
             "PutProvisionedConcurrencyConfig",
@@ -427,7 +427,7 @@ class ControlApi:
 
     async def put_recursion_config(self, request: Request) -> Response:
         authenticate(request, self._settings)
-        document = _json_object(await read_body(request, SYNC_PAYLOAD_LIMIT_BYTES, "PutFunctionRecursionConfig"))
+        document = json_object(await read_body(request, SYNC_PAYLOAD_LIMIT_BYTES, "PutFunctionRecursionConfig"))
         ref = self._ref(request, "PutFunctionRecursionConfig")
         constraints.validate("PutFunctionRecursionConfig", {**document, "FunctionName": request.path_params["name"]})
         value = document.get("RecursiveLoop")
@@ -451,10 +451,10 @@ class ControlApi:
 
     async def put_function_concurrency(self, request: Request) -> Response:
         authenticate(request, self._settings)
-        document = _json_object(await read_body(request, SYNC_PAYLOAD_LIMIT_BYTES, "PutFunctionConcurrency"))
+        document = json_object(await read_body(request, SYNC_PAYLOAD_LIMIT_BYTES, "PutFunctionConcurrency"))
         ref = self._ref(request, "PutFunctionConcurrency")
         constraints.validate("PutFunctionConcurrency", {**document, "FunctionName": request.path_params["name"]})
-        reserved = _decode(document, PutConcurrencyInput).reserved
+        reserved = decode_body(document, PutConcurrencyInput).reserved
         await self._functions.put_reserved_concurrency(ref.name, reserved, self._settings.concurrency_limit)
         return json_response({"ReservedConcurrentExecutions": reserved})
 
@@ -485,9 +485,9 @@ class ControlApi:
 
     async def tag_resource(self, request: Request) -> Response:
         authenticate(request, self._settings)
-        document = _json_object(await read_body(request, SYNC_PAYLOAD_LIMIT_BYTES, "TagResource"))
+        document = json_object(await read_body(request, SYNC_PAYLOAD_LIMIT_BYTES, "TagResource"))
         name = self._tag_target(request, "TagResource", document)
-        tags = _decode(document.get("Tags") or {}, dict[str, str])
+        tags = decode_body(document.get("Tags") or {}, dict[str, str])
         await self._functions.tag(name, tags)
         return empty_response(204)
 

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from lambent.api.auth import authenticate
-from lambent.api.control import ControlApi, _decode, _json_object, read_body
+from lambent.api.control import ControlApi, decode_body, json_object, read_body
 from lambent.api.render import empty_response, json_response
 from lambent.errors import InvalidParameterValueException, ResourceNotFoundException
 from lambent.model import constraints
@@ -48,10 +48,10 @@ class LayersApi:
 
     async def publish(self, request: Request) -> Response:
         authenticate(request, self._settings)
-        document = _json_object(await read_body(request, CREATE_REQUEST_LIMIT_BYTES, "PublishLayerVersion"))
+        document = json_object(await read_body(request, CREATE_REQUEST_LIMIT_BYTES, "PublishLayerVersion"))
         name, _ = self._target(request, "PublishLayerVersion")
         constraints.validate("PublishLayerVersion", {**document, "LayerName": name})
-        layer = await self._layers.publish(name, _decode(document, PublishLayerVersionInput))
+        layer = await self._layers.publish(name, decode_body(document, PublishLayerVersionInput))
         return json_response(self._document(layer), 201)
 
     async def get(self, request: Request) -> Response:
@@ -103,10 +103,10 @@ class LayersApi:
 
     async def add_permission(self, request: Request) -> Response:
         authenticate(request, self._settings)
-        document = _json_object(await read_body(request, SYNC_PAYLOAD_LIMIT_BYTES, "AddLayerVersionPermission"))
+        document = json_object(await read_body(request, SYNC_PAYLOAD_LIMIT_BYTES, "AddLayerVersionPermission"))
         name, version = self._target(request, "AddLayerVersionPermission")
         constraints.validate("AddLayerVersionPermission", {**document, "LayerName": name, "VersionNumber": version})
-        body = _decode(document, AddPermissionInput)
+        body = decode_body(document, AddPermissionInput)
         layer = await self._layers.add_permission(name, version, body, request.query_params.get("RevisionId"))
         statement = statement_document(layer, body.statement_id, self._settings.region, self._settings.account_id)
         return json_response({"Statement": json.dumps(statement), "RevisionId": layer.policy_revision}, 201)

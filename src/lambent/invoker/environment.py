@@ -135,13 +135,17 @@ class Environment:
         #: Telemetry subscriptions come from extensions, so there is none without them.
         self.telemetry = Telemetry() if extensions is not None else None
         self.log_group = ""
+        self.architecture = "x86_64"
         #: Kept initialised ahead of invocations (provisioned concurrency): never reaped when idle.
         self.provisioned = False
+        #: Provisioned: the wall-clock ms up to which its allocation has been metered.
+        self.metered_ms: int | None = None
         self.id = secrets.token_hex(16)
         self.key = key
         self.stream_name = stream_name
         self._sandbox = sandbox
         self._spec = spec
+        self.spec = spec
         self._process: SandboxProcess | None = None
         self._channel: Channel | RuntimeApiChannel | None = None
         self._out_fd = -1

@@ -27,12 +27,15 @@ from lambent.invoker.environment import Environment, InvokeResult
 from lambent.invoker.extensions import Extensions
 from lambent.invoker.telemetry import Telemetry
 from lambent.model import logs as loglines
+from lambent.model.billing import UsageRecord
 from lambent.model.concurrency import SCALE_OUT_WINDOW_S, scale_out_reason, throttle_reason
 from lambent.model.function import FunctionVersion
 from lambent.runtimes import RuntimeSpec
 from lambent.sandbox import Protection, Sandbox, SandboxSpec
 
 PoolKey = tuple[str, str, str]  # function name, version, revision id
+#: A provisioned environment's allocation is metered at least this often.
+ALLOCATION_METER_MS = 60_000
 
 
 def function_uid(name: str) -> int:
@@ -45,9 +48,33 @@ def function_uid(name: str) -> int:
 
 
 class LogSink(Protocol):
+    """Where logs and usage go: durably recorded before the call returns, never awaited."""
+
     def append(self, group: str, stream: str, timestamp_ms: int, text: bytes) -> None:
-        """Queue *text* (one or more lines) for the log stream; never blocks."""
+        """Record *text* (one or more lines) for the log stream."""
         ...
+
+    def record(self, group: str, stream: str, timestamp_ms: int, text: bytes, usage: UsageRecord) -> None:
+        """Record an invocation's log block together with its usage record."""
+        ...
+
+    def record_usage(self, usage: UsageRecord) -> None: ...
+
+
+_OUTCOMES = {
+    "Sandbox.Timedout": "timeout",
+    "Runtime.OutOfMemory": "out_of_memory",
+    "Runtime.ExitError": "crash",
+}
+
+
+def _outcome(failure: InvocationFailure | None, during_init: bool) -> str:
+    """The usage record's outcome: success, error, timeout, out_of_memory, crash or init_error."""
+    if failure is None:
+        return "success"
+    if during_init:
+        return "init_error"
+    return _OUTCOMES.get(failure.error_type, "error")
 
 
 class InvokeRequest(msgspec.Struct, frozen=True, kw_only=True):
@@ -57,6 +84,10 @@ class InvokeRequest(msgspec.Struct, frozen=True, kw_only=True):
     client_context: dict[str, Any] | None = None
     identity: dict[str, Any] | None = None
     trace_id: str | None = None
+    #: As metered: the alias or version the caller named, the attempt (async retries count up).
+    qualifier: str | None = None
+    invocation_type: str = "RequestResponse"
+    attempt: int = 1
 
 
 class Invocation(msgspec.Struct, kw_only=True):
@@ -186,6 +217,7 @@ class Invoker:
         self._starts[name] = starts
 
     async def _invoke(self, version: FunctionVersion, request: InvokeRequest) -> Invocation:
+        started_ms = int(time.time() * 1000)
         key: PoolKey = (version.name, version.version, version.revision_id)
         pool = self._idle.get(key)
         environment = pool.pop() if pool else None
@@ -217,6 +249,7 @@ class Invoker:
         if failure is not None and failure.error_type == "Runtime.OutOfMemory":
             max_mb = version.memory_mb
         init_ms = environment.init_duration_ms if first else None
+        billed_ms = loglines.billed_duration_ms(result.duration_ms, init_ms)
         status = None
         if failure is not None and failure.error_type in ("Sandbox.Timedout", "Runtime.ExitError", "Runtime.OutOfMemory"):
             status = "timeout" if failure.error_type == "Sandbox.Timedout" else "error"
@@ -230,13 +263,37 @@ class Invoker:
             status,
             failure.error_type if status == "error" and failure is not None else None,
         ).encode()
-        self._sink.append(version.log_group_name, environment.stream_name, int(time.time() * 1000), log)
+        ended_ms = int(time.time() * 1000)
+        usage = UsageRecord(
+            id=uuid.uuid4().hex,
+            kind="invoke",
+            request_id=request.request_id,
+            attempt=request.attempt,
+            account=self._settings.account_id,
+            function=version.name,
+            version=version.version,
+            qualifier=request.qualifier,
+            invocation_type=request.invocation_type,
+            start_ms=started_ms,
+            end_ms=ended_ms,
+            duration_ms=result.duration_ms,
+            init_duration_ms=init_ms,
+            billed_ms=billed_ms,
+            memory_mb=version.memory_mb,
+            max_memory_used_mb=max_mb,
+            architecture=version.architectures[0],
+            ephemeral_mb=version.ephemeral_storage_mb,
+            provisioned=environment.provisioned and not first,
+            outcome=_outcome(failure, init_failure is not None),
+        )
+        self._sink.record(version.log_group_name, environment.stream_name, ended_ms, log, usage)
         if environment.telemetry is not None and environment.telemetry.active:
             self._emit_telemetry(environment.telemetry, version, request, result, failure, init_ms, max_mb, status)
         if environment.usable:
             self._idle.setdefault(key, []).append(environment)
         else:
             self._all.discard(environment)
+            self._meter_allocation(environment, ended_ms)
             await environment.destroy()
         return Invocation(
             request_id=request.request_id,
@@ -244,7 +301,7 @@ class Invoker:
             failure=failure,
             log=log,
             duration_ms=result.duration_ms,
-            billed_duration_ms=loglines.billed_duration_ms(result.duration_ms),
+            billed_duration_ms=billed_ms,
             init_duration_ms=init_ms,
             max_memory_used_mb=max_mb,
         )
@@ -281,7 +338,7 @@ class Invoker:
         )
         report: dict[str, Any] = {
             "durationMs": round(result.duration_ms, 3),
-            "billedDurationMs": loglines.billed_duration_ms(result.duration_ms),
+            "billedDurationMs": loglines.billed_duration_ms(result.duration_ms, init_ms),
             "memorySizeMB": version.memory_mb,
             "maxMemoryUsedMB": max_mb,
         }
@@ -310,6 +367,7 @@ class Invoker:
         extensions = Extensions(len(spec.extensions), version.name, version.version, version.handler) if spec.extensions else None
         environment = Environment(self._sandbox, spec, key, stream, runtime_api=runtime.speaks_runtime_api, extensions=extensions)
         environment.log_group = version.log_group_name
+        environment.architecture = version.architectures[0]
         self._all.add(environment)
         self._started += 1
         return environment
@@ -378,6 +436,7 @@ class Invoker:
 
     async def _spin_down(self, environment: Environment) -> None:
         """End an idle environment gracefully: extensions get SHUTDOWN, and what they wrote is logged."""
+        self._meter_allocation(environment, int(time.time() * 1000))
         await environment.destroy(reason="spindown")
         tail = environment.take_log()
         if tail:
@@ -403,6 +462,7 @@ class Invoker:
         key: PoolKey = (version.name, version.version, version.revision_id)
         for environment in self._all:
             if environment.key == key and environment.provisioned and count == 0:
+                self._meter_allocation(environment, int(time.time() * 1000))
                 environment.provisioned = False  # reaped like any other once idle
         if count == 0:
             self._provisioned.pop(key, None)
@@ -442,15 +502,52 @@ class Invoker:
                     self._all.discard(environment)
                     state.failure = f"{failure.error_type}: {failure.message}"
                     return
+                environment.metered_ms = int(time.time() * 1000)
                 self._idle.setdefault(key, []).append(environment)
         finally:
             state.filling = False
+
+    def _meter_allocation(self, environment: Environment, now_ms: int) -> None:
+        """Record a provisioned environment's allocation since it was last metered."""
+        since = environment.metered_ms
+        if since is None or now_ms <= since:
+            return
+        name, version, _revision = environment.key
+        environment.metered_ms = now_ms if environment.provisioned and environment.usable else None
+        self._sink.record_usage(
+            UsageRecord(
+                id=uuid.uuid4().hex,
+                kind="provisioned",
+                request_id="",
+                attempt=0,
+                account=self._settings.account_id,
+                function=name,
+                version=version,
+                qualifier=None,
+                invocation_type="Provisioned",
+                start_ms=since,
+                end_ms=now_ms,
+                duration_ms=float(now_ms - since),
+                init_duration_ms=None,
+                billed_ms=now_ms - since,
+                memory_mb=environment.spec.memory_mb,
+                max_memory_used_mb=0,
+                architecture=environment.architecture,
+                ephemeral_mb=environment.spec.ephemeral_storage_mb,
+                provisioned=True,
+                outcome="allocated",
+            )
+        )
 
     async def _reap_forever(self) -> None:
         interval = max(0.05, min(5.0, self._settings.idle_timeout_s / 4))
         while True:
             await asyncio.sleep(interval)
             await self.reap_idle(time.monotonic())
+            now_ms = int(time.time() * 1000)
+            for environment in list(self._all):
+                if environment.metered_ms is not None and now_ms - environment.metered_ms >= ALLOCATION_METER_MS:
+                    self._meter_allocation(environment, now_ms)
             for key, state in list(self._provisioned.items()):
                 if state.failure is None:
                     self._fill(key)  # replace provisioned environments that ended

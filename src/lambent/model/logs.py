@@ -5,7 +5,8 @@
     REPORT RequestId: <id>\tDuration: 1.23 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB\t
         Max Memory Used: 40 MB\t[Init Duration: 9.87 ms\t]   (one line)
 
-Durations carry two decimals; Billed Duration is the duration rounded up to the millisecond.
+Durations carry two decimals; Billed Duration is the duration, plus the Init Duration when the
+line has one, rounded up to the millisecond.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from datetime import UTC, datetime
 TAIL_BYTES = 4096
 
 
-def billed_duration_ms(duration_ms: float) -> int:
-    """Duration rounded up to the whole millisecond, at least 1 ms."""
-    return max(1, math.ceil(round(duration_ms, 6)))
+def billed_duration_ms(duration_ms: float, init_duration_ms: float | None = None) -> int:
+    """Duration rounded up to the whole millisecond, at least 1 ms; with the init's duration
+    when there was one (AWS bills INIT for every function since August 2025)."""
+    return max(1, math.ceil(round(duration_ms + (init_duration_ms or 0.0), 6)))
 
 
 def start_line(request_id: str, version: str) -> str:
@@ -40,7 +42,7 @@ def report_line(
 ) -> str:
     line = (
         f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
-        f"Billed Duration: {billed_duration_ms(duration_ms)} ms\tMemory Size: {memory_mb} MB\t"
+        f"Billed Duration: {billed_duration_ms(duration_ms, init_duration_ms)} ms\tMemory Size: {memory_mb} MB\t"
         f"Max Memory Used: {max_memory_used_mb} MB\t"
     )
     if init_duration_ms is not None:

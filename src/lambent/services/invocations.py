@@ -41,6 +41,7 @@ from lambent.services.destinations import Destinations, dead_letter_attributes
 from lambent.services.event_configs import EventConfigService
 from lambent.services.event_queue import EventQueue, QueuedEvent
 from lambent.services.functions import FunctionService
+from lambent.services.metering import MeterService
 
 log = logging.getLogger(__name__)
 ASYNC_PAYLOAD_LIMIT_BYTES = 1024 * 1024
@@ -94,10 +95,12 @@ class InvocationService:
         event_configs: EventConfigService,
         queue: EventQueue,
         destinations: Destinations,
+        meter: MeterService,
         workers: int = 32,
         retry_scale: float = 1.0,
     ) -> None:
         self._destinations = destinations
+        self._meter = meter
         """*retry_scale* multiplies AWS's 1 and 2 minute waits between retries (tests shrink it)."""
         self._event_configs = event_configs
         self._retry_scale = retry_scale
@@ -149,6 +152,8 @@ class InvocationService:
                 "and stopped the function's invocation."
             )
         trace_id = next_header(trace_id)
+        if invocation_type != "DryRun":
+            self._meter.check(ref.name)
         if invocation_type == "DryRun":
             return InvokeOutcome(status=204, executed_version=version.version, request_id=request_id)
         request = InvokeRequest(
@@ -157,6 +162,7 @@ class InvocationService:
             client_context=context,
             trace_id=trace_id,
             invoked_arn=self._functions.arn(ref.name, ref.qualifier),
+            qualifier=ref.qualifier,
         )
         if invocation_type == "Event":
             await self._queue.put(
@@ -224,8 +230,12 @@ class InvocationService:
             client_context=event.client_context,
             trace_id=event.trace_id,
             invoked_arn=self._functions.arn(event.function, event.qualifier),
+            qualifier=event.qualifier,
+            invocation_type="Event",
+            attempt=event.attempts + 1,
         )
         try:
+            self._meter.check(event.function)
             invocation = await self._invoker.invoke(version, request, reserved, self._functions.reserved_total())
         except TooManyRequestsException as exc:
             if reserved == 0:  # AWS: a function stopped by reservation 0 goes to OnFailure without retries
@@ -246,7 +256,7 @@ class InvocationService:
         else:
             await self._queue.retry(event, delay)
 
-    async def _to_function(self, arn: str, body: bytes) -> None:
+    async def send_to_function(self, arn: str, body: bytes) -> None:
         await self.invoke(parse_function_ref(arn, self._functions.region, self._functions.account_id), body, "Event")
 
     async def _back_off(self, event: QueuedEvent, reason: Exception) -> None:
@@ -271,7 +281,7 @@ class InvocationService:
             # The dead-letter queue gets the original event, as AWS sends it.
             attributes = dead_letter_attributes(event.request_id, failure.document() if failure else None)
             try:
-                await self._destinations.deliver(version.dead_letter_target_arn, event.payload, self._to_function, attributes)
+                await self._destinations.deliver(version.dead_letter_target_arn, event.payload, self.send_to_function, attributes)
             except Exception as exc:
                 log.error("asynchronous invocation %s: dead-letter queue failed: %s", event.request_id, exc)
         if destination is None:
@@ -294,7 +304,7 @@ class InvocationService:
             response_payload=response,
         )
         try:
-            await self._destinations.deliver(destination, json.dumps(record).encode(), self._to_function)
+            await self._destinations.deliver(destination, json.dumps(record).encode(), self.send_to_function)
         except Exception as exc:  # the destination may be gone: the record is lost, loudly
             log.error("asynchronous invocation %s: destination %s failed: %s", event.request_id, destination, exc)
         await self._queue.done(event)

@@ -6,14 +6,17 @@ It is the only module that speaks SQL. Writes of one logical change happen in on
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 import msgspec
 
 from lambent.model.alias import Alias
+from lambent.model.billing import MonthState, UsageRecord
+from lambent.model.budget import Budget
 from lambent.model.event_invoke import EventInvokeConfig
 from lambent.model.function import FunctionVersion
 from lambent.model.layer import LayerVersion
+from lambent.store.journal import Position
 
 
 class FunctionRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -111,8 +114,46 @@ class Store(Protocol):
         """Remove the function, its versions and aliases, nothing else (logs stay, as on AWS)."""
         ...
 
-    async def append_logs(self, events: list[LogEvent]) -> None:
-        """Append a batch of log events in one transaction."""
+    async def journal_position(self) -> Position | None:
+        """Where the last ``commit_journal`` left the journal (None: never committed)."""
+        ...
+
+    async def commit_journal(self, events: list[LogEvent], usage_rows: list[dict[str, Any]], position: Position) -> None:
+        """In one transaction: append log events, insert charged usage records (a record's id is
+        unique: inserting one twice fails the whole commit) and record the journal *position*."""
+        ...
+
+    async def month_state(self, account: str, month: str) -> MonthState:
+        """The free tier and volume used by *account* in *month*, summed from its records."""
+        ...
+
+    async def usage_sums(
+        self, group_by: list[str], filters: dict[str, str], start_ms: int | None = None, end_ms: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Per group of *group_by* and architecture: the summed charge columns, ``billed_ms`` and
+        ``records``, over records equal to *filters* that ended in [start_ms, end_ms)."""
+        ...
+
+    async def usage_records(
+        self, filters: dict[str, str], after_seq: int, limit: int
+    ) -> list[tuple[int, UsageRecord, dict[str, int]]]:
+        """(sequence, record, charge columns) in commit order after *after_seq*."""
+        ...
+
+    async def load_budgets(self) -> list[Budget]: ...
+
+    async def put_budget(self, budget: Budget) -> None: ...
+
+    async def delete_budget(self, name: str) -> None:
+        """Delete the budget and its alerts."""
+        ...
+
+    async def budget_alerts(self, month: str) -> list[tuple[str, int, str, int]]:
+        """(budget, threshold %, spent, at ms) of alerts raised in *month*, oldest first."""
+        ...
+
+    async def put_budget_alert(self, name: str, month: str, threshold: int, spent: str, at_ms: int) -> None:
+        """Record an alert once (again for the same month and threshold: nothing)."""
         ...
 
     async def filter_logs(

@@ -14,6 +14,7 @@ from lambent.model.event_invoke import EventInvokeConfig
 from lambent.model.function import FunctionVersion
 from lambent.model.layer import LayerVersion
 from lambent.store import FunctionRecord, LogEvent
+from lambent.store.sql_usage import UsageSql, define
 
 metadata = sa.MetaData()
 
@@ -101,6 +102,8 @@ log_events = sa.Table(
     sa.Index("log_events_by_group_time", "log_group", "timestamp_ms", "id"),
 )
 
+usage_tables = define(metadata)
+
 _encode = msgspec.json.Encoder()
 _decode_version = msgspec.json.Decoder(FunctionVersion)
 _decode_tags = msgspec.json.Decoder(dict[str, str])
@@ -118,9 +121,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-class SqlStore:
+class SqlStore(UsageSql):
     def __init__(self, url: str) -> None:
         self._engine: AsyncEngine = create_async_engine(url)
+        self._tables = usage_tables
+        self._log_events = log_events
         if url.startswith("sqlite"):
             event.listen(self._engine.sync_engine, "connect", _sqlite_pragmas)
 
@@ -308,22 +313,6 @@ class SqlStore:
             await conn.execute(sa.delete(recursion).where(recursion.c.name == name))
             await conn.execute(sa.delete(versions).where(versions.c.name == name))
             await conn.execute(sa.delete(functions).where(functions.c.name == name))
-
-    async def append_logs(self, events: list[LogEvent]) -> None:
-        if not events:
-            return
-        rows = [
-            {
-                "log_group": e.group,
-                "log_stream": e.stream,
-                "timestamp_ms": e.timestamp_ms,
-                "ingestion_ms": e.ingestion_ms,
-                "message": e.message,
-            }
-            for e in events
-        ]
-        async with self._engine.begin() as conn:
-            await conn.execute(sa.insert(log_events), rows)
 
     async def filter_logs(
         self,

@@ -1,0 +1,128 @@
+"""Lambent's own API for what AWS leaves to its billing console: usage reports, the raw usage
+records, budgets, and Prometheus counters.
+
+    GET    /lambent/2026-11-27/usage?group_by=function,version&period=day|month
+               &function=&version=&start=YYYY-MM-DD&end=YYYY-MM-DD      totals and cost
+    GET    /lambent/2026-11-27/usage/records?function=&request_id=&after=&limit=
+    GET    /lambent/2026-11-27/budgets
+    PUT    /lambent/2026-11-27/budgets/{name}     {"Limit": "5", "Unit": "USD", "Action": ...}
+    GET    /lambent/2026-11-27/budgets/{name}     the budget, this month's spend and alerts
+    DELETE /lambent/2026-11-27/budgets/{name}
+    GET    /metrics                               Prometheus text format
+
+Errors are AWS-shaped, like the rest of the API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import msgspec
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import Metric
+from starlette.requests import Request
+from starlette.responses import Response
+
+from lambent.api.control import decode_body, json_object, read_body
+from lambent.api.render import empty_response, json_response
+from lambent.errors import InvalidParameterValueException
+from lambent.model.budget import Budget
+from lambent.services.ledger import Ledger
+from lambent.services.metering import MeterService
+
+PREFIX = "/lambent/2026-11-27"
+GROUPS = ("account", "function", "version")
+PERIODS = ("day", "month")
+FILTERS = ("account", "function", "version", "request_id", "outcome", "kind")
+
+
+def _day_ms(text: str, name: str, following: bool = False) -> int:
+    """Milliseconds at the start of day *text* (YYYY-MM-DD), or of the day after it."""
+    try:
+        day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        raise InvalidParameterValueException(f"{name} must be a date like 2026-11-27, not {text!r}.") from None
+    return int((day + timedelta(days=1 if following else 0)).timestamp() * 1000)
+
+
+def _filters(request: Request, allowed: tuple[str, ...]) -> dict[str, str]:
+    return {name: request.query_params[name] for name in allowed if request.query_params.get(name)}
+
+
+class BudgetBody(msgspec.Struct, frozen=True, kw_only=True, rename="pascal", forbid_unknown_fields=True):
+    limit: str
+    unit: str = "USD"
+    action: str = "ALERT"
+    function_name: str | None = None
+    thresholds: list[int] = msgspec.field(default_factory=lambda: [50, 80, 100])
+    notify: str | None = None
+
+
+class _Collector:
+    def __init__(self, meter: MeterService) -> None:
+        self._meter = meter
+
+    def collect(self) -> Iterator[Metric]:
+        return self._meter.collect()
+
+
+class UsageApi:
+    def __init__(self, meter: MeterService, ledger: Ledger) -> None:
+        self._meter = meter
+        self._ledger = ledger  # flushed before reading, so a report includes every ended invocation
+        self._registry = CollectorRegistry(auto_describe=False)
+        self._registry.register(_Collector(meter))
+
+    async def usage(self, request: Request) -> Response:
+        group_by = [g for g in request.query_params.get("group_by", "function").split(",") if g]
+        if any(g not in GROUPS for g in group_by):
+            raise InvalidParameterValueException(f"group_by takes {', '.join(GROUPS)}, separated by commas.")
+        period = request.query_params.get("period") or None
+        if period is not None and period not in PERIODS:
+            raise InvalidParameterValueException("period is day or month.")
+        start = request.query_params.get("start")
+        end = request.query_params.get("end")
+        await self._ledger.flush()
+        lines = await self._meter.report(
+            group_by,
+            period,
+            _filters(request, ("account", "function", "version")),
+            _day_ms(start, "start") if start else None,
+            _day_ms(end, "end", following=True) if end else None,
+        )
+        rows = [{k: v for k, v in msgspec.structs.asdict(line).items() if v is not None} for line in lines]
+        return json_response({"Usage": rows})
+
+    async def records(self, request: Request) -> Response:
+        try:
+            after = int(request.query_params.get("after", "0"))
+            limit = int(request.query_params.get("limit", "1000"))
+        except ValueError:
+            raise InvalidParameterValueException("after and limit are integers.") from None
+        if not 1 <= limit <= 10_000:
+            raise InvalidParameterValueException("limit is from 1 to 10000.")
+        await self._ledger.flush()
+        records, next_after = await self._meter.records(_filters(request, FILTERS), after, limit)
+        document: dict[str, object] = {"Records": records}
+        if next_after is not None:
+            document["NextAfter"] = next_after
+        return json_response(document)
+
+    async def list_budgets(self, _request: Request) -> Response:
+        return json_response({"Budgets": msgspec.to_builtins(self._meter.list_budgets())})
+
+    async def put_budget(self, request: Request) -> Response:
+        body = decode_body(json_object(await read_body(request, 64 * 1024, "PutBudget")), BudgetBody)
+        made = await self._meter.put_budget(Budget(name=request.path_params["name"], **msgspec.structs.asdict(body)))
+        return json_response(msgspec.to_builtins(made))
+
+    async def get_budget(self, request: Request) -> Response:
+        return json_response(await self._meter.budget_status(request.path_params["name"]))
+
+    async def delete_budget(self, request: Request) -> Response:
+        await self._meter.delete_budget(request.path_params["name"])
+        return empty_response()
+
+    async def metrics(self, _request: Request) -> Response:
+        return Response(generate_latest(self._registry), media_type="text/plain; version=0.0.4; charset=utf-8")

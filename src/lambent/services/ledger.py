@@ -1,0 +1,167 @@
+"""The ledger: what invocations leave behind (log blocks and usage records), journaled on the hot
+path and committed to the store in batches.
+
+``append`` and ``record`` never await: they write one journal frame (``store.journal``) and
+return, so a response is sent only after its log and usage record would survive a kill of the
+server. Usage records are charged as they are recorded (the meter's state moves on at once, so
+budgets see every ended invocation) and journaled with their charge. A background task copies new
+frames to the store every ``interval_s``: log blocks as log events, usage records with their
+charges, and the journal position reached, all in one transaction. After a crash the uncommitted frames are read
+again, so each usage record is committed exactly once, together with the log block holding its
+REPORT line. When the store falls behind by more than ``max_backlog_bytes``, function output is
+dropped (and counted) but the platform's lines and usage records are kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+from typing import Protocol
+
+import msgspec
+
+from lambent.model.billing import Charge, UsageRecord, usage_row
+from lambent.store import LogEvent, Store
+from lambent.store.journal import Journal, Position
+
+log = logging.getLogger(__name__)
+PLATFORM_PREFIXES = ("START RequestId:", "END RequestId:", "REPORT RequestId:")
+
+
+class LogBlock(msgspec.Struct, frozen=True, array_like=True):
+    group: str
+    stream: str
+    timestamp_ms: int
+    text: str
+
+
+class Entry(msgspec.Struct, frozen=True, array_like=True):
+    log: LogBlock | None
+    usage: UsageRecord | None
+    charge: Charge | None = None
+
+
+class Charger(Protocol):
+    def charge(self, record: UsageRecord) -> Charge:
+        """Charge *record* now, in order of use (the meter's state moves on at once)."""
+        ...
+
+
+class LedgerStatistics(msgspec.Struct, frozen=True, kw_only=True):
+    backlog_bytes: int
+    written: int
+    dropped: int
+
+
+class Ledger:
+    def __init__(
+        self,
+        store: Store,
+        directory: Path,
+        charger: Charger,
+        interval_s: float = 0.1,
+        max_backlog_bytes: int = 256 << 20,
+    ) -> None:
+        self._store = store
+        self._journal = Journal(directory)
+        self._charger = charger
+        self._interval_s = interval_s
+        self._max_backlog_bytes = max_backlog_bytes
+        self._encoder = msgspec.msgpack.Encoder()
+        self._decoder = msgspec.msgpack.Decoder(Entry)
+        self._position = Position(0, 0)
+        self._committed_bytes = 0
+        self._written = 0
+        self._dropped = 0
+        self._task: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+
+    async def open(self) -> None:
+        """Open the journal and commit what a previous run left in it."""
+        committed = await self._store.journal_position()
+        self._journal.open(committed)
+        self._position = committed or Position(0, 0)
+        await self.flush()
+        self._committed_bytes = self._journal.appended
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._flush_forever())
+
+    def statistics(self) -> LedgerStatistics:
+        return LedgerStatistics(backlog_bytes=self._backlog(), written=self._written, dropped=self._dropped)
+
+    def _backlog(self) -> int:
+        return max(0, self._journal.appended - self._committed_bytes)
+
+    # -- the hot path -------------------------------------------------------------------------
+
+    def append(self, group: str, stream: str, timestamp_ms: int, text: bytes) -> None:
+        """Journal one block of log lines."""
+        self._write(LogBlock(group, stream, timestamp_ms, self._bounded(text)), None)
+
+    def record(self, group: str, stream: str, timestamp_ms: int, text: bytes, usage: UsageRecord) -> None:
+        """Journal an invocation's log block with its usage record, in one frame."""
+        self._write(LogBlock(group, stream, timestamp_ms, self._bounded(text)), usage)
+
+    def record_usage(self, usage: UsageRecord) -> None:
+        self._write(None, usage)
+
+    def _bounded(self, text: bytes) -> str:
+        block = text.decode("utf-8", "replace")
+        if self._backlog() > self._max_backlog_bytes:
+            self._dropped += 1
+            kept = [line for line in block.splitlines(keepends=True) if line.startswith(PLATFORM_PREFIXES)]
+            return "".join(kept)
+        return block
+
+    def _write(self, block: LogBlock | None, usage: UsageRecord | None) -> None:
+        made = self._charger.charge(usage) if usage is not None else None
+        self._journal.append(self._encoder.encode(Entry(block, usage, made)))
+
+    # -- committing ---------------------------------------------------------------------------
+
+    async def flush(self) -> None:
+        """Commit everything journaled before this call."""
+        async with self._lock:
+            target = self._journal.end()
+            while self._position < target:
+                frames, reached = await asyncio.to_thread(self._journal.read, self._position, 4 << 20)
+                if reached == self._position:
+                    break
+                entries = [self._decoder.decode(frame) for frame in frames]
+                events = [
+                    LogEvent(
+                        group=e.log.group,
+                        stream=e.log.stream,
+                        timestamp_ms=e.log.timestamp_ms,
+                        message=e.log.text,
+                        ingestion_ms=e.log.timestamp_ms,
+                    )
+                    for e in entries
+                    if e.log is not None and e.log.text
+                ]
+                rows = [usage_row(e.usage, e.charge) for e in entries if e.usage is not None and e.charge is not None]
+                await self._store.commit_journal(events, rows, reached)
+                self._position = reached
+                self._committed_bytes += sum(len(f) + 8 for f in frames)
+                self._written += len(events)
+                self._journal.release(reached)
+
+    async def _flush_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval_s)
+            try:
+                await self.flush()
+            except Exception:
+                log.exception("committing the journal failed; it is retried")
+                await asyncio.sleep(1.0)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.flush()
+        self._journal.close()

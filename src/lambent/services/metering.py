@@ -1,0 +1,290 @@
+"""Metering: charging usage records, the totals behind reports and Prometheus, and budgets.
+
+The ``Ledger`` hands this service each usage record as it is recorded, in order of use, and
+journals the charge with it; ``charge`` (``model.billing``) moves the account's month on at once.
+The month's state is loaded from the store at start, after the journal left by an earlier run has
+been committed, so a restart continues the free tier and volume tiers exactly. Budgets are
+checked on the hot path against the month-to-date totals kept here, which include every
+invocation that has ended: a cap is overrun only by invocations already running when it is hit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from prometheus_client.core import CounterMetricFamily, Metric
+
+from lambent.errors import ResourceNotFoundException, TooManyRequestsException
+from lambent.model import budget as budgets
+from lambent.model.billing import (
+    CHARGE_COLUMNS,
+    Charge,
+    MonthState,
+    PriceTable,
+    Totals,
+    UsageRecord,
+    charge,
+    charge_columns,
+    cost,
+    gb_seconds,
+    period_of,
+    price_table,
+)
+from lambent.model.budget import Budget
+from lambent.store import Store
+
+log = logging.getLogger(__name__)
+DEFAULT_PRICES = Path(__file__).with_name("prices.toml")
+
+
+def load_prices(path: Path | None) -> PriceTable:
+    import tomllib
+
+    with (path or DEFAULT_PRICES).open("rb") as handle:
+        return price_table(tomllib.load(handle))
+
+
+class UsageLine(msgspec.Struct, kw_only=True):
+    """One row of a usage report: a group's totals and cost."""
+
+    account: str | None
+    function: str | None
+    version: str | None
+    period: str | None
+    requests: int
+    billed_ms: int
+    gb_seconds: str
+    provisioned_gb_seconds: str
+    cost_usd: str
+    cost_after_free_tier_usd: str
+
+
+def _money(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
+class MeterService:
+    def __init__(self, store: Store, prices: PriceTable, clock: Callable[[], float] = time.time) -> None:
+        self._store = store
+        self.prices = prices
+        self._clock = clock
+        self._months: dict[tuple[str, str], MonthState] = {}
+        #: Month-to-date totals by (month, account, function, architecture), for budgets.
+        self._month_totals: dict[tuple[str, str, str, str], Totals] = {}
+        #: All-time totals by (account, function, version, architecture), for Prometheus.
+        self._all_time: dict[tuple[str, str, str, str], Totals] = {}
+        self._budgets: dict[str, Budget] = {}
+        self._fired: dict[tuple[str, str], set[int]] = {}  # (budget, month) -> thresholds
+        self._blocked: dict[tuple[str, str | None], str] = {}  # (account, function or None) -> budget
+        self._account = ""
+        self.notify: Callable[[str, bytes], Awaitable[None]] | None = None
+        self._background: set[asyncio.Task[None]] = set()
+
+    async def load(self, account: str) -> None:
+        self._account = account
+        for row in await self._store.usage_sums(["account", "function", "version"], {}):
+            key = (row["account"], row["function"], row["version"], row["architecture"])
+            self._all_time.setdefault(key, Totals()).add(self._sums(row))
+        month, _ = period_of(int(self._clock() * 1000))
+        self._months[(account, month)] = await self._store.month_state(account, month)
+        for row in await self._store.usage_sums(["account", "function"], {"month": month}):
+            key = (month, row["account"], row["function"], row["architecture"])
+            self._month_totals.setdefault(key, Totals()).add(self._sums(row))
+        for item in await self._store.load_budgets():
+            self._budgets[item.name] = item
+        for name, threshold, _spent, _at in await self._store.budget_alerts(month):
+            self._fired.setdefault((name, month), set()).add(threshold)
+        self._evaluate(alert=False)
+
+    @staticmethod
+    def _sums(row: dict[str, Any]) -> dict[str, int]:
+        return {name: int(row[name]) for name in ("billed_ms", *CHARGE_COLUMNS)}
+
+    # -- charging (the Ledger's Charger) -------------------------------------------------------
+
+    def charge(self, record: UsageRecord) -> Charge:
+        """Charge *record* after everything charged before it; month totals and budgets move on."""
+        key = (record.account, period_of(record.end_ms)[0])
+        # A month not loaded at start began after it: only this process has charged it.
+        made, self._months[key] = charge(record, self._months.get(key) or MonthState(), self.prices)
+        columns = {"billed_ms": record.billed_ms if record.kind == "invoke" else 0, **charge_columns(made)}
+        self._all_time.setdefault((record.account, record.function, record.version, record.architecture), Totals()).add(columns)
+        self._month_totals.setdefault((made.month, record.account, record.function, record.architecture), Totals()).add(columns)
+        if self._budgets:
+            self._evaluate(alert=True)
+        return made
+
+    # -- budgets ------------------------------------------------------------------------------
+
+    def spent(self, item: Budget, month: str) -> Decimal:
+        total = Decimal(0)
+        for (m, account, function, architecture), totals in self._month_totals.items():
+            if m != month or account != self._account or (item.function_name and function != item.function_name):
+                continue
+            if item.unit == "USD":
+                total += cost(totals, architecture, self.prices)[1]
+            else:
+                total += gb_seconds(totals.mb_ms)
+        return total
+
+    def _evaluate(self, alert: bool) -> None:
+        now = self._clock()
+        month, _ = period_of(int(now * 1000))
+        blocked: dict[tuple[str, str | None], str] = {}
+        for item in self._budgets.values():
+            spent = self.spent(item, month)
+            if budgets.exhausted(item, spent):
+                blocked[(self._account, item.function_name)] = item.name
+            fired = self._fired.setdefault((item.name, month), set())
+            for threshold in budgets.crossed(item, spent, fired):
+                fired.add(threshold)
+                if alert:
+                    self._spawn(self._alert(item, month, threshold, spent, int(now * 1000)))
+        self._blocked = blocked
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.create_task(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _alert(self, item: Budget, month: str, threshold: int, spent: Decimal, at_ms: int) -> None:
+        log.warning("budget %s: %d%% of %s %s reached (%s) in %s", item.name, threshold, item.limit, item.unit, spent, month)
+        await self._store.put_budget_alert(item.name, month, threshold, _money(spent), at_ms)
+        if item.notify and self.notify is not None:
+            body = {
+                "budget": item.name,
+                "month": month,
+                "threshold": threshold,
+                "limit": item.limit,
+                "unit": item.unit,
+                "spent": _money(spent),
+                "action": item.action,
+                "functionName": item.function_name,
+            }
+            try:
+                await self.notify(item.notify, json.dumps(body).encode())
+            except Exception as exc:
+                log.error("budget %s: alert to %s failed: %s", item.name, item.notify, exc)
+
+    def check(self, function: str) -> None:
+        """Raise the 429 of an exhausted THROTTLE budget covering *function* (the hot path)."""
+        if not self._blocked:
+            return
+        name = self._blocked.get((self._account, function)) or self._blocked.get((self._account, None))
+        if name is not None:
+            raise TooManyRequestsException(
+                f"Budget {name} is exhausted for this month.",
+                Reason=budgets.REASON,
+                retryAfterSeconds=str(budgets.seconds_to_month_end(self._clock())),
+            )
+
+    async def put_budget(self, item: Budget) -> Budget:
+        item = budgets.check(item)
+        await self._store.put_budget(item)
+        self._budgets[item.name] = item
+        self._evaluate(alert=True)
+        return item
+
+    def budget(self, name: str) -> Budget:
+        if name not in self._budgets:
+            raise ResourceNotFoundException(f"Budget not found: {name}")
+        return self._budgets[name]
+
+    def list_budgets(self) -> list[Budget]:
+        return sorted(self._budgets.values(), key=lambda b: b.name)
+
+    async def delete_budget(self, name: str) -> None:
+        self.budget(name)
+        await self._store.delete_budget(name)
+        del self._budgets[name]
+        self._evaluate(alert=False)
+
+    async def budget_status(self, name: str) -> dict[str, Any]:
+        item = self.budget(name)
+        month, _ = period_of(int(self._clock() * 1000))
+        spent = self.spent(item, month)
+        alerts = [
+            {"Threshold": t, "Spent": s, "At": at} for n, t, s, at in await self._store.budget_alerts(month) if n == item.name
+        ]
+        return {
+            "Budget": msgspec.to_builtins(item),
+            "Month": month,
+            "Spent": _money(spent),
+            "Exhausted": spent >= item.cap,
+            "Throttling": (self._account, item.function_name) in self._blocked,
+            "Alerts": alerts,
+        }
+
+    # -- reports ------------------------------------------------------------------------------
+
+    async def report(
+        self, group_by: list[str], period: str | None, filters: dict[str, str], start_ms: int | None, end_ms: int | None
+    ) -> list[UsageLine]:
+        """Totals and cost per group (``account``, ``function``, ``version``) and *period*
+        (``day``, ``month`` or None for the whole range)."""
+        keys = [*group_by, *([period] if period else [])]
+        lines: dict[tuple[Any, ...], tuple[Totals, list[Decimal]]] = {}
+        for row in await self._store.usage_sums(keys, filters, start_ms, end_ms):
+            totals, money = lines.setdefault(tuple(row[k] for k in keys), (Totals(), [Decimal(0), Decimal(0)]))
+            group = Totals()
+            group.add(self._sums(row))
+            totals.add(self._sums(row))
+            before, after = cost(group, row["architecture"], self.prices)
+            money[0] += before
+            money[1] += after
+        report = []
+        for key, (totals, (before, after)) in sorted(lines.items()):
+            values = dict(zip(keys, key, strict=True))
+            report.append(
+                UsageLine(
+                    account=values.get("account"),
+                    function=values.get("function"),
+                    version=values.get("version"),
+                    period=values.get(period) if period else None,
+                    requests=totals.requests,
+                    billed_ms=totals.billed_ms,
+                    gb_seconds=_money(gb_seconds(totals.mb_ms)),
+                    provisioned_gb_seconds=_money(gb_seconds(totals.pc_allocated_mb_ms)),
+                    cost_usd=_money(before),
+                    cost_after_free_tier_usd=_money(after),
+                )
+            )
+        return report
+
+    async def records(self, filters: dict[str, str], after: int, limit: int) -> tuple[list[dict[str, Any]], int | None]:
+        rows = await self._store.usage_records(filters, after, limit)
+        made = [{**msgspec.to_builtins(record), **columns, "seq": seq} for seq, record, columns in rows]
+        return made, (rows[-1][0] if len(rows) == limit else None)
+
+    # -- Prometheus ---------------------------------------------------------------------------
+
+    def collect(self) -> Iterator[Metric]:
+        """Counters with the same totals as the usage reports (all time, per function version)."""
+        labels = ["account", "function", "version", "architecture"]
+        families = {
+            "requests": CounterMetricFamily("lambent_usage_requests", "Billed invocation requests.", labels=labels),
+            "billed": CounterMetricFamily("lambent_usage_billed_milliseconds", "Billed duration.", labels=labels),
+            "gbs": CounterMetricFamily("lambent_usage_gb_seconds", "Billed duration in GB-seconds.", labels=labels),
+            "cost": CounterMetricFamily("lambent_usage_cost_usd", "Cost before the free tier.", labels=labels),
+            "after": CounterMetricFamily("lambent_usage_cost_after_free_tier_usd", "Cost after the free tier.", labels=labels),
+        }
+        for key, totals in sorted(self._all_time.items()):
+            before, after = cost(totals, key[3], self.prices)
+            values = list(key)
+            families["requests"].add_metric(values, totals.requests)
+            families["billed"].add_metric(values, totals.billed_ms)
+            families["gbs"].add_metric(values, float(gb_seconds(totals.mb_ms)))
+            families["cost"].add_metric(values, float(before))
+            families["after"].add_metric(values, float(after))
+        yield from families.values()
+
+    async def close(self) -> None:
+        await asyncio.gather(*self._background, return_exceptions=True)

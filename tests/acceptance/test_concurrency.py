@@ -81,8 +81,8 @@ def test_account_limit_throttles_unreserved_functions(tmp_path: Path) -> None:
         # Invocation requests are limited to ten times the concurrency per second: 20/s here.
         dry: list[Any] = []
 
-        def burst() -> None:
-            for _ in range(20):
+        def burst() -> None:  # 240 calls: throttled unless they take over 11 s (20 a second + 20 burst)
+            for _ in range(60):
                 try:
                     dry.append(lam.invoke(FunctionName="slow", InvocationType="DryRun", Payload=b"{}")["StatusCode"])
                 except lam.exceptions.TooManyRequestsException as exc:

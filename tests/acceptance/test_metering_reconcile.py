@@ -34,6 +34,7 @@ def handler(event, context):
     return do
 """
 OUTCOMES = {"ok": "success", "error": "error", "timeout": "timeout", "oom": "out_of_memory", "crash": "crash"}
+SEEN = {"success": "success", "Sandbox.Timedout": "timeout", "Runtime.OutOfMemory": "out_of_memory", "Runtime.ExitError": "crash"}
 PLAN = {"ok": 8_590, "error": 600, "crash": 150, "timeout": 20, "oom": 20, "async-ok": 500, "async-error": 120}
 
 
@@ -121,7 +122,9 @@ def test_ten_thousand_mixed_invocations_reconcile_after_kills(tmp_path: Path) ->
             by_request.setdefault(r["request_id"], []).append(r)
         for kind, rid, seen in answered:
             (record,) = by_request.pop(rid)  # each answered call billed exactly once
-            assert record["outcome"] == OUTCOMES[kind], (kind, seen, record)
+            # The record says what the caller saw; a memory hog at 14% of a core may time out first.
+            assert record["outcome"] == SEEN.get(seen, "error"), (kind, seen, record)
+            assert record["outcome"] in ({"out_of_memory", "timeout"} if kind == "oom" else {OUTCOMES[kind]}), (kind, record)
             assert record["attempt"] == 1 and record["invocation_type"] == "RequestResponse"
         for _kind, rid in accepted:
             ran = by_request.pop(rid)

@@ -20,6 +20,7 @@ Decisions (AWS's documents leave them open):
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -173,7 +174,12 @@ def price_table(document: Mapping[str, Any]) -> PriceTable:
 
 def period_of(end_ms: int) -> tuple[str, str]:
     """(month, day) in UTC of the moment *end_ms* (milliseconds since the epoch)."""
-    moment = datetime.fromtimestamp(end_ms / 1000, UTC)
+    return _period_of_day(end_ms // 86_400_000)
+
+
+@functools.lru_cache(maxsize=64)
+def _period_of_day(day: int) -> tuple[str, str]:
+    moment = datetime.fromtimestamp(day * 86_400, UTC)
     return f"{moment:%Y-%m}", f"{moment:%Y-%m-%d}"
 
 
@@ -276,6 +282,19 @@ class Totals(msgspec.Struct, kw_only=True):
     def add(self, columns: Mapping[str, int]) -> None:
         for name, value in columns.items():
             setattr(self, name, getattr(self, name) + int(value))
+
+    def add_charge(self, billed_ms: int, made: Charge) -> None:
+        """Add one charge (the hot path: no name lookups)."""
+        self.requests += made.requests
+        self.billed_ms += billed_ms
+        self.tier1_mb_ms += made.tier_mb_ms[0]
+        self.tier2_mb_ms += made.tier_mb_ms[1]
+        self.tier3_mb_ms += made.tier_mb_ms[2]
+        self.pc_duration_mb_ms += made.pc_duration_mb_ms
+        self.pc_allocated_mb_ms += made.pc_allocated_mb_ms
+        self.storage_mb_ms += made.storage_mb_ms
+        self.free_requests += made.free_requests
+        self.free_mb_ms += made.free_mb_ms
 
     @property
     def mb_ms(self) -> int:

@@ -32,7 +32,6 @@ from lambent.model.billing import (
     Totals,
     UsageRecord,
     charge,
-    charge_columns,
     cost,
     gb_seconds,
     period_of,
@@ -115,9 +114,11 @@ class MeterService:
         key = (record.account, period_of(record.end_ms)[0])
         # A month not loaded at start began after it: only this process has charged it.
         made, self._months[key] = charge(record, self._months.get(key) or MonthState(), self.prices)
-        columns = {"billed_ms": record.billed_ms if record.kind == "invoke" else 0, **charge_columns(made)}
-        self._all_time.setdefault((record.account, record.function, record.version, record.architecture), Totals()).add(columns)
-        self._month_totals.setdefault((made.month, record.account, record.function, record.architecture), Totals()).add(columns)
+        billed = record.billed_ms if record.kind == "invoke" else 0
+        version_key = (record.account, record.function, record.version, record.architecture)
+        month_key = (made.month, record.account, record.function, record.architecture)
+        (self._all_time.get(version_key) or self._all_time.setdefault(version_key, Totals())).add_charge(billed, made)
+        (self._month_totals.get(month_key) or self._month_totals.setdefault(month_key, Totals())).add_charge(billed, made)
         if self._budgets:
             self._evaluate(alert=True)
         return made

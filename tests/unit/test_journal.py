@@ -22,7 +22,7 @@ def read_all(journal: Journal, position: Position) -> tuple[list[bytes], Positio
 
 
 def test_frames_come_back_in_order_across_rotations(tmp_path: Path) -> None:
-    journal = Journal(tmp_path, rotate_bytes=100)
+    journal = Journal(tmp_path, segment_bytes=100)
     journal.open()
     written = [f"frame {i}".encode() * (i % 7 + 1) for i in range(200)]
     for frame in written:
@@ -41,7 +41,10 @@ def test_a_torn_last_frame_is_cut_when_opened(tmp_path: Path) -> None:
     journal.append(b"torn by a kill")
     journal.close()
     path = next(tmp_path.glob("*.journal"))
-    os.truncate(path, path.stat().st_size - 3)
+    end = 8 + len(b"complete") + 8 + len(b"torn by a kill")
+    with path.open("r+b") as handle:  # the copy stopped three bytes short
+        handle.seek(end - 3)
+        handle.write(bytes(3))
     again = Journal(tmp_path)
     again.open()
     again.append(b"after the restart")
@@ -50,7 +53,7 @@ def test_a_torn_last_frame_is_cut_when_opened(tmp_path: Path) -> None:
 
 
 def test_reading_resumes_after_the_committed_position(tmp_path: Path) -> None:
-    journal = Journal(tmp_path, rotate_bytes=64)
+    journal = Journal(tmp_path, segment_bytes=64)
     journal.open()
     for i in range(10):
         journal.append(b"%d" % i * 20)
@@ -78,12 +81,12 @@ def test_a_frame_larger_than_the_read_is_read_whole(tmp_path: Path) -> None:
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.lists(st.binary(max_size=300), max_size=40), st.integers(16, 400), st.integers(1, 500))
+@given(st.lists(st.binary(min_size=1, max_size=300), max_size=40), st.integers(16, 400), st.integers(1, 500))
 def test_any_frames_any_rotation_any_read_size(frames: list[bytes], rotate: int, read_size: int) -> None:
     import tempfile
 
     with tempfile.TemporaryDirectory() as directory:
-        journal = Journal(Path(directory), rotate_bytes=rotate)
+        journal = Journal(Path(directory), segment_bytes=rotate)
         journal.open()
         for frame in frames:
             journal.append(frame)
@@ -95,3 +98,35 @@ def test_any_frames_any_rotation_any_read_size(frames: list[bytes], rotate: int,
             found += more
             position = reached
         assert found == frames
+
+
+def test_an_empty_frame_is_refused(tmp_path: Path) -> None:
+    import pytest
+
+    journal = Journal(tmp_path)
+    journal.open()
+    with pytest.raises(ValueError, match="empty"):
+        journal.append(b"")
+
+
+def test_a_frame_torn_inside_the_map_is_cleared(tmp_path: Path) -> None:
+    """A kill in the middle of the copy leaves a prefix of the frame: it is cut, and the frames
+    appended after the restart are read back with nothing of it."""
+    journal = Journal(tmp_path)
+    journal.open()
+    journal.append(b"kept")
+    journal.close()
+    path = next(tmp_path.glob("*.journal"))
+    with path.open("r+b") as handle:  # a header and half a payload, as a torn copy leaves them
+        import struct
+        import zlib
+
+        handle.seek(12)
+        handle.write(struct.pack("<II", 100, zlib.crc32(b"y" * 100)) + b"y" * 50)
+    again = Journal(tmp_path)
+    again.open()
+    again.append(b"next")
+    again.close()
+    third = Journal(tmp_path)
+    third.open()
+    assert read_all(third, Position(0, 0))[0] == [b"kept", b"next"]

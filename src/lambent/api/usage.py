@@ -16,7 +16,7 @@ Errors are AWS-shaped, like the rest of the API.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 import msgspec
 from prometheus_client import CollectorRegistry, generate_latest
@@ -37,13 +37,12 @@ PERIODS = ("day", "month")
 FILTERS = ("account", "function", "version", "request_id", "outcome", "kind")
 
 
-def _day_ms(text: str, name: str, following: bool = False) -> int:
-    """Milliseconds at the start of day *text* (YYYY-MM-DD), or of the day after it."""
+def _day(text: str, name: str) -> str:
+    """*text* if it is a date (YYYY-MM-DD), else InvalidParameterValueException."""
     try:
-        day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+        return f"{datetime.strptime(text, '%Y-%m-%d'):%Y-%m-%d}"
     except ValueError:
         raise InvalidParameterValueException(f"{name} must be a date like 2026-11-27, not {text!r}.") from None
-    return int((day + timedelta(days=1 if following else 0)).timestamp() * 1000)
 
 
 def _filters(request: Request, allowed: tuple[str, ...]) -> dict[str, str]:
@@ -88,8 +87,8 @@ class UsageApi:
             group_by,
             period,
             _filters(request, ("account", "function", "version")),
-            _day_ms(start, "start") if start else None,
-            _day_ms(end, "end", following=True) if end else None,
+            _day(start, "start") if start else None,
+            _day(end, "end") if end else None,
         )
         rows = [{k: v for k, v in msgspec.structs.asdict(line).items() if v is not None} for line in lines]
         return json_response({"Usage": rows})

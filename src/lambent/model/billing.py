@@ -112,11 +112,6 @@ def charge_columns(charge: Charge) -> dict[str, int]:
     }
 
 
-def usage_row(record: UsageRecord, made: Charge) -> dict[str, object]:
-    """A charged record as the store keeps it."""
-    return {**msgspec.structs.asdict(record), "month": made.month, "day": made.day, **charge_columns(made)}
-
-
 @dataclass(frozen=True, kw_only=True)
 class ArchitecturePrices:
     #: Dollars per GB-second of on-demand duration, by tier.

@@ -22,7 +22,7 @@ from typing import Protocol
 
 import msgspec
 
-from lambent.model.billing import Charge, UsageRecord, usage_row
+from lambent.model.billing import Charge, UsageRecord
 from lambent.store import LogEvent, Store
 from lambent.store.journal import Journal, Position
 
@@ -126,28 +126,33 @@ class Ledger:
         """Commit everything journaled before this call."""
         async with self._lock:
             target = self._journal.end()
-            while self._position < target:
-                frames, reached = await asyncio.to_thread(self._journal.read, self._position, 4 << 20)
-                if reached == self._position:
-                    break
-                entries = [self._decoder.decode(frame) for frame in frames]
-                events = [
-                    LogEvent(
-                        group=e.log.group,
-                        stream=e.log.stream,
-                        timestamp_ms=e.log.timestamp_ms,
-                        message=e.log.text,
-                        ingestion_ms=e.log.timestamp_ms,
-                    )
-                    for e in entries
-                    if e.log is not None and e.log.text
-                ]
-                rows = [usage_row(e.usage, e.charge) for e in entries if e.usage is not None and e.charge is not None]
-                await self._store.commit_journal(events, rows, reached)
-                self._position = reached
-                self._committed_bytes += sum(len(f) + 8 for f in frames)
-                self._written += len(events)
-                self._journal.release(reached)
+            if self._position < target:
+                await asyncio.to_thread(self._commit_until, target)
+
+    def _commit_until(self, target: Position) -> None:
+        """On a worker thread: read, decode and commit frames up to *target*, a batch at a time."""
+        while self._position < target:
+            frames, reached = self._journal.read(self._position, 4 << 20)
+            if reached == self._position:
+                return
+            entries = [self._decoder.decode(frame) for frame in frames]
+            events = [
+                LogEvent(
+                    group=e.log.group,
+                    stream=e.log.stream,
+                    timestamp_ms=e.log.timestamp_ms,
+                    message=e.log.text,
+                    ingestion_ms=e.log.timestamp_ms,
+                )
+                for e in entries
+                if e.log is not None and e.log.text
+            ]
+            charged = [(e.usage, e.charge) for e in entries if e.usage is not None and e.charge is not None]
+            self._store.commit_journal(events, charged, reached)
+            self._position = reached
+            self._committed_bytes += sum(len(f) + 8 for f in frames)
+            self._written += len(events)
+            self._journal.release(reached)
 
     async def _flush_forever(self) -> None:
         while True:

@@ -32,6 +32,7 @@ from lambent.model.billing import (
     Totals,
     UsageRecord,
     charge,
+    charge_columns,
     cost,
     gb_seconds,
     period_of,
@@ -227,13 +228,13 @@ class MeterService:
     # -- reports ------------------------------------------------------------------------------
 
     async def report(
-        self, group_by: list[str], period: str | None, filters: dict[str, str], start_ms: int | None, end_ms: int | None
+        self, group_by: list[str], period: str | None, filters: dict[str, str], first_day: str | None, last_day: str | None
     ) -> list[UsageLine]:
         """Totals and cost per group (``account``, ``function``, ``version``) and *period*
         (``day``, ``month`` or None for the whole range)."""
         keys = [*group_by, *([period] if period else [])]
         lines: dict[tuple[Any, ...], tuple[Totals, list[Decimal]]] = {}
-        for row in await self._store.usage_sums(keys, filters, start_ms, end_ms):
+        for row in await self._store.usage_sums(keys, filters, first_day, last_day):
             totals, money = lines.setdefault(tuple(row[k] for k in keys), (Totals(), [Decimal(0), Decimal(0)]))
             group = Totals()
             group.add(self._sums(row))
@@ -261,8 +262,14 @@ class MeterService:
         return report
 
     async def records(self, filters: dict[str, str], after: int, limit: int) -> tuple[list[dict[str, Any]], int | None]:
-        rows = await self._store.usage_records(filters, after, limit)
-        made = [{**msgspec.to_builtins(record), **columns, "seq": seq} for seq, record, columns in rows]
+        """Records with their charges in commit order after sequence *after*: a page read of at
+        most *limit* records, of which those matching *filters*; and where to continue."""
+        rows = await self._store.usage_records(filters.get("function"), after, limit)
+        made = []
+        for seq, record, charged in rows:
+            document = {**msgspec.to_builtins(record), **charge_columns(charged), "seq": seq}
+            if all(str(document.get(name)) == value for name, value in filters.items()):
+                made.append(document)
         return made, (rows[-1][0] if len(rows) == limit else None)
 
     # -- Prometheus ---------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 import msgspec
 
 from lambent.model.alias import Alias
-from lambent.model.billing import MonthState, UsageRecord
+from lambent.model.billing import Charge, MonthState, UsageRecord
 from lambent.model.budget import Budget
 from lambent.model.event_invoke import EventInvokeConfig
 from lambent.model.function import FunctionVersion
@@ -118,26 +118,26 @@ class Store(Protocol):
         """Where the last ``commit_journal`` left the journal (None: never committed)."""
         ...
 
-    async def commit_journal(self, events: list[LogEvent], usage_rows: list[dict[str, Any]], position: Position) -> None:
-        """In one transaction: append log events, insert charged usage records (a record's id is
-        unique: inserting one twice fails the whole commit) and record the journal *position*."""
+    def commit_journal(self, events: list[LogEvent], charged: list[tuple[UsageRecord, Charge]], position: Position) -> None:
+        """In one transaction: append log events, keep the charged usage records (and add them to
+        the daily totals) and record the journal *position* they were read up to. Synchronous:
+        the ledger calls it from a worker thread, so the event loop does nothing per record."""
         ...
 
     async def month_state(self, account: str, month: str) -> MonthState:
-        """The free tier and volume used by *account* in *month*, summed from its records."""
+        """The free tier and volume used by *account* in *month*, from the daily totals."""
         ...
 
     async def usage_sums(
-        self, group_by: list[str], filters: dict[str, str], start_ms: int | None = None, end_ms: int | None = None
+        self, group_by: list[str], filters: dict[str, str], first_day: str | None = None, last_day: str | None = None
     ) -> list[dict[str, Any]]:
-        """Per group of *group_by* and architecture: the summed charge columns, ``billed_ms`` and
-        ``records``, over records equal to *filters* that ended in [start_ms, end_ms)."""
+        """Per group of *group_by* (account, function, version, day, month) and architecture:
+        ``records``, ``billed_ms`` and the charge columns summed over the daily totals equal to
+        *filters*, from *first_day* to *last_day* (YYYY-MM-DD, inclusive)."""
         ...
 
-    async def usage_records(
-        self, filters: dict[str, str], after_seq: int, limit: int
-    ) -> list[tuple[int, UsageRecord, dict[str, int]]]:
-        """(sequence, record, charge columns) in commit order after *after_seq*."""
+    async def usage_records(self, function: str | None, after_seq: int, limit: int) -> list[tuple[int, UsageRecord, Charge]]:
+        """(sequence, record, charge) in commit order after *after_seq*, of one function or all."""
         ...
 
     async def load_budgets(self) -> list[Budget]: ...

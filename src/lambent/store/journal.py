@@ -1,19 +1,21 @@
 """An append-only journal of frames, so that what the hot path records outlives the process.
 
-``append`` is one ``write(2)`` to a file opened ``O_APPEND``: once it returns, the frame is in
-the kernel's page cache and survives the server being killed (not the machine losing power: no
-fsync on the hot path). A reader copies frames into the database and records, in the same
-transaction, the position it reached; after a crash the frames past that position are read
+``append`` copies the frame into a shared memory map of a preallocated file (no system call):
+once it returns, the frame is in the kernel's page cache and survives the server being killed
+(not the machine losing power: nothing is synced on the hot path). A reader copies frames into
+the database and records, in the same transaction, the position it reached; after a crash the frames past that position are read
 again, so nothing is lost and nothing is applied twice.
 
-Frames are ``<length u32><crc32 u32><payload>`` in files ``<generation>.journal``; a file past
-``rotate_bytes`` is closed and the next generation begins, and files wholly behind the committed
-position are deleted. A frame torn by a kill in the middle of a write (the only frame that can
-be: the last one) fails its length or checksum and is cut off when the journal is opened.
+Frames are ``<length u32><crc32 u32><payload>`` in files ``<generation>.journal`` of
+``segment_bytes``, zero-filled past the last frame (a zero length ends a file); a frame that does
+not fit begins the next generation, and files wholly behind the committed position are deleted.
+A frame torn by a kill in the middle of its copy (only the last one can be) fails its checksum
+and is cleared when the journal is opened.
 """
 
 from __future__ import annotations
 
+import mmap
 import os
 import struct
 import threading
@@ -23,7 +25,7 @@ from pathlib import Path
 import msgspec
 
 HEADER = struct.Struct("<II")
-MAX_FRAME = 1 << 30
+ZERO_HEADER = bytes(HEADER.size)
 
 
 class Position(msgspec.Struct, frozen=True, order=True):
@@ -32,12 +34,16 @@ class Position(msgspec.Struct, frozen=True, order=True):
 
 
 class Journal:
-    def __init__(self, directory: Path, rotate_bytes: int = 64 << 20) -> None:
+    def __init__(self, directory: Path, segment_bytes: int = 64 << 20) -> None:
         self._directory = directory
-        self._rotate_bytes = rotate_bytes
+        self._segment_bytes = segment_bytes
         self._fd = -1
+        self._map: mmap.mmap | None = None
+        self._capacity = 0
         self._generation = 0
         self._size = 0
+        #: Valid lengths of the files before the current one.
+        self._sealed: dict[int, int] = {}
         self._lock = threading.Lock()  # readers run in a thread; appends on the event loop
         #: Bytes appended since the journal was opened (for the backlog).
         self.appended = 0
@@ -49,17 +55,31 @@ class Journal:
         return sorted(int(p.stem) for p in self._directory.glob("*.journal") if p.stem.isdigit())
 
     def open(self, committed: Position | None = None) -> None:
-        """Open the newest file for appending, cutting a torn last frame; with no file, start a
+        """Map the newest file for appending after its last intact frame; with no file, start a
         generation after *committed* (the position the database holds), so reading resumes."""
         self._directory.mkdir(parents=True, exist_ok=True)
         existing = self.generations()
-        self._generation = existing[-1] if existing else (committed.generation + 1 if committed else 1)
-        path = self._path(self._generation)
-        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        intact = self._intact_length(path)
-        if intact < os.fstat(self._fd).st_size:
-            os.truncate(path, intact)
-        self._size = intact
+        self._sealed = {g: self._intact_length(self._path(g)) for g in existing}
+        if existing:
+            self._generation = existing[-1]
+            self._size = self._sealed.pop(self._generation)
+        else:
+            self._generation = committed.generation + 1 if committed else 1
+            self._size = 0
+        self._open_segment(self._segment_bytes)
+
+    def _open_segment(self, capacity: int) -> None:
+        self._fd = os.open(self._path(self._generation), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        capacity = max(capacity, os.fstat(self._fd).st_size)
+        # Blocks allocated up front: appends then touch memory only, no block allocation.
+        os.posix_fallocate(self._fd, 0, capacity)
+        self._map = mmap.mmap(self._fd, capacity)
+        self._capacity = capacity
+        if self._size + HEADER.size <= capacity and self._map[self._size : self._size + HEADER.size] != ZERO_HEADER:
+            # What a kill left of a torn frame: a prefix of it, zeros after; clear it.
+            length, _ = HEADER.unpack_from(self._map, self._size)
+            stop = min(capacity, self._size + HEADER.size + length)
+            self._map[self._size : stop] = bytes(stop - self._size)
 
     @staticmethod
     def _intact_length(path: Path) -> int:
@@ -69,28 +89,37 @@ class Journal:
         while offset + HEADER.size <= len(data):
             length, checksum = HEADER.unpack_from(data, offset)
             end = offset + HEADER.size + length
-            if length > MAX_FRAME or end > len(data) or zlib.crc32(data[offset + HEADER.size : end]) != checksum:
+            if length == 0 or end > len(data) or zlib.crc32(data[offset + HEADER.size : end]) != checksum:
                 break
             offset = end
         return offset
 
     def close(self) -> None:
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
+        with self._lock:
+            if self._map is not None:
+                self._map.close()
+                self._map = None
+            if self._fd >= 0:
+                os.close(self._fd)
+                self._fd = -1
 
     def append(self, payload: bytes) -> None:
+        """Copy one frame into the mapped file: in the page cache when this returns."""
+        if not payload:
+            raise ValueError("a journal frame cannot be empty")  # a zero length marks the end
         frame = HEADER.pack(len(payload), zlib.crc32(payload)) + payload
         with self._lock:
-            if self._size >= self._rotate_bytes:
+            if self._map is None:
+                raise ValueError("the journal is closed")
+            if self._size + len(frame) > self._capacity:
+                self._sealed[self._generation] = self._size
+                self._map.close()
                 os.close(self._fd)
                 self._generation += 1
-                self._fd = os.open(self._path(self._generation), os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
                 self._size = 0
-            view = memoryview(frame)
-            while view:
-                written = os.write(self._fd, view)
-                view = view[written:]
+                self._open_segment(max(self._segment_bytes, len(frame)))
+                assert self._map is not None
+            self._map[self._size : self._size + len(frame)] = frame
             self._size += len(frame)
             self.appended += len(frame)
 
@@ -107,12 +136,14 @@ class Journal:
         frames: list[bytes] = []
         budget = max_bytes
         generation, offset = position.generation, position.offset
-        available = [g for g in self.generations() if g >= generation]
+        with self._lock:  # the files: sealed ones (found at open or filled since) and the current
+            available = sorted(g for g in [*self._sealed, self._generation] if g >= generation)
         if available and available[0] != generation:
             generation, offset = available[0], 0
         while generation <= end.generation and budget > 0:
             path = self._path(generation)
-            limit = end.offset if generation == end.generation else (path.stat().st_size if path.exists() else 0)
+            with self._lock:
+                limit = end.offset if generation == end.generation else self._sealed.get(generation, 0)
             if offset < limit:
                 with path.open("rb") as handle:
                     handle.seek(offset)
@@ -144,6 +175,9 @@ class Journal:
 
     def release(self, position: Position) -> None:
         """Delete the files wholly before *position* (their frames are committed)."""
-        for generation in self.generations():
-            if generation < position.generation:
-                self._path(generation).unlink(missing_ok=True)
+        with self._lock:
+            behind = [g for g in self._sealed if g < position.generation]
+            for generation in behind:
+                del self._sealed[generation]
+        for generation in behind:
+            self._path(generation).unlink(missing_ok=True)

@@ -124,10 +124,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 class SqlStore(UsageSql):
     def __init__(self, url: str) -> None:
         self._engine: AsyncEngine = create_async_engine(url)
+        # The ledger commits from its worker thread, through a synchronous engine on the same database.
+        self._sync_engine = sa.create_engine(url.replace("+aiosqlite", "").replace("+asyncpg", "+psycopg"))
         self._tables = usage_tables
         self._log_events = log_events
         if url.startswith("sqlite"):
             event.listen(self._engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self._sync_engine, "connect", _sqlite_pragmas)
 
     async def open(self) -> None:
         async with self._engine.begin() as conn:
@@ -135,6 +138,7 @@ class SqlStore(UsageSql):
 
     async def close(self) -> None:
         await self._engine.dispose()
+        self._sync_engine.dispose()
 
     async def load_functions(self) -> list[FunctionRecord]:
         async with self._engine.connect() as conn:

@@ -5,7 +5,21 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint unit acceptance bench bench-quick clean
+.PHONY: serve test lint unit acceptance bench bench-quick clean system
+
+# Debian packages: slirp4netns gives environments their outbound network, iproute2 makes the
+# network tests' own test host. Installed as root where missing; elsewhere the server says
+# which protection is off and those tests skip.
+SYSTEM_PACKAGES := slirp4netns iproute2
+system:
+	@missing=""; command -v slirp4netns >/dev/null 2>&1 || missing="slirp4netns"; \
+	command -v ip >/dev/null 2>&1 || missing="$$missing iproute2"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(SYSTEM_PACKAGES) \
+			|| { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(SYSTEM_PACKAGES); }; \
+		else echo "note: $$missing not installed (needs root and apt-get): no outbound network for functions" >&2; fi; \
+	fi
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python >= 3.11 is needed" >&2; exit 1; }
@@ -14,10 +28,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-serve: $(STAMP)  ## start the server on the embedded defaults (SQLite and ./.lambent)
+serve: $(STAMP) system  ## start the server on the embedded defaults (SQLite and ./.lambent)
 	$(BIN)/lambent serve
 
-lint: $(STAMP)
+lint: $(STAMP) system
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy

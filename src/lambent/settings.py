@@ -35,6 +35,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     sqs_endpoint_url: str | None = None
     #: Multiplies AWS's 1 and 2 minute waits before retrying a failed asynchronous invocation.
     async_retry_scale: float = 1.0
+    #: Outbound network for functions without a ``lambent:outbound`` tag: ``allow`` (as AWS) or ``none``.
+    outbound: str = "allow"
     #: A price table (TOML) to bill with instead of AWS's us-east-1 prices (services/prices.toml).
     prices: Path | None = None
     #: Credentials handed to functions (there is no STS yet; signature checking comes later).
@@ -82,6 +84,8 @@ def build_settings(environ: Mapping[str, str], overrides: Mapping[str, Any] | No
         raise SettingsError(f"account_id {settings.account_id!r} must be 12 digits")
     if settings.sandbox not in ("auto", "namespaces", "process"):
         raise SettingsError(f"sandbox {settings.sandbox!r} is not one of auto, namespaces, process")
+    if settings.outbound not in ("allow", "none"):
+        raise SettingsError(f"outbound {settings.outbound!r} is not one of allow, none")
     if settings.concurrency_limit < 1:
         raise SettingsError("concurrency_limit must be at least 1")
     return settings

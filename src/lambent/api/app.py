@@ -126,10 +126,18 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         ),
         ledger,
         packages.tree,
+        outbound=lambda name: functions.outbound(name),
     )
     layers = LayerService(store, packages, data_dir / "opt", settings.region, settings.account_id)
     functions = FunctionService(
-        store, packages, runtimes, settings.region, settings.account_id, on_change=invoker.retire, layers=layers
+        store,
+        packages,
+        runtimes,
+        settings.region,
+        settings.account_id,
+        on_change=invoker.retire,
+        layers=layers,
+        outbound_default=settings.outbound == "allow",
     )
     event_configs = EventConfigService(store, settings.region, settings.account_id)
     destinations = Destinations(

@@ -143,9 +143,12 @@ class Invoker:
         settings: InvokerSettings,
         sink: LogSink,
         code_dir: Callable[[str], str],
+        outbound: Callable[[str], bool] = lambda _name: True,
     ) -> None:
-        """*code_dir* maps a package's sha256 (hex) to its extracted, read-only directory."""
+        """*code_dir* maps a package's sha256 (hex) to its extracted, read-only directory;
+        *outbound* says whether a function's environments get a route out."""
         self._code_dir = code_dir
+        self._outbound = outbound
         self._sandbox = sandbox
         self._runtimes = runtimes
         self._settings = settings
@@ -363,6 +366,7 @@ class Invoker:
             extensions=self._extension_names(version),
             preload=runtime.preload,
             entry=runtime.entry,
+            outbound=self._outbound(version.name),
         )
         extensions = Extensions(len(spec.extensions), version.name, version.version, version.handler) if spec.extensions else None
         environment = Environment(self._sandbox, spec, key, stream, runtime_api=runtime.speaks_runtime_api, extensions=extensions)

@@ -308,3 +308,20 @@ def _logging_document(version: FunctionVersion) -> dict[str, Any]:
         doc["ApplicationLogLevel"] = version.application_log_level or "INFO"
         doc["SystemLogLevel"] = version.system_log_level or "INFO"
     return doc
+
+
+#: Lambent's per-function switch for the route out (AWS functions outside a VPC always have one).
+OUTBOUND_TAG = "lambent:outbound"
+OUTBOUND_VALUES = ("allow", "none")
+
+
+def outbound_allowed(tags: dict[str, str], default: bool) -> bool:
+    """Whether a function with *tags* gets outbound network (the tag, else the server's default)."""
+    value = tags.get(OUTBOUND_TAG)
+    return default if value is None else value == "allow"
+
+
+def check_outbound_tag(tags: dict[str, str]) -> None:
+    value = tags.get(OUTBOUND_TAG)
+    if value is not None and value not in OUTBOUND_VALUES:
+        raise InvalidParameterValueException(f"Tag {OUTBOUND_TAG} must be one of {', '.join(OUTBOUND_VALUES)}, not {value!r}.")

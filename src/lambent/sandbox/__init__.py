@@ -57,6 +57,8 @@ class SandboxSpec(msgspec.Struct, frozen=True, kw_only=True):
     #: When set, the environment gets a Runtime API at ``AWS_LAMBDA_RUNTIME_API``, served by
     #: the platform with this object (opaque to the sandbox) in each request's scope.
     api_context: Any = None
+    #: A route out to the network (as on AWS); False: loopback and the platform API only.
+    outbound: bool = True
 
 
 class SandboxProcess(Protocol):

@@ -5,9 +5,12 @@ read-only root holding only the system's /usr, the interpreter, the code at /var
 runtime at /var/runtime; a private /tmp capped at EphemeralStorage; its own /proc and a
 minimal /dev; a non-root uid per function with no capabilities, no_new_privs and the seccomp
 policy of ``seccomp.py``; memory = MemorySize without swap, CPU ∝ memory, 1,024 pids and
-1,024 descriptors. The network namespace has only loopback, where the platform's API port is
-served by the platform itself (its listening socket is made inside the namespace and handed
-out), so AWS_ENDPOINT_URL works and nothing else of the host is reachable.
+1,024 descriptors. The network namespace has loopback, where the platform's API port is served
+by the platform itself (its listening socket is made inside the namespace and handed out), so
+AWS_ENDPOINT_URL works; with outbound allowed (the default, as on AWS) a slirp4netns stack of its
+own (``outbound.py``) gives it a route out that never leads to the host's loopback. Spares of
+functions with a route out make their network namespace early and get their stack attached
+while they wait, so a cold start does not pay for it.
 
 Killing the environment's first process (PID 1 of its namespace) makes the kernel kill every
 process left in it, double-forked or not; the cgroup is killed too, then removed.
@@ -38,7 +41,7 @@ from typing import Any
 import msgspec
 
 from lambent.errors import SandboxSetupError
-from lambent.sandbox import ApiServer, Protection, SandboxSpec
+from lambent.sandbox import ApiServer, Protection, SandboxSpec, outbound
 from lambent.sandbox.cgroups import Cgroups
 
 log = logging.getLogger(__name__)
@@ -85,6 +88,8 @@ class NamespaceProcess:
         self._exited: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._stop_api: Callable[[], Coroutine[Any, Any, None]] | None = None
         self._closed = False
+        #: The environment's outbound network stack, if it has one.
+        self.attachment: outbound.Attachment | None = None
         self._peak_fd = -1
 
     @property
@@ -164,6 +169,9 @@ class NamespaceProcess:
             task = asyncio.get_running_loop().create_task(self._stop_api())
             self._sandbox.background.add(task)
             task.add_done_callback(self._sandbox.background.discard)
+        if self.attachment is not None:
+            self.attachment.close()
+            self.attachment = None
         if self._pidfd >= 0:
             os.close(self._pidfd)
             self._pidfd = -1
@@ -176,11 +184,16 @@ class NamespaceProcess:
 
 
 class Spare(msgspec.Struct, kw_only=True):
-    """A zygote child already in its cgroups, waiting on *link* for the environment to become."""
+    """A zygote child already in its cgroups (and its network namespace, with the outbound
+    stack attached, where there is one), waiting on *link* for the environment to become."""
 
     env_id: str
     link: socket.socket
     placed: asyncio.Future[None]
+    #: Done once placed and, where outbound is available, attached.
+    ready: asyncio.Future[None] | None = None
+    pid: int = 0
+    attachment: outbound.Attachment | None = None
 
 
 class Zygote:
@@ -284,13 +297,15 @@ class NamespacesSandbox:
         self._zygote_lock = asyncio.Lock()
         self._root_lock = asyncio.Lock()
         self._starting = asyncio.Semaphore(CONCURRENT_SETUPS)
-        self._spares: dict[tuple[str, str, str], deque[Spare]] = {}
-        self._refilling: dict[tuple[str, str, str], int] = {}
+        #: Spares per (zygote, with a route out): the two kinds differ in their network namespace.
+        self._spares: dict[tuple[tuple[str, str, str], bool], deque[Spare]] = {}
+        self._refilling: dict[tuple[tuple[str, str, str], bool], int] = {}
         self._by_pid: dict[int, NamespaceProcess] = {}
         self._early_exits: dict[int, int] = {}
         self._roots: dict[tuple[str, ...], str] = {}
         self.background: set[asyncio.Task[Any]] = set()
         self._counter = 0
+        self._outbound = outbound.available()
 
     @staticmethod
     def usable() -> tuple[bool, str]:
@@ -306,8 +321,8 @@ class NamespacesSandbox:
             Protection(name="cgroup memory/cpu/pids limits", active=ok, reason=why),
             Protection(name="uid per function, no capabilities", active=True, reason="setresuid + no_new_privs"),
             Protection(name="seccomp", active=bool(self._seccomp), reason="libseccomp policy, BPF"),
-            Protection(name="network: loopback + platform API only", active=True, reason="own network namespace"),
-            Protection(name="outbound network", active=False, reason="no veth/NAT yet: environments have no route out"),
+            Protection(name="network: own namespace, no host loopback", active=True, reason="own network namespace"),
+            Protection(name="outbound network per function", active=self._outbound[0], reason=self._outbound[1]),
         ]
 
     def code_path(self, spec_code_dir: str) -> str:
@@ -330,7 +345,8 @@ class NamespacesSandbox:
         key = tuple(sorted(system_dirs))
         if key in self._roots:
             return self._roots[key]
-        digest = hashlib.sha256("\0".join(key).encode()).hexdigest()[:16]
+        # The skeleton's layout version is in the name: a new layout never reuses an old root.
+        digest = hashlib.sha256("\0".join((SKELETON_VERSION, *key)).encode()).hexdigest()[:16]
         root = self._work_dir / f"root-{digest}"
         scratch = self._work_dir / f".root-{digest}-{os.getpid()}-{secrets.token_hex(4)}"
         if not root.exists():
@@ -355,26 +371,27 @@ class NamespacesSandbox:
                 self._zygotes[key] = zygote
             return zygote
 
-    async def _spare(self, zygote: Zygote) -> Spare:
-        """A ready spare of *zygote* if there is one, else a new one; the pool is refilled."""
-        pool = self._spares.setdefault(zygote.key, deque())
-        ready = next((spare for spare in pool if spare.placed.done()), None)
+    async def _spare(self, zygote: Zygote, route_out: bool) -> Spare:
+        """A ready spare of *zygote* (of the kind *route_out* says) if there is one, else a new
+        one; the pool of that kind is refilled."""
+        pool = self._spares.setdefault((zygote.key, route_out), deque())
+        ready = next((spare for spare in pool if _succeeded(spare.ready)), None)
         chosen = ready if ready is not None else (pool[0] if pool else None)
         if chosen is None:
-            chosen = await self._new_spare(zygote)
+            chosen = await self._new_spare(zygote, route_out)
         else:
             pool.remove(chosen)
-        self._refill(zygote)
+        self._refill(zygote, route_out)
         return chosen
 
-    async def _new_spare(self, zygote: Zygote) -> Spare:
+    async def _new_spare(self, zygote: Zygote, route_out: bool) -> Spare:
         self._counter += 1
         env_id = f"{os.getpid()}-{self._counter}"
         await asyncio.to_thread(self.cgroups.create, env_id)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         ours.setblocking(False)
         try:
-            await zygote.send({"cgroup_procs": self.cgroups.procs_files(env_id)}, [theirs.fileno()])
+            await zygote.send({"cgroup_procs": self.cgroups.procs_files(env_id), "net": route_out}, [theirs.fileno()])
         except OSError as exc:
             ours.close()
             self.cgroups.remove(env_id)
@@ -382,24 +399,40 @@ class NamespacesSandbox:
         finally:
             theirs.close()
         spare = Spare(env_id=env_id, link=ours, placed=asyncio.ensure_future(_ready(ours)))
+        spare.ready = asyncio.ensure_future(self._prepare_spare(spare, route_out))
         return spare
 
-    def _refill(self, zygote: Zygote) -> None:
-        """Keep SPARES spares per zygote, made in the background."""
-        pool = self._spares.setdefault(zygote.key, deque())
-        for _ in range(SPARES - len(pool) - self._refilling.get(zygote.key, 0)):
-            self._refilling[zygote.key] = self._refilling.get(zygote.key, 0) + 1
-            task = asyncio.ensure_future(self._make_spare(zygote, pool))
+    async def _prepare_spare(self, spare: Spare, route_out: bool) -> None:
+        """Wait for the spare to be placed; with *route_out*, attach an outbound stack to the
+        network namespace it has made (attaching takes ~4 ms: off the cold path)."""
+        await spare.placed
+        message = json.loads(spare.link.recv(256) or b"{}")
+        if message.get("t") != "placed":
+            raise ValueError("the spare did not say it was placed")
+        spare.pid = int(message["pid"])
+        if route_out:
+            try:
+                spare.attachment = await outbound.attach(spare.pid)
+            except SandboxSetupError as exc:  # the environment attaches one when it starts
+                log.warning("could not attach an outbound stack to a spare: %s", exc)
+
+    def _refill(self, zygote: Zygote, route_out: bool) -> None:
+        """Keep SPARES spares of each kind in use per zygote, made in the background."""
+        key = (zygote.key, route_out)
+        pool = self._spares.setdefault(key, deque())
+        for _ in range(SPARES - len(pool) - self._refilling.get(key, 0)):
+            self._refilling[key] = self._refilling.get(key, 0) + 1
+            task = asyncio.ensure_future(self._make_spare(zygote, route_out, pool))
             self.background.add(task)
             task.add_done_callback(self.background.discard)
 
-    async def _make_spare(self, zygote: Zygote, pool: deque[Spare]) -> None:
+    async def _make_spare(self, zygote: Zygote, route_out: bool, pool: deque[Spare]) -> None:
         try:
-            pool.append(await self._new_spare(zygote))
+            pool.append(await self._new_spare(zygote, route_out))
         except SandboxSetupError as exc:
             log.warning("could not make a spare environment: %s", exc)
         finally:
-            self._refilling[zygote.key] -= 1
+            self._refilling[(zygote.key, route_out)] -= 1
 
     async def start(self, spec: SandboxSpec, channel: int, output: int) -> NamespaceProcess:
         zygote = await self._zygote(spec)
@@ -419,6 +452,7 @@ class NamespacesSandbox:
                 binds.append([f"/etc/{etc}", f"/etc/{etc}"])
         if Path("/usr/bin/bash").is_file():  # noqa: ASYNC240 - a stat, no waiting
             binds.append(["/usr/bin/bash", "/usr/bin/sh"])  # bash as /bin/sh, as in Amazon Linux 2023
+        route_out = spec.outbound and self._outbound[0]
         request = {
             "root": root,
             "binds": binds,
@@ -433,20 +467,22 @@ class NamespacesSandbox:
             else {**spec.env, "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{self._api_port}"},
             "cwd": TASK_ROOT,
             "api_port": self._api_port if self._serve_api else 0,
+            # With a route out, B waits for the platform to have attached it.
+            "network_gate": route_out,
             "exec": list(spec.argv) if spec.preload is None else None,
             "extensions": [f"/opt/extensions/{name}" for name in spec.extensions],
         }
         async with self._starting:  # a burst queues here rather than swamping two cores with setups
-            spare = await self._spare(zygote)
+            spare = await self._spare(zygote, route_out)
             process = NamespaceProcess(self, spare.env_id, spec.memory_mb, spec.api_context)
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
             try:
                 self.cgroups.limit_memory(spare.env_id, spec.memory_mb)  # before any of the function runs
-                await asyncio.wait_for(spare.placed, SETUP_TIMEOUT_S)
-                if spare.link.recv(64) != b'{"t":"placed"}':
-                    raise ValueError("the spare did not say it was placed")
+                assert spare.ready is not None
+                await asyncio.wait_for(asyncio.shield(spare.ready), SETUP_TIMEOUT_S)
+                process.attachment, spare.attachment = spare.attachment, None
                 socket.send_fds(spare.link, [json.dumps(request).encode()], [channel, output, theirs.fileno()])
-                await asyncio.wait_for(self._handshake(process, ours), SETUP_TIMEOUT_S)
+                await asyncio.wait_for(self._handshake(process, ours, route_out), SETUP_TIMEOUT_S)
             except TimeoutError:
                 process.kill()
                 process.close()
@@ -459,35 +495,54 @@ class NamespacesSandbox:
                 theirs.close()
                 ours.close()
                 spare.link.close()
+                if spare.attachment is not None:
+                    spare.attachment.close()
         return process
 
-    async def _handshake(self, process: NamespaceProcess, setup: socket.socket) -> None:
-        """Learn the environment's pid (from A) and its API socket (from B), in either order."""
+    async def _handshake(self, process: NamespaceProcess, setup: socket.socket, route_out: bool) -> None:
+        """Learn the environment's pid (from A) and its API socket (from B), in either order.
+
+        With *route_out*, B waits for a go once the stack is attached: the spare's, or, if it
+        has none, one attached as soon as the pid exists (while B builds the root)."""
         setup.setblocking(False)
         got_pid = got_api = False
-        while not (got_pid and got_api):
-            await _ready(setup)
-            data, fds, _flags, _addr = socket.recv_fds(setup, 4096, 1)
-            if not data:
-                if got_pid:
-                    return  # B failed before it could answer: its exit says why
-                raise ValueError("the environment ended before it started")
-            message = json.loads(data)
-            if message["t"] == "pid":
-                got_pid = True
-                pid = int(message["pid"])
-                process._attach(pid)
-                self._by_pid[pid] = process
-                if pid in self._early_exits:
-                    self.exited(pid, self._early_exits.pop(pid))
-            elif message["t"] == "api":
-                got_api = True
-                for fd in fds:
-                    sock = socket.socket(fileno=fd)
-                    if self._serve_api is not None:
-                        process._stop_api = await self._serve_api(sock, process.api_context)
-                    else:
-                        sock.close()
+        attaching: asyncio.Task[outbound.Attachment] | None = None
+        try:
+            while not (got_pid and got_api):
+                await _ready(setup)
+                data, fds, _flags, _addr = socket.recv_fds(setup, 4096, 1)
+                if not data:
+                    if got_pid:
+                        return  # B failed before it could answer: its exit says why
+                    raise ValueError("the environment ended before it started")
+                message = json.loads(data)
+                if message["t"] == "pid":
+                    got_pid = True
+                    pid = int(message["pid"])
+                    process._attach(pid)
+                    self._by_pid[pid] = process
+                    if route_out and process.attachment is None:
+                        attaching = asyncio.ensure_future(outbound.attach(pid))
+                    if pid in self._early_exits:
+                        self.exited(pid, self._early_exits.pop(pid))
+                elif message["t"] == "api":
+                    got_api = True
+                    for fd in fds:
+                        sock = socket.socket(fileno=fd)
+                        if self._serve_api is not None:
+                            process._stop_api = await self._serve_api(sock, process.api_context)
+                        else:
+                            sock.close()
+            if attaching is not None:
+                process.attachment = await attaching
+                attaching = None
+            if route_out:
+                setup.send(b"go")
+        finally:
+            if attaching is not None:  # the handshake failed while the stack was being attached
+                attaching.cancel()
+                with contextlib.suppress(BaseException):
+                    (await attaching).close()
 
     def exited(self, pid: int, status: int) -> None:
         process = self._by_pid.get(pid)
@@ -509,8 +564,13 @@ class NamespacesSandbox:
         self._spares.clear()
         for spare in spares:
             spare.placed.cancel()
+            if spare.ready is not None:
+                spare.ready.cancel()
         await asyncio.gather(*(spare.placed for spare in spares), return_exceptions=True)
+        await asyncio.gather(*(spare.ready for spare in spares if spare.ready is not None), return_exceptions=True)
         for spare in spares:
+            if spare.attachment is not None:
+                spare.attachment.close()
             spare.link.close()  # the spare reads end-of-file and exits
         for zygote in self._zygotes.values():
             zygote.stop()
@@ -519,6 +579,13 @@ class NamespacesSandbox:
             await asyncio.gather(*self.background, return_exceptions=True)
         self.cgroups.sweep()
         self.cgroups.release()
+
+
+def _succeeded(future: asyncio.Future[None] | None) -> bool:
+    return future is not None and future.done() and not future.cancelled() and future.exception() is None
+
+
+SKELETON_VERSION = "2"  # 2: /etc/resolv.conf for the outbound network
 
 
 def _build_skeleton(root: Path, system_dirs: tuple[str, ...]) -> None:
@@ -551,8 +618,8 @@ def _build_skeleton(root: Path, system_dirs: tuple[str, ...]) -> None:
             shutil.copy2(Path("/etc", etc), root / "etc" / etc)
     (root / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/sh\nsbx_user:x:993:990::/tmp:/sbin/nologin\n")
     (root / "etc" / "group").write_text("root:x:0:\nsbx_user:x:990:\n")
+    (root / "etc" / "resolv.conf").write_text(f"nameserver {outbound.DNS}\n")  # slirp4netns forwards it
     (root / "etc" / "hosts").write_text("127.0.0.1\tlocalhost lambent sandbox.localdomain\n::1\tlocalhost\n")
-    (root / "etc" / "resolv.conf").write_text("")
     for path in [root, *root.rglob("*")]:
         if not path.is_symlink():
             path.chmod(0o755 if path.is_dir() else 0o644)

@@ -104,6 +104,11 @@ class ProcessSandbox:
             Protection(name="cgroup memory/cpu/pids limits", active=False, reason=off),
             Protection(name="read-only code, private /tmp", active=False, reason=off),
             Protection(name="seccomp", active=False, reason=off),
+            Protection(
+                name="outbound network per function",
+                active=False,
+                reason="environments share the host's network: outbound 'none' is not enforced",
+            ),
         ]
 
     def code_path(self, spec_code_dir: str) -> str:

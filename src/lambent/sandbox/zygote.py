@@ -163,6 +163,10 @@ def run_init(spec, channel, output, setup, entry):
         socket.send_fds(setup, [b'{"t":"api"}'], [api.fileno()] if api else [])
         if api is not None:
             api.close()
+        if spec.get("network_gate") and setup.recv(16) != b"go":
+            # The platform attaches (or takes away) the route out from the host side: nothing
+            # of the function runs before that is done (its init may well use the network).
+            raise OSError("outbound network: the platform did not finish setting it up")
         setup.close()
         null = os.open("/dev/null", os.O_RDONLY)
         os.dup2(null, 0)
@@ -252,12 +256,19 @@ def spare(placement, link, entry, reserved):
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         os.setsid()
-        for path in json.loads(placement)["cgroup_procs"]:
+        placement = json.loads(placement)
+        for path in placement["cgroup_procs"]:
             with open(path, "w") as procs:
                 procs.write(str(os.getpid()))
+        flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET
+        if placement.get("net"):
+            # The network namespace now, so that the platform can attach its outbound stack
+            # while the spare waits: a cold start then finds it ready.
+            _check(_libc.unshare(CLONE_NEWNET), "unshare", "network namespace")
+            flags &= ~CLONE_NEWNET
         link_sock = socket.socket(fileno=link)
         try:
-            link_sock.send(b'{"t":"placed"}')
+            link_sock.send(json.dumps({"t": "placed", "pid": os.getpid()}).encode())
             request, fds, _flags, _addr = socket.recv_fds(link_sock, 1 << 20, 3)
         except OSError:
             os._exit(0)  # released unused: the platform closed the link
@@ -266,7 +277,6 @@ def spare(placement, link, entry, reserved):
         link_sock.close()
         channel, output, setup = fds
         spec = json.loads(request)
-        flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET
         _check(_libc.unshare(flags), "unshare", "namespaces")
         setup_sock = socket.socket(fileno=setup)
         init = os.fork()

@@ -29,6 +29,7 @@ from lambent.model.arns import LATEST, FunctionRef, function_arn
 from lambent.model.concurrency import check_reservation
 from lambent.model.event_invoke import destination_kind
 from lambent.model.function import (
+    OUTBOUND_TAG,
     TOTAL_CODE_SIZE_LIMIT_BYTES,
     UNZIPPED_LIMIT_BYTES,
     ZIPPED_LIMIT_BYTES,
@@ -39,8 +40,10 @@ from lambent.model.function import (
     architectures_of,
     aws_timestamp,
     check_environment,
+    check_outbound_tag,
     check_runtime,
     check_unsupported,
+    outbound_allowed,
 )
 from lambent.model.layer import LayerVersion, check_total_size
 from lambent.services.layers import LayerService
@@ -100,8 +103,11 @@ class FunctionService:
         on_change: Callable[[str, str | None], Any],
         layers: LayerService,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        outbound_default: bool = True,
     ) -> None:
-        """*on_change(name, revision)* is awaited after a function changes (None: deleted)."""
+        """*on_change(name, revision)* is awaited after a function changes (None: deleted);
+        *outbound_default*: whether functions without the outbound tag get a route out."""
+        self._outbound_default = outbound_default
         self._store = store
         self._packages = packages
         self._runtimes = sorted(runtimes)
@@ -219,6 +225,11 @@ class FunctionService:
     def reserved(self, name: str) -> int | None:
         return self._function(FunctionRef(name=name)).reserved
 
+    def outbound(self, name: str) -> bool:
+        """Whether new environments of *name* get outbound network."""
+        function = self._functions.get(name)
+        return outbound_allowed(function.tags if function else {}, self._outbound_default)
+
     def recursive_loop(self, name: str) -> str:
         return self._function(FunctionRef(name=name)).recursive_loop
 
@@ -248,6 +259,7 @@ class FunctionService:
 
     async def create(self, request: CreateFunctionInput) -> FunctionVersion:
         """Create the function; returns the version to answer with (State Pending, as AWS)."""
+        check_outbound_tag(dict(request.tags))
         check_unsupported(
             {
                 "Code.S3Bucket": request.code.s3_bucket,
@@ -471,15 +483,22 @@ class FunctionService:
             merged = {**function.tags, **tags}
             if len(merged) > 50:
                 raise InvalidParameterValueException("Number of tags exceeds resource tag limit.")
+            check_outbound_tag(merged)
             await self._store.put_tags(name, merged)
+            changed = function.tags.get(OUTBOUND_TAG) != merged.get(OUTBOUND_TAG)
             function.tags = merged
+        if changed:
+            await self._on_change(name, "")  # idle environments go: new ones get the new network
 
     async def untag(self, name: str, keys: list[str]) -> None:
         async with self._lock(name):
             function = self._function(FunctionRef(name=name))
             remaining = {k: v for k, v in function.tags.items() if k not in set(keys)}
             await self._store.put_tags(name, remaining)
+            changed = function.tags.get(OUTBOUND_TAG) != remaining.get(OUTBOUND_TAG)
             function.tags = remaining
+        if changed:
+            await self._on_change(name, "")
 
     async def _delete_version(self, ref: FunctionRef) -> None:
         assert ref.qualifier is not None

@@ -41,7 +41,7 @@ from typing import Any
 import msgspec
 
 from lambent.errors import SandboxSetupError
-from lambent.sandbox import ApiServer, Protection, SandboxSpec, outbound
+from lambent.sandbox import ApiServer, Protection, SandboxSpec, outbound, scratch
 from lambent.sandbox.cgroups import Cgroups
 
 log = logging.getLogger(__name__)
@@ -194,6 +194,8 @@ class Spare(msgspec.Struct, kw_only=True):
     ready: asyncio.Future[None] | None = None
     pid: int = 0
     attachment: outbound.Attachment | None = None
+    #: Its /tmp (DEFAULT_TMP_MB), mounted at the staging point of its own mount namespace.
+    staged_tmp: bool = False
 
 
 class Zygote:
@@ -306,6 +308,9 @@ class NamespacesSandbox:
         self.background: set[asyncio.Task[Any]] = set()
         self._counter = 0
         self._outbound = outbound.available()
+        self._scratch_ok = scratch.available()
+        self._scratch = scratch.Scratch(work_dir / "scratch")
+        self._staging = str(work_dir / "scratch-staging")
 
     @staticmethod
     def usable() -> tuple[bool, str]:
@@ -323,6 +328,9 @@ class NamespacesSandbox:
             Protection(name="seccomp", active=bool(self._seccomp), reason="libseccomp policy, BPF"),
             Protection(name="network: own namespace, no host loopback", active=True, reason="own network namespace"),
             Protection(name="outbound network per function", active=self._outbound[0], reason=self._outbound[1]),
+            Protection(
+                name="ephemeral storage on disk, not counted as memory", active=self._scratch_ok[0], reason=self._scratch_ok[1]
+            ),
         ]
 
     def code_path(self, spec_code_dir: str) -> str:
@@ -335,6 +343,10 @@ class NamespacesSandbox:
         return "/opt"
 
     def prepare(self) -> None:
+        if self._scratch_ok[0]:
+            Path(self._staging).mkdir(parents=True, exist_ok=True)
+            if gone := self._scratch.prepare():
+                log.warning("removed %d /tmp images left by an earlier run", gone)
         self.cgroups.prepare()
         swept = self.cgroups.sweep()
         if swept:
@@ -390,22 +402,32 @@ class NamespacesSandbox:
         await asyncio.to_thread(self.cgroups.create, env_id)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         ours.setblocking(False)
+        placement: dict[str, Any] = {"cgroup_procs": self.cgroups.procs_files(env_id), "net": route_out}
+        image = None
         try:
-            await zygote.send({"cgroup_procs": self.cgroups.procs_files(env_id), "net": route_out}, [theirs.fileno()])
-        except OSError as exc:
+            if self._scratch_ok[0]:
+                image = await asyncio.to_thread(self._scratch.image, DEFAULT_TMP_MB)
+                placement["scratch"] = {"image": image, "staging": self._staging}
+            await zygote.send(placement, [theirs.fileno()])
+        except (OSError, SandboxSetupError) as exc:
             ours.close()
+            self._scratch.discard(image)
             self.cgroups.remove(env_id)
             raise SandboxSetupError("spare", "zygote request", exc) from exc
         finally:
             theirs.close()
-        spare = Spare(env_id=env_id, link=ours, placed=asyncio.ensure_future(_ready(ours)))
-        spare.ready = asyncio.ensure_future(self._prepare_spare(spare, route_out))
+        spare = Spare(env_id=env_id, link=ours, placed=asyncio.ensure_future(_ready(ours)), staged_tmp=image is not None)
+        spare.ready = asyncio.ensure_future(self._prepare_spare(spare, route_out, image))
         return spare
 
-    async def _prepare_spare(self, spare: Spare, route_out: bool) -> None:
-        """Wait for the spare to be placed; with *route_out*, attach an outbound stack to the
-        network namespace it has made (attaching takes ~4 ms: off the cold path)."""
-        await spare.placed
+    async def _prepare_spare(self, spare: Spare, route_out: bool, image: str | None) -> None:
+        """Wait for the spare to be placed (its /tmp mounted: the image file can go, the loop
+        device keeps it); with *route_out*, attach an outbound stack to the network namespace
+        it has made (attaching takes ~4 ms: off the cold path)."""
+        try:
+            await spare.placed
+        finally:
+            self._scratch.discard(image)
         message = json.loads(spare.link.recv(256) or b"{}")
         if message.get("t") != "placed":
             raise ValueError("the spare did not say it was placed")
@@ -453,11 +475,15 @@ class NamespacesSandbox:
         if Path("/usr/bin/bash").is_file():  # noqa: ASYNC240 - a stat, no waiting
             binds.append(["/usr/bin/bash", "/usr/bin/sh"])  # bash as /bin/sh, as in Amazon Linux 2023
         route_out = spec.outbound and self._outbound[0]
+        image = None
+        if self._scratch_ok[0] and spec.ephemeral_storage_mb != DEFAULT_TMP_MB:
+            image = await asyncio.to_thread(self._scratch.image, spec.ephemeral_storage_mb)
         request = {
             "root": root,
             "binds": binds,
             "devices": [[f"/dev/{d}", f"/dev/{d}"] for d in DEVICES],
             "tmp_mb": spec.ephemeral_storage_mb,
+            "tmp": {"image": image} if image else {},
             "hostname": "lambent",
             "uid": spec.uid,
             "gid": spec.uid,
@@ -481,6 +507,8 @@ class NamespacesSandbox:
                 assert spare.ready is not None
                 await asyncio.wait_for(asyncio.shield(spare.ready), SETUP_TIMEOUT_S)
                 process.attachment, spare.attachment = spare.attachment, None
+                if spare.staged_tmp and image is None and self._scratch_ok[0]:
+                    request["tmp"] = {"staged": self._staging}
                 socket.send_fds(spare.link, [json.dumps(request).encode()], [channel, output, theirs.fileno()])
                 await asyncio.wait_for(self._handshake(process, ours, route_out), SETUP_TIMEOUT_S)
             except TimeoutError:
@@ -497,6 +525,7 @@ class NamespacesSandbox:
                 spare.link.close()
                 if spare.attachment is not None:
                     spare.attachment.close()
+                self._scratch.discard(image)  # mounted by now, or never to be
         return process
 
     async def _handshake(self, process: NamespaceProcess, setup: socket.socket, route_out: bool) -> None:
@@ -572,6 +601,7 @@ class NamespacesSandbox:
             if spare.attachment is not None:
                 spare.attachment.close()
             spare.link.close()  # the spare reads end-of-file and exits
+        await asyncio.to_thread(outbound.join_reapers, 3.0)
         for zygote in self._zygotes.values():
             zygote.stop()
         self._zygotes.clear()
@@ -585,6 +615,7 @@ def _succeeded(future: asyncio.Future[None] | None) -> bool:
     return future is not None and future.done() and not future.cancelled() and future.exception() is None
 
 
+DEFAULT_TMP_MB = 512
 SKELETON_VERSION = "2"  # 2: /etc/resolv.conf for the outbound network
 
 

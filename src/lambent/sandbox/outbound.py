@@ -25,6 +25,7 @@ import os
 import shutil
 import subprocess
 import threading
+import time
 
 from lambent.errors import SandboxSetupError
 
@@ -32,6 +33,18 @@ SLIRP = "slirp4netns"
 READY_TIMEOUT_S = 5.0
 GATEWAY = "10.0.2.2"
 DNS = "10.0.2.3"
+
+
+_reapers: set[threading.Thread] = set()
+
+
+def join_reapers(timeout_s: float) -> None:
+    """Wait (at most *timeout_s*) for ended stacks to be reaped, so none outlives the platform."""
+    deadline = time.monotonic() + timeout_s
+    for reaper in list(_reapers):
+        reaper.join(max(0.0, deadline - time.monotonic()))
+        if not reaper.is_alive():
+            _reapers.discard(reaper)
 
 
 def available() -> tuple[bool, str]:
@@ -61,7 +74,9 @@ class Attachment:
             self._exit_fd = -1
         with contextlib.suppress(ProcessLookupError):
             self.process.kill()
-        threading.Thread(target=self.process.wait, name="lambent-slirp-reaper", daemon=True).start()
+        reaper = threading.Thread(target=self.process.wait, name="lambent-slirp-reaper", daemon=True)
+        _reapers.add(reaper)
+        reaper.start()
 
 
 async def attach(pid: int) -> Attachment:

@@ -45,7 +45,9 @@ CLONE_NEWIPC = 0x08000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
-MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+MS_REMOUNT, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 32, 4096, 8192, 16384, 1 << 18
+LOOP_CTL_GET_FREE, LOOP_CONFIGURE = 0x4C82, 0x4C0A
+LO_FLAGS_AUTOCLEAR, LO_FLAGS_DIRECT_IO = 4, 16
 MNT_DETACH = 2
 PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, PR_SET_CHILD_SUBREAPER, PR_SET_PDEATHSIG = 38, 22, 36, 1
 SECCOMP_MODE_FILTER = 2
@@ -80,6 +82,41 @@ def mount(source, target, fstype, flags, data=None):
     _check(_libc.mount(_enc(source), _enc(target), _enc(fstype), flags, _enc(data)), "mount " + (fstype or "bind"), target)
 
 
+def mount_scratch(image, target):
+    """Mount the ext4 image *image* at *target* through a loop device that detaches itself
+    once unmounted (when the mount namespace ends), writable by all as /tmp is."""
+    for _ in range(8):  # another environment may take the free device between the two calls
+        control = os.open("/dev/loop-control", os.O_RDWR | os.O_CLOEXEC)
+        try:
+            number = fcntl.ioctl(control, LOOP_CTL_GET_FREE)
+        finally:
+            os.close(control)
+        device = "/dev/loop{}".format(number)
+        loop = os.open(device, os.O_RDWR | os.O_CLOEXEC)
+        backing = os.open(image, os.O_RDWR | os.O_CLOEXEC)
+        try:
+            # struct loop_config: fd, block size, struct loop_info64 (lo_flags at 52), reserved
+            info = struct.pack(
+                "=5Q4I64s64s32s2Q", 0, 0, 0, 0, 0, 0, 0, 0, LO_FLAGS_AUTOCLEAR | LO_FLAGS_DIRECT_IO, b"", b"", b"", 0, 0
+            )
+            fcntl.ioctl(loop, LOOP_CONFIGURE, struct.pack("=II", backing, 4096) + info + bytes(64))
+        except OSError as exc:
+            os.close(loop)
+            os.close(backing)
+            if exc.errno == errno.EBUSY:
+                continue
+            raise SetupFailed("loop device", device, exc.errno) from None
+        try:
+            mount(device, target, "ext4", MS_NOSUID | MS_NODEV, "noinit_itable")
+            os.rmdir(target + "/lost+found")  # /tmp starts empty, as on AWS
+            os.chmod(target, 0o1777)  # noqa: S103 - /tmp is world-writable and sticky, as everywhere
+        finally:
+            os.close(loop)
+            os.close(backing)
+        return
+    raise SetupFailed("loop device", "/dev/loop-control", errno.EBUSY)
+
+
 def bind_readonly(source, target):
     mount(source, target, None, MS_BIND | MS_REC)
     mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
@@ -101,7 +138,13 @@ def build_root(spec):
         bind_readonly(source, root + target)
     for source, target in spec["devices"]:
         mount(source, root + target, None, MS_BIND)
-    mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size={}m,mode=1777".format(spec["tmp_mb"]))
+    tmp = spec.get("tmp") or {}
+    if tmp.get("staged"):  # the spare's /tmp, mounted while it waited
+        mount(tmp["staged"], root + "/tmp", None, MS_MOVE)
+    elif tmp.get("image"):
+        mount_scratch(tmp["image"], root + "/tmp")
+    else:
+        mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size={}m,mode=1777".format(spec["tmp_mb"]))
     mount("tmpfs", root + "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777")
     mount(None, root, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID)
     os.chdir(root)
@@ -261,6 +304,13 @@ def spare(placement, link, entry, reserved):
             with open(path, "w") as procs:
                 procs.write(str(os.getpid()))
         flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET
+        if placement.get("scratch"):
+            # A default-size /tmp now, in a mount namespace of the spare's own: the environment
+            # moves it into place instead of paying for a mount on the cold path.
+            _check(_libc.unshare(CLONE_NEWNS), "unshare", "mount namespace")
+            mount(None, "/", None, MS_REC | MS_PRIVATE)
+            mount_scratch(placement["scratch"]["image"], placement["scratch"]["staging"])
+            flags &= ~CLONE_NEWNS
         if placement.get("net"):
             # The network namespace now, so that the platform can attach its outbound stack
             # while the spare waits: a cold start then finds it ready.

@@ -346,6 +346,13 @@ def environments(server_pid: int, pids: Iterable[int]) -> dict[str, list[int]]:
     return groups
 
 
+def command_name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
 def memory_kb(pid: int) -> dict[str, int]:
     """Rss, Pss and USS (Private_Clean + Private_Dirty) from smaps_rollup, in kB."""
     values: dict[str, int] = {}

@@ -15,6 +15,7 @@ import math
 import os
 import re
 import shutil
+import statistics
 import sys
 import time
 import traceback
@@ -302,13 +303,21 @@ def density(ctx: Context, plan: Plan, round_no: int) -> dict[str, Any]:
         answers = asyncio.run(_burst(ctx.lambent.port, harness.invoke_path(name), plan.density_k, b'{"sleep_s": 0.2}'))
         failed = sum(1 for a in answers if not a.ok)
         harness.wait_quiet(ctx.lambent.pid, 10.0)
-        groups = _new_environments(ctx.lambent, before)
+        fresh = _processes(ctx.lambent) - before
+        stacks = [pid for pid in fresh if harness.command_name(pid) == "slirp4netns"]
+        groups = harness.environments(ctx.lambent.pid, set(fresh) - set(stacks))
+        # Spares (one waiting process in a cgroup of its own) are not environments yet.
+        groups = {k: v for k, v in groups.items() if not (k.startswith("cgroup") and len(v) == 1)}
         memory = [harness.memory_kb(pid) for pids in groups.values() for pid in pids]
+        stack_memory = [harness.memory_kb(pid) for pid in stacks]
     count = len(groups)
 
     def per_env(kind: str) -> float:
         return sum(m[kind] for m in memory) / 1024 / count if count else math.nan
 
+    # Each environment with outbound network has a network stack of its own, outside its cgroup
+    # but part of its cost; spares' stacks are among the new ones, so the median is per stack.
+    stack_uss = statistics.median(m["uss"] for m in stack_memory) / 1024 if stack_memory else 0.0
     uss_mb = per_env("uss")
     return {
         "environments": count,
@@ -316,9 +325,11 @@ def density(ctx: Context, plan: Plan, round_no: int) -> dict[str, Any]:
         "failed_invokes": failed,
         "error_sample": _error_sample(answers),
         "uss_mb_per_env": uss_mb,
+        "stack_uss_mb": stack_uss,
+        "stacks": len(stack_memory),
         "pss_mb_per_env": per_env("pss"),
         "rss_mb_per_env": per_env("rss"),
-        "fit_in_2gb": math.floor(2048 / uss_mb) if count and uss_mb > 0 else 0,
+        "fit_in_2gb": math.floor(2048 / (uss_mb + stack_uss)) if count and uss_mb > 0 else 0,
         "server_uss_mb": harness.memory_kb(ctx.lambent.pid)["uss"] / 1024,
     }
 

@@ -396,6 +396,33 @@ class NamespacesSandbox:
         self._refill(zygote, route_out)
         return chosen
 
+    async def _usable_spare(self, zygote: Zygote, route_out: bool) -> Spare:
+        """A spare that got ready: one that failed (a setup step of the platform's, not the
+        function's) is discarded and the next one taken, a few times before giving up."""
+        for attempt in range(SPARE_ATTEMPTS):
+            spare = await self._spare(zygote, route_out)
+            assert spare.ready is not None
+            try:
+                await asyncio.wait_for(asyncio.shield(spare.ready), SETUP_TIMEOUT_S)
+                return spare
+            except (TimeoutError, OSError, ValueError, SandboxSetupError) as exc:
+                self._discard(spare)
+                if attempt == SPARE_ATTEMPTS - 1:
+                    raise SandboxSetupError("start", f"spare {spare.env_id}", exc) from exc
+                log.warning("spare %s failed (%s): taking another", spare.env_id, exc)
+        raise AssertionError("unreachable")
+
+    def _discard(self, spare: Spare) -> None:
+        if spare.ready is not None:
+            spare.ready.cancel()
+        if spare.attachment is not None:
+            spare.attachment.close()
+            spare.attachment = None
+        spare.link.close()  # the spare, if alive, reads end-of-file and exits
+        self.cgroups.kill(spare.env_id)
+        if not self.cgroups.remove(spare.env_id):
+            log.error("cgroups of spare %s could not be removed", spare.env_id)
+
     async def _new_spare(self, zygote: Zygote, route_out: bool) -> Spare:
         self._counter += 1
         env_id = f"{os.getpid()}-{self._counter}"
@@ -499,13 +526,11 @@ class NamespacesSandbox:
             "extensions": [f"/opt/extensions/{name}" for name in spec.extensions],
         }
         async with self._starting:  # a burst queues here rather than swamping two cores with setups
-            spare = await self._spare(zygote, route_out)
+            spare = await self._usable_spare(zygote, route_out)
             process = NamespaceProcess(self, spare.env_id, spec.memory_mb, spec.api_context)
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
             try:
                 self.cgroups.limit_memory(spare.env_id, spec.memory_mb)  # before any of the function runs
-                assert spare.ready is not None
-                await asyncio.wait_for(asyncio.shield(spare.ready), SETUP_TIMEOUT_S)
                 process.attachment, spare.attachment = spare.attachment, None
                 if spare.staged_tmp and image is None and self._scratch_ok[0]:
                     request["tmp"] = {"staged": self._staging}
@@ -616,6 +641,8 @@ def _succeeded(future: asyncio.Future[None] | None) -> bool:
 
 
 DEFAULT_TMP_MB = 512
+#: Spares tried before a start fails (a spare fails only on a platform-side setup step).
+SPARE_ATTEMPTS = 3
 SKELETON_VERSION = "2"  # 2: /etc/resolv.conf for the outbound network
 
 

@@ -38,6 +38,7 @@ import signal
 import socket
 import struct
 import sys
+import time
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
@@ -85,7 +86,7 @@ def mount(source, target, fstype, flags, data=None):
 def mount_scratch(image, target):
     """Mount the ext4 image *image* at *target* through a loop device that detaches itself
     once unmounted (when the mount namespace ends), writable by all as /tmp is."""
-    for _ in range(8):  # another environment may take the free device between the two calls
+    for attempt in range(200):  # others may take the free device between the two calls: ask again
         control = os.open("/dev/loop-control", os.O_RDWR | os.O_CLOEXEC)
         try:
             number = fcntl.ioctl(control, LOOP_CTL_GET_FREE)
@@ -104,6 +105,7 @@ def mount_scratch(image, target):
             os.close(loop)
             os.close(backing)
             if exc.errno == errno.EBUSY:
+                time.sleep(0.0002 * (attempt % 10))  # a burst of environments: spread out a little
                 continue
             raise SetupFailed("loop device", device, exc.errno) from None
         try:

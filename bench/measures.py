@@ -265,8 +265,11 @@ def _processes(server: Server) -> set[int]:
 
 
 def _new_environments(server: Server, before: set[int]) -> dict[str, list[int]]:
-    """Environments made of processes the server started since *before* was taken."""
-    return harness.environments(server.pid, _processes(server) - before)
+    """Environments made of processes the server started since *before* was taken: not their
+    network stacks (slirp4netns, counted apart) nor spares (one waiting process in a cgroup)."""
+    fresh = {pid for pid in _processes(server) - before if harness.command_name(pid) != "slirp4netns"}
+    groups = harness.environments(server.pid, fresh)
+    return {k: v for k, v in groups.items() if not (k.startswith("cgroup") and len(v) == 1)}
 
 
 def burst(ctx: Context, plan: Plan, round_no: int) -> dict[str, Any]:
@@ -303,11 +306,8 @@ def density(ctx: Context, plan: Plan, round_no: int) -> dict[str, Any]:
         answers = asyncio.run(_burst(ctx.lambent.port, harness.invoke_path(name), plan.density_k, b'{"sleep_s": 0.2}'))
         failed = sum(1 for a in answers if not a.ok)
         harness.wait_quiet(ctx.lambent.pid, 10.0)
-        fresh = _processes(ctx.lambent) - before
-        stacks = [pid for pid in fresh if harness.command_name(pid) == "slirp4netns"]
-        groups = harness.environments(ctx.lambent.pid, set(fresh) - set(stacks))
-        # Spares (one waiting process in a cgroup of its own) are not environments yet.
-        groups = {k: v for k, v in groups.items() if not (k.startswith("cgroup") and len(v) == 1)}
+        stacks = [pid for pid in _processes(ctx.lambent) - before if harness.command_name(pid) == "slirp4netns"]
+        groups = _new_environments(ctx.lambent, before)
         memory = [harness.memory_kb(pid) for pids in groups.values() for pid in pids]
         stack_memory = [harness.memory_kb(pid) for pid in stacks]
     count = len(groups)

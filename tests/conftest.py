@@ -94,6 +94,14 @@ class Server:
             self.process.wait()
         self.process = None
 
+    def kill_and_restart(self) -> None:
+        """SIGKILL the server, as a crash would, and start it again on the same data."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+        self.process = None
+        self.start()
+
     def client(self, service: str = "lambda", **config: Any) -> Any:
         return boto3.client(
             service,

@@ -264,7 +264,6 @@ def test_invoke_async_legacy_api(quick_retries: Server) -> None:
 def test_chaos_ten_thousand_events_with_the_server_killed_repeatedly(tmp_path: Path) -> None:
     """10,000 Event invokes while the server is SIGKILLed and restarted every few seconds:
     every acknowledged event runs (lost = 0); duplicates are counted and reported."""
-    import signal
     import threading
 
     from botocore.exceptions import BotoCoreError, ClientError
@@ -310,12 +309,8 @@ def test_chaos_ten_thousand_events_with_the_server_killed_repeatedly(tmp_path: P
             time.sleep(2.5)
             if not any(thread.is_alive() for thread in threads):
                 break
-            assert server.process is not None
-            server.process.send_signal(signal.SIGKILL)
-            server.process.wait()
-            server.process = None
+            server.kill_and_restart()
             kills += 1
-            server.start()
         for thread in threads:
             thread.join()
         deadline = time.monotonic() + 180

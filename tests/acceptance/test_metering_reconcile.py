@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import random
-import signal
 import threading
 import time
 from collections import Counter
@@ -90,12 +89,8 @@ def test_ten_thousand_mixed_invocations_reconcile_after_kills(tmp_path: Path) ->
         for fraction in (0.35, 0.7):
             while next_item[0] < fraction * len(items) and any(t.is_alive() for t in threads):
                 time.sleep(0.05)
-            assert server.process is not None
-            server.process.send_signal(signal.SIGKILL)
-            server.process.wait()
-            server.process = None
+            server.kill_and_restart()
             kills += 1
-            server.start()
         for thread in threads:
             thread.join()
 

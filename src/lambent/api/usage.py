@@ -49,15 +49,6 @@ def _filters(request: Request, allowed: tuple[str, ...]) -> dict[str, str]:
     return {name: request.query_params[name] for name in allowed if request.query_params.get(name)}
 
 
-class BudgetBody(msgspec.Struct, frozen=True, kw_only=True, rename="pascal", forbid_unknown_fields=True):
-    limit: str
-    unit: str = "USD"
-    action: str = "ALERT"
-    function_name: str | None = None
-    thresholds: list[int] = msgspec.field(default_factory=lambda: [50, 80, 100])
-    notify: str | None = None
-
-
 class _Collector:
     def __init__(self, meter: MeterService) -> None:
         self._meter = meter
@@ -112,8 +103,8 @@ class UsageApi:
         return json_response({"Budgets": msgspec.to_builtins(self._meter.list_budgets())})
 
     async def put_budget(self, request: Request) -> Response:
-        body = decode_body(json_object(await read_body(request, 64 * 1024, "PutBudget")), BudgetBody)
-        made = await self._meter.put_budget(Budget(name=request.path_params["name"], **msgspec.structs.asdict(body)))
+        body = decode_body(json_object(await read_body(request, 64 * 1024, "PutBudget")), Budget)
+        made = await self._meter.put_budget(msgspec.structs.replace(body, name=request.path_params["name"]))
         return json_response(msgspec.to_builtins(made))
 
     async def get_budget(self, request: Request) -> Response:

@@ -25,8 +25,9 @@ NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 REASON = "BudgetExceeded"
 
 
-class Budget(msgspec.Struct, frozen=True, kw_only=True, rename="pascal"):
-    name: str
+class Budget(msgspec.Struct, frozen=True, kw_only=True, rename="pascal", forbid_unknown_fields=True):
+    #: From the URL: ``PUT .../budgets/{name}``.
+    name: str = ""
     limit: str
     unit: str = "USD"
     action: str = "ALERT"

@@ -15,6 +15,7 @@ and is cleared when the journal is opened.
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import os
 import struct
@@ -42,6 +43,7 @@ class Journal:
         self._capacity = 0
         self._generation = 0
         self._size = 0
+        self._unmapped = 0
         #: Valid lengths of the files before the current one.
         self._sealed: dict[int, int] = {}
         self._lock = threading.Lock()  # readers run in a thread; appends on the event loop
@@ -75,6 +77,7 @@ class Journal:
         os.posix_fallocate(self._fd, 0, capacity)
         self._map = mmap.mmap(self._fd, capacity)
         self._capacity = capacity
+        self._unmapped = 0  # committed pages of this file already dropped from the map
         if self._size + HEADER.size <= capacity and self._map[self._size : self._size + HEADER.size] != ZERO_HEADER:
             # What a kill left of a torn frame: a prefix of it, zeros after; clear it.
             length, _ = HEADER.unpack_from(self._map, self._size)
@@ -174,7 +177,15 @@ class Journal:
         return frames, Position(generation, offset)
 
     def release(self, position: Position) -> None:
-        """Delete the files wholly before *position* (their frames are committed)."""
+        """Delete the files wholly before *position* (their frames are committed), and unmap the
+        committed pages of the current one, so the platform's memory does not grow with it."""
+        with self._lock:
+            if self._map is not None and position.generation == self._generation:
+                committed = position.offset & ~(mmap.PAGESIZE - 1)
+                if committed > self._unmapped:
+                    with contextlib.suppress(OSError):
+                        self._map.madvise(mmap.MADV_DONTNEED, self._unmapped, committed - self._unmapped)
+                    self._unmapped = committed
         with self._lock:
             behind = [g for g in self._sealed if g < position.generation]
             for generation in behind:

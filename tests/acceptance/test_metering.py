@@ -126,6 +126,8 @@ def test_each_invocation_is_metered_as_its_report_line_says(metered: Server) -> 
         assert record["requests"] == 1 and record["free_requests"] == 1  # inside the free tier
         assert record["tier1_mb_ms"] == record["billed_ms"] * 512 == record["free_mb_ms"]
         assert record["storage_mb_ms"] == record["billed_ms"] * 512  # 1,024 MB configured, 512 free
+        assert Decimal(record["gb_seconds"]) == Decimal(record["billed_ms"]) / 1000 * Decimal(512) / 1024
+        assert Decimal(record["ephemeral_gb_seconds"]) == Decimal(record["billed_ms"]) / 1000 * Decimal(512) / 1024
         assert record["duration_ms"] >= 20 and record["end_ms"] >= record["start_ms"]
     (arm,) = usage_records(metered, function="metered-arm")
     assert arm["architecture"] == "arm64"

@@ -267,7 +267,17 @@ class MeterService:
         rows = await self._store.usage_records(filters.get("function"), after, limit)
         made = []
         for seq, record, charged in rows:
-            document = {**msgspec.to_builtins(record), **charge_columns(charged), "seq": seq}
+            document = {
+                **msgspec.to_builtins(record),
+                **charge_columns(charged),
+                "seq": seq,
+                "month": charged.month,
+                "day": charged.day,
+                # What the integers mean in AWS's unit (exact decimals, as strings).
+                "gb_seconds": _money(gb_seconds(charged.mb_ms + charged.pc_duration_mb_ms)),
+                "ephemeral_gb_seconds": _money(gb_seconds(charged.storage_mb_ms)),
+                "provisioned_gb_seconds": _money(gb_seconds(charged.pc_allocated_mb_ms)),
+            }
             if all(str(document.get(name)) == value for name, value in filters.items()):
                 made.append(document)
         return made, (rows[-1][0] if len(rows) == limit else None)

@@ -195,7 +195,10 @@ def _exit_code(status):
 
 def run_init(spec, channel, output, setup, entry):
     """B: PID 1 of the environment's namespaces."""
+    reaper = -1
     try:
+        if spec.get("reaper"):  # opened while the host's files are still in view
+            reaper = os.open(spec["reaper"], os.O_RDONLY | os.O_CLOEXEC)
         build_root(spec)
         socket.sethostname(spec.get("hostname", "lambent"))
         _loopback_up()
@@ -223,12 +226,20 @@ def run_init(spec, channel, output, setup, entry):
         _fail(exc)
     child = os.fork()
     if child == 0:
+        if reaper >= 0:
+            os.close(reaper)
         run_function(spec, channel, entry)
     os.close(channel)
     try:
         drop_privileges(spec["uid"], spec["gid"])
     except Exception as exc:
         _fail(exc)
+    if reaper >= 0:
+        # A few pages of C wait from here on instead of this interpreter (about 1 MB).
+        try:
+            os.execve(reaper, ["lambent-init", str(child)], {})  # noqa: S606 - our binary, no shell
+        except OSError:
+            pass  # reap in Python, as without it
     while True:
         try:
             pid, status = os.wait()

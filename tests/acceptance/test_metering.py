@@ -275,3 +275,36 @@ def test_bad_budgets_are_refused(metered: Server, body: dict[str, Any], message:
 def test_unknown_budget_fields_are_refused(metered: Server) -> None:
     status, error = api(metered, "PUT", "/budgets/bad", {"Limit": "1", "Colour": "red"})
     assert status == 400 and error["__type"] == "InvalidRequestContentException"
+
+
+def test_provisioned_concurrency_is_metered_apart(metered: Server) -> None:
+    """Invocations served by provisioned environments are priced at the provisioned duration
+    rate, outside the free tier; the allocation itself is billed for the time it was kept."""
+    lam = metered.client()
+    create(lam, "kept-warm", "def handler(e, c):\n    return 6\n", MemorySize=1024)
+    version = lam.publish_version(FunctionName="kept-warm")["Version"]
+    lam.put_provisioned_concurrency_config(FunctionName="kept-warm", Qualifier=version, ProvisionedConcurrentExecutions=1)
+    deadline = time.monotonic() + 30
+    while lam.get_provisioned_concurrency_config(FunctionName="kept-warm", Qualifier=version)["Status"] != "READY":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    ready_at = time.time()
+    lam.invoke(FunctionName="kept-warm", Qualifier=version)
+    time.sleep(0.5)
+    lam.delete_provisioned_concurrency_config(FunctionName="kept-warm", Qualifier=version)
+    released_at = time.time()
+    records = usage_records(metered, function="kept-warm")
+    (served,) = [r for r in records if r["kind"] == "invoke"]
+    assert served["provisioned"] and served["init_duration_ms"] is None and served["qualifier"] == version, {
+        k: served[k] for k in ("provisioned", "init_duration_ms", "qualifier", "version")
+    }
+    assert served["pc_duration_mb_ms"] == served["billed_ms"] * 1024 and served["tier1_mb_ms"] == 0
+    assert served["free_mb_ms"] == 0 and served["requests"] == 1
+    allocated = [r for r in records if r["kind"] == "provisioned"]
+    assert allocated, records
+    kept_ms = sum(r["billed_ms"] for r in allocated)
+    assert (released_at - ready_at) * 1000 - 1000 <= kept_ms <= (released_at - ready_at) * 1000 + 1000
+    assert all(r["pc_allocated_mb_ms"] == r["billed_ms"] * 1024 and r["requests"] == 0 for r in allocated)
+    _, report = api(metered, "GET", "/usage?group_by=version&function=kept-warm")
+    line = next(item for item in report["Usage"] if item["version"] == version)
+    assert Decimal(line["provisioned_gb_seconds"]) == Decimal(kept_ms) / 1000

@@ -477,10 +477,15 @@ class Invoker:
     def provisioned(self, version: FunctionVersion) -> ProvisionedState | None:
         state = self._provisioned.get((version.name, version.version, version.revision_id))
         if state is not None:
+            # Initialised ones only (metered from the moment their init finished): READY must
+            # mean that an invocation now finds a warm environment.
             state.allocated = sum(
                 1
                 for e in self._all
-                if e.key == (version.name, version.version, version.revision_id) and e.provisioned and e.usable
+                if e.key == (version.name, version.version, version.revision_id)
+                and e.provisioned
+                and e.usable
+                and e.metered_ms is not None
             )
         return state
 

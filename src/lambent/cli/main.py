@@ -367,6 +367,7 @@ def usage(
     """Usage and cost, before and after the free tier."""
     import csv
     import urllib.parse
+    from decimal import Decimal
 
     if by not in ("account", "function", "version") or period not in ("day", "month", "all"):
         err.print("[red]error[/red]: --by is account, function or version; --period is day, month or all")
@@ -390,7 +391,7 @@ def usage(
         return
     table = Table(*keys, "requests", "billed ms", "GB-s", "provisioned GB-s", "cost $", "after free tier $")
     for line in lines:
-        money = [f"{float(line[c]):.6f}" for c in ("cost_usd", "cost_after_free_tier_usd")]
+        money = [f"{Decimal(line[c]):.10f}" for c in ("cost_usd", "cost_after_free_tier_usd")]
         table.add_row(
             *(str(line.get(k, "")) for k in keys),
             str(line["requests"]),

@@ -28,11 +28,8 @@ import hashlib
 import json
 import logging
 import os
-import secrets
-import shutil
 import signal
 import socket
-import subprocess
 import threading
 from collections import deque
 from collections.abc import Callable, Coroutine
@@ -42,7 +39,7 @@ from typing import Any
 import msgspec
 
 from lambent.errors import SandboxSetupError
-from lambent.sandbox import ApiServer, Protection, SandboxSpec, outbound, scratch
+from lambent.sandbox import ApiServer, Protection, SandboxSpec, outbound, rootfs, scratch
 from lambent.sandbox.cgroups import Cgroups
 
 log = logging.getLogger(__name__)
@@ -50,7 +47,6 @@ log = logging.getLogger(__name__)
 ZYGOTE = Path(__file__).with_name("zygote.py")
 TASK_ROOT = "/var/task"
 RUNTIME_ROOT = "/var/runtime"
-DEVICES = ("null", "zero", "full", "random", "urandom")
 SETUP_FAILED = 120
 SETUP_TIMEOUT_S = 10.0
 CLONE_NEWNET = 0x40000000
@@ -345,7 +341,7 @@ class NamespacesSandbox:
         return "/opt"
 
     def prepare(self) -> None:
-        self._reaper = _build_reaper(self._work_dir)
+        self._reaper = rootfs.build_reaper(self._work_dir)
         if self._scratch_ok[0]:
             Path(self._staging).mkdir(parents=True, exist_ok=True)
             if gone := self._scratch.prepare():
@@ -360,14 +356,7 @@ class NamespacesSandbox:
         key = tuple(sorted(system_dirs))
         if key in self._roots:
             return self._roots[key]
-        # The skeleton's layout version is in the name: a new layout never reuses an old root.
-        digest = hashlib.sha256("\0".join((SKELETON_VERSION, *key)).encode()).hexdigest()[:16]
-        root = self._work_dir / f"root-{digest}"
-        scratch = self._work_dir / f".root-{digest}-{os.getpid()}-{secrets.token_hex(4)}"
-        if not root.exists():
-            shutil.rmtree(scratch, ignore_errors=True)
-            _build_skeleton(scratch, key)
-            scratch.rename(root)
+        root = rootfs.skeleton(self._work_dir, key)
         self._roots[key] = str(root)
         return str(root)
 
@@ -511,7 +500,7 @@ class NamespacesSandbox:
         request = {
             "root": root,
             "binds": binds,
-            "devices": [[f"/dev/{d}", f"/dev/{d}"] for d in DEVICES],
+            "devices": [[f"/dev/{d}", f"/dev/{d}"] for d in rootfs.DEVICES],
             "tmp_mb": spec.ephemeral_storage_mb,
             "tmp": {"image": image} if image else {},
             "hostname": "lambent",
@@ -640,31 +629,6 @@ class NamespacesSandbox:
         self.cgroups.release()
 
 
-REAPER_SOURCE = Path(__file__).with_name("reaper.c")
-
-
-def _build_reaper(work_dir: Path) -> str | None:
-    """The C PID 1 (``reaper.c``), compiled once per source into *work_dir*; None without a C
-    compiler (PID 1 then stays a Python process, ~1 MB more per environment)."""
-    compiler = shutil.which("cc") or shutil.which("gcc")
-    if compiler is None:
-        log.warning("no C compiler: environments keep a Python PID 1 (about 1 MB more each)")
-        return None
-    source = REAPER_SOURCE.read_bytes()
-    target = work_dir / f"reaper-{hashlib.sha256(source).hexdigest()[:12]}"
-    if not target.exists():
-        scratch = target.with_suffix(f".{secrets.token_hex(4)}")
-        try:
-            subprocess.run([compiler, "-O2", "-o", str(scratch), str(REAPER_SOURCE)], check=True, capture_output=True, timeout=60)
-            scratch.chmod(0o755)
-            scratch.rename(target)
-        except (OSError, subprocess.SubprocessError) as exc:
-            scratch.unlink(missing_ok=True)
-            log.warning("could not build the C PID 1 (%s): environments keep a Python one", exc)
-            return None
-    return str(target)
-
-
 def _succeeded(future: asyncio.Future[None] | None) -> bool:
     return future is not None and future.done() and not future.cancelled() and future.exception() is None
 
@@ -672,41 +636,3 @@ def _succeeded(future: asyncio.Future[None] | None) -> bool:
 DEFAULT_TMP_MB = 512
 #: Spares tried before a start fails (a spare fails only on a platform-side setup step).
 SPARE_ATTEMPTS = 3
-SKELETON_VERSION = "2"  # 2: /etc/resolv.conf for the outbound network
-
-
-def _build_skeleton(root: Path, system_dirs: tuple[str, ...]) -> None:
-    """Mount points and the few generated files of an environment's root."""
-    for name in ("usr", "var/task", "var/runtime", "opt", "tmp", "proc", "dev/shm", "etc", "root", "home"):
-        (root / name).mkdir(parents=True, exist_ok=True)
-    for name in ("bin", "lib", "lib64", "sbin", "lib32", "libx32"):
-        host = Path("/") / name
-        if host.is_symlink():
-            (root / name).symlink_to(os.readlink(host))
-        elif host.is_dir():
-            raise SandboxSetupError("skeleton", str(host), "a separate /{name} (not merged /usr) is not supported yet")
-    for directory in system_dirs:
-        if not directory.startswith("/usr/"):
-            (root / directory.lstrip("/")).mkdir(parents=True, exist_ok=True)
-    for device in DEVICES:
-        (root / "dev" / device).touch()
-    for name, target in (
-        ("fd", "/proc/self/fd"),
-        ("stdin", "/proc/self/fd/0"),
-        ("stdout", "/proc/self/fd/1"),
-        ("stderr", "/proc/self/fd/2"),
-    ):
-        (root / "dev" / name).symlink_to(target)
-    for etc in ("ssl", "alternatives"):
-        if Path("/etc", etc).is_dir():
-            (root / "etc" / etc).mkdir()
-    for etc in ("ld.so.cache", "localtime", "nsswitch.conf", "mime.types"):
-        if Path("/etc", etc).is_file():
-            shutil.copy2(Path("/etc", etc), root / "etc" / etc)
-    (root / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/sh\nsbx_user:x:993:990::/tmp:/sbin/nologin\n")
-    (root / "etc" / "group").write_text("root:x:0:\nsbx_user:x:990:\n")
-    (root / "etc" / "resolv.conf").write_text(f"nameserver {outbound.DNS}\n")  # slirp4netns forwards it
-    (root / "etc" / "hosts").write_text("127.0.0.1\tlocalhost lambent sandbox.localdomain\n::1\tlocalhost\n")
-    for path in [root, *root.rglob("*")]:
-        if not path.is_symlink():
-            path.chmod(0o755 if path.is_dir() else 0o644)

@@ -27,7 +27,7 @@ from pathlib import Path
 from harness import create_function, invoke_path, lambent_server
 from httpclient import Connection
 from lambent.invoker.invoker import function_uid
-from lambent.sandbox.namespaces import SPARES
+from lambent.sandbox.spares import SPARES
 
 ENDINGS = {
     # name: (share of cycles, handler source, memory MB, timeout s)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from lambent.sandbox.namespaces import SPARES
+from lambent.sandbox.spares import SPARES
 from tests.conftest import Server, create
 
 #: Each of the four endings this many times (LAMBENT_TEST_CYCLES=2500 for the 10,000-environment run).

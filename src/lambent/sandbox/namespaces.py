@@ -31,16 +31,14 @@ import os
 import signal
 import socket
 import threading
-from collections import deque
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-import msgspec
-
 from lambent.errors import SandboxSetupError
 from lambent.sandbox import ApiServer, Protection, SandboxSpec, outbound, rootfs, scratch
 from lambent.sandbox.cgroups import Cgroups
+from lambent.sandbox.spares import DEFAULT_TMP_MB, SETUP_TIMEOUT_S, SparePool, ready
 
 log = logging.getLogger(__name__)
 
@@ -48,30 +46,10 @@ ZYGOTE = Path(__file__).with_name("zygote.py")
 TASK_ROOT = "/var/task"
 RUNTIME_ROOT = "/var/runtime"
 SETUP_FAILED = 120
-SETUP_TIMEOUT_S = 10.0
 CLONE_NEWNET = 0x40000000
 _libc = ctypes.CDLL(None, use_errno=True)
 #: Environments being set up at once (forks, mounts); the rest wait their turn.
 CONCURRENT_SETUPS = 8
-#: Spares kept per zygote: processes already in fresh cgroups, so a cold start skips joining.
-SPARES = 4
-
-
-async def _ready(sock: socket.socket, write: bool = False) -> None:
-    """Wait until *sock* can be read (or written) without blocking."""
-    loop = asyncio.get_running_loop()
-    ready: asyncio.Future[None] = loop.create_future()
-
-    def wake() -> None:
-        if not ready.done():
-            ready.set_result(None)
-
-    fd = sock.fileno()
-    (loop.add_writer if write else loop.add_reader)(fd, wake)
-    try:
-        await ready
-    finally:
-        (loop.remove_writer if write else loop.remove_reader)(fd)
 
 
 class NamespaceProcess:
@@ -180,21 +158,6 @@ class NamespaceProcess:
         self._sandbox.forget(self)
 
 
-class Spare(msgspec.Struct, kw_only=True):
-    """A zygote child already in its cgroups (and its network namespace, with the outbound
-    stack attached, where there is one), waiting on *link* for the environment to become."""
-
-    env_id: str
-    link: socket.socket
-    placed: asyncio.Future[None]
-    #: Done once placed and, where outbound is available, attached.
-    ready: asyncio.Future[None] | None = None
-    pid: int = 0
-    attachment: outbound.Attachment | None = None
-    #: Its /tmp (DEFAULT_TMP_MB), mounted at the staging point of its own mount namespace.
-    staged_tmp: bool = False
-
-
 class Zygote:
     """One zygote process per interpreter, and its control socket."""
 
@@ -218,7 +181,7 @@ class Zygote:
             theirs.close()
         ours.send(json.dumps({"seccomp": self._seccomp}).encode())
         ours.setblocking(False)
-        await asyncio.wait_for(_ready(ours), 10)
+        await asyncio.wait_for(ready(ours), 10)
         if json.loads(ours.recv(4096)).get("t") != "ready":
             raise SandboxSetupError("start zygote", self.executable, "no ready message")
         self.control = ours
@@ -254,7 +217,7 @@ class Zygote:
                 socket.send_fds(self.control, message, fds)
                 return
             except BlockingIOError:
-                await _ready(self.control, write=True)
+                await ready(self.control, write=True)
 
     def stop(self) -> None:
         if self.control is not None:
@@ -296,19 +259,16 @@ class NamespacesSandbox:
         self._zygote_lock = asyncio.Lock()
         self._root_lock = asyncio.Lock()
         self._starting = asyncio.Semaphore(CONCURRENT_SETUPS)
-        #: Spares per (zygote, with a route out): the two kinds differ in their network namespace.
-        self._spares: dict[tuple[tuple[str, str, str], bool], deque[Spare]] = {}
-        self._refilling: dict[tuple[tuple[str, str, str], bool], int] = {}
         self._by_pid: dict[int, NamespaceProcess] = {}
         self._early_exits: dict[int, int] = {}
         self._roots: dict[tuple[str, ...], str] = {}
         self.background: set[asyncio.Task[Any]] = set()
-        self._counter = 0
         self._outbound = outbound.available()
         self._reaper: str | None = None
         self._scratch_ok = scratch.available()
         self._scratch = scratch.Scratch(work_dir / "scratch")
         self._staging = str(work_dir / "scratch-staging")
+        self._spares = SparePool(self.cgroups, self._scratch if self._scratch_ok[0] else None, self._staging, self.background)
 
     @staticmethod
     def usable() -> tuple[bool, str]:
@@ -375,106 +335,6 @@ class NamespacesSandbox:
                 self._zygotes[key] = zygote
             return zygote
 
-    async def _spare(self, zygote: Zygote, route_out: bool) -> Spare:
-        """A ready spare of *zygote* (of the kind *route_out* says) if there is one, else a new
-        one; the pool of that kind is refilled."""
-        pool = self._spares.setdefault((zygote.key, route_out), deque())
-        ready = next((spare for spare in pool if _succeeded(spare.ready)), None)
-        chosen = ready if ready is not None else (pool[0] if pool else None)
-        if chosen is None:
-            chosen = await self._new_spare(zygote, route_out)
-        else:
-            pool.remove(chosen)
-        self._refill(zygote, route_out)
-        return chosen
-
-    async def _usable_spare(self, zygote: Zygote, route_out: bool) -> Spare:
-        """A spare that got ready: one that failed (a setup step of the platform's, not the
-        function's) is discarded and the next one taken, a few times before giving up."""
-        for attempt in range(SPARE_ATTEMPTS):
-            spare = await self._spare(zygote, route_out)
-            assert spare.ready is not None
-            try:
-                await asyncio.wait_for(asyncio.shield(spare.ready), SETUP_TIMEOUT_S)
-                return spare
-            except (TimeoutError, OSError, ValueError, SandboxSetupError) as exc:
-                self._discard(spare)
-                if attempt == SPARE_ATTEMPTS - 1:
-                    raise SandboxSetupError("start", f"spare {spare.env_id}", exc) from exc
-                log.warning("spare %s failed (%s): taking another", spare.env_id, exc)
-        raise AssertionError("unreachable")
-
-    def _discard(self, spare: Spare) -> None:
-        if spare.ready is not None:
-            spare.ready.cancel()
-        if spare.attachment is not None:
-            spare.attachment.close()
-            spare.attachment = None
-        spare.link.close()  # the spare, if alive, reads end-of-file and exits
-        self.cgroups.kill(spare.env_id)
-        if not self.cgroups.remove(spare.env_id):
-            log.error("cgroups of spare %s could not be removed", spare.env_id)
-
-    async def _new_spare(self, zygote: Zygote, route_out: bool) -> Spare:
-        self._counter += 1
-        env_id = f"{os.getpid()}-{self._counter}"
-        await asyncio.to_thread(self.cgroups.create, env_id)
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        ours.setblocking(False)
-        placement: dict[str, Any] = {"cgroup_procs": self.cgroups.procs_files(env_id), "net": route_out}
-        image = None
-        try:
-            if self._scratch_ok[0]:
-                image = await asyncio.to_thread(self._scratch.image, DEFAULT_TMP_MB)
-                placement["scratch"] = {"image": image, "staging": self._staging}
-            await zygote.send(placement, [theirs.fileno()])
-        except (OSError, SandboxSetupError) as exc:
-            ours.close()
-            self._scratch.discard(image)
-            self.cgroups.remove(env_id)
-            raise SandboxSetupError("spare", "zygote request", exc) from exc
-        finally:
-            theirs.close()
-        spare = Spare(env_id=env_id, link=ours, placed=asyncio.ensure_future(_ready(ours)), staged_tmp=image is not None)
-        spare.ready = asyncio.ensure_future(self._prepare_spare(spare, route_out, image))
-        return spare
-
-    async def _prepare_spare(self, spare: Spare, route_out: bool, image: str | None) -> None:
-        """Wait for the spare to be placed (its /tmp mounted: the image file can go, the loop
-        device keeps it); with *route_out*, attach an outbound stack to the network namespace
-        it has made (attaching takes ~4 ms: off the cold path)."""
-        try:
-            await spare.placed
-        finally:
-            self._scratch.discard(image)
-        message = json.loads(spare.link.recv(256) or b"{}")
-        if message.get("t") != "placed":
-            raise ValueError("the spare did not say it was placed")
-        spare.pid = int(message["pid"])
-        if route_out:
-            try:
-                spare.attachment = await outbound.attach(spare.pid)
-            except SandboxSetupError as exc:  # the environment attaches one when it starts
-                log.warning("could not attach an outbound stack to a spare: %s", exc)
-
-    def _refill(self, zygote: Zygote, route_out: bool) -> None:
-        """Keep SPARES spares of each kind in use per zygote, made in the background."""
-        key = (zygote.key, route_out)
-        pool = self._spares.setdefault(key, deque())
-        for _ in range(SPARES - len(pool) - self._refilling.get(key, 0)):
-            self._refilling[key] = self._refilling.get(key, 0) + 1
-            task = asyncio.ensure_future(self._make_spare(zygote, route_out, pool))
-            self.background.add(task)
-            task.add_done_callback(self.background.discard)
-
-    async def _make_spare(self, zygote: Zygote, route_out: bool, pool: deque[Spare]) -> None:
-        try:
-            pool.append(await self._new_spare(zygote, route_out))
-        except SandboxSetupError as exc:
-            log.warning("could not make a spare environment: %s", exc)
-        finally:
-            self._refilling[(zygote.key, route_out)] -= 1
-
     async def start(self, spec: SandboxSpec, channel: int, output: int) -> NamespaceProcess:
         zygote = await self._zygote(spec)
         root = self._roots.get(tuple(sorted(spec.system_dirs)))
@@ -519,7 +379,7 @@ class NamespacesSandbox:
             "extensions": [f"/opt/extensions/{name}" for name in spec.extensions],
         }
         async with self._starting:  # a burst queues here rather than swamping two cores with setups
-            spare = await self._usable_spare(zygote, route_out)
+            spare = await self._spares.take(zygote, route_out)
             process = NamespaceProcess(self, spare.env_id, spec.memory_mb, spec.api_context)
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
             try:
@@ -556,7 +416,7 @@ class NamespacesSandbox:
         attaching: asyncio.Task[outbound.Attachment] | None = None
         try:
             while not (got_pid and got_api):
-                await _ready(setup)
+                await ready(setup)
                 data, fds, _flags, _addr = socket.recv_fds(setup, 4096, 1)
                 if not data:
                     if got_pid:
@@ -607,18 +467,7 @@ class NamespacesSandbox:
             process.kill()
 
     async def close(self) -> None:
-        spares = [spare for pool in self._spares.values() for spare in pool]
-        self._spares.clear()
-        for spare in spares:
-            spare.placed.cancel()
-            if spare.ready is not None:
-                spare.ready.cancel()
-        await asyncio.gather(*(spare.placed for spare in spares), return_exceptions=True)
-        await asyncio.gather(*(spare.ready for spare in spares if spare.ready is not None), return_exceptions=True)
-        for spare in spares:
-            if spare.attachment is not None:
-                spare.attachment.close()
-            spare.link.close()  # the spare reads end-of-file and exits
+        await self._spares.close()
         await asyncio.to_thread(outbound.join_reapers, 3.0)
         for zygote in self._zygotes.values():
             zygote.stop()
@@ -629,10 +478,4 @@ class NamespacesSandbox:
         self.cgroups.release()
 
 
-def _succeeded(future: asyncio.Future[None] | None) -> bool:
-    return future is not None and future.done() and not future.cancelled() and future.exception() is None
-
-
-DEFAULT_TMP_MB = 512
-#: Spares tried before a start fails (a spare fails only on a platform-side setup step).
 SPARE_ATTEMPTS = 3

@@ -17,9 +17,7 @@ from lambent.model.billing import (
     Totals,
     UsageRecord,
     charge,
-    charge_columns,
     cost,
-    month_bounds_ms,
     period_of,
     price_table,
 )
@@ -109,9 +107,10 @@ def test_billed_duration_is_duration_plus_init_rounded_up(duration: float, init:
 
 
 def test_one_millisecond_at_128_mb_costs_what_aws_says() -> None:
-    made, _ = charge(record(1), MonthState(free_requests=PRICES.free_requests, free_mb_ms=400_000 * MB_MS_PER_GB_S), PRICES)
+    one = record(1)
+    made, _ = charge(one, MonthState(free_requests=PRICES.free_requests, free_mb_ms=400_000 * MB_MS_PER_GB_S), PRICES)
     totals = Totals()
-    totals.add(charge_columns(made))
+    totals.add_charge(one, made)
     before, after = cost(totals, "x86_64", PRICES)
     # $0.0000166667 per GB-s x 0.000125 GB-s (1 ms at 128 MB) + $0.20 per million requests.
     assert before == after == Decimal("0.0000166667") * Decimal("0.000125") + Decimal("0.0000002")
@@ -184,10 +183,11 @@ def test_cost_of_a_sum_is_the_sum_of_costs(items: list[tuple[int, int, str, int,
     whole = {"x86_64": Totals(), "arm64": Totals()}
     parts: list[tuple[Decimal, Decimal]] = []
     for billed, memory, arch, _day, provisioned in items:
-        made, state = charge(record(billed, memory, NOV, arch, provisioned=provisioned), state, PRICES)
+        used = record(billed, memory, NOV, arch, provisioned=provisioned)
+        made, state = charge(used, state, PRICES)
         one = Totals()
-        one.add(charge_columns(made))
-        whole[arch].add(charge_columns(made))
+        one.add_charge(used, made)
+        whole[arch].add_charge(used, made)
         parts.append(cost(one, arch, PRICES))
     total_before = sum((cost(t, a, PRICES)[0] for a, t in whole.items()), Decimal(0))
     total_after = sum((cost(t, a, PRICES)[1] for a, t in whole.items()), Decimal(0))
@@ -197,16 +197,19 @@ def test_cost_of_a_sum_is_the_sum_of_costs(items: list[tuple[int, int, str, int,
 
 
 def test_provisioned_allocation_is_never_free_and_not_a_request() -> None:
-    made, state = charge(record(60_000, 1024, kind="provisioned", provisioned=True), MonthState(), PRICES)
+    allocation = record(60_000, 1024, kind="provisioned", provisioned=True)
+    made, state = charge(allocation, MonthState(), PRICES)
     assert made.requests == 0 and made.free_requests == 0 and made.pc_allocated_mb_ms == 60_000 * 1024
     assert state == MonthState()
     totals = Totals()
-    totals.add(charge_columns(made))
+    totals.add_charge(allocation, made)
+    assert totals.billed_ms == 0 and totals.records == 1  # an allocation is not an invocation
     before, after = cost(totals, "x86_64", PRICES)
     assert before == after == Decimal(60) * Decimal("0.0000041667")
 
 
-def test_month_bounds() -> None:
-    start, end = month_bounds_ms("2026-12")
+def test_periods_change_at_midnight_utc() -> None:
+    start = int(datetime(2026, 12, 1, tzinfo=UTC).timestamp() * 1000)
+    end = int(datetime(2027, 1, 1, tzinfo=UTC).timestamp() * 1000)
     assert period_of(start) == ("2026-12", "2026-12-01") and period_of(end - 1) == ("2026-12", "2026-12-31")
     assert period_of(end) == ("2027-01", "2027-01-01")

@@ -135,7 +135,7 @@ class PriceTable:
 
 
 def price_table(document: Mapping[str, Any]) -> PriceTable:
-    """A price table from its TOML document (see ``metering/prices.toml``); ``ValueError`` if malformed."""
+    """A price table from its TOML document (see ``services/prices.toml``); ``ValueError`` if malformed."""
     try:
         architectures = {
             name: ArchitecturePrices(
@@ -261,10 +261,13 @@ def charge(record: UsageRecord, state: MonthState, prices: PriceTable) -> tuple[
 
 
 class Totals(msgspec.Struct, kw_only=True):
-    """Sums of charges (one group of a report), and what they cost."""
+    """Sums of charges (a month's, a report group's, a day's row in the store), and what they
+    cost. Fields are in ``SUMMED_COLUMNS`` order."""
 
-    requests: int = 0
+    records: int = 0
+    #: Invocations' billed milliseconds (a provisioned allocation is not an invocation).
     billed_ms: int = 0
+    requests: int = 0
     tier1_mb_ms: int = 0
     tier2_mb_ms: int = 0
     tier3_mb_ms: int = 0
@@ -274,14 +277,21 @@ class Totals(msgspec.Struct, kw_only=True):
     free_requests: int = 0
     free_mb_ms: int = 0
 
-    def add(self, columns: Mapping[str, int]) -> None:
-        for name, value in columns.items():
-            setattr(self, name, getattr(self, name) + int(value))
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> Totals:
+        """Totals from a mapping holding every summed column (a store row)."""
+        return cls(**{name: int(row[name]) for name in SUMMED_COLUMNS})
 
-    def add_charge(self, billed_ms: int, made: Charge) -> None:
-        """Add one charge (the hot path: no name lookups)."""
+    def add(self, other: Totals) -> None:
+        for name in SUMMED_COLUMNS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def add_charge(self, record: UsageRecord, made: Charge) -> None:
+        """Add one charged record (the hot path: no name lookups)."""
+        self.records += 1
+        if record.kind == "invoke":
+            self.billed_ms += record.billed_ms
         self.requests += made.requests
-        self.billed_ms += billed_ms
         self.tier1_mb_ms += made.tier_mb_ms[0]
         self.tier2_mb_ms += made.tier_mb_ms[1]
         self.tier3_mb_ms += made.tier_mb_ms[2]
@@ -294,6 +304,11 @@ class Totals(msgspec.Struct, kw_only=True):
     @property
     def mb_ms(self) -> int:
         return self.tier1_mb_ms + self.tier2_mb_ms + self.tier3_mb_ms + self.pc_duration_mb_ms
+
+
+#: What is summed per group: the record count, invocations' billed ms, and the charge columns.
+SUMMED_COLUMNS = tuple(field.name for field in msgspec.structs.fields(Totals))
+assert SUMMED_COLUMNS[2:] == CHARGE_COLUMNS
 
 
 def gb_seconds(mb_ms: int) -> Decimal:
@@ -316,11 +331,3 @@ def cost(totals: Totals, architecture: str, prices: PriceTable) -> tuple[Decimal
     # Free GB-seconds are the month's first, so they always lie in the first tier.
     credit = totals.free_requests * request_price + gb_seconds(totals.free_mb_ms) * arch.duration[0]
     return before, before - credit
-
-
-def month_bounds_ms(month: str) -> tuple[int, int]:
-    """[start, end) of a ``YYYY-MM`` month in milliseconds since the epoch (UTC)."""
-    year, number = (int(part) for part in month.split("-"))
-    start = datetime(year, number, 1, tzinfo=UTC)
-    end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=UTC)
-    return int(start.timestamp() * 1000), int(end.timestamp() * 1000)

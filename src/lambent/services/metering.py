@@ -25,7 +25,6 @@ from prometheus_client.core import CounterMetricFamily, Metric
 from lambent.errors import ResourceNotFoundException, TooManyRequestsException
 from lambent.model import budget as budgets
 from lambent.model.billing import (
-    CHARGE_COLUMNS,
     Charge,
     MonthState,
     PriceTable,
@@ -92,21 +91,17 @@ class MeterService:
         self._account = account
         for row in await self._store.usage_sums(["account", "function", "version"], {}):
             key = (row["account"], row["function"], row["version"], row["architecture"])
-            self._all_time.setdefault(key, Totals()).add(self._sums(row))
+            self._all_time.setdefault(key, Totals()).add(Totals.of(row))
         month, _ = period_of(int(self._clock() * 1000))
         self._months[(account, month)] = await self._store.month_state(account, month)
         for row in await self._store.usage_sums(["account", "function"], {"month": month}):
             key = (month, row["account"], row["function"], row["architecture"])
-            self._month_totals.setdefault(key, Totals()).add(self._sums(row))
+            self._month_totals.setdefault(key, Totals()).add(Totals.of(row))
         for item in await self._store.load_budgets():
             self._budgets[item.name] = item
         for name, threshold, _spent, _at in await self._store.budget_alerts(month):
             self._fired.setdefault((name, month), set()).add(threshold)
         self._evaluate(alert=False)
-
-    @staticmethod
-    def _sums(row: dict[str, Any]) -> dict[str, int]:
-        return {name: int(row[name]) for name in ("billed_ms", *CHARGE_COLUMNS)}
 
     # -- charging (the Ledger's Charger) -------------------------------------------------------
 
@@ -115,11 +110,10 @@ class MeterService:
         key = (record.account, period_of(record.end_ms)[0])
         # A month not loaded at start began after it: only this process has charged it.
         made, self._months[key] = charge(record, self._months.get(key) or MonthState(), self.prices)
-        billed = record.billed_ms if record.kind == "invoke" else 0
         version_key = (record.account, record.function, record.version, record.architecture)
         month_key = (made.month, record.account, record.function, record.architecture)
-        (self._all_time.get(version_key) or self._all_time.setdefault(version_key, Totals())).add_charge(billed, made)
-        (self._month_totals.get(month_key) or self._month_totals.setdefault(month_key, Totals())).add_charge(billed, made)
+        (self._all_time.get(version_key) or self._all_time.setdefault(version_key, Totals())).add_charge(record, made)
+        (self._month_totals.get(month_key) or self._month_totals.setdefault(month_key, Totals())).add_charge(record, made)
         if self._budgets:
             self._evaluate(alert=True)
         return made
@@ -236,9 +230,8 @@ class MeterService:
         lines: dict[tuple[Any, ...], tuple[Totals, list[Decimal]]] = {}
         for row in await self._store.usage_sums(keys, filters, first_day, last_day):
             totals, money = lines.setdefault(tuple(row[k] for k in keys), (Totals(), [Decimal(0), Decimal(0)]))
-            group = Totals()
-            group.add(self._sums(row))
-            totals.add(self._sums(row))
+            group = Totals.of(row)
+            totals.add(group)
             before, after = cost(group, row["architecture"], self.prices)
             money[0] += before
             money[1] += after

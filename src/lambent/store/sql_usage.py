@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from lambent.model.billing import CHARGE_COLUMNS, Charge, MonthState, UsageRecord, charge_columns
+from lambent.model.billing import SUMMED_COLUMNS, Charge, MonthState, Totals, UsageRecord
 from lambent.model.budget import Budget
 from lambent.store import LogEvent
 from lambent.store.journal import Position
@@ -34,9 +34,7 @@ def define(metadata: sa.MetaData) -> dict[str, sa.Table]:
         metadata,
         *(sa.Column(name, sa.String(140), primary_key=True) for name in TOTAL_KEYS),
         sa.Column("month", sa.String(7), nullable=False),
-        sa.Column("records", sa.BigInteger, nullable=False),
-        sa.Column("billed_ms", sa.BigInteger, nullable=False),
-        *(sa.Column(name, sa.BigInteger, nullable=False) for name in CHARGE_COLUMNS),
+        *(sa.Column(name, sa.BigInteger, nullable=False) for name in SUMMED_COLUMNS),
         sa.Index("usage_totals_by_month", "account", "month"),
     )
     journal = sa.Table(
@@ -66,32 +64,27 @@ def define(metadata: sa.MetaData) -> dict[str, sa.Table]:
 
 TOTAL_KEYS = ("account", "function", "version", "day", "architecture")
 GROUP_KEYS = (*TOTAL_KEYS, "month")
-SUMMED = ("records", "billed_ms", *CHARGE_COLUMNS)
 _budget = msgspec.json.Decoder(Budget)
 _encode = msgspec.json.Encoder()
 _pack = msgspec.msgpack.Encoder()
 _unpack = msgspec.msgpack.Decoder(tuple[UsageRecord, Charge])
 _UPSERT = (
-    f"INSERT INTO usage_totals ({', '.join((*TOTAL_KEYS, 'month', *SUMMED))}) "  # noqa: S608 - fixed names
-    f"VALUES ({', '.join('?' * (len(TOTAL_KEYS) + 1 + len(SUMMED)))}) "
-    f"ON CONFLICT ({', '.join(TOTAL_KEYS)}) DO UPDATE SET " + ", ".join(f"{c} = {c} + excluded.{c}" for c in SUMMED)
+    f"INSERT INTO usage_totals ({', '.join((*TOTAL_KEYS, 'month', *SUMMED_COLUMNS))}) "  # noqa: S608 - fixed names
+    f"VALUES ({', '.join('?' * (len(TOTAL_KEYS) + 1 + len(SUMMED_COLUMNS)))}) "
+    f"ON CONFLICT ({', '.join(TOTAL_KEYS)}) DO UPDATE SET " + ", ".join(f"{c} = {c} + excluded.{c}" for c in SUMMED_COLUMNS)
 )
 
 
 def _totals(charged: list[tuple[UsageRecord, Charge]]) -> list[tuple[Any, ...]]:
     """One upsert row per (account, function, version, day, architecture) of a batch."""
-    groups: dict[tuple[str, ...], list[Any]] = {}
+    groups: dict[tuple[str, ...], Totals] = {}
+    months: dict[tuple[str, ...], str] = {}
     for record, made in charged:
         key = (record.account, record.function, record.version, made.day, record.architecture)
-        sums = groups.get(key)
-        if sums is None:
-            sums = groups[key] = [made.month, *([0] * len(SUMMED))]
-        columns = charge_columns(made)
-        sums[1] += 1
-        sums[2] += record.billed_ms if record.kind == "invoke" else 0
-        for index, name in enumerate(CHARGE_COLUMNS, start=3):
-            sums[index] += columns[name]
-    return [(*key, *sums) for key, sums in groups.items()]
+        if key not in groups:
+            groups[key], months[key] = Totals(), made.month
+        groups[key].add_charge(record, made)
+    return [(*key, months[key], *msgspec.structs.astuple(totals)) for key, totals in groups.items()]
 
 
 class UsageSql:
@@ -157,7 +150,7 @@ class UsageSql:
     ) -> list[dict[str, Any]]:
         totals = self._tables["totals"]
         keys = [totals.c[k] for k in dict.fromkeys([*group_by, "architecture"]) if k in GROUP_KEYS]
-        query = sa.select(*keys, *(sa.func.sum(totals.c[c]).label(c) for c in SUMMED))
+        query = sa.select(*keys, *(sa.func.sum(totals.c[c]).label(c) for c in SUMMED_COLUMNS))
         for name, value in filters.items():
             query = query.where(totals.c[name] == value)
         if first_day is not None:

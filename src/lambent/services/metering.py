@@ -76,13 +76,17 @@ class MeterService:
         self.prices = prices
         self._clock = clock
         self._months: dict[tuple[str, str], MonthState] = {}
-        #: Month-to-date totals by (month, account, function, architecture), for budgets.
-        self._month_totals: dict[tuple[str, str, str, str], Totals] = {}
+        #: Month-to-date totals by (month, account, function, architecture), for budgets; the
+        #: function None holds the account's, so a budget's spend is a lookup per architecture.
+        self._month_totals: dict[tuple[str, str, str | None, str], Totals] = {}
+        self._architectures: set[str] = set()
         #: All-time totals by (account, function, version, architecture), for Prometheus.
         self._all_time: dict[tuple[str, str, str, str], Totals] = {}
         self._budgets: dict[str, Budget] = {}
         self._fired: dict[tuple[str, str], set[int]] = {}  # (budget, month) -> thresholds
-        self._blocked: dict[tuple[str, str | None], str] = {}  # (account, function or None) -> budget
+        self._throttling: set[str] = set()  # THROTTLE budgets at their cap in _budget_month
+        self._budget_month = ""
+        self._blocked: dict[tuple[str, str | None], str] = {}  # (account, function or None) -> THROTTLE budget
         self._account = ""
         self.notify: Callable[[str, bytes], Awaitable[None]] | None = None
         self._background: set[asyncio.Task[None]] = set()
@@ -95,8 +99,10 @@ class MeterService:
         month, _ = period_of(int(self._clock() * 1000))
         self._months[(account, month)] = await self._store.month_state(account, month)
         for row in await self._store.usage_sums(["account", "function"], {"month": month}):
-            key = (month, row["account"], row["function"], row["architecture"])
-            self._month_totals.setdefault(key, Totals()).add(Totals.of(row))
+            self._architectures.add(row["architecture"])
+            for function in (row["function"], None):
+                key = (month, row["account"], function, row["architecture"])
+                self._month_totals.setdefault(key, Totals()).add(Totals.of(row))
         for item in await self._store.load_budgets():
             self._budgets[item.name] = item
         for name, threshold, _spent, _at in await self._store.budget_alerts(month):
@@ -110,20 +116,23 @@ class MeterService:
         key = (record.account, period_of(record.end_ms)[0])
         # A month not loaded at start began after it: only this process has charged it.
         made, self._months[key] = charge(record, self._months.get(key) or MonthState(), self.prices)
+        self._architectures.add(record.architecture)
         version_key = (record.account, record.function, record.version, record.architecture)
-        month_key = (made.month, record.account, record.function, record.architecture)
         (self._all_time.get(version_key) or self._all_time.setdefault(version_key, Totals())).add_charge(record, made)
-        (self._month_totals.get(month_key) or self._month_totals.setdefault(month_key, Totals())).add_charge(record, made)
+        for function in (record.function, None):
+            month_key = (made.month, record.account, function, record.architecture)
+            (self._month_totals.get(month_key) or self._month_totals.setdefault(month_key, Totals())).add_charge(record, made)
         if self._budgets:
-            self._evaluate(alert=True)
+            self._evaluate(alert=True, function=record.function)
         return made
 
     # -- budgets ------------------------------------------------------------------------------
 
     def spent(self, item: Budget, month: str) -> Decimal:
         total = Decimal(0)
-        for (m, account, function, architecture), totals in self._month_totals.items():
-            if m != month or account != self._account or (item.function_name and function != item.function_name):
+        for architecture in self._architectures:
+            totals = self._month_totals.get((month, self._account, item.function_name, architecture))
+            if totals is None:
                 continue
             if item.unit == "USD":
                 total += cost(totals, architecture, self.prices)[1]
@@ -131,20 +140,31 @@ class MeterService:
                 total += gb_seconds(totals.mb_ms)
         return total
 
-    def _evaluate(self, alert: bool) -> None:
+    def _evaluate(self, alert: bool, function: str | None = None) -> None:
+        """Check the budgets (with *function*, only those covering it: the account's and its
+        own), raising alerts for thresholds newly crossed and updating which ones throttle."""
         now = self._clock()
         month, _ = period_of(int(now * 1000))
-        blocked: dict[tuple[str, str | None], str] = {}
+        if month != self._budget_month:  # a new month: every budget starts again
+            self._budget_month, function = month, None
+            self._month_totals = {key: totals for key, totals in self._month_totals.items() if key[0] >= month}
+        throttling = set(self._throttling) if function is not None else set()
         for item in self._budgets.values():
+            if function is not None and item.function_name not in (None, function):
+                continue
             spent = self.spent(item, month)
             if budgets.exhausted(item, spent):
-                blocked[(self._account, item.function_name)] = item.name
+                throttling.add(item.name)
+            else:
+                throttling.discard(item.name)
             fired = self._fired.setdefault((item.name, month), set())
             for threshold in budgets.crossed(item, spent, fired):
                 fired.add(threshold)
                 if alert:
                     self._spawn(self._alert(item, month, threshold, spent, int(now * 1000)))
-        self._blocked = blocked
+        if throttling != self._throttling:
+            self._throttling = throttling
+            self._blocked = {(self._account, b.function_name): b.name for b in self._budgets.values() if b.name in throttling}
 
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.create_task(coroutine)
@@ -174,6 +194,8 @@ class MeterService:
         """Raise the 429 of an exhausted THROTTLE budget covering *function* (the hot path)."""
         if not self._blocked:
             return
+        if period_of(int(self._clock() * 1000))[0] != self._budget_month:
+            self._evaluate(alert=False)  # blocked functions are not charged: the month turns here
         name = self._blocked.get((self._account, function)) or self._blocked.get((self._account, None))
         if name is not None:
             raise TooManyRequestsException(

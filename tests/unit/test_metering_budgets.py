@@ -1,0 +1,76 @@
+"""The meter's budgets (services.metering) with a fake clock: a THROTTLE budget blocks at its cap,
+only its own function, and lets go when the month turns, even if nothing was charged since."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from lambent.errors import TooManyRequestsException
+from lambent.model.billing import UsageRecord
+from lambent.model.budget import Budget
+from lambent.services.metering import MeterService, load_prices
+
+
+class FakeStore:
+    """What the meter's budgets write: nothing to read back here."""
+
+    async def put_budget(self, _budget: Budget) -> None: ...
+
+    async def put_budget_alert(self, *_args: Any) -> None: ...
+
+
+def at(year: int, month: int, day: int) -> float:
+    return datetime(year, month, day, 12, tzinfo=UTC).timestamp()
+
+
+def used(function: str, end_s: float, billed_ms: int = 1000, memory_mb: int = 1024) -> UsageRecord:
+    end_ms = int(end_s * 1000)
+    return UsageRecord(
+        id=f"{function}-{end_ms}",
+        kind="invoke",
+        request_id="r",
+        attempt=1,
+        account="000000000000",
+        function=function,
+        version="$LATEST",
+        qualifier=None,
+        invocation_type="RequestResponse",
+        start_ms=end_ms - billed_ms,
+        end_ms=end_ms,
+        duration_ms=float(billed_ms),
+        init_duration_ms=None,
+        billed_ms=billed_ms,
+        memory_mb=memory_mb,
+        max_memory_used_mb=1,
+        architecture="x86_64",
+        ephemeral_mb=512,
+        provisioned=False,
+        outcome="success",
+    )
+
+
+def test_a_throttle_budget_blocks_its_function_at_the_cap_until_the_month_turns() -> None:
+    now = [at(2026, 11, 27)]
+
+    async def scenario() -> None:
+        meter = MeterService(FakeStore(), load_prices(None), clock=lambda: now[0])  # type: ignore[arg-type]
+        meter._account = "000000000000"
+        await meter.put_budget(Budget(name="cap", limit="2", unit="GB-s", action="THROTTLE", function_name="capped"))
+        meter.charge(used("capped", now[0]))  # 1 GB-s
+        meter.check("capped")
+        meter.charge(used("other", now[0]))  # other functions do not count
+        meter.check("capped")
+        meter.charge(used("capped", now[0]))  # 2 GB-s: at the cap
+        with pytest.raises(TooManyRequestsException) as refused:
+            meter.check("capped")
+        assert refused.value.fields["Reason"] == "BudgetExceeded"
+        meter.check("other")
+        now[0] = at(2026, 12, 1)  # nothing is charged (the function is blocked), yet it runs again
+        meter.check("capped")
+        await asyncio.gather(*meter._background)
+
+    asyncio.run(scenario())

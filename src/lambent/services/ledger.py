@@ -24,7 +24,7 @@ import msgspec
 
 from lambent.model.billing import Charge, UsageRecord
 from lambent.store import LogEvent, Store
-from lambent.store.journal import Journal, Position
+from lambent.store.journal import HEADER, Journal, Position
 
 log = logging.getLogger(__name__)
 PLATFORM_PREFIXES = ("START RequestId:", "END RequestId:", "REPORT RequestId:")
@@ -49,12 +49,6 @@ class Charger(Protocol):
         ...
 
 
-class LedgerStatistics(msgspec.Struct, frozen=True, kw_only=True):
-    backlog_bytes: int
-    written: int
-    dropped: int
-
-
 class Ledger:
     def __init__(
         self,
@@ -73,7 +67,6 @@ class Ledger:
         self._decoder = msgspec.msgpack.Decoder(Entry)
         self._position = Position(0, 0)
         self._committed_bytes = 0
-        self._written = 0
         self._dropped = 0
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
@@ -88,9 +81,6 @@ class Ledger:
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._flush_forever())
-
-    def statistics(self) -> LedgerStatistics:
-        return LedgerStatistics(backlog_bytes=self._backlog(), written=self._written, dropped=self._dropped)
 
     def _backlog(self) -> int:
         return max(0, self._journal.appended - self._committed_bytes)
@@ -112,6 +102,10 @@ class Ledger:
         block = text.decode("utf-8", "replace")
         if self._backlog() > self._max_backlog_bytes:
             self._dropped += 1
+            if self._dropped % 1000 == 1:
+                log.warning(
+                    "the store is %d MB behind: function output dropped (%d blocks so far)", self._backlog() >> 20, self._dropped
+                )
             kept = [line for line in block.splitlines(keepends=True) if line.startswith(PLATFORM_PREFIXES)]
             return "".join(kept)
         return block
@@ -150,8 +144,7 @@ class Ledger:
             charged = [(e.usage, e.charge) for e in entries if e.usage is not None and e.charge is not None]
             self._store.commit_journal(events, charged, reached)
             self._position = reached
-            self._committed_bytes += sum(len(f) + 8 for f in frames)
-            self._written += len(events)
+            self._committed_bytes += sum(HEADER.size + len(frame) for frame in frames)
             self._journal.release(reached)
 
     async def _flush_forever(self) -> None:

@@ -21,12 +21,26 @@ import os
 import struct
 import threading
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import msgspec
 
 HEADER = struct.Struct("<II")
 ZERO_HEADER = bytes(HEADER.size)
+
+
+def _frames(data: bytes) -> Iterator[tuple[int, int, int]]:
+    """(start, end, checksum) of each whole frame in *data*: it stops at a zero length (the end
+    of what was written) or at a frame running past the data. Checksums are the caller's."""
+    offset = 0
+    while offset + HEADER.size <= len(data):
+        length, checksum = HEADER.unpack_from(data, offset)
+        end = offset + HEADER.size + length
+        if length == 0 or end > len(data):
+            return
+        yield offset, end, checksum
+        offset = end
 
 
 class Position(msgspec.Struct, frozen=True, order=True):
@@ -88,14 +102,12 @@ class Journal:
     def _intact_length(path: Path) -> int:
         with path.open("rb") as handle:
             data = handle.read()
-        offset = 0
-        while offset + HEADER.size <= len(data):
-            length, checksum = HEADER.unpack_from(data, offset)
-            end = offset + HEADER.size + length
-            if length == 0 or end > len(data) or zlib.crc32(data[offset + HEADER.size : end]) != checksum:
+        intact = 0
+        for start, end, checksum in _frames(data):
+            if zlib.crc32(data[start + HEADER.size : end]) != checksum:
                 break
-            offset = end
-        return offset
+            intact = end
+        return intact
 
     def close(self) -> None:
         with self._lock:
@@ -150,23 +162,19 @@ class Journal:
             if offset < limit:
                 with path.open("rb") as handle:
                     handle.seek(offset)
-                    data = handle.read(min(limit - offset, max(budget, 0) + (1 << 20)))
+                    data = handle.read(min(limit - offset, budget + (1 << 20)))
+                    if len(data) >= HEADER.size:  # a first frame larger than the read: read it whole
+                        length, _ = HEADER.unpack_from(data)
+                        data += handle.read(max(0, HEADER.size + length - len(data)))
                 used = 0
-                while used + HEADER.size <= len(data) and budget > 0:
-                    length, checksum = HEADER.unpack_from(data, used)
-                    stop = used + HEADER.size + length
-                    if stop > len(data):
-                        if not frames and used == 0:  # one frame larger than the read: read it whole
-                            with path.open("rb") as handle:
-                                handle.seek(offset)
-                                data = handle.read(HEADER.size + length)
-                            continue
+                for start, stop, checksum in _frames(data):
+                    if budget <= 0:
                         break
-                    payload = data[used + HEADER.size : stop]
+                    payload = data[start + HEADER.size : stop]
                     if zlib.crc32(payload) != checksum:
-                        raise ValueError(f"journal {path} is corrupt at offset {offset + used}")
+                        raise ValueError(f"journal {path} is corrupt at offset {offset + start}")
                     frames.append(payload)
-                    budget -= stop - used
+                    budget -= stop - start
                     used = stop
                 offset += used
                 if offset < limit:

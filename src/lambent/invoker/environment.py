@@ -144,7 +144,6 @@ class Environment:
         self.key = key
         self.stream_name = stream_name
         self._sandbox = sandbox
-        self._spec = spec
         self.spec = spec
         self._process: SandboxProcess | None = None
         self._channel: Channel | RuntimeApiChannel | None = None
@@ -172,7 +171,7 @@ class Environment:
         out_read, out_write = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
         os.set_blocking(out_write, True)
         try:
-            spec = self._spec
+            spec = self.spec
             if self._runtime_channel is not None or self._extensions is not None:
                 api = EnvironmentApi(runtime=self._runtime_channel, extensions=self._extensions, telemetry=self.telemetry)
                 spec = msgspec.structs.replace(spec, api_context=api)

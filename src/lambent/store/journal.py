@@ -30,7 +30,7 @@ HEADER = struct.Struct("<II")
 ZERO_HEADER = bytes(HEADER.size)
 
 
-def _frames(data: bytes) -> Iterator[tuple[int, int, int]]:
+def _frames(data: bytes | mmap.mmap) -> Iterator[tuple[int, int, int]]:
     """(start, end, checksum) of each whole frame in *data*: it stops at a zero length (the end
     of what was written) or at a frame running past the data. Checksums are the caller's."""
     offset = 0
@@ -100,14 +100,18 @@ class Journal:
 
     @staticmethod
     def _intact_length(path: Path) -> int:
+        """Where the last whole frame of *path* ends (mapped: the preallocated, zeroed rest of
+        a segment is never read)."""
         with path.open("rb") as handle:
-            data = handle.read()
-        intact = 0
-        for start, end, checksum in _frames(data):
-            if zlib.crc32(data[start + HEADER.size : end]) != checksum:
-                break
-            intact = end
-        return intact
+            if os.fstat(handle.fileno()).st_size == 0:
+                return 0
+            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                intact = 0
+                for start, end, checksum in _frames(data):
+                    if zlib.crc32(data[start + HEADER.size : end]) != checksum:
+                        break
+                    intact = end
+                return intact
 
     def close(self) -> None:
         with self._lock:

@@ -136,6 +136,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         settings.region,
         settings.account_id,
         on_change=invoker.retire,
+        on_publish=invoker.published,
         layers=layers,
         outbound_default=settings.outbound == "allow",
     )
@@ -284,4 +285,5 @@ def choose_sandbox(settings: Settings, data_dir: Path, serve_api: ApiServer) -> 
         return ProcessSandbox(serve_api)
     python = next(iter(sorted(discover_python(os.environ).values(), key=lambda r: r.version, reverse=True)), None)
     exec_zygote = (python.executable, str(PYTHON_BOOTSTRAP), "run") if python is not None else None
-    return NamespacesSandbox(data_dir / "sandbox", build_program(), settings.port, serve_api, exec_zygote)
+    programs = (build_program(), build_program(template=True))
+    return NamespacesSandbox(data_dir / "sandbox", programs, settings.port, serve_api, exec_zygote)

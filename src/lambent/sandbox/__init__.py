@@ -59,6 +59,11 @@ class SandboxSpec(msgspec.Struct, frozen=True, kw_only=True):
     api_context: Any = None
     #: A route out to the network (as on AWS); False: loopback and the platform API only.
     outbound: bool = True
+    #: A SnapStart template: once initialised, the runtime forks restored environments.
+    snapshot: bool = False
+    #: Restore from this template (a ``SandboxProcess`` started with ``snapshot``) instead of
+    #: starting anew: the environment is a fork of its initialised runtime.
+    template: Any = None
 
 
 class SandboxProcess(Protocol):
@@ -102,6 +107,8 @@ class Sandbox(Protocol):
     name: str
     #: Whether ``peak_memory_kb`` measures the whole environment (so runtimes need not).
     measures_memory: bool
+    #: Whether it can start SnapStart templates and restore environments from them.
+    snapshots: bool
 
     def protections(self) -> list[Protection]:
         """Each protection of this mode, on or off, and why."""

@@ -123,6 +123,11 @@ class Cgroups:
             self.remove(env_id)
             raise
 
+    def join(self, env_id: str, pid: int) -> None:
+        """Move *pid* (and the children it makes from then on) into the environment's groups."""
+        for procs in self.procs_files(env_id):
+            _write(Path(procs), str(pid))
+
     def limit_memory(self, env_id: str, memory_mb: int) -> None:
         """Memory = *memory_mb* with no swap (set before the function's first instruction)."""
         limit = str(memory_mb * MB)

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from lambent.errors import SandboxSetupError
-from lambent.sandbox import ApiServer, Protection, SandboxSpec, outbound, rootfs, scratch
+from lambent.sandbox import ApiServer, Protection, SandboxSpec, outbound, rootfs, scratch, snapshots
 from lambent.sandbox.cgroups import Cgroups
 from lambent.sandbox.spares import DEFAULT_TMP_MB, SETUP_TIMEOUT_S, SparePool, ready
 
@@ -66,6 +66,8 @@ class NamespaceProcess:
         #: The environment's outbound network stack, if it has one.
         self.attachment: outbound.Attachment | None = None
         self._peak_fd = -1
+        #: A SnapStart template's fork requests (None for any other environment).
+        self.fork_server: snapshots.ForkServer | None = None
 
     @property
     def pid(self) -> int:
@@ -92,8 +94,10 @@ class NamespaceProcess:
         return await asyncio.shield(self._exited)
 
     def settle(self) -> None:
+        # A template forks the restored environments: it gets a whole vCPU at least for that.
+        memory_mb = max(self.memory_mb, 1769) if self.fork_server is not None else self.memory_mb
         try:
-            self._sandbox.cgroups.limit_cpu(self.env_id, self.memory_mb)
+            self._sandbox.cgroups.limit_cpu(self.env_id, memory_mb)
         except SandboxSetupError:
             self.kill()  # an environment without its limits is never used
             raise
@@ -147,6 +151,8 @@ class NamespaceProcess:
         if self.attachment is not None:
             self.attachment.close()
             self.attachment = None
+        if self.fork_server is not None:
+            self.fork_server.close()
         if self._pidfd >= 0:
             os.close(self._pidfd)
             self._pidfd = -1
@@ -161,7 +167,7 @@ class NamespaceProcess:
 class Zygote:
     """One zygote process per interpreter, and its control socket."""
 
-    def __init__(self, executable: str, preload: str, entry: str, sandbox: NamespacesSandbox, seccomp: str) -> None:
+    def __init__(self, executable: str, preload: str, entry: str, sandbox: NamespacesSandbox, seccomp: tuple[str, str]) -> None:
         self.executable, self.preload, self.entry = executable, preload, entry
         self._seccomp = seccomp
         self._sandbox = sandbox
@@ -179,7 +185,7 @@ class Zygote:
             raise SandboxSetupError("spawn zygote", self.executable, exc) from exc
         finally:
             theirs.close()
-        ours.send(json.dumps({"seccomp": self._seccomp}).encode())
+        ours.send(json.dumps({"seccomp": self._seccomp[0], "seccomp_template": self._seccomp[1]}).encode())
         ours.setblocking(False)
         await asyncio.wait_for(ready(ours), 10)
         if json.loads(ours.recv(4096)).get("t") != "ready":
@@ -240,19 +246,20 @@ class NamespacesSandbox:
     def __init__(
         self,
         work_dir: Path,
-        seccomp_program: bytes,
+        seccomp_programs: tuple[bytes, bytes],
         api_port: int,
         serve_api: ApiServer | None,
         exec_zygote: tuple[str, str, str] | None = None,
     ) -> None:
-        """*exec_zygote* (interpreter, preload, entry): the zygote that starts runtimes which
+        """*seccomp_programs*: an environment's and a SnapStart template's (``seccomp.py``);
+        *exec_zygote* (interpreter, preload, entry): the zygote that starts runtimes which
         are not preloaded; it isolates the child and then execs the runtime's command."""
         self._exec_zygote = exec_zygote
         work_dir.mkdir(parents=True, exist_ok=True)
         instance = hashlib.sha256(str(work_dir.resolve()).encode()).hexdigest()[:12]
         self.cgroups = Cgroups(instance)
         self._work_dir = work_dir
-        self._seccomp = seccomp_program.hex()
+        self._seccomp = (seccomp_programs[0].hex(), seccomp_programs[1].hex())
         self._api_port = api_port
         self._serve_api = serve_api
         self._zygotes: dict[tuple[str, str, str], Zygote] = {}
@@ -268,6 +275,9 @@ class NamespacesSandbox:
         self._scratch_ok = scratch.available()
         self._scratch = scratch.Scratch(work_dir / "scratch")
         self._staging = str(work_dir / "scratch-staging")
+        self._snapshots_ok = snapshots.available()
+        self.snapshots = self._snapshots_ok[0]
+        self._restores = 0
         self._spares = SparePool(self.cgroups, self._scratch if self._scratch_ok[0] else None, self._staging, self.background)
 
     @staticmethod
@@ -283,11 +293,16 @@ class NamespacesSandbox:
             Protection(name="read-only root, private /tmp, own /proc", active=True, reason="pivot_root into binds"),
             Protection(name="cgroup memory/cpu/pids limits", active=ok, reason=why),
             Protection(name="uid per function, no capabilities", active=True, reason="setresuid + no_new_privs"),
-            Protection(name="seccomp", active=bool(self._seccomp), reason="libseccomp policy, BPF"),
+            Protection(name="seccomp", active=bool(self._seccomp[0]), reason="libseccomp policy, BPF"),
             Protection(name="network: own namespace, no host loopback", active=True, reason="own network namespace"),
             Protection(name="outbound network per function", active=self._outbound[0], reason=self._outbound[1]),
             Protection(
                 name="ephemeral storage on disk, not counted as memory", active=self._scratch_ok[0], reason=self._scratch_ok[1]
+            ),
+            Protection(
+                name="SnapStart: restored environments in namespaces of their own",
+                active=self._snapshots_ok[0],
+                reason=self._snapshots_ok[1],
             ),
         ]
 
@@ -336,6 +351,8 @@ class NamespacesSandbox:
             return zygote
 
     async def start(self, spec: SandboxSpec, channel: int, output: int) -> NamespaceProcess:
+        if spec.template is not None:
+            return await self._restore(spec, channel, output)
         zygote = await self._zygote(spec)
         root = self._roots.get(tuple(sorted(spec.system_dirs)))
         if root is None:
@@ -382,12 +399,16 @@ class NamespacesSandbox:
             spare = await self._spares.take(zygote, route_out)
             process = NamespaceProcess(self, spare.env_id, spec.memory_mb, spec.api_context)
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            control = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET) if spec.snapshot else None
             try:
                 self.cgroups.limit_memory(spare.env_id, spec.memory_mb)  # before any of the function runs
                 process.attachment, spare.attachment = spare.attachment, None
                 if spare.staged_tmp and image is None and self._scratch_ok[0]:
                     request["tmp"] = {"staged": self._staging}
-                socket.send_fds(spare.link, [json.dumps(request).encode()], [channel, output, theirs.fileno()])
+                fds = [channel, output, theirs.fileno(), *([control[1].fileno()] if control else [])]
+                socket.send_fds(spare.link, [json.dumps(request).encode()], fds)
+                if control is not None:
+                    process.fork_server = snapshots.ForkServer(control[0])
                 await asyncio.wait_for(self._handshake(process, ours, route_out), SETUP_TIMEOUT_S)
             except TimeoutError:
                 process.kill()
@@ -400,11 +421,91 @@ class NamespacesSandbox:
             finally:
                 theirs.close()
                 ours.close()
+                if control is not None:
+                    control[1].close()
+                    if process.fork_server is None:
+                        control[0].close()
                 spare.link.close()
                 if spare.attachment is not None:
                     spare.attachment.close()
                 self._scratch.discard(image)  # mounted by now, or never to be
         return process
+
+    async def _serve_api_socket(self, process: NamespaceProcess, fds: list[int]) -> None:
+        """Serve the platform API on the listening socket the environment made (if it sent one)."""
+        for fd in fds:
+            sock = socket.socket(fileno=fd)
+            if self._serve_api is not None:
+                process._stop_api = await self._serve_api(sock, process.api_context)
+            else:
+                sock.close()
+
+    async def _restore(self, spec: SandboxSpec, channel: int, output: int) -> NamespaceProcess:
+        """A SnapStart environment: a fork of *spec.template*'s initialised runtime (``snapshots.py``)."""
+        template: NamespaceProcess = spec.template
+        if template.fork_server is None or template.fork_server.closed:
+            raise SandboxSetupError("restore", "template", "the template has ended")
+        self._restores += 1
+        env_id = f"{os.getpid()}-r{self._restores}"
+        await asyncio.to_thread(self.cgroups.create, env_id)
+        process = NamespaceProcess(self, env_id, spec.memory_mb, spec.api_context)
+        route_out = spec.outbound and self._outbound[0]
+        request = {
+            "tmp_mb": spec.ephemeral_storage_mb,
+            "hostname": "lambent",
+            "api_port": self._api_port if self._serve_api else 0,
+            "network_gate": route_out,
+        }
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        ours.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+        ours.setblocking(False)
+        tmp = -1
+        try:
+            self.cgroups.limit_memory(env_id, spec.memory_mb)  # before the fork joins the groups
+            if self._scratch_ok[0]:
+                image = await asyncio.to_thread(self._scratch.image, spec.ephemeral_storage_mb)
+                try:
+                    tmp = await asyncio.to_thread(snapshots.scratch_mount, image)
+                finally:
+                    self._scratch.discard(image)  # the loop device holds it from now on
+            async with self._starting:
+                fork = template.fork_server.fork(request, [channel, output, theirs.fileno()], process._exit)
+                await asyncio.wait_for(fork, SETUP_TIMEOUT_S)
+                theirs.close()
+                await asyncio.wait_for(self._restore_handshake(process, ours, tmp, route_out), SETUP_TIMEOUT_S)
+        except TimeoutError:
+            process.kill()
+            process.close()
+            raise SandboxSetupError("restore", f"environment {env_id}", f"no answer in {SETUP_TIMEOUT_S} s") from None
+        except (OSError, ValueError, ConnectionError, SandboxSetupError) as exc:
+            process.kill()
+            process.close()
+            raise SandboxSetupError("restore", f"environment {env_id}", exc) from exc
+        finally:
+            theirs.close()
+            ours.close()
+            if tmp >= 0:
+                os.close(tmp)
+        return process
+
+    async def _restore_handshake(self, process: NamespaceProcess, setup: socket.socket, tmp: int, route_out: bool) -> None:
+        """A' says hello (its pid: into the cgroups; then its /tmp); B' sends its API socket (its
+        pid: the environment's first process); with *route_out*, the stack, then B' gets a go."""
+        await ready(setup)
+        _data, _fds, first = snapshots.receive(setup)
+        if not first:
+            raise ValueError("the restored environment ended before it started")
+        await asyncio.to_thread(self.cgroups.join, process.env_id, first)
+        socket.send_fds(setup, [b'{"t":"placed"}'], [tmp] if tmp >= 0 else [])
+        await ready(setup)
+        _data, fds, init = snapshots.receive(setup)
+        if not init:
+            return  # B' failed before it could answer: its exit says why
+        process._attach(init)
+        await self._serve_api_socket(process, fds)
+        if route_out:
+            process.attachment = await outbound.attach(init)
+            setup.send(b"go")
 
     async def _handshake(self, process: NamespaceProcess, setup: socket.socket, route_out: bool) -> None:
         """Learn the environment's pid (from A) and its API socket (from B), in either order.
@@ -434,12 +535,7 @@ class NamespacesSandbox:
                         self.exited(pid, self._early_exits.pop(pid))
                 elif message["t"] == "api":
                     got_api = True
-                    for fd in fds:
-                        sock = socket.socket(fileno=fd)
-                        if self._serve_api is not None:
-                            process._stop_api = await self._serve_api(sock, process.api_context)
-                        else:
-                            sock.close()
+                    await self._serve_api_socket(process, fds)
             if attaching is not None:
                 process.attachment = await attaching
                 attaching = None

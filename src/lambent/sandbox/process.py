@@ -94,6 +94,7 @@ class ProcessSandboxProcess:
 class ProcessSandbox:
     name = "process"
     measures_memory = False
+    snapshots = False
 
     def protections(self) -> list[Protection]:
         off = "the process sandbox runs environments as ordinary processes"

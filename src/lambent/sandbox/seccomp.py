@@ -7,6 +7,13 @@ interpreter needs no binding. Default: allow. Refused with EPERM, on the native 
 kernel keyring, BPF, perf, userfaultfd, loading kernels or modules, rebooting, file handles,
 swap and accounting, pushing input into terminals (ioctl TIOCSTI), and clone with namespace
 flags. clone3 answers ENOSYS so C libraries fall back to clone, whose flags can be checked.
+
+A SnapStart template (``template=True``) runs the function's init and then forks restored
+environments, each of which must make its own namespaces without privileges: that program lets
+unshare through with exactly ``RESTORE_FLAGS`` (a user namespace and the five others) and lets
+mount, umount2 and move_mount through (useless without the capabilities of a user namespace of
+one's own). Every restored environment then stacks the full program on top before any of its
+code runs, so only the template's own process has that leeway (decision 0009).
 """
 
 from __future__ import annotations
@@ -55,11 +62,15 @@ REFUSED = (
     "ioperm",
 )
 TIOCSTI = 0x5412
+#: unshare() of a restored environment: user, mount, pid, ipc, uts and network namespaces.
+RESTORE_FLAGS = 0x10000000 | 0x00020000 | 0x20000000 | 0x08000000 | 0x04000000 | 0x40000000
+TEMPLATE_ALLOWED = ("unshare", "mount", "umount2", "move_mount")
 NAMESPACE_FLAGS = (0x00020000, 0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000, 0x02000000)
 
 
-def build_program() -> bytes:
-    """The BPF program (struct sock_filter[]) for this machine's architecture."""
+def build_program(template: bool = False) -> bytes:
+    """The BPF program (struct sock_filter[]) for this machine's architecture; *template*: the
+    SnapStart template's (see above)."""
     import pyseccomp as sc
 
     policy = sc.SyscallFilter(sc.ALLOW)
@@ -69,8 +80,12 @@ def build_program() -> bytes:
             policy.add_arch(arch)
     deny = sc.ERRNO(errno.EPERM)
     for name in REFUSED:
+        if template and name in TEMPLATE_ALLOWED:
+            continue
         with contextlib.suppress(*unknown):  # a syscall this architecture does not have
             policy.add_rule(deny, name)
+    if template:
+        policy.add_rule(deny, "unshare", sc.Arg(0, sc.NE, RESTORE_FLAGS))
     policy.add_rule(deny, "ioctl", sc.Arg(1, sc.MASKED_EQ, 0xFFFFFFFF, TIOCSTI))
     for flag in NAMESPACE_FLAGS:
         policy.add_rule(deny, "clone", sc.Arg(0, sc.MASKED_EQ, flag, flag))

@@ -34,6 +34,7 @@ import os
 import platform
 import resource
 import select
+import shutil
 import signal
 import socket
 import struct
@@ -45,18 +46,25 @@ CLONE_NEWUTS = 0x04000000
 CLONE_NEWIPC = 0x08000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
+CLONE_NEWUSER = 0x10000000
+#: A restored environment's namespaces (made by itself, unprivileged: see serve_restores).
+RESTORE_FLAGS = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 32, 4096, 8192, 16384, 1 << 18
 LOOP_CTL_GET_FREE, LOOP_CONFIGURE = 0x4C82, 0x4C0A
 LO_FLAGS_AUTOCLEAR, LO_FLAGS_DIRECT_IO = 4, 16
 MNT_DETACH = 2
 PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, PR_SET_CHILD_SUBREAPER, PR_SET_PDEATHSIG = 38, 22, 36, 1
+PR_SET_DUMPABLE = 4
+MOVE_MOUNT_F_EMPTY_PATH, AT_FDCWD = 4, -100
 SECCOMP_MODE_FILTER = 2
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 SETUP_FAILED = 120
-#: The seccomp program, sent once by the platform when the zygote starts.
-_SECCOMP = [b""]
+#: The seccomp programs (an environment's, a SnapStart template's), sent once by the platform.
+_SECCOMP = [b"", b""]
 _PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
+_CAPSET = {"x86_64": 126, "aarch64": 91}
+_MOVE_MOUNT = {"x86_64": 429, "aarch64": 429}
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
@@ -83,9 +91,10 @@ def mount(source, target, fstype, flags, data=None):
     _check(_libc.mount(_enc(source), _enc(target), _enc(fstype), flags, _enc(data)), "mount " + (fstype or "bind"), target)
 
 
-def mount_scratch(image, target):
-    """Mount the ext4 image *image* at *target* through a loop device that detaches itself
-    once unmounted (when the mount namespace ends), writable by all as /tmp is."""
+def with_loop(image, use):
+    """Attach the ext4 image *image* to a free loop device that detaches itself once nothing
+    holds it (its mount gone with its mount namespace), and call *use* with the device's path
+    while it is held."""
     for attempt in range(200):  # others may take the free device between the two calls: ask again
         control = os.open("/dev/loop-control", os.O_RDWR | os.O_CLOEXEC)
         try:
@@ -109,14 +118,22 @@ def mount_scratch(image, target):
                 continue
             raise SetupFailed("loop device", device, exc.errno) from None
         try:
-            mount(device, target, "ext4", MS_NOSUID | MS_NODEV, "noinit_itable")
-            os.rmdir(target + "/lost+found")  # /tmp starts empty, as on AWS
-            os.chmod(target, 0o1777)  # noqa: S103 - /tmp is world-writable and sticky, as everywhere
+            return use(device)
         finally:
             os.close(loop)
             os.close(backing)
-        return
     raise SetupFailed("loop device", "/dev/loop-control", errno.EBUSY)
+
+
+def mount_scratch(image, target):
+    """Mount the ext4 image *image* at *target*, writable by all as /tmp is."""
+
+    def use(device):
+        mount(device, target, "ext4", MS_NOSUID | MS_NODEV, "noinit_itable")
+
+    with_loop(image, use)
+    os.rmdir(target + "/lost+found")  # /tmp starts empty, as on AWS
+    os.chmod(target, 0o1777)  # noqa: S103 - /tmp is world-writable and sticky, as everywhere
 
 
 def bind_readonly(source, target):
@@ -193,47 +210,28 @@ def _exit_code(status):
     return os.WEXITSTATUS(status)
 
 
-def run_init(spec, channel, output, setup, entry):
-    """B: PID 1 of the environment's namespaces."""
-    reaper = -1
-    try:
-        if spec.get("reaper"):  # opened while the host's files are still in view
-            reaper = os.open(spec["reaper"], os.O_RDONLY | os.O_CLOEXEC)
-        build_root(spec)
-        socket.sethostname(spec.get("hostname", "lambent"))
-        _loopback_up()
-        api = None
-        if spec.get("api_port"):
-            api = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            api.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            api.bind(("127.0.0.1", spec["api_port"]))
-            api.listen(128)
-        socket.send_fds(setup, [b'{"t":"api"}'], [api.fileno()] if api else [])
-        if api is not None:
-            api.close()
-        if spec.get("network_gate") and setup.recv(16) != b"go":
-            # The platform attaches (or takes away) the route out from the host side: nothing
-            # of the function runs before that is done (its init may well use the network).
-            raise OSError("outbound network: the platform did not finish setting it up")
-        setup.close()
-        null = os.open("/dev/null", os.O_RDONLY)
-        os.dup2(null, 0)
-        os.dup2(output, 1)
-        os.dup2(output, 2)
-        os.close(null)
-        os.close(output)
-    except Exception as exc:
-        _fail(exc)
-    child = os.fork()
-    if child == 0:
-        if reaper >= 0:
-            os.close(reaper)
-        run_function(spec, channel, entry)
-    os.close(channel)
-    try:
-        drop_privileges(spec["uid"], spec["gid"])
-    except Exception as exc:
-        _fail(exc)
+def open_api(spec, setup):
+    """The platform API's port on this network namespace's loopback, its listening socket handed
+    to the platform over *setup*; with a route out, wait for the platform's go."""
+    api = None
+    if spec.get("api_port"):
+        api = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        api.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        api.bind(("127.0.0.1", spec["api_port"]))
+        api.listen(128)
+    socket.send_fds(setup, [b'{"t":"api"}'], [api.fileno()] if api else [])
+    if api is not None:
+        api.close()
+    if spec.get("network_gate") and setup.recv(16) != b"go":
+        # The platform attaches (or takes away) the route out from the host side: nothing
+        # of the function runs before that is done (its init may well use the network).
+        raise OSError("outbound network: the platform did not finish setting it up")
+    setup.close()
+
+
+def reap(reaper, child):
+    """Wait as PID 1 until *child* exits, then exit as it did: in the reaper binary (*reaper*,
+    a descriptor) if there is one, else in Python."""
     if reaper >= 0:
         # A few pages of C wait from here on instead of this interpreter (about 1 MB).
         try:
@@ -249,14 +247,48 @@ def run_init(spec, channel, output, setup, entry):
             os._exit(_exit_code(status))
 
 
-def run_function(spec, channel, entry):
+def run_init(spec, channel, output, setup, entry, control=-1):
+    """B: PID 1 of the environment's namespaces. *control*: a SnapStart template's fork
+    requests (its runtime serves them once initialised)."""
+    reaper = -1
+    try:
+        if spec.get("reaper"):  # opened while the host's files are still in view
+            reaper = os.open(spec["reaper"], os.O_RDONLY | os.O_CLOEXEC)
+        build_root(spec)
+        socket.sethostname(spec.get("hostname", "lambent"))
+        _loopback_up()
+        open_api(spec, setup)
+        null = os.open("/dev/null", os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(output, 1)
+        os.dup2(output, 2)
+        os.close(null)
+        os.close(output)
+    except Exception as exc:
+        _fail(exc)
+    child = os.fork()
+    if child == 0:
+        if reaper >= 0 and control < 0:
+            os.close(reaper)
+        run_function(spec, channel, entry, control, reaper)
+    os.close(channel)
+    if control >= 0:
+        os.close(control)
+    try:
+        drop_privileges(spec["uid"], spec["gid"])
+    except Exception as exc:
+        _fail(exc)
+    reap(reaper, child)
+
+
+def run_function(spec, channel, entry, control=-1, reaper=-1):
     """C: the runtime, with the function's identity and limits."""
     try:
         nofile = spec.get("nofile", 1024)
         resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         drop_privileges(spec["uid"], spec["gid"])
-        install_seccomp(_SECCOMP[0])
+        install_seccomp(_SECCOMP[1] if control >= 0 else _SECCOMP[0])
         os.environ.clear()
         os.environ.update(spec["env"])
         os.chdir(spec.get("cwd", "/"))
@@ -281,7 +313,10 @@ def run_function(spec, channel, entry):
             os._exit(127)
     code = 0
     try:
-        entry(channel)
+        if control >= 0:
+            entry(channel, fork_server=lambda sock: serve_restores(sock, control, reaper, spec))
+        else:
+            entry(channel)
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 1
     except BaseException:
@@ -293,6 +328,148 @@ def run_function(spec, channel, entry):
         except Exception:
             pass
     os._exit(code)
+
+
+# -- SnapStart: environments forked from an initialised template ------------------------------
+
+
+def serve_restores(sock, control, reaper, spec):
+    """T, a SnapStart template's runtime once its init and before-snapshot hooks are done (*sock*
+    its channel): fork a restored environment for each request on *control* and report there
+    how each one ends. Returns only in a restored environment's runtime, with its channel; the
+    template exits when the platform closes *control*.
+
+        T ──fork──▶ A': stdout/stderr to the environment's log; hello on the setup socket (the
+                        platform sees A''s pid through SCM_CREDENTIALS, moves it into the
+                        environment's cgroups and answers with a /tmp mount); unshare(user,
+                        mount, pid, ipc, uts, net) as the function's uid, mapping that uid alone;
+                        fork B'; become the reaper of B'.
+                    B': PID 1 of the new pid namespace, with the capabilities of its own user
+                        namespace only: its own /proc, /tmp (a copy of what init left there, as
+                        on AWS), /dev/shm, hostname, loopback and API port; fork C'; reap.
+                    C': drops every capability and stacks the full seccomp policy on the
+                        template's; back to the runtime, which runs the after-restore hooks.
+    """
+    wake_read, wake_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+    signal.set_wakeup_fd(wake_write)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    requests = socket.socket(fileno=control)
+    forked = set()  # only ours are reaped here: the function's own children are its business
+    while True:
+        readable, _, _ = select.select([requests, wake_read], [], [])
+        if wake_read in readable:
+            while True:
+                try:
+                    os.read(wake_read, 512)
+                except BlockingIOError:
+                    break
+            for pid in list(forked):
+                done, status = os.waitpid(pid, os.WNOHANG)
+                if done:
+                    forked.discard(pid)
+                    requests.send(json.dumps({"t": "exit", "pid": pid, "status": _exit_code(status)}).encode())
+        if requests in readable:
+            message, fds, _flags, _addr = socket.recv_fds(requests, 1 << 16, 3)
+            if not message:
+                os._exit(0)
+            if len(fds) != 3:
+                for fd in fds:
+                    os.close(fd)
+                continue
+            pid = os.fork()
+            if pid == 0:
+                signal.set_wakeup_fd(-1)
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                for fd in (wake_read, wake_write):
+                    os.close(fd)
+                requests.close()
+                sock.close()
+                return restore(json.loads(message), fds, reaper)
+            forked.add(pid)
+            for fd in fds:
+                os.close(fd)
+            requests.send(json.dumps({"t": "forked", "pid": pid}).encode())
+
+
+def restore(request, fds, reaper):
+    """A': see ``serve_restores``."""
+    channel, output, setup_fd = fds
+    try:
+        os.dup2(output, 1)
+        os.dup2(output, 2)
+        os.close(output)
+        os.setsid()
+        setup = socket.socket(fileno=setup_fd)
+        setup.send(b'{"t":"hello"}')
+        reply, mounts, _flags, _addr = socket.recv_fds(setup, 4096, 1)
+        if not reply:
+            os._exit(0)  # the platform gave up on this environment
+        uid, gid = os.getuid(), os.getgid()
+        # Set-uid made the template undumpable, which leaves /proc/self owned by root.
+        _check(_libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "prctl", "dumpable")
+        _check(_libc.unshare(RESTORE_FLAGS), "unshare", "namespaces")
+        for name, text in (("setgroups", "deny"), ("uid_map", "{0} {0} 1".format(uid)), ("gid_map", "{0} {0} 1".format(gid))):
+            with open("/proc/self/" + name, "w") as mapping:
+                mapping.write(text)
+        init = os.fork()
+        if init == 0:
+            return restored_init(request, channel, setup, mounts[0] if mounts else -1, reaper)
+        os.close(channel)
+        setup.close()
+        for fd in mounts:
+            os.close(fd)
+    except Exception as exc:
+        _fail(exc)
+    reap(reaper, init)
+
+
+def restored_init(request, channel, setup, tmp_mount, reaper):
+    """B': PID 1 of a restored environment."""
+    try:
+        mount(None, "/", None, MS_REC | MS_PRIVATE)
+        mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        restore_tmp(tmp_mount, request["tmp_mb"])
+        mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777")
+        socket.sethostname(request.get("hostname", "lambent"))
+        _loopback_up()
+        open_api(request, setup)
+    except Exception as exc:
+        _fail(exc)
+    child = os.fork()
+    if child == 0:
+        try:
+            # No capability left (a set-uid-free uid keeps none across exec either), then the
+            # environment's full seccomp policy before any of the function's code runs again.
+            header = struct.pack("=Ii", 0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this thread
+            _check(_libc.syscall(_CAPSET[platform.machine()], header, bytes(24)), "capset", "none")
+            install_seccomp(_SECCOMP[0])
+        except Exception as exc:
+            _fail(exc)
+        return channel
+    os.close(channel)
+    reap(reaper, child)
+
+
+def restore_tmp(tmp_mount, tmp_mb):
+    """A /tmp of the environment's own over the template's, holding a copy of what the
+    template's init left there (the snapshot includes its disk)."""
+    snapshot = os.open("/tmp", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        if tmp_mount >= 0:
+            result = _libc.syscall(_MOVE_MOUNT[platform.machine()], tmp_mount, b"", AT_FDCWD, b"/tmp", MOVE_MOUNT_F_EMPTY_PATH)
+            _check(result, "move_mount", "/tmp")
+            os.close(tmp_mount)
+        else:
+            mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size={}m,mode=1777".format(tmp_mb))
+        source = "/proc/self/fd/{}".format(snapshot)
+        for name in os.listdir(snapshot):  # entry by entry: /tmp itself is root's, its mode stays
+            path = os.path.join(source, name)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.copytree(path, "/tmp/" + name, symlinks=True)
+            else:
+                shutil.copy2(path, "/tmp/" + name, follow_symlinks=False)
+    finally:
+        os.close(snapshot)
 
 
 def spare(placement, link, entry, reserved):
@@ -332,19 +509,20 @@ def spare(placement, link, entry, reserved):
         link_sock = socket.socket(fileno=link)
         try:
             link_sock.send(json.dumps({"t": "placed", "pid": os.getpid()}).encode())
-            request, fds, _flags, _addr = socket.recv_fds(link_sock, 1 << 20, 3)
+            request, fds, _flags, _addr = socket.recv_fds(link_sock, 1 << 20, 4)
         except OSError:
             os._exit(0)  # released unused: the platform closed the link
-        if not request or len(fds) != 3:
+        if not request or len(fds) not in (3, 4):
             os._exit(0)  # released unused
         link_sock.close()
-        channel, output, setup = fds
+        channel, output, setup = fds[:3]
+        control = fds[3] if len(fds) == 4 else -1
         spec = json.loads(request)
         _check(_libc.unshare(flags), "unshare", "namespaces")
         setup_sock = socket.socket(fileno=setup)
         init = os.fork()
         if init == 0:
-            run_init(spec, channel, output, setup_sock, entry)
+            run_init(spec, channel, output, setup_sock, entry, control)
         setup_sock.send(json.dumps({"t": "pid", "pid": init}).encode())
     except Exception as exc:
         _fail(exc)
@@ -364,6 +542,7 @@ def serve(control, entry):
 
     config = json.loads(control.recv(1 << 20))
     _SECCOMP[0] = bytes.fromhex(config.get("seccomp", ""))
+    _SECCOMP[1] = bytes.fromhex(config.get("seccomp_template", ""))
     gc.freeze()  # keep the preloaded heap shared with every fork
     control.send(b'{"t":"ready"}')
     while True:

@@ -208,6 +208,19 @@ def test_provisioned_allocation_is_never_free_and_not_a_request() -> None:
     assert before == after == Decimal(60) * Decimal("0.0000041667")
 
 
+def test_a_snapshot_init_is_billed_duration_but_not_a_request() -> None:
+    # SnapStart: the init run once for the snapshot is billed as on-demand duration (and may use
+    # the free tier's GB-s), but it is no invocation: no request, not the free tier's requests.
+    init = record(812, 1024, kind="snapshot")
+    made, state = charge(init, MonthState(), PRICES)
+    assert made.requests == 0 and made.free_requests == 0
+    assert sum(made.tier_mb_ms) == 812 * 1024 and made.free_mb_ms == 812 * 1024
+    assert state.requests == 0 and state.on_demand_mb_ms == {"x86_64": 812 * 1024}
+    totals = Totals()
+    totals.add_charge(init, made)
+    assert totals.billed_ms == 812 and totals.requests == 0
+
+
 def test_periods_change_at_midnight_utc() -> None:
     start = int(datetime(2026, 12, 1, tzinfo=UTC).timestamp() * 1000)
     end = int(datetime(2027, 1, 1, tzinfo=UTC).timestamp() * 1000)

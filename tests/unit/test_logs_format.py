@@ -12,11 +12,15 @@ from hypothesis import strategies as st
 
 from lambent.model.logs import (
     TAIL_BYTES,
+    Restore,
     billed_duration_ms,
+    billed_restore_ms,
     end_line,
+    init_report_line,
     iso_millis,
     log_stream_name,
     report_line,
+    restore_lines,
     start_line,
     tail,
     timeout_line,
@@ -107,6 +111,26 @@ def test_report_line_with_init_duration_after_max_memory() -> None:
     assert report_line("r", 100.0, 1024, 77, init_duration_ms=250.456) == (
         "REPORT RequestId: r\tDuration: 100.00 ms\tBilled Duration: 351 ms\t"
         "Memory Size: 1024 MB\tMax Memory Used: 77 MB\tInit Duration: 250.46 ms\t\n"
+    )
+
+
+def test_report_line_of_a_restored_environment() -> None:
+    # As AWS's SnapStart REPORT: no Init Duration; Billed Duration = ceil(Duration) + Billed Restore.
+    restore = Restore(duration_ms=474.161, billed_ms=billed_restore_ms(358.2))
+    assert report_line("r", 127.52, 512, 124, restore=restore) == (
+        "REPORT RequestId: r\tDuration: 127.52 ms\tBilled Duration: 487 ms\tMemory Size: 512 MB\t"
+        "Max Memory Used: 124 MB\tRestore Duration: 474.16 ms\tBilled Restore Duration: 359 ms\t\n"
+    )
+
+
+def test_restore_and_snapshot_init_lines() -> None:
+    arn = "arn:aws:lambda:us-east-1::runtime:lambent-python3.12"
+    assert restore_lines("python:3.12.1", arn, 8.126) == (
+        f"RESTORE_START Runtime Version: python:3.12.1\tRuntime Version ARN: {arn}\nRESTORE_REPORT Restore Duration: 8.13 ms\n"
+    )
+    assert init_report_line(812.3) == "INIT_REPORT Init Duration: 812.30 ms\tPhase: init\tStatus: success\n"
+    assert init_report_line(5.0, "Runtime.ImportModuleError") == (
+        "INIT_REPORT Init Duration: 5.00 ms\tPhase: init\tStatus: error\tError Type: Runtime.ImportModuleError\n"
     )
 
 

@@ -154,12 +154,28 @@ class Environment:
         self.busy = False
         self.invocations = 0
         self.init_duration_ms: float | None = None
+        #: Restored from a SnapStart snapshot: how long its after-restore hooks took.
+        self.restore_hooks_ms: float | None = None
         self.last_used = time.monotonic()
         self._max_memory_kb = 0
 
     @property
     def pid(self) -> int | None:
         return self._process.pid if self._process else None
+
+    @property
+    def process(self) -> SandboxProcess | None:
+        return self._process
+
+    @property
+    def max_memory_kb(self) -> int:
+        """The most memory it has used so far (the sandbox's measure where it has one)."""
+        return self._peak_memory_kb(0)
+
+    def ended(self) -> bool:
+        """Whether it was destroyed or its runtime went away (its channel closed)."""
+        channel = self._channel
+        return not self.usable or channel is None or channel.transport is None or channel.transport.is_closing()
 
     async def start(self) -> InvocationFailure | None:
         """Start the runtime and wait for its init. Returns the init failure, if any.
@@ -201,6 +217,8 @@ class Environment:
             return await self._exited_failure("")
         self.init_duration_ms = (time.perf_counter() - started) * 1000
         self._max_memory_kb = int(header.get("mem_kb", 0))
+        if "restore_ms" in header:
+            self.restore_hooks_ms = float(header["restore_ms"])
         if header["t"] == "ready" and self._extensions is not None:
             remaining = INIT_TIMEOUT_S - (time.perf_counter() - started)
             if not await self._extensions.init_done(remaining):

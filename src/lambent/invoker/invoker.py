@@ -25,11 +25,12 @@ import msgspec
 from lambent.errors import InvocationFailure, TooManyRequestsException
 from lambent.invoker.environment import Environment, InvokeResult
 from lambent.invoker.extensions import Extensions
+from lambent.invoker.snapshots import Snapshots, Template, applies
 from lambent.invoker.telemetry import Telemetry
 from lambent.model import logs as loglines
 from lambent.model.billing import UsageRecord
 from lambent.model.concurrency import SCALE_OUT_WINDOW_S, scale_out_reason, throttle_reason
-from lambent.model.function import FunctionVersion
+from lambent.model.function import FunctionVersion, runtime_version_arn
 from lambent.runtimes import RuntimeSpec
 from lambent.sandbox import Protection, Sandbox, SandboxSpec
 
@@ -165,6 +166,7 @@ class Invoker:
         self._provisioned: dict[PoolKey, ProvisionedState] = {}
         self._starts: dict[str, list[float]] = {}
         self._background: set[asyncio.Task[None]] = set()
+        self._snapshots = Snapshots(self._make_template)
 
     @property
     def concurrency_limit(self) -> int:
@@ -226,10 +228,17 @@ class Invoker:
         environment = pool.pop() if pool else None
         init_failure: InvocationFailure | None = None
         first = environment is None
+        restore: loglines.Restore | None = None
         if environment is None:
-            environment = self._new_environment(version, key)
-            init_failure = await environment.start()
+            environment, init_failure = await self._cold_start(version, key)
+            if environment.restore_hooks_ms is not None:
+                billed_restore = loglines.billed_restore_ms(environment.restore_hooks_ms)
+                restore = loglines.Restore(environment.init_duration_ms or 0.0, billed_restore)
         prelude = environment.take_log()  # the init's output comes before START
+        if restore is not None:
+            runtime = self._runtimes[version.runtime]
+            arn = runtime_version_arn(self._settings.region, version.runtime)
+            prelude = loglines.restore_lines(runtime.runtime_version, arn, restore.duration_ms).encode() + prelude
         log = prelude + loglines.start_line(request.request_id, version.version).encode()
         if init_failure is not None:
             result = InvokeResult(payload=b"", failure=init_failure, duration_ms=0.0, max_memory_kb=0, log=environment.take_log())
@@ -251,8 +260,8 @@ class Invoker:
         max_mb = min(version.memory_mb, max(1, round(result.max_memory_kb / 1024)))
         if failure is not None and failure.error_type == "Runtime.OutOfMemory":
             max_mb = version.memory_mb
-        init_ms = environment.init_duration_ms if first else None
-        billed_ms = loglines.billed_duration_ms(result.duration_ms, init_ms)
+        init_ms = environment.init_duration_ms if first and restore is None else None
+        billed_ms = loglines.billed_duration_ms(result.duration_ms, init_ms) + (restore.billed_ms if restore else 0)
         status = None
         if failure is not None and failure.error_type in ("Sandbox.Timedout", "Runtime.ExitError", "Runtime.OutOfMemory"):
             status = "timeout" if failure.error_type == "Sandbox.Timedout" else "error"
@@ -265,6 +274,7 @@ class Invoker:
             init_ms,
             status,
             failure.error_type if status == "error" and failure is not None else None,
+            restore,
         ).encode()
         ended_ms = int(time.time() * 1000)
         usage = UsageRecord(
@@ -349,7 +359,74 @@ class Invoker:
             report["initDurationMs"] = round(init_ms, 3)
         telemetry.emit("platform", "platform.report", {"requestId": request.request_id, "status": outcome, "metrics": report})
 
-    def _new_environment(self, version: FunctionVersion, key: PoolKey, initialization: str = "on-demand") -> Environment:
+    async def _cold_start(self, version: FunctionVersion, key: PoolKey) -> tuple[Environment, InvocationFailure | None]:
+        """A new environment: restored from the version's SnapStart template where that applies,
+        else initialised on demand. Returns it with its init failure, if any."""
+        runtime = self._runtimes[version.runtime]
+        if applies(version, runtime, self._sandbox.snapshots, bool(self._extension_names(version))):
+            template = await self._snapshots.template(version, key)
+            if template.failure is not None:
+                return template.environment, template.failure
+            environment = self._new_environment(version, key, "snap-start", template=template.environment.process)
+        else:
+            environment = self._new_environment(version, key)
+        return environment, await environment.start()
+
+    def published(self, version: FunctionVersion) -> None:
+        """A version was just published: with SnapStart, initialise its template now (as AWS
+        does when a version is published), not on its first invocation."""
+        runtime = self._runtimes.get(version.runtime)
+        if runtime is not None and applies(version, runtime, self._sandbox.snapshots, bool(self._extension_names(version))):
+            self._snapshots.prepare(version, (version.name, version.version, version.revision_id))
+
+    async def _make_template(self, version: FunctionVersion, key: PoolKey) -> Template:
+        """Run the version's init once in a template; log it as AWS logs a snapshot's init (in a
+        stream of its own) and meter its duration."""
+        environment = self._new_environment(version, key, "snap-start", snapshot=True)
+        started_ms = int(time.time() * 1000)
+        failure = await environment.start()
+        init_ms = environment.init_duration_ms or 0.0
+        runtime = self._runtimes[version.runtime]
+        arn = runtime_version_arn(self._settings.region, version.runtime)
+        log = loglines.init_start_line(runtime.runtime_version, arn).encode() + environment.take_log()
+        log += loglines.init_report_line(init_ms, failure.error_type if failure else None).encode()
+        ended_ms = int(time.time() * 1000)
+        usage = UsageRecord(
+            id=uuid.uuid4().hex,
+            kind="snapshot",
+            request_id="",
+            attempt=0,
+            account=self._settings.account_id,
+            function=version.name,
+            version=version.version,
+            qualifier=None,
+            invocation_type="SnapStart",
+            start_ms=started_ms,
+            end_ms=ended_ms,
+            duration_ms=init_ms,
+            init_duration_ms=init_ms,
+            billed_ms=loglines.billed_duration_ms(0.0, init_ms),
+            memory_mb=version.memory_mb,
+            max_memory_used_mb=min(version.memory_mb, max(1, round(environment.max_memory_kb / 1024))),
+            architecture=version.architectures[0],
+            ephemeral_mb=version.ephemeral_storage_mb,
+            provisioned=False,
+            outcome="init_error" if failure else "success",
+        )
+        self._sink.record(version.log_group_name, environment.stream_name, ended_ms, log, usage)
+        if failure is not None:
+            await environment.destroy()
+        return Template(environment, failure)
+
+    def _new_environment(
+        self,
+        version: FunctionVersion,
+        key: PoolKey,
+        initialization: str = "on-demand",
+        snapshot: bool = False,
+        template: Any = None,
+    ) -> Environment:
+        """*snapshot*: a SnapStart template (kept out of the pools); *template*: restore from it."""
         runtime = self._runtimes[version.runtime]
         stream = loglines.log_stream_name(datetime.now(UTC), version.version, uuid.uuid4().hex)
         code_dir = self._code_dir(version.code_sha256_hex)
@@ -367,12 +444,15 @@ class Invoker:
             preload=runtime.preload,
             entry=runtime.entry,
             outbound=self._outbound(version.name),
+            snapshot=snapshot,
+            template=template,
         )
         extensions = Extensions(len(spec.extensions), version.name, version.version, version.handler) if spec.extensions else None
         environment = Environment(self._sandbox, spec, key, stream, runtime_api=runtime.speaks_runtime_api, extensions=extensions)
         environment.log_group = version.log_group_name
         environment.architecture = version.architectures[0]
-        self._all.add(environment)
+        if not snapshot:
+            self._all.add(environment)
         self._started += 1
         return environment
 
@@ -411,8 +491,6 @@ class Invoker:
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(version.memory_mb),
             "AWS_LAMBDA_FUNCTION_VERSION": version.version,
             "AWS_LAMBDA_INITIALIZATION_TYPE": initialization,
-            "AWS_LAMBDA_LOG_GROUP_NAME": version.log_group_name,
-            "AWS_LAMBDA_LOG_STREAM_NAME": stream,
             "AWS_ACCESS_KEY": settings.access_key_id,
             "AWS_ACCESS_KEY_ID": settings.access_key_id,
             "AWS_SECRET_ACCESS_KEY": settings.secret_access_key,
@@ -427,6 +505,9 @@ class Invoker:
             # Where the sandbox measures the whole environment, the runtime need not measure itself.
             "_LAMBENT_SELF_MEASURE": "0" if self._sandbox.measures_memory else "1",
         }
+        if initialization != "snap-start":  # not available to SnapStart functions, as on AWS
+            env["AWS_LAMBDA_LOG_GROUP_NAME"] = version.log_group_name
+            env["AWS_LAMBDA_LOG_STREAM_NAME"] = stream
         execution_env = runtime.execution_env()
         if execution_env is not None:
             env["AWS_EXECUTION_ENV"] = execution_env
@@ -454,6 +535,7 @@ class Invoker:
         if keep_revision is None:
             for key in [k for k in self._provisioned if k[0] == name]:
                 del self._provisioned[key]
+            await self._snapshots.retire(name)
         for key in [k for k in self._idle if k[0] == name and k[2] != keep_revision]:
             for environment in self._idle.pop(key):
                 self._all.discard(environment)
@@ -582,6 +664,7 @@ class Invoker:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
         self._idle.clear()
+        await self._snapshots.close()
         environments, self._all = list(self._all), set()
         await asyncio.gather(*(self._spin_down(e) for e in environments), return_exceptions=True)
         await self._sandbox.close()

@@ -41,7 +41,9 @@ class UsageRecord(msgspec.Struct, frozen=True, kw_only=True):
     """
 
     id: str
-    kind: str  # "invoke" | "provisioned"
+    #: "invoke"; "provisioned" (an allocation); "snapshot" (a SnapStart template's init:
+    #: duration billed as on-demand, no request).
+    kind: str
     request_id: str
     attempt: int
     account: str
@@ -220,7 +222,8 @@ def charge(record: UsageRecord, state: MonthState, prices: PriceTable) -> tuple[
             free_mb_ms=0,
         )
         return made, state
-    free_requests = 1 if state.free_requests < prices.free_requests else 0
+    requests = 0 if record.kind == "snapshot" else 1
+    free_requests = 1 if requests and state.free_requests < prices.free_requests else 0
     storage = record.billed_ms * max(0, record.ephemeral_mb - FREE_STORAGE_MB)
     if record.provisioned:
         made = Charge(
@@ -243,7 +246,7 @@ def charge(record: UsageRecord, state: MonthState, prices: PriceTable) -> tuple[
     made = Charge(
         month=month,
         day=day,
-        requests=1,
+        requests=requests,
         tier_mb_ms=tiers,
         pc_duration_mb_ms=0,
         pc_allocated_mb_ms=0,
@@ -252,7 +255,7 @@ def charge(record: UsageRecord, state: MonthState, prices: PriceTable) -> tuple[
         free_mb_ms=free_mb_ms,
     )
     after = MonthState(
-        requests=state.requests + 1,
+        requests=state.requests + requests,
         free_requests=state.free_requests + free_requests,
         free_mb_ms=state.free_mb_ms + free_mb_ms,
         on_demand_mb_ms={**state.on_demand_mb_ms, record.architecture: before + mb_ms},
@@ -289,7 +292,7 @@ class Totals(msgspec.Struct, kw_only=True):
     def add_charge(self, record: UsageRecord, made: Charge) -> None:
         """Add one charged record (the hot path: no name lookups)."""
         self.records += 1
-        if record.kind == "invoke":
+        if record.kind != "provisioned":
             self.billed_ms += record.billed_ms
         self.requests += made.requests
         self.tier1_mb_ms += made.tier_mb_ms[0]

@@ -257,6 +257,16 @@ def architectures_of(values: list[str]) -> tuple[str, ...]:
     return tuple(values) if values else ("x86_64",)
 
 
+def runtime_version_arn(region: str, runtime: str) -> str:
+    return f"arn:aws:lambda:{region}::runtime:lambent-{runtime}"
+
+
+def snap_start_status(version: FunctionVersion) -> str:
+    """SnapStart's OptimizationStatus: On for a published version of a function that applies it
+    to published versions (whose environments are then restored from its snapshot), else Off."""
+    return "On" if version.snap_start_apply_on == "PublishedVersions" and version.version != LATEST else "Off"
+
+
 def configuration_document(version: FunctionVersion, region: str, account_id: str) -> dict[str, Any]:
     """The ``FunctionConfiguration`` AWS returns for *version*, every field it returns."""
     doc: dict[str, Any] = {
@@ -281,8 +291,8 @@ def configuration_document(version: FunctionVersion, region: str, account_id: st
         "PackageType": version.package_type,
         "Architectures": list(version.architectures),
         "EphemeralStorage": {"Size": version.ephemeral_storage_mb},
-        "SnapStart": {"ApplyOn": version.snap_start_apply_on, "OptimizationStatus": "Off"},
-        "RuntimeVersionConfig": {"RuntimeVersionArn": f"arn:aws:lambda:{region}::runtime:lambent-{version.runtime}"},
+        "SnapStart": {"ApplyOn": version.snap_start_apply_on, "OptimizationStatus": snap_start_status(version)},
+        "RuntimeVersionConfig": {"RuntimeVersionArn": runtime_version_arn(region, version.runtime)},
         "LoggingConfig": _logging_document(version),
     }
     if version.environment:

@@ -21,7 +21,16 @@ NODE_BOOTSTRAP = Path(__file__).parent / "node" / "bootstrap.mjs"
 PROVIDED = ("provided", "provided.al2", "provided.al2023")
 NODEJS = ("nodejs18.x", "nodejs20.x", "nodejs22.x")
 #: Libraries AWS's Python runtimes ship, importable without packaging them (pure Python).
-PYTHON_PROVIDED_LIBS = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
+PYTHON_PROVIDED_LIBS = (
+    "boto3",
+    "botocore",
+    "s3transfer",
+    "jmespath",
+    "dateutil",
+    "urllib3",
+    "six",
+    "snapshot_restore_py",
+)
 _PYTHON_MINORS = range(9, 16)
 
 
@@ -60,6 +69,11 @@ class RuntimeSpec(msgspec.Struct, frozen=True, kw_only=True):
         if self.family == "nodejs":
             return (self.executable, f"{runtime_path}/node/bootstrap.mjs")
         return (f"{code_path}/bootstrap",)  # provided: the package's own bootstrap, as AWS runs it
+
+    @property
+    def runtime_version(self) -> str:
+        """As the INIT_START line names it: ``python:3.12.1`` (family and interpreter version)."""
+        return f"{self.family}:{self.version}" if self.version else self.name
 
     def execution_env(self) -> str | None:
         """AWS_EXECUTION_ENV (unset for custom runtimes, as on AWS)."""

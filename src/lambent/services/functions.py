@@ -104,10 +104,13 @@ class FunctionService:
         layers: LayerService,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         outbound_default: bool = True,
+        on_publish: Callable[[FunctionVersion], None] = lambda _version: None,
     ) -> None:
         """*on_change(name, revision)* is awaited after a function changes (None: deleted);
-        *outbound_default*: whether functions without the outbound tag get a route out."""
+        *outbound_default*: whether functions without the outbound tag get a route out;
+        *on_publish(version)* is called once a version is published."""
         self._outbound_default = outbound_default
+        self._on_publish = on_publish
         self._store = store
         self._packages = packages
         self._runtimes = sorted(runtimes)
@@ -330,6 +333,8 @@ class FunctionService:
             except KeyError:
                 raise ResourceConflictException(f"Function already exist: {name}") from None
             self._functions[name] = _Function(name=name, tags=dict(request.tags), versions={v.version: v for v in versions})
+        if request.publish:
+            self._on_publish(versions[-1])
         # The answer shows the function as AWS shows a function being created; what is stored
         # is already Active, so the next read (or waiter poll) sees it ready.
         return msgspec.structs.replace(versions[-1], state="Pending")
@@ -441,6 +446,7 @@ class FunctionService:
         )
         await self._store.put_version(version)
         function.versions[version.version] = version
+        self._on_publish(version)
         return version
 
     async def publish_version(

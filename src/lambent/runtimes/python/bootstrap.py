@@ -231,7 +231,30 @@ def _flush():
     sys.stderr.flush()
 
 
-def serve(sock):
+def _init_failed(sock, exc):
+    document = _error_document(exc, "")
+    if not isinstance(exc, FaultException):
+        document["stackTrace"] = _user_trace(exc.__traceback__)
+    _log_error(document)
+    _flush()
+    _send(sock, {"t": "init_error"}, json.dumps(document).encode())
+
+
+def _run_hooks(registry, reverse=False):
+    """SnapStart's runtime hooks, registered with AWS's snapshot_restore_py (only if the
+    function imported it): before the snapshot in reverse order of registration, after a
+    restore in order."""
+    module = sys.modules.get("snapshot_restore_py")
+    if module is None:
+        return
+    hooks = list(getattr(module, registry)())
+    for function, args, kwargs in reversed(hooks) if reverse else hooks:
+        function(*args, **kwargs)
+
+
+def serve(sock, fork_server=None):
+    """*fork_server*: given, this runtime is a SnapStart template; once initialised it serves
+    restores through it and goes on only in each restored environment, with its channel."""
     task_root = os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())
     version = "{}.{}".format(*sys.version_info[:2])
     opt = os.environ.get("_LAMBENT_OPT", "/opt")
@@ -241,16 +264,26 @@ def serve(sock):
     _setup_logging()
     try:
         handler = _load_handler(os.environ["_HANDLER"])
+        if fork_server is not None:
+            _run_hooks("get_before_snapshot", reverse=True)
     except Exception as exc:
-        document = _error_document(exc, "")
-        if not isinstance(exc, FaultException):
-            document["stackTrace"] = _user_trace(exc.__traceback__)
-        _log_error(document)
-        _flush()
-        _send(sock, {"t": "init_error"}, json.dumps(document).encode())
+        _init_failed(sock, exc)
         return
     _flush()
     _send(sock, {"t": "ready", "mem_kb": _PeakMemory.kb()})
+    if fork_server is not None:
+        channel = fork_server(sock)  # from here on: a restored environment
+        os.set_inheritable(channel, False)
+        sock = socket.socket(fileno=channel)
+        started = time.perf_counter()
+        try:
+            _run_hooks("get_after_restore")
+        except Exception as exc:
+            _init_failed(sock, exc)
+            return
+        _flush()
+        restore_ms = (time.perf_counter() - started) * 1000
+        _send(sock, {"t": "ready", "mem_kb": _PeakMemory.kb(), "restore_ms": restore_ms})
     reader = _Reader(sock)
     while True:
         try:
@@ -288,7 +321,7 @@ def serve(sock):
         _send(sock, {"t": "result", "ok": ok, "mem_kb": _PeakMemory.kb()}, payload)
 
 
-def run(fd):
+def run(fd, fork_server=None):
     """Serve invocations on the channel *fd* until it closes (the zygote's entry point too)."""
     sock = socket.socket(fileno=fd)
     os.set_inheritable(fd, False)
@@ -296,7 +329,7 @@ def run(fd):
     sys.stderr.reconfigure(line_buffering=True)
     os.chdir(os.environ.get("LAMBDA_TASK_ROOT", os.getcwd()))
     try:
-        serve(sock)
+        serve(sock, fork_server)
     except (BrokenPipeError, ConnectionResetError, EOFError):
         pass
 

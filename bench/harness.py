@@ -227,8 +227,10 @@ def create_function(
     timeout_s: int = 30,
     *,
     handler: str = "app.handler",
+    extra: Mapping[str, object] | None = None,
 ) -> None:
-    """Deploy *source*: a Python module's text (the package's ``app.py``), or a package's files."""
+    """Deploy *source*: a Python module's text (the package's ``app.py``), or a package's files;
+    *extra*: more CreateFunction fields (``SnapStart``)."""
     files = {"app.py": source} if isinstance(source, str) else source
     body = json.dumps(
         {
@@ -239,11 +241,20 @@ def create_function(
             "Timeout": timeout_s,
             "Role": "arn:aws:iam::000000000000:role/bench",
             "Code": {"ZipFile": base64.b64encode(package(files)).decode()},
+            **(extra or {}),
         }
     ).encode()
     response = conn.request("POST", FUNCTIONS_PATH, body)
     if response.status != 201:
         raise BenchError(f"CreateFunction {name}: {response.status} {response.body[:300]!r}")
+
+
+def publish_version(conn: Connection, name: str) -> str:
+    response = conn.request("POST", f"{FUNCTIONS_PATH}/{name}/versions", b"{}")
+    if response.status != 201:
+        raise BenchError(f"PublishVersion {name}: {response.status} {response.body[:300]!r}")
+    version: str = json.loads(response.body)["Version"]
+    return version
 
 
 def update_environment(conn: Connection, name: str, variables: dict[str, str]) -> None:

@@ -357,6 +357,16 @@ def environments(server_pid: int, pids: Iterable[int]) -> dict[str, list[int]]:
     return groups
 
 
+def uid(pid: int) -> int | None:
+    """The real uid *pid* runs as (None once it is gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    line = next((line for line in status.splitlines() if line.startswith("Uid:")), None)
+    return int(line.split()[1]) if line else None
+
+
 def command_name(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/comm").read_text().strip()

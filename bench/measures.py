@@ -264,12 +264,19 @@ def _processes(server: Server) -> set[int]:
     return set(harness.descendants(server.pid))
 
 
+#: The uids a spare's processes run as: root (waiting) and nobody (its PID 1, the reaper).
+SANDBOX_UIDS = {0, 65534, None}
+
+
 def _new_environments(server: Server, before: set[int]) -> dict[str, list[int]]:
     """Environments made of processes the server started since *before* was taken: not their
-    network stacks (slirp4netns, counted apart) nor spares (one waiting process in a cgroup)."""
+    network stacks (slirp4netns, counted apart) nor spares (in a cgroup, waiting as root for an
+    environment to become: none of their processes runs as a function's uid yet)."""
     fresh = {pid for pid in _processes(server) - before if harness.command_name(pid) != "slirp4netns"}
     groups = harness.environments(server.pid, fresh)
-    return {k: v for k, v in groups.items() if not (k.startswith("cgroup") and len(v) == 1)}
+    return {
+        k: v for k, v in groups.items() if not k.startswith("cgroup") or any(harness.uid(pid) not in SANDBOX_UIDS for pid in v)
+    }
 
 
 def burst(ctx: Context, plan: Plan, round_no: int) -> dict[str, Any]:

@@ -317,6 +317,7 @@ class NamespacesSandbox:
 
     def prepare(self) -> None:
         self._reaper = rootfs.build_reaper(self._work_dir)
+        self._spares.reaper = self._reaper
         if self._scratch_ok[0]:
             Path(self._staging).mkdir(parents=True, exist_ok=True)
             if gone := self._scratch.prepare():
@@ -391,7 +392,6 @@ class NamespacesSandbox:
             "api_port": self._api_port if self._serve_api else 0,
             # With a route out, B waits for the platform to have attached it.
             "network_gate": route_out,
-            "reaper": self._reaper,
             "exec": list(spec.argv) if spec.preload is None else None,
             "extensions": [f"/opt/extensions/{name}" for name in spec.extensions],
         }

@@ -79,6 +79,8 @@ class SparePool:
         self._scratch = scratch_images
         self._staging = staging
         self._background = background
+        #: The reaper binary each spare's PID 1 becomes (None: it reaps in Python).
+        self.reaper: str | None = None
         #: Spares per (zygote, with a route out): the two kinds differ in their network namespace.
         self._pools: dict[tuple[tuple[str, str, str], bool], deque[Spare]] = {}
         self._refilling: dict[tuple[tuple[str, str, str], bool], int] = {}
@@ -130,7 +132,7 @@ class SparePool:
         await asyncio.to_thread(self._cgroups.create, env_id)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         ours.setblocking(False)
-        placement: dict[str, Any] = {"cgroup_procs": self._cgroups.procs_files(env_id), "net": route_out}
+        placement: dict[str, Any] = {"cgroup_procs": self._cgroups.procs_files(env_id), "reaper": self.reaper}
         image = None
         try:
             if self._scratch is not None:

@@ -5,24 +5,26 @@ environment is a fork of a process that has already imported its runtime (``--pr
 a fresh interpreter. Started by the platform as root with a SOCK_SEQPACKET control socket on
 fd 3. Each request (the cgroups to join + one descriptor, the spare's link) becomes:
 
-    zygote ──fork──▶ A: setsid; join the cgroups; say "placed" on the link and wait there;
-                       the platform sends the environment's spec + channel, output, setup;
-                       unshare(mount, pid, ipc, uts, net); fork B; send B's pid on the setup
-                       socket; exit
-                     B: PID 1 of the new pid namespace. Private mounts; a read-only root built
-                       from the skeleton with binds (system, interpreter, code, runtime), a
-                       size-capped /tmp, its own /proc and a minimal /dev; pivot_root; hostname;
-                       loopback up and the platform API's port listening (its fd is sent on the
-                       setup socket); fork C; drop to the function's uid; reap until C exits,
-                       then exit with C's status, which makes the kernel kill everything left
-                       in the namespace.
-                     C: rlimits; setgroups/setresgid/setresuid; no_new_privs; seccomp; the
-                       function's environment; run the preloaded entry point on the channel.
+    zygote ──fork──▶ A: setsid; join the cgroups; unshare(mount, pid, ipc, uts, net); fork B;
+                       mount the spare's /tmp; say "placed" on the link and wait there; the
+                       platform sends the environment's spec + channel, output, setup (+ a
+                       SnapStart template's control socket); send B's pid on the setup socket;
+                       build the read-only root from the skeleton with binds (system,
+                       interpreter, code, runtime), the size-capped /tmp and a minimal /dev;
+                       pivot_root (for all three); hostname; loopback up and the platform API's
+                       port listening (its fd is sent on the setup socket); hand C its spec and
+                       descriptors; exit.
+                     B: PID 1 of the new pid namespace: fork C at once; become the reaper (as
+                       nobody), which exits with C's status when C exits, and the kernel then
+                       kills everything left in the namespace.
+                     C: wait for A; its own /proc; rlimits; setgroups/setresgid/setresuid;
+                       no_new_privs; seccomp; the function's environment; run the preloaded
+                       entry point on the channel.
 
 The zygote is a subreaper: B is reparented to it when A exits, and it reports
 ``{"t": "exit", "pid", "status"}`` for each B. It never runs user code itself.
-Every failed step in A or B exits with status 120 after writing the step, object and errno to
-stderr (the environment's log), so the platform reports a named setup failure.
+A failed step in A or C writes the step, object and errno to stderr (the environment's log);
+C then exits with status 120, so the platform reports a named setup failure.
 """
 
 import ctypes
@@ -60,6 +62,7 @@ MOVE_MOUNT_F_EMPTY_PATH, AT_FDCWD = 4, -100
 SECCOMP_MODE_FILTER = 2
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 SETUP_FAILED = 120
+NOBODY = 65534
 #: The seccomp programs (an environment's, a SnapStart template's), sent once by the platform.
 _SECCOMP = [b"", b""]
 _PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
@@ -149,7 +152,8 @@ def _loopback_up():
 
 
 def build_root(spec):
-    """Mounts in the new mount namespace (invisible to the host), then pivot_root into them."""
+    """Mounts in the new mount namespace (invisible to the host), then pivot_root into them;
+    /proc is left to a process of the new PID namespace."""
     root = spec["root"]
     mount(None, "/", None, MS_REC | MS_PRIVATE)
     mount(root, root, None, MS_BIND)
@@ -173,7 +177,6 @@ def build_root(spec):
     _check(_libc.syscall(number, b".", b"."), "pivot_root", root)
     _check(_libc.umount2(b".", MNT_DETACH), "umount", "old root")
     os.chdir("/")
-    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
 
 
 def drop_privileges(uid, gid):
@@ -183,15 +186,17 @@ def drop_privileges(uid, gid):
     _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl", "no_new_privs")
 
 
+class SockFprog(ctypes.Structure):
+    """struct sock_fprog (made once here, shared by every fork, rather than in each)."""
+
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
 def install_seccomp(program):
     if not program:
         return
     count = len(program) // 8
     buffer = ctypes.create_string_buffer(program, len(program))
-
-    class SockFprog(ctypes.Structure):
-        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
-
     fprog = SockFprog(count, ctypes.cast(buffer, ctypes.c_void_p))
     _libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong]
     _check(_libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(fprog), 0, 0), "seccomp", "filter")
@@ -247,43 +252,27 @@ def reap(reaper, child):
             os._exit(_exit_code(status))
 
 
-def run_init(spec, channel, output, setup, entry, control=-1):
-    """B: PID 1 of the environment's namespaces. *control*: a SnapStart template's fork
-    requests (its runtime serves them once initialised)."""
-    reaper = -1
+def run_function(link, entry, reaper):
+    """C: made at spare time, waiting on *link* until A has built its namespaces and root; then
+    the runtime, with the function's identity and limits."""
     try:
-        if spec.get("reaper"):  # opened while the host's files are still in view
-            reaper = os.open(spec["reaper"], os.O_RDONLY | os.O_CLOEXEC)
-        build_root(spec)
-        socket.sethostname(spec.get("hostname", "lambent"))
-        _loopback_up()
-        open_api(spec, setup)
+        message, fds, _flags, _addr = socket.recv_fds(link, 1 << 20, 3)
+        if not message or len(fds) < 2:
+            os._exit(SETUP_FAILED)  # A failed (its error is in the log) or the spare was released
+        link.close()
+        spec = json.loads(message)
+        channel, output = fds[0], fds[1]
+        control = fds[2] if len(fds) == 3 else -1
+        if control < 0 and reaper >= 0:
+            os.close(reaper)  # a template keeps it for the environments it forks
+        os.chdir("/")
+        mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
         null = os.open("/dev/null", os.O_RDONLY)
         os.dup2(null, 0)
         os.dup2(output, 1)
         os.dup2(output, 2)
         os.close(null)
         os.close(output)
-    except Exception as exc:
-        _fail(exc)
-    child = os.fork()
-    if child == 0:
-        if reaper >= 0 and control < 0:
-            os.close(reaper)
-        run_function(spec, channel, entry, control, reaper)
-    os.close(channel)
-    if control >= 0:
-        os.close(control)
-    try:
-        drop_privileges(spec["uid"], spec["gid"])
-    except Exception as exc:
-        _fail(exc)
-    reap(reaper, child)
-
-
-def run_function(spec, channel, entry, control=-1, reaper=-1):
-    """C: the runtime, with the function's identity and limits."""
-    try:
         nofile = spec.get("nofile", 1024)
         resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -473,10 +462,14 @@ def restore_tmp(tmp_mount, tmp_mb):
 
 
 def spare(placement, link, entry, reserved):
-    """A: a child placed in its cgroups ahead of need, waiting on *link* for its environment.
+    """A: a child placed in its cgroups and namespaces ahead of need, with the environment's
+    PID 1 (B, the reaper) and runtime (C, waiting) already forked; on request, A builds the root
+    and the network for them, hands C its spec and descriptors, and exits.
 
     Joining a cgroup (v1) costs milliseconds per controller (an RCU grace period each), so it
-    happens here, before any request; the request then costs only unshare, forks and mounts.
+    happens here, before any request. C is forked before A does anything more: every page A or
+    B dirtied before C's fork would end up C's alone (its private memory) once they are gone.
+    B runs as nobody: the function's uid is not known yet, and PID 1 needs no privilege.
     """
     pid = os.fork()
     if pid:
@@ -489,41 +482,51 @@ def spare(placement, link, entry, reserved):
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         os.setsid()
+        os.chdir("/")  # so that pivot_root moves B's and C's working directory too
         placement = json.loads(placement)
         for path in placement["cgroup_procs"]:
             with open(path, "w") as procs:
                 procs.write(str(os.getpid()))
-        flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET
+        _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET), "unshare", "namespaces")
+        reaper = os.open(placement["reaper"], os.O_RDONLY | os.O_CLOEXEC) if placement.get("reaper") else -1
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        init = os.fork()
+        if init == 0:
+            ours.close()
+            child = os.fork()
+            if child == 0:
+                run_function(theirs, entry, reaper)
+            theirs.close()
+            drop_privileges(NOBODY, NOBODY)
+            reap(reaper, child)
+        theirs.close()
+        if reaper >= 0:
+            os.close(reaper)
+        mount(None, "/", None, MS_REC | MS_PRIVATE)
         if placement.get("scratch"):
-            # A default-size /tmp now, in a mount namespace of the spare's own: the environment
-            # moves it into place instead of paying for a mount on the cold path.
-            _check(_libc.unshare(CLONE_NEWNS), "unshare", "mount namespace")
-            mount(None, "/", None, MS_REC | MS_PRIVATE)
+            # A default-size /tmp now: the environment moves it into place instead of paying
+            # for a mount on the cold path.
             mount_scratch(placement["scratch"]["image"], placement["scratch"]["staging"])
-            flags &= ~CLONE_NEWNS
-        if placement.get("net"):
-            # The network namespace now, so that the platform can attach its outbound stack
-            # while the spare waits: a cold start then finds it ready.
-            _check(_libc.unshare(CLONE_NEWNET), "unshare", "network namespace")
-            flags &= ~CLONE_NEWNET
         link_sock = socket.socket(fileno=link)
         try:
+            # Its network namespace exists: the platform may attach the outbound stack now.
             link_sock.send(json.dumps({"t": "placed", "pid": os.getpid()}).encode())
             request, fds, _flags, _addr = socket.recv_fds(link_sock, 1 << 20, 4)
         except OSError:
-            os._exit(0)  # released unused: the platform closed the link
+            os._exit(0)  # released unused: the platform closed the link (C and B follow)
         if not request or len(fds) not in (3, 4):
             os._exit(0)  # released unused
         link_sock.close()
-        channel, output, setup = fds[:3]
-        control = fds[3] if len(fds) == 4 else -1
+        output, setup = fds[1], fds[2]
+        os.dup2(output, 2)  # a failed step is the environment's log
         spec = json.loads(request)
-        _check(_libc.unshare(flags), "unshare", "namespaces")
         setup_sock = socket.socket(fileno=setup)
-        init = os.fork()
-        if init == 0:
-            run_init(spec, channel, output, setup_sock, entry, control)
         setup_sock.send(json.dumps({"t": "pid", "pid": init}).encode())
+        build_root(spec)
+        socket.sethostname(spec.get("hostname", "lambent"))
+        _loopback_up()
+        open_api(spec, setup_sock)
+        socket.send_fds(ours, [request], fds[:2] + fds[3:])
     except Exception as exc:
         _fail(exc)
     os._exit(0)

@@ -53,7 +53,11 @@ def build_reaper(work_dir: Path) -> str | None:
     if not target.exists():
         scratch = target.with_suffix(f".{secrets.token_hex(4)}")
         try:
-            subprocess.run([compiler, "-O2", "-o", str(scratch), str(REAPER_SOURCE)], check=True, capture_output=True, timeout=60)
+            command = [compiler, "-O2", "-o", str(scratch), str(REAPER_SOURCE)]
+            try:  # static: no dynamic loader to run for each environment
+                subprocess.run([*command, "-static"], check=True, capture_output=True, timeout=60)
+            except subprocess.CalledProcessError:  # no static C library here
+                subprocess.run(command, check=True, capture_output=True, timeout=60)
             scratch.chmod(0o755)
             scratch.rename(target)
         except (OSError, subprocess.SubprocessError) as exc:

@@ -5,21 +5,21 @@ environment is a fork of a process that has already imported its runtime (``--pr
 a fresh interpreter. Started by the platform as root with a SOCK_SEQPACKET control socket on
 fd 3. Each request (the cgroups to join + one descriptor, the spare's link) becomes:
 
-    zygote ──fork──▶ A: setsid; join the cgroups; unshare(mount, pid, ipc, uts, net); fork B;
-                       mount the spare's /tmp; say "placed" on the link and wait there; the
-                       platform sends the environment's spec + channel, output, setup (+ a
+    zygote ──fork──▶ A: setsid; join the cgroups; unshare(mount, pid, ipc, uts, net); fork B,
+                       which forks C; mount the spare's /tmp; say "placed" on the link and wait;
+                       the platform sends the environment's spec + channel, output, setup (+ a
                        SnapStart template's control socket); send B's pid on the setup socket;
                        build the read-only root from the skeleton with binds (system,
                        interpreter, code, runtime), the size-capped /tmp and a minimal /dev;
                        pivot_root (for all three); hostname; loopback up and the platform API's
                        port listening (its fd is sent on the setup socket); hand C its spec and
                        descriptors; exit.
-                     B: PID 1 of the new pid namespace: fork C at once; become the reaper (as
-                       nobody), which exits with C's status when C exits, and the kernel then
-                       kills everything left in the namespace.
-                     C: wait for A; its own /proc; rlimits; setgroups/setresgid/setresuid;
-                       no_new_privs; seccomp; the function's environment; run the preloaded
-                       entry point on the channel.
+                     B: PID 1 of the new pid namespace: fork C, then become the reaper binary
+                       (reaper.c) as nobody: it exits with C's status when C exits, and the
+                       kernel then kills everything left in the namespace.
+                     C: wait for A; its own /proc; rlimits; setgroups/setresgid/
+                       setresuid; no_new_privs; seccomp; the function's environment; run the
+                       preloaded entry point on the channel.
 
 The zygote is a subreaper: B is reparented to it when A exits, and it reports
 ``{"t": "exit", "pid", "status"}`` for each B. It never runs user code itself.
@@ -463,13 +463,13 @@ def restore_tmp(tmp_mount, tmp_mb):
 
 def spare(placement, link, entry, reserved):
     """A: a child placed in its cgroups and namespaces ahead of need, with the environment's
-    PID 1 (B, the reaper) and runtime (C, waiting) already forked; on request, A builds the root
-    and the network for them, hands C its spec and descriptors, and exits.
+    PID 1 (B, the reaper) and runtime (C, waiting) already made; on request, A builds the root
+    and the network for them, hands C its spec and descriptors, and exits (C is then PID 1's).
 
     Joining a cgroup (v1) costs milliseconds per controller (an RCU grace period each), so it
     happens here, before any request. C is forked before A does anything more: every page A or
-    B dirtied before C's fork would end up C's alone (its private memory) once they are gone.
-    B runs as nobody: the function's uid is not known yet, and PID 1 needs no privilege.
+    B dirtied before C's fork would end up C's alone (its private memory) once they are gone. B
+    runs as nobody: the function's uid is not known yet, and PID 1 needs no privilege.
     """
     pid = os.fork()
     if pid:
@@ -490,6 +490,9 @@ def spare(placement, link, entry, reserved):
         _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET), "unshare", "namespaces")
         reaper = os.open(placement["reaper"], os.O_RDONLY | os.O_CLOEXEC) if placement.get("reaper") else -1
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        os.set_inheritable(link, False)
+        # B, PID 1, must be C's parent: the zygote is a subreaper, so an orphan of A's would
+        # go to it, not to PID 1. B forks C at once and becomes the reaper (nobody).
         init = os.fork()
         if init == 0:
             ours.close()

@@ -95,6 +95,18 @@ def concurrently(lam: Any, name: str, qualifier: str, events: list[dict[str, Any
         return list(pool.map(lambda event: invoke(lam, name, qualifier, event), events))
 
 
+def test_runtimes_aws_does_not_offer_it_on_are_refused(lam: Any, fn_name: str) -> None:
+    with pytest.raises(lam.exceptions.InvalidParameterValueException) as refused:
+        create(
+            lam, fn_name, "def handler(e, c):\n    return 1\n", Runtime="python3.11", SnapStart={"ApplyOn": "PublishedVersions"}
+        )
+    assert refused.value.response["Error"]["Message"] == "python3.11 is not supported for SnapStart enabled functions."
+    create(lam, fn_name, "def handler(e, c):\n    return 1\n", Runtime="python3.11")
+    with pytest.raises(lam.exceptions.InvalidParameterValueException):
+        lam.update_function_configuration(FunctionName=fn_name, SnapStart={"ApplyOn": "PublishedVersions"})
+    assert lam.get_function_configuration(FunctionName=fn_name)["SnapStart"]["ApplyOn"] == "None"
+
+
 def test_a_published_version_is_optimised_and_latest_is_not(lam: Any, published: tuple[str, str]) -> None:
     name, version = published
     assert lam.get_function_configuration(FunctionName=name, Qualifier=version)["SnapStart"] == {

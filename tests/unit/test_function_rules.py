@@ -21,7 +21,9 @@ from lambent.model.function import (
     aws_timestamp,
     check_environment,
     check_runtime,
+    check_snap_start,
     configuration_document,
+    snap_start_supported,
 )
 
 REGION = "eu-central-1"
@@ -298,3 +300,27 @@ def test_aws_timestamp_shape(moment: datetime) -> None:
 def test_aws_timestamp_of_a_non_utc_moment_is_converted() -> None:
     moment = datetime(2024, 5, 1, 14, 0, 0, 123_000, tzinfo=timezone(timedelta(hours=2)))
     assert aws_timestamp(moment) == "2024-05-01T12:00:00.123+0000"
+
+
+@pytest.mark.parametrize(
+    ("runtime", "supported"),
+    [
+        ("python3.12", True),
+        ("python3.13", True),
+        ("python3.11", False),
+        ("java11", True),
+        ("java8.al2", False),
+        ("dotnet8", True),
+        ("nodejs22.x", False),
+        ("provided.al2023", False),
+    ],
+)
+def test_snap_start_runtimes_are_aws_s(runtime: str, supported: bool) -> None:
+    assert snap_start_supported(runtime) is supported
+
+
+def test_snap_start_on_another_runtime_is_refused_as_aws_words_it() -> None:
+    check_snap_start("nodejs22.x", "None")  # off: any runtime
+    with pytest.raises(InvalidParameterValueException) as refused:
+        check_snap_start("nodejs22.x", "PublishedVersions")
+    assert str(refused.value) == "nodejs22.x is not supported for SnapStart enabled functions."

@@ -23,22 +23,18 @@ from collections.abc import Awaitable, Callable
 from lambent.errors import InvocationFailure
 from lambent.invoker.environment import Environment
 from lambent.model.arns import LATEST
-from lambent.model.function import FunctionVersion
+from lambent.model.function import FunctionVersion, snap_start_supported
 from lambent.runtimes import RuntimeSpec
 
 log = logging.getLogger(__name__)
 
 PoolKey = tuple[str, str, str]
-#: Python runtimes from this minor version on (as AWS: Python 3.12 and later).
-PYTHON_MINOR_FROM = 12
 
 
 def snap_start_runtime(runtime: RuntimeSpec) -> bool:
-    """Whether AWS offers SnapStart on *runtime* (of those Lambent runs: Python 3.12 and later)."""
-    if runtime.family != "python":
-        return False
-    minor = runtime.name.removeprefix("python3.")
-    return minor.isdigit() and int(minor) >= PYTHON_MINOR_FROM
+    """Whether environments of *runtime* can be restored here: AWS's Python runtimes that offer
+    SnapStart (3.12 and later; Lambent runs no Java or .NET)."""
+    return runtime.family == "python" and snap_start_supported(runtime.name)
 
 
 class Template:

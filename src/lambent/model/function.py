@@ -246,6 +246,24 @@ def check_runtime(runtime: str | None, handler: str | None, available: Iterable[
         )
 
 
+#: Runtimes AWS offers SnapStart on, by prefix: Java 11+, Python 3.12+, .NET 8+.
+_SNAP_START_FROM = {"java": 11, "python3.": 12, "dotnet": 8}
+
+
+def snap_start_supported(runtime: str) -> bool:
+    for prefix, first in _SNAP_START_FROM.items():
+        rest = runtime.removeprefix(prefix)
+        if rest != runtime and rest.isdigit():
+            return int(rest) >= first
+    return False
+
+
+def check_snap_start(runtime: str | None, apply_on: str) -> None:
+    """SnapStart on published versions only where AWS offers it, refused as AWS refuses it."""
+    if apply_on == "PublishedVersions" and runtime and not snap_start_supported(runtime):
+        raise InvalidParameterValueException(f"{runtime} is not supported for SnapStart enabled functions.")
+
+
 def check_unsupported(values: Mapping[str, Any]) -> None:
     """Refuse, by name, parameters whose feature Lambent does not offer (yet): never ignore them."""
     for member, value in values.items():

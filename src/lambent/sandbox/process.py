@@ -110,6 +110,11 @@ class ProcessSandbox:
                 active=False,
                 reason="environments share the host's network: outbound 'none' is not enforced",
             ),
+            Protection(
+                name="SnapStart: restored environments in namespaces of their own",
+                active=False,
+                reason="the process sandbox initialises every environment on demand, SnapStart versions too",
+            ),
         ]
 
     def code_path(self, spec_code_dir: str) -> str:

@@ -42,6 +42,7 @@ from lambent.model.function import (
     check_environment,
     check_outbound_tag,
     check_runtime,
+    check_snap_start,
     check_unsupported,
     outbound_allowed,
 )
@@ -282,6 +283,7 @@ class FunctionService:
         if request.package_type != "Zip":
             raise InvalidParameterValueException("PackageType Image is not supported by Lambent yet.")
         check_runtime(request.runtime, request.handler, self._runtimes, constraints.runtime_names())
+        check_snap_start(request.runtime, (request.snap_start or {}).get("ApplyOn", "None"))
         check_dead_letter_target((request.dead_letter_config or {}).get("TargetArn"))
         variables = request.environment.variables if request.environment else {}
         check_environment(variables)
@@ -387,6 +389,8 @@ class FunctionService:
                 )
             if request.snap_start is not None:
                 changes["snap_start_apply_on"] = request.snap_start.get("ApplyOn", "None")
+            apply_on = changes.get("snap_start_apply_on", current.snap_start_apply_on)
+            check_snap_start(changes.get("runtime", current.runtime), apply_on)
             if request.layers is not None:
                 changes.update(await self._layer_fields(self._layers.resolve(request.layers), current.code_unzipped_size))
             updated = await self._replace_latest(current, changes)

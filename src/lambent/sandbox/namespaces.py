@@ -38,6 +38,7 @@ from typing import Any
 from lambent.errors import SandboxSetupError
 from lambent.sandbox import ApiServer, Protection, SandboxSpec, outbound, rootfs, scratch, snapshots
 from lambent.sandbox.cgroups import Cgroups
+from lambent.sandbox.restores import Restores
 from lambent.sandbox.spares import DEFAULT_TMP_MB, SETUP_TIMEOUT_S, SparePool, ready
 
 log = logging.getLogger(__name__)
@@ -66,8 +67,9 @@ class NamespaceProcess:
         #: The environment's outbound network stack, if it has one.
         self.attachment: outbound.Attachment | None = None
         self._peak_fd = -1
-        #: A SnapStart template's fork requests (None for any other environment).
+        #: A SnapStart template's fork requests and spec (None for any other environment).
         self.fork_server: snapshots.ForkServer | None = None
+        self.template_spec: SandboxSpec | None = None
 
     @property
     def pid(self) -> int:
@@ -101,6 +103,8 @@ class NamespaceProcess:
         except SandboxSetupError:
             self.kill()  # an environment without its limits is never used
             raise
+        if self.fork_server is not None and self.template_spec is not None:
+            self._sandbox.prepare_restores(self.fork_server, self.template_spec)
 
     def peak_memory_kb(self) -> int | None:
         # On the hot path (every REPORT line): one pread of a descriptor kept open.
@@ -153,6 +157,7 @@ class NamespaceProcess:
             self.attachment = None
         if self.fork_server is not None:
             self.fork_server.close()
+            self._sandbox.template_ended(self.fork_server)
         if self._pidfd >= 0:
             os.close(self._pidfd)
             self._pidfd = -1
@@ -277,8 +282,10 @@ class NamespacesSandbox:
         self._staging = str(work_dir / "scratch-staging")
         self._snapshots_ok = snapshots.available()
         self.snapshots = self._snapshots_ok[0]
-        self._restores = 0
         self._spares = SparePool(self.cgroups, self._scratch if self._scratch_ok[0] else None, self._staging, self.background)
+        self._restores = Restores(
+            self.cgroups, self._scratch if self._scratch_ok[0] else None, api_port if serve_api else 0, self.background
+        )
 
     @staticmethod
     def usable() -> tuple[bool, str]:
@@ -409,6 +416,7 @@ class NamespacesSandbox:
                 socket.send_fds(spare.link, [json.dumps(request).encode()], fds)
                 if control is not None:
                     process.fork_server = snapshots.ForkServer(control[0])
+                    process.template_spec = spec
                 await asyncio.wait_for(self._handshake(process, ours, route_out), SETUP_TIMEOUT_S)
             except TimeoutError:
                 process.kill()
@@ -441,71 +449,28 @@ class NamespacesSandbox:
                 sock.close()
 
     async def _restore(self, spec: SandboxSpec, channel: int, output: int) -> NamespaceProcess:
-        """A SnapStart environment: a fork of *spec.template*'s initialised runtime (``snapshots.py``)."""
+        """A SnapStart environment: a fork of *spec.template*'s initialised runtime, placed ahead
+        of need (``restores.py``), given its channel and output and told to go."""
         template: NamespaceProcess = spec.template
-        if template.fork_server is None or template.fork_server.closed:
+        forks = template.fork_server
+        if forks is None or forks.closed:
             raise SandboxSetupError("restore", "template", "the template has ended")
-        self._restores += 1
-        env_id = f"{os.getpid()}-r{self._restores}"
-        await asyncio.to_thread(self.cgroups.create, env_id)
-        process = NamespaceProcess(self, env_id, spec.memory_mb, spec.api_context)
-        route_out = spec.outbound and self._outbound[0]
-        request = {
-            "tmp_mb": spec.ephemeral_storage_mb,
-            "hostname": "lambent",
-            "api_port": self._api_port if self._serve_api else 0,
-            "network_gate": route_out,
-        }
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        ours.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
-        ours.setblocking(False)
-        tmp = -1
+        placed = await self._restores.take(forks, spec, spec.outbound and self._outbound[0])
+        process = NamespaceProcess(self, placed.env_id, spec.memory_mb, spec.api_context)
+        process._attach(placed.init)
+        process.attachment, placed.attachment = placed.attachment, None
+        placed.relay.bind(process._exit)
         try:
-            self.cgroups.limit_memory(env_id, spec.memory_mb)  # before the fork joins the groups
-            if self._scratch_ok[0]:
-                image = await asyncio.to_thread(self._scratch.image, spec.ephemeral_storage_mb)
-                try:
-                    tmp = await asyncio.to_thread(snapshots.scratch_mount, image)
-                finally:
-                    self._scratch.discard(image)  # the loop device holds it from now on
-            async with self._starting:
-                fork = template.fork_server.fork(request, [channel, output, theirs.fileno()], process._exit)
-                await asyncio.wait_for(fork, SETUP_TIMEOUT_S)
-                theirs.close()
-                await asyncio.wait_for(self._restore_handshake(process, ours, tmp, route_out), SETUP_TIMEOUT_S)
-        except TimeoutError:
+            await self._serve_api_socket(process, placed.api)
+            placed.api = []
+            socket.send_fds(placed.setup, [b"go"], [channel, output])
+        except OSError as exc:
             process.kill()
             process.close()
-            raise SandboxSetupError("restore", f"environment {env_id}", f"no answer in {SETUP_TIMEOUT_S} s") from None
-        except (OSError, ValueError, ConnectionError, SandboxSetupError) as exc:
-            process.kill()
-            process.close()
-            raise SandboxSetupError("restore", f"environment {env_id}", exc) from exc
+            raise SandboxSetupError("restore", f"environment {placed.env_id}", exc) from exc
         finally:
-            theirs.close()
-            ours.close()
-            if tmp >= 0:
-                os.close(tmp)
+            placed.setup.close()
         return process
-
-    async def _restore_handshake(self, process: NamespaceProcess, setup: socket.socket, tmp: int, route_out: bool) -> None:
-        """A' says hello (its pid: into the cgroups; then its /tmp); B' sends its API socket (its
-        pid: the environment's first process); with *route_out*, the stack, then B' gets a go."""
-        await ready(setup)
-        _data, _fds, first = snapshots.receive(setup)
-        if not first:
-            raise ValueError("the restored environment ended before it started")
-        await asyncio.to_thread(self.cgroups.join, process.env_id, first)
-        socket.send_fds(setup, [b'{"t":"placed"}'], [tmp] if tmp >= 0 else [])
-        await ready(setup)
-        _data, fds, init = snapshots.receive(setup)
-        if not init:
-            return  # B' failed before it could answer: its exit says why
-        process._attach(init)
-        await self._serve_api_socket(process, fds)
-        if route_out:
-            process.attachment = await outbound.attach(init)
-            setup.send(b"go")
 
     async def _handshake(self, process: NamespaceProcess, setup: socket.socket, route_out: bool) -> None:
         """Learn the environment's pid (from A) and its API socket (from B), in either order.
@@ -554,6 +519,16 @@ class NamespacesSandbox:
             return
         process._exit(status)
 
+    def prepare_restores(self, forks: snapshots.ForkServer, spec: SandboxSpec) -> None:
+        """A template is ready: place an environment restored from it ahead of the first need."""
+        self._restores.prepare(forks, spec, spec.outbound and self._outbound[0])
+
+    def template_ended(self, forks: snapshots.ForkServer) -> None:
+        """Release what was placed ahead of need for a template that ended."""
+        task = asyncio.get_running_loop().create_task(self._restores.forget(forks))
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+
     def forget(self, process: NamespaceProcess) -> None:
         self._by_pid.pop(process.pid, None)
 
@@ -564,6 +539,7 @@ class NamespacesSandbox:
 
     async def close(self) -> None:
         await self._spares.close()
+        await self._restores.close()
         await asyncio.to_thread(outbound.join_reapers, 3.0)
         for zygote in self._zygotes.values():
             zygote.stop()

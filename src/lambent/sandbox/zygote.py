@@ -231,7 +231,6 @@ def open_api(spec, setup):
         # The platform attaches (or takes away) the route out from the host side: nothing
         # of the function runs before that is done (its init may well use the network).
         raise OSError("outbound network: the platform did not finish setting it up")
-    setup.close()
 
 
 def reap(reaper, child):
@@ -328,14 +327,16 @@ def serve_restores(sock, control, reaper, spec):
     how each one ends. Returns only in a restored environment's runtime, with its channel; the
     template exits when the platform closes *control*.
 
-        T ──fork──▶ A': stdout/stderr to the environment's log; hello on the setup socket (the
-                        platform sees A''s pid through SCM_CREDENTIALS, moves it into the
-                        environment's cgroups and answers with a /tmp mount); unshare(user,
-                        mount, pid, ipc, uts, net) as the function's uid, mapping that uid alone;
-                        fork B'; become the reaper of B'.
+        T ──fork──▶ A': hello on the setup socket, the one descriptor of the request (the platform
+                        sees A''s pid through SCM_CREDENTIALS, moves it into the environment's
+                        cgroups and answers with a /tmp mount); unshare(user, mount, pid, ipc,
+                        uts, net) as the function's uid, mapping that uid alone; fork B'; become
+                        the reaper of B'.
                     B': PID 1 of the new pid namespace, with the capabilities of its own user
                         namespace only: its own /proc, /tmp (a copy of what init left there, as
-                        on AWS), /dev/shm, hostname, loopback and API port; fork C'; reap.
+                        on AWS), /dev/shm, hostname, loopback and API port. Then it waits: the
+                        platform places restored environments ahead of need and sends "go" with
+                        the environment's channel and output when one is wanted; fork C'; reap.
                     C': drops every capability and stacks the full seccomp policy on the
                         template's; back to the runtime, which runs the after-restore hooks.
     """
@@ -358,10 +359,10 @@ def serve_restores(sock, control, reaper, spec):
                     forked.discard(pid)
                     requests.send(json.dumps({"t": "exit", "pid": pid, "status": _exit_code(status)}).encode())
         if requests in readable:
-            message, fds, _flags, _addr = socket.recv_fds(requests, 1 << 16, 3)
+            message, fds, _flags, _addr = socket.recv_fds(requests, 1 << 16, 1)
             if not message:
                 os._exit(0)
-            if len(fds) != 3:
+            if len(fds) != 1:
                 for fd in fds:
                     os.close(fd)
                 continue
@@ -382,13 +383,9 @@ def serve_restores(sock, control, reaper, spec):
 
 def restore(request, fds, reaper):
     """A': see ``serve_restores``."""
-    channel, output, setup_fd = fds
     try:
-        os.dup2(output, 1)
-        os.dup2(output, 2)
-        os.close(output)
         os.setsid()
-        setup = socket.socket(fileno=setup_fd)
+        setup = socket.socket(fileno=fds[0])
         setup.send(b'{"t":"hello"}')
         reply, mounts, _flags, _addr = socket.recv_fds(setup, 4096, 1)
         if not reply:
@@ -402,8 +399,7 @@ def restore(request, fds, reaper):
                 mapping.write(text)
         init = os.fork()
         if init == 0:
-            return restored_init(request, channel, setup, mounts[0] if mounts else -1, reaper)
-        os.close(channel)
+            return restored_init(request, setup, mounts[0] if mounts else -1, reaper)
         setup.close()
         for fd in mounts:
             os.close(fd)
@@ -412,8 +408,9 @@ def restore(request, fds, reaper):
     reap(reaper, init)
 
 
-def restored_init(request, channel, setup, tmp_mount, reaper):
-    """B': PID 1 of a restored environment."""
+def restored_init(request, setup, tmp_mount, reaper):
+    """B': PID 1 of a restored environment. Placed ahead of need, it waits for the platform's go,
+    which brings the environment's channel and output."""
     try:
         mount(None, "/", None, MS_REC | MS_PRIVATE)
         mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
@@ -422,6 +419,14 @@ def restored_init(request, channel, setup, tmp_mount, reaper):
         socket.sethostname(request.get("hostname", "lambent"))
         _loopback_up()
         open_api(request, setup)
+        message, fds, _flags, _addr = socket.recv_fds(setup, 64, 2)
+        if message != b"go" or len(fds) != 2:
+            os._exit(SETUP_FAILED)  # released unused (the platform closed the socket)
+        setup.close()
+        channel, output = fds
+        os.dup2(output, 1)
+        os.dup2(output, 2)
+        os.close(output)
     except Exception as exc:
         _fail(exc)
     child = os.fork()

@@ -255,6 +255,7 @@ def run_function(link, entry, reaper):
     """C: made at spare time, waiting on *link* until A has built its namespaces and root; then
     the runtime, with the function's identity and limits."""
     try:
+        link.send(b"c")  # it exists: A may change the namespace's root under it now
         message, fds, _flags, _addr = socket.recv_fds(link, 1 << 20, 3)
         if not message or len(fds) < 2:
             os._exit(SETUP_FAILED)  # A failed (its error is in the log) or the spare was released
@@ -510,6 +511,10 @@ def spare(placement, link, entry, reserved):
         theirs.close()
         if reaper >= 0:
             os.close(reaper)
+        # pivot_root moves the root of the processes that exist when it runs: C, forked by B,
+        # must be one of them (a fork in flight would keep the old root).
+        if ours.recv(1) != b"c":
+            raise OSError("the runtime process did not start")
         mount(None, "/", None, MS_REC | MS_PRIVATE)
         if placement.get("scratch"):
             # A default-size /tmp now: the environment moves it into place instead of paying

@@ -63,6 +63,8 @@ SECCOMP_MODE_FILTER = 2
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 SETUP_FAILED = 120
 NOBODY = 65534
+#: The spec's keys the runtime process itself reads (the rest is the root A builds).
+RUNTIME_KEYS = ("uid", "gid", "nofile", "env", "cwd", "exec", "extensions")
 #: The seccomp programs (an environment's, a SnapStart template's), sent once by the platform.
 _SECCOMP = [b"", b""]
 _PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
@@ -303,7 +305,7 @@ def run_function(link, entry, reaper):
     code = 0
     try:
         if control >= 0:
-            entry(channel, fork_server=lambda sock: serve_restores(sock, control, reaper, spec))
+            entry(channel, fork_server=lambda sock: serve_restores(sock, control, reaper))
         else:
             entry(channel)
     except SystemExit as exc:
@@ -322,7 +324,7 @@ def run_function(link, entry, reaper):
 # -- SnapStart: environments forked from an initialised template ------------------------------
 
 
-def serve_restores(sock, control, reaper, spec):
+def serve_restores(sock, control, reaper):
     """T, a SnapStart template's runtime once its init and before-snapshot hooks are done (*sock*
     its channel): fork a restored environment for each request on *control* and report there
     how each one ends. Returns only in a restored environment's runtime, with its channel; the
@@ -539,7 +541,9 @@ def spare(placement, link, entry, reserved):
         socket.sethostname(spec.get("hostname", "lambent"))
         _loopback_up()
         open_api(spec, setup_sock)
-        socket.send_fds(ours, [request], fds[:2] + fds[3:])
+        # Only what the runtime reads: every object it parses is a page of its own dirtied.
+        runtime = {key: spec[key] for key in RUNTIME_KEYS if key in spec}
+        socket.send_fds(ours, [json.dumps(runtime).encode()], fds[:2] + fds[3:])
     except Exception as exc:
         _fail(exc)
     os._exit(0)

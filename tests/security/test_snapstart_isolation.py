@@ -154,3 +154,17 @@ def test_nothing_of_a_snapstart_function_outlives_it(restorable: Server, lam: An
 def _environment_groups() -> list[Path]:
     """The environment cgroups of every Lambent instance on this machine (memory controller)."""
     return [p for p in Path("/sys/fs/cgroup/memory").glob("lambent*/*/*") if p.is_dir()]
+
+
+def test_deleting_a_version_ends_its_template_and_environments(restorable: Server, lam: Any, fn_name: str) -> None:
+    version = publish_snapstart(lam, fn_name, SIBLING)
+    error, body = invoke_version(lam, fn_name, version, {})
+    assert error is None, body
+    uid = body["uid"]
+    assert pids_of_uid(uid)  # the template, a restored environment and one placed ahead
+    lam.delete_function(FunctionName=fn_name, Qualifier=version)
+    deadline = time.monotonic() + 3
+    while pids_of_uid(uid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert pids_of_uid(uid) == []  # $LATEST never ran: nothing of the function is left
+    assert lam.get_function(FunctionName=fn_name)["Configuration"]["Version"] == "$LATEST"

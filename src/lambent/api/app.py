@@ -137,6 +137,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         settings.account_id,
         on_change=invoker.retire,
         on_publish=invoker.published,
+        on_delete_version=invoker.version_deleted,
         layers=layers,
         outbound_default=settings.outbound == "allow",
     )

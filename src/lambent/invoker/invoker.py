@@ -541,6 +541,14 @@ class Invoker:
                 self._all.discard(environment)
                 await self._spin_down(environment)
 
+    async def version_deleted(self, name: str, version: str) -> None:
+        """A published version was deleted: its idle environments and SnapStart template go."""
+        for key in [k for k in self._idle if k[0] == name and k[1] == version]:
+            for environment in self._idle.pop(key):
+                self._all.discard(environment)
+                await self._spin_down(environment)
+        await self._snapshots.retire(name, version)
+
     # -- provisioned concurrency -------------------------------------------------------------
 
     def provision(self, version: FunctionVersion, count: int) -> None:

@@ -69,10 +69,10 @@ class Snapshots:
         if key not in self._templates:
             self._templates[key] = asyncio.ensure_future(self._make(version, key))
 
-    async def retire(self, name: str, keep_revision: str | None = None) -> None:
-        """End the templates of *name* whose revision is not *keep_revision* (None: all).
-        Environments restored from a template end with it (they live in its PID namespace)."""
-        doomed = [key for key in self._templates if key[0] == name and key[2] != keep_revision]
+    async def retire(self, name: str, version: str | None = None) -> None:
+        """End the templates of *name* (of its *version* only, if given). Environments restored
+        from a template end with it (they live in its PID namespace)."""
+        doomed = [key for key in self._templates if key[0] == name and version in (None, key[1])]
         await asyncio.gather(*(self._end(self._templates.pop(key)) for key in doomed))
 
     async def close(self) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -106,12 +106,15 @@ class FunctionService:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         outbound_default: bool = True,
         on_publish: Callable[[FunctionVersion], None] = lambda _version: None,
+        on_delete_version: Callable[[str, str], Awaitable[None]] | None = None,
     ) -> None:
         """*on_change(name, revision)* is awaited after a function changes (None: deleted);
         *outbound_default*: whether functions without the outbound tag get a route out;
-        *on_publish(version)* is called once a version is published."""
+        *on_publish(version)* is called once a version is published, *on_delete_version(name,
+        version)* awaited once one is deleted."""
         self._outbound_default = outbound_default
         self._on_publish = on_publish
+        self._on_delete_version = on_delete_version
         self._store = store
         self._packages = packages
         self._runtimes = sorted(runtimes)
@@ -529,6 +532,8 @@ class FunctionService:
                 )
             await self._store.delete_version(ref.name, ref.qualifier)
             del function.versions[ref.qualifier]
+        if self._on_delete_version is not None:
+            await self._on_delete_version(ref.name, ref.qualifier)
 
     # -- aliases -----------------------------------------------------------------------------
 

@@ -250,11 +250,18 @@ def create_function(
 
 
 def publish_version(conn: Connection, name: str) -> str:
+    """Publish *name*'s $LATEST and wait until the new version is Active."""
     response = conn.request("POST", f"{FUNCTIONS_PATH}/{name}/versions", b"{}")
     if response.status != 201:
         raise BenchError(f"PublishVersion {name}: {response.status} {response.body[:300]!r}")
     version: str = json.loads(response.body)["Version"]
-    return version
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # a SnapStart version is Pending until its snapshot is made
+        answer = conn.request("GET", f"{FUNCTIONS_PATH}/{name}/configuration?Qualifier={version}")
+        if answer.status == 200 and json.loads(answer.body)["State"] == "Active":
+            return version
+        time.sleep(0.05)
+    raise BenchError(f"PublishVersion {name}: version {version} did not become Active in 60 s")
 
 
 def update_environment(conn: Connection, name: str, variables: dict[str, str]) -> None:

@@ -79,8 +79,18 @@ def restorable(server: Server) -> Server:
 def published(restorable: Server, lam: Any) -> tuple[str, str]:
     name = "snapstart-hooks"
     create(lam, name, CODE, SnapStart={"ApplyOn": "PublishedVersions"})
-    version = lam.publish_version(FunctionName=name)["Version"]
+    answer = lam.publish_version(FunctionName=name)
+    # As on AWS, a SnapStart version is Pending until its snapshot is made (init included).
+    assert (answer["State"], answer["StateReasonCode"]) == ("Pending", "Creating")
+    version: str = answer["Version"]
+    wait_active(lam, name, version)
     return name, version
+
+
+def wait_active(lam: Any, name: str, version: str) -> None:
+    lam.get_waiter("published_version_active").wait(
+        FunctionName=name, Qualifier=version, WaiterConfig={"Delay": 0.1, "MaxAttempts": 100}
+    )
 
 
 def invoke(lam: Any, name: str, qualifier: str, event: dict[str, Any]) -> tuple[dict[str, Any], str]:
@@ -178,6 +188,7 @@ def test_an_init_that_fails_fails_the_invocation_and_is_tried_again(restorable: 
     code = "import os\nif not os.path.exists('/tmp/x'):\n    raise ValueError('no snapshot today')\ndef handler(e, c):\n    return 1\n"
     create(lam, fn_name, code, SnapStart={"ApplyOn": "PublishedVersions"})
     version = lam.publish_version(FunctionName=fn_name)["Version"]
+    wait_active(lam, fn_name, version)
     for _ in range(2):
         response = lam.invoke(FunctionName=fn_name, Qualifier=version)
         assert response["FunctionError"] == "Unhandled"
@@ -195,7 +206,22 @@ def test_an_after_restore_hook_that_fails_fails_the_invocation(restorable: Serve
     )
     create(lam, fn_name, code, SnapStart={"ApplyOn": "PublishedVersions"})
     version = lam.publish_version(FunctionName=fn_name)["Version"]
+    wait_active(lam, fn_name, version)
     response = lam.invoke(FunctionName=fn_name, Qualifier=version)
     assert response["FunctionError"] == "Unhandled"
     error = json.loads(response["Payload"].read())
     assert (error["errorType"], error["errorMessage"]) == ("RuntimeError", "cannot reconnect")
+
+
+def test_a_version_is_pending_while_its_snapshot_is_made(restorable: Server, lam: Any, fn_name: str) -> None:
+    code = "import time\ntime.sleep(1.5)\ndef handler(e, c):\n    return 'ready'\n"
+    create(lam, fn_name, code, SnapStart={"ApplyOn": "PublishedVersions"})
+    version = lam.publish_version(FunctionName=fn_name)["Version"]
+    assert lam.get_function_configuration(FunctionName=fn_name, Qualifier=version)["State"] == "Pending"
+    with pytest.raises(lam.exceptions.ResourceConflictException) as refused:
+        lam.invoke(FunctionName=fn_name, Qualifier=version)
+    assert refused.value.response["Error"]["Message"] == (
+        "The operation cannot be performed at this time. The function is currently in the following state: Pending"
+    )
+    wait_active(lam, fn_name, version)
+    assert json.loads(lam.invoke(FunctionName=fn_name, Qualifier=version)["Payload"].read()) == "ready"

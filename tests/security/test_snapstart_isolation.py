@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.acceptance.test_snapstart import wait_active
 from tests.conftest import Server, create, pids_of_uid
 from tests.security.test_isolation import PROBE, VICTIM, invoke
 
@@ -65,6 +66,7 @@ def restorable(server: Server) -> Server:
 def publish_snapstart(lam: Any, name: str, code: str, **kwargs: Any) -> str:
     create(lam, name, code, SnapStart={"ApplyOn": "PublishedVersions"}, **kwargs)
     version: str = lam.publish_version(FunctionName=name)["Version"]
+    wait_active(lam, name, version)
     return version
 
 

@@ -372,12 +372,13 @@ class Invoker:
             environment = self._new_environment(version, key)
         return environment, await environment.start()
 
-    def published(self, version: FunctionVersion) -> None:
+    def published(self, version: FunctionVersion) -> asyncio.Future[Template] | None:
         """A version was just published: with SnapStart, initialise its template now (as AWS
-        does when a version is published), not on its first invocation."""
+        does when a version is published), not on its first invocation; returns that work."""
         runtime = self._runtimes.get(version.runtime)
-        if runtime is not None and applies(version, runtime, self._sandbox.snapshots, bool(self._extension_names(version))):
-            self._snapshots.prepare(version, (version.name, version.version, version.revision_id))
+        if runtime is None or not applies(version, runtime, self._sandbox.snapshots, bool(self._extension_names(version))):
+            return None
+        return self._snapshots.prepare(version, (version.name, version.version, version.revision_id))
 
     async def _make_template(self, version: FunctionVersion, key: PoolKey) -> Template:
         """Run the version's init once in a template; log it as AWS logs a snapshot's init (in a

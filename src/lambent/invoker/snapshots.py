@@ -64,10 +64,11 @@ class Snapshots:
             del self._templates[key]  # the next cold start tries again
         return template
 
-    def prepare(self, version: FunctionVersion, key: PoolKey) -> None:
+    def prepare(self, version: FunctionVersion, key: PoolKey) -> asyncio.Task[Template]:
         """Make the template of a version just published, in the background."""
         if key not in self._templates:
             self._templates[key] = asyncio.ensure_future(self._make(version, key))
+        return self._templates[key]
 
     async def retire(self, name: str, version: str | None = None) -> None:
         """End the templates of *name* (of its *version* only, if given). Environments restored

@@ -105,13 +105,14 @@ class FunctionService:
         layers: LayerService,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         outbound_default: bool = True,
-        on_publish: Callable[[FunctionVersion], None] = lambda _version: None,
+        on_publish: Callable[[FunctionVersion], asyncio.Future[Any] | None] = lambda _version: None,
         on_delete_version: Callable[[str, str], Awaitable[None]] | None = None,
     ) -> None:
         """*on_change(name, revision)* is awaited after a function changes (None: deleted);
         *outbound_default*: whether functions without the outbound tag get a route out;
-        *on_publish(version)* is called once a version is published, *on_delete_version(name,
-        version)* awaited once one is deleted."""
+        *on_publish(version)* is called once a version is published (what it returns, if
+        anything, is the version's SnapStart snapshot being made: the version is Pending until
+        it is done), *on_delete_version(name, version)* awaited once one is deleted."""
         self._outbound_default = outbound_default
         self._on_publish = on_publish
         self._on_delete_version = on_delete_version
@@ -339,7 +340,7 @@ class FunctionService:
                 raise ResourceConflictException(f"Function already exist: {name}") from None
             self._functions[name] = _Function(name=name, tags=dict(request.tags), versions={v.version: v for v in versions})
         if request.publish:
-            self._on_publish(versions[-1])
+            self._announce(versions[-1])
         # The answer shows the function as AWS shows a function being created; what is stored
         # is already Active, so the next read (or waiter poll) sees it ready.
         return msgspec.structs.replace(versions[-1], state="Pending")
@@ -453,8 +454,24 @@ class FunctionService:
         )
         await self._store.put_version(version)
         function.versions[version.version] = version
-        self._on_publish(version)
-        return version
+        return self._announce(version)
+
+    def _announce(self, version: FunctionVersion) -> FunctionVersion:
+        """Tell the invoker; a SnapStart version is Pending (in memory: a restart makes its
+        snapshot at the first cold start) until its snapshot is made, as on AWS."""
+        snapshot = self._on_publish(version)
+        if snapshot is None or snapshot.done():
+            return version
+        pending = msgspec.structs.replace(version, state="Pending")
+        self._functions[version.name].versions[version.version] = pending
+
+        def made(_snapshot: asyncio.Future[Any]) -> None:
+            function = self._functions.get(version.name)
+            if function is not None and function.versions.get(version.version) is pending:
+                function.versions[version.version] = version
+
+        snapshot.add_done_callback(made)
+        return pending
 
     async def publish_version(
         self, name: str, code_sha256: str | None, description: str | None, revision_id: str | None

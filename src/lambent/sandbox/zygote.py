@@ -217,6 +217,30 @@ def _exit_code(status):
     return os.WEXITSTATUS(status)
 
 
+def wake_on_children():
+    """A pipe that SIGCHLD writes to, so that a select() on its read end wakes for exits."""
+    wake_read, wake_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+    signal.set_wakeup_fd(wake_write)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    return wake_read, wake_write
+
+
+def drain(wake_read):
+    while True:
+        try:
+            os.read(wake_read, 512)
+        except BlockingIOError:
+            return
+
+
+def stop_waking(fds):
+    """In a fork of a waker: SIGCHLD back to its default, and *fds* (the pipe's, ...) closed."""
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    for fd in fds:
+        os.close(fd)
+
+
 def open_api(spec, setup):
     """The platform API's port on this network namespace's loopback, its listening socket handed
     to the platform over *setup*; with a route out, wait for the platform's go."""
@@ -343,19 +367,13 @@ def serve_restores(sock, control, reaper):
                     C': drops every capability and stacks the full seccomp policy on the
                         template's; back to the runtime, which runs the after-restore hooks.
     """
-    wake_read, wake_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-    signal.set_wakeup_fd(wake_write)
-    signal.signal(signal.SIGCHLD, lambda *_: None)
+    wake_read, wake_write = wake_on_children()
     requests = socket.socket(fileno=control)
     forked = set()  # only ours are reaped here: the function's own children are its business
     while True:
         readable, _, _ = select.select([requests, wake_read], [], [])
         if wake_read in readable:
-            while True:
-                try:
-                    os.read(wake_read, 512)
-                except BlockingIOError:
-                    break
+            drain(wake_read)
             for pid in list(forked):
                 done, status = os.waitpid(pid, os.WNOHANG)
                 if done:
@@ -371,10 +389,7 @@ def serve_restores(sock, control, reaper):
                 continue
             pid = os.fork()
             if pid == 0:
-                signal.set_wakeup_fd(-1)
-                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-                for fd in (wake_read, wake_write):
-                    os.close(fd)
+                stop_waking((wake_read, wake_write))
                 requests.close()
                 sock.close()
                 return restore(json.loads(message), fds, reaper)
@@ -484,10 +499,7 @@ def spare(placement, link, entry, reserved):
         os.close(link)
         return pid
     try:
-        for fd in reserved:
-            os.close(fd)
-        signal.set_wakeup_fd(-1)
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        stop_waking(reserved)
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         os.setsid()
         os.chdir("/")  # so that pivot_root moves B's and C's working directory too
@@ -553,9 +565,7 @@ def serve(control, entry):
     """The zygote's loop: fork spares on request, report the exits of environments."""
     _check(_libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "prctl", "child subreaper")
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    wake_read, wake_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-    signal.set_wakeup_fd(wake_write)
-    signal.signal(signal.SIGCHLD, lambda *_: None)
+    wake_read, wake_write = wake_on_children()
     firsts = set()
     reserved = [control.fileno(), wake_read, wake_write]
     import gc
@@ -568,11 +578,7 @@ def serve(control, entry):
     while True:
         readable, _, _ = select.select([control, wake_read], [], [])
         if wake_read in readable:
-            while True:
-                try:
-                    os.read(wake_read, 512)
-                except BlockingIOError:
-                    break
+            drain(wake_read)
             while True:
                 try:
                     pid, status = os.waitpid(-1, os.WNOHANG)

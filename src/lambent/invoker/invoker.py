@@ -39,6 +39,11 @@ PoolKey = tuple[str, str, str]  # function name, version, revision id
 ALLOCATION_METER_MS = 60_000
 
 
+def _memory_used_mb(version: FunctionVersion, kb: int) -> int:
+    """Max Memory Used as REPORT shows it: whole MB, at least 1, at most the memory size."""
+    return min(version.memory_mb, max(1, round(kb / 1024)))
+
+
 def function_uid(name: str) -> int:
     """A stable uid per function name, in a range no machine account uses (20000-59999).
 
@@ -236,9 +241,7 @@ class Invoker:
                 restore = loglines.Restore(environment.init_duration_ms or 0.0, billed_restore)
         prelude = environment.take_log()  # the init's output comes before START
         if restore is not None:
-            runtime = self._runtimes[version.runtime]
-            arn = runtime_version_arn(self._settings.region, version.runtime)
-            prelude = loglines.restore_lines(runtime.runtime_version, arn, restore.duration_ms).encode() + prelude
+            prelude = loglines.restore_lines(*self._runtime_version(version), restore.duration_ms).encode() + prelude
         log = prelude + loglines.start_line(request.request_id, version.version).encode()
         if init_failure is not None:
             result = InvokeResult(payload=b"", failure=init_failure, duration_ms=0.0, max_memory_kb=0, log=environment.take_log())
@@ -257,11 +260,11 @@ class Invoker:
         failure = result.failure
         if isinstance(failure, InvocationFailure) and failure.error_type == "Sandbox.Timedout":
             log += loglines.timeout_line(datetime.now(UTC), request.request_id, version.timeout_s).encode()
-        max_mb = min(version.memory_mb, max(1, round(result.max_memory_kb / 1024)))
+        max_mb = _memory_used_mb(version, result.max_memory_kb)
         if failure is not None and failure.error_type == "Runtime.OutOfMemory":
             max_mb = version.memory_mb
         init_ms = environment.init_duration_ms if first and restore is None else None
-        billed_ms = loglines.billed_duration_ms(result.duration_ms, init_ms) + (restore.billed_ms if restore else 0)
+        billed_ms = loglines.billed_duration_ms(result.duration_ms, init_ms, restore)
         status = None
         if failure is not None and failure.error_type in ("Sandbox.Timedout", "Runtime.ExitError", "Runtime.OutOfMemory"):
             status = "timeout" if failure.error_type == "Sandbox.Timedout" else "error"
@@ -362,8 +365,7 @@ class Invoker:
     async def _cold_start(self, version: FunctionVersion, key: PoolKey) -> tuple[Environment, InvocationFailure | None]:
         """A new environment: restored from the version's SnapStart template where that applies,
         else initialised on demand. Returns it with its init failure, if any."""
-        runtime = self._runtimes[version.runtime]
-        if applies(version, runtime, self._sandbox.snapshots, bool(self._extension_names(version))):
+        if self._snap_start(version):
             template = await self._snapshots.template(version, key)
             if template.failure is not None:
                 return template.environment, template.failure
@@ -375,10 +377,19 @@ class Invoker:
     def published(self, version: FunctionVersion) -> asyncio.Future[Template] | None:
         """A version was just published: with SnapStart, initialise its template now (as AWS
         does when a version is published), not on its first invocation; returns that work."""
-        runtime = self._runtimes.get(version.runtime)
-        if runtime is None or not applies(version, runtime, self._sandbox.snapshots, bool(self._extension_names(version))):
+        if not self._snap_start(version):
             return None
         return self._snapshots.prepare(version, (version.name, version.version, version.revision_id))
+
+    def _snap_start(self, version: FunctionVersion) -> bool:
+        """Whether new environments of *version* are restored from a SnapStart template."""
+        runtime = self._runtimes.get(version.runtime)
+        return runtime is not None and applies(version, runtime, self._sandbox.snapshots, bool(self._extension_names(version)))
+
+    def _runtime_version(self, version: FunctionVersion) -> tuple[str, str]:
+        """The runtime version and its ARN, as INIT_START and RESTORE_START name them."""
+        runtime = self._runtimes[version.runtime]
+        return runtime.runtime_version, runtime_version_arn(self._settings.region, version.runtime)
 
     async def _make_template(self, version: FunctionVersion, key: PoolKey) -> Template:
         """Run the version's init once in a template; log it as AWS logs a snapshot's init (in a
@@ -387,9 +398,7 @@ class Invoker:
         started_ms = int(time.time() * 1000)
         failure = await environment.start()
         init_ms = environment.init_duration_ms or 0.0
-        runtime = self._runtimes[version.runtime]
-        arn = runtime_version_arn(self._settings.region, version.runtime)
-        log = loglines.init_start_line(runtime.runtime_version, arn).encode() + environment.take_log()
+        log = loglines.init_start_line(*self._runtime_version(version)).encode() + environment.take_log()
         log += loglines.init_report_line(init_ms, failure.error_type if failure else None).encode()
         ended_ms = int(time.time() * 1000)
         usage = UsageRecord(
@@ -408,7 +417,7 @@ class Invoker:
             init_duration_ms=init_ms,
             billed_ms=loglines.billed_duration_ms(0.0, init_ms),
             memory_mb=version.memory_mb,
-            max_memory_used_mb=min(version.memory_mb, max(1, round(environment.max_memory_kb / 1024))),
+            max_memory_used_mb=_memory_used_mb(version, environment.max_memory_kb),
             architecture=version.architectures[0],
             ephemeral_mb=version.ephemeral_storage_mb,
             provisioned=False,
@@ -537,18 +546,18 @@ class Invoker:
             for key in [k for k in self._provisioned if k[0] == name]:
                 del self._provisioned[key]
             await self._snapshots.retire(name)
-        for key in [k for k in self._idle if k[0] == name and k[2] != keep_revision]:
-            for environment in self._idle.pop(key):
-                self._all.discard(environment)
-                await self._spin_down(environment)
+        await self._spin_down_idle([k for k in self._idle if k[0] == name and k[2] != keep_revision])
 
     async def version_deleted(self, name: str, version: str) -> None:
         """A published version was deleted: its idle environments and SnapStart template go."""
-        for key in [k for k in self._idle if k[0] == name and k[1] == version]:
+        await self._spin_down_idle([k for k in self._idle if k[0] == name and k[1] == version])
+        await self._snapshots.retire(name, version)
+
+    async def _spin_down_idle(self, keys: list[PoolKey]) -> None:
+        for key in keys:
             for environment in self._idle.pop(key):
                 self._all.discard(environment)
                 await self._spin_down(environment)
-        await self._snapshots.retire(name, version)
 
     # -- provisioned concurrency -------------------------------------------------------------
 

@@ -22,17 +22,19 @@ from typing import NamedTuple
 TAIL_BYTES = 4096
 
 
-def billed_duration_ms(duration_ms: float, init_duration_ms: float | None = None) -> int:
-    """Duration rounded up to the whole millisecond, at least 1 ms; with the init's duration
-    when there was one (AWS bills INIT for every function since August 2025)."""
-    return max(1, math.ceil(round(duration_ms + (init_duration_ms or 0.0), 6)))
-
-
 class Restore(NamedTuple):
     """How an environment restored from a SnapStart snapshot came to be."""
 
     duration_ms: float
     billed_ms: int
+
+
+def billed_duration_ms(duration_ms: float, init_duration_ms: float | None = None, restore: Restore | None = None) -> int:
+    """Duration rounded up to the whole millisecond, at least 1 ms; with the init's duration
+    when there was one (AWS bills INIT for every function since August 2025); plus the Billed
+    Restore Duration of an environment restored from a SnapStart snapshot."""
+    billed = max(1, math.ceil(round(duration_ms + (init_duration_ms or 0.0), 6)))
+    return billed + (restore.billed_ms if restore is not None else 0)
 
 
 def billed_restore_ms(hooks_ms: float) -> int:
@@ -42,14 +44,15 @@ def billed_restore_ms(hooks_ms: float) -> int:
 
 
 def restore_lines(runtime_version: str, runtime_arn: str, restore_ms: float) -> str:
-    return (
-        f"RESTORE_START Runtime Version: {runtime_version}\tRuntime Version ARN: {runtime_arn}\n"
-        f"RESTORE_REPORT Restore Duration: {restore_ms:.2f} ms\n"
-    )
+    return _phase_start("RESTORE_START", runtime_version, runtime_arn) + f"RESTORE_REPORT Restore Duration: {restore_ms:.2f} ms\n"
 
 
 def init_start_line(runtime_version: str, runtime_arn: str) -> str:
-    return f"INIT_START Runtime Version: {runtime_version}\tRuntime Version ARN: {runtime_arn}\n"
+    return _phase_start("INIT_START", runtime_version, runtime_arn)
+
+
+def _phase_start(phase: str, runtime_version: str, runtime_arn: str) -> str:
+    return f"{phase} Runtime Version: {runtime_version}\tRuntime Version ARN: {runtime_arn}\n"
 
 
 def init_report_line(init_ms: float, error_type: str | None = None) -> str:
@@ -75,7 +78,7 @@ def report_line(
     error_type: str | None = None,
     restore: Restore | None = None,
 ) -> str:
-    billed = billed_duration_ms(duration_ms, init_duration_ms) + (restore.billed_ms if restore else 0)
+    billed = billed_duration_ms(duration_ms, init_duration_ms, restore)
     line = (
         f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
         f"Billed Duration: {billed} ms\tMemory Size: {memory_mb} MB\t"

@@ -282,10 +282,9 @@ class NamespacesSandbox:
         self._staging = str(work_dir / "scratch-staging")
         self._snapshots_ok = snapshots.available()
         self.snapshots = self._snapshots_ok[0]
-        self._spares = SparePool(self.cgroups, self._scratch if self._scratch_ok[0] else None, self._staging, self.background)
-        self._restores = Restores(
-            self.cgroups, self._scratch if self._scratch_ok[0] else None, api_port if serve_api else 0, self.background
-        )
+        images = self._scratch if self._scratch_ok[0] else None
+        self._spares = SparePool(self.cgroups, images, self._staging, self.background)
+        self._restores = Restores(self.cgroups, images, api_port if serve_api else 0, self.background)
 
     @staticmethod
     def usable() -> tuple[bool, str]:

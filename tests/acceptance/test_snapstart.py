@@ -87,6 +87,14 @@ def published(restorable: Server, lam: Any) -> tuple[str, str]:
     return name, version
 
 
+def publish_snapstart(lam: Any, name: str, code: str, **kwargs: Any) -> str:
+    """Create *name* with SnapStart, publish it and wait until the version is Active."""
+    create(lam, name, code, SnapStart={"ApplyOn": "PublishedVersions"}, **kwargs)
+    version: str = lam.publish_version(FunctionName=name)["Version"]
+    wait_active(lam, name, version)
+    return version
+
+
 def wait_active(lam: Any, name: str, version: str) -> None:
     lam.get_waiter("published_version_active").wait(
         FunctionName=name, Qualifier=version, WaiterConfig={"Delay": 0.1, "MaxAttempts": 100}
@@ -186,9 +194,7 @@ def test_latest_initialises_on_demand(lam: Any, published: tuple[str, str]) -> N
 
 def test_an_init_that_fails_fails_the_invocation_and_is_tried_again(restorable: Server, lam: Any, fn_name: str) -> None:
     code = "import os\nif not os.path.exists('/tmp/x'):\n    raise ValueError('no snapshot today')\ndef handler(e, c):\n    return 1\n"
-    create(lam, fn_name, code, SnapStart={"ApplyOn": "PublishedVersions"})
-    version = lam.publish_version(FunctionName=fn_name)["Version"]
-    wait_active(lam, fn_name, version)
+    version = publish_snapstart(lam, fn_name, code)
     for _ in range(2):
         response = lam.invoke(FunctionName=fn_name, Qualifier=version)
         assert response["FunctionError"] == "Unhandled"
@@ -204,9 +210,7 @@ def test_an_after_restore_hook_that_fails_fails_the_invocation(restorable: Serve
         "def broken():\n    raise RuntimeError('cannot reconnect')\n"
         "def handler(e, c):\n    return 1\n"
     )
-    create(lam, fn_name, code, SnapStart={"ApplyOn": "PublishedVersions"})
-    version = lam.publish_version(FunctionName=fn_name)["Version"]
-    wait_active(lam, fn_name, version)
+    version = publish_snapstart(lam, fn_name, code)
     response = lam.invoke(FunctionName=fn_name, Qualifier=version)
     assert response["FunctionError"] == "Unhandled"
     error = json.loads(response["Payload"].read())

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.acceptance.test_snapstart import wait_active
+from tests.acceptance.test_snapstart import publish_snapstart
 from tests.conftest import Server, create, pids_of_uid
 from tests.security.test_isolation import PROBE, VICTIM, invoke
 
@@ -61,13 +61,6 @@ def restorable(server: Server) -> Server:
     if health["sandbox"] != "namespaces" or snapstart is None or not snapstart["active"]:
         pytest.skip(f"environments are not restored here ({snapstart['reason'] if snapstart else health['sandbox']})")
     return server
-
-
-def publish_snapstart(lam: Any, name: str, code: str, **kwargs: Any) -> str:
-    create(lam, name, code, SnapStart={"ApplyOn": "PublishedVersions"}, **kwargs)
-    version: str = lam.publish_version(FunctionName=name)["Version"]
-    wait_active(lam, name, version)
-    return version
 
 
 def invoke_version(lam: Any, name: str, version: str, event: dict[str, Any]) -> tuple[str | None, Any]:

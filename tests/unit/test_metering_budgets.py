@@ -7,7 +7,9 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 import pytest
+from tests.unit.test_billing import record
 
 from lambent.errors import TooManyRequestsException
 from lambent.model.billing import UsageRecord
@@ -29,28 +31,7 @@ def at(year: int, month: int, day: int) -> float:
 
 def used(function: str, end_s: float, billed_ms: int = 1000, memory_mb: int = 1024) -> UsageRecord:
     end_ms = int(end_s * 1000)
-    return UsageRecord(
-        id=f"{function}-{end_ms}",
-        kind="invoke",
-        request_id="r",
-        attempt=1,
-        account="000000000000",
-        function=function,
-        version="$LATEST",
-        qualifier=None,
-        invocation_type="RequestResponse",
-        start_ms=end_ms - billed_ms,
-        end_ms=end_ms,
-        duration_ms=float(billed_ms),
-        init_duration_ms=None,
-        billed_ms=billed_ms,
-        memory_mb=memory_mb,
-        max_memory_used_mb=1,
-        architecture="x86_64",
-        ephemeral_mb=512,
-        provisioned=False,
-        outcome="success",
-    )
+    return msgspec.structs.replace(record(billed_ms, memory_mb, end_ms), id=f"{function}-{end_ms}", function=function)
 
 
 def test_a_throttle_budget_blocks_its_function_at_the_cap_until_the_month_turns() -> None:

@@ -6,6 +6,7 @@ reason elsewhere, where the server itself says which protections are off.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -98,6 +99,13 @@ def handler(event, context):
 """
 
 
+def _accept_until_closed(listener: socket.socket) -> None:
+    """Take whatever connects, until the test closes *listener*."""
+    with contextlib.suppress(OSError):
+        while True:
+            listener.accept()[0].close()
+
+
 @pytest.fixture(scope="module")
 def isolated(server: Server) -> Server:
     health = json.loads(__import__("urllib.request").request.urlopen(f"{server.endpoint}/lambent/health").read())
@@ -125,7 +133,7 @@ def test_probes_from_inside_all_fail(isolated: Server, lam: Any, fn_name: str) -
     internal.bind(("127.0.0.1", 0))
     internal.listen(8)
     internal_port = internal.getsockname()[1]
-    threading.Thread(target=lambda: [internal.accept() for _ in range(8)], daemon=True).start()
+    threading.Thread(target=_accept_until_closed, args=(internal,), daemon=True).start()
 
     create(lam, fn_name, PROBE)
     event = {

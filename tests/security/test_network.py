@@ -209,3 +209,29 @@ def test_each_environment_has_its_own_stack_and_it_ends_with_it(networked: Serve
     while len(_slirps_of(server_pid)) != before - 1 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert len(_slirps_of(server_pid)) == before - 1  # the first environment's stack went too
+
+
+def test_network_stacks_unmount_nothing_on_the_host(networked: Server, test_host: str, tmp_path: Path) -> None:
+    """A mount under a shared mount of the host (as ``ip netns`` and systemd make them) survives
+    environments coming and going: their network stacks' mount namespaces never propagate an
+    unmount back to the host."""
+    base, sub = tmp_path / "shared", tmp_path / "shared" / "sub"
+    sub.mkdir(parents=True)
+    _run("mount", "--bind", str(base), str(base))
+    try:
+        _run("mount", "--make-shared", str(base))
+        _run("mount", "-t", "tmpfs", "-o", "size=1m", "lambent-test", str(sub))
+        try:
+            lam = networked.client()
+            create(lam, "propagation", FETCH)
+            for generation in range(6):  # each a new environment with a new stack (spares' too)
+                lam.update_function_configuration(FunctionName="propagation", Environment={"Variables": {"GEN": str(generation)}})
+                lam.get_waiter("function_updated_v2").wait(FunctionName="propagation", WaiterConfig={"Delay": 0.1})
+                assert fetch(lam, "propagation", {"url": test_host}).get("status") == 200
+            time.sleep(0.5)
+            mounted = subprocess.run(["findmnt", "-n", "-o", "SOURCE", str(sub)], capture_output=True, text=True).stdout
+            assert mounted.strip() == "lambent-test"
+        finally:
+            subprocess.run(["umount", str(sub)], capture_output=True)
+    finally:
+        _run("umount", str(base))

@@ -13,6 +13,11 @@ bridge, no NAT rule and no sysctl changed on the machine. What it refuses:
 - itself as an attack surface: ``--enable-sandbox`` (own mount namespace, capabilities dropped)
   and ``--enable-seccomp`` once the tap is made.
 
+It starts inside a mount namespace made fully private first (``unshare --mount --propagation
+private``): its sandbox makes only "/" private before it detaches the old root, so from the
+host's own mount namespace it would unmount, through propagation, every mount whose parent is
+shared with the host (seen here: ``ip netns`` handles under /run/netns vanished).
+
 The process ends when the platform closes its exit pipe (the environment ended) or when the
 platform dies (the pipe closes with it), so nothing outlives either.
 """
@@ -30,6 +35,7 @@ import time
 from lambent.errors import SandboxSetupError
 
 SLIRP = "slirp4netns"
+UNSHARE = "unshare"
 READY_TIMEOUT_S = 5.0
 GATEWAY = "10.0.2.2"
 DNS = "10.0.2.3"
@@ -48,9 +54,10 @@ def join_reapers(timeout_s: float) -> None:
 
 
 def available() -> tuple[bool, str]:
-    path = shutil.which(SLIRP)
-    if path is None:
+    if shutil.which(SLIRP) is None:
         return False, f"{SLIRP} is not installed (apt-get install {SLIRP}): environments have no route out"
+    if shutil.which(UNSHARE) is None:
+        return False, f"{UNSHARE} (util-linux) is not installed: {SLIRP} cannot be started safely"
     return True, f"{SLIRP} per environment, host loopback refused"
 
 
@@ -81,14 +88,20 @@ class Attachment:
 
 async def attach(pid: int) -> Attachment:
     """Give the network namespace of *pid* a route out; returns once the interface is up."""
-    executable = shutil.which(SLIRP)
-    if executable is None:
-        raise SandboxSetupError("outbound network", SLIRP, "not installed")
+    executable, unshare = shutil.which(SLIRP), shutil.which(UNSHARE)
+    if executable is None or unshare is None:
+        raise SandboxSetupError("outbound network", SLIRP if executable is None else UNSHARE, "not installed")
     ready_read, ready_write = os.pipe2(os.O_CLOEXEC)
     exit_read, exit_write = os.pipe2(os.O_CLOEXEC)
     try:
         process = subprocess.Popen(  # noqa: ASYNC220 - vfork+exec, returns at once
             [
+                # unshare execs slirp4netns in place: the same process, in a private mount namespace
+                unshare,
+                "--mount",
+                "--propagation",
+                "private",
+                "--",
                 executable,
                 "--configure",
                 "--mtu=65520",

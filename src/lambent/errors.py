@@ -4,6 +4,7 @@
     ├── ApiError                      an AWS-shaped control-plane error (status + type)
     │   ├── ValidationException                   400  input breaks the API model
     │   ├── InvalidParameterValueException        400  semantically refused input
+    │   │   └── UnsafeArchive                          a zip entry would land outside its tree
     │   ├── InvalidRequestContentException        400  body is not valid JSON
     │   ├── ResourceNotFoundException             404
     │   ├── ResourceConflictException             409
@@ -12,17 +13,22 @@
     │   ├── UnsupportedMediaTypeException         415
     │   ├── TooManyRequestsException              429
     │   ├── RecursiveInvocationException          400  a loop longer than 16
+    │   ├── UnknownOperation                      404  no operation has this method and path
     │   └── ServiceException                      500  our fault, never a client's
+    ├── RuntimeApiRefusal             an answer of an environment's Runtime, Extensions or
+    │                                 Telemetry API (status + errorType, e.g. Extension.*)
     ├── InvocationFailure             a failure of the function, answered 200 + X-Amz-Function-Error
     │   ├── (Runtime.*)   raised from the environment's report
     │   ├── SandboxTimedOut            Sandbox.Timedout
     │   ├── RuntimeExitError           Runtime.ExitError
     │   ├── RuntimeOutOfMemory         Runtime.OutOfMemory
     │   └── ResponseSizeTooLarge       Function.ResponseSizeTooLarge
-    └── SandboxSetupError             a privileged step failed (step, object, cause)
+    ├── SandboxSetupError             a privileged step failed (step, object, cause)
+    └── SettingsError                 a setting has a value that cannot be used (also a ValueError)
 
 Each leaf carries its AWS error type and HTTP status as class attributes and its default
-message as the docstring. Only ``lambent.api.render`` turns these into HTTP responses.
+message as the docstring. ``lambent.api.render`` turns ApiErrors into responses and
+``lambent.runtime_api.app`` turns RuntimeApiRefusals into theirs; nothing else builds error bodies.
 """
 
 from __future__ import annotations
@@ -125,12 +131,34 @@ class RecursiveInvocationException(ApiError):
     status = 400
 
 
+class UnknownOperation(ApiError):
+    """The requested operation is not supported."""
+
+    error_type = "UnknownOperationException"
+    status = 404
+
+
+class UnsafeArchive(InvalidParameterValueException):
+    """An entry of the archive would land outside the code directory."""
+
+
 class ServiceException(ApiError):
     """The service encountered an internal error."""
 
     error_type = "ServiceException"
     status = 500
     fault = "Service"
+
+
+class RuntimeApiRefusal(LambentError):
+    """A request of an environment's Runtime, Extensions or Telemetry API is refused.
+
+    Rendered as AWS's Runtime API renders it: the status, and ``{"errorMessage", "errorType"}``.
+    """
+
+    def __init__(self, status: int, error_type: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.error_type, self.message = status, error_type, message
 
 
 class InvocationFailure(LambentError):
@@ -180,3 +208,7 @@ class SandboxSetupError(LambentError):
     def __init__(self, step: str, obj: str, cause: BaseException | str) -> None:
         self.step, self.obj, self.cause = step, obj, cause
         super().__init__(f"{step} {obj}: {cause}")
+
+
+class SettingsError(LambentError, ValueError):
+    """A setting has a value that cannot be used."""

@@ -13,6 +13,8 @@ from typing import Any
 
 import msgspec
 
+from lambent.errors import SettingsError
+
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     host: str = "127.0.0.1"
@@ -51,10 +53,6 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 _FIELDS: dict[str, Any] = {f.name: f.type for f in msgspec.structs.fields(Settings)}
 _REGION = re.compile(r"[a-z]{2}(-gov)?-[a-z]+-\d")
 _ACCOUNT = re.compile(r"\d{12}")
-
-
-class SettingsError(ValueError):
-    """A setting has a value that cannot be used."""
 
 
 def build_settings(environ: Mapping[str, str], overrides: Mapping[str, Any] | None = None) -> Settings:

@@ -25,7 +25,7 @@ from lambent.api.logs import LogsApi
 from lambent.api.render import api_error_handler, error_response, json_response, unexpected_error_handler
 from lambent.api.usage import PREFIX as USAGE
 from lambent.api.usage import UsageApi
-from lambent.errors import ApiError, SandboxSetupError
+from lambent.errors import ApiError, SandboxSetupError, UnknownOperation
 from lambent.invoker.invoker import Invoker, InvokerSettings
 from lambent.runtime_api.app import PREFIXES as RUNTIME_API_PREFIXES
 from lambent.runtime_api.app import runtime_api
@@ -49,13 +49,6 @@ from lambent.settings import Settings
 from lambent.store.sql import SqlStore
 
 log = logging.getLogger("lambent")
-
-
-class UnknownOperation(ApiError):
-    """The requested operation is not supported."""
-
-    error_type = "UnknownOperationException"
-    status = 404
 
 
 def _secret(data_dir: Path) -> bytes:

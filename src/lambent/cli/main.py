@@ -74,7 +74,8 @@ def serve(
     import uvicorn
 
     from lambent.api.app import build_app
-    from lambent.settings import SettingsError, build_settings
+    from lambent.errors import SettingsError
+    from lambent.settings import build_settings
 
     try:
         settings = build_settings(
@@ -110,8 +111,9 @@ def doctor(
     import tempfile
 
     from lambent.api.app import choose_sandbox
+    from lambent.errors import SettingsError
     from lambent.runtimes import discover_python
-    from lambent.settings import SettingsError, build_settings
+    from lambent.settings import build_settings
 
     try:
         settings = build_settings(os.environ, {"sandbox": sandbox})

@@ -17,15 +17,11 @@ from typing import Any
 
 import msgspec
 
+from lambent.errors import RuntimeApiRefusal
+
 SHUTDOWN_BUDGET_S = 2.0
 _CLOSED: dict[str, Any] = {"eventType": "__closed__"}
 EVENT_TYPES = ("INVOKE", "SHUTDOWN")
-
-
-class ExtensionRefused(Exception):
-    def __init__(self, status: int, error_type: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.error_type = status, error_type
 
 
 class _Extension(msgspec.Struct, kw_only=True):
@@ -48,14 +44,14 @@ class Extensions:
 
     def register(self, name: str | None, events: Any) -> tuple[str, dict[str, Any]]:
         if not name:
-            raise ExtensionRefused(403, "Extension.InvalidExtensionName", "Lambda-Extension-Name is required")
+            raise RuntimeApiRefusal(403, "Extension.InvalidExtensionName", "Lambda-Extension-Name is required")
         if self.initialised:
-            raise ExtensionRefused(403, "Extension.InvalidStateTransition", "Extensions register during init only")
+            raise RuntimeApiRefusal(403, "Extension.InvalidStateTransition", "Extensions register during init only")
         if any(extension.name == name for extension in self._extensions.values()):
-            raise ExtensionRefused(409, "Extension.AlreadyRegistered", f"Extension {name} is already registered")
+            raise RuntimeApiRefusal(409, "Extension.AlreadyRegistered", f"Extension {name} is already registered")
         chosen = tuple(events or ())
         if any(event not in EVENT_TYPES for event in chosen):
-            raise ExtensionRefused(400, "InvalidEventType", f"Events must be among {', '.join(EVENT_TYPES)}")
+            raise RuntimeApiRefusal(400, "InvalidEventType", f"Events must be among {', '.join(EVENT_TYPES)}")
         identifier = str(uuid.uuid4())
         self._extensions[identifier] = _Extension(name=name, events=chosen, queue=asyncio.Queue())
         self._notify()
@@ -93,7 +89,7 @@ class Extensions:
     def _find(self, identifier: str | None) -> _Extension:
         extension = self._extensions.get(identifier or "")
         if extension is None:
-            raise ExtensionRefused(403, "Extension.UnknownExtensionIdentifier", "Unknown extension identifier")
+            raise RuntimeApiRefusal(403, "Extension.UnknownExtensionIdentifier", "Unknown extension identifier")
         return extension
 
     def _notify(self) -> None:

@@ -16,21 +16,16 @@ from typing import Any
 
 import msgspec
 
+from lambent.errors import RuntimeApiRefusal
 from lambent.model.function import SYNC_RESPONSE_LIMIT_BYTES
 from lambent.model.runtime_api import Refusal, State, on_answer, on_init_error, on_next
 
 Frame = tuple[dict[str, Any], bytes]
 
 
-class RuntimeApiRefused(Exception):
-    def __init__(self, refusal: Refusal) -> None:
-        super().__init__(refusal.message)
-        self.refusal = refusal
-
-
 def _checked(outcome: State | Refusal) -> State:
     if isinstance(outcome, Refusal):
-        raise RuntimeApiRefused(outcome)
+        raise RuntimeApiRefusal(outcome.status, outcome.error_type, outcome.message)
     return outcome
 
 
@@ -157,7 +152,7 @@ class RuntimeApiChannel(asyncio.Protocol):
                 "errorType": "Function.ResponseSizeTooLarge",
             }
             self._report(({"t": "result", "ok": False}, msgspec.json.encode(document)))
-            raise RuntimeApiRefused(Refusal(413, "RequestEntityTooLarge", document["errorMessage"]))
+            raise RuntimeApiRefusal(413, "RequestEntityTooLarge", document["errorMessage"])
         self._report(({"t": "result", "ok": True}, body))
 
     def fail(self, request_id: str, error_type: str | None, body: bytes) -> None:

@@ -23,17 +23,13 @@ from urllib.parse import urlsplit
 
 import msgspec
 
+from lambent.errors import RuntimeApiRefusal
+
 log = logging.getLogger(__name__)
 SCHEMA_VERSIONS = ("2022-07-01", "2022-12-13", "2025-01-29")
 TYPES = ("platform", "function", "extension")
 #: Opens a TCP connection to a port of the environment's own loopback.
 Connector = Callable[[int], Awaitable[socket.socket]]
-
-
-class TelemetryRefused(Exception):
-    def __init__(self, status: int, error_type: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.error_type = status, error_type
 
 
 class _Subscriber(msgspec.Struct, kw_only=True):
@@ -65,18 +61,18 @@ class Telemetry:
 
     def subscribe(self, identifier: str, document: Any) -> None:
         if not isinstance(document, dict):
-            raise TelemetryRefused(400, "ValidationError", "The body must be a JSON object")
+            raise RuntimeApiRefusal(400, "ValidationError", "The body must be a JSON object")
         types = document.get("types") or []
         destination = document.get("destination") or {}
         if not types or any(t not in TYPES for t in types):
-            raise TelemetryRefused(400, "ValidationError", f"types must be among {', '.join(TYPES)}")
+            raise RuntimeApiRefusal(400, "ValidationError", f"types must be among {', '.join(TYPES)}")
         if document.get("schemaVersion", "2022-12-13") not in SCHEMA_VERSIONS:
-            raise TelemetryRefused(400, "ValidationError", "Unsupported schemaVersion")
+            raise RuntimeApiRefusal(400, "ValidationError", "Unsupported schemaVersion")
         if destination.get("protocol") != "HTTP":
-            raise TelemetryRefused(400, "ValidationError", "Only the HTTP protocol is supported")
+            raise RuntimeApiRefusal(400, "ValidationError", "Only the HTTP protocol is supported")
         target = urlsplit(destination.get("URI", ""))
         if target.scheme != "http" or target.hostname not in ("sandbox.localdomain", "localhost", "127.0.0.1") or not target.port:
-            raise TelemetryRefused(400, "ValidationError", "The destination must be http://sandbox.localdomain:PORT")
+            raise RuntimeApiRefusal(400, "ValidationError", "The destination must be http://sandbox.localdomain:PORT")
         buffering = document.get("buffering") or {}
         self._subscribers[identifier] = _Subscriber(
             types=tuple(types),

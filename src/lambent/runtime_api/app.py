@@ -17,9 +17,9 @@ from starlette.responses import Response
 from starlette.routing import Route, Router
 from starlette.types import Receive, Scope, Send
 
-from lambent.invoker.extensions import ExtensionRefused, Extensions
-from lambent.invoker.runtime_channel import EnvironmentApi, RuntimeApiChannel, RuntimeApiRefused
-from lambent.invoker.telemetry import TelemetryRefused
+from lambent.errors import RuntimeApiRefusal
+from lambent.invoker.extensions import Extensions
+from lambent.invoker.runtime_channel import EnvironmentApi, RuntimeApiChannel
 from lambent.model.function import SYNC_RESPONSE_LIMIT_BYTES
 
 PREFIX = "/2018-06-01"
@@ -65,8 +65,8 @@ async def _body(request: Request, limit: int) -> bytes | Response:
 async def next_invocation(request: Request) -> Response:
     try:
         headers, body = await _channel(request).next()
-    except RuntimeApiRefused as refused:
-        return _error(refused.refusal.status, refused.refusal.error_type, refused.refusal.message)
+    except RuntimeApiRefusal as refused:
+        return _refusal(refused)
     except ConnectionError:
         return _error(410, "EnvironmentGone", "This execution environment has been shut down")
     # uvicorn writes header names in lower case; HTTP names are case-insensitive, and AWS's
@@ -80,8 +80,8 @@ async def _answer(request: Request, call: Any) -> Response:
         body = b"x" * (SYNC_RESPONSE_LIMIT_BYTES + 1)  # still an answer: the function's result was too large
     try:
         call(body)
-    except RuntimeApiRefused as refused:
-        return _error(refused.refusal.status, refused.refusal.error_type, refused.refusal.message)
+    except RuntimeApiRefusal as refused:
+        return _refusal(refused)
     return Response(_ACCEPTED, status_code=202, media_type="application/json")
 
 
@@ -105,8 +105,8 @@ async def init_error(request: Request) -> Response:
 EXTENSION = "/2020-01-01/extension"
 
 
-def _extension_error(refused: ExtensionRefused) -> Response:
-    return _error(refused.status, refused.error_type, str(refused))
+def _refusal(refused: RuntimeApiRefusal) -> Response:
+    return _error(refused.status, refused.error_type, refused.message)
 
 
 async def extension_register(request: Request) -> Response:
@@ -116,8 +116,8 @@ async def extension_register(request: Request) -> Response:
     try:
         events = msgspec.json.decode(document or b"{}").get("events", [])
         identifier, identity = _extensions(request).register(request.headers.get("lambda-extension-name"), events)
-    except ExtensionRefused as refused:
-        return _extension_error(refused)
+    except RuntimeApiRefusal as refused:
+        return _refusal(refused)
     except (msgspec.DecodeError, AttributeError):
         return _error(400, "InvalidRequest", "The body must be a JSON object with an events list")
     return Response(
@@ -128,8 +128,8 @@ async def extension_register(request: Request) -> Response:
 async def extension_next(request: Request) -> Response:
     try:
         event = await _extensions(request).next(request.headers.get("lambda-extension-identifier"))
-    except ExtensionRefused as refused:
-        return _extension_error(refused)
+    except RuntimeApiRefusal as refused:
+        return _refusal(refused)
     except ConnectionError:
         return _error(410, "EnvironmentGone", "This execution environment has been shut down")
     event_id = event.get("requestId", "")
@@ -144,8 +144,8 @@ async def _extension_report(request: Request, phase: str) -> Response:
         _extensions(request).report_error(
             request.headers.get("lambda-extension-identifier"), request.headers.get("lambda-extension-function-error-type"), phase
         )
-    except ExtensionRefused as refused:
-        return _extension_error(refused)
+    except RuntimeApiRefusal as refused:
+        return _refusal(refused)
     return Response(_ACCEPTED, status_code=202, media_type="application/json")
 
 
@@ -168,10 +168,8 @@ async def telemetry_subscribe(request: Request) -> Response:
         identifier = request.headers.get("lambda-extension-identifier")
         _extensions(request).check(identifier)
         api.telemetry.subscribe(identifier, msgspec.json.decode(document or b"{}"))
-    except ExtensionRefused as refused:
-        return _extension_error(refused)
-    except TelemetryRefused as refused:
-        return _error(refused.status, refused.error_type, str(refused))
+    except RuntimeApiRefusal as refused:
+        return _refusal(refused)
     except msgspec.DecodeError:
         return _error(400, "ValidationError", "The body is not JSON")
     return Response(b"OK", status_code=200, media_type="text/plain")

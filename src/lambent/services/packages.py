@@ -21,7 +21,7 @@ from pathlib import Path
 
 import msgspec
 
-from lambent.errors import InvalidParameterValueException, RequestEntityTooLargeException
+from lambent.errors import InvalidParameterValueException, RequestEntityTooLargeException, UnsafeArchive
 from lambent.model.function import UNZIPPED_LIMIT_BYTES, ZIPPED_LIMIT_BYTES
 
 _UNZIP_FAILED = "Could not unzip uploaded file. Please check your file, then try to upload again."
@@ -31,10 +31,6 @@ class Package(msgspec.Struct, frozen=True, kw_only=True):
     sha256_hex: str
     size: int
     unzipped_size: int
-
-
-class UnsafeArchive(InvalidParameterValueException):
-    """An entry of the archive would land outside the code directory."""
 
 
 def _unsafe(reason: str) -> UnsafeArchive:

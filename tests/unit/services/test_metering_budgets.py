@@ -9,7 +9,7 @@ from typing import Any
 
 import msgspec
 import pytest
-from tests.unit.test_billing import record
+from tests.unit.model.test_billing import record
 
 from lambent.errors import TooManyRequestsException
 from lambent.model.billing import UsageRecord

@@ -35,8 +35,6 @@ from lambent.model.alias import Alias, CreateAliasInput, UpdateAliasInput, alias
 from lambent.model.arns import FunctionRef, parse_function_ref, parse_function_resource_arn
 from lambent.model.event_invoke import EventInvokeConfigInput, config_document
 from lambent.model.function import (
-    CREATE_REQUEST_LIMIT_BYTES,
-    SYNC_PAYLOAD_LIMIT_BYTES,
     CreateFunctionInput,
     FunctionVersion,
     PublishVersionInput,
@@ -44,6 +42,7 @@ from lambent.model.function import (
     UpdateFunctionConfigurationInput,
     configuration_document,
 )
+from lambent.model.limits import CREATE_REQUEST_LIMIT_BYTES, INVOKE_ASYNC_LIMIT_BYTES, SYNC_PAYLOAD_LIMIT_BYTES
 from lambent.services.event_configs import EventConfigService
 from lambent.services.functions import FunctionService
 from lambent.services.invocations import InvocationService
@@ -52,7 +51,6 @@ from lambent.services.provisioned import ProvisionedService
 from lambent.settings import Settings
 
 T = TypeVar("T")
-INVOKE_ASYNC_LIMIT_BYTES = 256 * 1024
 
 
 class PutConcurrencyInput(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -13,7 +13,6 @@ from lambent.api.control import ControlApi, decode_body, json_object, read_body
 from lambent.api.render import empty_response, json_response
 from lambent.errors import InvalidParameterValueException, ResourceNotFoundException
 from lambent.model import constraints
-from lambent.model.function import CREATE_REQUEST_LIMIT_BYTES, SYNC_PAYLOAD_LIMIT_BYTES
 from lambent.model.layer import (
     AddPermissionInput,
     LayerVersion,
@@ -22,6 +21,7 @@ from lambent.model.layer import (
     policy_document,
     statement_document,
 )
+from lambent.model.limits import CREATE_REQUEST_LIMIT_BYTES, SYNC_PAYLOAD_LIMIT_BYTES
 from lambent.services.layers import LayerService
 from lambent.settings import Settings
 

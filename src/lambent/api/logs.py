@@ -14,10 +14,10 @@ from starlette.responses import Response
 
 from lambent.api.control import read_body
 from lambent.api.render import request_id
+from lambent.model.limits import LOG_EVENTS_PAGE_LIMIT
 from lambent.services.logs import LogService
 
 _encode = msgspec.json.Encoder()
-_MAX_EVENTS = 10_000
 
 
 def _error(code: str, message: str, status: int = 400) -> Response:
@@ -57,7 +57,7 @@ class LogsApi:
         return await handler(params)
 
     async def _filter(self, params: dict[str, Any]) -> Response:
-        limit = min(int(params.get("limit", _MAX_EVENTS)), _MAX_EVENTS)
+        limit = min(int(params.get("limit", LOG_EVENTS_PAGE_LIMIT)), LOG_EVENTS_PAGE_LIMIT)
         token = str(params.get("nextToken", "0"))
         events, more_after = await self._logs.filter(
             params["logGroupName"],
@@ -91,7 +91,7 @@ class LogsApi:
             return _error("InvalidParameterException", "logStreamName is required.")
         token = str(params.get("nextToken", "f/0"))
         after = int(token[2:]) if token.startswith("f/") and token[2:].isdigit() else 0
-        limit = min(int(params.get("limit", _MAX_EVENTS)), _MAX_EVENTS)
+        limit = min(int(params.get("limit", LOG_EVENTS_PAGE_LIMIT)), LOG_EVENTS_PAGE_LIMIT)
         events, _more = await self._logs.filter(
             params["logGroupName"], [stream], params.get("startTime"), params.get("endTime"), after, limit, None
         )

@@ -33,11 +33,10 @@ from lambent.errors import (
 from lambent.invoker.extensions import Extensions
 from lambent.invoker.runtime_channel import EnvironmentApi, Inbox, RuntimeApiChannel
 from lambent.invoker.telemetry import Telemetry
+from lambent.model.limits import LOG_CAP_BYTES
 from lambent.sandbox import Sandbox, SandboxProcess, SandboxSpec
 
 _FRAME = struct.Struct("!II")
-#: Output kept per invocation; the rest is counted and dropped.
-LOG_CAP_BYTES = 1 << 20
 INIT_TIMEOUT_S = 10.0
 
 _SIGNAL_TEXT = {

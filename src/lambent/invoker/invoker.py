@@ -29,8 +29,9 @@ from lambent.invoker.snapshots import Snapshots, Template, applies
 from lambent.invoker.telemetry import Telemetry
 from lambent.model import logs as loglines
 from lambent.model.billing import UsageRecord
-from lambent.model.concurrency import SCALE_OUT_WINDOW_S, scale_out_reason, throttle_reason
+from lambent.model.concurrency import scale_out_reason, throttle_reason
 from lambent.model.function import FunctionVersion, runtime_version_arn
+from lambent.model.limits import SCALE_OUT_WINDOW_S
 from lambent.runtimes import RuntimeSpec
 from lambent.sandbox import Protection, Sandbox, SandboxSpec
 

@@ -17,7 +17,7 @@ from typing import Any
 import msgspec
 
 from lambent.errors import RuntimeApiRefusal
-from lambent.model.function import SYNC_RESPONSE_LIMIT_BYTES
+from lambent.model.limits import SYNC_RESPONSE_LIMIT_BYTES
 from lambent.model.runtime_api import Refusal, State, on_answer, on_init_error, on_next
 
 Frame = tuple[dict[str, Any], bytes]

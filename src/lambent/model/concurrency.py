@@ -9,12 +9,11 @@ reason.
 from __future__ import annotations
 
 from lambent.errors import InvalidParameterValueException
+from lambent.model.limits import MINIMUM_UNRESERVED, SCALE_OUT_WINDOW_S
 
-MINIMUM_UNRESERVED = 100
 RESERVED_LIMIT_EXCEEDED = "ReservedFunctionConcurrentInvocationLimitExceeded"
 SCALE_OUT_EXCEEDED = "FunctionInvocationRateLimitExceeded"
 RESERVED_SCALE_OUT_EXCEEDED = "ReservedFunctionInvocationRateLimitExceeded"
-SCALE_OUT_WINDOW_S = 10.0
 ACCOUNT_LIMIT_EXCEEDED = "ConcurrentInvocationLimitExceeded"
 
 

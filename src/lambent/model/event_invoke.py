@@ -14,9 +14,9 @@ from typing import Any
 import msgspec
 
 from lambent.errors import InvalidParameterValueException
+from lambent.model.limits import DEFAULT_MAXIMUM_AGE_S
 
 DEFAULT_RETRIES = 2
-DEFAULT_MAXIMUM_AGE_S = 21600
 RETRY_DELAYS_S = (60.0, 120.0)
 
 

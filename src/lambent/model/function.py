@@ -18,6 +18,7 @@ import msgspec
 
 from lambent.errors import InvalidParameterValueException
 from lambent.model.arns import LATEST, function_arn
+from lambent.model.limits import ENVIRONMENT_LIMIT_BYTES
 
 RESERVED_ENVIRONMENT_KEYS = frozenset(
     {
@@ -41,16 +42,6 @@ RESERVED_ENVIRONMENT_KEYS = frozenset(
         "LAMBDA_RUNTIME_DIR",
     }
 )
-ENVIRONMENT_LIMIT_BYTES = 4096
-ZIPPED_LIMIT_BYTES = 50 * 1024 * 1024
-UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024
-#: The base64-encoded 50 MB inside a JSON body, as AWS measures its CreateFunction limit
-#: (the figure AWS's current answers quote).
-CREATE_REQUEST_LIMIT_BYTES = 70167211
-SYNC_PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024
-#: AWS allows the response 100 bytes of framing over the 6 MB.
-SYNC_RESPONSE_LIMIT_BYTES = SYNC_PAYLOAD_LIMIT_BYTES + 100
-TOTAL_CODE_SIZE_LIMIT_BYTES = 80 * 1024 * 1024 * 1024
 
 
 class _Input(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

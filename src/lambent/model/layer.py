@@ -15,9 +15,8 @@ from typing import Any
 import msgspec
 
 from lambent.errors import InvalidParameterValueException, ResourceNotFoundException
-from lambent.model.function import UNZIPPED_LIMIT_BYTES
+from lambent.model.limits import MAX_LAYERS, UNZIPPED_LIMIT_BYTES
 
-MAX_LAYERS = 5
 _VERSION_ARN = re.compile(
     r"arn:aws[a-zA-Z-]*:lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):layer:(?P<name>[a-zA-Z0-9-_]+):(?P<version>[0-9]+)"
 )

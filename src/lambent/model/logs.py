@@ -19,7 +19,7 @@ import math
 from datetime import UTC, datetime
 from typing import NamedTuple
 
-TAIL_BYTES = 4096
+from lambent.model.limits import TAIL_BYTES
 
 
 class Restore(NamedTuple):

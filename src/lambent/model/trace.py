@@ -13,7 +13,8 @@ import re
 import secrets
 import time
 
-MAX_CHAIN = 16
+from lambent.model.limits import MAX_CHAIN
+
 _FIELD = re.compile(r"([A-Za-z]+)=([^;]*)")
 
 

@@ -20,7 +20,7 @@ from starlette.types import Receive, Scope, Send
 from lambent.errors import RuntimeApiRefusal
 from lambent.invoker.extensions import Extensions
 from lambent.invoker.runtime_channel import EnvironmentApi, RuntimeApiChannel
-from lambent.model.function import SYNC_RESPONSE_LIMIT_BYTES
+from lambent.model.limits import SYNC_RESPONSE_LIMIT_BYTES
 
 PREFIX = "/2018-06-01"
 #: Every path prefix this app answers inside an environment.

@@ -21,11 +21,11 @@ from pathlib import Path
 import msgspec
 
 from lambent.errors import SandboxSetupError
+from lambent.model.limits import PIDS_MAX
 
 ROOT = Path("/sys/fs/cgroup")
 PARENT = "lambent"
 CPU_PERIOD_US = 100_000
-PIDS_MAX = 1024
 MB = 1024 * 1024
 
 

@@ -19,9 +19,9 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from lambent.errors import SandboxSetupError
+from lambent.model.limits import NOFILE_LIMIT
 from lambent.sandbox import ApiServer, Protection, SandboxSpec
 
-NOFILE_LIMIT = 1024
 _BACKGROUND: set[asyncio.Task[None]] = set()
 
 

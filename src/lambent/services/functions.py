@@ -30,9 +30,6 @@ from lambent.model.concurrency import check_reservation
 from lambent.model.event_invoke import destination_kind
 from lambent.model.function import (
     OUTBOUND_TAG,
-    TOTAL_CODE_SIZE_LIMIT_BYTES,
-    UNZIPPED_LIMIT_BYTES,
-    ZIPPED_LIMIT_BYTES,
     CreateFunctionInput,
     FunctionVersion,
     UpdateFunctionCodeInput,
@@ -47,11 +44,11 @@ from lambent.model.function import (
     outbound_allowed,
 )
 from lambent.model.layer import LayerVersion, check_total_size
+from lambent.model.limits import LIST_PAGE_LIMIT, MAX_TAGS, TOTAL_CODE_SIZE_LIMIT_BYTES, UNZIPPED_LIMIT_BYTES, ZIPPED_LIMIT_BYTES
 from lambent.services.layers import LayerService
 from lambent.services.packages import PackageStore
 from lambent.store import FunctionRecord, Store
 
-LIST_PAGE_LIMIT = 50
 _SNAPSHOT_EXCLUDED = {"version", "revision_id", "last_modified", "state", "last_update_status", "description"}
 T = TypeVar("T")
 
@@ -511,7 +508,7 @@ class FunctionService:
         async with self._lock(name):
             function = self._function(FunctionRef(name=name))
             merged = {**function.tags, **tags}
-            if len(merged) > 50:
+            if len(merged) > MAX_TAGS:
                 raise InvalidParameterValueException("Number of tags exceeds resource tag limit.")
             check_outbound_tag(merged)
             await self._store.put_tags(name, merged)

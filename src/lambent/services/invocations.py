@@ -35,7 +35,8 @@ from lambent.invoker.invoker import Invocation, Invoker, InvokeRequest
 from lambent.model.arns import FunctionRef, parse_function_ref
 from lambent.model.concurrency import REQUESTS_PER_CONCURRENCY, RequestRate
 from lambent.model.event_invoke import EventInvokeConfig, after_function_error, failure_condition, invocation_record
-from lambent.model.function import SYNC_PAYLOAD_LIMIT_BYTES, SYNC_RESPONSE_LIMIT_BYTES, FunctionVersion
+from lambent.model.function import FunctionVersion
+from lambent.model.limits import ASYNC_PAYLOAD_LIMIT_BYTES, SYNC_PAYLOAD_LIMIT_BYTES, SYNC_RESPONSE_LIMIT_BYTES
 from lambent.model.trace import is_loop, lineage, next_header
 from lambent.services.destinations import Destinations, dead_letter_attributes
 from lambent.services.event_configs import EventConfigService
@@ -44,7 +45,6 @@ from lambent.services.functions import FunctionService
 from lambent.services.metering import MeterService
 
 log = logging.getLogger(__name__)
-ASYNC_PAYLOAD_LIMIT_BYTES = 1024 * 1024
 MAXIMUM_BACKOFF_S = 300.0
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import msgspec
 
 from lambent.errors import InvalidParameterValueException, RequestEntityTooLargeException, UnsafeArchive
-from lambent.model.function import UNZIPPED_LIMIT_BYTES, ZIPPED_LIMIT_BYTES
+from lambent.model.limits import UNZIPPED_LIMIT_BYTES, ZIPPED_LIMIT_BYTES
 
 _UNZIP_FAILED = "Could not unzip uploaded file. Please check your file, then try to upload again."
 

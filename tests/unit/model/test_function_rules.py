@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 
 from lambent.errors import InvalidParameterValueException
 from lambent.model.function import (
-    ENVIRONMENT_LIMIT_BYTES,
     RESERVED_ENVIRONMENT_KEYS,
     FunctionVersion,
     aws_timestamp,
@@ -25,6 +24,7 @@ from lambent.model.function import (
     configuration_document,
     snap_start_supported,
 )
+from lambent.model.limits import ENVIRONMENT_LIMIT_BYTES
 
 REGION = "eu-central-1"
 ACCOUNT = "123456789012"

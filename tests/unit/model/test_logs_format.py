@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from lambent.model.limits import TAIL_BYTES
 from lambent.model.logs import (
-    TAIL_BYTES,
     Restore,
     billed_duration_ms,
     billed_restore_ms,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from lambent.model.trace import MAX_CHAIN, is_loop, lineage, next_header, root
+from lambent.model.limits import MAX_CHAIN
+from lambent.model.trace import is_loop, lineage, next_header, root
 
 
 def test_a_call_from_outside_starts_a_chain() -> None:

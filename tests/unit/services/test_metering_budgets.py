@@ -9,12 +9,12 @@ from typing import Any
 
 import msgspec
 import pytest
-from tests.unit.model.test_billing import record
 
 from lambent.errors import TooManyRequestsException
 from lambent.model.billing import UsageRecord
 from lambent.model.budget import Budget
 from lambent.services.metering import MeterService, load_prices
+from tests.unit.model.test_billing import record
 
 
 class FakeStore:

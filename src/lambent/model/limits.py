@@ -1,0 +1,54 @@
+"""Every limit Lambent enforces, in one place: AWS's quotas and the few of Lambent's own.
+
+The numbers are AWS Lambda's (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html)
+unless a line says it is Lambent's. Ranges the API model already carries (memory 128-10,240 MB,
+timeout 1-900 s, /tmp 512-10,240 MB) are checked through ``model.constraints`` and not repeated.
+"""
+
+from __future__ import annotations
+
+# -- code and configuration ---------------------------------------------------------------
+#: The function's environment variables, as their JSON (keys and values) measures.
+ENVIRONMENT_LIMIT_BYTES = 4096
+ZIPPED_LIMIT_BYTES = 50 * 1024 * 1024
+#: Code and every layer together, unzipped.
+UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024
+#: The base64-encoded 50 MB inside a JSON body, as AWS measures its CreateFunction limit
+#: (the figure AWS's current answers quote).
+CREATE_REQUEST_LIMIT_BYTES = 70167211
+TOTAL_CODE_SIZE_LIMIT_BYTES = 80 * 1024 * 1024 * 1024
+MAX_LAYERS = 5
+MAX_TAGS = 50
+
+# -- invocation ---------------------------------------------------------------------------
+SYNC_PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024
+#: AWS allows the response 100 bytes of framing over the 6 MB.
+SYNC_RESPONSE_LIMIT_BYTES = SYNC_PAYLOAD_LIMIT_BYTES + 100
+#: Event (asynchronous) invocations: 1 MB since October 2025.
+ASYNC_PAYLOAD_LIMIT_BYTES = 1024 * 1024
+#: The legacy InvokeAsync operation keeps its own 256 KB.
+INVOKE_ASYNC_LIMIT_BYTES = 256 * 1024
+#: The log tail ``LogType: Tail`` returns: the last 4 KB.
+TAIL_BYTES = 4096
+#: A recursive loop is stopped after this many invocations in one chain.
+MAX_CHAIN = 16
+#: An asynchronous event is kept at most six hours unless the function's config says less.
+DEFAULT_MAXIMUM_AGE_S = 21600
+
+# -- concurrency --------------------------------------------------------------------------
+#: Reservations may not shrink the unreserved pool below this.
+MINIMUM_UNRESERVED = 100
+#: New environments per function are counted over this window (the scale-out rate).
+SCALE_OUT_WINDOW_S = 10.0
+
+# -- an execution environment -------------------------------------------------------------
+#: File descriptors (RLIMIT_NOFILE) and tasks (pids.max) of one environment.
+NOFILE_LIMIT = 1024
+PIDS_MAX = 1024
+#: Lambent's own: output an environment may buffer between invocations before it is cut.
+LOG_CAP_BYTES = 1 << 20
+
+# -- API pages ----------------------------------------------------------------------------
+LIST_PAGE_LIMIT = 50
+#: FilterLogEvents and GetLogEvents answer at most this many events a page.
+LOG_EVENTS_PAGE_LIMIT = 10_000

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Server, create
+from tests.fixtures.server import Server, create
 
 RECORDER = "import json\ndef handler(event, context):\n    print('RECORD ' + json.dumps(event))\n"
 
@@ -338,7 +338,7 @@ def with_sqs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server,
     """A server whose SQS destinations go to moto's SQS server, a stand-in on 127.0.0.1."""
     from moto.server import ThreadedMotoServer
 
-    from tests.conftest import free_port
+    from tests.fixtures.server import free_port
 
     port = free_port()
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import ROLE, RUNTIME, VENV_BIN, Server, create, environment_gone, make_zip
+from tests.fixtures.server import ROLE, RUNTIME, VENV_BIN, Server, create, environment_gone, make_zip
 
 HELLO = "def handler(event, context):\n    print('hello from', context.function_name)\n    return {'got': event}\n"
 

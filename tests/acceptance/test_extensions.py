@@ -6,8 +6,8 @@ import json
 import time
 from typing import Any
 
-from tests.acceptance.test_runtimes import package
-from tests.conftest import create
+from tests.fixtures.server import create
+from tests.fixtures.zips import package
 
 EXTENSION = r"""#!/usr/bin/python3.11
 import http.client, json, os

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROLE, RUNTIME, create, make_zip
+from tests.fixtures.server import ROLE, RUNTIME, create, make_zip
 
 HELLO = "def handler(event, context):\n    return {'version': 1, 'event': event}\n"
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import create, environment_gone, make_zip
+from tests.fixtures.server import create, environment_gone, make_zip
 
 REQUEST_ID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 

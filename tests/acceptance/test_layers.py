@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROLE, RUNTIME, create, make_zip
+from tests.fixtures.server import ROLE, RUNTIME, create, make_zip
 
 
 def test_layer_lifecycle(lam: Any, fn_name: str) -> None:

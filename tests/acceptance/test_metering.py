@@ -5,26 +5,19 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import subprocess
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from tests.conftest import VENV_BIN, Server, create
-
-USAGE = "/lambent/2026-11-27"
-REPORT = re.compile(
-    r"REPORT RequestId: (?P<id>\S+)\tDuration: (?P<duration>\d+\.\d\d) ms\tBilled Duration: (?P<billed>\d+) ms\t"
-    r"Memory Size: (?P<memory>\d+) MB\tMax Memory Used: (?P<used>\d+) MB\t(?:Init Duration: (?P<init>\d+\.\d\d) ms\t)?"
-)
+from tests.fixtures.server import VENV_BIN, Server, create
+from tests.fixtures.usage import api, reconcile, usage_records
 
 
 @pytest.fixture(scope="module")
@@ -33,77 +26,6 @@ def metered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     server = Server(tmp_path_factory.mktemp("metering") / "data").start()
     yield server
     server.stop()
-
-
-def api(server: Server, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-    request = urllib.request.Request(
-        f"{server.endpoint}{USAGE}{path}", data=json.dumps(body).encode() if body is not None else None, method=method
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            payload = response.read()
-            return response.status, json.loads(payload) if payload else None
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"{}")
-
-
-def usage_records(server: Server, **filters: str) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    after = 0
-    while True:
-        query = urllib.parse.urlencode({**filters, "after": after, "limit": 10000})
-        status, page = api(server, "GET", f"/usage/records?{query}")
-        assert status == 200, page
-        found += page["Records"]
-        if "NextAfter" not in page:
-            return found
-        after = page["NextAfter"]
-
-
-def report_lines(server: Server, function: str) -> list[dict[str, Any]]:
-    """Every REPORT line of *function*'s log group, parsed."""
-    logs = server.client("logs")
-    lines: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"logGroupName": f"/aws/lambda/{function}", "filterPattern": "REPORT RequestId"}
-    while True:
-        page = logs.filter_log_events(**kwargs)
-        for event in page["events"]:
-            match = REPORT.match(event["message"])
-            assert match is not None, event["message"]
-            lines.append(match.groupdict())
-        if not page.get("nextToken"):
-            return lines
-        kwargs["nextToken"] = page["nextToken"]
-
-
-def as_report(record: dict[str, Any]) -> tuple[Any, ...]:
-    init = record["init_duration_ms"]
-    return (
-        record["request_id"],
-        f"{record['duration_ms']:.2f}",
-        str(record["billed_ms"]),
-        str(record["memory_mb"]),
-        str(record["max_memory_used_mb"]),
-        f"{init:.2f}" if init is not None else None,
-    )
-
-
-def from_report(line: dict[str, Any]) -> tuple[Any, ...]:
-    return (line["id"], line["duration"], line["billed"], line["memory"], line["used"], line["init"])
-
-
-def reconcile(server: Server, function: str) -> list[dict[str, Any]]:
-    """Assert that *function*'s usage records and REPORT lines are one to one and equal."""
-    records = [r for r in usage_records(server, function=function) if r["kind"] == "invoke"]
-    reports = report_lines(server, function)
-    assert len({r["id"] for r in records}) == len(records)
-    billed = Counter(as_report(r) for r in records)
-    logged = Counter(from_report(line) for line in reports)
-    unbilled = logged - billed
-    double_billed = billed - logged
-    assert not unbilled, f"{sum(unbilled.values())} REPORT lines without a usage record: {list(unbilled)[:3]}"
-    assert not double_billed, f"{sum(double_billed.values())} usage records without a REPORT line: {list(double_billed)[:3]}"
-    return records
 
 
 def test_each_invocation_is_metered_as_its_report_line_says(metered: Server) -> None:

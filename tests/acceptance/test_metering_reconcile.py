@@ -13,8 +13,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from tests.acceptance.test_metering import api, reconcile, usage_records
-from tests.conftest import Server, create
+from tests.fixtures.server import Server, create
+from tests.fixtures.usage import api, reconcile, usage_records
 
 MIXED = """
 import os, time

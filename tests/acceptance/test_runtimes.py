@@ -4,31 +4,19 @@ from __future__ import annotations
 
 import base64
 import importlib.metadata
-import io
 import json
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import ROLE, Server
+from tests.fixtures.server import ROLE, Server
+from tests.fixtures.zips import package
 
 # AWS's custom-runtime tutorial, unmodified (the benchmark runs the same files).
 TUTORIAL = Path(__file__).resolve().parent.parent / "fixtures" / "aws-bash-tutorial"
 TUTORIAL_BOOTSTRAP = (TUTORIAL / "bootstrap").read_text()
 TUTORIAL_FUNCTION = (TUTORIAL / "function.sh").read_text()
-
-
-def package(files: dict[str, str | bytes], executable: tuple[str, ...] = ()) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, content in files.items():
-            info = zipfile.ZipInfo(name)
-            info.create_system = 3
-            info.external_attr = ((0o755 if name in executable else 0o644) | 0o100000) << 16
-            archive.writestr(info, content)
-    return buffer.getvalue()
 
 
 def deploy(lam: Any, name: str, runtime: str, handler: str, data: bytes, **kwargs: Any) -> None:

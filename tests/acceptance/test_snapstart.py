@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Server, create
+from tests.fixtures.server import Server, create
+from tests.fixtures.snapstart import publish_snapstart, wait_active
 
 CODE = r"""
 import os, random, time
@@ -85,20 +86,6 @@ def published(restorable: Server, lam: Any) -> tuple[str, str]:
     version: str = answer["Version"]
     wait_active(lam, name, version)
     return name, version
-
-
-def publish_snapstart(lam: Any, name: str, code: str, **kwargs: Any) -> str:
-    """Create *name* with SnapStart, publish it and wait until the version is Active."""
-    create(lam, name, code, SnapStart={"ApplyOn": "PublishedVersions"}, **kwargs)
-    version: str = lam.publish_version(FunctionName=name)["Version"]
-    wait_active(lam, name, version)
-    return version
-
-
-def wait_active(lam: Any, name: str, version: str) -> None:
-    lam.get_waiter("published_version_active").wait(
-        FunctionName=name, Qualifier=version, WaiterConfig={"Delay": 0.1, "MaxAttempts": 100}
-    )
 
 
 def invoke(lam: Any, name: str, qualifier: str, event: dict[str, Any]) -> tuple[dict[str, Any], str]:

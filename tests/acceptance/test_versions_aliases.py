@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import create, make_zip
+from tests.fixtures.server import create, make_zip
 
 
 def code(label: str) -> str:

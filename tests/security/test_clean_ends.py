@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from lambent.sandbox.spares import SPARES
-from tests.conftest import Server, create
+from tests.fixtures.server import Server, create
 
 #: Each of the four endings this many times (LAMBENT_TEST_CYCLES=2500 for the 10,000-environment run).
 CYCLES = int(os.environ.get("LAMBENT_TEST_CYCLES", "15"))

@@ -7,96 +7,13 @@ reason elsewhere, where the server itself says which protections are off.
 from __future__ import annotations
 
 import contextlib
-import json
 import socket
 import threading
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from tests.conftest import Server, create, pids_of_uid
-
-PROBE = r'''
-import ctypes, errno, json, os, signal, socket
-
-libc = ctypes.CDLL(None, use_errno=True)
-
-
-def attempt(action):
-    """What happened: 'ok' (the probe got through) or the error it met."""
-    try:
-        value = action()
-    except OSError as exc:
-        return "errno:" + (errno.errorcode.get(exc.errno, str(exc.errno)))
-    except Exception as exc:
-        return "error:" + type(exc).__name__
-    return "ok" if value is None or value is True or isinstance(value, (bytes, str, int, list)) else "ok"
-
-
-def call(result):
-    if result != 0:
-        raise OSError(ctypes.get_errno(), "failed")
-
-
-def connect(port):
-    with socket.create_connection(("127.0.0.1", port), timeout=1):
-        return True
-
-
-def handler(event, context):
-    results = {}
-    for name, path in event.get("read", {}).items():
-        results["read " + name] = attempt(lambda path=path: open(path, "rb").read(64))
-    for name, path in event.get("list", {}).items():
-        results["list " + name] = attempt(lambda path=path: os.listdir(path))
-    for name, pid in event.get("kill", {}).items():
-        results["kill " + name] = attempt(lambda pid=pid: os.kill(pid, signal.SIGKILL))
-    for name, port in event.get("connect", {}).items():
-        results["connect " + name] = attempt(lambda port=port: connect(port))
-    libc.mount.argtypes = [ctypes.c_char_p] * 3 + [ctypes.c_ulong, ctypes.c_char_p]
-    results["mount"] = attempt(lambda: call(libc.mount(b"tmpfs", b"/tmp", b"tmpfs", 0, None)))
-    results["unshare user"] = attempt(lambda: call(libc.unshare(0x10000000)))
-    results["unshare mount"] = attempt(lambda: call(libc.unshare(0x00020000)))
-    child = os.fork()
-    if child == 0:
-        signal.pause()
-        os._exit(0)
-    results["ptrace child"] = attempt(lambda: call(libc.ptrace(16, child, None, None)))
-    os.kill(child, signal.SIGKILL)
-    os.waitpid(child, 0)
-    results["ptrace init"] = attempt(lambda: call(libc.ptrace(16, 1, None, None)))
-    results["write /proc/self/exe"] = attempt(lambda: open("/proc/self/exe", "wb").write(b"x"))
-    results["write /var/task"] = attempt(lambda: open("/var/task/evil.py", "w").write("x"))
-    results["write /"] = attempt(lambda: open("/evil", "w").write("x"))
-    results["write /usr"] = attempt(lambda: open("/usr/evil", "w").write("x"))
-    results["cgroup files"] = attempt(lambda: open("/sys/fs/cgroup/memory/memory.limit_in_bytes", "w").write("0"))
-    results["setuid 0"] = attempt(lambda: os.setuid(0))
-    results["chroot"] = attempt(lambda: os.chroot("/tmp"))
-    results["TIOCSTI"] = attempt(lambda: call(libc.ioctl(0, 0x5412, ctypes.c_char_p(b"x"))))
-    results["kexec"] = attempt(lambda: call(libc.syscall(246, 0, 0, None, 0)))
-    status = dict(line.split(":", 1) for line in open("/proc/self/status").read().splitlines() if ":" in line)
-    return {
-        "results": results,
-        "uid": os.getuid(),
-        "cap_eff": status["CapEff"].strip(),
-        "cap_bnd_irrelevant": status["CapBnd"].strip(),
-        "no_new_privs": status["NoNewPrivs"].strip(),
-        "seccomp": status["Seccomp"].strip(),
-        "pids": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
-        "root": sorted(os.listdir("/")),
-        "tmp": sorted(os.listdir("/tmp")),
-        "hostname": socket.gethostname(),
-    }
-'''
-
-VICTIM = r"""
-import os
-SECRET_IN_CODE = "victim-code-secret"
-def handler(event, context):
-    open("/tmp/victim-secret", "w").write("victim-tmp-secret")
-    return {"uid": os.getuid(), "task_root": os.environ["LAMBDA_TASK_ROOT"]}
-"""
+from tests.fixtures.probes import PROBE, VICTIM, invoke
+from tests.fixtures.server import Server, create, pids_of_uid
 
 
 def _accept_until_closed(listener: socket.socket) -> None:
@@ -104,22 +21,6 @@ def _accept_until_closed(listener: socket.socket) -> None:
     with contextlib.suppress(OSError):
         while True:
             listener.accept()[0].close()
-
-
-@pytest.fixture(scope="module")
-def isolated(server: Server) -> Server:
-    health = json.loads(__import__("urllib.request").request.urlopen(f"{server.endpoint}/lambent/health").read())
-    if health["sandbox"] != "namespaces":
-        off = [p["name"] for p in health["protections"] if not p["active"]]
-        pytest.skip(f"the server runs the {health['sandbox']} sandbox here; off: {', '.join(off)}")
-    return server
-
-
-def invoke(lam: Any, name: str, event: Any) -> Any:
-    response = lam.invoke(FunctionName=name, Payload=json.dumps(event).encode())
-    body = json.loads(response["Payload"].read())
-    assert "FunctionError" not in response, body
-    return body
 
 
 def test_probes_from_inside_all_fail(isolated: Server, lam: Any, fn_name: str) -> None:

@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Server, create, environment_gone
-from tests.security.test_isolation import isolated  # noqa: F401 - the fixture
+from tests.fixtures.server import Server, create, environment_gone
 
 
 def invoke(lam: Any, name: str, event: Any = None) -> tuple[dict[str, Any], Any, str]:
@@ -52,7 +51,7 @@ class Neighbour:
         assert max(seconds for _, _, seconds in self.results) < 5.0
 
 
-def test_memory_limit_is_out_of_memory(isolated: Server, lam: Any, fn_name: str) -> None:  # noqa: F811
+def test_memory_limit_is_out_of_memory(isolated: Server, lam: Any, fn_name: str) -> None:
     code = "def handler(event, context):\n    blocks = [bytearray(1 << 20) for _ in range(event['mb'])]\n    return len(blocks)\n"
     create(lam, fn_name, code, MemorySize=128, Timeout=30)
     with Neighbour(lam, f"{fn_name}-neighbour"):
@@ -65,7 +64,7 @@ def test_memory_limit_is_out_of_memory(isolated: Server, lam: Any, fn_name: str)
     assert invoke(lam, fn_name, {"mb": 64})[1] == 64
 
 
-def test_tmp_is_capped_at_ephemeral_storage(isolated: Server, lam: Any, fn_name: str) -> None:  # noqa: F811
+def test_tmp_is_capped_at_ephemeral_storage(isolated: Server, lam: Any, fn_name: str) -> None:
     code = (
         "import errno\n"
         "def handler(event, context):\n"
@@ -90,7 +89,7 @@ def test_tmp_is_capped_at_ephemeral_storage(isolated: Server, lam: Any, fn_name:
     assert abs(body["written"] - 512 * 1024 * 1024) <= 0.01 * 512 * 1024 * 1024, body
 
 
-def test_fork_bomb_is_capped_at_1024_tasks(isolated: Server, lam: Any, fn_name: str) -> None:  # noqa: F811
+def test_fork_bomb_is_capped_at_1024_tasks(isolated: Server, lam: Any, fn_name: str) -> None:
     code = (
         "import os, signal, errno\n"
         "def handler(event, context):\n"
@@ -119,7 +118,7 @@ def test_fork_bomb_is_capped_at_1024_tasks(isolated: Server, lam: Any, fn_name: 
     assert 1000 <= body["forked"] < 1024, body  # 1,024 tasks, counting the runtime and its init
 
 
-def test_descriptors_are_capped_at_1024(isolated: Server, lam: Any, fn_name: str) -> None:  # noqa: F811
+def test_descriptors_are_capped_at_1024(isolated: Server, lam: Any, fn_name: str) -> None:
     code = (
         "import os, errno\n"
         "def handler(event, context):\n"
@@ -139,7 +138,7 @@ def test_descriptors_are_capped_at_1024(isolated: Server, lam: Any, fn_name: str
     assert body == {"failure": "EMFILE", "highest": 1023}
 
 
-def test_cpu_is_proportional_to_memory(isolated: Server, lam: Any, fn_name: str) -> None:  # noqa: F811
+def test_cpu_is_proportional_to_memory(isolated: Server, lam: Any, fn_name: str) -> None:
     code = (
         "import os, time\n"
         "def handler(event, context):\n"
@@ -164,7 +163,7 @@ def test_cpu_is_proportional_to_memory(isolated: Server, lam: Any, fn_name: str)
     assert 0.7 <= body["cores"] <= 1.05, body
 
 
-def test_output_flood_is_bounded(isolated: Server, lam: Any, fn_name: str) -> None:  # noqa: F811
+def test_output_flood_is_bounded(isolated: Server, lam: Any, fn_name: str) -> None:
     code = "import sys\ndef handler(event, context):\n    line = 'y' * 1023 + '\\n'\n    for _ in range(64 * 1024):\n        sys.stdout.write(line)\n    return 'done'\n"
     create(lam, fn_name, code, MemorySize=512, Timeout=60)
     with Neighbour(lam, f"{fn_name}-neighbour"):
@@ -174,7 +173,7 @@ def test_output_flood_is_bounded(isolated: Server, lam: Any, fn_name: str) -> No
 
 
 @pytest.mark.parametrize("grandchildren", ["double-fork", "setsid"])
-def test_timeout_leaves_no_process(isolated: Server, lam: Any, fn_name: str, grandchildren: str) -> None:  # noqa: F811
+def test_timeout_leaves_no_process(isolated: Server, lam: Any, fn_name: str, grandchildren: str) -> None:
     spawn = "(sleep 300 &) ; sleep 1" if grandchildren == "double-fork" else "setsid sleep 300 &"
     code = (
         "import os, time\n"

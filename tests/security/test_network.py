@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Server, create, free_port
+from tests.fixtures.server import Server, create, free_port
 
 FETCH = r"""
 import errno, json, socket, urllib.request

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from tests.acceptance.test_snapstart import publish_snapstart
-from tests.conftest import Server, create, pids_of_uid
-from tests.security.test_isolation import PROBE, VICTIM, invoke
+from tests.fixtures.probes import PROBE, VICTIM, invoke
+from tests.fixtures.server import Server, create, pids_of_uid
+from tests.fixtures.snapstart import publish_snapstart
 
 SIBLING = r"""
 import os, time

@@ -15,7 +15,6 @@ from lambent.model.billing import (
     MB_MS_PER_GB_S,
     MonthState,
     Totals,
-    UsageRecord,
     charge,
     cost,
     period_of,
@@ -23,42 +22,9 @@ from lambent.model.billing import (
 )
 from lambent.model.logs import billed_duration_ms
 from lambent.services.metering import DEFAULT_PRICES, load_prices
+from tests.fixtures.usage import NOV, record
 
 PRICES = load_prices(None)
-NOV = int(datetime(2026, 11, 27, tzinfo=UTC).timestamp() * 1000)
-
-
-def record(
-    billed_ms: int,
-    memory_mb: int = 128,
-    end_ms: int = NOV,
-    architecture: str = "x86_64",
-    kind: str = "invoke",
-    provisioned: bool = False,
-    ephemeral_mb: int = 512,
-) -> UsageRecord:
-    return UsageRecord(
-        id="x",
-        kind=kind,
-        request_id="r",
-        attempt=1,
-        account="000000000000",
-        function="f",
-        version="$LATEST",
-        qualifier=None,
-        invocation_type="RequestResponse",
-        start_ms=end_ms - billed_ms,
-        end_ms=end_ms,
-        duration_ms=float(billed_ms),
-        init_duration_ms=None,
-        billed_ms=billed_ms,
-        memory_mb=memory_mb,
-        max_memory_used_mb=1,
-        architecture=architecture,
-        ephemeral_mb=ephemeral_mb,
-        provisioned=provisioned,
-        outcome="success",
-    )
 
 
 def test_default_prices_are_aws_us_east_1() -> None:

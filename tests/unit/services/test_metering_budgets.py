@@ -14,7 +14,7 @@ from lambent.errors import TooManyRequestsException
 from lambent.model.billing import UsageRecord
 from lambent.model.budget import Budget
 from lambent.services.metering import MeterService, load_prices
-from tests.unit.model.test_billing import record
+from tests.fixtures.usage import record
 
 
 class FakeStore:

@@ -53,6 +53,9 @@ def test_probes_from_inside_all_fail(isolated: Server, lam: Any, fn_name: str) -
     }
     probe = invoke(lam, fn_name, event)
     results = probe["results"]
+    # The probe tells success from failure: what its own environment allows gets through.
+    assert probe["controls"]["read own code"] == probe["controls"]["write own /tmp"] == "ok"
+    assert probe["controls"]["fail on purpose"].startswith("errno:")
     got_through = {name: outcome for name, outcome in results.items() if outcome == "ok"}
     # Listing /home/.. names the sandbox's own root: allowed; every other probe must fail.
     got_through.pop("list host /home", None)

@@ -71,10 +71,8 @@ def serve(
     idle_timeout: Annotated[Optional[float], typer.Option(help="Seconds before an idle environment is reaped.")] = None,  # noqa: UP045
 ) -> None:
     """Run the server (flags also read from LAMBENT_HOST, LAMBENT_PORT, LAMBENT_DATA_DIR, ...)."""
-    import uvicorn
-
-    from lambent.api.app import build_app
     from lambent.errors import SettingsError
+    from lambent.server import serve as serve_forever
     from lambent.settings import build_settings
 
     try:
@@ -86,21 +84,7 @@ def serve(
         err.print(f"[red]bad setting[/red]: {exc}")
         raise typer.Exit(2) from None
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    application = build_app(settings, os.environ)
-    config = uvicorn.Config(
-        application,
-        host=settings.host,
-        port=settings.port,
-        loop="uvloop",
-        http="httptools",
-        access_log=False,
-        log_level=settings.log_level,
-        timeout_graceful_shutdown=5,
-        proxy_headers=False,  # bound to loopback, not behind a proxy: no X-Forwarded-* rewriting per request
-    )
-    server = uvicorn.Server(config)
-    application.state.uvicorn = server  # environments' own API listeners share its protocol setup
-    server.run()
+    serve_forever(settings, os.environ)
 
 
 @app.command()
@@ -110,9 +94,9 @@ def doctor(
     """List each protection of the sandbox this machine gives, on or off, and why; and the runtimes."""
     import tempfile
 
-    from lambent.api.app import choose_sandbox
     from lambent.errors import SettingsError
-    from lambent.runtimes import discover_python
+    from lambent.runtimes import discover_python, discover_runtimes
+    from lambent.server import SandboxNeeds, choose_sandbox
     from lambent.settings import build_settings
 
     try:
@@ -126,7 +110,10 @@ def doctor(
             raise RuntimeError("doctor serves nothing")
 
         try:
-            chosen = choose_sandbox(settings, Path(scratch), nothing)
+            needs = SandboxNeeds(
+                settings=settings, data_dir=Path(scratch), serve_api=nothing, runtimes=discover_runtimes(os.environ)
+            )
+            chosen = choose_sandbox(needs)
         except Exception as exc:
             err.print(f"[red]sandbox {settings.sandbox} unavailable[/red]: {exc}")
             raise typer.Exit(1) from None

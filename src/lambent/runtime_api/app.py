@@ -1,7 +1,7 @@
 """The Runtime API's HTTP surface, as AWS's OpenAPI description defines it.
 
 Each environment's listener carries its ``RuntimeApiChannel`` in the ASGI scope
-(``lambent.runtime``); every handler is parse → one channel call → render. Answers: 200 with
+(``lambent.environment``); every handler is parse → one channel call → render. Answers: 200 with
 the event for ``next``; 202 ``{"status":"OK"}`` for answers; 400 ``InvalidRequestID``, 403
 ``InvalidStateTransition``, 413 ``RequestEntityTooLarge`` as the state machine and limits say;
 404 and 405 for wrong paths and methods.
@@ -25,6 +25,8 @@ from lambent.model.limits import SYNC_RESPONSE_LIMIT_BYTES
 PREFIX = "/2018-06-01"
 #: Every path prefix this app answers inside an environment.
 PREFIXES = ("/2018-06-01/", "/2020-01-01/", "/2022-07-01/")
+#: The scope key under which each request finds its environment's ``EnvironmentApi``.
+ENVIRONMENT_SCOPE_KEY = "lambent.environment"
 _ACCEPTED = b'{"status":"OK"}'
 
 
@@ -34,14 +36,14 @@ def _error(status: int, error_type: str, message: str) -> Response:
 
 
 def _channel(request: Request) -> RuntimeApiChannel:
-    api = request.scope.get("lambent.environment")
+    api = request.scope.get(ENVIRONMENT_SCOPE_KEY)
     if not isinstance(api, EnvironmentApi) or api.runtime is None:
         raise _NotServed
     return api.runtime
 
 
 def _extensions(request: Request) -> Extensions:
-    api = request.scope.get("lambent.environment")
+    api = request.scope.get(ENVIRONMENT_SCOPE_KEY)
     if not isinstance(api, EnvironmentApi) or api.extensions is None:
         raise _NotServed
     extensions: Extensions = api.extensions
@@ -158,7 +160,7 @@ async def extension_exit_error(request: Request) -> Response:
 
 
 async def telemetry_subscribe(request: Request) -> Response:
-    api = request.scope.get("lambent.environment")
+    api = request.scope.get(ENVIRONMENT_SCOPE_KEY)
     if not isinstance(api, EnvironmentApi) or api.telemetry is None:
         raise _NotServed
     document = await _body(request, 1 << 16)

@@ -1,0 +1,248 @@
+"""The composition root: every part of the server built once, wired, started and stopped here.
+
+Nothing below this module reads ``os.environ``: the CLI passes the environment in, settings
+and runtime discovery read it, and the sandbox is picked by name from ``SANDBOXES`` with what
+they found. The route table is ``lambent.api.routes``; this module only builds what it serves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import secrets
+from collections.abc import AsyncIterator, Callable, Mapping
+from pathlib import Path
+
+import msgspec
+import uvicorn
+from starlette.applications import Starlette
+
+from lambent.api.control import ControlApi
+from lambent.api.environment_listener import EnvironmentListener
+from lambent.api.health import HealthApi
+from lambent.api.layers import LayersApi
+from lambent.api.logs import LogsApi
+from lambent.api.render import api_error_handler, unexpected_error_handler
+from lambent.api.routes import Handlers, routes
+from lambent.api.usage import UsageApi
+from lambent.clock import SystemClock
+from lambent.errors import ApiError, SandboxSetupError
+from lambent.invoker.directory import HashedDirectory
+from lambent.invoker.invoker import Invoker, InvokerSettings
+from lambent.runtime_api.app import ENVIRONMENT_SCOPE_KEY, runtime_api
+from lambent.runtime_api.app import PREFIXES as RUNTIME_API_PREFIXES
+from lambent.runtimes import PYTHON_BOOTSTRAP, RuntimeSpec, discover_runtimes, prepare_node_bootstrap, prepare_python_libs
+from lambent.sandbox import ApiServer, Sandbox
+from lambent.sandbox.namespaces import NamespacesSandbox
+from lambent.sandbox.process import ProcessSandbox
+from lambent.sandbox.seccomp import build_program
+from lambent.services.destinations import Destinations
+from lambent.services.event_configs import EventConfigService
+from lambent.services.event_queue import EventQueue
+from lambent.services.functions import FunctionService
+from lambent.services.invocations import InvocationService
+from lambent.services.layers import LayerService
+from lambent.services.ledger import Ledger
+from lambent.services.logs import LogService
+from lambent.services.metering import MeterService, load_prices
+from lambent.services.packages import PackageStore
+from lambent.services.provisioned import ProvisionedService
+from lambent.settings import Settings
+from lambent.store.sql import SqlStore
+
+log = logging.getLogger("lambent")
+
+
+# -- sandboxes -----------------------------------------------------------------------------
+
+
+class SandboxNeeds(msgspec.Struct, frozen=True, kw_only=True):
+    """What a sandbox implementation may be built from."""
+
+    settings: Settings
+    data_dir: Path
+    serve_api: ApiServer
+    #: Every runtime discovered on this machine (a zygote runs under the newest Python).
+    runtimes: Mapping[str, RuntimeSpec]
+
+
+class SandboxKind(msgspec.Struct, frozen=True, kw_only=True):
+    #: Whether this machine allows the mode, and why not.
+    usable: Callable[[], tuple[bool, str]]
+    build: Callable[[SandboxNeeds], Sandbox]
+
+
+def _always() -> tuple[bool, str]:
+    return True, ""
+
+
+def _process_sandbox(needs: SandboxNeeds) -> Sandbox:
+    return ProcessSandbox(needs.serve_api)
+
+
+def _namespaces_sandbox(needs: SandboxNeeds) -> Sandbox:
+    pythons = [r for r in needs.runtimes.values() if r.family == "python"]
+    python = next(iter(sorted(pythons, key=lambda r: r.version, reverse=True)), None)
+    exec_zygote = (python.executable, str(PYTHON_BOOTSTRAP), "run") if python is not None else None
+    programs = (build_program(), build_program(template=True))
+    return NamespacesSandbox(needs.data_dir / "sandbox", programs, needs.settings.port, needs.serve_api, exec_zygote)
+
+
+#: Sandbox mode -> how to build it (``Settings.sandbox`` names one, or ``auto``).
+SANDBOXES: dict[str, SandboxKind] = {
+    "namespaces": SandboxKind(usable=NamespacesSandbox.usable, build=_namespaces_sandbox),
+    "process": SandboxKind(usable=_always, build=_process_sandbox),
+}
+#: What ``auto`` takes: the first mode this machine allows (the last one always is).
+AUTO_ORDER = ("namespaces", "process")
+
+
+def choose_sandbox(needs: SandboxNeeds) -> Sandbox:
+    """The sandbox mode asked for; ``auto`` takes namespaces where this machine allows them."""
+    asked = needs.settings.sandbox
+    for name in AUTO_ORDER if asked == "auto" else (asked,):
+        usable, why = SANDBOXES[name].usable()
+        if usable:
+            return SANDBOXES[name].build(needs)
+        if asked != "auto":
+            raise SandboxSetupError("choose", f"{name} sandbox", why)
+        log.warning("%s sandbox unavailable (%s): trying the next mode", name, why)
+    raise SandboxSetupError("choose", "sandbox", "no sandbox mode is usable here")
+
+
+# -- the server ----------------------------------------------------------------------------
+
+
+def _secret(data_dir: Path) -> bytes:
+    path = data_dir / "secret"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(secrets.token_bytes(32))
+    return path.read_bytes()
+
+
+def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
+    """The whole server as one ASGI app; *environ* is only read by runtime discovery."""
+    data_dir = settings.data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    store = SqlStore(f"sqlite+aiosqlite:///{data_dir / 'lambent.db'}")
+    packages = PackageStore(data_dir)
+    runtimes = discover_runtimes(environ)
+    meter = MeterService(store, load_prices(settings.prices))
+    ledger = Ledger(store, data_dir / "journal", meter)
+    logs = LogService(store, ledger)
+    listener = EnvironmentListener(runtime_api, RUNTIME_API_PREFIXES, ENVIRONMENT_SCOPE_KEY)
+    sandbox = choose_sandbox(SandboxNeeds(settings=settings, data_dir=data_dir, serve_api=listener.serve, runtimes=runtimes))
+    invoker = Invoker(
+        sandbox,
+        runtimes,
+        InvokerSettings(
+            region=settings.region,
+            account_id=settings.account_id,
+            endpoint_url=settings.endpoint_url,
+            idle_timeout_s=settings.idle_timeout_s,
+            concurrency_limit=settings.concurrency_limit,
+            scale_out_limit=settings.scale_out_limit,
+            access_key_id=settings.function_access_key_id,
+            secret_access_key=settings.function_secret_access_key,
+            runtime_dir=str(data_dir / "runtime"),
+            opt_root=str(data_dir / "opt"),
+        ),
+        ledger,
+        packages.tree,
+        HashedDirectory(lambda name: functions.outbound(name)),
+        clock=SystemClock(),
+    )
+    layers = LayerService(store, packages, data_dir / "opt", settings.region, settings.account_id)
+    functions = FunctionService(
+        store,
+        packages,
+        runtimes,
+        settings.region,
+        settings.account_id,
+        on_change=lambda name, revision: (
+            invoker.function_deleted(name) if revision is None else invoker.function_changed(name, revision or None)
+        ),
+        on_publish=invoker.version_published,
+        on_delete_version=invoker.version_deleted,
+        layers=layers,
+        outbound_default=settings.outbound == "allow",
+    )
+    event_configs = EventConfigService(store, settings.region, settings.account_id)
+    destinations = Destinations(
+        settings.region, settings.sqs_endpoint_url, settings.function_access_key_id, settings.function_secret_access_key
+    )
+    invocations = InvocationService(
+        functions, invoker, event_configs, EventQueue(store), destinations, meter, retry_scale=settings.async_retry_scale
+    )
+
+    async def notify(target: str, body: bytes) -> None:
+        await destinations.deliver(target, body, invocations.send_to_function)
+
+    meter.notify = notify
+    provisioned = ProvisionedService(store, functions, invoker)
+    control = ControlApi(settings, functions, invocations, packages, _secret(data_dir), event_configs, provisioned)
+    handlers = Handlers(
+        control=control,
+        layers=LayersApi(settings, layers, control),
+        logs=LogsApi(logs),
+        usage=UsageApi(meter, ledger),
+        health=HealthApi(sandbox),
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await store.open()
+        await ledger.open()  # commits what a killed run journaled, before the meter loads totals
+        await meter.load(settings.account_id)
+        await layers.load()
+        await event_configs.load()
+        await functions.load()
+        prepare_python_libs(data_dir / "runtime" / "python")
+        prepare_node_bootstrap(data_dir / "runtime" / "node")
+        if isinstance(sandbox, NamespacesSandbox):
+            sandbox.prepare()
+        listener.start(app)
+        ledger.start()
+        invoker.start()
+        await provisioned.load()
+        await invocations.start()
+        log.info("lambent serving %s (data %s, sandbox %s)", settings.endpoint_url, data_dir, sandbox.name)
+        log.info("runtimes: %s", ", ".join(f"{r.name}={r.executable}" for r in runtimes.values()) or "none found")
+        for protection in sandbox.protections():
+            log.info("protection %-32s %s (%s)", protection.name, "on" if protection.active else "OFF", protection.reason)
+        try:
+            yield
+        finally:
+            await invocations.close()
+            await invoker.shutdown()
+            await listener.close()
+            await ledger.close()
+            await meter.close()
+            await store.close()
+
+    app = Starlette(
+        routes=routes(handlers),
+        lifespan=lifespan,
+        exception_handlers={ApiError: api_error_handler, Exception: unexpected_error_handler},
+    )
+    app.router.redirect_slashes = False
+    return app
+
+
+def serve(settings: Settings, environ: Mapping[str, str]) -> None:
+    """Run the server until a signal stops it (``lambent serve``)."""
+    config = uvicorn.Config(
+        build_app(settings, environ),
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_level=settings.log_level,
+        timeout_graceful_shutdown=5,
+        proxy_headers=False,  # bound to loopback, not behind a proxy: no X-Forwarded-* rewriting per request
+    )
+    uvicorn.Server(config).run()

@@ -17,12 +17,12 @@ import secrets
 import signal
 import socket
 import struct
-import time
 from collections.abc import Callable
 from typing import Any, cast
 
 import msgspec
 
+from lambent.clock import Clock, SystemClock
 from lambent.errors import (
     InvocationFailure,
     RuntimeExitError,
@@ -33,6 +33,8 @@ from lambent.errors import (
 from lambent.invoker.extensions import Extensions
 from lambent.invoker.runtime_channel import EnvironmentApi, Inbox, RuntimeApiChannel
 from lambent.invoker.telemetry import Telemetry
+from lambent.invoker.timeouts import within
+from lambent.model.channel import InvokeMessage
 from lambent.model.limits import LOG_CAP_BYTES
 from lambent.sandbox import Sandbox, SandboxProcess, SandboxSpec
 
@@ -97,9 +99,9 @@ class Channel(asyncio.Protocol):
     async def receive(self) -> tuple[dict[str, Any], bytes]:
         return await self._inbox.get()
 
-    def send(self, header: dict[str, Any], body: bytes) -> None:
+    def send(self, message: InvokeMessage, body: bytes) -> None:
         assert self.transport is not None
-        encoded = _encode_header(header)
+        encoded = _encode_header(message)
         self.transport.write(_FRAME.pack(len(encoded), len(body)) + encoded + body)
 
 
@@ -126,13 +128,16 @@ class Environment:
         stream_name: str,
         runtime_api: bool = False,
         extensions: Extensions | None = None,
+        clock: Clock | None = None,
     ) -> None:
         """*runtime_api*: the runtime speaks the HTTP Runtime API rather than the framed channel;
-        *extensions*: the Extensions API state, when the function's layers bring extensions."""
+        *extensions*: the Extensions API state, when the function's layers bring extensions;
+        *clock*: what durations, deadlines and idle ages are read from (the system's if None)."""
+        self._clock = clock = clock or SystemClock()
         self._runtime_channel = RuntimeApiChannel() if runtime_api else None
         self._extensions = extensions
         #: Telemetry subscriptions come from extensions, so there is none without them.
-        self.telemetry = Telemetry() if extensions is not None else None
+        self.telemetry = Telemetry(clock) if extensions is not None else None
         self.log_group = ""
         self.architecture = "x86_64"
         #: Kept initialised ahead of invocations (provisioned concurrency): never reaped when idle.
@@ -155,7 +160,7 @@ class Environment:
         self.init_duration_ms: float | None = None
         #: Restored from a SnapStart snapshot: how long its after-restore hooks took.
         self.restore_hooks_ms: float | None = None
-        self.last_used = time.monotonic()
+        self.last_used = clock.monotonic()
         self._max_memory_kb = 0
 
     @property
@@ -181,7 +186,7 @@ class Environment:
 
         The init's own output stays in the log buffer, so it lands in the first invocation's log.
         """
-        started = time.perf_counter()
+        started = self._clock.monotonic()
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         out_read, out_write = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
         os.set_blocking(out_write, True)
@@ -206,22 +211,23 @@ class Environment:
         factory: Callable[[], Channel | RuntimeApiChannel] = Channel if runtime_channel is None else lambda: runtime_channel
         _transport, self._channel = await asyncio.get_running_loop().create_unix_connection(factory, sock=parent)
         try:
-            header, body = await asyncio.wait_for(self._channel.receive(), INIT_TIMEOUT_S)
+            async with within(self._clock, INIT_TIMEOUT_S):
+                header, body = await self._channel.receive()
         except TimeoutError:
-            self.init_duration_ms = (time.perf_counter() - started) * 1000
+            self.init_duration_ms = (self._clock.monotonic() - started) * 1000
             await self.destroy()
             return SandboxTimedOut(f"Init timed out after {INIT_TIMEOUT_S:.2f} seconds")
         except (asyncio.IncompleteReadError, ConnectionError):
-            self.init_duration_ms = (time.perf_counter() - started) * 1000
+            self.init_duration_ms = (self._clock.monotonic() - started) * 1000
             return await self._exited_failure("")
-        self.init_duration_ms = (time.perf_counter() - started) * 1000
+        self.init_duration_ms = (self._clock.monotonic() - started) * 1000
         self._max_memory_kb = int(header.get("mem_kb", 0))
         if "restore_ms" in header:
             self.restore_hooks_ms = float(header["restore_ms"])
         if header["t"] == "ready" and self._extensions is not None:
-            remaining = INIT_TIMEOUT_S - (time.perf_counter() - started)
+            remaining = INIT_TIMEOUT_S - (self._clock.monotonic() - started)
             if not await self._extensions.init_done(remaining):
-                self.init_duration_ms = (time.perf_counter() - started) * 1000
+                self.init_duration_ms = (self._clock.monotonic() - started) * 1000
                 self._drain_output()
                 await self.destroy()
                 error = self._extensions.error or {
@@ -229,7 +235,7 @@ class Environment:
                     "errorMessage": f"{self._extensions.expected} extensions were expected to register and call event/next",
                 }
                 return InvocationFailure(error["errorMessage"], error["errorType"])
-            self.init_duration_ms = (time.perf_counter() - started) * 1000
+            self.init_duration_ms = (self._clock.monotonic() - started) * 1000
         if header["t"] == "ready":
             try:
                 self._process.settle()
@@ -243,24 +249,24 @@ class Environment:
             return InvocationFailure(document.pop("errorMessage", ""), document.pop("errorType", "Runtime.Unknown"), **document)
         return None
 
-    async def invoke(self, header: dict[str, Any], event: bytes, timeout_s: float) -> InvokeResult:
+    async def invoke(self, message: InvokeMessage, event: bytes, timeout_s: float) -> InvokeResult:
         """Run one invocation; the environment must be usable and not busy."""
         assert self._channel is not None and self.usable and not self.busy
         self.busy = True
         self.invocations += 1
-        request_id = header["id"]
-        started = time.perf_counter()
+        request_id = message.id
+        started = self._clock.monotonic()
         try:
             if self._extensions is not None:
-                self._extensions.invoke(header)
-            self._channel.send(header, event)
-            async with asyncio.timeout(timeout_s):
+                self._extensions.invoke(message)
+            self._channel.send(message, event)
+            async with within(self._clock, timeout_s):
                 reply, body = await self._channel.receive()
                 # The invocation ends when the runtime answered and its extensions are done too.
                 if self._extensions is not None and not await self._extensions.invoke_done(timeout_s):
                     raise TimeoutError
         except TimeoutError:
-            duration = (time.perf_counter() - started) * 1000
+            duration = (self._clock.monotonic() - started) * 1000
             self._max_memory_kb = self._peak_memory_kb(0)
             await self.destroy()
             timed_out = SandboxTimedOut(f"RequestId: {request_id} Error: Task timed out after {timeout_s:.2f} seconds")
@@ -268,15 +274,15 @@ class Environment:
                 payload=b"", failure=timed_out, duration_ms=duration, max_memory_kb=self._max_memory_kb, log=self.take_log()
             )
         except (asyncio.IncompleteReadError, ConnectionError):
-            duration = (time.perf_counter() - started) * 1000
+            duration = (self._clock.monotonic() - started) * 1000
             exited = await self._exited_failure(request_id)
             return InvokeResult(
                 payload=b"", failure=exited, duration_ms=duration, max_memory_kb=self._max_memory_kb, log=self.take_log()
             )
         finally:
             self.busy = False
-            self.last_used = time.monotonic()
-        duration = (time.perf_counter() - started) * 1000
+            self.last_used = self._clock.monotonic()
+        duration = (self._clock.monotonic() - started) * 1000
         self._drain_output()
         self._max_memory_kb = self._peak_memory_kb(int(reply.get("mem_kb", 0)))
         failure: InvocationFailure | None = None

@@ -11,13 +11,15 @@ The platform knows how many to expect (it listed /opt/extensions), so a missing 
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from typing import Any
 
 import msgspec
 
+from lambent.clock import Clock, SystemClock
 from lambent.errors import RuntimeApiRefusal
+from lambent.invoker.timeouts import within
+from lambent.model.channel import InvokeMessage
 
 SHUTDOWN_BUDGET_S = 2.0
 _CLOSED: dict[str, Any] = {"eventType": "__closed__"}
@@ -32,7 +34,10 @@ class _Extension(msgspec.Struct, kw_only=True):
 
 
 class Extensions:
-    def __init__(self, expected: int, function_name: str, function_version: str, handler: str) -> None:
+    def __init__(
+        self, expected: int, function_name: str, function_version: str, handler: str, clock: Clock | None = None
+    ) -> None:
+        self._clock = clock or SystemClock()
         self.expected = expected
         self._identity = {"functionName": function_name, "functionVersion": function_version, "handler": handler}
         self._extensions: dict[str, _Extension] = {}
@@ -102,12 +107,13 @@ class Extensions:
         while not condition():
             if self.error is not None:
                 return False
-            remaining = deadline - time.monotonic()
+            remaining = deadline - self._clock.monotonic()
             if remaining <= 0:
                 return False
             changed = self._changed
             try:
-                await asyncio.wait_for(changed.wait(), remaining)
+                async with within(self._clock, remaining):
+                    await changed.wait()
             except TimeoutError:
                 return False
         return True
@@ -116,18 +122,18 @@ class Extensions:
         """Every expected extension registered and waiting for its first event."""
         ready = await self._until(
             lambda: len(self._extensions) >= self.expected and all(e.waiting for e in self._extensions.values()),
-            time.monotonic() + timeout_s,
+            self._clock.monotonic() + timeout_s,
         )
         self.initialised = True
         return ready
 
-    def invoke(self, header: dict[str, Any]) -> None:
+    def invoke(self, message: InvokeMessage) -> None:
         event = {
             "eventType": "INVOKE",
-            "deadlineMs": header["deadline_ms"],
-            "requestId": header["id"],
-            "invokedFunctionArn": header["arn"],
-            "tracing": {"type": "X-Amzn-Trace-Id", "value": header.get("trace_id") or ""},
+            "deadlineMs": message.deadline_ms,
+            "requestId": message.id,
+            "invokedFunctionArn": message.arn,
+            "tracing": {"type": "X-Amzn-Trace-Id", "value": message.trace_id or ""},
         }
         for extension in self._extensions.values():
             if "INVOKE" in extension.events:
@@ -137,15 +143,16 @@ class Extensions:
     async def invoke_done(self, timeout_s: float) -> bool:
         """Every extension given the INVOKE event is waiting for the next one."""
         return await self._until(
-            lambda: all(e.waiting for e in self._extensions.values() if "INVOKE" in e.events), time.monotonic() + timeout_s
+            lambda: all(e.waiting for e in self._extensions.values() if "INVOKE" in e.events),
+            self._clock.monotonic() + timeout_s,
         )
 
     async def shutdown(self, reason: str) -> None:
         subscribed = [e for e in self._extensions.values() if "SHUTDOWN" in e.events]
         if not subscribed:
             return
-        deadline_ms = int((time.time() + SHUTDOWN_BUDGET_S) * 1000)
+        deadline_ms = int((self._clock.time() + SHUTDOWN_BUDGET_S) * 1000)
         for extension in subscribed:
             extension.waiting = False
             extension.queue.put_nowait({"eventType": "SHUTDOWN", "shutdownReason": reason, "deadlineMs": deadline_ms})
-        await self._until(lambda: all(e.waiting for e in subscribed), time.monotonic() + SHUTDOWN_BUDGET_S)
+        await self._until(lambda: all(e.waiting for e in subscribed), self._clock.monotonic() + SHUTDOWN_BUDGET_S)

@@ -17,6 +17,7 @@ from typing import Any
 import msgspec
 
 from lambent.errors import RuntimeApiRefusal
+from lambent.model.channel import InvokeMessage
 from lambent.model.limits import SYNC_RESPONSE_LIMIT_BYTES
 from lambent.model.runtime_api import Refusal, State, on_answer, on_init_error, on_next
 
@@ -81,7 +82,7 @@ class RuntimeApiChannel(asyncio.Protocol):
         self.transport: asyncio.BaseTransport | None = None
         self.state = State.INITIALIZING
         self.in_flight: str | None = None
-        self._events: deque[Frame] = deque()
+        self._events: deque[tuple[InvokeMessage, bytes]] = deque()
         self._event_waiter: asyncio.Future[None] | None = None
         self._inbox = Inbox()
 
@@ -100,8 +101,8 @@ class RuntimeApiChannel(asyncio.Protocol):
 
     # -- the platform's side (Environment) ---------------------------------------------------
 
-    def send(self, header: dict[str, Any], body: bytes) -> None:
-        self._events.append((header, body))
+    def send(self, message: InvokeMessage, body: bytes) -> None:
+        self._events.append((message, body))
         if self._event_waiter is not None and not self._event_waiter.done():
             self._event_waiter.set_result(None)
 
@@ -128,19 +129,19 @@ class RuntimeApiChannel(asyncio.Protocol):
                 await self._event_waiter
             finally:
                 self._event_waiter = None
-        header, body = self._events.popleft()
-        self.state, self.in_flight = State.INVOKED, header["id"]
+        message, body = self._events.popleft()
+        self.state, self.in_flight = State.INVOKED, message.id
         headers = {
-            "Lambda-Runtime-Aws-Request-Id": header["id"],
-            "Lambda-Runtime-Deadline-Ms": str(header["deadline_ms"]),
-            "Lambda-Runtime-Invoked-Function-Arn": header["arn"],
+            "Lambda-Runtime-Aws-Request-Id": message.id,
+            "Lambda-Runtime-Deadline-Ms": str(message.deadline_ms),
+            "Lambda-Runtime-Invoked-Function-Arn": message.arn,
         }
-        if header.get("trace_id"):
-            headers["Lambda-Runtime-Trace-Id"] = header["trace_id"]
-        if header.get("client_context"):
-            headers["Lambda-Runtime-Client-Context"] = json.dumps(header["client_context"])
-        if header.get("identity"):
-            headers["Lambda-Runtime-Cognito-Identity"] = json.dumps(header["identity"])
+        if message.trace_id:
+            headers["Lambda-Runtime-Trace-Id"] = message.trace_id
+        if message.client_context:
+            headers["Lambda-Runtime-Client-Context"] = json.dumps(message.client_context)
+        if message.identity:
+            headers["Lambda-Runtime-Cognito-Identity"] = json.dumps(message.identity)
         return headers, body
 
     def respond(self, request_id: str, body: bytes) -> None:

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
+from lambent.clock import Clock, SystemClock
 from lambent.errors import RuntimeApiRefusal
 
 log = logging.getLogger(__name__)
@@ -42,13 +43,14 @@ class _Subscriber(msgspec.Struct, kw_only=True):
     timer: asyncio.TimerHandle | None = None
 
 
-def _now() -> str:
-    moment = datetime.now(UTC)
+def _timestamp(seconds: float) -> str:
+    moment = datetime.fromtimestamp(seconds, UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 class Telemetry:
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
+        self._clock = clock or SystemClock()
         self._subscribers: dict[str, _Subscriber] = {}
         self._connect: Connector | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -90,7 +92,7 @@ class Telemetry:
         """Queue one record of *kind* (platform / function / extension) for its subscribers."""
         if not self._subscribers:
             return
-        event = {"time": _now(), "type": event_type, "record": record}
+        event = {"time": _timestamp(self._clock.time()), "type": event_type, "record": record}
         loop = asyncio.get_running_loop()
         for subscriber in self._subscribers.values():
             if kind not in subscriber.types:

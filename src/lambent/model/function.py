@@ -16,7 +16,7 @@ from typing import Any
 
 import msgspec
 
-from lambent.errors import InvalidParameterValueException
+from lambent.errors import InvalidParameterValueException, PreconditionFailedException
 from lambent.model.arns import LATEST, function_arn
 from lambent.model.limits import ENVIRONMENT_LIMIT_BYTES
 
@@ -253,6 +253,18 @@ def check_snap_start(runtime: str | None, apply_on: str) -> None:
     """SnapStart on published versions only where AWS offers it, refused as AWS refuses it."""
     if apply_on == "PublishedVersions" and runtime and not snap_start_supported(runtime):
         raise InvalidParameterValueException(f"{runtime} is not supported for SnapStart enabled functions.")
+
+
+REVISION_MISMATCH = (
+    "The Revision Id provided does not match the latest Revision Id. "
+    "Call the GetFunction/GetAlias API to retrieve the latest Revision Id"
+)
+
+
+def check_revision(given: str | None, current: str) -> None:
+    """The optimistic lock of every update: a RevisionId, when given, must be the current one."""
+    if given is not None and given != current:
+        raise PreconditionFailedException(REVISION_MISMATCH)
 
 
 def check_unsupported(values: Mapping[str, Any]) -> None:

@@ -47,8 +47,21 @@ NOFILE_LIMIT = 1024
 PIDS_MAX = 1024
 #: Lambent's own: output an environment may buffer between invocations before it is cut.
 LOG_CAP_BYTES = 1 << 20
+#: Lambent's own: the uids functions run as (one per function), a range no machine account uses.
+FUNCTION_UID_FIRST = 20000
+FUNCTION_UID_LAST = 59999
 
 # -- API pages ----------------------------------------------------------------------------
 LIST_PAGE_LIMIT = 50
 #: FilterLogEvents and GetLogEvents answer at most this many events a page.
 LOG_EVENTS_PAGE_LIMIT = 10_000
+
+# -- request bodies of Lambent's and the Runtime API's own operations --------------------------
+#: CloudWatch Logs requests (FilterLogEvents, GetLogEvents, DescribeLogStreams).
+LOGS_REQUEST_LIMIT_BYTES = 1 << 20
+#: PutBudget.
+BUDGET_REQUEST_LIMIT_BYTES = 64 * 1024
+#: Extensions API register and Telemetry API subscribe.
+EXTENSION_REQUEST_LIMIT_BYTES = 1 << 16
+#: Extensions API init/exit error reports (read and dropped).
+EXTENSION_ERROR_LIMIT_BYTES = 1 << 20

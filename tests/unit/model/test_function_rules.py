@@ -13,16 +13,36 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lambent.errors import InvalidParameterValueException
+from lambent.errors import InvalidParameterValueException, PreconditionFailedException
 from lambent.model.function import (
     RESERVED_ENVIRONMENT_KEYS,
+    REVISION_MISMATCH,
+    CreateFunctionInput,
     FunctionVersion,
+    UpdateFunctionCodeInput,
+    UpdateFunctionConfigurationInput,
     aws_timestamp,
     check_environment,
+    check_revision,
     check_runtime,
     check_snap_start,
     configuration_document,
     snap_start_supported,
+)
+from lambent.model.function_update import (
+    LayerFields,
+    Package,
+    check_code_update,
+    check_create,
+    check_publish,
+    code_changes,
+    configuration_changes,
+    created_version,
+    next_version_number,
+    published_version,
+    replaced,
+    same_snapshot,
+    unchanged_since,
 )
 from lambent.model.limits import ENVIRONMENT_LIMIT_BYTES
 
@@ -324,3 +344,199 @@ def test_snap_start_on_another_runtime_is_refused_as_aws_words_it() -> None:
     with pytest.raises(InvalidParameterValueException) as refused:
         check_snap_start("nodejs22.x", "PublishedVersions")
     assert str(refused.value) == "nodejs22.x is not supported for SnapStart enabled functions."
+
+
+# --- requests to versions (lambent.model.function_update) ------------------------------------
+
+MOMENT = datetime(2026, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
+PACKAGE = Package(sha256_hex="ab" * 32, size=1234, unzipped_size=5678)
+INSTALLED = ["python3.12", "nodejs20.x"]
+AWS_RUNTIMES = ["nodejs20.x", "python3.12", "python3.13"]
+
+
+def create_input(**members: object) -> CreateFunctionInput:
+    document: dict[str, object] = {
+        "FunctionName": "fn",
+        "Role": "arn:aws:iam::123456789012:role/r",
+        "Code": {"ZipFile": "UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA=="},
+        "Runtime": "python3.12",
+        "Handler": "app.handler",
+        **members,
+    }
+    return msgspec.convert(document, CreateFunctionInput)
+
+
+def test_created_version_takes_the_request_the_package_the_layers_the_moment_and_the_id() -> None:
+    request = create_input(
+        Description="d",
+        Timeout=30,
+        MemorySize=256,
+        Environment={"Variables": {"STAGE": "prod"}},
+        Architectures=["arm64"],
+        EphemeralStorage={"Size": 1024},
+        TracingConfig={"Mode": "Active"},
+        DeadLetterConfig={"TargetArn": "arn:aws:sqs:eu-central-1:123456789012:dlq"},
+        LoggingConfig={"LogFormat": "JSON", "ApplicationLogLevel": "DEBUG"},
+        SnapStart={"ApplyOn": "PublishedVersions"},
+    )
+    layers = LayerFields(layers=(("arn:aws:lambda:eu-central-1:123456789012:layer:l:1", 10),), opt_key="k")
+    made = created_version(request, PACKAGE, layers, MOMENT, "rev-1")
+    assert made.name == "fn" and made.version == "$LATEST" and made.revision_id == "rev-1"
+    assert made.last_modified == "2026-05-01T12:00:00.123+0000"
+    assert (made.runtime, made.handler, made.description, made.timeout_s, made.memory_mb) == (
+        "python3.12",
+        "app.handler",
+        "d",
+        30,
+        256,
+    )
+    assert made.environment == {"STAGE": "prod"} and made.architectures == ("arm64",)
+    assert made.ephemeral_storage_mb == 1024 and made.tracing_mode == "Active"
+    assert made.dead_letter_target_arn == "arn:aws:sqs:eu-central-1:123456789012:dlq"
+    assert (made.log_format, made.application_log_level, made.log_group) == ("JSON", "DEBUG", None)
+    assert made.snap_start_apply_on == "PublishedVersions"
+    assert (made.code_sha256_hex, made.code_size, made.code_unzipped_size) == ("ab" * 32, 1234, 5678)
+    assert made.layers == layers.layers and made.opt_key == "k"
+    assert made.state == "Active" and made.last_update_status == "Successful"
+
+
+def test_created_version_defaults_are_aws_defaults() -> None:
+    made = created_version(create_input(), PACKAGE, LayerFields(), MOMENT, "rev")
+    assert (made.timeout_s, made.memory_mb, made.ephemeral_storage_mb) == (3, 128, 512)
+    assert made.architectures == ("x86_64",) and made.environment == {} and made.tracing_mode == "PassThrough"
+    assert made.layers == () and made.opt_key is None and made.snap_start_apply_on == "None"
+
+
+@pytest.mark.parametrize(
+    ("members", "message"),
+    [
+        ({"Code": {"S3Bucket": "b", "S3Key": "k"}}, "Code.S3Bucket is not supported by Lambent yet."),
+        ({"PackageType": "Image"}, "PackageType Image is not supported by Lambent yet."),
+        ({"Code": {}}, "Please provide a source for function code."),
+        ({"FunctionName": "a:b"}, "Function name a:b is not a plain name."),
+        ({"Handler": None}, MANDATORY),
+        (
+            {"DeadLetterConfig": {"TargetArn": "arn:aws:sns:eu-central-1:123456789012:t"}},
+            "The dead-letter target arn:aws:sns:eu-central-1:123456789012:t is not an SQS queue; Lambent sends to SQS only.",
+        ),
+        ({"Tags": {"lambent:outbound": "maybe"}}, "Tag lambent:outbound must be one of allow, none, not 'maybe'."),
+        (
+            {"Runtime": "nodejs20.x", "SnapStart": {"ApplyOn": "PublishedVersions"}},
+            "nodejs20.x is not supported for SnapStart enabled functions.",
+        ),
+    ],
+)
+def test_check_create_refuses_as_aws(members: dict[str, object], message: str) -> None:
+    assert refusal(check_create, create_input(**members), INSTALLED, AWS_RUNTIMES) == message
+
+
+def test_check_create_passes_a_plain_request() -> None:
+    check_create(create_input(), INSTALLED, AWS_RUNTIMES)
+
+
+def update_input(**members: object) -> UpdateFunctionConfigurationInput:
+    return msgspec.convert(members, UpdateFunctionConfigurationInput)
+
+
+def test_configuration_changes_are_exactly_the_members_given() -> None:
+    current = version(log_format="JSON", application_log_level="WARN", system_log_level="WARN")
+    changes = configuration_changes(
+        update_input(Timeout=10, Description="", Environment={"Variables": {}}, LoggingConfig={"LogGroup": "/mine"}),
+        current,
+        INSTALLED,
+        AWS_RUNTIMES,
+    )
+    assert changes == {
+        "timeout_s": 10,
+        "description": "",
+        "environment": {},
+        "log_format": "JSON",
+        "log_group": "/mine",
+        "application_log_level": "WARN",
+        "system_log_level": "WARN",
+    }
+
+
+def test_configuration_changes_of_an_empty_update_are_none() -> None:
+    assert configuration_changes(update_input(), version(), INSTALLED, AWS_RUNTIMES) == {}
+
+
+def test_configuration_changes_map_nested_members_to_fields() -> None:
+    changes = configuration_changes(
+        update_input(
+            EphemeralStorage={"Size": 2048},
+            TracingConfig={},
+            DeadLetterConfig={},
+            SnapStart={"ApplyOn": "PublishedVersions"},
+            Runtime="python3.12",
+        ),
+        version(),
+        INSTALLED,
+        AWS_RUNTIMES,
+    )
+    assert changes == {
+        "ephemeral_storage_mb": 2048,
+        "tracing_mode": "PassThrough",
+        "dead_letter_target_arn": None,
+        "snap_start_apply_on": "PublishedVersions",
+        "runtime": "python3.12",
+    }
+
+
+def test_configuration_changes_check_what_the_version_would_become() -> None:
+    snap = version(snap_start_apply_on="PublishedVersions")
+    assert refusal(configuration_changes, update_input(Runtime="nodejs20.x"), snap, INSTALLED, AWS_RUNTIMES) == (
+        "nodejs20.x is not supported for SnapStart enabled functions."
+    )
+    assert refusal(
+        configuration_changes, update_input(Environment={"Variables": {"AWS_REGION": "x"}}), version(), INSTALLED, AWS_RUNTIMES
+    ) == (RESERVED_PREFIX + "AWS_REGION")
+
+
+def test_code_changes_carry_the_package_the_layers_and_architectures() -> None:
+    request = msgspec.convert(
+        {"ZipFile": "UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA==", "Architectures": ["arm64"]}, UpdateFunctionCodeInput
+    )
+    assert code_changes(request, PACKAGE, LayerFields(opt_key="o")) == {
+        "code_sha256_hex": "ab" * 32,
+        "code_size": 1234,
+        "code_unzipped_size": 5678,
+        "layers": (),
+        "opt_key": "o",
+        "architectures": ("arm64",),
+    }
+    assert (
+        refusal(check_code_update, msgspec.convert({}, UpdateFunctionCodeInput)) == "Please provide a source for function code."
+    )
+
+
+def test_replaced_is_a_new_revision_at_the_moment() -> None:
+    updated = replaced(version(), {"timeout_s": 9}, MOMENT, "rev-2")
+    assert (updated.timeout_s, updated.revision_id, updated.last_modified) == (9, "rev-2", "2026-05-01T12:00:00.123+0000")
+
+
+def test_revision_check_passes_none_and_the_current_and_refuses_others() -> None:
+    check_revision(None, "r1")
+    check_revision("r1", "r1")
+    with pytest.raises(PreconditionFailedException) as refused:
+        check_revision("r0", "r1")
+    assert refused.value.message == REVISION_MISMATCH
+
+
+def test_publishing_numbers_and_snapshots() -> None:
+    latest = version(description="latest")
+    one = published_version(latest, 1, "rev-p")
+    assert (one.version, one.revision_id, one.description) == ("1", "rev-p", "latest")
+    assert published_version(latest, 2, "r", "mine").description == "mine"
+    assert next_version_number(["$LATEST"]) == 1 and next_version_number(["$LATEST", "1", "7"]) == 8
+    assert same_snapshot(one, replaced(latest, {}, MOMENT, "other"))
+    assert not same_snapshot(one, replaced(latest, {"timeout_s": 99}, MOMENT, "other"))
+    assert unchanged_since(one, latest, None) and unchanged_since(one, latest, "latest")
+    assert not unchanged_since(one, latest, "new words") and not unchanged_since(None, latest, None)
+
+
+def test_publish_refuses_another_code_sha() -> None:
+    latest = version()
+    check_publish(latest, None)
+    check_publish(latest, latest.code_sha256)
+    assert refusal(check_publish, latest, "AAAA").startswith("CodeSHA256 (AAAA) is different from current CodeSHA256 in $LATEST")

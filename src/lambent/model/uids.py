@@ -1,0 +1,41 @@
+"""Which uid a function runs as. Pure: the registry of assigned uids is the store's.
+
+Each function gets its own uid in ``FUNCTION_UID_FIRST``-``FUNCTION_UID_LAST`` when it is created,
+distinct from every other function's, and keeps it for as long as the registry lives (a function
+created again under the same name gets its uid back). The first choice is the uid Lambent used
+to derive from the name (``crc32 mod 40,000``), so existing functions keep theirs; on a
+collision, the lowest free uid. Only when every uid of the range is taken does a uid of a
+deleted function serve again.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Mapping, Set
+
+from lambent.model.limits import FUNCTION_UID_FIRST, FUNCTION_UID_LAST
+
+_RANGE = FUNCTION_UID_LAST - FUNCTION_UID_FIRST + 1
+
+
+def hashed_uid(name: str) -> int:
+    """The uid derived from the name alone (what Lambent used before the registry)."""
+    return FUNCTION_UID_FIRST + zlib.crc32(name.encode()) % _RANGE
+
+
+def pick_uid(name: str, registry: Mapping[str, int], live: Set[str]) -> int:
+    """The uid for *name*, given the *registry* (name -> uid, deleted functions' included) and
+    the names of the functions that exist (*live*). Raises ``LookupError`` when all are live."""
+    if name in registry:
+        return registry[name]
+    taken = set(registry.values())
+    preferred = hashed_uid(name)
+    if preferred not in taken:
+        return preferred
+    free = next((uid for uid in range(FUNCTION_UID_FIRST, FUNCTION_UID_LAST + 1) if uid not in taken), None)
+    if free is not None:
+        return free
+    reusable = sorted(uid for owner, uid in registry.items() if owner not in live)
+    if not reusable:
+        raise LookupError("every function uid is in use")
+    return reusable[0]

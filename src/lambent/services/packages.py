@@ -19,18 +19,11 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-import msgspec
-
 from lambent.errors import InvalidParameterValueException, RequestEntityTooLargeException, UnsafeArchive
+from lambent.model.function_update import Package
 from lambent.model.limits import UNZIPPED_LIMIT_BYTES, ZIPPED_LIMIT_BYTES
 
 _UNZIP_FAILED = "Could not unzip uploaded file. Please check your file, then try to upload again."
-
-
-class Package(msgspec.Struct, frozen=True, kw_only=True):
-    sha256_hex: str
-    size: int
-    unzipped_size: int
 
 
 def _unsafe(reason: str) -> UnsafeArchive:
@@ -184,12 +177,23 @@ class PackageStore:
             os.replace(scratch, blob)  # atomic; a concurrent add of the same bytes wrote the same blob
         return Package(sha256_hex=digest, size=len(data), unzipped_size=unzipped)
 
-    def remove_unused(self, in_use: set[str]) -> None:
-        """Delete packages no version refers to any more."""
-        for blob in self._blobs.glob("*.zip"):
-            digest = blob.stem
-            if digest not in in_use:
-                blob.unlink(missing_ok=True)
-                tree = self._trees / digest
-                if tree.exists():
-                    _remove_tree(tree)
+    def digests(self) -> set[str]:
+        """Every package stored (blocking)."""
+        return {blob.stem for blob in self._blobs.glob("*.zip")}
+
+    def remove_unused(self, in_use: set[str], candidates: set[str] | None = None) -> set[str]:
+        """Delete the packages among *candidates* (None: every stored one) not in *in_use*;
+        returns the digests removed (blocking). The caller vouches that *in_use* holds every
+        package a version, a layer, a running environment or an upload in progress uses."""
+        removed = set()
+        for digest in self.digests() if candidates is None else candidates:
+            if digest in in_use:
+                continue
+            blob = self.blob(digest)
+            tree = self._trees / digest
+            if blob.exists() or tree.exists():
+                removed.add(digest)
+            blob.unlink(missing_ok=True)
+            if tree.exists():
+                _remove_tree(tree)
+        return removed

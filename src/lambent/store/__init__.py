@@ -1,7 +1,11 @@
-"""Durable state behind one small protocol; SQLite (WAL) by default, PostgreSQL later.
+"""Durable state behind a few small protocols; SQLite (WAL) by default, PostgreSQL later.
 
-The store holds functions, their versions (``$LATEST`` and published numbers) and log events.
-It is the only module that speaks SQL. Writes of one logical change happen in one transaction.
+Each protocol is what one part of the services needs: ``FunctionStore`` (functions, their
+versions, aliases, settings and uids), ``LayerStore``, ``EventConfigStore``, ``ProvisionedStore``,
+``QueueStore`` (the asynchronous invocations), ``UsageStore`` (the ledger's journal position,
+usage, budgets) and ``LogStore``. ``Store`` is all of them with a life cycle: ``SqlStore``
+(``store.sql``, the only module that speaks SQL) and ``MemoryStore`` (``store.memory``, for unit
+tests) implement it. Writes of one logical change happen in one transaction.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ class FunctionRecord(msgspec.Struct, frozen=True, kw_only=True):
     aliases: dict[str, Alias] = msgspec.field(default_factory=dict)
     reserved_concurrency: int | None = None
     recursive_loop: str = "Terminate"
+    #: The uid its environments run as (None: created before the registry, not assigned yet).
+    uid: int | None = None
 
 
 class LogEvent(msgspec.Struct, frozen=True, kw_only=True):
@@ -37,19 +43,18 @@ class LogEvent(msgspec.Struct, frozen=True, kw_only=True):
     event_id: int = 0
 
 
-class Store(Protocol):
-    async def open(self) -> None:
-        """Create the schema if needed."""
-        ...
-
-    async def close(self) -> None: ...
-
+class FunctionStore(Protocol):
     async def load_functions(self) -> list[FunctionRecord]:
-        """Every function with all its versions (loaded once at start)."""
+        """Every function with all its versions, aliases, settings and uid (loaded once at start)."""
         ...
 
-    async def create_function(self, name: str, tags: dict[str, str], versions: list[FunctionVersion]) -> None:
-        """Insert a function; raises ``KeyError`` if one of that name exists."""
+    async def create_function(self, name: str, tags: dict[str, str], versions: list[FunctionVersion]) -> int:
+        """Insert a function and give it a uid (``model.uids``); returns the uid. Raises
+        ``KeyError`` if one of that name exists."""
+        ...
+
+    async def assign_uid(self, name: str) -> int:
+        """The uid of *name*, assigned now if it has none (functions of an older data directory)."""
         ...
 
     async def put_version(self, version: FunctionVersion) -> None:
@@ -68,36 +73,17 @@ class Store(Protocol):
         """Set (or, with None, remove) the function's reserved concurrency."""
         ...
 
-    async def enqueue(self, events: list[bytes], now: float) -> list[int]:
-        """Durably queue asynchronous invocations (one transaction); their ids."""
+    async def put_recursive_loop(self, name: str, value: str) -> None: ...
+
+    async def put_tags(self, name: str, tags: dict[str, str]) -> None: ...
+
+    async def delete_function(self, name: str) -> None:
+        """Remove the function, its versions, aliases and settings, nothing else (logs stay, as
+        on AWS; its uid stays registered to its name)."""
         ...
 
-    async def claim(self, now: float, lease_until: float, limit: int) -> list[tuple[int, bytes]]:
-        """Lease up to *limit* due events no live lease holds: (id, event)."""
-        ...
 
-    async def finish(self, ids: list[int]) -> None: ...
-
-    async def reschedule(self, event_id: int, event: bytes, not_before: float) -> None:
-        """Store the event's new state, due at *not_before*, lease released."""
-        ...
-
-    async def release_leases(self) -> int: ...
-
-    async def load_provisioned(self) -> list[tuple[str, str, int, str]]:
-        """(function, qualifier, count, last modified) of every provisioned concurrency config."""
-        ...
-
-    async def put_provisioned(self, name: str, qualifier: str, count: int | None, last_modified: str) -> None: ...
-
-    async def load_event_configs(self) -> list[EventInvokeConfig]: ...
-
-    async def put_event_config(self, config: EventInvokeConfig) -> None: ...
-
-    async def delete_event_config(self, name: str, qualifier: str | None) -> None:
-        """Delete the config of one qualifier, or (None) every config of the function."""
-        ...
-
+class LayerStore(Protocol):
     async def load_layers(self) -> list[LayerVersion]: ...
 
     async def put_layer_version(self, layer: LayerVersion) -> None:
@@ -106,14 +92,48 @@ class Store(Protocol):
 
     async def delete_layer_version(self, name: str, version: int) -> None: ...
 
-    async def put_recursive_loop(self, name: str, value: str) -> None: ...
 
-    async def put_tags(self, name: str, tags: dict[str, str]) -> None: ...
+class EventConfigStore(Protocol):
+    async def load_event_configs(self) -> list[EventInvokeConfig]: ...
 
-    async def delete_function(self, name: str) -> None:
-        """Remove the function, its versions and aliases, nothing else (logs stay, as on AWS)."""
+    async def put_event_config(self, config: EventInvokeConfig) -> None: ...
+
+    async def delete_event_config(self, name: str, qualifier: str | None) -> None:
+        """Delete the config of one qualifier, or (None) every config of the function."""
         ...
 
+
+class ProvisionedStore(Protocol):
+    async def load_provisioned(self) -> list[tuple[str, str, int, str]]:
+        """(function, qualifier, count, last modified) of every provisioned concurrency config."""
+        ...
+
+    async def put_provisioned(self, name: str, qualifier: str, count: int | None, last_modified: str) -> None:
+        """Set (or, with None, delete) the provisioned concurrency of *name*:*qualifier*."""
+        ...
+
+
+class QueueStore(Protocol):
+    async def enqueue(self, events: list[bytes], now: float) -> list[int]:
+        """Durably queue asynchronous invocations (one transaction); their ids, in order."""
+        ...
+
+    async def claim(self, now: float, lease_until: float, limit: int) -> list[tuple[int, bytes]]:
+        """Lease up to *limit* due events no live lease holds: (id, event), oldest due first."""
+        ...
+
+    async def finish(self, ids: list[int]) -> None: ...
+
+    async def reschedule(self, event_id: int, event: bytes, not_before: float) -> None:
+        """Store the event's new state, due at *not_before*, lease released."""
+        ...
+
+    async def release_leases(self) -> int:
+        """Free every lease (at start: nothing of an earlier run still works on them); how many."""
+        ...
+
+
+class UsageStore(Protocol):
     async def journal_position(self) -> Position | None:
         """Where the last ``commit_journal`` left the journal (None: never committed)."""
         ...
@@ -133,7 +153,7 @@ class Store(Protocol):
     ) -> list[dict[str, Any]]:
         """Per group of *group_by* (account, function, version, day, month) and architecture:
         ``records``, ``billed_ms`` and the charge columns summed over the daily totals equal to
-        *filters*, from *first_day* to *last_day* (YYYY-MM-DD, inclusive)."""
+        *filters*, from *first_day* to *last_day* (YYYY-MM-DD, inclusive), in key order."""
         ...
 
     async def usage_records(self, function: str | None, after_seq: int, limit: int) -> list[tuple[int, UsageRecord, Charge]]:
@@ -156,6 +176,8 @@ class Store(Protocol):
         """Record an alert once (again for the same month and threshold: nothing)."""
         ...
 
+
+class LogStore(Protocol):
     async def filter_logs(
         self,
         group: str,
@@ -166,9 +188,20 @@ class Store(Protocol):
         limit: int,
         pattern: str | None,
     ) -> list[LogEvent]:
-        """Events of *group* in ascending (timestamp, id) order with ``event_id > after_id``."""
+        """Events of *group* in ascending id order with ``event_id > after_id``, at most *limit*;
+        *pattern*: only those whose message contains it."""
         ...
 
     async def log_streams(self, group: str) -> list[tuple[str, int, int]]:
-        """(stream, first timestamp, last timestamp) per stream of *group*."""
+        """(stream, first timestamp, last timestamp) per stream of *group*, by stream name."""
         ...
+
+
+class Store(FunctionStore, LayerStore, EventConfigStore, ProvisionedStore, QueueStore, UsageStore, LogStore, Protocol):
+    """Everything, with a life cycle: what the composition root opens and closes."""
+
+    async def open(self) -> None:
+        """Create the schema if needed (tables added since a data directory was made included)."""
+        ...
+
+    async def close(self) -> None: ...

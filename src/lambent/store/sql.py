@@ -9,51 +9,16 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from lambent.model.alias import Alias
 from lambent.model.event_invoke import EventInvokeConfig
-from lambent.model.function import FunctionVersion
 from lambent.model.layer import LayerVersion
-from lambent.store import FunctionRecord, LogEvent
+from lambent.store import LogEvent
+from lambent.store.sql_functions import FunctionSql
+from lambent.store.sql_functions import define as define_functions
 from lambent.store.sql_usage import UsageSql, define
 
 metadata = sa.MetaData()
 
-functions = sa.Table(
-    "functions",
-    metadata,
-    sa.Column("name", sa.String(140), primary_key=True),
-    sa.Column("tags", sa.Text, nullable=False),
-)
-
-versions = sa.Table(
-    "function_versions",
-    metadata,
-    sa.Column("name", sa.String(140), sa.ForeignKey("functions.name", ondelete="CASCADE"), primary_key=True),
-    sa.Column("version", sa.String(16), primary_key=True),
-    sa.Column("config", sa.Text, nullable=False),
-)
-
-aliases = sa.Table(
-    "function_aliases",
-    metadata,
-    sa.Column("name", sa.String(140), sa.ForeignKey("functions.name", ondelete="CASCADE"), primary_key=True),
-    sa.Column("alias", sa.String(128), primary_key=True),
-    sa.Column("config", sa.Text, nullable=False),
-)
-
-concurrency = sa.Table(
-    "function_concurrency",
-    metadata,
-    sa.Column("name", sa.String(140), sa.ForeignKey("functions.name", ondelete="CASCADE"), primary_key=True),
-    sa.Column("reserved", sa.Integer, nullable=False),
-)
-
-recursion = sa.Table(
-    "function_recursion",
-    metadata,
-    sa.Column("name", sa.String(140), sa.ForeignKey("functions.name", ondelete="CASCADE"), primary_key=True),
-    sa.Column("recursive_loop", sa.String(16), nullable=False),
-)
+function_tables = define_functions(metadata)
 
 provisioned = sa.Table(
     "provisioned_concurrency",
@@ -105,9 +70,6 @@ log_events = sa.Table(
 usage_tables = define(metadata)
 
 _encode = msgspec.json.Encoder()
-_decode_version = msgspec.json.Decoder(FunctionVersion)
-_decode_tags = msgspec.json.Decoder(dict[str, str])
-_decode_alias = msgspec.json.Decoder(Alias)
 _decode_layer = msgspec.json.Decoder(LayerVersion)
 _decode_event_config = msgspec.json.Decoder(EventInvokeConfig)
 
@@ -121,12 +83,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-class SqlStore(UsageSql):
+class SqlStore(FunctionSql, UsageSql):
     def __init__(self, url: str) -> None:
         self._engine: AsyncEngine = create_async_engine(url)
         # The ledger commits from its worker thread, through a synchronous engine on the same database.
         self._sync_engine = sa.create_engine(url.replace("+aiosqlite", "").replace("+asyncpg", "+psycopg"))
         self._tables = usage_tables
+        self._functions = function_tables
         self._log_events = log_events
         if url.startswith("sqlite"):
             event.listen(self._engine.sync_engine, "connect", _sqlite_pragmas)
@@ -139,63 +102,6 @@ class SqlStore(UsageSql):
     async def close(self) -> None:
         await self._engine.dispose()
         self._sync_engine.dispose()
-
-    async def load_functions(self) -> list[FunctionRecord]:
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(sa.select(functions))).all()
-            version_rows = (await conn.execute(sa.select(versions))).all()
-        by_name: dict[str, dict[str, FunctionVersion]] = {row.name: {} for row in rows}
-        for row in version_rows:
-            by_name[row.name][row.version] = _decode_version.decode(row.config)
-        return [FunctionRecord(name=row.name, tags=_decode_tags.decode(row.tags), versions=by_name[row.name]) for row in rows]
-
-    async def create_function(self, name: str, tags: dict[str, str], new_versions: list[FunctionVersion]) -> None:
-        async with self._engine.begin() as conn:
-            exists = (await conn.execute(sa.select(functions.c.name).where(functions.c.name == name))).first()
-            if exists is not None:
-                raise KeyError(name)
-            await conn.execute(sa.insert(functions).values(name=name, tags=_encode.encode(tags).decode()))
-            for version in new_versions:
-                await conn.execute(
-                    sa.insert(versions).values(name=name, version=version.version, config=_encode.encode(version).decode())
-                )
-
-    async def put_version(self, version: FunctionVersion) -> None:
-        config = _encode.encode(version).decode()
-        async with self._engine.begin() as conn:
-            updated = await conn.execute(
-                sa.update(versions)
-                .where(versions.c.name == version.name, versions.c.version == version.version)
-                .values(config=config)
-            )
-            if updated.rowcount == 0:
-                await conn.execute(sa.insert(versions).values(name=version.name, version=version.version, config=config))
-
-    async def delete_version(self, name: str, version: str) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(sa.delete(versions).where(versions.c.name == name, versions.c.version == version))
-
-    async def put_alias(self, alias: Alias) -> None:
-        config = _encode.encode(alias).decode()
-        async with self._engine.begin() as conn:
-            updated = await conn.execute(
-                sa.update(aliases)
-                .where(aliases.c.name == alias.function_name, aliases.c.alias == alias.name)
-                .values(config=config)
-            )
-            if updated.rowcount == 0:
-                await conn.execute(sa.insert(aliases).values(name=alias.function_name, alias=alias.name, config=config))
-
-    async def delete_alias(self, name: str, alias: str) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(sa.delete(aliases).where(aliases.c.name == name, aliases.c.alias == alias))
-
-    async def put_reserved_concurrency(self, name: str, reserved: int | None) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(sa.delete(concurrency).where(concurrency.c.name == name))
-            await conn.execute(sa.delete(recursion).where(recursion.c.name == name))
-            if reserved is not None:
-                await conn.execute(sa.insert(concurrency).values(name=name, reserved=reserved))
 
     async def enqueue(self, events: list[bytes], now: float) -> list[int]:
         """Insert queued events in one transaction; their ids, in order."""
@@ -300,23 +206,6 @@ class SqlStore(UsageSql):
             await conn.execute(
                 sa.delete(layer_versions).where(layer_versions.c.name == name, layer_versions.c.version == version)
             )
-
-    async def put_recursive_loop(self, name: str, value: str) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(sa.delete(recursion).where(recursion.c.name == name))
-            await conn.execute(sa.insert(recursion).values(name=name, recursive_loop=value))
-
-    async def put_tags(self, name: str, tags: dict[str, str]) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(sa.update(functions).where(functions.c.name == name).values(tags=_encode.encode(tags).decode()))
-
-    async def delete_function(self, name: str) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(sa.delete(aliases).where(aliases.c.name == name))
-            await conn.execute(sa.delete(concurrency).where(concurrency.c.name == name))
-            await conn.execute(sa.delete(recursion).where(recursion.c.name == name))
-            await conn.execute(sa.delete(versions).where(versions.c.name == name))
-            await conn.execute(sa.delete(functions).where(functions.c.name == name))
 
     async def filter_logs(
         self,

@@ -1,0 +1,297 @@
+"""``MemoryStore``: the ``Store`` protocols in dictionaries, for unit tests.
+
+It answers as ``SqlStore`` answers (the same orders, the same errors, the same uid registry and
+daily usage totals), and keeps nothing after the process. Records are immutable, so they are
+kept as given; mutable containers are copied in and out, so a caller cannot change what is
+stored by changing what it passed or got back.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from lambent.model.alias import Alias
+from lambent.model.billing import SUMMED_COLUMNS, Charge, MonthState, Totals, UsageRecord
+from lambent.model.budget import Budget
+from lambent.model.event_invoke import EventInvokeConfig
+from lambent.model.function import FunctionVersion
+from lambent.model.layer import LayerVersion
+from lambent.model.uids import pick_uid
+from lambent.store import FunctionRecord, LogEvent
+from lambent.store.journal import Position
+
+_TOTAL_KEYS = ("account", "function", "version", "day", "architecture")
+_GROUP_KEYS = (*_TOTAL_KEYS, "month")
+
+
+class _Function:
+    def __init__(self, tags: dict[str, str]) -> None:
+        self.tags = dict(tags)
+        self.versions: dict[str, FunctionVersion] = {}
+        self.aliases: dict[str, Alias] = {}
+        self.reserved: int | None = None
+        self.recursive_loop: str | None = None
+
+
+class _Event:
+    def __init__(self, data: bytes, not_before: float) -> None:
+        self.data = data
+        self.not_before = not_before
+        self.lease_until: float | None = None
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self._functions: dict[str, _Function] = {}
+        self._uids: dict[str, int] = {}
+        self._layers: dict[tuple[str, int], LayerVersion] = {}
+        self._event_configs: dict[tuple[str, str], EventInvokeConfig] = {}
+        self._provisioned: dict[tuple[str, str], tuple[int, str]] = {}
+        self._events: dict[int, _Event] = {}
+        self._event_ids = itertools.count(1)
+        self._position: Position | None = None
+        self._logs: list[LogEvent] = []
+        self._usage: list[tuple[int, UsageRecord, Charge]] = []
+        self._totals: dict[tuple[str, ...], tuple[str, Totals]] = {}  # TOTAL_KEYS -> (month, totals)
+        self._budgets: dict[str, Budget] = {}
+        self._alerts: dict[tuple[str, str, int], tuple[str, int]] = {}  # (budget, month, threshold) -> (spent, at)
+
+    async def open(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    # -- functions ----------------------------------------------------------------------------
+
+    async def load_functions(self) -> list[FunctionRecord]:
+        return [
+            FunctionRecord(
+                name=name,
+                tags=dict(f.tags),
+                versions=dict(f.versions),
+                aliases=dict(f.aliases),
+                reserved_concurrency=f.reserved,
+                recursive_loop=f.recursive_loop or "Terminate",
+                uid=self._uids.get(name),
+            )
+            for name, f in self._functions.items()
+        ]
+
+    async def create_function(self, name: str, tags: dict[str, str], versions: list[FunctionVersion]) -> int:
+        if name in self._functions:
+            raise KeyError(name)
+        function = self._functions[name] = _Function(tags)
+        function.versions = {v.version: v for v in versions}
+        return await self.assign_uid(name)
+
+    async def assign_uid(self, name: str) -> int:
+        if name not in self._uids:
+            uid = pick_uid(name, self._uids, set(self._functions))
+            self._uids = {n: u for n, u in self._uids.items() if u != uid}
+            self._uids[name] = uid
+        return self._uids[name]
+
+    def _function(self, name: str) -> _Function:
+        return self._functions[name]  # a write to a function that does not exist: a caller's bug
+
+    async def put_version(self, version: FunctionVersion) -> None:
+        self._function(version.name).versions[version.version] = version
+
+    async def delete_version(self, name: str, version: str) -> None:
+        if name in self._functions:
+            self._functions[name].versions.pop(version, None)
+
+    async def put_alias(self, alias: Alias) -> None:
+        self._function(alias.function_name).aliases[alias.name] = alias
+
+    async def delete_alias(self, name: str, alias: str) -> None:
+        if name in self._functions:
+            self._functions[name].aliases.pop(alias, None)
+
+    async def put_reserved_concurrency(self, name: str, reserved: int | None) -> None:
+        self._function(name).reserved = reserved
+
+    async def put_recursive_loop(self, name: str, value: str) -> None:
+        self._function(name).recursive_loop = value
+
+    async def put_tags(self, name: str, tags: dict[str, str]) -> None:
+        if name in self._functions:
+            self._functions[name].tags = dict(tags)
+
+    async def delete_function(self, name: str) -> None:
+        self._functions.pop(name, None)
+
+    # -- layers, event invoke configs, provisioned concurrency ----------------------------------
+
+    async def load_layers(self) -> list[LayerVersion]:
+        return list(self._layers.values())
+
+    async def put_layer_version(self, layer: LayerVersion) -> None:
+        self._layers[(layer.name, layer.version)] = layer
+
+    async def delete_layer_version(self, name: str, version: int) -> None:
+        self._layers.pop((name, version), None)
+
+    async def load_event_configs(self) -> list[EventInvokeConfig]:
+        return list(self._event_configs.values())
+
+    async def put_event_config(self, config: EventInvokeConfig) -> None:
+        self._event_configs[(config.function_name, config.qualifier)] = config
+
+    async def delete_event_config(self, name: str, qualifier: str | None) -> None:
+        for key in [k for k in self._event_configs if k[0] == name and qualifier in (None, k[1])]:
+            del self._event_configs[key]
+
+    async def load_provisioned(self) -> list[tuple[str, str, int, str]]:
+        return [(name, qualifier, count, modified) for (name, qualifier), (count, modified) in self._provisioned.items()]
+
+    async def put_provisioned(self, name: str, qualifier: str, count: int | None, last_modified: str) -> None:
+        if count is None:
+            self._provisioned.pop((name, qualifier), None)
+        else:
+            self._provisioned[(name, qualifier)] = (count, last_modified)
+
+    # -- the asynchronous invocation queue ------------------------------------------------------
+
+    async def enqueue(self, events: list[bytes], now: float) -> list[int]:
+        ids = [next(self._event_ids) for _ in events]
+        for event_id, data in zip(ids, events, strict=True):
+            self._events[event_id] = _Event(data, now)
+        return ids
+
+    async def claim(self, now: float, lease_until: float, limit: int) -> list[tuple[int, bytes]]:
+        due = sorted(
+            (e.not_before, event_id)
+            for event_id, e in self._events.items()
+            if e.not_before <= now and (e.lease_until is None or e.lease_until < now)
+        )
+        claimed = []
+        for _due, event_id in due[:limit]:
+            self._events[event_id].lease_until = lease_until
+            claimed.append((event_id, self._events[event_id].data))
+        return claimed
+
+    async def finish(self, ids: list[int]) -> None:
+        for event_id in ids:
+            self._events.pop(event_id, None)
+
+    async def reschedule(self, event_id: int, event: bytes, not_before: float) -> None:
+        if event_id in self._events:
+            stored = self._events[event_id]
+            stored.data, stored.not_before, stored.lease_until = event, not_before, None
+
+    async def release_leases(self) -> int:
+        leased = [e for e in self._events.values() if e.lease_until is not None]
+        for event in leased:
+            event.lease_until = None
+        return len(leased)
+
+    def queued(self) -> list[tuple[int, float]]:
+        """(id, due at) of every queued event, by id: what a test inspects."""
+        return sorted((event_id, e.not_before) for event_id, e in self._events.items())
+
+    # -- usage, budgets ---------------------------------------------------------------------------
+
+    async def journal_position(self) -> Position | None:
+        return self._position
+
+    def commit_journal(self, events: list[LogEvent], charged: list[tuple[UsageRecord, Charge]], position: Position) -> None:
+        for event in events:
+            self._logs.append(
+                LogEvent(
+                    group=event.group,
+                    stream=event.stream,
+                    timestamp_ms=event.timestamp_ms,
+                    message=event.message,
+                    ingestion_ms=event.ingestion_ms,
+                    event_id=len(self._logs) + 1,
+                )
+            )
+        for record, made in charged:
+            self._usage.append((len(self._usage) + 1, record, made))
+            key = (record.account, record.function, record.version, made.day, record.architecture)
+            _month, totals = self._totals.setdefault(key, (made.month, Totals()))
+            totals.add_charge(record, made)
+        self._position = position
+
+    async def month_state(self, account: str, month: str) -> MonthState:
+        on_demand: dict[str, int] = {}
+        requests = free_requests = free_mb_ms = 0
+        for key, (row_month, totals) in self._totals.items():
+            if key[0] != account or row_month != month:
+                continue
+            requests += totals.requests
+            free_requests += totals.free_requests
+            free_mb_ms += totals.free_mb_ms
+            on_demand[key[4]] = on_demand.get(key[4], 0) + totals.tier1_mb_ms + totals.tier2_mb_ms + totals.tier3_mb_ms
+        return MonthState(requests=requests, free_requests=free_requests, free_mb_ms=free_mb_ms, on_demand_mb_ms=on_demand)
+
+    async def usage_sums(
+        self, group_by: list[str], filters: dict[str, str], first_day: str | None = None, last_day: str | None = None
+    ) -> list[dict[str, Any]]:
+        keys = [k for k in dict.fromkeys([*group_by, "architecture"]) if k in _GROUP_KEYS]
+        groups: dict[tuple[str, ...], Totals] = {}
+        for key, (month, totals) in self._totals.items():
+            row = {**dict(zip(_TOTAL_KEYS, key, strict=True)), "month": month}
+            if any(row[name] != value for name, value in filters.items()):
+                continue
+            if (first_day is not None and row["day"] < first_day) or (last_day is not None and row["day"] > last_day):
+                continue
+            groups.setdefault(tuple(row[k] for k in keys), Totals()).add(totals)
+        return [
+            {**dict(zip(keys, group, strict=True)), **{c: getattr(totals, c) for c in SUMMED_COLUMNS}}
+            for group, totals in sorted(groups.items())
+        ]
+
+    async def usage_records(self, function: str | None, after_seq: int, limit: int) -> list[tuple[int, UsageRecord, Charge]]:
+        chosen = [row for row in self._usage if row[0] > after_seq and function in (None, row[1].function)]
+        return chosen[:limit]
+
+    async def load_budgets(self) -> list[Budget]:
+        return list(self._budgets.values())
+
+    async def put_budget(self, budget: Budget) -> None:
+        self._budgets[budget.name] = budget
+
+    async def delete_budget(self, name: str) -> None:
+        self._budgets.pop(name, None)
+        self._alerts = {key: alert for key, alert in self._alerts.items() if key[0] != name}
+
+    async def budget_alerts(self, month: str) -> list[tuple[str, int, str, int]]:
+        found = [(name, threshold, spent, at) for (name, m, threshold), (spent, at) in self._alerts.items() if m == month]
+        return sorted(found, key=lambda alert: alert[3])
+
+    async def put_budget_alert(self, name: str, month: str, threshold: int, spent: str, at_ms: int) -> None:
+        self._alerts.setdefault((name, month, threshold), (spent, at_ms))
+
+    # -- logs ---------------------------------------------------------------------------------------
+
+    async def filter_logs(
+        self,
+        group: str,
+        streams: list[str] | None,
+        start_ms: int | None,
+        end_ms: int | None,
+        after_id: int,
+        limit: int,
+        pattern: str | None,
+    ) -> list[LogEvent]:
+        chosen = [
+            e
+            for e in self._logs
+            if e.group == group
+            and e.event_id > after_id
+            and (not streams or e.stream in streams)
+            and (start_ms is None or e.timestamp_ms >= start_ms)
+            and (end_ms is None or e.timestamp_ms <= end_ms)
+            and (not pattern or pattern in e.message)
+        ]
+        return chosen[:limit]
+
+    async def log_streams(self, group: str) -> list[tuple[str, int, int]]:
+        spans: dict[str, tuple[int, int]] = {}
+        for e in self._logs:
+            if e.group == group:
+                first, last = spans.get(e.stream, (e.timestamp_ms, e.timestamp_ms))
+                spans[e.stream] = (min(first, e.timestamp_ms), max(last, e.timestamp_ms))
+        return [(stream, first, last) for stream, (first, last) in sorted(spans.items())]

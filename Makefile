@@ -35,6 +35,9 @@ lint: $(STAMP) system
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	@# The code inside the sandbox runs under the function's interpreter (3.9+): checked again
+	@# against the oldest Python this mypy can target.
+	$(BIN)/mypy --python-version 3.10 src/lambent/sandbox/inside
 
 test: lint  ## the whole suite: lint, types, unit, acceptance, security
 	$(BIN)/pytest -q

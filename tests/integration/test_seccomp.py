@@ -9,7 +9,9 @@ import os
 
 import pytest
 
-from lambent.sandbox import seccomp, zygote
+from lambent.sandbox import seccomp
+from lambent.sandbox.inside import libc as inside_libc
+from lambent.sandbox.inside.seccomp import install_seccomp
 
 CLONE_NEWUTS = 0x04000000
 
@@ -22,7 +24,7 @@ def outcome_in_child(program: bytes, flags: int) -> int:
         try:
             libc = ctypes.CDLL(None, use_errno=True)
             libc.prctl(38, 1, 0, 0, 0)  # no_new_privs, as every environment has it
-            zygote.install_seccomp(program)
+            install_seccomp(program)
             code = 0 if libc.unshare(flags) == 0 else ctypes.get_errno()
         finally:
             os._exit(code)
@@ -38,4 +40,4 @@ def test_only_a_template_may_unshare_and_only_exactly_the_restore_flags() -> Non
     assert outcome_in_child(template, CLONE_NEWUTS) == errno.EPERM
     assert outcome_in_child(template, seccomp.RESTORE_FLAGS & ~0x10000000) == errno.EPERM  # not without a user namespace
     assert outcome_in_child(template, seccomp.RESTORE_FLAGS) == 0
-    assert seccomp.RESTORE_FLAGS == zygote.RESTORE_FLAGS
+    assert seccomp.RESTORE_FLAGS == inside_libc.RESTORE_FLAGS

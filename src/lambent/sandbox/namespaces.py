@@ -15,233 +15,37 @@ while they wait, so a cold start does not pay for it.
 Killing the environment's first process (PID 1 of its namespace) makes the kernel kill every
 process left in it, double-forked or not; the cgroup is killed too, then removed.
 
-Environments are forks of a zygote per interpreter (``zygote.py``) that has preloaded the
-runtime, so a cold start costs forks and mounts, not an interpreter start.
+Environments are forks of a zygote per interpreter (``inside/``, driven by ``zygote_client``)
+that has preloaded the runtime, so a cold start costs forks and mounts, not an interpreter
+start. What the zygote is sent is built by ``launch``; the environment is a ``NamespaceProcess``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import hashlib
 import json
 import logging
 import os
-import signal
 import socket
-import threading
-from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
 from lambent.errors import SandboxSetupError
 from lambent.sandbox import ApiServer, Protection, SandboxSpec, outbound, rootfs, scratch, snapshots
 from lambent.sandbox.cgroups import Cgroups
+from lambent.sandbox.launch import ETC_DIRS, launch_request
+from lambent.sandbox.ns_process import NamespaceProcess
 from lambent.sandbox.restores import Restores
-from lambent.sandbox.spares import DEFAULT_TMP_MB, SETUP_TIMEOUT_S, SparePool, ready
+from lambent.sandbox.sockets import SETUP_TIMEOUT_S, ready
+from lambent.sandbox.spares import SparePool
+from lambent.sandbox.zygote_client import Zygote, ZygoteKey
 
 log = logging.getLogger(__name__)
 
-ZYGOTE = Path(__file__).with_name("zygote.py")
-TASK_ROOT = "/var/task"
-RUNTIME_ROOT = "/var/runtime"
-SETUP_FAILED = 120
-CLONE_NEWNET = 0x40000000
-_libc = ctypes.CDLL(None, use_errno=True)
 #: Environments being set up at once (forks, mounts); the rest wait their turn.
 CONCURRENT_SETUPS = 8
-
-
-class NamespaceProcess:
-    def __init__(self, sandbox: NamespacesSandbox, env_id: str, memory_mb: int, api_context: Any = None) -> None:
-        self.api_context = api_context
-        self._sandbox = sandbox
-        self.env_id = env_id
-        self.memory_mb = memory_mb
-        self._pid = 0
-        self._pidfd = -1
-        self._exited: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._stop_api: Callable[[], Coroutine[Any, Any, None]] | None = None
-        self._closed = False
-        #: The environment's outbound network stack, if it has one.
-        self.attachment: outbound.Attachment | None = None
-        self._peak_fd = -1
-        #: A SnapStart template's fork requests and spec (None for any other environment).
-        self.fork_server: snapshots.ForkServer | None = None
-        self.template_spec: SandboxSpec | None = None
-
-    @property
-    def pid(self) -> int:
-        return self._pid
-
-    def _attach(self, pid: int) -> None:
-        self._pid = pid
-        with contextlib.suppress(OSError):
-            self._pidfd = os.pidfd_open(pid)
-
-    def _exit(self, status: int) -> None:
-        if not self._exited.done():
-            self._exited.set_result(-(status - 128) if 128 < status < 128 + 65 else status)
-
-    def kill(self) -> None:
-        if self._exited.done():
-            return
-        if self._pidfd >= 0:
-            with contextlib.suppress(ProcessLookupError, OSError):
-                signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
-        self._sandbox.cgroups.kill(self.env_id)
-
-    async def wait(self) -> int:
-        return await asyncio.shield(self._exited)
-
-    def settle(self) -> None:
-        # A template forks the restored environments: it gets a whole vCPU at least for that.
-        memory_mb = max(self.memory_mb, 1769) if self.fork_server is not None else self.memory_mb
-        try:
-            self._sandbox.cgroups.limit_cpu(self.env_id, memory_mb)
-        except SandboxSetupError:
-            self.kill()  # an environment without its limits is never used
-            raise
-        if self.fork_server is not None and self.template_spec is not None:
-            self._sandbox.prepare_restores(self.fork_server, self.template_spec)
-
-    def peak_memory_kb(self) -> int | None:
-        # On the hot path (every REPORT line): one pread of a descriptor kept open.
-        try:
-            if self._peak_fd < 0:
-                self._peak_fd = os.open(self._sandbox.cgroups.peak_file(self.env_id), os.O_RDONLY | os.O_CLOEXEC)
-            return int(os.pread(self._peak_fd, 64, 0)) // 1024
-        except (OSError, ValueError):
-            return None
-
-    def oom_killed(self) -> bool:
-        return self._sandbox.cgroups.usage(self.env_id).oom_killed
-
-    async def connect(self, port: int) -> socket.socket:
-        """Connect from inside the environment's network namespace: a short-lived thread joins
-        it (setns affects only that thread, which then ends), the socket keeps its namespace."""
-        if self._exited.done() or not self._pid:
-            raise ConnectionError("the environment is gone")
-        path = f"/proc/{self._pid}/ns/net"
-        result: list[socket.socket | BaseException] = []
-
-        def inside() -> None:
-            try:
-                with open(path, "rb") as namespace:
-                    if _libc.setns(namespace.fileno(), CLONE_NEWNET) != 0:
-                        raise OSError(ctypes.get_errno(), "setns")
-                result.append(socket.create_connection(("127.0.0.1", port), timeout=2))
-            except BaseException as exc:  # reported to the caller below
-                result.append(exc)
-
-        thread = threading.Thread(target=inside, name="lambent-netns")
-        thread.start()
-        await asyncio.to_thread(thread.join)
-        outcome = result[0]
-        if isinstance(outcome, BaseException):
-            raise ConnectionError(str(outcome))
-        outcome.setblocking(False)
-        return outcome
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        if self._stop_api is not None:
-            task = asyncio.get_running_loop().create_task(self._stop_api())
-            self._sandbox.background.add(task)
-            task.add_done_callback(self._sandbox.background.discard)
-        if self.attachment is not None:
-            self.attachment.close()
-            self.attachment = None
-        if self.fork_server is not None:
-            self.fork_server.close()
-            self._sandbox.template_ended(self.fork_server)
-        if self._pidfd >= 0:
-            os.close(self._pidfd)
-            self._pidfd = -1
-        if self._peak_fd >= 0:
-            os.close(self._peak_fd)
-            self._peak_fd = -1
-        if not self._sandbox.cgroups.remove(self.env_id):
-            log.error("cgroups of environment %s could not be removed", self.env_id)
-        self._sandbox.forget(self)
-
-
-class Zygote:
-    """One zygote process per interpreter, and its control socket."""
-
-    def __init__(self, executable: str, preload: str, entry: str, sandbox: NamespacesSandbox, seccomp: tuple[str, str]) -> None:
-        self.executable, self.preload, self.entry = executable, preload, entry
-        self._seccomp = seccomp
-        self._sandbox = sandbox
-        self.control: socket.socket | None = None
-        self.pid = 0
-
-    async def start(self) -> None:
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        argv = [self.executable, "-I", "-S", "-B", str(ZYGOTE), self.preload, self.entry]
-        try:
-            self.pid = os.posix_spawn(  # noqa: ASYNC221 - vfork+exec: returns at once
-                argv[0], argv, {"PATH": "/usr/bin:/bin"}, file_actions=[(os.POSIX_SPAWN_DUP2, theirs.fileno(), 3)], setsid=True
-            )
-        except OSError as exc:
-            raise SandboxSetupError("spawn zygote", self.executable, exc) from exc
-        finally:
-            theirs.close()
-        ours.send(json.dumps({"seccomp": self._seccomp[0], "seccomp_template": self._seccomp[1]}).encode())
-        ours.setblocking(False)
-        await asyncio.wait_for(ready(ours), 10)
-        if json.loads(ours.recv(4096)).get("t") != "ready":
-            raise SandboxSetupError("start zygote", self.executable, "no ready message")
-        self.control = ours
-        asyncio.get_running_loop().add_reader(ours.fileno(), self._on_message)
-
-    def _on_message(self) -> None:
-        assert self.control is not None
-        while True:
-            try:
-                data = self.control.recv(65536)
-            except BlockingIOError:
-                return
-            if not data:
-                asyncio.get_running_loop().remove_reader(self.control.fileno())
-                log.error("zygote for %s exited", self.executable)
-                self._sandbox.zygote_died(self)
-                return
-            message = json.loads(data)
-            if message.get("t") == "exit":
-                self._sandbox.exited(int(message["pid"]), int(message["status"]))
-
-    @property
-    def key(self) -> tuple[str, str, str]:
-        return (self.executable, self.preload, self.entry)
-
-    async def send(self, request: dict[str, Any], fds: list[int]) -> None:
-        """Hand a request to the zygote, waiting while its socket is full."""
-        message = [json.dumps(request).encode()]
-        while True:
-            if self.control is None:
-                raise ConnectionError("the zygote has exited")
-            try:
-                socket.send_fds(self.control, message, fds)
-                return
-            except BlockingIOError:
-                await ready(self.control, write=True)
-
-    def stop(self) -> None:
-        if self.control is not None:
-            with contextlib.suppress(ValueError, OSError):
-                asyncio.get_running_loop().remove_reader(self.control.fileno())
-            self.control.close()
-            self.control = None
-        if self.pid:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, signal.SIGKILL)
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(self.pid, 0)
-            self.pid = 0
 
 
 class NamespacesSandbox:
@@ -254,7 +58,7 @@ class NamespacesSandbox:
         seccomp_programs: tuple[bytes, bytes],
         api_port: int,
         serve_api: ApiServer | None,
-        exec_zygote: tuple[str, str, str] | None = None,
+        exec_zygote: ZygoteKey | None = None,
     ) -> None:
         """*seccomp_programs*: an environment's and a SnapStart template's (``seccomp.py``);
         *exec_zygote* (interpreter, preload, entry): the zygote that starts runtimes which
@@ -267,7 +71,7 @@ class NamespacesSandbox:
         self._seccomp = (seccomp_programs[0].hex(), seccomp_programs[1].hex())
         self._api_port = api_port
         self._serve_api = serve_api
-        self._zygotes: dict[tuple[str, str, str], Zygote] = {}
+        self._zygotes: dict[ZygoteKey, Zygote] = {}
         self._zygote_lock = asyncio.Lock()
         self._root_lock = asyncio.Lock()
         self._starting = asyncio.Semaphore(CONCURRENT_SETUPS)
@@ -313,13 +117,13 @@ class NamespacesSandbox:
         ]
 
     def code_path(self, spec_code_dir: str) -> str:
-        return TASK_ROOT
+        return rootfs.TASK_ROOT
 
     def runtime_path(self, runtime_dir: str) -> str:
-        return RUNTIME_ROOT
+        return rootfs.RUNTIME_ROOT
 
     def opt_path(self, opt_dir: str) -> str:
-        return "/opt"
+        return rootfs.OPT_ROOT
 
     def prepare(self) -> None:
         self._reaper = rootfs.build_reaper(self._work_dir)
@@ -352,7 +156,7 @@ class NamespacesSandbox:
         async with self._zygote_lock:
             zygote = self._zygotes.get(key)
             if zygote is None or zygote.control is None:
-                zygote = Zygote(*key, self, self._seccomp)
+                zygote = Zygote(*key, self._seccomp, on_exit=self.exited, on_death=self.zygote_died)
                 await zygote.start()
                 self._zygotes[key] = zygote
             return zygote
@@ -365,42 +169,12 @@ class NamespacesSandbox:
         if root is None:
             async with self._root_lock:  # concurrent first starts build the skeleton once
                 root = await asyncio.to_thread(self._root, spec.system_dirs)
-        binds = [
-            ["/usr", "/usr"],
-            *[[d, d] for d in spec.system_dirs if not d.startswith("/usr/")],
-            [spec.code_dir, TASK_ROOT],
-            [spec.runtime_dir, RUNTIME_ROOT],
-            *([[spec.opt_dir, "/opt"]] if spec.opt_dir else []),
-        ]
-        for etc in ("ssl", "alternatives"):
-            if Path("/etc", etc).is_dir():  # noqa: ASYNC240 - a stat of /etc, no waiting
-                binds.append([f"/etc/{etc}", f"/etc/{etc}"])
-        if Path("/usr/bin/bash").is_file():  # noqa: ASYNC240 - a stat, no waiting
-            binds.append(["/usr/bin/bash", "/usr/bin/sh"])  # bash as /bin/sh, as in Amazon Linux 2023
+        etc_dirs = tuple(etc for etc in ETC_DIRS if Path("/etc", etc).is_dir())  # noqa: ASYNC240 - stats, no waiting
+        bash_as_sh = Path("/usr/bin/bash").is_file()  # noqa: ASYNC240 - a stat, no waiting
         route_out = spec.outbound and self._outbound[0]
         image = None
-        if self._scratch_ok[0] and spec.ephemeral_storage_mb != DEFAULT_TMP_MB:
+        if self._scratch_ok[0] and spec.ephemeral_storage_mb != scratch.DEFAULT_TMP_MB:
             image = await asyncio.to_thread(self._scratch.image, spec.ephemeral_storage_mb)
-        request = {
-            "root": root,
-            "binds": binds,
-            "devices": [[f"/dev/{d}", f"/dev/{d}"] for d in rootfs.DEVICES],
-            "tmp_mb": spec.ephemeral_storage_mb,
-            "tmp": {"image": image} if image else {},
-            "hostname": "lambent",
-            "uid": spec.uid,
-            "gid": spec.uid,
-            "nofile": 1024,
-            "env": spec.env
-            if spec.api_context is None
-            else {**spec.env, "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{self._api_port}"},
-            "cwd": TASK_ROOT,
-            "api_port": self._api_port if self._serve_api else 0,
-            # With a route out, B waits for the platform to have attached it.
-            "network_gate": route_out,
-            "exec": list(spec.argv) if spec.preload is None else None,
-            "extensions": [f"/opt/extensions/{name}" for name in spec.extensions],
-        }
         async with self._starting:  # a burst queues here rather than swamping two cores with setups
             spare = await self._spares.take(zygote, route_out)
             process = NamespaceProcess(self, spare.env_id, spec.memory_mb, spec.api_context)
@@ -409,8 +183,17 @@ class NamespacesSandbox:
             try:
                 self.cgroups.limit_memory(spare.env_id, spec.memory_mb)  # before any of the function runs
                 process.attachment, spare.attachment = spare.attachment, None
-                if spare.staged_tmp and image is None and self._scratch_ok[0]:
-                    request["tmp"] = {"staged": self._staging}
+                request = launch_request(
+                    spec,
+                    root=root,
+                    api_port=self._api_port,
+                    serve_api=self._serve_api is not None,
+                    route_out=route_out,
+                    tmp_image=image,
+                    staged_tmp=self._staging if spare.staged_tmp and self._scratch_ok[0] else None,
+                    etc_dirs=etc_dirs,
+                    bash_as_sh=bash_as_sh,
+                )
                 fds = [channel, output, theirs.fileno(), *([control[1].fileno()] if control else [])]
                 socket.send_fds(spare.link, [json.dumps(request).encode()], fds)
                 if control is not None:
@@ -443,7 +226,7 @@ class NamespacesSandbox:
         for fd in fds:
             sock = socket.socket(fileno=fd)
             if self._serve_api is not None:
-                process._stop_api = await self._serve_api(sock, process.api_context)
+                process.stop_api = await self._serve_api(sock, process.api_context)
             else:
                 sock.close()
 
@@ -456,9 +239,9 @@ class NamespacesSandbox:
             raise SandboxSetupError("restore", "template", "the template has ended")
         placed = await self._restores.take(forks, spec, spec.outbound and self._outbound[0])
         process = NamespaceProcess(self, placed.env_id, spec.memory_mb, spec.api_context)
-        process._attach(placed.init)
+        process.attach(placed.init)
         process.attachment, placed.attachment = placed.attachment, None
-        placed.relay.bind(process._exit)
+        placed.relay.bind(process.exited)
         try:
             await self._serve_api_socket(process, placed.api)
             placed.api = []
@@ -491,7 +274,7 @@ class NamespacesSandbox:
                 if message["t"] == "pid":
                     got_pid = True
                     pid = int(message["pid"])
-                    process._attach(pid)
+                    process.attach(pid)
                     self._by_pid[pid] = process
                     if route_out and process.attachment is None:
                         attaching = asyncio.ensure_future(outbound.attach(pid))
@@ -516,7 +299,7 @@ class NamespacesSandbox:
         if process is None:
             self._early_exits[pid] = status
             return
-        process._exit(status)
+        process.exited(status)
 
     def prepare_restores(self, forks: snapshots.ForkServer, spec: SandboxSpec) -> None:
         """A template is ready: place an environment restored from it ahead of the first need."""
@@ -547,6 +330,3 @@ class NamespacesSandbox:
             await asyncio.gather(*self.background, return_exceptions=True)
         self.cgroups.sweep()
         self.cgroups.release()
-
-
-SPARE_ATTEMPTS = 3

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lambent.errors import SandboxSetupError
-from lambent.sandbox import SandboxSpec, outbound, scratch, snapshots
+from lambent.sandbox import SandboxSpec, launch, outbound, scratch, snapshots
 from lambent.sandbox.cgroups import Cgroups
-from lambent.sandbox.spares import SETUP_TIMEOUT_S, ready
+from lambent.sandbox.sockets import SETUP_TIMEOUT_S, ready
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ class Restores:
         ours.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
         ours.setblocking(False)
         placed = Placed(env_id=env_id, setup=ours)
-        request = {"tmp_mb": spec.ephemeral_storage_mb, "hostname": "lambent", "api_port": self._api_port}
+        request = launch.restore_request(spec, self._api_port)
         tmp = -1
         try:
             self._cgroups.limit_memory(env_id, spec.memory_mb)  # before the fork joins the groups

@@ -20,6 +20,10 @@ from lambent.errors import SandboxSetupError
 from lambent.sandbox import outbound
 
 log = logging.getLogger(__name__)
+#: Where the code, the runtime's shared files and the layers appear inside an environment.
+TASK_ROOT = "/var/task"
+RUNTIME_ROOT = "/var/runtime"
+OPT_ROOT = "/opt"
 DEVICES = ("null", "zero", "full", "random", "urandom")
 #: The skeleton's layout version is in its name: a new layout never reuses an old root.
 SKELETON_VERSION = "2"  # 2: /etc/resolv.conf for the outbound network
@@ -36,9 +40,6 @@ def skeleton(work_dir: Path, system_dirs: tuple[str, ...]) -> Path:
         _build_skeleton(scratch, system_dirs)
         scratch.rename(root)
     return root
-
-
-REAPER_SOURCE = Path(__file__).with_name("reaper.c")
 
 
 def build_reaper(work_dir: Path) -> str | None:

@@ -26,6 +26,8 @@ from pathlib import Path
 from lambent.errors import SandboxSetupError
 
 BLOCK = 4096
+#: The /tmp size a function gets unless it asks for more (AWS's default), which spares mount.
+DEFAULT_TMP_MB = 512
 MKFS = "mkfs.ext4"
 #: One inode per 64 KB: 16,384 files in 1 GB of /tmp, and 0.4 % of the space in inode tables.
 MKFS_ARGS = ("-q", "-F", "-b", "4096", "-O", "^has_journal,^resize_inode", "-i", "65536", "-I", "256", "-m", "0")

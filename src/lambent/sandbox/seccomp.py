@@ -1,7 +1,7 @@
 """The seccomp policy of the ``namespaces`` sandbox, compiled once to a BPF program.
 
 Built with libseccomp (pyseccomp) in the platform, exported as raw BPF and installed by the
-environment itself (``zygote.install_seccomp``) with plain ``prctl``, so the function's
+environment itself (``inside/seccomp.py``) with plain ``prctl``, so the function's
 interpreter needs no binding. Default: allow. Refused with EPERM, on the native ABI and on the
 32-bit and x32 ABIs alike: mounting, namespaces, tracing and cross-process memory access, the
 kernel keyring, BPF, perf, userfaultfd, loading kernels or modules, rebooting, file handles,
@@ -21,6 +21,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import tempfile
+
+from lambent.sandbox.inside import libc
 
 REFUSED = (
     "mount",
@@ -63,9 +65,18 @@ REFUSED = (
 )
 TIOCSTI = 0x5412
 #: unshare() of a restored environment: user, mount, pid, ipc, uts and network namespaces.
-RESTORE_FLAGS = 0x10000000 | 0x00020000 | 0x20000000 | 0x08000000 | 0x04000000 | 0x40000000
+RESTORE_FLAGS = libc.RESTORE_FLAGS
 TEMPLATE_ALLOWED = ("unshare", "mount", "umount2", "move_mount")
-NAMESPACE_FLAGS = (0x00020000, 0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000, 0x02000000)
+#: clone() with any of these is refused: a new namespace of any kind.
+NAMESPACE_FLAGS = (
+    libc.CLONE_NEWNS,
+    libc.CLONE_NEWUTS,
+    libc.CLONE_NEWIPC,
+    libc.CLONE_NEWUSER,
+    libc.CLONE_NEWPID,
+    libc.CLONE_NEWNET,
+    libc.CLONE_NEWCGROUP,
+)
 
 
 def build_program(template: bool = False) -> bytes:

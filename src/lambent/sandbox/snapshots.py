@@ -3,7 +3,7 @@ restored from it as forks of its initialised runtime.
 
 A template is an environment started with ``SandboxSpec.snapshot``: its runtime runs the
 function's init and the before-snapshot hooks, answers ready, and from then on serves fork
-requests on a control socket of its own (``zygote.serve_restores``). Each fork isolates itself
+requests on a control socket of its own (``inside/restore.py``). Each fork isolates itself
 without privileges (a user namespace of its own and the five others, decision 0009) while the
 platform places it: the environment's cgroups (the same limits as any environment's), a fresh
 /tmp on disk (a detached mount made here and handed over), its API port and its route out.
@@ -16,7 +16,6 @@ from __future__ import annotations
 import array
 import asyncio
 import contextlib
-import ctypes
 import json
 import os
 import socket
@@ -24,16 +23,26 @@ import struct
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from lambent.sandbox import zygote
+from lambent.sandbox.inside import libc
+from lambent.sandbox.inside.libc import (
+    FSCONFIG,
+    FSCONFIG_CMD_CREATE,
+    FSCONFIG_SET_FLAG,
+    FSCONFIG_SET_STRING,
+    FSMOUNT,
+    FSMOUNT_CLOEXEC,
+    FSOPEN,
+    FSOPEN_CLOEXEC,
+    MOUNT_ATTR_NODEV,
+    MOUNT_ATTR_NOSUID,
+)
+from lambent.sandbox.inside.loop import with_loop
 
-_libc = ctypes.CDLL(None, use_errno=True)
-#: The new mount API (the same numbers on every architecture).
-FSOPEN, FSCONFIG, FSMOUNT = 430, 431, 432
-FSCONFIG_SET_FLAG, FSCONFIG_SET_STRING, FSCONFIG_CMD_CREATE = 0, 1, 6
-FSOPEN_CLOEXEC = FSMOUNT_CLOEXEC = 1
-MOUNT_ATTR_NOSUID, MOUNT_ATTR_NODEV = 0x2, 0x4
+if TYPE_CHECKING:
+    from lambent.sandbox.inside.wire import RestoreRequest
+
 _UCRED = struct.Struct("iII")
 
 
@@ -48,29 +57,21 @@ def available() -> tuple[bool, str]:
     return True, "each restored environment unshares a user namespace and five others as the function's uid"
 
 
-def _syscall(number: int, *args: Any) -> int:
-    result = int(_libc.syscall(number, *args))
-    if result < 0:
-        errno = ctypes.get_errno()
-        raise OSError(errno, os.strerror(errno))
-    return result
-
-
 def scratch_mount(image: str) -> int:
     """A detached, empty, world-writable ext4 mount of *image* (on a loop device of its own that
     goes when the mount does), as a descriptor that a restored environment moves onto its /tmp."""
 
     def use(device: str) -> int:
-        fs = _syscall(FSOPEN, b"ext4", FSOPEN_CLOEXEC)
+        fs = libc.syscall(FSOPEN, b"ext4", FSOPEN_CLOEXEC)
         try:
-            _syscall(FSCONFIG, fs, FSCONFIG_SET_STRING, b"source", device.encode(), 0)
-            _syscall(FSCONFIG, fs, FSCONFIG_SET_FLAG, b"noinit_itable", None, 0)
-            _syscall(FSCONFIG, fs, FSCONFIG_CMD_CREATE, None, None, 0)
-            return _syscall(FSMOUNT, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)
+            libc.syscall(FSCONFIG, fs, FSCONFIG_SET_STRING, b"source", device.encode(), 0)
+            libc.syscall(FSCONFIG, fs, FSCONFIG_SET_FLAG, b"noinit_itable", None, 0)
+            libc.syscall(FSCONFIG, fs, FSCONFIG_CMD_CREATE, None, None, 0)
+            return libc.syscall(FSMOUNT, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)
         finally:
             os.close(fs)
 
-    mount: int = zygote.with_loop(image, use)  # type: ignore[no-untyped-call]
+    mount = with_loop(image, use)
     try:
         os.rmdir("lost+found", dir_fd=mount)  # /tmp starts empty, as on AWS
         os.chmod(f"/proc/self/fd/{mount}", 0o1777)  # noqa: S103 - /tmp is world-writable and sticky
@@ -108,7 +109,7 @@ class ForkServer:
         self.closed = False
         asyncio.get_running_loop().add_reader(sock.fileno(), self._on_message)
 
-    async def fork(self, request: dict[str, Any], fds: list[int], on_exit: Callable[[int], None]) -> int:
+    async def fork(self, request: RestoreRequest, fds: list[int], on_exit: Callable[[int], None]) -> int:
         """Fork a restored environment handed *fds* (channel, output, setup); *on_exit* gets its
         exit status. Returns its pid in the template's namespace (an identifier only)."""
         async with self._lock:

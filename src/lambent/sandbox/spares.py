@@ -16,41 +16,21 @@ import logging
 import os
 import socket
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import msgspec
 
 from lambent.errors import SandboxSetupError
-from lambent.sandbox import outbound, scratch
+from lambent.sandbox import launch, outbound, scratch
 from lambent.sandbox.cgroups import Cgroups
-
-if TYPE_CHECKING:
-    from lambent.sandbox.namespaces import Zygote
+from lambent.sandbox.sockets import SETUP_TIMEOUT_S, ready
+from lambent.sandbox.zygote_client import Zygote, ZygoteKey
 
 log = logging.getLogger(__name__)
 #: Spares kept per zygote and kind: processes already in fresh cgroups.
 SPARES = 4
 #: Spares tried before a start fails (a spare fails only on a platform-side setup step).
 SPARE_ATTEMPTS = 3
-SETUP_TIMEOUT_S = 10.0
-DEFAULT_TMP_MB = 512
-
-
-async def ready(sock: socket.socket, write: bool = False) -> None:
-    """Wait until *sock* can be read (or written) without blocking."""
-    loop = asyncio.get_running_loop()
-    ready: asyncio.Future[None] = loop.create_future()
-
-    def wake() -> None:
-        if not ready.done():
-            ready.set_result(None)
-
-    fd = sock.fileno()
-    (loop.add_writer if write else loop.add_reader)(fd, wake)
-    try:
-        await ready
-    finally:
-        (loop.remove_writer if write else loop.remove_reader)(fd)
 
 
 class Spare(msgspec.Struct, kw_only=True):
@@ -64,7 +44,7 @@ class Spare(msgspec.Struct, kw_only=True):
     ready: asyncio.Future[None] | None = None
     pid: int = 0
     attachment: outbound.Attachment | None = None
-    #: Its /tmp (DEFAULT_TMP_MB), mounted at the staging point of its own mount namespace.
+    #: Its /tmp (``scratch.DEFAULT_TMP_MB``), mounted at the staging point of its own mount namespace.
     staged_tmp: bool = False
 
 
@@ -82,8 +62,8 @@ class SparePool:
         #: The reaper binary each spare's PID 1 becomes (None: it reaps in Python).
         self.reaper: str | None = None
         #: Spares per (zygote, with a route out): the two kinds differ in their network namespace.
-        self._pools: dict[tuple[tuple[str, str, str], bool], deque[Spare]] = {}
-        self._refilling: dict[tuple[tuple[str, str, str], bool], int] = {}
+        self._pools: dict[tuple[ZygoteKey, bool], deque[Spare]] = {}
+        self._refilling: dict[tuple[ZygoteKey, bool], int] = {}
         self._counter = 0
 
     async def _spare(self, zygote: Zygote, route_out: bool) -> Spare:
@@ -132,12 +112,11 @@ class SparePool:
         await asyncio.to_thread(self._cgroups.create, env_id)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         ours.setblocking(False)
-        placement: dict[str, Any] = {"cgroup_procs": self._cgroups.procs_files(env_id), "reaper": self.reaper}
         image = None
         try:
             if self._scratch is not None:
-                image = await asyncio.to_thread(self._scratch.image, DEFAULT_TMP_MB)
-                placement["scratch"] = {"image": image, "staging": self._staging}
+                image = await asyncio.to_thread(self._scratch.image, scratch.DEFAULT_TMP_MB)
+            placement = launch.placement(self._cgroups.procs_files(env_id), self.reaper, image, self._staging)
             await zygote.send(placement, [theirs.fileno()])
         except (OSError, SandboxSetupError) as exc:
             ours.close()
@@ -204,7 +183,3 @@ class SparePool:
 
 def _succeeded(future: asyncio.Future[None] | None) -> bool:
     return future is not None and future.done() and not future.cancelled() and future.exception() is None
-
-
-DEFAULT_TMP_MB = 512
-#: Spares tried before a start fails (a spare fails only on a platform-side setup step).

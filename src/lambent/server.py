@@ -17,15 +17,25 @@ from pathlib import Path
 import msgspec
 import uvicorn
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
-from lambent.api.control import ControlApi
+from lambent.api.account import AccountApi
+from lambent.api.aliases import AliasesApi
+from lambent.api.auth import Authentication
+from lambent.api.code_urls import CodeUrls
+from lambent.api.concurrency import ConcurrencyApi
 from lambent.api.environment_listener import EnvironmentListener
+from lambent.api.event_configs import EventConfigsApi
+from lambent.api.functions import FunctionsApi
 from lambent.api.health import HealthApi
+from lambent.api.invoke import InvokeApi
 from lambent.api.layers import LayersApi
 from lambent.api.logs import LogsApi
 from lambent.api.render import api_error_handler, unexpected_error_handler
 from lambent.api.routes import Handlers, routes
+from lambent.api.tags import TagsApi
 from lambent.api.usage import UsageApi
+from lambent.api.versions import VersionsApi
 from lambent.clock import SystemClock
 from lambent.errors import ApiError, SandboxSetupError
 from lambent.invoker.directory import HashedDirectory
@@ -183,12 +193,20 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
 
     meter.notify = notify
     provisioned = ProvisionedService(store, functions, invoker)
-    control = ControlApi(settings, functions, invocations, packages, _secret(data_dir), event_configs, provisioned)
+    code_urls = CodeUrls(_secret(data_dir), settings.endpoint_url, packages, SystemClock())
     handlers = Handlers(
-        control=control,
-        layers=LayersApi(settings, layers, control),
+        invoke=InvokeApi(settings, invocations),
+        functions=FunctionsApi(settings, functions, code_urls, event_configs, provisioned),
+        versions=VersionsApi(settings, functions),
+        aliases=AliasesApi(settings, functions),
+        event_configs=EventConfigsApi(settings, functions, event_configs),
+        concurrency=ConcurrencyApi(settings, functions, provisioned),
+        tags=TagsApi(settings, functions),
+        account=AccountApi(settings, functions),
+        layers=LayersApi(settings, layers, code_urls),
         logs=LogsApi(logs),
         usage=UsageApi(meter, ledger),
+        code=code_urls,
         health=HealthApi(sandbox),
     )
 
@@ -225,6 +243,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
 
     app = Starlette(
         routes=routes(handlers),
+        middleware=[Middleware(Authentication, settings=settings)],
         lifespan=lifespan,
         exception_handlers={ApiError: api_error_handler, Exception: unexpected_error_handler},
     )

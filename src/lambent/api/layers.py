@@ -8,8 +8,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from lambent.api.auth import authenticate
-from lambent.api.control import ControlApi, decode_body, json_object, read_body
+from lambent.api import inputs
+from lambent.api.code_urls import CodeUrls
 from lambent.api.render import empty_response, json_response
 from lambent.errors import InvalidParameterValueException, ResourceNotFoundException
 from lambent.model import constraints
@@ -27,13 +27,13 @@ from lambent.settings import Settings
 
 
 class LayersApi:
-    def __init__(self, settings: Settings, layers: LayerService, control: ControlApi) -> None:
+    def __init__(self, settings: Settings, layers: LayerService, code_urls: CodeUrls) -> None:
         self._settings = settings
         self._layers = layers
-        self._control = control  # for signed code locations
+        self._code_urls = code_urls
 
     def _document(self, layer: LayerVersion) -> dict[str, Any]:
-        location = self._control.code_url(layer.code_sha256_hex)
+        location = self._code_urls.sign(layer.code_sha256_hex)
         return layer_version_document(layer, self._settings.region, self._settings.account_id, location)
 
     def _target(self, request: Request, operation: str) -> tuple[str, int]:
@@ -47,19 +47,16 @@ class LayersApi:
         return name, int(version)
 
     async def publish(self, request: Request) -> Response:
-        authenticate(request, self._settings)
-        document = json_object(await read_body(request, CREATE_REQUEST_LIMIT_BYTES, "PublishLayerVersion"))
+        document = await inputs.json_body(request, CREATE_REQUEST_LIMIT_BYTES, "PublishLayerVersion")
         name, _ = self._target(request, "PublishLayerVersion")
         constraints.validate("PublishLayerVersion", {**document, "LayerName": name})
-        layer = await self._layers.publish(name, decode_body(document, PublishLayerVersionInput))
+        layer = await self._layers.publish(name, inputs.decode(document, PublishLayerVersionInput))
         return json_response(self._document(layer), 201)
 
     async def get(self, request: Request) -> Response:
-        authenticate(request, self._settings)
         return json_response(self._document(self._layers.get(*self._target(request, "GetLayerVersion"))))
 
     async def get_by_arn(self, request: Request) -> Response:
-        authenticate(request, self._settings)
         if request.query_params.get("find") != "LayerVersion" or "Arn" not in request.query_params:
             raise InvalidParameterValueException("Use find=LayerVersion and Arn=<layer version ARN>.")
         arn = request.query_params["Arn"]
@@ -67,7 +64,6 @@ class LayersApi:
         return json_response(self._document(self._layers.by_arn(arn)))
 
     async def list_layers(self, request: Request) -> Response:
-        authenticate(request, self._settings)
         if request.query_params.get("find") == "LayerVersion":
             return await self.get_by_arn(request)
         runtime = request.query_params.get("CompatibleRuntime")
@@ -88,7 +84,6 @@ class LayersApi:
         )
 
     async def list_versions(self, request: Request) -> Response:
-        authenticate(request, self._settings)
         name, _ = self._target(request, "ListLayerVersions")
         runtime = request.query_params.get("CompatibleRuntime")
         versions = [v for v in self._layers.versions(name) if runtime is None or runtime in v.compatible_runtimes]
@@ -97,29 +92,25 @@ class LayersApi:
         )
 
     async def delete(self, request: Request) -> Response:
-        authenticate(request, self._settings)
         await self._layers.delete(*self._target(request, "DeleteLayerVersion"))
         return empty_response(204)
 
     async def add_permission(self, request: Request) -> Response:
-        authenticate(request, self._settings)
-        document = json_object(await read_body(request, SYNC_PAYLOAD_LIMIT_BYTES, "AddLayerVersionPermission"))
+        document = await inputs.json_body(request, SYNC_PAYLOAD_LIMIT_BYTES, "AddLayerVersionPermission")
         name, version = self._target(request, "AddLayerVersionPermission")
         constraints.validate("AddLayerVersionPermission", {**document, "LayerName": name, "VersionNumber": version})
-        body = decode_body(document, AddPermissionInput)
+        body = inputs.decode(document, AddPermissionInput)
         layer = await self._layers.add_permission(name, version, body, request.query_params.get("RevisionId"))
         statement = statement_document(layer, body.statement_id, self._settings.region, self._settings.account_id)
         return json_response({"Statement": json.dumps(statement), "RevisionId": layer.policy_revision}, 201)
 
     async def remove_permission(self, request: Request) -> Response:
-        authenticate(request, self._settings)
         name, version = self._target(request, "RemoveLayerVersionPermission")
         statement_id = request.path_params["statement"]
         await self._layers.remove_permission(name, version, statement_id, request.query_params.get("RevisionId"))
         return empty_response(204)
 
     async def get_policy(self, request: Request) -> Response:
-        authenticate(request, self._settings)
         layer = self._layers.get(*self._target(request, "GetLayerVersionPolicy"))
         if not layer.statements:
             raise ResourceNotFoundException("No policy is associated with the given resource.")

@@ -12,26 +12,10 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from lambent.api.control import read_body
-from lambent.api.render import request_id
-from lambent.model.limits import LOG_EVENTS_PAGE_LIMIT
+from lambent.api import inputs
+from lambent.api.render import json11_error, json11_response
+from lambent.model.limits import LOG_EVENTS_PAGE_LIMIT, LOGS_REQUEST_LIMIT_BYTES
 from lambent.services.logs import LogService
-
-_encode = msgspec.json.Encoder()
-
-
-def _error(code: str, message: str, status: int = 400) -> Response:
-    body = {"__type": code, "message": message}
-    return Response(
-        _encode.encode(body),
-        status_code=status,
-        media_type="application/x-amz-json-1.1",
-        headers={"x-amzn-RequestId": request_id(), "x-amzn-ErrorType": code},
-    )
-
-
-def _ok(body: dict[str, Any]) -> Response:
-    return Response(_encode.encode(body), media_type="application/x-amz-json-1.1", headers={"x-amzn-RequestId": request_id()})
 
 
 class LogsApi:
@@ -47,13 +31,13 @@ class LogsApi:
             "DescribeLogStreams": self._streams,
         }.get(operation)
         if service != "Logs_20140328" or handler is None:
-            return _error("UnknownOperationException", f"Operation {target or '(none)'} is not supported.", 400)
+            return json11_error("UnknownOperationException", f"Operation {target or '(none)'} is not supported.", 400)
         try:
-            params = msgspec.json.decode(await read_body(request, 1 << 20, operation) or b"{}")
+            params = msgspec.json.decode(await inputs.body(request, LOGS_REQUEST_LIMIT_BYTES, operation) or b"{}")
         except msgspec.DecodeError:
-            return _error("SerializationException", "The request body is not valid JSON.")
+            return json11_error("SerializationException", "The request body is not valid JSON.")
         if not isinstance(params, dict) or not isinstance(params.get("logGroupName"), str):
-            return _error("InvalidParameterException", "logGroupName is required.")
+            return json11_error("InvalidParameterException", "logGroupName is required.")
         return await handler(params)
 
     async def _filter(self, params: dict[str, Any]) -> Response:
@@ -83,12 +67,12 @@ class LogsApi:
         }
         if more_after is not None:
             body["nextToken"] = str(more_after)
-        return _ok(body)
+        return json11_response(body)
 
     async def _get(self, params: dict[str, Any]) -> Response:
         stream = params.get("logStreamName")
         if not isinstance(stream, str):
-            return _error("InvalidParameterException", "logStreamName is required.")
+            return json11_error("InvalidParameterException", "logStreamName is required.")
         token = str(params.get("nextToken", "f/0"))
         after = int(token[2:]) if token.startswith("f/") and token[2:].isdigit() else 0
         limit = min(int(params.get("limit", LOG_EVENTS_PAGE_LIMIT)), LOG_EVENTS_PAGE_LIMIT)
@@ -96,7 +80,7 @@ class LogsApi:
             params["logGroupName"], [stream], params.get("startTime"), params.get("endTime"), after, limit, None
         )
         last = events[-1].event_id if events else after
-        return _ok(
+        return json11_response(
             {
                 "events": [{"timestamp": e.timestamp_ms, "message": e.message, "ingestionTime": e.ingestion_ms} for e in events],
                 "nextForwardToken": f"f/{last}",
@@ -109,7 +93,7 @@ class LogsApi:
         streams = await self._logs.streams(group)
         if params.get("descending") or params.get("orderBy") == "LastEventTime":
             streams.sort(key=lambda s: s[2], reverse=bool(params.get("descending")))
-        return _ok(
+        return json11_response(
             {
                 "logStreams": [
                     {

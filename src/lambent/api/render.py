@@ -1,9 +1,15 @@
 """The one place errors become HTTP responses, and the helpers every endpoint answers with.
 
-Wire shape (restJson1, as AWS Lambda answers): the status, ``Content-Type: application/json``,
-``x-amzn-RequestId``, ``x-amzn-ErrorType: <Code>``, and a body
-``{"Type": "User", "Message": ..., "message": ..., "__type": <Code>}`` so every SDK finds the
-code in the header and the message in the body.
+Two protocols, one renderer each:
+
+- restJson1, as AWS Lambda answers: the status, ``Content-Type: application/json``,
+  ``x-amzn-RequestId``, ``x-amzn-ErrorType: <Code>``, and a body
+  ``{"Type": "User", "Message": ..., "message": ..., "__type": <Code>}`` so every SDK finds the
+  code in the header and the message in the body (``error_response``).
+- JSON 1.1, as CloudWatch Logs answers: ``Content-Type: application/x-amz-json-1.1``, the same
+  two headers, and ``{"__type": <Code>, "message": ...}`` (``json11_error``).
+
+The Runtime API has its own shape, rendered in ``lambent.runtime_api.render``.
 """
 
 from __future__ import annotations
@@ -59,3 +65,19 @@ async def api_error_handler(_request: Request, exc: Exception) -> Response:
 async def unexpected_error_handler(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error serving %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(ServiceException("An internal error occurred; the server log has the details."))
+
+
+_JSON11 = "application/x-amz-json-1.1"
+
+
+def json11_response(document: Any) -> Response:
+    return Response(_encode.encode(document), media_type=_JSON11, headers={"x-amzn-RequestId": request_id()})
+
+
+def json11_error(code: str, message: str, status: int = 400) -> Response:
+    return Response(
+        _encode.encode({"__type": code, "message": message}),
+        status_code=status,
+        media_type=_JSON11,
+        headers={"x-amzn-RequestId": request_id(), "x-amzn-ErrorType": code},
+    )

@@ -24,10 +24,11 @@ from prometheus_client.core import Metric
 from starlette.requests import Request
 from starlette.responses import Response
 
-from lambent.api.control import decode_body, json_object, read_body
+from lambent.api import inputs
 from lambent.api.render import empty_response, json_response
 from lambent.errors import InvalidParameterValueException
 from lambent.model.budget import Budget
+from lambent.model.limits import BUDGET_REQUEST_LIMIT_BYTES
 from lambent.services.ledger import Ledger
 from lambent.services.metering import MeterService
 
@@ -103,7 +104,7 @@ class UsageApi:
         return json_response({"Budgets": msgspec.to_builtins(self._meter.list_budgets())})
 
     async def put_budget(self, request: Request) -> Response:
-        body = decode_body(json_object(await read_body(request, 64 * 1024, "PutBudget")), Budget)
+        body = inputs.decode(await inputs.json_body(request, BUDGET_REQUEST_LIMIT_BYTES, "PutBudget"), Budget)
         made = await self._meter.put_budget(msgspec.structs.replace(body, name=request.path_params["name"]))
         return json_response(msgspec.to_builtins(made))
 

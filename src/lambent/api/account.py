@@ -1,0 +1,24 @@
+"""GetAccountSettings (2016-08-19): the account's limits and what its functions use."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from lambent.api.render import json_response
+from lambent.services.functions import FunctionService
+from lambent.settings import Settings
+
+
+class AccountApi:
+    def __init__(self, settings: Settings, functions: FunctionService) -> None:
+        self._settings = settings
+        self._functions = functions
+
+    async def settings(self, _request: Request) -> Response:
+        return json_response(
+            {
+                "AccountLimit": self._functions.account_limits(self._settings.concurrency_limit),
+                "AccountUsage": self._functions.account_usage(),
+            }
+        )

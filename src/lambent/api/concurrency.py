@@ -1,0 +1,95 @@
+"""Concurrency endpoints: reserved (2017-10-31, read at 2019-09-30), provisioned
+(2019-09-30), and the recursive-loop setting (2024-08-31)."""
+
+from __future__ import annotations
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+
+from lambent.api import inputs
+from lambent.api.render import empty_response, json_response
+from lambent.errors import InvalidParameterValueException
+from lambent.model import constraints
+from lambent.model.arns import FunctionRef, parse_function_ref
+from lambent.model.limits import SYNC_PAYLOAD_LIMIT_BYTES
+from lambent.services.functions import FunctionService
+from lambent.services.provisioned import ProvisionedService
+from lambent.settings import Settings
+
+
+class PutConcurrencyInput(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    reserved: int = msgspec.field(name="ReservedConcurrentExecutions")
+
+
+class ConcurrencyApi:
+    def __init__(self, settings: Settings, functions: FunctionService, provisioned: ProvisionedService) -> None:
+        self._settings = settings
+        self._functions = functions
+        self._provisioned = provisioned
+
+    # -- reserved --------------------------------------------------------------------------
+
+    async def put_reserved(self, request: Request) -> Response:
+        document = await inputs.json_body(request, SYNC_PAYLOAD_LIMIT_BYTES, "PutFunctionConcurrency")
+        ref = inputs.function_ref(request, self._settings, "PutFunctionConcurrency")
+        constraints.validate("PutFunctionConcurrency", {**document, "FunctionName": request.path_params["name"]})
+        reserved = inputs.decode(document, PutConcurrencyInput).reserved
+        await self._functions.put_reserved_concurrency(ref.name, reserved, self._settings.concurrency_limit)
+        return json_response({"ReservedConcurrentExecutions": reserved})
+
+    async def get_reserved(self, request: Request) -> Response:
+        reserved = self._functions.reserved(inputs.function_ref(request, self._settings, "GetFunctionConcurrency").name)
+        return json_response({} if reserved is None else {"ReservedConcurrentExecutions": reserved})
+
+    async def delete_reserved(self, request: Request) -> Response:
+        ref = inputs.function_ref(request, self._settings, "DeleteFunctionConcurrency")
+        await self._functions.put_reserved_concurrency(ref.name, None, self._settings.concurrency_limit)
+        return empty_response(204)
+
+    # -- provisioned -----------------------------------------------------------------------
+
+    def _provisioned_target(self, request: Request, operation: str) -> tuple[str, str | None]:
+        ref = inputs.function_ref(request, self._settings, operation, request.query_params.get("Qualifier"))
+        return ref.name, ref.qualifier
+
+    async def put_provisioned(self, request: Request) -> Response:
+        document = await inputs.json_body(request, SYNC_PAYLOAD_LIMIT_BYTES, "PutProvisionedConcurrencyConfig")
+        name, qualifier = self._provisioned_target(request, "PutProvisionedConcurrencyConfig")
+        constraints.validate(
+            "PutProvisionedConcurrencyConfig",
+            {**document, "FunctionName": request.path_params["name"], "Qualifier": request.query_params.get("Qualifier")},
+        )
+        count = document.get("ProvisionedConcurrentExecutions")
+        if not isinstance(count, int) or isinstance(count, bool):
+            raise InvalidParameterValueException("ProvisionedConcurrentExecutions must be an integer.")
+        return json_response(await self._provisioned.put(name, qualifier, count), 202)
+
+    async def get_provisioned(self, request: Request) -> Response:
+        if request.query_params.get("List") == "ALL":
+            name = parse_function_ref(request.path_params["name"], self._settings.region, self._settings.account_id).name
+            self._functions.resolve(FunctionRef(name=name))
+            return json_response({"ProvisionedConcurrencyConfigs": self._provisioned.list(name)})
+        name, qualifier = self._provisioned_target(request, "GetProvisionedConcurrencyConfig")
+        return json_response(self._provisioned.status(name, qualifier))
+
+    async def delete_provisioned(self, request: Request) -> Response:
+        name, qualifier = self._provisioned_target(request, "DeleteProvisionedConcurrencyConfig")
+        await self._provisioned.delete(name, qualifier)
+        return empty_response(204)
+
+    # -- recursion -------------------------------------------------------------------------
+
+    async def put_recursion(self, request: Request) -> Response:
+        document = await inputs.json_body(request, SYNC_PAYLOAD_LIMIT_BYTES, "PutFunctionRecursionConfig")
+        ref = inputs.function_ref(request, self._settings, "PutFunctionRecursionConfig")
+        constraints.validate("PutFunctionRecursionConfig", {**document, "FunctionName": request.path_params["name"]})
+        value = document.get("RecursiveLoop")
+        if value not in ("Allow", "Terminate"):
+            raise InvalidParameterValueException("RecursiveLoop must be Allow or Terminate.")
+        await self._functions.put_recursive_loop(ref.name, value)
+        return json_response({"RecursiveLoop": value})
+
+    async def get_recursion(self, request: Request) -> Response:
+        ref = inputs.function_ref(request, self._settings, "GetFunctionRecursionConfig")
+        return json_response({"RecursiveLoop": self._functions.recursive_loop(ref.name)})

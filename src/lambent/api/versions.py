@@ -1,0 +1,41 @@
+"""The version endpoints (2015-03-31): PublishVersion and ListVersionsByFunction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from lambent.api import inputs
+from lambent.api.render import json_response
+from lambent.model import constraints
+from lambent.model.function import PublishVersionInput, configuration_document
+from lambent.model.limits import SYNC_PAYLOAD_LIMIT_BYTES
+from lambent.services.functions import FunctionService
+from lambent.settings import Settings
+
+
+class VersionsApi:
+    def __init__(self, settings: Settings, functions: FunctionService) -> None:
+        self._settings = settings
+        self._functions = functions
+
+    async def publish(self, request: Request) -> Response:
+        document = await inputs.json_body(request, SYNC_PAYLOAD_LIMIT_BYTES, "PublishVersion")
+        ref = inputs.function_ref(request, self._settings, "PublishVersion")
+        constraints.validate("PublishVersion", {**document, "FunctionName": request.path_params["name"]})
+        body = inputs.decode(document, PublishVersionInput)
+        version = await self._functions.publish_version(ref.name, body.code_sha256, body.description, body.revision_id)
+        return json_response(configuration_document(version, self._settings.region, self._settings.account_id), 201)
+
+    async def list(self, request: Request) -> Response:
+        params = {"FunctionName": request.path_params["name"], **inputs.paging(request)}
+        ref = inputs.function_ref(request, self._settings, "ListVersionsByFunction")
+        constraints.validate("ListVersionsByFunction", params)
+        versions, marker = self._functions.versions_page(ref.name, params.get("Marker"), params.get("MaxItems"))
+        region, account = self._settings.region, self._settings.account_id
+        body: dict[str, Any] = {"Versions": [configuration_document(v, region, account) for v in versions]}
+        if marker is not None:
+            body["NextMarker"] = marker
+        return json_response(body)

@@ -17,60 +17,56 @@ from starlette.responses import Response
 from starlette.routing import Route, Router
 from starlette.types import Receive, Scope, Send
 
-from lambent.errors import RuntimeApiRefusal
+from lambent.api.body import read_body
+from lambent.errors import RequestEntityTooLargeException, RuntimeApiRefusal
 from lambent.invoker.extensions import Extensions
 from lambent.invoker.runtime_channel import EnvironmentApi, RuntimeApiChannel
-from lambent.model.limits import SYNC_RESPONSE_LIMIT_BYTES
+from lambent.model.limits import EXTENSION_ERROR_LIMIT_BYTES, EXTENSION_REQUEST_LIMIT_BYTES, SYNC_RESPONSE_LIMIT_BYTES
+from lambent.runtime_api.render import accepted_response, error_response, not_served, refusal_response, too_large
 
 PREFIX = "/2018-06-01"
 #: Every path prefix this app answers inside an environment.
 PREFIXES = ("/2018-06-01/", "/2020-01-01/", "/2022-07-01/")
 #: The scope key under which each request finds its environment's ``EnvironmentApi``.
 ENVIRONMENT_SCOPE_KEY = "lambent.environment"
-_ACCEPTED = b'{"status":"OK"}'
 
 
-def _error(status: int, error_type: str, message: str) -> Response:
-    body = msgspec.json.encode({"errorMessage": message, "errorType": error_type})
-    return Response(body, status_code=status, media_type="application/json")
+def _environment(request: Request) -> EnvironmentApi:
+    api = request.scope.get(ENVIRONMENT_SCOPE_KEY)
+    if not isinstance(api, EnvironmentApi):
+        raise not_served()
+    return api
 
 
 def _channel(request: Request) -> RuntimeApiChannel:
-    api = request.scope.get(ENVIRONMENT_SCOPE_KEY)
-    if not isinstance(api, EnvironmentApi) or api.runtime is None:
-        raise _NotServed
-    return api.runtime
+    runtime = _environment(request).runtime
+    if runtime is None:
+        raise not_served()
+    return runtime
 
 
 def _extensions(request: Request) -> Extensions:
-    api = request.scope.get(ENVIRONMENT_SCOPE_KEY)
-    if not isinstance(api, EnvironmentApi) or api.extensions is None:
-        raise _NotServed
-    extensions: Extensions = api.extensions
+    extensions: Extensions | None = _environment(request).extensions
+    if extensions is None:
+        raise not_served()
     return extensions
 
 
-class _NotServed(Exception):
-    """This environment has no such API (a built-in runtime has no Runtime API)."""
-
-
 async def _body(request: Request, limit: int) -> bytes | Response:
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return _error(413, "RequestEntityTooLarge", f"Payload size exceeded the limit of {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    """The body, or the Runtime API's 413 once it is past *limit* (the rest is left unread)."""
+    try:
+        return await read_body(request.receive, limit, "")
+    except RequestEntityTooLargeException:
+        return too_large(limit)
 
 
 async def next_invocation(request: Request) -> Response:
     try:
         headers, body = await _channel(request).next()
     except RuntimeApiRefusal as refused:
-        return _refusal(refused)
+        return refusal_response(refused)
     except ConnectionError:
-        return _error(410, "EnvironmentGone", "This execution environment has been shut down")
+        return error_response(410, "EnvironmentGone", "This execution environment has been shut down")
     # uvicorn writes header names in lower case; HTTP names are case-insensitive, and AWS's
     # clients (awslambdaric, aws-lambda-ric, the tutorial's grep -i) read them so.
     return Response(body, status_code=200, headers=headers, media_type="application/json")
@@ -83,8 +79,8 @@ async def _answer(request: Request, call: Any) -> Response:
     try:
         call(body)
     except RuntimeApiRefusal as refused:
-        return _refusal(refused)
-    return Response(_ACCEPTED, status_code=202, media_type="application/json")
+        return refusal_response(refused)
+    return accepted_response()
 
 
 async def invocation_response(request: Request) -> Response:
@@ -107,21 +103,17 @@ async def init_error(request: Request) -> Response:
 EXTENSION = "/2020-01-01/extension"
 
 
-def _refusal(refused: RuntimeApiRefusal) -> Response:
-    return _error(refused.status, refused.error_type, refused.message)
-
-
 async def extension_register(request: Request) -> Response:
-    document = await _body(request, 1 << 16)
+    document = await _body(request, EXTENSION_REQUEST_LIMIT_BYTES)
     if isinstance(document, Response):
         return document
     try:
         events = msgspec.json.decode(document or b"{}").get("events", [])
         identifier, identity = _extensions(request).register(request.headers.get("lambda-extension-name"), events)
     except RuntimeApiRefusal as refused:
-        return _refusal(refused)
+        return refusal_response(refused)
     except (msgspec.DecodeError, AttributeError):
-        return _error(400, "InvalidRequest", "The body must be a JSON object with an events list")
+        return error_response(400, "InvalidRequest", "The body must be a JSON object with an events list")
     return Response(
         msgspec.json.encode(identity), headers={"Lambda-Extension-Identifier": identifier}, media_type="application/json"
     )
@@ -131,9 +123,9 @@ async def extension_next(request: Request) -> Response:
     try:
         event = await _extensions(request).next(request.headers.get("lambda-extension-identifier"))
     except RuntimeApiRefusal as refused:
-        return _refusal(refused)
+        return refusal_response(refused)
     except ConnectionError:
-        return _error(410, "EnvironmentGone", "This execution environment has been shut down")
+        return error_response(410, "EnvironmentGone", "This execution environment has been shut down")
     event_id = event.get("requestId", "")
     return Response(
         msgspec.json.encode(event), headers={"Lambda-Extension-Event-Identifier": event_id}, media_type="application/json"
@@ -141,14 +133,14 @@ async def extension_next(request: Request) -> Response:
 
 
 async def _extension_report(request: Request, phase: str) -> Response:
-    await _body(request, 1 << 20)
+    await _body(request, EXTENSION_ERROR_LIMIT_BYTES)
     try:
         _extensions(request).report_error(
             request.headers.get("lambda-extension-identifier"), request.headers.get("lambda-extension-function-error-type"), phase
         )
     except RuntimeApiRefusal as refused:
-        return _refusal(refused)
-    return Response(_ACCEPTED, status_code=202, media_type="application/json")
+        return refusal_response(refused)
+    return accepted_response()
 
 
 async def extension_init_error(request: Request) -> Response:
@@ -160,25 +152,25 @@ async def extension_exit_error(request: Request) -> Response:
 
 
 async def telemetry_subscribe(request: Request) -> Response:
-    api = request.scope.get(ENVIRONMENT_SCOPE_KEY)
-    if not isinstance(api, EnvironmentApi) or api.telemetry is None:
-        raise _NotServed
-    document = await _body(request, 1 << 16)
+    telemetry = _environment(request).telemetry
+    if telemetry is None:
+        raise not_served()
+    document = await _body(request, EXTENSION_REQUEST_LIMIT_BYTES)
     if isinstance(document, Response):
         return document
     try:
         identifier = request.headers.get("lambda-extension-identifier")
         _extensions(request).check(identifier)
-        api.telemetry.subscribe(identifier, msgspec.json.decode(document or b"{}"))
+        telemetry.subscribe(identifier, msgspec.json.decode(document or b"{}"))
     except RuntimeApiRefusal as refused:
-        return _refusal(refused)
+        return refusal_response(refused)
     except msgspec.DecodeError:
-        return _error(400, "ValidationError", "The body is not JSON")
+        return error_response(400, "ValidationError", "The body is not JSON")
     return Response(b"OK", status_code=200, media_type="text/plain")
 
 
 async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
-    await _error(404, "NotFound", "No such Runtime API path")(scope, receive, send)
+    await refusal_response(not_served())(scope, receive, send)
 
 
 router = Router(
@@ -203,9 +195,9 @@ async def runtime_api(scope: Scope, receive: Receive, send: Send) -> None:
         for route in router.routes:
             match, _child = route.matches(scope)
             if match.name == "PARTIAL":
-                await _error(405, "MethodNotAllowed", f"{scope['method']} is not allowed here")(scope, receive, send)
+                await error_response(405, "MethodNotAllowed", f"{scope['method']} is not allowed here")(scope, receive, send)
                 return
     try:
         await router(scope, receive, send)
-    except _NotServed:
-        await _not_found(scope, receive, send)
+    except RuntimeApiRefusal as refused:  # raised before a handler could answer: not_served()
+        await refusal_response(refused)(scope, receive, send)

@@ -86,15 +86,14 @@ def test_concurrent_invokes_get_separate_environments(lam: Any, fn_name: str) ->
     def one() -> None:
         results.append(call(lam, fn_name)[1])
 
-    started = time.monotonic()
     threads = [threading.Thread(target=one) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.monotonic() - started
     assert len(set(results)) == 4
-    assert elapsed < 1.9, elapsed  # served side by side, not one after another (4 x 0.5 s)
+    # That all four run at once is checked on the fake clock (tests/unit/invoker/test_pool.py);
+    # how long they take together is a bench line (bench/timing.py), not an assert.
 
 
 def test_unhandled_error(lam: Any, fn_name: str) -> None:
@@ -223,10 +222,9 @@ def test_timeout(lam: Any, fn_name: str) -> None:
         "    time.sleep(30)\n"
     )
     create(lam, fn_name, code, Timeout=1)
-    started = time.monotonic()
+    # When it times out is checked on the fake clock (tests/unit/invoker/test_timeouts.py); how
+    # long the caller waits is a bench line (bench/timing.py), not an assert.
     response, body, log = call(lam, fn_name)
-    elapsed = time.monotonic() - started
-    assert 1.0 <= elapsed < 1.6, elapsed
     assert response["FunctionError"] == "Unhandled"
     request_id = response["ResponseMetadata"]["RequestId"]
     assert body == {

@@ -300,7 +300,8 @@ class Environment:
         assert self._process is not None
         self.usable = False
         try:
-            status = await asyncio.wait_for(self._process.wait(), 1.0)
+            async with within(self._clock, 1.0):
+                status = await self._process.wait()
         except TimeoutError:
             self._process.kill()
             status = await self._process.wait()
@@ -368,7 +369,8 @@ class Environment:
         if self._process is not None:
             self._process.kill()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._process.wait(), 5.0)
+                async with within(self._clock, 5.0):
+                    await self._process.wait()
             self._drain_output()
             self._process.close()
         if self._out_fd >= 0:

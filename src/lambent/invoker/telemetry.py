@@ -25,6 +25,7 @@ import msgspec
 
 from lambent.clock import Clock, SystemClock
 from lambent.errors import RuntimeApiRefusal
+from lambent.invoker.timeouts import within
 
 log = logging.getLogger(__name__)
 SCHEMA_VERSIONS = ("2022-07-01", "2022-12-13", "2025-01-29")
@@ -40,7 +41,8 @@ class _Subscriber(msgspec.Struct, kw_only=True):
     max_items: int
     timeout_s: float
     pending: list[dict[str, Any]] = msgspec.field(default_factory=list)
-    timer: asyncio.TimerHandle | None = None
+    #: Flushes the batch ``timeout_s`` after its first event (a sleep on the injected clock).
+    timer: asyncio.Task[None] | None = None
 
 
 def _timestamp(seconds: float) -> str:
@@ -93,7 +95,6 @@ class Telemetry:
         if not self._subscribers:
             return
         event = {"time": _timestamp(self._clock.time()), "type": event_type, "record": record}
-        loop = asyncio.get_running_loop()
         for subscriber in self._subscribers.values():
             if kind not in subscriber.types:
                 continue
@@ -101,11 +102,16 @@ class Telemetry:
             if len(subscriber.pending) >= subscriber.max_items:
                 self._flush(subscriber)
             elif subscriber.timer is None:
-                subscriber.timer = loop.call_later(subscriber.timeout_s, self._flush, subscriber)
+                subscriber.timer = asyncio.ensure_future(self._flush_later(subscriber))
 
     def emit_log(self, text: bytes) -> None:
         for line in text.decode("utf-8", "replace").splitlines():
             self.emit("function", "function", line)
+
+    async def _flush_later(self, subscriber: _Subscriber) -> None:
+        await self._clock.sleep(subscriber.timeout_s)
+        subscriber.timer = None  # done: _flush must not cancel the task it runs in
+        self._flush(subscriber)
 
     def _flush(self, subscriber: _Subscriber) -> None:
         if subscriber.timer is not None:
@@ -138,7 +144,8 @@ class Telemetry:
             writer.write(request)
             await writer.drain()
             with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
-                await asyncio.wait_for(reader.readline(), 5.0)
+                async with within(self._clock, 5.0):
+                    await reader.readline()
             writer.close()
             self.delivered += len(batch)
         except (OSError, TimeoutError) as exc:

@@ -108,13 +108,15 @@ SANDBOXES: dict[str, SandboxKind] = {
 AUTO_ORDER = ("namespaces", "process")
 
 
-def choose_sandbox(needs: SandboxNeeds) -> Sandbox:
-    """The sandbox mode asked for; ``auto`` takes namespaces where this machine allows them."""
+def choose_sandbox(
+    needs: SandboxNeeds, table: Mapping[str, SandboxKind] = SANDBOXES, auto_order: tuple[str, ...] = AUTO_ORDER
+) -> Sandbox:
+    """The sandbox mode asked for; ``auto`` takes the first of *auto_order* this machine allows."""
     asked = needs.settings.sandbox
-    for name in AUTO_ORDER if asked == "auto" else (asked,):
-        usable, why = SANDBOXES[name].usable()
+    for name in auto_order if asked == "auto" else (asked,):
+        usable, why = table[name].usable()
         if usable:
-            return SANDBOXES[name].build(needs)
+            return table[name].build(needs)
         if asked != "auto":
             raise SandboxSetupError("choose", f"{name} sandbox", why)
         log.warning("%s sandbox unavailable (%s): trying the next mode", name, why)

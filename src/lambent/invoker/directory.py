@@ -1,15 +1,17 @@
 """What the invoker asks of the functions it runs, as a port the services layer implements.
 
 The invoker never imports the services: the composition root hands it a ``FunctionDirectory``
-(the functions service, with its uid registry in the store). ``HashedDirectory`` is the
-stand-in until that registry exists: its uids come from a hash, which two names can share.
+(the services' function index, whose uids come from the registry in the store).
+``HashedDirectory`` is a stand-in for tests and tools with no registry: its uids are the
+name's hash (``model.uids.hashed_uid``, the registry's first choice), which two names can share.
 """
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable
 from typing import Protocol
+
+from lambent.model.uids import hashed_uid
 
 
 class FunctionDirectory(Protocol):
@@ -23,16 +25,13 @@ class FunctionDirectory(Protocol):
 
 
 def function_uid(name: str) -> int:
-    """A stable uid per function name, in a range no machine account uses (20000-59999).
-
-    Distinct for distinct names except on a crc32 collision modulo 40,000: a registry of
-    assigned uids in the store removes that residue.
-    """
-    return 20000 + zlib.crc32(name.encode()) % 40000
+    """The uid derived from the name alone: what a function gets from the registry unless
+    another function's hash took it first."""
+    return hashed_uid(name)
 
 
 class HashedDirectory:
-    """A ``FunctionDirectory`` whose uids are ``function_uid`` hashes (transitional)."""
+    """A ``FunctionDirectory`` without a registry: hashed uids, and outbound as *outbound* says."""
 
     def __init__(self, outbound: Callable[[str], bool] = lambda _name: True) -> None:
         self._outbound = outbound

@@ -38,7 +38,6 @@ from lambent.api.usage import UsageApi
 from lambent.api.versions import VersionsApi
 from lambent.clock import SystemClock
 from lambent.errors import ApiError, SandboxSetupError
-from lambent.invoker.directory import HashedDirectory
 from lambent.invoker.invoker import Invoker, InvokerSettings
 from lambent.runtime_api.app import ENVIRONMENT_SCOPE_KEY, runtime_api
 from lambent.runtime_api.app import PREFIXES as RUNTIME_API_PREFIXES
@@ -47,15 +46,19 @@ from lambent.sandbox import ApiServer, Sandbox
 from lambent.sandbox.namespaces import NamespacesSandbox
 from lambent.sandbox.process import ProcessSandbox
 from lambent.sandbox.seccomp import build_program
+from lambent.services.aliases import AliasService
 from lambent.services.destinations import Destinations
 from lambent.services.event_configs import EventConfigService
 from lambent.services.event_queue import EventQueue
+from lambent.services.function_events import Listeners
+from lambent.services.function_index import FunctionIndex
 from lambent.services.functions import FunctionService
 from lambent.services.invocations import InvocationService
 from lambent.services.layers import LayerService
 from lambent.services.ledger import Ledger
 from lambent.services.logs import LogService
 from lambent.services.metering import MeterService, load_prices
+from lambent.services.package_gc import PackageCollector
 from lambent.services.packages import PackageStore
 from lambent.services.provisioned import ProvisionedService
 from lambent.settings import Settings
@@ -145,6 +148,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
     meter = MeterService(store, load_prices(settings.prices))
     ledger = Ledger(store, data_dir / "journal", meter)
     logs = LogService(store, ledger)
+    index = FunctionIndex(settings.region, settings.account_id, outbound_default=settings.outbound == "allow")
     listener = EnvironmentListener(runtime_api, RUNTIME_API_PREFIXES, ENVIRONMENT_SCOPE_KEY)
     sandbox = choose_sandbox(SandboxNeeds(settings=settings, data_dir=data_dir, serve_api=listener.serve, runtimes=runtimes))
     invoker = Invoker(
@@ -164,43 +168,33 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         ),
         ledger,
         packages.tree,
-        HashedDirectory(lambda name: functions.outbound(name)),
+        index,
         clock=SystemClock(),
     )
-    layers = LayerService(store, packages, data_dir / "opt", settings.region, settings.account_id)
-    functions = FunctionService(
-        store,
-        packages,
-        runtimes,
-        settings.region,
-        settings.account_id,
-        on_change=lambda name, revision: (
-            invoker.function_deleted(name) if revision is None else invoker.function_changed(name, revision or None)
-        ),
-        on_publish=invoker.version_published,
-        on_delete_version=invoker.version_deleted,
-        layers=layers,
-        outbound_default=settings.outbound == "allow",
-    )
+    collector = PackageCollector(packages, invoker)
+    layers = LayerService(store, packages, collector, data_dir / "opt", settings.region, settings.account_id)
     event_configs = EventConfigService(store, settings.region, settings.account_id)
+    provisioned = ProvisionedService(store, index, invoker)
+    events = Listeners([invoker, event_configs, provisioned])
+    functions = FunctionService(store, index, packages, collector, layers, runtimes, events)
+    aliases = AliasService(store, index)
     destinations = Destinations(
         settings.region, settings.sqs_endpoint_url, settings.function_access_key_id, settings.function_secret_access_key
     )
     invocations = InvocationService(
-        functions, invoker, event_configs, EventQueue(store), destinations, meter, retry_scale=settings.async_retry_scale
+        index, invoker, event_configs, EventQueue(store), destinations, meter, retry_scale=settings.async_retry_scale
     )
 
     async def notify(target: str, body: bytes) -> None:
         await destinations.deliver(target, body, invocations.send_to_function)
 
     meter.notify = notify
-    provisioned = ProvisionedService(store, functions, invoker)
     code_urls = CodeUrls(_secret(data_dir), settings.endpoint_url, packages, SystemClock())
     handlers = Handlers(
         invoke=InvokeApi(settings, invocations),
-        functions=FunctionsApi(settings, functions, code_urls, event_configs, provisioned),
+        functions=FunctionsApi(settings, functions, code_urls),
         versions=VersionsApi(settings, functions),
-        aliases=AliasesApi(settings, functions),
+        aliases=AliasesApi(settings, aliases),
         event_configs=EventConfigsApi(settings, functions, event_configs),
         concurrency=ConcurrencyApi(settings, functions, provisioned),
         tags=TagsApi(settings, functions),

@@ -12,14 +12,14 @@ from lambent.api.render import empty_response, json_response
 from lambent.model import constraints
 from lambent.model.alias import Alias, CreateAliasInput, UpdateAliasInput, alias_document
 from lambent.model.limits import SYNC_PAYLOAD_LIMIT_BYTES
-from lambent.services.functions import FunctionService
+from lambent.services.aliases import AliasService
 from lambent.settings import Settings
 
 
 class AliasesApi:
-    def __init__(self, settings: Settings, functions: FunctionService) -> None:
+    def __init__(self, settings: Settings, aliases: AliasService) -> None:
         self._settings = settings
-        self._functions = functions
+        self._aliases = aliases
 
     def _document(self, alias: Alias) -> dict[str, Any]:
         return alias_document(alias, self._settings.region, self._settings.account_id)
@@ -34,30 +34,30 @@ class AliasesApi:
         document = await inputs.json_body(request, SYNC_PAYLOAD_LIMIT_BYTES, "CreateAlias")
         ref = inputs.function_ref(request, self._settings, "CreateAlias")
         constraints.validate("CreateAlias", {**document, "FunctionName": request.path_params["name"]})
-        alias = await self._functions.create_alias(ref.name, inputs.decode(document, CreateAliasInput))
+        alias = await self._aliases.create_alias(ref.name, inputs.decode(document, CreateAliasInput))
         return json_response(self._document(alias), 201)
 
     async def get(self, request: Request) -> Response:
         name, alias_name = self._target(request, "GetAlias")
-        return json_response(self._document(self._functions.alias(name, alias_name)))
+        return json_response(self._document(self._aliases.alias(name, alias_name)))
 
     async def update(self, request: Request) -> Response:
         document = await inputs.json_body(request, SYNC_PAYLOAD_LIMIT_BYTES, "UpdateAlias")
         name, alias_name = self._target(request, "UpdateAlias")
         constraints.validate("UpdateAlias", {**document, "FunctionName": name, "Name": alias_name})
-        alias = await self._functions.update_alias(name, alias_name, inputs.decode(document, UpdateAliasInput))
+        alias = await self._aliases.update_alias(name, alias_name, inputs.decode(document, UpdateAliasInput))
         return json_response(self._document(alias))
 
     async def delete(self, request: Request) -> Response:
         name, alias_name = self._target(request, "DeleteAlias")
-        await self._functions.delete_alias(name, alias_name)
+        await self._aliases.delete_alias(name, alias_name)
         return empty_response(204)
 
     async def list(self, request: Request) -> Response:
         params = {"FunctionName": request.path_params["name"], **inputs.paging(request)}
         constraints.validate("ListAliases", params)
         ref = inputs.function_ref(request, self._settings, "ListAliases")
-        aliases, marker = self._functions.aliases_page(
+        aliases, marker = self._aliases.aliases_page(
             ref.name, params.get("FunctionVersion"), params.get("Marker"), params.get("MaxItems")
         )
         body: dict[str, Any] = {"Aliases": [self._document(a) for a in aliases]}

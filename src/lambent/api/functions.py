@@ -19,26 +19,15 @@ from lambent.model.function import (
     configuration_document,
 )
 from lambent.model.limits import CREATE_REQUEST_LIMIT_BYTES, SYNC_PAYLOAD_LIMIT_BYTES
-from lambent.services.event_configs import EventConfigService
 from lambent.services.functions import FunctionService
-from lambent.services.provisioned import ProvisionedService
 from lambent.settings import Settings
 
 
 class FunctionsApi:
-    def __init__(
-        self,
-        settings: Settings,
-        functions: FunctionService,
-        code_urls: CodeUrls,
-        event_configs: EventConfigService,
-        provisioned: ProvisionedService,
-    ) -> None:
+    def __init__(self, settings: Settings, functions: FunctionService, code_urls: CodeUrls) -> None:
         self._settings = settings
         self._functions = functions
         self._code_urls = code_urls
-        self._event_configs = event_configs
-        self._provisioned = provisioned
 
     def _configuration(self, version: FunctionVersion) -> dict[str, Any]:
         return configuration_document(version, self._settings.region, self._settings.account_id)
@@ -60,17 +49,15 @@ class FunctionsApi:
 
     async def get(self, request: Request) -> Response:
         ref = inputs.function_ref(request, self._settings, "GetFunction", request.query_params.get("Qualifier"))
-        version = self._functions.resolve(ref)
+        described = self._functions.describe(ref)
         body: dict[str, Any] = {
-            "Configuration": self._configuration(version),
-            "Code": {"RepositoryType": "S3", "Location": self._code_urls.sign(version.code_sha256_hex)},
+            "Configuration": self._configuration(described.version),
+            "Code": {"RepositoryType": "S3", "Location": self._code_urls.sign(described.version.code_sha256_hex)},
         }
-        tags = self._functions.tags(ref.name)
-        if tags:
-            body["Tags"] = tags
-        reserved = self._functions.reserved(ref.name)
-        if reserved is not None:
-            body["Concurrency"] = {"ReservedConcurrentExecutions": reserved}
+        if described.tags:
+            body["Tags"] = described.tags
+        if described.reserved is not None:
+            body["Concurrency"] = {"ReservedConcurrentExecutions": described.reserved}
         return json_response(body)
 
     async def get_configuration(self, request: Request) -> Response:
@@ -96,7 +83,4 @@ class FunctionsApi:
     async def delete(self, request: Request) -> Response:
         ref = inputs.function_ref(request, self._settings, "DeleteFunction", request.query_params.get("Qualifier"))
         await self._functions.delete(ref)
-        if ref.qualifier is None:  # TODO(services): one cascading call, when FunctionService offers it
-            await self._event_configs.forget_function(ref.name)
-            await self._provisioned.forget_function(ref.name)
         return empty_response(204)

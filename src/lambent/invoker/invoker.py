@@ -281,6 +281,11 @@ class Invoker:
         await self._spin_down_idle(lambda key: key[0] == name and key[1] == version)
         await self._snapshots.retire(name, version)
 
+    def code_dirs_in_use(self) -> set[str]:
+        """The code directories of every live environment (the services' package collector
+        spares them: a tree must not vanish under an environment still running it)."""
+        return {environment.spec.code_dir for environment in self._pool}
+
     async def _spin_down_idle(self, stale: Callable[[PoolKey], bool]) -> None:
         for environment in self._pool.take_idle(stale):
             await self._spin_down(environment)

@@ -1,19 +1,23 @@
-"""Asynchronous invocation configurations (EventInvokeConfig) per function and qualifier."""
+"""Asynchronous invocation configurations (EventInvokeConfig) per function and qualifier.
+
+A function's configs go with it: the service listens to ``FunctionEvents``.
+"""
 
 from __future__ import annotations
 
-import time
-
 import msgspec
 
+from lambent.clock import Clock, SystemClock
 from lambent.errors import ResourceConflictException, ResourceNotFoundException
 from lambent.model.event_invoke import DEFAULT, EventInvokeConfig, EventInvokeConfigInput, check_destination
-from lambent.store import Store
+from lambent.services.function_events import FunctionListener
+from lambent.store import EventConfigStore
 
 
-class EventConfigService:
-    def __init__(self, store: Store, region: str, account_id: str) -> None:
+class EventConfigService(FunctionListener):
+    def __init__(self, store: EventConfigStore, region: str, account_id: str, clock: Clock | None = None) -> None:
         self._store = store
+        self._clock = clock or SystemClock()
         self._region = region
         self._account_id = account_id
         self._configs: dict[tuple[str, str], EventInvokeConfig] = {}
@@ -40,7 +44,7 @@ class EventConfigService:
         if merge and current is None:
             raise ResourceConflictException("The function doesn't have an EventInvokeConfig to update.")
         base = current if merge and current is not None else EventInvokeConfig(function_name=name, qualifier=key[1])
-        changes: dict[str, object] = {"last_modified": round(time.time(), 3)}
+        changes: dict[str, object] = {"last_modified": round(self._clock.time(), 3)}
         if request.maximum_retry_attempts is not None or not merge:
             changes["maximum_retry_attempts"] = request.maximum_retry_attempts
         if request.maximum_event_age_s is not None or not merge:
@@ -61,6 +65,6 @@ class EventConfigService:
         await self._store.delete_event_config(name, qualifier or "$LATEST")
         self._configs.pop((name, qualifier or "$LATEST"), None)
 
-    async def forget_function(self, name: str) -> None:
+    async def function_deleted(self, name: str) -> None:
         await self._store.delete_event_config(name, None)
         self._configs = {k: v for k, v in self._configs.items() if k[0] != name}

@@ -10,12 +10,12 @@ batches; retries are rescheduled with their new attempt counts.
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 import msgspec
 
-from lambent.store import Store
+from lambent.clock import Clock, SystemClock
+from lambent.store import QueueStore
 
 #: Longer than the longest function timeout (900 s): an attempt in progress keeps its event.
 LEASE_S = 960.0
@@ -69,8 +69,9 @@ class _Batcher:
 
 
 class EventQueue:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: QueueStore, clock: Clock | None = None) -> None:
         self._store = store
+        self._clock = clock or SystemClock()
         self._enqueue = _Batcher(self._write)
         self._finish = _Batcher(self._delete)
         self.wake = asyncio.Event()
@@ -80,7 +81,7 @@ class EventQueue:
         return await self._store.release_leases()
 
     async def _write(self, events: list[QueuedEvent]) -> list[int]:
-        return await self._store.enqueue([_encode(event) for event in events], time.time())
+        return await self._store.enqueue([_encode(event) for event in events], self._clock.time())
 
     async def _delete(self, ids: list[int]) -> list[None]:
         await self._store.finish(ids)
@@ -92,7 +93,7 @@ class EventQueue:
         self.wake.set()
 
     async def claim(self, limit: int) -> list[QueuedEvent]:
-        now = time.time()
+        now = self._clock.time()
         claimed = await self._store.claim(now, now + LEASE_S, limit)
         events = []
         for event_id, data in claimed:
@@ -105,4 +106,4 @@ class EventQueue:
         await self._finish.submit(event.id)
 
     async def retry(self, event: QueuedEvent, delay_s: float) -> None:
-        await self._store.reschedule(event.id, _encode(event), time.time() + delay_s)
+        await self._store.reschedule(event.id, _encode(event), self._clock.time() + delay_s)

@@ -10,17 +10,16 @@ configured destination. Delivery is at least once, with the same request id on e
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import random
-import time
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
+from lambent.clock import Clock, SystemClock
 from lambent.errors import (
     InvalidRequestContentException,
     RecursiveInvocationException,
@@ -31,21 +30,42 @@ from lambent.errors import (
     SandboxSetupError,
     TooManyRequestsException,
 )
-from lambent.invoker.invoker import Invocation, Invoker, InvokeRequest
+from lambent.invoker.records import Invocation, InvokeRequest
 from lambent.model.arns import FunctionRef, parse_function_ref
 from lambent.model.concurrency import REQUESTS_PER_CONCURRENCY, RequestRate
 from lambent.model.event_invoke import EventInvokeConfig, after_function_error, failure_condition, invocation_record
 from lambent.model.function import FunctionVersion
 from lambent.model.limits import ASYNC_PAYLOAD_LIMIT_BYTES, SYNC_PAYLOAD_LIMIT_BYTES, SYNC_RESPONSE_LIMIT_BYTES
 from lambent.model.trace import is_loop, lineage, next_header
-from lambent.services.destinations import Destinations, dead_letter_attributes
+from lambent.services.destinations import SendToFunction, dead_letter_attributes
 from lambent.services.event_configs import EventConfigService
 from lambent.services.event_queue import EventQueue, QueuedEvent
-from lambent.services.functions import FunctionService
+from lambent.services.function_index import FunctionIndex
 from lambent.services.metering import MeterService
 
 log = logging.getLogger(__name__)
 MAXIMUM_BACKOFF_S = 300.0
+#: How often the dispatcher looks for retries that fell due (new events wake it at once).
+POLL_S = 0.1
+
+
+class Runner(Protocol):
+    """What invocations ask of the invoker."""
+
+    @property
+    def concurrency_limit(self) -> int: ...
+
+    async def invoke(
+        self, version: FunctionVersion, request: InvokeRequest, reserved: int | None = None, reserved_total: int = 0
+    ) -> Invocation: ...
+
+
+class Sender(Protocol):
+    """What invocations ask of the destinations (``Destinations``)."""
+
+    async def deliver(
+        self, target: str, body: bytes, to_function: SendToFunction, attributes: dict[str, str] | None = None
+    ) -> None: ...
 
 
 class InvokeOutcome(msgspec.Struct, kw_only=True):
@@ -90,18 +110,20 @@ def _client_context(encoded: str | None) -> dict[str, Any] | None:
 class InvocationService:
     def __init__(
         self,
-        functions: FunctionService,
-        invoker: Invoker,
+        functions: FunctionIndex,
+        invoker: Runner,
         event_configs: EventConfigService,
         queue: EventQueue,
-        destinations: Destinations,
+        destinations: Sender,
         meter: MeterService,
         workers: int = 32,
         retry_scale: float = 1.0,
+        clock: Clock | None = None,
     ) -> None:
+        """*retry_scale* multiplies AWS's 1 and 2 minute waits between retries (tests shrink it)."""
         self._destinations = destinations
         self._meter = meter
-        """*retry_scale* multiplies AWS's 1 and 2 minute waits between retries (tests shrink it)."""
+        self._clock = clock or SystemClock()
         self._event_configs = event_configs
         self._retry_scale = retry_scale
         self._rate = RequestRate(REQUESTS_PER_CONCURRENCY * invoker.concurrency_limit)
@@ -132,7 +154,7 @@ class InvocationService:
         trace_id: str | None = None,
     ) -> InvokeOutcome:
         version = self._functions.resolve(ref, random.random())  # noqa: S311 - traffic split, not crypto
-        if (reason := self._rate.admit(time.monotonic())) is not None:
+        if (reason := self._rate.admit(self._clock.monotonic())) is not None:
             raise TooManyRequestsException("Rate Exceeded.", Reason=reason, retryAfterSeconds="1")
         if version.state != "Active":
             raise ResourceConflictException(
@@ -173,7 +195,7 @@ class InvocationService:
                     payload=payload,
                     client_context=context,
                     trace_id=trace_id,
-                    accepted_at=time.time(),
+                    accepted_at=self._clock.time(),
                 )
             )
             return InvokeOutcome(status=202, executed_version=version.version, request_id=request_id)
@@ -199,8 +221,17 @@ class InvocationService:
                 self._spawn(self._run(event))
             if not events or free <= len(events):
                 self._queue.wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._queue.wake.wait(), 0.1)
+                await self._wait(POLL_S)
+
+    async def _wait(self, seconds: float) -> None:
+        """Until the queue is woken, or *seconds* pass on the clock."""
+        woken = asyncio.ensure_future(self._queue.wake.wait())
+        timer = asyncio.ensure_future(self._clock.sleep(seconds))
+        try:
+            await asyncio.wait((woken, timer), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            woken.cancel()
+            timer.cancel()
 
     async def _run(self, event: QueuedEvent) -> None:
         try:
@@ -213,7 +244,7 @@ class InvocationService:
 
     async def _attempt(self, event: QueuedEvent) -> None:
         config = self._event_configs.effective(event.function, event.qualifier)
-        age = time.time() - event.accepted_at
+        age = self._clock.time() - event.accepted_at
         try:
             version = self._functions.resolve(FunctionRef(name=event.function, qualifier=event.qualifier), random.random())  # noqa: S311
         except ResourceNotFoundException:
@@ -293,7 +324,7 @@ class InvocationService:
         if invocation is not None:
             response = failure.document() if failure is not None else _json_or_text(invocation.payload)
         record = invocation_record(
-            moment=datetime.now(UTC),
+            moment=datetime.fromtimestamp(self._clock.time(), UTC),
             request_id=event.request_id,
             function_arn=self._functions.arn(event.function, event.qualifier or "$LATEST"),
             condition=condition,

@@ -34,8 +34,9 @@ from lambent.model.layer import (
     parse_layer_version_arn,
 )
 from lambent.runtimes import link_or_copy
+from lambent.services.package_gc import PackageCollector
 from lambent.services.packages import PackageStore, seal_tree
-from lambent.store import Store
+from lambent.store import LayerStore
 
 _NEW_STATEMENT = "Please provide a new statement id, or remove the existing statement."
 
@@ -43,8 +44,9 @@ _NEW_STATEMENT = "Please provide a new statement id, or remove the existing stat
 class LayerService:
     def __init__(
         self,
-        store: Store,
+        store: LayerStore,
         packages: PackageStore,
+        collector: PackageCollector,
         opt_root: Path,
         region: str,
         account_id: str,
@@ -52,6 +54,7 @@ class LayerService:
     ) -> None:
         self._store = store
         self._packages = packages
+        self._collector = collector
         self._opt_root = opt_root
         self._region = region
         self._account_id = account_id
@@ -82,6 +85,10 @@ class LayerService:
     def versions(self, name: str) -> list[LayerVersion]:
         return sorted(self._layers.get(name, {}).values(), key=lambda layer: -layer.version)
 
+    def code_in_use(self) -> set[str]:
+        """The packages (sha256 hex) of every layer version (a deleted one's /opt trees are copies)."""
+        return {layer.code_sha256_hex for versions in self._layers.values() for layer in versions.values()}
+
     def latest(self) -> list[LayerVersion]:
         """The newest version of each layer, by name."""
         return [self.versions(name)[0] for name in sorted(self._layers) if self._layers[name]]
@@ -101,7 +108,11 @@ class LayerService:
     async def publish(self, name: str, request: PublishLayerVersionInput) -> LayerVersion:
         if request.content.zip_file is None:
             raise InvalidParameterValueException("Layers can only be published from a ZipFile in Lambent.")
-        package = await asyncio.to_thread(self._packages.add, request.content.zip_file, "PublishLayerVersion")
+        async with self._collector.uploading():
+            return await self._publish(name, request, request.content.zip_file)
+
+    async def _publish(self, name: str, request: PublishLayerVersionInput, zip_file: bytes) -> LayerVersion:
+        package = await asyncio.to_thread(self._packages.add, zip_file, "PublishLayerVersion")
         async with self._lock:
             version = self._highest.get(name, 0) + 1
             layer = LayerVersion(

@@ -23,7 +23,7 @@ from typing import Protocol
 import msgspec
 
 from lambent.model.billing import Charge, UsageRecord
-from lambent.store import LogEvent, Store
+from lambent.store import LogEvent, UsageStore
 from lambent.store.journal import HEADER, Journal, Position
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ class Charger(Protocol):
 class Ledger:
     def __init__(
         self,
-        store: Store,
+        store: UsageStore,
         directory: Path,
         charger: Charger,
         interval_s: float = 0.1,

@@ -11,11 +11,11 @@ from __future__ import annotations
 import msgspec
 
 from lambent.services.ledger import Ledger
-from lambent.store import LogEvent, Store
+from lambent.store import LogEvent, LogStore
 
 
 class LogService:
-    def __init__(self, store: Store, ledger: Ledger) -> None:
+    def __init__(self, store: LogStore, ledger: Ledger) -> None:
         self._store = store
         self._ledger = ledger
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 import msgspec
 from prometheus_client.core import CounterMetricFamily, Metric
 
+from lambent.clock import Clock, SystemClock
 from lambent.errors import ResourceNotFoundException, TooManyRequestsException
 from lambent.model import budget as budgets
 from lambent.model.billing import (
@@ -38,7 +38,7 @@ from lambent.model.billing import (
     price_table,
 )
 from lambent.model.budget import Budget
-from lambent.store import Store
+from lambent.store import UsageStore
 
 log = logging.getLogger(__name__)
 DEFAULT_PRICES = Path(__file__).with_name("prices.toml")
@@ -71,10 +71,10 @@ def _money(value: Decimal) -> str:
 
 
 class MeterService:
-    def __init__(self, store: Store, prices: PriceTable, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, store: UsageStore, prices: PriceTable, clock: Clock | None = None) -> None:
         self._store = store
         self.prices = prices
-        self._clock = clock
+        self._clock = (clock or SystemClock()).time
         self._months: dict[tuple[str, str], MonthState] = {}
         #: Month-to-date totals by (month, account, function, architecture), for budgets; the
         #: function None holds the account's, so a budget's spend is a lookup per architecture.

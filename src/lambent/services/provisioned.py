@@ -13,19 +13,24 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from lambent.clock import Clock, SystemClock
 from lambent.errors import InvalidParameterValueException, ProvisionedConcurrencyConfigNotFoundException
 from lambent.invoker.invoker import Invoker
 from lambent.model.arns import LATEST, FunctionRef
 from lambent.model.function import FunctionVersion, aws_timestamp
-from lambent.services.functions import FunctionService
-from lambent.store import Store
+from lambent.services.function_events import FunctionListener
+from lambent.services.function_index import FunctionIndex
+from lambent.store import ProvisionedStore
 
 log = logging.getLogger(__name__)
 
 
-class ProvisionedService:
-    def __init__(self, store: Store, functions: FunctionService, invoker: Invoker) -> None:
+class ProvisionedService(FunctionListener):
+    """Listens to ``FunctionEvents``: a deleted function's configs go with it."""
+
+    def __init__(self, store: ProvisionedStore, functions: FunctionIndex, invoker: Invoker, clock: Clock | None = None) -> None:
         self._store = store
+        self._clock = clock or SystemClock()
         self._functions = functions
         self._invoker = invoker
         self._configs: dict[tuple[str, str], tuple[int, str]] = {}
@@ -48,7 +53,7 @@ class ProvisionedService:
     async def put(self, name: str, qualifier: str | None, count: int) -> dict[str, Any]:
         version = self._version(name, qualifier)
         assert qualifier is not None
-        modified = aws_timestamp(datetime.now(UTC))
+        modified = aws_timestamp(datetime.fromtimestamp(self._clock.time(), UTC))
         await self._store.put_provisioned(name, qualifier, count, modified)
         self._configs[(name, qualifier)] = (count, modified)
         self._invoker.provision(version, count)
@@ -82,7 +87,7 @@ class ProvisionedService:
         del self._configs[(name, qualifier)]
         self._invoker.provision(self._version(name, qualifier), 0)
 
-    async def forget_function(self, name: str) -> None:
+    async def function_deleted(self, name: str) -> None:
         for key in [k for k in self._configs if k[0] == name]:
             await self._store.put_provisioned(name, key[1], None, "")
             del self._configs[key]

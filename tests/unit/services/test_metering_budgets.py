@@ -5,24 +5,17 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from typing import Any
 
 import msgspec
 import pytest
 
+from lambent.clock import FakeClock
 from lambent.errors import TooManyRequestsException
 from lambent.model.billing import UsageRecord
 from lambent.model.budget import Budget
 from lambent.services.metering import MeterService, load_prices
+from lambent.store.memory import MemoryStore
 from tests.fixtures.usage import record
-
-
-class FakeStore:
-    """What the meter's budgets write: nothing to read back here."""
-
-    async def put_budget(self, _budget: Budget) -> None: ...
-
-    async def put_budget_alert(self, *_args: Any) -> None: ...
 
 
 def at(year: int, month: int, day: int) -> float:
@@ -35,23 +28,23 @@ def used(function: str, end_s: float, billed_ms: int = 1000, memory_mb: int = 10
 
 
 def test_a_throttle_budget_blocks_its_function_at_the_cap_until_the_month_turns() -> None:
-    now = [at(2026, 11, 27)]
+    clock = FakeClock(at(2026, 11, 27))
 
     async def scenario() -> None:
-        meter = MeterService(FakeStore(), load_prices(None), clock=lambda: now[0])  # type: ignore[arg-type]
-        meter._account = "000000000000"
+        meter = MeterService(MemoryStore(), load_prices(None), clock=clock)
+        await meter.load("000000000000")
         await meter.put_budget(Budget(name="cap", limit="2", unit="GB-s", action="THROTTLE", function_name="capped"))
-        meter.charge(used("capped", now[0]))  # 1 GB-s
+        meter.charge(used("capped", clock.time()))  # 1 GB-s
         meter.check("capped")
-        meter.charge(used("other", now[0]))  # other functions do not count
+        meter.charge(used("other", clock.time()))  # other functions do not count
         meter.check("capped")
-        meter.charge(used("capped", now[0]))  # 2 GB-s: at the cap
+        meter.charge(used("capped", clock.time()))  # 2 GB-s: at the cap
         with pytest.raises(TooManyRequestsException) as refused:
             meter.check("capped")
         assert refused.value.fields["Reason"] == "BudgetExceeded"
         meter.check("other")
-        now[0] = at(2026, 12, 1)  # nothing is charged (the function is blocked), yet it runs again
+        await clock.set(at(2026, 12, 1))  # nothing is charged (the function is blocked), yet it runs again
         meter.check("capped")
-        await asyncio.gather(*meter._background)
+        await meter.close()
 
     asyncio.run(scenario())

@@ -1,0 +1,313 @@
+"""The functions and aliases services on the in-memory store, a fake clock and a recording
+listener: what each change tells the listeners, the one revision check, DeleteFunction's cascade,
+GetFunction's description, uids from the registry, and which code packages are collected."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+
+from lambent.clock import FakeClock
+from lambent.errors import PreconditionFailedException, ResourceNotFoundException
+from lambent.model.alias import CreateAliasInput, UpdateAliasInput
+from lambent.model.arns import FunctionRef
+from lambent.model.event_invoke import EventInvokeConfigInput
+from lambent.model.function import (
+    CreateFunctionInput,
+    FunctionVersion,
+    UpdateFunctionCodeInput,
+    UpdateFunctionConfigurationInput,
+)
+from lambent.model.layer import PublishLayerVersionInput
+from lambent.model.uids import hashed_uid
+from lambent.services.aliases import AliasService
+from lambent.services.event_configs import EventConfigService
+from lambent.services.function_events import FunctionListener, Listeners
+from lambent.services.function_index import FunctionIndex
+from lambent.services.functions import FunctionService
+from lambent.services.layers import LayerService
+from lambent.services.package_gc import PackageCollector
+from lambent.services.packages import PackageStore
+from lambent.store import FunctionRecord
+from lambent.store.memory import MemoryStore
+from tests.fixtures.zips import package
+
+REGION, ACCOUNT = "eu-central-1", "123456789012"
+
+
+class Recorder(FunctionListener):
+    def __init__(self) -> None:
+        self.events: list[tuple[Any, ...]] = []
+
+    async def function_changed(self, name: str, revision_id: str | None) -> None:
+        self.events.append(("changed", name, revision_id))
+
+    async def function_deleted(self, name: str) -> None:
+        self.events.append(("deleted", name))
+
+    def version_published(self, version: FunctionVersion) -> asyncio.Future[Any] | None:
+        self.events.append(("published", version.name, version.version))
+        return None
+
+    async def version_deleted(self, name: str, version: str) -> None:
+        self.events.append(("version deleted", name, version))
+
+
+class Environments:
+    """The code directories live environments run (what the invoker reports)."""
+
+    def __init__(self) -> None:
+        self.dirs: set[str] = set()
+
+    def code_dirs_in_use(self) -> set[str]:
+        return set(self.dirs)
+
+
+class World:
+    def __init__(self, root: Path, store: MemoryStore | None = None) -> None:
+        self.clock = FakeClock()
+        self.store = store or MemoryStore()
+        self.packages = PackageStore(root)
+        self.environments = Environments()
+        collector = PackageCollector(self.packages, self.environments)
+        self.layers = LayerService(self.store, self.packages, collector, root / "opt", REGION, ACCOUNT)
+        self.index = FunctionIndex(REGION, ACCOUNT)
+        self.recorder = Recorder()
+        self.configs = EventConfigService(self.store, REGION, ACCOUNT, self.clock)
+        events = Listeners([self.recorder, self.configs])
+        self.functions = FunctionService(
+            self.store, self.index, self.packages, collector, self.layers, ["python3.12"], events, self.clock
+        )
+        self.aliases = AliasService(self.store, self.index)
+
+    async def create(self, name: str = "fn", code: str = "v1", **members: Any) -> FunctionVersion:
+        return await self.functions.create(msgspec.convert(create_document(name, code, **members), CreateFunctionInput))
+
+    async def update_code(self, name: str, code: str, **members: Any) -> FunctionVersion:
+        document = {"ZipFile": zipped(code), **members}
+        return await self.functions.update_code(name, msgspec.convert(document, UpdateFunctionCodeInput))
+
+    def stored(self, version: FunctionVersion) -> bool:
+        """Whether the version's zip and its extracted tree are both still there."""
+        return self.packages.blob(version.code_sha256_hex).exists() and Path(self.packages.tree(version.code_sha256_hex)).is_dir()
+
+    def gone(self, version: FunctionVersion) -> bool:
+        """Whether neither the version's zip nor its tree is left."""
+        return (
+            not self.packages.blob(version.code_sha256_hex).exists()
+            and not Path(self.packages.tree(version.code_sha256_hex)).exists()
+        )
+
+
+def zipped(code: str) -> str:
+    return base64.b64encode(package({"app.py": f"def handler(e, c):\n    return {code!r}\n"})).decode()
+
+
+def create_document(name: str, code: str, **members: Any) -> dict[str, Any]:
+    return {
+        "FunctionName": name,
+        "Role": f"arn:aws:iam::{ACCOUNT}:role/r",
+        "Runtime": "python3.12",
+        "Handler": "app.handler",
+        "Code": {"ZipFile": zipped(code)},
+        **members,
+    }
+
+
+def run(scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    asyncio.run(scenario())
+
+
+# --- events ------------------------------------------------------------------------------------
+
+
+def test_each_change_tells_the_listeners_what_is_stale(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        w = World(tmp_path)
+        await w.create(Publish=True)
+        update = msgspec.convert({"Timeout": 9}, UpdateFunctionConfigurationInput)
+        updated = await w.functions.update_configuration("fn", update)
+        await w.functions.tag("fn", {"team": "a"})  # not the network tag: nothing is stale
+        await w.functions.tag("fn", {"lambent:outbound": "none"})
+        await w.functions.untag("fn", ["lambent:outbound"])
+        await w.functions.delete(FunctionRef(name="fn", qualifier="1"))
+        await w.functions.delete(FunctionRef(name="fn"))
+        assert w.recorder.events == [
+            ("published", "fn", "1"),
+            ("changed", "fn", updated.revision_id),
+            ("changed", "fn", None),
+            ("changed", "fn", None),
+            ("version deleted", "fn", "1"),
+            ("deleted", "fn"),
+        ]
+
+    run(scenario)
+
+
+def test_deleting_a_function_is_one_call_that_cascades_to_its_event_configs(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        w = World(tmp_path)
+        await w.create()
+        await w.configs.put("fn", None, EventInvokeConfigInput(maximum_retry_attempts=1), merge=False)
+        assert [c.function_name for c in w.configs.list("fn")] == ["fn"]
+        await w.functions.delete(FunctionRef(name="fn"))
+        assert w.configs.list("fn") == [] and await w.store.load_event_configs() == []
+        with pytest.raises(ResourceNotFoundException):
+            w.functions.resolve(FunctionRef(name="fn"))
+
+    run(scenario)
+
+
+def test_describe_is_the_version_the_tags_and_the_reservation(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        w = World(tmp_path)
+        await w.create(Tags={"team": "a"}, Publish=True)
+        await w.functions.put_reserved_concurrency("fn", 5, account_limit=1000)
+        described = w.functions.describe(FunctionRef(name="fn", qualifier="1"))
+        assert (described.version.version, described.tags, described.reserved) == ("1", {"team": "a"}, 5)
+        assert w.functions.describe(FunctionRef(name="fn")).version.version == "$LATEST"
+
+    run(scenario)
+
+
+# --- the revision check -------------------------------------------------------------------------
+
+
+def test_every_update_refuses_a_stale_revision_id(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        w = World(tmp_path)
+        created = await w.create(Publish=True)
+        alias = await w.aliases.create_alias("fn", CreateAliasInput(name="live", function_version="1"))
+        stale = "00000000-0000-0000-0000-000000000000"
+        attempts = [
+            w.functions.update_configuration("fn", UpdateFunctionConfigurationInput(revision_id=stale, timeout_s=5)),
+            w.update_code("fn", "v2", RevisionId=stale),
+            w.functions.publish_version("fn", None, None, stale),
+            w.aliases.update_alias("fn", "live", UpdateAliasInput(revision_id=stale, description="x")),
+        ]
+        for attempt in attempts:
+            with pytest.raises(PreconditionFailedException):
+                await attempt
+        assert w.functions.resolve(FunctionRef(name="fn")).timeout_s == created.timeout_s
+        assert w.aliases.alias("fn", "live").revision_id == alias.revision_id
+        current = w.functions.resolve(FunctionRef(name="fn")).revision_id
+        updated = await w.functions.update_configuration("fn", UpdateFunctionConfigurationInput(revision_id=current, timeout_s=5))
+        assert updated.timeout_s == 5 and updated.revision_id != current
+
+    run(scenario)
+
+
+def test_versions_take_the_fake_clocks_time(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        w = World(tmp_path)
+        assert (await w.create()).last_modified == "2026-01-01T00:00:00.000+0000"
+        await w.clock.advance(90.5)
+        updated = await w.functions.update_configuration("fn", UpdateFunctionConfigurationInput(timeout_s=5))
+        assert updated.last_modified == "2026-01-01T00:01:30.500+0000"
+
+    run(scenario)
+
+
+# --- uids -----------------------------------------------------------------------------------------
+
+
+def test_uids_come_from_the_registry_and_survive_a_delete(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        w = World(tmp_path)
+        await w.create("a")
+        await w.create("b")
+        uid_a, uid_b = w.functions.uid("a"), w.functions.uid("b")
+        assert uid_a != uid_b and uid_a == hashed_uid("a")
+        await w.functions.delete(FunctionRef(name="a"))
+        await w.create("a", "again")
+        assert w.functions.uid("a") == uid_a
+
+    run(scenario)
+
+
+class OldStore(MemoryStore):
+    """A store as a data directory from before the uid registry loads: functions without uids."""
+
+    async def load_functions(self) -> list[FunctionRecord]:
+        return [msgspec.structs.replace(r, uid=None) for r in await super().load_functions()]
+
+
+def test_functions_without_a_uid_get_one_at_load(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        store = OldStore()
+        await World(tmp_path, store).create("old")
+        again = World(tmp_path, store)
+        await again.functions.load()
+        assert again.functions.uid("old") == hashed_uid("old") == await store.assign_uid("old")
+
+    run(scenario)
+
+
+# --- code packages ----------------------------------------------------------------------------------
+
+
+def test_replaced_code_is_collected_unless_a_version_uses_it(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        w = World(tmp_path)
+        first = await w.create(code="v1")
+        second = await w.update_code("fn", "v2")
+        assert w.gone(first) and w.stored(second)
+        published = await w.functions.publish_version("fn", None, None, None)
+        third = await w.update_code("fn", "v3")
+        assert w.stored(published) and w.stored(third)  # version 1 still runs v2
+        await w.functions.delete(FunctionRef(name="fn", qualifier="1"))
+        assert w.gone(published) and w.stored(third)
+        await w.functions.delete(FunctionRef(name="fn"))
+        assert w.gone(third)
+
+    run(scenario)
+
+
+def test_code_a_live_environment_runs_stays_until_it_is_gone(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        w = World(tmp_path)
+        first = await w.create("fn", code="v1")
+        w.environments.dirs.add(w.packages.tree(first.code_sha256_hex))
+        await w.update_code("fn", "v2")
+        assert w.stored(first)
+        w.environments.dirs.clear()
+        await w.create("other", code="other")  # the next collection takes it
+        await w.update_code("other", "other-2")
+        assert w.gone(first)
+
+    run(scenario)
+
+
+def test_code_a_layer_or_another_function_shares_is_kept(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        w = World(tmp_path)
+        shared = await w.create("a", code="shared")
+        await w.create("b", code="shared")
+        content = msgspec.convert({"Content": {"ZipFile": zipped("layer")}}, PublishLayerVersionInput)
+        layer = await w.layers.publish("lib", content)
+        await w.create("c", code="layer")  # the same zip as the layer
+        await w.update_code("a", "a-2")
+        await w.update_code("c", "c-2")
+        assert w.stored(shared)  # b still runs it
+        assert w.packages.blob(layer.code_sha256_hex).exists()
+
+    run(scenario)
+
+
+def test_at_load_every_package_nothing_refers_to_goes(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        w = World(tmp_path)
+        kept = await w.create("fn", code="v1")
+        orphan = await asyncio.to_thread(w.packages.add, base64.b64decode(zipped("orphan")), "CreateFunction")
+        again = World(tmp_path, w.store)
+        await again.layers.load()
+        await again.functions.load()
+        assert again.stored(kept) and not again.packages.blob(orphan.sha256_hex).exists()
+
+    run(scenario)

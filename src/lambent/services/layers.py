@@ -86,7 +86,7 @@ class LayerService:
         return sorted(self._layers.get(name, {}).values(), key=lambda layer: -layer.version)
 
     def code_in_use(self) -> set[str]:
-        """The packages (sha256 hex) of every layer version (a deleted one's /opt trees are copies)."""
+        """The packages (sha256 hex) of every layer version (not to be collected)."""
         return {layer.code_sha256_hex for versions in self._layers.values() for layer in versions.values()}
 
     def latest(self) -> list[LayerVersion]:

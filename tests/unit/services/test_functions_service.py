@@ -311,3 +311,33 @@ def test_at_load_every_package_nothing_refers_to_goes(tmp_path: Path) -> None:
         assert again.stored(kept) and not again.packages.blob(orphan.sha256_hex).exists()
 
     run(scenario)
+
+
+class Snapshotting(FunctionListener):
+    """Makes a snapshot of every published version, finished when the test says."""
+
+    def __init__(self) -> None:
+        self.snapshots: list[asyncio.Future[Any]] = []
+
+    def version_published(self, version: FunctionVersion) -> asyncio.Future[Any] | None:
+        self.snapshots.append(asyncio.get_running_loop().create_future())
+        return self.snapshots[-1]
+
+
+def test_a_version_is_pending_until_its_snapshot_is_made_and_listeners_are_told_in_order(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        w = World(tmp_path)
+        first, snapshotting, last = Recorder(), Snapshotting(), Recorder()
+        events = Listeners([first, snapshotting, last])
+        functions = FunctionService(
+            w.store, w.index, w.packages, PackageCollector(w.packages, w.environments), w.layers, ["python3.12"], events, w.clock
+        )
+        await functions.create(msgspec.convert(create_document("fn", "v1", Publish=True), CreateFunctionInput))
+        assert first.events == last.events == [("published", "fn", "1")]
+        assert functions.resolve(FunctionRef(name="fn", qualifier="1")).state == "Pending"
+        (snapshot,) = snapshotting.snapshots
+        snapshot.set_result(None)
+        await asyncio.sleep(0)
+        assert functions.resolve(FunctionRef(name="fn", qualifier="1")).state == "Active"
+
+    run(scenario)

@@ -22,7 +22,7 @@ from typing import Any, cast
 
 import msgspec
 
-from lambent.clock import Clock, SystemClock
+from lambent.clock import Clock
 from lambent.errors import (
     InvocationFailure,
     RuntimeExitError,
@@ -128,12 +128,13 @@ class Environment:
         stream_name: str,
         runtime_api: bool = False,
         extensions: Extensions | None = None,
-        clock: Clock | None = None,
+        *,
+        clock: Clock,
     ) -> None:
         """*runtime_api*: the runtime speaks the HTTP Runtime API rather than the framed channel;
         *extensions*: the Extensions API state, when the function's layers bring extensions;
-        *clock*: what durations, deadlines and idle ages are read from (the system's if None)."""
-        self._clock = clock = clock or SystemClock()
+        *clock*: what durations, deadlines and idle ages are read from."""
+        self._clock = clock
         self._runtime_channel = RuntimeApiChannel() if runtime_api else None
         self._extensions = extensions
         #: Telemetry subscriptions come from extensions, so there is none without them.

@@ -16,7 +16,7 @@ from typing import Any
 
 import msgspec
 
-from lambent.clock import Clock, SystemClock
+from lambent.clock import Clock
 from lambent.errors import RuntimeApiRefusal
 from lambent.invoker.timeouts import within
 from lambent.model.channel import InvokeMessage
@@ -34,10 +34,8 @@ class _Extension(msgspec.Struct, kw_only=True):
 
 
 class Extensions:
-    def __init__(
-        self, expected: int, function_name: str, function_version: str, handler: str, clock: Clock | None = None
-    ) -> None:
-        self._clock = clock or SystemClock()
+    def __init__(self, expected: int, function_name: str, function_version: str, handler: str, clock: Clock) -> None:
+        self._clock = clock
         self.expected = expected
         self._identity = {"functionName": function_name, "functionVersion": function_version, "handler": handler}
         self._extensions: dict[str, _Extension] = {}

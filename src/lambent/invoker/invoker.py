@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from lambent.clock import Clock, SystemClock
+from lambent.clock import Clock
 from lambent.errors import InvocationFailure
 from lambent.invoker.admission import Admission
 from lambent.invoker.directory import FunctionDirectory, function_uid
@@ -64,11 +64,11 @@ class Invoker:
         sink: LogSink,
         code_dir: Callable[[str], str],
         directory: FunctionDirectory,
-        clock: Clock | None = None,
+        clock: Clock,
     ) -> None:
         """*code_dir* maps a package's sha256 (hex) to its extracted, read-only directory;
         *directory* says each function's uid and whether it gets a route out."""
-        self._clock = clock = clock or SystemClock()
+        self._clock = clock
         self._sandbox = sandbox
         self._settings = settings
         self._sink = sink

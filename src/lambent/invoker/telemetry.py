@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from lambent.clock import Clock, SystemClock
+from lambent.clock import Clock
 from lambent.errors import RuntimeApiRefusal
 from lambent.invoker.timeouts import within
 
@@ -51,8 +51,8 @@ def _timestamp(seconds: float) -> str:
 
 
 class Telemetry:
-    def __init__(self, clock: Clock | None = None) -> None:
-        self._clock = clock or SystemClock()
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
         self._subscribers: dict[str, _Subscriber] = {}
         self._connect: Connector | None = None
         self._tasks: set[asyncio.Task[None]] = set()

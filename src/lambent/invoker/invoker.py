@@ -101,12 +101,6 @@ class Invoker:
     def start(self) -> None:
         self._reaper = asyncio.create_task(self._reap_forever())
 
-    def function_environment(
-        self, version: FunctionVersion, runtime: RuntimeSpec, stream: str, initialization: str = "on-demand"
-    ) -> dict[str, str]:
-        """Lambda's environment variables for *version*, then the function's own."""
-        return self._factory.function_environment(version, runtime, stream, initialization)
-
     # -- the hot path ------------------------------------------------------------------------
 
     async def invoke(

@@ -6,8 +6,9 @@ HTTP API (so ``AWS_ENDPOINT_URL`` works from inside without a route out) and, fo
 that speaks it, the Runtime API at its prefixes, with that environment's context in each
 request's scope.
 
-Guarantees: serving a socket costs one uvicorn ``Config`` (about 13 µs) and one
-``create_server``; stopping it stops accepting at once and never waits for connections (a
+Guarantees: serving a socket costs one ``create_server`` and, for a Runtime-API environment,
+one uvicorn ``Config`` (about 13 µs; ~35 µs in all against ~15 µs for the old copy of the
+main server's config); stopping it stops accepting at once and never waits for connections (a
 runtime's long-poll of ``/next`` is ended by the environment's death, not by us). Responses
 carry the same ``date`` and ``server`` headers as the main listener's.
 
@@ -46,6 +47,7 @@ class EnvironmentListener:
         self._prefixes = runtime_prefixes
         self._scope_key = scope_key
         self._platform: ASGIApp | None = None
+        self._platform_config: uvicorn.Config | None = None
         self._state: uvicorn.Server | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._servers: set[asyncio.Server] = set()
@@ -57,7 +59,8 @@ class EnvironmentListener:
         API it serves holds the sandbox that holds this listener.
         """
         self._platform = platform
-        self._state = uvicorn.Server(self._config(platform))
+        self._platform_config = self._config(platform)
+        self._state = uvicorn.Server(self._platform_config)
         self._ticker = asyncio.get_running_loop().create_task(self._state.main_loop())
 
     async def close(self) -> None:
@@ -76,9 +79,9 @@ class EnvironmentListener:
 
         Returns how to stop accepting on it. This is the sandbox's ``ApiServer``.
         """
-        if self._platform is None or self._state is None:
+        if self._platform_config is None or self._state is None:
             raise RuntimeError("the environment listener serves only between start() and close()")
-        config = self._config(self._platform if context is None else self._environment_app(context))
+        config = self._platform_config if context is None else self._config(self._environment_app(context))
         state, protocol_class = self._state.server_state, config.http_protocol_class
 
         def protocol() -> asyncio.Protocol:

@@ -1,6 +1,6 @@
 """The layering rule of STYLE.md, checked on the source text (nothing is imported).
 
-Layers import one way: model <- sandbox <- runtimes <- invoker <- services <- edges. Every
+Layers import one way (LAYERS below, bottom up), and no modules import each other in a circle. Every
 ``import`` and ``from ... import`` counts, wherever it stands (inside a function, under
 ``if TYPE_CHECKING:``), because a lazy import of a layer above is still a dependency on it.
 """
@@ -16,19 +16,35 @@ import pytest
 SRC = Path(__file__).resolve().parents[2] / "src"
 PACKAGE = SRC / "lambent"
 BOOTSTRAP = PACKAGE / "runtimes" / "python" / "bootstrap.py"
+INSIDE = "lambent.sandbox.inside"
+#: What the platform's side may take from the in-sandbox package: bindings and message shapes,
+#: never the program (the zygote's loops run only under the function's interpreter).
+INSIDE_SHARED = frozenset({f"{INSIDE}.libc", f"{INSIDE}.loop", f"{INSIDE}.wire"})
 
-#: Layer -> the only layers it may import from (``lambent.<layer>``).
-ALLOWED: dict[str, frozenset[str]] = {
+#: Each part of the package (``lambent.<part>``), bottom up, with the only parts it may import
+#: besides itself. A part missing here fails the first test: every new package takes a place.
+LAYERS: dict[str, frozenset[str]] = {
+    "": frozenset(),  # lambent/__init__.py
     "errors": frozenset(),
-    "model": frozenset({"errors", "model"}),
-    "sandbox": frozenset({"model", "errors", "sandbox"}),
-    "runtimes": frozenset({"model", "errors", "sandbox", "runtimes"}),
-    "store": frozenset({"model", "errors", "store"}),
+    "clock": frozenset(),
+    "model": frozenset({"errors"}),
+    "settings": frozenset({"errors"}),
+    "sandbox": frozenset({"errors", "clock", "model"}),
+    "runtimes": frozenset({"errors", "model", "sandbox"}),
+    "store": frozenset({"errors", "clock", "model"}),
+    "invoker": frozenset({"errors", "clock", "model", "sandbox", "runtimes"}),
+    "services": frozenset({"errors", "clock", "model", "runtimes", "invoker", "store"}),
+    "runtime_api": frozenset({"errors", "model", "invoker"}),
+    "api": frozenset({"errors", "clock", "model", "settings", "services"}),
+    "server": frozenset(
+        {"errors", "clock", "model", "settings", "sandbox", "runtimes", "store", "invoker", "services", "runtime_api", "api"}
+    ),
+    "cli": frozenset({"errors", "model", "settings", "runtimes", "server"}),
 }
-#: Layer -> layers it must not import from.
-FORBIDDEN: dict[str, frozenset[str]] = {
-    "invoker": frozenset({"services", "api", "cli", "store"}),
-    "services": frozenset({"api", "cli"}),
+#: Single modules a part may import from a part above it, each with its reason.
+EXCEPTIONS: dict[tuple[str, str], str] = {
+    ("runtime_api", "lambent.api.body"): "both edges read bodies with the one bounded reader",
+    ("api", "lambent.sandbox"): "the health endpoint reports the sandbox's protections (its Protection record)",
 }
 
 
@@ -80,9 +96,9 @@ MODULES = all_modules()
 KNOWN = set(MODULES)
 
 
-def test_the_tree_has_the_layers_the_rules_name() -> None:
-    layers = {layer_of(name) for name in MODULES}
-    assert set(ALLOWED) | set(FORBIDDEN) <= layers
+def test_every_part_of_the_tree_has_a_place_in_the_layers() -> None:
+    parts = {layer_of(name) for name in MODULES}
+    assert parts == set(LAYERS), f"unplaced: {sorted(parts - set(LAYERS))}, gone: {sorted(set(LAYERS) - parts)}"
     assert "lambent.model.arns" in MODULES
     assert "lambent.services.packages" in MODULES
 
@@ -141,24 +157,84 @@ def test_checker_reports_an_upward_import(tmp_path: Path) -> None:
     assert violations("lambent.model.bad", bad, set(modules)) == ["lambent.api.app"]
 
 
+def test_checker_reports_a_circle_inside_a_package_and_an_unplaced_part(tmp_path: Path) -> None:
+    package = tmp_path / "lambent"
+    (package / "sandbox").mkdir(parents=True)
+    (package / "gadgets").mkdir()
+    for init in (package / "__init__.py", package / "sandbox" / "__init__.py", package / "gadgets" / "__init__.py"):
+        init.write_text("")
+    (package / "sandbox" / "a.py").write_text("from lambent.sandbox import b\n")
+    (package / "sandbox" / "b.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .c import C\n")
+    (package / "sandbox" / "c.py").write_text("def f():\n    from lambent.sandbox.a import x\n")
+    (package / "sandbox" / "d.py").write_text("from lambent.sandbox import a\n")  # into the circle, not part of it
+    (package / "gadgets" / "g.py").write_text("from lambent.sandbox import d\n")
+    modules = all_modules(package)
+    assert circles(modules) == [["lambent.sandbox.a", "lambent.sandbox.b", "lambent.sandbox.c"]]
+    assert violations("lambent.gadgets.g", modules["lambent.gadgets.g"], set(modules)) == ["lambent.sandbox.d"]
+    assert violations("lambent.sandbox.d", modules["lambent.sandbox.d"], set(modules)) == []
+
+
 # --- the rule ----------------------------------------------------------------------------
 
 
 def violations(module: str, path: Path, known: set[str]) -> list[str]:
+    """The imports of *module* that reach a part its layer may not import (an unplaced part may
+    import nothing of lambent's)."""
     layer = layer_of(module)
-    bad: list[str] = []
-    for target in sorted(lambent_imports(module, path, known)):
-        target_layer = layer_of(target)
-        if layer in ALLOWED and target_layer not in ALLOWED[layer]:
-            bad.append(target)
-        if layer in FORBIDDEN and target_layer in FORBIDDEN[layer]:
-            bad.append(target)
-    return bad
+    allowed = LAYERS.get(layer, frozenset()) | {layer}
+    return [
+        target
+        for target in sorted(lambent_imports(module, path, known))
+        if layer_of(target) not in allowed and (layer, target) not in EXCEPTIONS
+    ]
+
+
+def circles(modules: dict[str, Path]) -> list[list[str]]:
+    """Every set of modules that import each other in a loop (Tarjan's strongly connected
+    components of more than one module, or one that imports itself), each sorted."""
+    known = set(modules)
+    graph = {name: sorted(t for t in lambent_imports(name, path, known) if t in known) for name, path in modules.items()}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in graph[node]:
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1 or node in graph[node]:
+                found.append(sorted(component))
+
+    for name in sorted(graph):
+        if name not in index:
+            visit(name)
+    return sorted(found)
 
 
 @pytest.mark.parametrize("module", sorted(MODULES))
 def test_module_imports_no_layer_above_it(module: str) -> None:
     assert violations(module, MODULES[module], KNOWN) == []
+
+
+def test_no_modules_import_each_other_in_a_circle() -> None:
+    # A package's __init__ that only names its submodules' exports would be a circle with them.
+    assert circles(MODULES) == []
 
 
 def test_python_bootstrap_imports_only_the_standard_library() -> None:
@@ -173,3 +249,37 @@ def test_python_bootstrap_imports_only_the_standard_library() -> None:
     assert roots, "the bootstrap imports nothing: the parse found no imports"
     assert {"json", "socket"} <= roots
     assert sorted(roots - set(sys.stdlib_module_names)) == []
+
+
+def stdlib_roots(path: Path) -> tuple[set[str], int]:
+    """The top-level names *path* imports absolutely, and how many relative imports it has."""
+    roots: set[str] = set()
+    relative = 0
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            roots.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                relative += 1
+            else:
+                roots.add((node.module or "").split(".")[0])
+    return roots - {"__future__"}, relative
+
+
+def test_the_sandbox_inside_imports_only_the_standard_library_and_itself() -> None:
+    inside = {name: path for name, path in MODULES.items() if name == INSIDE or name.startswith(f"{INSIDE}.")}
+    assert len(inside) > 5, "the in-sandbox package was not found"
+    relative_total = 0
+    for name, path in inside.items():
+        roots, relative = stdlib_roots(path)
+        relative_total += relative
+        assert sorted(roots - set(sys.stdlib_module_names)) == [], name
+    assert relative_total > 0, "the inside's modules import each other relatively: the parse found none"
+
+
+def test_the_platform_takes_only_bindings_and_message_shapes_from_the_inside() -> None:
+    for name, path in MODULES.items():
+        if name == INSIDE or name.startswith(f"{INSIDE}."):
+            continue
+        reached = {t for t in lambent_imports(name, path, KNOWN) if t == INSIDE or t.startswith(f"{INSIDE}.")}
+        assert reached <= INSIDE_SHARED, (name, sorted(reached - INSIDE_SHARED))

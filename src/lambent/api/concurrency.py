@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -11,15 +10,12 @@ from lambent.api import inputs
 from lambent.api.render import empty_response, json_response
 from lambent.errors import InvalidParameterValueException
 from lambent.model import constraints
-from lambent.model.arns import FunctionRef, parse_function_ref
+from lambent.model.arns import parse_function_ref
+from lambent.model.concurrency import PutConcurrencyInput
 from lambent.model.limits import SYNC_PAYLOAD_LIMIT_BYTES
 from lambent.services.functions import FunctionService
 from lambent.services.provisioned import ProvisionedService
 from lambent.settings import Settings
-
-
-class PutConcurrencyInput(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    reserved: int = msgspec.field(name="ReservedConcurrentExecutions")
 
 
 class ConcurrencyApi:
@@ -68,7 +64,6 @@ class ConcurrencyApi:
     async def get_provisioned(self, request: Request) -> Response:
         if request.query_params.get("List") == "ALL":
             name = parse_function_ref(request.path_params["name"], self._settings.region, self._settings.account_id).name
-            self._functions.resolve(FunctionRef(name=name))
             return json_response({"ProvisionedConcurrencyConfigs": self._provisioned.list(name)})
         name, qualifier = self._provisioned_target(request, "GetProvisionedConcurrencyConfig")
         return json_response(self._provisioned.status(name, qualifier))

@@ -8,6 +8,8 @@ reason.
 
 from __future__ import annotations
 
+import msgspec
+
 from lambent.errors import InvalidParameterValueException
 from lambent.model.limits import MINIMUM_UNRESERVED, SCALE_OUT_WINDOW_S
 
@@ -72,3 +74,9 @@ class RequestRate:
             return CALLER_RATE_EXCEEDED
         self._tokens -= 1
         return None
+
+
+class PutConcurrencyInput(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """PutFunctionConcurrency's body."""
+
+    reserved: int = msgspec.field(name="ReservedConcurrentExecutions")

@@ -1,6 +1,8 @@
 """Asynchronous invocation configurations (EventInvokeConfig) per function and qualifier.
 
-A function's configs go with it: the service listens to ``FunctionEvents``.
+Each operation names its target as a ``FunctionRef`` and answers 404 for a function or
+qualifier that does not exist, as AWS does, before it looks for a config. A function's configs
+go with it: the service listens to ``FunctionEvents``.
 """
 
 from __future__ import annotations
@@ -9,14 +11,19 @@ import msgspec
 
 from lambent.clock import Clock, SystemClock
 from lambent.errors import ResourceConflictException, ResourceNotFoundException
+from lambent.model.arns import LATEST, FunctionRef
 from lambent.model.event_invoke import DEFAULT, EventInvokeConfig, EventInvokeConfigInput, check_destination
 from lambent.services.function_events import FunctionListener
+from lambent.services.function_index import FunctionIndex
 from lambent.store import EventConfigStore
 
 
 class EventConfigService(FunctionListener):
-    def __init__(self, store: EventConfigStore, region: str, account_id: str, clock: Clock | None = None) -> None:
+    def __init__(
+        self, store: EventConfigStore, functions: FunctionIndex, region: str, account_id: str, clock: Clock | None = None
+    ) -> None:
         self._store = store
+        self._functions = functions
         self._clock = clock or SystemClock()
         self._region = region
         self._account_id = account_id
@@ -29,17 +36,25 @@ class EventConfigService(FunctionListener):
         """The config that governs an event sent to *name*:*qualifier* (AWS's defaults if none)."""
         return self._configs.get((name, qualifier or "$LATEST"), DEFAULT)
 
-    def get(self, name: str, qualifier: str | None, arn: str) -> EventInvokeConfig:
-        config = self._configs.get((name, qualifier or "$LATEST"))
+    def _key(self, ref: FunctionRef) -> tuple[str, str]:
+        """The config's key, once the function (and qualifier) is known to exist (404 if not)."""
+        self._functions.resolve(ref)
+        return ref.name, ref.qualifier or LATEST
+
+    def get(self, ref: FunctionRef) -> EventInvokeConfig:
+        key = self._key(ref)
+        config = self._configs.get(key)
         if config is None:
-            raise ResourceNotFoundException(f"The function {arn} doesn't have an EventInvokeConfig")
+            raise ResourceNotFoundException(f"The function {self._functions.arn(*key)} doesn't have an EventInvokeConfig")
         return config
 
-    def list(self, name: str) -> list[EventInvokeConfig]:
+    def list(self, ref: FunctionRef) -> list[EventInvokeConfig]:
+        name, _qualifier = self._key(ref)
         return sorted((c for (n, _q), c in self._configs.items() if n == name), key=lambda c: c.qualifier)
 
-    async def put(self, name: str, qualifier: str | None, request: EventInvokeConfigInput, merge: bool) -> EventInvokeConfig:
-        key = (name, qualifier or "$LATEST")
+    async def put(self, ref: FunctionRef, request: EventInvokeConfigInput, merge: bool) -> EventInvokeConfig:
+        key = self._key(ref)
+        name = key[0]
         current = self._configs.get(key)
         if merge and current is None:
             raise ResourceConflictException("The function doesn't have an EventInvokeConfig to update.")
@@ -61,9 +76,12 @@ class EventConfigService(FunctionListener):
         self._configs[key] = config
         return config
 
-    async def delete(self, name: str, qualifier: str | None) -> None:
-        await self._store.delete_event_config(name, qualifier or "$LATEST")
-        self._configs.pop((name, qualifier or "$LATEST"), None)
+    async def delete(self, ref: FunctionRef) -> None:
+        """Delete the config (404 when there is none)."""
+        name, qualifier = self._key(ref)
+        self.get(ref)
+        await self._store.delete_event_config(name, qualifier)
+        self._configs.pop((name, qualifier), None)
 
     async def function_deleted(self, name: str) -> None:
         await self._store.delete_event_config(name, None)

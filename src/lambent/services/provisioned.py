@@ -78,6 +78,8 @@ class ProvisionedService(FunctionListener):
         return document
 
     def list(self, name: str) -> list[dict[str, Any]]:
+        """Every config of *name* (404 when the function does not exist)."""
+        self._functions.resolve(FunctionRef(name=name))
         return [{"FunctionArn": self._functions.arn(n, q), **self.status(n, q)} for (n, q) in sorted(self._configs) if n == name]
 
     async def delete(self, name: str, qualifier: str | None) -> None:

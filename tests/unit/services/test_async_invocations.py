@@ -105,13 +105,13 @@ class World:
         self.index.load([FunctionRecord(name="fn", tags={}, versions={"$LATEST": version})], {"fn": 20001})
         self.invoker = FakeInvoker(self.clock, outcomes)
         self.sender = FakeSender()
-        self.configs = EventConfigService(store, REGION, ACCOUNT, self.clock)
+        self.configs = EventConfigService(store, self.index, REGION, ACCOUNT, self.clock)
         meter = MeterService(store, load_prices(None), self.clock)
         queue = EventQueue(store, self.clock)
         self.service = InvocationService(self.index, self.invoker, self.configs, queue, self.sender, meter, clock=self.clock)
 
     async def configure(self, **members: Any) -> None:
-        await self.configs.put("fn", None, msgspec.convert(members, EventInvokeConfigInput), merge=False)
+        await self.configs.put(FunctionRef(name="fn"), msgspec.convert(members, EventInvokeConfigInput), merge=False)
 
     async def send(self, payload: bytes = b'{"k": 1}') -> str:
         outcome = await self.service.invoke(FunctionRef(name="fn"), payload, "Event")

@@ -17,7 +17,7 @@ from lambent.clock import FakeClock
 from lambent.errors import PreconditionFailedException, ResourceNotFoundException
 from lambent.model.alias import CreateAliasInput, UpdateAliasInput
 from lambent.model.arns import FunctionRef
-from lambent.model.event_invoke import EventInvokeConfigInput
+from lambent.model.event_invoke import DEFAULT, EventInvokeConfigInput
 from lambent.model.function import (
     CreateFunctionInput,
     FunctionVersion,
@@ -79,7 +79,7 @@ class World:
         self.layers = LayerService(self.store, self.packages, collector, root / "opt", REGION, ACCOUNT)
         self.index = FunctionIndex(REGION, ACCOUNT)
         self.recorder = Recorder()
-        self.configs = EventConfigService(self.store, REGION, ACCOUNT, self.clock)
+        self.configs = EventConfigService(self.store, self.index, REGION, ACCOUNT, self.clock)
         events = Listeners([self.recorder, self.configs])
         self.functions = FunctionService(
             self.store, self.index, self.packages, collector, self.layers, ["python3.12"], events, self.clock
@@ -154,12 +154,16 @@ def test_deleting_a_function_is_one_call_that_cascades_to_its_event_configs(tmp_
     async def scenario() -> None:
         w = World(tmp_path)
         await w.create()
-        await w.configs.put("fn", None, EventInvokeConfigInput(maximum_retry_attempts=1), merge=False)
-        assert [c.function_name for c in w.configs.list("fn")] == ["fn"]
+        await w.configs.put(FunctionRef(name="fn"), EventInvokeConfigInput(maximum_retry_attempts=1), merge=False)
+        assert [c.function_name for c in w.configs.list(FunctionRef(name="fn"))] == ["fn"]
         await w.functions.delete(FunctionRef(name="fn"))
-        assert w.configs.list("fn") == [] and await w.store.load_event_configs() == []
+        assert w.configs.effective("fn", None) is DEFAULT and await w.store.load_event_configs() == []
+        with pytest.raises(ResourceNotFoundException):
+            w.configs.list(FunctionRef(name="fn"))  # the function is gone, not just its configs
         with pytest.raises(ResourceNotFoundException):
             w.functions.resolve(FunctionRef(name="fn"))
+        await w.create()
+        assert w.configs.list(FunctionRef(name="fn")) == []  # a new function of the name starts bare
 
     run(scenario)
 

@@ -46,6 +46,7 @@ from lambent.sandbox import ApiServer, Sandbox
 from lambent.sandbox.namespaces import NamespacesSandbox
 from lambent.sandbox.process import ProcessSandbox
 from lambent.sandbox.seccomp import build_program
+from lambent.services.alerts import AlertOutbox
 from lambent.services.aliases import AliasService
 from lambent.services.destinations import Destinations
 from lambent.services.event_configs import EventConfigService
@@ -145,7 +146,8 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
     store = SqlStore(f"sqlite+aiosqlite:///{data_dir / 'lambent.db'}")
     packages = PackageStore(data_dir)
     runtimes = discover_runtimes(environ)
-    meter = MeterService(store, load_prices(settings.prices))
+    alerts = AlertOutbox()
+    meter = MeterService(store, load_prices(settings.prices), alerts=alerts)
     ledger = Ledger(store, data_dir / "journal", meter)
     logs = LogService(store, ledger)
     index = FunctionIndex(settings.region, settings.account_id, outbound_default=settings.outbound == "allow")
@@ -173,7 +175,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
     )
     collector = PackageCollector(packages, invoker)
     layers = LayerService(store, packages, collector, data_dir / "opt", settings.region, settings.account_id)
-    event_configs = EventConfigService(store, settings.region, settings.account_id)
+    event_configs = EventConfigService(store, index, settings.region, settings.account_id)
     provisioned = ProvisionedService(store, index, invoker)
     events = Listeners([invoker, event_configs, provisioned])
     functions = FunctionService(store, index, packages, collector, layers, runtimes, events)
@@ -182,20 +184,22 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         settings.region, settings.sqs_endpoint_url, settings.function_access_key_id, settings.function_secret_access_key
     )
     invocations = InvocationService(
-        index, invoker, event_configs, EventQueue(store), destinations, meter, retry_scale=settings.async_retry_scale
+        index,
+        invoker,
+        event_configs,
+        EventQueue(store),
+        destinations,
+        meter,
+        retry_scale=settings.async_retry_scale,
+        alerts=alerts,
     )
-
-    async def notify(target: str, body: bytes) -> None:
-        await destinations.deliver(target, body, invocations.send_to_function)
-
-    meter.notify = notify
     code_urls = CodeUrls(_secret(data_dir), settings.endpoint_url, packages, SystemClock())
     handlers = Handlers(
         invoke=InvokeApi(settings, invocations),
         functions=FunctionsApi(settings, functions, code_urls),
         versions=VersionsApi(settings, functions),
         aliases=AliasesApi(settings, aliases),
-        event_configs=EventConfigsApi(settings, functions, event_configs),
+        event_configs=EventConfigsApi(settings, event_configs),
         concurrency=ConcurrencyApi(settings, functions, provisioned),
         tags=TagsApi(settings, functions),
         account=AccountApi(settings, functions),

@@ -37,6 +37,7 @@ from lambent.model.event_invoke import EventInvokeConfig, after_function_error, 
 from lambent.model.function import FunctionVersion
 from lambent.model.limits import ASYNC_PAYLOAD_LIMIT_BYTES, SYNC_PAYLOAD_LIMIT_BYTES, SYNC_RESPONSE_LIMIT_BYTES
 from lambent.model.trace import is_loop, lineage, next_header
+from lambent.services.alerts import AlertOutbox
 from lambent.services.destinations import SendToFunction, dead_letter_attributes
 from lambent.services.event_configs import EventConfigService
 from lambent.services.event_queue import EventQueue, QueuedEvent
@@ -119,8 +120,11 @@ class InvocationService:
         workers: int = 32,
         retry_scale: float = 1.0,
         clock: Clock | None = None,
+        alerts: AlertOutbox | None = None,
     ) -> None:
-        """*retry_scale* multiplies AWS's 1 and 2 minute waits between retries (tests shrink it)."""
+        """*retry_scale* multiplies AWS's 1 and 2 minute waits between retries (tests shrink it);
+        *alerts*: the meter's budget alerts, which this service delivers."""
+        self._alerts = alerts
         self._destinations = destinations
         self._meter = meter
         self._clock = clock or SystemClock()
@@ -139,6 +143,8 @@ class InvocationService:
         if put_back:
             log.warning("%d asynchronous invocations cut short by a stop are queued again", put_back)
         self._spawn(self._dispatch())
+        if self._alerts is not None:
+            self._spawn(self._deliver_alerts(self._alerts))
 
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.create_task(coroutine)
@@ -286,6 +292,14 @@ class InvocationService:
             await self._conclude(event, config, failure_condition(config, event.attempts), version, invocation)
         else:
             await self._queue.retry(event, delay)
+
+    async def _deliver_alerts(self, alerts: AlertOutbox) -> None:
+        while True:
+            alert = await alerts.get()
+            try:
+                await self._destinations.deliver(alert.target, alert.body, self.send_to_function)
+            except Exception as exc:
+                log.error("budget %s: alert to %s failed: %s", alert.budget, alert.target, exc)
 
     async def send_to_function(self, arn: str, body: bytes) -> None:
         await self.invoke(parse_function_ref(arn, self._functions.region, self._functions.account_id), body, "Event")

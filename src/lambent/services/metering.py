@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ from lambent.model.billing import (
     price_table,
 )
 from lambent.model.budget import Budget
+from lambent.services.alerts import Alert, AlertOutbox
 from lambent.store import UsageStore
 
 log = logging.getLogger(__name__)
@@ -71,8 +72,12 @@ def _money(value: Decimal) -> str:
 
 
 class MeterService:
-    def __init__(self, store: UsageStore, prices: PriceTable, clock: Clock | None = None) -> None:
+    def __init__(
+        self, store: UsageStore, prices: PriceTable, clock: Clock | None = None, alerts: AlertOutbox | None = None
+    ) -> None:
+        """*alerts*: where alerts with a target go for delivery (none: they are only logged and stored)."""
         self._store = store
+        self._alerts = alerts
         self.prices = prices
         self._clock = (clock or SystemClock()).time
         self._months: dict[tuple[str, str], MonthState] = {}
@@ -88,7 +93,6 @@ class MeterService:
         self._budget_month = ""
         self._blocked: dict[tuple[str, str | None], str] = {}  # (account, function or None) -> THROTTLE budget
         self._account = ""
-        self.notify: Callable[[str, bytes], Awaitable[None]] | None = None
         self._background: set[asyncio.Task[None]] = set()
 
     async def load(self, account: str) -> None:
@@ -174,7 +178,7 @@ class MeterService:
     async def _alert(self, item: Budget, month: str, threshold: int, spent: Decimal, at_ms: int) -> None:
         log.warning("budget %s: %d%% of %s %s reached (%s) in %s", item.name, threshold, item.limit, item.unit, spent, month)
         await self._store.put_budget_alert(item.name, month, threshold, _money(spent), at_ms)
-        if item.notify and self.notify is not None:
+        if item.notify and self._alerts is not None:
             body = {
                 "budget": item.name,
                 "month": month,
@@ -185,10 +189,7 @@ class MeterService:
                 "action": item.action,
                 "functionName": item.function_name,
             }
-            try:
-                await self.notify(item.notify, json.dumps(body).encode())
-            except Exception as exc:
-                log.error("budget %s: alert to %s failed: %s", item.name, item.notify, exc)
+            self._alerts.put(Alert(budget=item.name, target=item.notify, body=json.dumps(body).encode()))
 
     def check(self, function: str) -> None:
         """Raise the 429 of an exhausted THROTTLE budget covering *function* (the hot path)."""

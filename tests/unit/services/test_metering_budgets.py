@@ -4,6 +4,7 @@ only its own function, and lets go when the month turns, even if nothing was cha
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime
 
 import msgspec
@@ -13,6 +14,7 @@ from lambent.clock import FakeClock
 from lambent.errors import TooManyRequestsException
 from lambent.model.billing import UsageRecord
 from lambent.model.budget import Budget
+from lambent.services.alerts import AlertOutbox
 from lambent.services.metering import MeterService, load_prices
 from lambent.store.memory import MemoryStore
 from tests.fixtures.usage import record
@@ -45,6 +47,37 @@ def test_a_throttle_budget_blocks_its_function_at_the_cap_until_the_month_turns(
         meter.check("other")
         await clock.set(at(2026, 12, 1))  # nothing is charged (the function is blocked), yet it runs again
         meter.check("capped")
+        await meter.close()
+
+    asyncio.run(scenario())
+
+
+def test_an_alert_with_a_target_waits_in_the_outbox_for_delivery_once_per_threshold() -> None:
+    clock = FakeClock(at(2026, 11, 27))
+
+    async def scenario() -> None:
+        alerts = AlertOutbox()
+        meter = MeterService(MemoryStore(), load_prices(None), clock=clock, alerts=alerts)
+        await meter.load("000000000000")
+        target = "arn:aws:sqs:us-east-1:000000000000:alerts"
+        await meter.put_budget(Budget(name="watch", limit="4", unit="GB-s", notify=target, thresholds=[50, 100]))
+        meter.charge(used("f", clock.time()))  # 1 GB-s: 25 %, no alert
+        meter.charge(used("f", clock.time()))  # 2 GB-s: 50 %
+        alert = await asyncio.wait_for(alerts.get(), 5)
+        assert (alert.budget, alert.target) == ("watch", target)
+        assert json.loads(alert.body) | {"spent": None} == {
+            "budget": "watch",
+            "month": "2026-11",
+            "threshold": 50,
+            "limit": "4",
+            "unit": "GB-s",
+            "spent": None,
+            "action": "ALERT",
+            "functionName": None,
+        }
+        meter.charge(used("f", clock.time()))  # 3 GB-s: 50 % again, not alerted twice
+        meter.charge(used("f", clock.time()))  # 4 GB-s: 100 %
+        assert json.loads((await asyncio.wait_for(alerts.get(), 5)).body)["threshold"] == 100
         await meter.close()
 
     asyncio.run(scenario())

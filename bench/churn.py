@@ -26,7 +26,7 @@ from pathlib import Path
 
 from harness import create_function, invoke_path, lambent_server
 from httpclient import Connection
-from lambent.invoker.invoker import function_uid
+from lambent.model.uids import pick_uid
 from lambent.sandbox.spares import SPARES
 
 ENDINGS = {
@@ -84,8 +84,12 @@ def main() -> int:
                 create_function(conn, name, "python3.12", source, memory_mb, timeout_s)
             create_function(conn, "whoami", "python3.12", "import os\ndef handler(e, c):\n    return os.getuid()\n")
             whoami = json.loads(conn.request("POST", invoke_path("whoami"), b"{}").body)
-        uids = {function_uid(name) for name in ENDINGS}
-        if whoami != function_uid("whoami"):
+        # The uids the store's registry gave them: a fresh data dir, so the choice replays exactly.
+        registry: dict[str, int] = {}
+        for name in [*ENDINGS, "whoami"]:
+            registry[name] = pick_uid(name, registry, set(registry))
+        uids = {registry[name] for name in ENDINGS}
+        if whoami != registry["whoami"]:
             print(f"functions do not run as their own uids here ({whoami}): process counts are not meaningful")
         outcomes: Counter[str] = Counter()
         lock = threading.Lock()

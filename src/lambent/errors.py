@@ -28,7 +28,10 @@
 
 Each leaf carries its AWS error type and HTTP status as class attributes and its default
 message as the docstring. ``lambent.api.render`` turns ApiErrors into responses and
-``lambent.runtime_api.app`` turns RuntimeApiRefusals into theirs; nothing else builds error bodies.
+``lambent.runtime_api.render`` turns RuntimeApiRefusals into theirs; nothing else builds error
+bodies. The only exception classes outside this tree are the in-sandbox ``SetupFailed``
+(``sandbox/inside`` imports nothing of lambent's), the runtime shims' own, and
+``sandbox/fake.FakeExit`` (how a fake handler ends its process).
 """
 
 from __future__ import annotations

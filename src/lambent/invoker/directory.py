@@ -24,12 +24,6 @@ class FunctionDirectory(Protocol):
         ...
 
 
-def function_uid(name: str) -> int:
-    """The uid derived from the name alone: what a function gets from the registry unless
-    another function's hash took it first."""
-    return hashed_uid(name)
-
-
 class HashedDirectory:
     """A ``FunctionDirectory`` without a registry: hashed uids, and outbound as *outbound* says."""
 
@@ -40,4 +34,4 @@ class HashedDirectory:
         return self._outbound(name)
 
     def uid(self, name: str) -> int:
-        return function_uid(name)
+        return hashed_uid(name)

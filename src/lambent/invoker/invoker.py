@@ -22,7 +22,7 @@ from typing import Any
 from lambent.clock import Clock
 from lambent.errors import InvocationFailure
 from lambent.invoker.admission import Admission
-from lambent.invoker.directory import FunctionDirectory, function_uid
+from lambent.invoker.directory import FunctionDirectory
 from lambent.invoker.environment import Environment, InvokeResult
 from lambent.invoker.factory import EnvironmentFactory
 from lambent.invoker.platform_telemetry import emit_invocation
@@ -47,7 +47,6 @@ __all__ = [
     "LogSink",
     "PoolKey",
     "ProvisionedState",
-    "function_uid",
 ]
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Mapping, Set
 
+from lambent.errors import ServiceException
 from lambent.model.limits import FUNCTION_UID_FIRST, FUNCTION_UID_LAST
 
 _RANGE = FUNCTION_UID_LAST - FUNCTION_UID_FIRST + 1
@@ -25,7 +26,8 @@ def hashed_uid(name: str) -> int:
 
 def pick_uid(name: str, registry: Mapping[str, int], live: Set[str]) -> int:
     """The uid for *name*, given the *registry* (name -> uid, deleted functions' included) and
-    the names of the functions that exist (*live*). Raises ``LookupError`` when all are live."""
+    the names of the functions that exist (*live*). Raises ``ServiceException`` when all are
+    live (Lambent's limit, not the caller's fault)."""
     if name in registry:
         return registry[name]
     taken = set(registry.values())
@@ -37,5 +39,5 @@ def pick_uid(name: str, registry: Mapping[str, int], live: Set[str]) -> int:
         return free
     reusable = sorted(uid for owner, uid in registry.items() if owner not in live)
     if not reusable:
-        raise LookupError("every function uid is in use")
+        raise ServiceException("No function uid is free: every uid Lambent gives functions belongs to one.")
     return reusable[0]

@@ -2,7 +2,8 @@
 
 A ``Sandbox`` knows nothing of functions, runtimes or HTTP: it is handed an argv, an
 environment and the two file descriptors the platform talks over, and guarantees what its
-``protections()`` say and nothing more. Implementations are picked by name from ``SANDBOXES``.
+``protections()`` say and nothing more. The composition root picks an implementation by name
+from its ``SANDBOXES`` table (``lambent.server``).
 
 Guarantees every implementation gives:
 - ``start`` returns only once the process exists; a failure raises ``SandboxSetupError``

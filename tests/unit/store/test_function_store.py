@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from lambent.errors import ServiceException
 from lambent.model.alias import Alias
 from lambent.model.function import FunctionVersion
 from lambent.model.limits import FUNCTION_UID_FIRST, FUNCTION_UID_LAST
@@ -118,7 +119,7 @@ def test_a_colliding_name_gets_the_lowest_free_uid() -> None:
 def test_when_every_uid_is_taken_only_a_deleted_functions_uid_serves_again() -> None:
     registry = {f"f{uid}": uid for uid in range(FUNCTION_UID_FIRST, FUNCTION_UID_LAST + 1)}
     live = set(registry)
-    with pytest.raises(LookupError):
+    with pytest.raises(ServiceException, match="No function uid is free"):
         pick_uid("new", registry, live)
     live.discard(f"f{FUNCTION_UID_FIRST + 5}")
     assert pick_uid("new", registry, live) == FUNCTION_UID_FIRST + 5

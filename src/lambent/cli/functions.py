@@ -1,0 +1,201 @@
+"""The function commands: deploy, invoke, logs, ls and rm, through the Lambda API."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import sys
+import time
+import zipfile
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TransferSpeedColumn
+from rich.table import Table
+
+from lambent.cli.console import EndpointOption, err, fail, lambda_client, out
+
+
+def zip_directory(source: Path) -> bytes:
+    files = sorted(p for p in source.rglob("*") if p.is_file() or p.is_symlink())
+    total = sum(p.lstat().st_size for p in files)
+    buffer = io.BytesIO()
+    with Progress(TextColumn("packaging"), BarColumn(), TransferSpeedColumn(), console=err, transient=True) as progress:
+        task = progress.add_task("zip", total=total)
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in files:
+                info = zipfile.ZipInfo.from_file(path, path.relative_to(source).as_posix())
+                if path.is_symlink():
+                    info.external_attr = 0o120777 << 16
+                    archive.writestr(info, os.readlink(path))
+                else:
+                    info.compress_type = zipfile.ZIP_DEFLATED
+                    archive.writestr(info, path.read_bytes())
+                progress.advance(task, path.lstat().st_size)
+    return buffer.getvalue()
+
+
+def deploy(
+    name: Annotated[str, typer.Argument(help="Function name.")],
+    source: Annotated[Path, typer.Argument(help="A directory or a .zip file.", exists=True)],
+    runtime: Annotated[str, typer.Option(help="Runtime identifier.")] = "python3.12",
+    handler: Annotated[str, typer.Option(help="module.function")] = "app.handler",
+    memory: Annotated[int, typer.Option(help="MemorySize in MB.")] = 128,
+    timeout: Annotated[int, typer.Option(help="Timeout in seconds.")] = 3,
+    env: Annotated[Optional[list[str]], typer.Option(help="KEY=VALUE, repeatable.")] = None,  # noqa: UP045
+    role: Annotated[str, typer.Option(help="Execution role ARN (stored).")] = "arn:aws:iam::000000000000:role/lambent",
+    endpoint_url: EndpointOption = None,
+) -> None:
+    """Create the function from SOURCE, or update its code and configuration if it exists."""
+    from botocore.exceptions import ClientError
+
+    data = source.read_bytes() if source.is_file() else zip_directory(source)
+    variables = dict(item.split("=", 1) for item in (env or []))
+    client = lambda_client(endpoint_url)
+    try:
+        with err.status(f"uploading {len(data) / 1e6:.1f} MB"):
+            try:
+                client.get_function_configuration(FunctionName=name)
+                exists = True
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+                    raise
+                exists = False
+            if exists:
+                client.update_function_code(FunctionName=name, ZipFile=data)
+                result = client.update_function_configuration(
+                    FunctionName=name,
+                    Runtime=runtime,
+                    Handler=handler,
+                    MemorySize=memory,
+                    Timeout=timeout,
+                    Environment={"Variables": variables},
+                )
+            else:
+                result = client.create_function(
+                    FunctionName=name,
+                    Runtime=runtime,
+                    Handler=handler,
+                    MemorySize=memory,
+                    Timeout=timeout,
+                    Role=role,
+                    Code={"ZipFile": data},
+                    Environment={"Variables": variables},
+                )
+    except Exception as exc:
+        raise fail(exc) from None
+    out.print(
+        f"{'updated' if exists else 'created'} {result['FunctionArn']} "
+        f"({result['CodeSize']} bytes, sha256 {result['CodeSha256']})"
+    )
+
+
+def invoke(
+    name: Annotated[str, typer.Argument(help="Function name or ARN (name:qualifier too).")],
+    payload: Annotated[Optional[str], typer.Argument(help="JSON payload; '-' reads stdin; '@file' reads a file.")] = None,  # noqa: UP045
+    tail: Annotated[bool, typer.Option("--tail", help="Print the last 4 KB of the invocation's log.")] = False,
+    event: Annotated[bool, typer.Option("--event", help="Invoke asynchronously (202).")] = False,
+    endpoint_url: EndpointOption = None,
+) -> None:
+    """Invoke a function and print its result (exit status 1 on a function error)."""
+    if payload == "-":
+        body = sys.stdin.buffer.read()
+    elif payload and payload.startswith("@"):
+        body = Path(payload[1:]).read_bytes()
+    else:
+        body = (payload or "{}").encode()
+    try:
+        response = lambda_client(endpoint_url).invoke(
+            FunctionName=name,
+            Payload=body,
+            InvocationType="Event" if event else "RequestResponse",
+            LogType="Tail" if tail and not event else "None",
+        )
+    except Exception as exc:
+        raise fail(exc) from None
+    if tail and "LogResult" in response:
+        err.print(base64.b64decode(response["LogResult"]).decode(errors="replace"), end="", markup=False, highlight=False)
+    result = response["Payload"].read()
+    if result:
+        sys.stdout.write(result.decode(errors="replace") + "\n")
+    elif event:
+        out.print(f"accepted ({response['StatusCode']})")
+    if response.get("FunctionError"):
+        raise typer.Exit(1)
+
+
+def logs(
+    name: Annotated[str, typer.Argument(help="Function name.")],
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new events.")] = False,
+    since: Annotated[float, typer.Option(help="Start this many minutes ago.")] = 60.0,
+    endpoint_url: EndpointOption = None,
+) -> None:
+    """Print a function's log events (group /aws/lambda/NAME)."""
+    client = lambda_client(endpoint_url)
+    import boto3
+
+    logs_client = boto3.client(
+        "logs",
+        endpoint_url=client.meta.endpoint_url,
+        region_name=client.meta.region_name,
+        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "lambent"),
+        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "lambent"),
+    )
+    params: dict[str, Any] = {"logGroupName": f"/aws/lambda/{name}", "startTime": int((time.time() - since * 60) * 1000)}
+    try:
+        while True:
+            page = logs_client.filter_log_events(**params)
+            for item in page["events"]:
+                sys.stdout.write(item["message"] + "\n")
+            sys.stdout.flush()
+            if page.get("nextToken"):
+                params["nextToken"] = page["nextToken"]
+            elif page["events"]:
+                params["nextToken"] = page["events"][-1]["eventId"]
+            if not follow:
+                if not page.get("nextToken"):
+                    return
+                continue
+            if not page.get("nextToken"):
+                time.sleep(1.0)
+    except KeyboardInterrupt:
+        return
+    except Exception as exc:
+        raise fail(exc) from None
+
+
+def list_functions(endpoint_url: EndpointOption = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List functions."""
+    client = lambda_client(endpoint_url)
+    try:
+        functions = [f for page in client.get_paginator("list_functions").paginate() for f in page["Functions"]]
+    except Exception as exc:
+        raise fail(exc) from None
+    if as_json:
+        sys.stdout.write(json.dumps(functions, indent=2) + "\n")
+        return
+    table = Table("name", "runtime", "memory", "timeout", "code size", "last modified")
+    for f in functions:
+        table.add_row(
+            f["FunctionName"],
+            f.get("Runtime", ""),
+            str(f["MemorySize"]),
+            str(f["Timeout"]),
+            str(f["CodeSize"]),
+            f["LastModified"],
+        )
+    out.print(table)
+
+
+def remove(names: Annotated[list[str], typer.Argument(help="Function names.")], endpoint_url: EndpointOption = None) -> None:
+    """Delete functions."""
+    client = lambda_client(endpoint_url)
+    for name in names:
+        try:
+            client.delete_function(FunctionName=name)
+        except Exception as exc:
+            raise fail(exc) from None
+        out.print(f"deleted {name}")

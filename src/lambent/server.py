@@ -62,6 +62,7 @@ from lambent.services.metering import MeterService, load_prices
 from lambent.services.package_gc import PackageCollector
 from lambent.services.packages import PackageStore
 from lambent.services.provisioned import ProvisionedService
+from lambent.services.usage_reports import UsageReports
 from lambent.settings import Settings
 from lambent.store.sql import SqlStore
 
@@ -146,9 +147,10 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
     store = SqlStore(f"sqlite+aiosqlite:///{data_dir / 'lambent.db'}")
     packages = PackageStore(data_dir)
     runtimes = discover_runtimes(environ)
+    clock = SystemClock()  # the one clock every part reads
     alerts = AlertOutbox()
-    meter = MeterService(store, load_prices(settings.prices), alerts=alerts)
-    ledger = Ledger(store, data_dir / "journal", meter)
+    meter = MeterService(store, load_prices(settings.prices), clock=clock, alerts=alerts)
+    ledger = Ledger(store, data_dir / "journal", meter, clock=clock)
     logs = LogService(store, ledger)
     index = FunctionIndex(settings.region, settings.account_id, outbound_default=settings.outbound == "allow")
     listener = EnvironmentListener(runtime_api, RUNTIME_API_PREFIXES, ENVIRONMENT_SCOPE_KEY)
@@ -171,14 +173,14 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         ledger,
         packages.tree,
         index,
-        clock=SystemClock(),
+        clock=clock,
     )
     collector = PackageCollector(packages, invoker)
-    layers = LayerService(store, packages, collector, data_dir / "opt", settings.region, settings.account_id)
-    event_configs = EventConfigService(store, index, settings.region, settings.account_id)
-    provisioned = ProvisionedService(store, index, invoker)
+    layers = LayerService(store, packages, collector, data_dir / "opt", settings.region, settings.account_id, clock=clock)
+    event_configs = EventConfigService(store, index, settings.region, settings.account_id, clock=clock)
+    provisioned = ProvisionedService(store, index, invoker, clock=clock)
     events = Listeners([invoker, event_configs, provisioned])
-    functions = FunctionService(store, index, packages, collector, layers, runtimes, events)
+    functions = FunctionService(store, index, packages, collector, layers, runtimes, events, clock=clock)
     aliases = AliasService(store, index)
     destinations = Destinations(
         settings.region, settings.sqs_endpoint_url, settings.function_access_key_id, settings.function_secret_access_key
@@ -187,13 +189,14 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         index,
         invoker,
         event_configs,
-        EventQueue(store),
+        EventQueue(store, clock),
         destinations,
         meter,
         retry_scale=settings.async_retry_scale,
         alerts=alerts,
+        clock=clock,
     )
-    code_urls = CodeUrls(_secret(data_dir), settings.endpoint_url, packages, SystemClock())
+    code_urls = CodeUrls(_secret(data_dir), settings.endpoint_url, packages, clock)
     handlers = Handlers(
         invoke=InvokeApi(settings, invocations),
         functions=FunctionsApi(settings, functions, code_urls),
@@ -205,7 +208,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         account=AccountApi(settings, functions),
         layers=LayersApi(settings, layers, code_urls),
         logs=LogsApi(logs),
-        usage=UsageApi(meter, ledger),
+        usage=UsageApi(meter, UsageReports(ledger, meter)),
         code=code_urls,
         health=HealthApi(sandbox),
     )

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import time
 
 from lambent.model.limits import MAX_CHAIN
 
@@ -36,9 +35,10 @@ def root(header: str | None) -> str | None:
     return None
 
 
-def next_header(incoming: str | None, now: float | None = None) -> str:
-    """The trace header of an invocation made with *incoming* (its caller's, or None)."""
-    trace_root = root(incoming) or f"1-{int(now if now is not None else time.time()):08x}-{secrets.token_hex(12)}"
+def next_header(incoming: str | None, now: float) -> str:
+    """The trace header of an invocation made with *incoming* (its caller's, or None) at *now*
+    (epoch seconds: a new root's first field is its time)."""
+    trace_root = root(incoming) or f"1-{int(now):08x}-{secrets.token_hex(12)}"
     return f"Root={trace_root};Parent={secrets.token_hex(8)};Sampled=0;Lineage={lineage(incoming) + 1}"
 
 

@@ -179,7 +179,7 @@ class InvocationService:
                 "Lambda detected that the function is being invoked in a recursive loop with other AWS resources "
                 "and stopped the function's invocation."
             )
-        trace_id = next_header(trace_id)
+        trace_id = next_header(trace_id, self._clock.time())
         if invocation_type != "DryRun":
             self._meter.check(ref.name)
         if invocation_type == "DryRun":

@@ -12,12 +12,13 @@ import asyncio
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import msgspec
 
+from lambent.clock import Clock, SystemClock
 from lambent.errors import (
     InvalidParameterValueException,
     PreconditionFailedException,
@@ -50,7 +51,7 @@ class LayerService:
         opt_root: Path,
         region: str,
         account_id: str,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock | None = None,
     ) -> None:
         self._store = store
         self._packages = packages
@@ -58,7 +59,7 @@ class LayerService:
         self._opt_root = opt_root
         self._region = region
         self._account_id = account_id
-        self._now = now
+        self._clock = clock or SystemClock()
         self._layers: dict[str, dict[int, LayerVersion]] = {}
         self._highest: dict[str, int] = {}
         self._lock = asyncio.Lock()
@@ -119,7 +120,7 @@ class LayerService:
                 name=name,
                 version=version,
                 description=request.description,
-                created=aws_timestamp(self._now()),
+                created=aws_timestamp(datetime.fromtimestamp(self._clock.time(), UTC)),
                 code_sha256_hex=package.sha256_hex,
                 code_size=package.size,
                 unzipped_size=package.unzipped_size,

@@ -22,6 +22,7 @@ from typing import Protocol
 
 import msgspec
 
+from lambent.clock import Clock, SystemClock
 from lambent.model.billing import Charge, UsageRecord
 from lambent.store import LogEvent, UsageStore
 from lambent.store.journal import HEADER, Journal, Position
@@ -57,8 +58,10 @@ class Ledger:
         charger: Charger,
         interval_s: float = 0.1,
         max_backlog_bytes: int = 256 << 20,
+        clock: Clock | None = None,
     ) -> None:
         self._store = store
+        self._clock = clock or SystemClock()
         self._journal = Journal(directory)
         self._charger = charger
         self._interval_s = interval_s
@@ -149,12 +152,12 @@ class Ledger:
 
     async def _flush_forever(self) -> None:
         while True:
-            await asyncio.sleep(self._interval_s)
+            await self._clock.sleep(self._interval_s)
             try:
                 await self.flush()
             except Exception:
                 log.exception("committing the journal failed; it is retried")
-                await asyncio.sleep(1.0)
+                await self._clock.sleep(1.0)
 
     async def close(self) -> None:
         if self._task is not None:

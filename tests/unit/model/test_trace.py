@@ -16,7 +16,7 @@ def test_a_call_from_outside_starts_a_chain() -> None:
 def test_each_hop_adds_one_and_keeps_the_root() -> None:
     header = None
     for expected in range(1, 5):
-        following = next_header(header)
+        following = next_header(header, now=0x5F000000 + expected)
         assert lineage(following) == expected
         if header is not None:
             assert root(following) == root(header)

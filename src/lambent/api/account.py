@@ -16,9 +16,4 @@ class AccountApi:
         self._functions = functions
 
     async def settings(self, _request: Request) -> Response:
-        return json_response(
-            {
-                "AccountLimit": self._functions.account_limits(self._settings.concurrency_limit),
-                "AccountUsage": self._functions.account_usage(),
-            }
-        )
+        return json_response(self._functions.account_settings(self._settings.concurrency_limit))

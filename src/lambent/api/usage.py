@@ -29,8 +29,8 @@ from lambent.api.render import empty_response, json_response
 from lambent.errors import InvalidParameterValueException
 from lambent.model.budget import Budget
 from lambent.model.limits import BUDGET_REQUEST_LIMIT_BYTES
-from lambent.services.ledger import Ledger
 from lambent.services.metering import MeterService
+from lambent.services.usage_reports import UsageReports
 
 PREFIX = "/lambent/2026-11-27"
 GROUPS = ("account", "function", "version")
@@ -59,9 +59,9 @@ class _Collector:
 
 
 class UsageApi:
-    def __init__(self, meter: MeterService, ledger: Ledger) -> None:
+    def __init__(self, meter: MeterService, reports: UsageReports) -> None:
         self._meter = meter
-        self._ledger = ledger  # flushed before reading, so a report includes every ended invocation
+        self._reports = reports
         self._registry = CollectorRegistry(auto_describe=False)
         self._registry.register(_Collector(meter))
 
@@ -74,8 +74,7 @@ class UsageApi:
             raise InvalidParameterValueException("period is day or month.")
         start = request.query_params.get("start")
         end = request.query_params.get("end")
-        await self._ledger.flush()
-        lines = await self._meter.report(
+        lines = await self._reports.report(
             group_by,
             period,
             _filters(request, ("account", "function", "version")),
@@ -93,8 +92,7 @@ class UsageApi:
             raise InvalidParameterValueException("after and limit are integers.") from None
         if not 1 <= limit <= 10_000:
             raise InvalidParameterValueException("limit is from 1 to 10000.")
-        await self._ledger.flush()
-        records, next_after = await self._meter.records(_filters(request, FILTERS), after, limit)
+        records, next_after = await self._reports.records(_filters(request, FILTERS), after, limit)
         document: dict[str, object] = {"Records": records}
         if next_after is not None:
             document["NextAfter"] = next_after

@@ -144,16 +144,19 @@ class FunctionService:
     def uid(self, name: str) -> int:
         return self._index.uid(name)
 
-    def account_usage(self) -> dict[str, int]:
-        return self._index.account_usage()
+    def account_settings(self, concurrency: int) -> dict[str, dict[str, int]]:
+        """GetAccountSettings' two halves: the account's limits and what it uses of them."""
+        limits = self.account_limits(concurrency, self._index.reserved_total())
+        return {"AccountLimit": limits, "AccountUsage": self._index.account_usage()}
 
-    def account_limits(self, concurrency: int) -> dict[str, int]:
+    @staticmethod
+    def account_limits(concurrency: int, reserved_total: int) -> dict[str, int]:
         return {
             "TotalCodeSize": TOTAL_CODE_SIZE_LIMIT_BYTES,
             "CodeSizeUnzipped": UNZIPPED_LIMIT_BYTES,
             "CodeSizeZipped": ZIPPED_LIMIT_BYTES,
             "ConcurrentExecutions": concurrency,
-            "UnreservedConcurrentExecutions": concurrency - self._index.reserved_total(),
+            "UnreservedConcurrentExecutions": concurrency - reserved_total,
         }
 
     # -- settings ---------------------------------------------------------------------------------

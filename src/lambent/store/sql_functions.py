@@ -133,17 +133,18 @@ class FunctionSql:
         await conn.execute(sa.insert(uids).values(name=name, uid=uid))
         return uid
 
-    async def put_version(self, version: FunctionVersion) -> None:
-        versions = self._functions["versions"]
-        config = _encode.encode(version).decode()
+    async def _put_config(self, table: sa.Table, keys: dict[str, str], config: str) -> None:
+        """Write the row of *table* that *keys* name with *config*, inserting it if there is none
+        (an update first: the portable upsert, on SQLite and PostgreSQL alike)."""
         async with self._engine.begin() as conn:
-            updated = await conn.execute(
-                sa.update(versions)
-                .where(versions.c.name == version.name, versions.c.version == version.version)
-                .values(config=config)
-            )
+            where = [table.c[column] == value for column, value in keys.items()]
+            updated = await conn.execute(sa.update(table).where(*where).values(config=config))
             if updated.rowcount == 0:
-                await conn.execute(sa.insert(versions).values(name=version.name, version=version.version, config=config))
+                await conn.execute(sa.insert(table).values(**keys, config=config))
+
+    async def put_version(self, version: FunctionVersion) -> None:
+        keys = {"name": version.name, "version": version.version}
+        await self._put_config(self._functions["versions"], keys, _encode.encode(version).decode())
 
     async def delete_version(self, name: str, version: str) -> None:
         versions = self._functions["versions"]
@@ -151,16 +152,8 @@ class FunctionSql:
             await conn.execute(sa.delete(versions).where(versions.c.name == name, versions.c.version == version))
 
     async def put_alias(self, alias: Alias) -> None:
-        aliases = self._functions["aliases"]
-        config = _encode.encode(alias).decode()
-        async with self._engine.begin() as conn:
-            updated = await conn.execute(
-                sa.update(aliases)
-                .where(aliases.c.name == alias.function_name, aliases.c.alias == alias.name)
-                .values(config=config)
-            )
-            if updated.rowcount == 0:
-                await conn.execute(sa.insert(aliases).values(name=alias.function_name, alias=alias.name, config=config))
+        keys = {"name": alias.function_name, "alias": alias.name}
+        await self._put_config(self._functions["aliases"], keys, _encode.encode(alias).decode())
 
     async def delete_alias(self, name: str, alias: str) -> None:
         aliases = self._functions["aliases"]

@@ -22,6 +22,7 @@
     │   ├── SandboxTimedOut            Sandbox.Timedout
     │   ├── RuntimeExitError           Runtime.ExitError
     │   ├── RuntimeOutOfMemory         Runtime.OutOfMemory
+    │   ├── RuntimeInvalidEntrypoint   Runtime.InvalidEntrypoint
     │   └── ResponseSizeTooLarge       Function.ResponseSizeTooLarge
     ├── SandboxSetupError             a privileged step failed (step, object, cause)
     └── SettingsError                 a setting has a value that cannot be used (also a ValueError)
@@ -197,6 +198,12 @@ class RuntimeOutOfMemory(InvocationFailure):
     """The environment exceeded its memory limit."""
 
     error_type = "Runtime.OutOfMemory"
+
+
+class RuntimeInvalidEntrypoint(InvocationFailure):
+    """The custom runtime has no bootstrap it can start (none in the package or layers, or not executable)."""
+
+    error_type = "Runtime.InvalidEntrypoint"
 
 
 class ResponseSizeTooLarge(InvocationFailure):

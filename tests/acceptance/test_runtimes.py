@@ -53,6 +53,79 @@ def test_aws_bash_tutorial_runtime(namespaces: Server, lam: Any, fn_name: str) -
         assert '{"text": "' + text + '"}' in log  # what the function wrote to stderr
 
 
+def _updated(lam: Any, name: str) -> None:
+    lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+
+
+def test_aws_bash_tutorial_replayed_step_by_step(namespaces: Server, lam: Any, fn_name: str) -> None:
+    """docs.aws.amazon.com/lambda/latest/dg/runtimes-walkthrough.html, every step in order:
+    the runtime in the package, then moved into a layer, then a second layer version."""
+    layer = f"{fn_name}-bash-runtime"
+    function_zip = package(
+        {"function.sh": TUTORIAL_FUNCTION, "bootstrap": TUTORIAL_BOOTSTRAP}, executable=("function.sh", "bootstrap")
+    )
+    deploy(lam, fn_name, "provided", "function.handler", function_zip)
+    lam.get_waiter("function_active_v2").wait(FunctionName=fn_name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    assert call(lam, fn_name, {"text": "Hello"})[1] == 'Echoing request: \'{"text": "Hello"}\''
+
+    # Create a layer that only holds the runtime, and pull it into the function.
+    runtime_zip = package({"bootstrap": TUTORIAL_BOOTSTRAP}, executable=("bootstrap",))
+    first = lam.publish_layer_version(LayerName=layer, Content={"ZipFile": runtime_zip})
+    assert first["Version"] == 1
+    configured = lam.update_function_configuration(FunctionName=fn_name, Layers=[first["LayerVersionArn"]])
+    assert [entry["Arn"] for entry in configured["Layers"]] == [first["LayerVersionArn"]]
+    _updated(lam, fn_name)
+    # Lambda uses the layer's runtime only once the package has none: the function code alone.
+    lam.update_function_code(
+        FunctionName=fn_name, ZipFile=package({"function.sh": TUTORIAL_FUNCTION}, executable=("function.sh",))
+    )
+    _updated(lam, fn_name)
+    response, body, log = call(lam, fn_name, {"text": "Hello"})
+    assert "FunctionError" not in response, body
+    assert body == 'Echoing request: \'{"text": "Hello"}\''
+    assert "##  Environment variables:" not in log
+
+    # Update the runtime (it prints its environment), publish it as version 2, and use that.
+    updated = TUTORIAL_BOOTSTRAP.replace(
+        "set -euo pipefail\n", 'set -euo pipefail\n\necho "##  Environment variables:"\nenv\n', 1
+    )
+    second = lam.publish_layer_version(
+        LayerName=layer, Content={"ZipFile": package({"bootstrap": updated}, executable=("bootstrap",))}
+    )
+    assert second["Version"] == 2
+    lam.update_function_configuration(FunctionName=fn_name, Layers=[second["LayerVersionArn"]])
+    _updated(lam, fn_name)
+    response, body, log = call(lam, fn_name, {"text": "again"})
+    assert "FunctionError" not in response, body
+    assert body == 'Echoing request: \'{"text": "again"}\''
+    assert "##  Environment variables:" in log and "_HANDLER=function.handler" in log
+
+
+def test_custom_runtime_without_bootstrap_is_invalid_entrypoint(lam: Any, fn_name: str) -> None:
+    """As AWS answers when neither the package nor a layer has a bootstrap (or it is not executable)."""
+    deploy(lam, fn_name, "provided.al2023", "function.handler", package({"function.sh": TUTORIAL_FUNCTION}))
+    response, body, log = call(lam, fn_name, {"text": "Hello"})
+    request_id = response["ResponseMetadata"]["RequestId"]
+    assert response["FunctionError"] == "Unhandled"
+    task = (
+        "/var/task"
+        if "/var/task/" in body["errorMessage"]
+        else body["errorMessage"].split("[")[1].split(" ")[0].rsplit("/", 1)[0]
+    )
+    assert body == {
+        "errorMessage": f"RequestId: {request_id} Error: Couldn't find valid bootstrap(s): [{task}/bootstrap /opt/bootstrap]",
+        "errorType": "Runtime.InvalidEntrypoint",
+    }
+    assert "Error Type: Runtime.InvalidEntrypoint" in log
+    deploy(lam, fn_name + "-x", "provided.al2023", "function.handler", package({"bootstrap": TUTORIAL_BOOTSTRAP}))
+    response, body, _ = call(lam, fn_name + "-x", {"text": "Hello"})
+    request_id = response["ResponseMetadata"]["RequestId"]
+    assert body == {
+        "errorMessage": f"RequestId: {request_id} Error: fork/exec {task}/bootstrap: permission denied",
+        "errorType": "Runtime.InvalidEntrypoint",
+    }
+
+
 def test_nodejs_commonjs_and_callback(lam: Any, fn_name: str) -> None:
     code = (
         "let count = 0;\n"

@@ -14,7 +14,6 @@ import contextlib
 import json
 import os
 import secrets
-import signal
 import socket
 import struct
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from lambent.clock import Clock
 from lambent.errors import (
     InvocationFailure,
     RuntimeExitError,
+    RuntimeInvalidEntrypoint,
     RuntimeOutOfMemory,
     SandboxSetupError,
     SandboxTimedOut,
@@ -36,34 +36,11 @@ from lambent.invoker.telemetry import Telemetry
 from lambent.invoker.timeouts import within
 from lambent.model.channel import InvokeMessage
 from lambent.model.limits import LOG_CAP_BYTES
+from lambent.model.logs import exit_reason, platform_text
 from lambent.sandbox import Sandbox, SandboxProcess, SandboxSpec
 
 _FRAME = struct.Struct("!II")
 INIT_TIMEOUT_S = 10.0
-
-_SIGNAL_TEXT = {
-    signal.SIGKILL: "killed",
-    signal.SIGTERM: "terminated",
-    signal.SIGSEGV: "segmentation fault",
-    signal.SIGABRT: "aborted",
-    signal.SIGBUS: "bus error",
-    signal.SIGFPE: "floating point exception",
-    signal.SIGILL: "illegal instruction",
-    signal.SIGINT: "interrupt",
-    signal.SIGHUP: "hangup",
-}
-
-
-def exit_text(status: int) -> str:
-    """How AWS words a runtime's exit: ``exit status 1`` or ``signal: killed``."""
-    if status < 0:
-        sig = -status
-        try:
-            name = _SIGNAL_TEXT.get(signal.Signals(sig), f"signal {sig}")
-        except ValueError:
-            name = f"signal {sig}"
-        return f"signal: {name}"
-    return f"exit status {status}"
 
 
 class Channel(asyncio.Protocol):
@@ -129,12 +106,16 @@ class Environment:
         runtime_api: bool = False,
         extensions: Extensions | None = None,
         *,
+        entrypoint_error: str | None = None,
         clock: Clock,
     ) -> None:
         """*runtime_api*: the runtime speaks the HTTP Runtime API rather than the framed channel;
         *extensions*: the Extensions API state, when the function's layers bring extensions;
+        *entrypoint_error*: why the runtime cannot be started at all (a custom runtime without a
+        bootstrap), its init failing with ``Runtime.InvalidEntrypoint`` before any process runs;
         *clock*: what durations, deadlines and idle ages are read from."""
         self._clock = clock
+        self._entrypoint_error = entrypoint_error
         self._runtime_channel = RuntimeApiChannel() if runtime_api else None
         self._extensions = extensions
         #: Telemetry subscriptions come from extensions, so there is none without them.
@@ -182,12 +163,18 @@ class Environment:
         channel = self._channel
         return not self.usable or channel is None or channel.transport is None or channel.transport.is_closing()
 
-    async def start(self) -> InvocationFailure | None:
+    async def start(self, request_id: str = "") -> InvocationFailure | None:
         """Start the runtime and wait for its init. Returns the init failure, if any.
 
         The init's own output stays in the log buffer, so it lands in the first invocation's log.
+        *request_id*: the invocation the init runs for (on demand), which the platform's own
+        failures name as AWS's do (``RequestId: <id> Error: ...``); none ahead of invocations.
         """
         started = self._clock.monotonic()
+        if self._entrypoint_error is not None:
+            self.init_duration_ms = 0.0
+            self.usable = False
+            return RuntimeInvalidEntrypoint(platform_text(request_id, self._entrypoint_error))
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         out_read, out_write = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
         os.set_blocking(out_write, True)
@@ -220,7 +207,7 @@ class Environment:
             return SandboxTimedOut(f"Init timed out after {INIT_TIMEOUT_S:.2f} seconds")
         except (asyncio.IncompleteReadError, ConnectionError):
             self.init_duration_ms = (self._clock.monotonic() - started) * 1000
-            return await self._exited_failure("")
+            return await self._exited_failure(request_id)
         self.init_duration_ms = (self._clock.monotonic() - started) * 1000
         self._max_memory_kb = int(header.get("mem_kb", 0))
         if "restore_ms" in header:
@@ -310,8 +297,7 @@ class Environment:
         oom = self.oom_killed()
         self._max_memory_kb = self._peak_memory_kb(0)
         await self.destroy()
-        prefix = f"RequestId: {request_id} Error: " if request_id else ""
-        text = f"{prefix}Runtime exited with error: {exit_text(status)}"
+        text = platform_text(request_id, exit_reason(status))
         return RuntimeOutOfMemory(text) if oom else RuntimeExitError(text)
 
     def oom_killed(self) -> bool:

@@ -25,7 +25,7 @@ from lambent.model import logs as loglines
 from lambent.model.function import FunctionVersion, runtime_version_arn
 from lambent.model.lambda_env import EnvironmentContext, EnvironmentPaths, lambda_environment
 from lambent.model.usage import Metered
-from lambent.runtimes import RuntimeSpec
+from lambent.runtimes import Bootstrap, RuntimeSpec, find_bootstrap
 from lambent.sandbox import Sandbox, SandboxSpec
 
 
@@ -69,8 +69,10 @@ class EnvironmentFactory:
         moment = datetime.fromtimestamp(self._clock.time(), UTC)
         stream = loglines.log_stream_name(moment, version.version, uuid.uuid4().hex)
         code_dir = self._code_dir(version.code_sha256_hex)
+        code_path = self._sandbox.code_path(code_dir)
+        bootstrap = self._bootstrap(version, runtime, code_dir, code_path)
         spec = SandboxSpec(
-            argv=runtime.argv(self._sandbox.code_path(code_dir), self._sandbox.runtime_path(self._settings.runtime_dir)),
+            argv=runtime.argv(code_path, self._sandbox.runtime_path(self._settings.runtime_dir), bootstrap.path),
             env=self.function_environment(version, runtime, stream, initialization),
             code_dir=code_dir,
             runtime_dir=self._settings.runtime_dir,
@@ -98,6 +100,7 @@ class EnvironmentFactory:
             stream,
             runtime_api=runtime.speaks_runtime_api,
             extensions=extensions,
+            entrypoint_error=bootstrap.error,
             clock=self._clock,
         )
         environment.log_group = version.log_group_name
@@ -155,6 +158,13 @@ class EnvironmentFactory:
             architecture=version.architectures[0],
             ephemeral_mb=version.ephemeral_storage_mb,
         )
+
+    def _bootstrap(self, version: FunctionVersion, runtime: RuntimeSpec, code_dir: str, code_path: str) -> Bootstrap:
+        """A custom runtime's bootstrap: the package's, else the layers' (others need none)."""
+        if runtime.family != "provided":
+            return Bootstrap()
+        opt_dir = self._opt_dir(version)
+        return find_bootstrap(code_dir, opt_dir, code_path, self._sandbox.opt_path(opt_dir) if opt_dir else "/opt")
 
     def _opt_dir(self, version: FunctionVersion) -> str | None:
         return f"{self._settings.opt_root}/{version.opt_key}" if version.opt_key else None

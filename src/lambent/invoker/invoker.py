@@ -124,7 +124,7 @@ class Invoker:
         first = environment is None
         restore: loglines.Restore | None = None
         if environment is None:
-            environment, init_failure = await self._cold_start(version, key)
+            environment, init_failure = await self._cold_start(version, key, request.request_id)
             if environment.restore_hooks_ms is not None:
                 billed_restore = loglines.billed_restore_ms(environment.restore_hooks_ms)
                 restore = loglines.Restore(environment.init_duration_ms or 0.0, billed_restore)
@@ -196,9 +196,12 @@ class Invoker:
             max_memory_used_mb=report.max_memory_used_mb,
         )
 
-    async def _cold_start(self, version: FunctionVersion, key: PoolKey) -> tuple[Environment, InvocationFailure | None]:
-        """A new environment: restored from the version's SnapStart template where that applies,
-        else initialised on demand. Returns it with its init failure, if any."""
+    async def _cold_start(
+        self, version: FunctionVersion, key: PoolKey, request_id: str
+    ) -> tuple[Environment, InvocationFailure | None]:
+        """A new environment for invocation *request_id*: restored from the version's SnapStart
+        template where that applies, else initialised on demand. Returns it with its init
+        failure, if any."""
         if self._factory.snap_start(version):
             template = await self._snapshots.template(version, key)
             if template.failure is not None:
@@ -206,7 +209,7 @@ class Invoker:
             environment = self._new_environment(version, key, "snap-start", template=template.environment.process)
         else:
             environment = self._new_environment(version, key)
-        return environment, await environment.start()
+        return environment, await environment.start(request_id)
 
     def _new_environment(
         self,

@@ -16,10 +16,48 @@ RESTORE_REPORT lines, and the snapshot's init logs INIT_START ... INIT_REPORT.
 from __future__ import annotations
 
 import math
+import signal
 from datetime import UTC, datetime
 from typing import NamedTuple
 
 from lambent.model.limits import TAIL_BYTES
+
+_SIGNAL_TEXT = {
+    signal.SIGKILL: "killed",
+    signal.SIGTERM: "terminated",
+    signal.SIGSEGV: "segmentation fault",
+    signal.SIGABRT: "aborted",
+    signal.SIGBUS: "bus error",
+    signal.SIGFPE: "floating point exception",
+    signal.SIGILL: "illegal instruction",
+    signal.SIGINT: "interrupt",
+    signal.SIGHUP: "hangup",
+}
+
+
+def platform_text(request_id: str, reason: str) -> str:
+    """A failure the platform words, prefixed as AWS prefixes it when an invocation is waiting."""
+    return f"RequestId: {request_id} Error: {reason}" if request_id else reason
+
+
+def exit_reason(status: int) -> str:
+    """Why AWS says the runtime went away: exiting cleanly is ``Runtime exited without providing
+    a reason`` (it never answered); otherwise ``Runtime exited with error: exit status 1``."""
+    if status == 0:
+        return "Runtime exited without providing a reason"
+    return f"Runtime exited with error: {exit_text(status)}"
+
+
+def exit_text(status: int) -> str:
+    """How AWS words a runtime's exit: ``exit status 1`` or ``signal: killed``."""
+    if status < 0:
+        sig = -status
+        try:
+            name = _SIGNAL_TEXT.get(signal.Signals(sig), f"signal {sig}")
+        except ValueError:
+            name = f"signal {sig}"
+        return f"signal: {name}"
+    return f"exit status {status}"
 
 
 class Restore(NamedTuple):

@@ -20,7 +20,7 @@ from lambent.model.logs import Restore
 TIMED_OUT = "Sandbox.Timedout"
 OUT_OF_MEMORY = "Runtime.OutOfMemory"
 #: Failures that end the environment: REPORT shows a Status (and the error's type) for them.
-_ENDING = {TIMED_OUT: "timeout", "Runtime.ExitError": "error", OUT_OF_MEMORY: "error"}
+_ENDING = {TIMED_OUT: "timeout", "Runtime.ExitError": "error", OUT_OF_MEMORY: "error", "Runtime.InvalidEntrypoint": "error"}
 _OUTCOMES = {TIMED_OUT: "timeout", OUT_OF_MEMORY: "out_of_memory", "Runtime.ExitError": "crash"}
 
 

@@ -61,14 +61,15 @@ class RuntimeSpec(msgspec.Struct, frozen=True, kw_only=True):
             return ()
         return (str(Path(self.executable).parent.parent),)
 
-    def argv(self, code_path: str, runtime_path: str) -> tuple[str, ...]:
-        """The command that starts the runtime, with the code and runtime as the environment sees them."""
+    def argv(self, code_path: str, runtime_path: str, bootstrap: str | None = None) -> tuple[str, ...]:
+        """The command that starts the runtime, with the code and runtime as the environment sees
+        them; *bootstrap*: a custom runtime's, as ``find_bootstrap`` chose it (default: the package's)."""
         if self.family == "python":
             # -I: no user site, no PYTHON* variables; -S: no site module (~35 ms of .pth files).
             return (self.executable, "-I", "-S", "-B", str(PYTHON_BOOTSTRAP))
         if self.family == "nodejs":
             return (self.executable, f"{runtime_path}/node/bootstrap.mjs")
-        return (f"{code_path}/bootstrap",)  # provided: the package's own bootstrap, as AWS runs it
+        return (bootstrap or f"{code_path}/bootstrap",)
 
     @property
     def runtime_version(self) -> str:
@@ -78,6 +79,31 @@ class RuntimeSpec(msgspec.Struct, frozen=True, kw_only=True):
     def execution_env(self) -> str | None:
         """AWS_EXECUTION_ENV (unset for custom runtimes, as on AWS)."""
         return None if self.family == "provided" else f"AWS_Lambda_{self.name}"
+
+
+class Bootstrap(msgspec.Struct, frozen=True, kw_only=True):
+    """Which file a custom runtime starts, or why it cannot start, in the environment's paths."""
+
+    path: str | None = None
+    #: AWS's words when there is none to start (``Runtime.InvalidEntrypoint``).
+    error: str | None = None
+
+
+def find_bootstrap(code_dir: str, opt_dir: str | None, code_path: str, opt_path: str) -> Bootstrap:
+    """A custom runtime's entry point, looked for as AWS does: the package's ``bootstrap`` if it
+    has one, else the layers' (``/opt/bootstrap``). *code_dir*/*opt_dir* are where the package
+    and the merged layers are on this machine, *code_path*/*opt_path* where the environment
+    sees them. A bootstrap that is there but not executable fails as AWS's exec does."""
+    candidates: list[tuple[Path | None, str]] = [
+        (Path(code_dir) / "bootstrap", f"{code_path}/bootstrap"),
+        (Path(opt_dir) / "bootstrap" if opt_dir else None, f"{opt_path}/bootstrap"),
+    ]
+    for host, seen in candidates:
+        if host is not None and host.is_file():
+            if not os.access(host, os.X_OK):
+                return Bootstrap(error=f"fork/exec {seen}: permission denied")
+            return Bootstrap(path=seen)
+    return Bootstrap(error=f"Couldn't find valid bootstrap(s): [{' '.join(seen for _, seen in candidates)}]")
 
 
 def _is_binary(path: Path) -> bool:

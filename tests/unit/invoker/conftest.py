@@ -18,7 +18,10 @@ from lambent.model.function import FunctionVersion
 from lambent.runtimes import RuntimeSpec
 from lambent.sandbox.fake import FakeSandbox
 
-RUNTIMES = {"python3.12": RuntimeSpec(name="python3.12", family="python", executable="/usr/bin/python3", version="3.12.1")}
+RUNTIMES = {
+    "python3.12": RuntimeSpec(name="python3.12", family="python", executable="/usr/bin/python3", version="3.12.1"),
+    "provided.al2023": RuntimeSpec(name="provided.al2023", family="provided", executable="/bin/sh", version=""),
+}
 
 
 class RecordingSink:

@@ -59,7 +59,7 @@ class ConcurrencyApi:
         count = document.get("ProvisionedConcurrentExecutions")
         if not isinstance(count, int) or isinstance(count, bool):
             raise InvalidParameterValueException("ProvisionedConcurrentExecutions must be an integer.")
-        return json_response(await self._provisioned.put(name, qualifier, count), 202)
+        return json_response(await self._provisioned.put(name, qualifier, count, self._settings.concurrency_limit), 202)
 
     async def get_provisioned(self, request: Request) -> Response:
         if request.query_params.get("List") == "ALL":

@@ -11,12 +11,14 @@ from lambent.api import inputs
 from lambent.api.code_urls import CodeUrls
 from lambent.api.render import empty_response, json_response
 from lambent.model import constraints
+from lambent.model.arns import check_creatable_name
 from lambent.model.function import (
     CreateFunctionInput,
     FunctionVersion,
     UpdateFunctionCodeInput,
     UpdateFunctionConfigurationInput,
     configuration_document,
+    listed_document,
 )
 from lambent.model.limits import CREATE_REQUEST_LIMIT_BYTES, SYNC_PAYLOAD_LIMIT_BYTES
 from lambent.services.functions import FunctionService
@@ -35,6 +37,8 @@ class FunctionsApi:
     async def create(self, request: Request) -> Response:
         document = await inputs.json_body(request, CREATE_REQUEST_LIMIT_BYTES, "CreateFunction")
         constraints.validate("CreateFunction", document)
+        if isinstance(document["FunctionName"], str):
+            check_creatable_name(document["FunctionName"])
         version = await self._functions.create(inputs.decode(document, CreateFunctionInput))
         return json_response(self._configuration(version), 201)
 
@@ -42,7 +46,8 @@ class FunctionsApi:
         params = inputs.paging(request, "MasterRegion")
         constraints.validate("ListFunctions", params)
         versions, marker = self._functions.page(params.get("Marker"), params.get("MaxItems"))
-        body: dict[str, Any] = {"Functions": [self._configuration(v) for v in versions]}
+        region, account = self._settings.region, self._settings.account_id
+        body: dict[str, Any] = {"Functions": [listed_document(v, region, account) for v in versions]}
         if marker is not None:
             body["NextMarker"] = marker
         return json_response(body)

@@ -13,6 +13,7 @@ import re
 import msgspec
 
 from lambent.errors import InvalidParameterValueException, ResourceNotFoundException
+from lambent.model.limits import FUNCTION_NAME_LIMIT
 
 LATEST = "$LATEST"
 
@@ -42,8 +43,8 @@ def function_arn(region: str, account_id: str, name: str, qualifier: str | None 
 def parse_function_ref(identifier: str, region: str, account_id: str, qualifier: str | None = None) -> FunctionRef:
     """Parse *identifier* (already checked against the API model's pattern).
 
-    An ARN naming another region or account cannot name a function here: 404, as AWS answers
-    for a function it does not have.
+    An ARN naming another region is refused as AWS refuses it (404, "Functions from ... are not
+    reachable in this region"); one naming another account cannot name a function here: 404.
     """
     match = _IDENTIFIER.fullmatch(identifier)
     if match is None:
@@ -53,7 +54,9 @@ def parse_function_ref(identifier: str, region: str, account_id: str, qualifier:
     if match["account"] is not None and match["function"] is None:
         raise InvalidParameterValueException(f"Invalid function identifier: {identifier}")
     name, derived = match["name"], match["qualifier"]
-    if (match["region"] not in (None, region)) or (match["account"] not in (None, account_id)):
+    if match["region"] not in (None, region):
+        raise ResourceNotFoundException(f"Functions from '{match['region']}' are not reachable in this region ('{region}')")
+    if match["account"] not in (None, account_id):
         raise ResourceNotFoundException(
             f"Function not found: {function_arn(match['region'] or region, match['account'] or account_id, name, derived)}"
         )
@@ -62,6 +65,15 @@ def parse_function_ref(identifier: str, region: str, account_id: str, qualifier:
             "The derived qualifier from the function name does not match the specified qualifier."
         )
     return FunctionRef(name=name, qualifier=derived if derived is not None else qualifier)
+
+
+def check_creatable_name(identifier: str) -> None:
+    """Refuse a bare function name over 64 characters, in the words (and type) AWS uses."""
+    if ":" not in identifier and len(identifier) > FUNCTION_NAME_LIMIT:
+        raise InvalidParameterValueException(
+            f"1 validation error detected: Value '{identifier}' at 'functionName' failed to satisfy constraint: "
+            f"Member must have length less than or equal to {FUNCTION_NAME_LIMIT}"
+        )
 
 
 def parse_function_resource_arn(arn: str, region: str, account_id: str) -> str:

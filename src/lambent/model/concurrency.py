@@ -43,6 +43,31 @@ def check_reservation(requested: int, account_limit: int, reserved_elsewhere: in
         )
 
 
+def check_provisioned(
+    requested: int, reserved: int | None, provisioned_elsewhere: int, account_limit: int, unreserved_available: int
+) -> None:
+    """Refuse a provisioned concurrency config AWS refuses, with AWS's words, in AWS's order.
+
+    *reserved*: the function's reservation; *provisioned_elsewhere*: the function's other
+    configs (this qualifier's own is being replaced); *unreserved_available*: the account's
+    unreserved pool less what other unreserved functions keep provisioned.
+    """
+    if reserved is not None and provisioned_elsewhere + requested > reserved:
+        raise InvalidParameterValueException(
+            "Requested Provisioned Concurrency should not be greater than the reservedConcurrentExecution for function"
+        )
+    if requested > account_limit:
+        raise InvalidParameterValueException(
+            f"Specified ConcurrentExecutions for function is greater than account's unreserved concurrency [{account_limit}]."
+        )
+    # A reservation already set the function's share aside; only unreserved functions draw on the pool.
+    if reserved is None and unreserved_available - provisioned_elsewhere - requested < MINIMUM_UNRESERVED:
+        raise InvalidParameterValueException(
+            "Specified ConcurrentExecutions for function decreases account's UnreservedConcurrentExecution "
+            f"below its minimum value of [{MINIMUM_UNRESERVED}]."
+        )
+
+
 def scale_out_reason(recent_starts: list[float], now: float, limit: int, reserved: int | None) -> str | None:
     """Whether one more environment may start now, given the start times of the last window
     (AWS: 1,000 new environments per 10 s per function); the throttle's Reason if not."""

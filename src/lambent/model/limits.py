@@ -19,6 +19,8 @@ CREATE_REQUEST_LIMIT_BYTES = 70167211
 TOTAL_CODE_SIZE_LIMIT_BYTES = 80 * 1024 * 1024 * 1024
 MAX_LAYERS = 5
 MAX_TAGS = 50
+#: A bare function name (CreateFunction); the API model's 140 is for the ARN forms.
+FUNCTION_NAME_LIMIT = 64
 
 # -- invocation ---------------------------------------------------------------------------
 SYNC_PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024

@@ -111,8 +111,7 @@ class FunctionIndex:
             qualifier = route(alias, draw) if draw is not None else alias.function_version
         version = function.versions.get(qualifier)
         if version is None:
-            if ref.qualifier and not ref.qualifier.isdigit() and ref.qualifier != LATEST:
-                raise ResourceNotFoundException(f"Cannot find alias arn: {self.arn(ref.name, ref.qualifier)}")
+            # AWS words a missing version and a missing alias alike here (GetAlias has its own words).
             raise ResourceNotFoundException(f"Function not found: {self.arn(ref.name, ref.qualifier)}")
         return version
 

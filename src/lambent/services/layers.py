@@ -142,10 +142,7 @@ class LayerService:
     async def add_permission(self, name: str, version: int, request: AddPermissionInput, revision_id: str | None) -> LayerVersion:
         async with self._lock:
             layer = self.get(name, version)
-            if revision_id is not None and revision_id != layer.policy_revision:
-                raise PreconditionFailedException(
-                    "The RevisionId provided does not match the latest RevisionId for the Lambda function or alias."
-                )
+            self._check_revision(layer, revision_id)
             if request.statement_id in layer.statements:
                 exists = f"The statement id ({request.statement_id}) provided already exists."
                 raise ResourceConflictException(f"{exists} {_NEW_STATEMENT}")
@@ -155,9 +152,17 @@ class LayerService:
             self._layers[name][version] = updated
         return updated
 
+    @staticmethod
+    def _check_revision(layer: LayerVersion, revision_id: str | None) -> None:
+        if revision_id is not None and revision_id != layer.policy_revision:
+            raise PreconditionFailedException(
+                "The RevisionId provided does not match the latest RevisionId for the Lambda function or alias."
+            )
+
     async def remove_permission(self, name: str, version: int, statement_id: str, revision_id: str | None) -> None:
         async with self._lock:
             layer = self.get(name, version)
+            self._check_revision(layer, revision_id)
             if statement_id not in layer.statements:
                 raise ResourceNotFoundException(f"Statement {statement_id} is not found in resource policy.")
             statements = {sid: s for sid, s in layer.statements.items() if sid != statement_id}

@@ -17,6 +17,7 @@ from lambent.clock import Clock, SystemClock
 from lambent.errors import InvalidParameterValueException, ProvisionedConcurrencyConfigNotFoundException
 from lambent.invoker.invoker import Invoker
 from lambent.model.arns import LATEST, FunctionRef
+from lambent.model.concurrency import check_provisioned
 from lambent.model.function import FunctionVersion, aws_timestamp
 from lambent.services.function_events import FunctionListener
 from lambent.services.function_index import FunctionIndex
@@ -50,9 +51,18 @@ class ProvisionedService(FunctionListener):
             )
         return self._functions.resolve(FunctionRef(name=name, qualifier=qualifier))
 
-    async def put(self, name: str, qualifier: str | None, count: int) -> dict[str, Any]:
+    async def put(self, name: str, qualifier: str | None, count: int, account_limit: int) -> dict[str, Any]:
         version = self._version(name, qualifier)
         assert qualifier is not None
+        reserved = self._functions.reserved(name)
+        others = sum(c for (n, q), (c, _m) in self._configs.items() if n == name and q != qualifier)
+        unreserved_elsewhere = sum(
+            c
+            for (n, _q), (c, _m) in self._configs.items()
+            if n != name and n in self._functions and self._functions.reserved(n) is None
+        )
+        pool = account_limit - self._functions.reserved_total() - unreserved_elsewhere
+        check_provisioned(count, reserved, others, account_limit, pool)
         modified = aws_timestamp(datetime.fromtimestamp(self._clock.time(), UTC))
         await self._store.put_provisioned(name, qualifier, count, modified)
         self._configs[(name, qualifier)] = (count, modified)

@@ -11,8 +11,16 @@ from lambent.model.alias import Alias, alias_document, check_routing, route
 from lambent.model.concurrency import (
     ACCOUNT_LIMIT_EXCEEDED,
     RESERVED_LIMIT_EXCEEDED,
+    check_provisioned,
     check_reservation,
     throttle_reason,
+)
+
+OVER_RESERVED = "Requested Provisioned Concurrency should not be greater than the reservedConcurrentExecution for function"
+OVER_ACCOUNT = "Specified ConcurrentExecutions for function is greater than account's unreserved concurrency [1000]."
+BELOW_MINIMUM = (
+    "Specified ConcurrentExecutions for function decreases account's UnreservedConcurrentExecution "
+    "below its minimum value of [100]."
 )
 
 
@@ -86,6 +94,45 @@ def test_reservations_keep_100_unreserved() -> None:
         "Specified ReservedConcurrentExecutions for function decreases account's "
         "UnreservedConcurrentExecution below its minimum value of [100]."
     )
+
+
+def _refusal(requested: int, reserved: int | None, elsewhere: int, pool: int) -> str | None:
+    try:
+        check_provisioned(requested, reserved, elsewhere, 1000, pool)
+    except InvalidParameterValueException as error:
+        return error.message
+    return None
+
+
+@given(st.integers(1, 1000), st.integers(0, 1000), st.integers(1, 1000))
+def test_provisioned_within_the_reservation(reserved: int, elsewhere: int, requested: int) -> None:
+    # A reserved function's provisioned concurrency comes out of its reservation, not the pool.
+    expected = OVER_RESERVED if elsewhere + requested > reserved else None
+    assert _refusal(requested, reserved, elsewhere, 100) == expected
+
+
+@given(st.integers(1, 3000), st.integers(100, 1000), st.integers(0, 900))
+def test_provisioned_without_a_reservation_keeps_100_unreserved(requested: int, pool: int, elsewhere: int) -> None:
+    if requested > 1000:
+        expected: str | None = OVER_ACCOUNT
+    elif pool - elsewhere - requested < 100:
+        expected = BELOW_MINIMUM
+    else:
+        expected = None
+    assert _refusal(requested, None, elsewhere, pool) == expected
+
+
+def test_provisioned_boundaries() -> None:
+    assert _refusal(5, 5, 0, 100) is None
+    assert _refusal(6, 5, 0, 100) == OVER_RESERVED
+    assert _refusal(3, 5, 2, 100) is None
+    assert _refusal(4, 5, 2, 100) == OVER_RESERVED
+    assert _refusal(900, None, 0, 1000) is None
+    assert _refusal(901, None, 0, 1000) == BELOW_MINIMUM
+    assert _refusal(1000, None, 0, 1000) == BELOW_MINIMUM
+    assert _refusal(1001, None, 0, 1000) == OVER_ACCOUNT
+    # The reservation is checked first, then the account's limit.
+    assert _refusal(1001, 1000, 0, 1000) == OVER_RESERVED
 
 
 def test_scale_out_counts_starts_in_the_last_ten_seconds() -> None:

@@ -9,7 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lambent.errors import InvalidParameterValueException, ResourceNotFoundException
-from lambent.model.arns import LATEST, FunctionRef, function_arn, parse_function_ref, parse_function_resource_arn
+from lambent.model.arns import (
+    LATEST,
+    FunctionRef,
+    check_creatable_name,
+    function_arn,
+    parse_function_ref,
+    parse_function_resource_arn,
+)
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -69,16 +76,26 @@ def test_qualifier_mismatch(identifier: str, qualifier: str) -> None:
     assert caught.value.status == 400
 
 
+regions = st.from_regex(r"[a-z]{2}(-gov)?-[a-z]{1,10}-[0-9]", fullmatch=True).filter(lambda r: r != REGION)
+
+
+@given(regions, names.filter(lambda n: n != "function"), st.none() | qualifiers)
+def test_other_region_is_not_reachable(region: str, name: str, qualifier: str | None) -> None:
+    # AWS's words for an ARN of another region (not "Function not found").
+    with pytest.raises(ResourceNotFoundException) as caught:
+        parse(function_arn(region, ACCOUNT, name, qualifier))
+    assert caught.value.message == f"Functions from '{region}' are not reachable in this region ('{REGION}')"
+    assert caught.value.status == 404
+
+
 @pytest.mark.parametrize(
     ("identifier", "arn"),
     [
-        (f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:f", f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:f"),
         (f"arn:aws:lambda:{REGION}:210987654321:function:f", f"arn:aws:lambda:{REGION}:210987654321:function:f"),
         ("210987654321:function:f:3", f"arn:aws:lambda:{REGION}:210987654321:function:f:3"),
-        (f"arn:aws:lambda:us-gov-west-1:{ACCOUNT}:function:f", f"arn:aws:lambda:us-gov-west-1:{ACCOUNT}:function:f"),
     ],
 )
-def test_other_region_or_account_is_not_found(identifier: str, arn: str) -> None:
+def test_other_account_is_not_found(identifier: str, arn: str) -> None:
     with pytest.raises(ResourceNotFoundException) as caught:
         parse(identifier)
     assert caught.value.message == f"Function not found: {arn}"
@@ -130,6 +147,26 @@ def test_every_form_names_the_same_function(name: str, qualifier: str) -> None:
     for form in forms:
         assert parse(form) == FunctionRef(name=name, qualifier=qualifier)
         assert parse(form, qualifier) == FunctionRef(name=name, qualifier=qualifier)
+
+
+@given(st.from_regex(r"[a-zA-Z0-9_-]{65,140}", fullmatch=True))
+def test_a_bare_name_over_64_cannot_be_created(name: str) -> None:
+    with pytest.raises(InvalidParameterValueException) as caught:
+        check_creatable_name(name)
+    assert caught.value.message == (
+        f"1 validation error detected: Value '{name}' at 'functionName' failed to satisfy constraint: "
+        "Member must have length less than or equal to 64"
+    )
+
+
+@given(names)
+def test_a_bare_name_up_to_64_can_be_created(name: str) -> None:
+    check_creatable_name(name)
+
+
+def test_the_64_limit_is_for_bare_names_only() -> None:
+    check_creatable_name(function_arn(REGION, ACCOUNT, "f" * 64))
+    check_creatable_name(f"{ACCOUNT}:function:{'f' * 64}")
 
 
 def test_function_arn() -> None:

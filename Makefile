@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint unit acceptance bench bench-quick clean system
+.PHONY: serve test lint unit acceptance bench bench-quick clean system runtimes
 
 # Debian packages: slirp4netns gives environments their outbound network, iproute2 makes the
 # network tests' own test host. Installed as root where missing; elsewhere the server says
@@ -28,7 +28,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-serve: $(STAMP) system  ## start the server on the embedded defaults (SQLite and ./.lambent)
+# What each Python runtime lets a function import, as AWS's do (boto3 and kin, pip, setuptools
+# before 3.12), installed from PyPI once per interpreter found; then AWS's blank-python sample's
+# layer for its acceptance test. The network is needed here, never by the server.
+RUNTIMES := $(VENV)/share/lambent/.runtimes
+runtimes: $(RUNTIMES)
+$(RUNTIMES): $(STAMP) src/lambent/runtimes/python/requirements.txt tests/fixtures/samples.py
+	$(BIN)/python -m lambent.runtimes.python_libs
+	$(BIN)/python -m tests.fixtures.samples
+	touch $@
+
+serve: $(STAMP) $(RUNTIMES) system  ## start the server on the embedded defaults (SQLite and ./.lambent)
 	$(BIN)/lambent serve
 
 lint: $(STAMP) system
@@ -39,13 +49,13 @@ lint: $(STAMP) system
 	@# against the oldest Python this mypy can target.
 	$(BIN)/mypy --python-version 3.10 src/lambent/sandbox/inside
 
-test: lint  ## the whole suite: lint, types, unit, acceptance, security
+test: lint $(RUNTIMES)  ## the whole suite: lint, types, unit, acceptance, security
 	$(BIN)/pytest -q
 
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
 
-acceptance: $(STAMP)
+acceptance: $(STAMP) $(RUNTIMES)
 	$(BIN)/pytest -q tests/acceptance
 
 bench: $(STAMP)  ## the full benchmark, for the record (docs/performance.md)

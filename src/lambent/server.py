@@ -41,7 +41,8 @@ from lambent.errors import ApiError, SandboxSetupError
 from lambent.invoker.invoker import Invoker, InvokerSettings
 from lambent.runtime_api.app import ENVIRONMENT_SCOPE_KEY, runtime_api
 from lambent.runtime_api.app import PREFIXES as RUNTIME_API_PREFIXES
-from lambent.runtimes import PYTHON_BOOTSTRAP, RuntimeSpec, discover_runtimes, prepare_node_bootstrap, prepare_python_libs
+from lambent.runtimes import PYTHON_BOOTSTRAP, RuntimeSpec, discover_runtimes, prepare_node_bootstrap
+from lambent.runtimes.python_libs import prepare_python_libs
 from lambent.sandbox import ApiServer, Sandbox
 from lambent.sandbox.namespaces import NamespacesSandbox
 from lambent.sandbox.process import ProcessSandbox
@@ -221,7 +222,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         await layers.load()
         await event_configs.load()
         await functions.load()
-        prepare_python_libs(data_dir / "runtime" / "python")
+        prepare_python_libs(data_dir / "runtime" / "python", [r.name for r in runtimes.values() if r.family == "python"])
         prepare_node_bootstrap(data_dir / "runtime" / "node")
         if isinstance(sandbox, NamespacesSandbox):
             sandbox.prepare()

@@ -7,7 +7,6 @@ simply absent from the table, so CreateFunction can refuse it naming those avail
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import shutil
@@ -20,17 +19,6 @@ PYTHON_BOOTSTRAP = Path(__file__).parent / "python" / "bootstrap.py"
 NODE_BOOTSTRAP = Path(__file__).parent / "node" / "bootstrap.mjs"
 PROVIDED = ("provided", "provided.al2", "provided.al2023")
 NODEJS = ("nodejs18.x", "nodejs20.x", "nodejs22.x")
-#: Libraries AWS's Python runtimes ship, importable without packaging them (pure Python).
-PYTHON_PROVIDED_LIBS = (
-    "boto3",
-    "botocore",
-    "s3transfer",
-    "jmespath",
-    "dateutil",
-    "urllib3",
-    "six",
-    "snapshot_restore_py",
-)
 _PYTHON_MINORS = range(9, 16)
 
 
@@ -163,43 +151,6 @@ def prepare_node_bootstrap(target: Path) -> None:
     target.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(NODE_BOOTSTRAP, target / NODE_BOOTSTRAP.name)
     (target / NODE_BOOTSTRAP.name).chmod(0o644)
-
-
-def prepare_python_libs(target: Path) -> Path:
-    """A directory holding the libraries AWS's Python runtimes provide (boto3 and its kin).
-
-    They are pure Python, copied (hard-linked where the filesystem allows) from the server's own
-    installation so that a sandbox can mount them read-only; a function's own copy in its
-    package or a layer comes first on ``sys.path``. Rebuilt when the installed versions change.
-    """
-    sources: list[Path] = []
-    for module in PYTHON_PROVIDED_LIBS:
-        spec = importlib.util.find_spec(module)
-        if spec is None or spec.origin is None:
-            continue
-        origin = Path(spec.origin)
-        sources.append(origin.parent if origin.name == "__init__.py" else origin)
-    stamp = "\n".join(f"{s}:{s.stat().st_mtime_ns}" for s in sources)
-    stamp_file = target / ".sources"
-    if stamp_file.exists() and stamp_file.read_text() == stamp:
-        return target
-    scratch = target.with_name(target.name + f".{os.getpid()}.tmp")
-    shutil.rmtree(scratch, ignore_errors=True)
-    scratch.mkdir(parents=True)
-    for source in sources:
-        if source.is_dir():
-            shutil.copytree(
-                source, scratch / source.name, copy_function=link_or_copy, ignore=shutil.ignore_patterns("__pycache__")
-            )
-        else:
-            link_or_copy(str(source), str(scratch / source.name))
-    (scratch / ".sources").write_text(stamp)
-    for path in [scratch, *scratch.rglob("*")]:
-        path.chmod(0o755 if path.is_dir() else 0o644)
-    if target.exists():
-        shutil.rmtree(target)
-    scratch.rename(target)
-    return target
 
 
 def link_or_copy(source: str, destination: str) -> str:

@@ -259,7 +259,8 @@ def serve(sock, fork_server=None):
     version = "{}.{}".format(*sys.version_info[:2])
     opt = os.environ.get("_LAMBENT_OPT", "/opt")
     extra = [task_root, opt + "/python", opt + "/python/lib/python{}/site-packages".format(version)]
-    extra += [p for p in os.environ.get("_LAMBENT_PYTHON_PATH", "").split(os.pathsep) if p]
+    # what the runtime itself provides (boto3, pip, ...): one set per interpreter (runtimes/python_libs.py)
+    extra += [p + "/python" + version for p in os.environ.get("_LAMBENT_PYTHON_PATH", "").split(os.pathsep) if p]
     sys.path[:0] = [p for p in extra if p not in sys.path]
     _setup_logging()
     try:

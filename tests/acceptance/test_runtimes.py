@@ -157,7 +157,7 @@ def test_nodejs_es_modules(lam: Any, fn_name: str) -> None:
     typed = package(
         {"app.js": "export const handler = async () => 'module via package.json';\n", "package.json": '{"type": "module"}'}
     )
-    deploy(lam, fn_name + "-type", "nodejs18.x", "app.handler", typed)
+    deploy(lam, fn_name + "-type", "nodejs22.x", "app.handler", typed)
     assert call(lam, fn_name + "-type", {})[1] == "module via package.json"
 
 

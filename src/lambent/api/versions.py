@@ -10,7 +10,7 @@ from starlette.responses import Response
 from lambent.api import inputs
 from lambent.api.render import json_response
 from lambent.model import constraints
-from lambent.model.function import PublishVersionInput, configuration_document
+from lambent.model.function import PublishVersionInput, configuration_document, listed_document
 from lambent.model.limits import SYNC_PAYLOAD_LIMIT_BYTES
 from lambent.services.functions import FunctionService
 from lambent.settings import Settings
@@ -35,7 +35,7 @@ class VersionsApi:
         constraints.validate("ListVersionsByFunction", params)
         versions, marker = self._functions.versions_page(ref.name, params.get("Marker"), params.get("MaxItems"))
         region, account = self._settings.region, self._settings.account_id
-        body: dict[str, Any] = {"Versions": [configuration_document(v, region, account) for v in versions]}
+        body: dict[str, Any] = {"Versions": [listed_document(v, region, account) for v in versions]}
         if marker is not None:
             body["NextMarker"] = marker
         return json_response(body)

@@ -167,7 +167,11 @@ class FunctionVersion(msgspec.Struct, frozen=True, kw_only=True):
     last_modified: str
     revision_id: str
     state: str = "Active"
+    #: Empty while the function is being created (AWS shows no LastUpdateStatus then).
     last_update_status: str = "Successful"
+    #: For a published version, the RevisionId of ``$LATEST`` it was taken from ("" before
+    #: Lambent recorded it): PublishVersion makes nothing new while $LATEST is still that one.
+    published_from: str = ""
     tracing_mode: str = "PassThrough"
     kms_key_arn: str | None = None
     dead_letter_target_arn: str | None = None
@@ -307,8 +311,7 @@ def configuration_document(version: FunctionVersion, region: str, account_id: st
         "Version": version.version,
         "TracingConfig": {"Mode": version.tracing_mode},
         "RevisionId": version.revision_id,
-        "State": version.state,
-        "LastUpdateStatus": version.last_update_status,
+        **_state_fields(version),
         "PackageType": version.package_type,
         "Architectures": list(version.architectures),
         "EphemeralStorage": {"Size": version.ephemeral_storage_mb},
@@ -324,13 +327,37 @@ def configuration_document(version: FunctionVersion, region: str, account_id: st
         doc["KMSKeyArn"] = version.kms_key_arn
     if version.dead_letter_target_arn:
         doc["DeadLetterConfig"] = {"TargetArn": version.dead_letter_target_arn}
-    if version.state == "Pending":
-        doc["StateReason"] = "The function is being created."
-        doc["StateReasonCode"] = "Creating"
-    if version.last_update_status == "InProgress":
-        doc["LastUpdateStatusReason"] = "The function is being created."
-        doc["LastUpdateStatusReasonCode"] = "Creating"
     return doc
+
+
+#: AWS's reason and code for a function being created, and (word for word) for one being updated.
+CREATING_REASON = "The function is being created."
+CREATING_CODE = "Creating"
+
+#: Members ListFunctions and ListVersionsByFunction leave out ("a subset of the
+#: FunctionConfiguration fields": botocore's documentation of ListFunctions names them).
+LIST_OMITTED = frozenset(
+    {"State", "StateReason", "StateReasonCode", "RuntimeVersionConfig"}
+    | {"LastUpdateStatus", "LastUpdateStatusReason", "LastUpdateStatusReasonCode"}
+)
+
+
+def _state_fields(version: FunctionVersion) -> dict[str, str]:
+    """State and LastUpdateStatus with their reasons, as AWS shows them (no LastUpdateStatus
+    while a function is being created)."""
+    fields = {"State": version.state}
+    if version.state == "Pending":
+        fields.update(StateReason=CREATING_REASON, StateReasonCode=CREATING_CODE)
+    if version.last_update_status:
+        fields["LastUpdateStatus"] = version.last_update_status
+    if version.last_update_status == "InProgress":
+        fields.update(LastUpdateStatusReason=CREATING_REASON, LastUpdateStatusReasonCode=CREATING_CODE)
+    return fields
+
+
+def listed_document(version: FunctionVersion, region: str, account_id: str) -> dict[str, Any]:
+    """*version* as ListFunctions and ListVersionsByFunction list it."""
+    return {k: v for k, v in configuration_document(version, region, account_id).items() if k not in LIST_OMITTED}
 
 
 def _logging_document(version: FunctionVersion) -> dict[str, Any]:

@@ -32,7 +32,9 @@ from lambent.model.function import (
 )
 
 #: Fields PublishVersion does not compare: a version differing only in these is no new version.
-_SNAPSHOT_EXCLUDED = frozenset({"version", "revision_id", "last_modified", "state", "last_update_status", "description"})
+_SNAPSHOT_EXCLUDED = frozenset(
+    {"version", "revision_id", "last_modified", "state", "last_update_status", "description", "published_from"}
+)
 _NO_SOURCE = "Please provide a source for function code."
 
 
@@ -218,9 +220,15 @@ def same_snapshot(a: FunctionVersion, b: FunctionVersion) -> bool:
 
 
 def unchanged_since(newest: FunctionVersion | None, latest: FunctionVersion, description: str | None) -> bool:
-    """Whether publishing *latest* would make nothing new: the newest published version is the
-    same snapshot, and the description asked for (if any) is its own."""
-    return newest is not None and same_snapshot(newest, latest) and description in (None, newest.description)
+    """Whether publishing *latest* would make nothing new: the newest published version was
+    taken from this very revision of ``$LATEST`` (any change since, code or configuration, makes
+    the next publish new, as on AWS), and the description asked for (if any) is its own.
+    Versions published before Lambent recorded their source compare as snapshots."""
+    if newest is None or description not in (None, newest.description):
+        return False
+    if newest.published_from:
+        return newest.published_from == latest.revision_id
+    return same_snapshot(newest, latest) and latest.description == newest.description
 
 
 def published_version(latest: FunctionVersion, number: int, revision_id: str, description: str | None = None) -> FunctionVersion:
@@ -230,6 +238,7 @@ def published_version(latest: FunctionVersion, number: int, revision_id: str, de
         version=str(number),
         revision_id=revision_id,
         description=latest.description if description is None else description,
+        published_from=latest.revision_id,
     )
 
 

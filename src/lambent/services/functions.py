@@ -32,6 +32,7 @@ from lambent.model.function import (
     check_outbound_tag,
     check_revision,
 )
+from lambent.model.function_state import creating, is_transient, settled, updating
 from lambent.model.function_update import (
     LayerFields,
     Package,
@@ -49,6 +50,7 @@ from lambent.model.function_update import (
 )
 from lambent.model.layer import LayerVersion, check_total_size
 from lambent.model.limits import MAX_TAGS, TOTAL_CODE_SIZE_LIMIT_BYTES, UNZIPPED_LIMIT_BYTES, ZIPPED_LIMIT_BYTES
+from lambent.model.runtime_schedule import check_not_blocked
 from lambent.services.function_events import FunctionEvents
 from lambent.services.function_index import FunctionIndex, IndexedFunction
 from lambent.services.layers import LayerService
@@ -96,6 +98,10 @@ class FunctionService:
         then remove the packages nothing refers to (no environment runs yet)."""
         records = await self._store.load_functions()
         uids = {r.name: r.uid if r.uid is not None else await self._store.assign_uid(r.name) for r in records}
+        for record in records:  # stopped between a change's two writes: it is done, say so
+            for key in [k for k, v in record.versions.items() if is_transient(v)]:
+                record.versions[key] = settled(record.versions[key], _new_id())
+                await self._store.put_version(record.versions[key])
         self._index.load(records, uids)
         await self._collector.sweep(self._referenced())
 
@@ -207,6 +213,7 @@ class FunctionService:
 
     async def create(self, request: CreateFunctionInput) -> FunctionVersion:
         """Create the function; returns the version to answer with (State Pending, as AWS)."""
+        check_not_blocked(request.runtime, "create", self._now().date(), constraints.runtime_names())
         check_create(request, self._runtimes, constraints.runtime_names())
         assert request.code.zip_file is not None  # checked
         name = request.function_name
@@ -223,20 +230,20 @@ class FunctionService:
                 await self._collect({package.sha256_hex})
             raise
         if request.publish:
-            self._announce(versions[-1])
-        # The answer shows the function as AWS shows a function being created; what is stored
-        # is already Active, so the next read (or waiter poll) sees it ready.
-        return msgspec.structs.replace(versions[-1], state="Pending")
+            self._announce(self._index.function(name).versions[versions[-1].version])
+        return versions[-1]
 
     async def _create(self, request: CreateFunctionInput, package: Package, layers: list[LayerVersion]) -> list[FunctionVersion]:
-        """Store and index the new function's versions ($LATEST, and 1 when published)."""
+        """Store $LATEST (and 1 when published) being created, then created; return them being created."""
         name = request.function_name
-        latest = created_version(
+        created = created_version(
             request, package, await self._layer_fields(layers, package.unzipped_size), self._now(), _new_id()
         )
-        versions = [latest]
+        latest = settled(created, _new_id())
+        versions, ready = [creating(created)], [latest]
         if request.publish:
-            versions.append(published_version(latest, 1, _new_id()))
+            versions.append(creating(first := published_version(latest, 1, _new_id())))
+            ready.append(settled(first, _new_id()))
         async with self._create_lock:
             if name in self._index:
                 raise ResourceConflictException(f"Function already exist: {name}")
@@ -244,7 +251,9 @@ class FunctionService:
                 uid = await self._store.create_function(name, dict(request.tags), versions)
             except KeyError:
                 raise ResourceConflictException(f"Function already exist: {name}") from None
-            self._index.add(IndexedFunction(name=name, tags=dict(request.tags), versions={v.version: v for v in versions}), uid)
+            for version in ready:
+                await self._store.put_version(version)
+            self._index.add(IndexedFunction(name=name, tags=dict(request.tags), versions={v.version: v for v in ready}), uid)
         return versions
 
     async def update_configuration(self, name: str, request: UpdateFunctionConfigurationInput) -> FunctionVersion:
@@ -252,12 +261,12 @@ class FunctionService:
         async with self._index.lock(name):
             current = self._index.resolve(FunctionRef(name=name))
             check_revision(request.revision_id, current.revision_id)
+            check_not_blocked(request.runtime or current.runtime, "update", self._now().date(), constraints.runtime_names())
             changes = configuration_changes(request, current, self._runtimes, constraints.runtime_names())
             if request.layers is not None:
                 layers = self._layers.resolve(request.layers)
                 changes.update((await self._layer_fields(layers, current.code_unzipped_size)).changes())
-            updated = await self._replace_latest(current, changes)
-        return msgspec.structs.replace(updated, last_update_status="InProgress")
+            return await self._replace_latest(current, changes)
 
     async def update_code(self, name: str, request: UpdateFunctionCodeInput) -> FunctionVersion:
         check_code_update(request)
@@ -267,6 +276,7 @@ class FunctionService:
             async with self._index.lock(name), self._collector.uploading():
                 current = self._index.resolve(FunctionRef(name=name))
                 check_revision(request.revision_id, current.revision_id)
+                check_not_blocked(current.runtime, "update", self._now().date(), constraints.runtime_names())
                 package = await asyncio.to_thread(self._packages.add, request.zip_file, "UpdateFunctionCode")
                 layers = self._layers.resolve(arn for arn, _size in current.layers)
                 changes = code_changes(request, package, await self._layer_fields(layers, package.unzipped_size))
@@ -275,15 +285,13 @@ class FunctionService:
                 else:
                     updated = await self._replace_latest(current, changes)
                     if request.publish:
-                        updated = await self._publish(updated)
+                        updated = await self._publish(self._index.resolve(FunctionRef(name=name)))
         except Exception:
             if package is not None:
                 await self._collect({package.sha256_hex})
             raise
         await self._collect({package.sha256_hex, current.code_sha256_hex})
-        if request.dry_run:
-            return updated
-        return msgspec.structs.replace(updated, last_update_status="InProgress")
+        return updated
 
     async def _layer_fields(self, layers: list[LayerVersion], code_unzipped_size: int) -> LayerFields:
         """The function's layer fields, once the total size is checked and /opt is built."""
@@ -295,11 +303,13 @@ class FunctionService:
         )
 
     async def _replace_latest(self, current: FunctionVersion, changes: dict[str, Any]) -> FunctionVersion:
-        updated = replaced(current, changes, self._now(), _new_id())
-        await self._store.put_version(updated)
-        self._index.function(current.name).versions[LATEST] = updated
-        await self._events.function_changed(current.name, updated.revision_id)
-        return updated
+        """Store ``$LATEST`` with *changes* being updated, then updated; return it being updated."""
+        in_progress = updating(replaced(current, changes, self._now(), _new_id()))
+        await self._store.put_version(in_progress)
+        await self._store.put_version(done := settled(in_progress, _new_id()))
+        self._index.function(current.name).versions[LATEST] = done
+        await self._events.function_changed(current.name, done.revision_id)
+        return in_progress
 
     # -- publishing -------------------------------------------------------------------------------
 

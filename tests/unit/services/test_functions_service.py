@@ -132,7 +132,9 @@ def test_each_change_tells_the_listeners_what_is_stale(tmp_path: Path) -> None:
         w = World(tmp_path)
         await w.create(Publish=True)
         update = msgspec.convert({"Timeout": 9}, UpdateFunctionConfigurationInput)
-        updated = await w.functions.update_configuration("fn", update)
+        answered = await w.functions.update_configuration("fn", update)
+        updated = w.functions.resolve(FunctionRef(name="fn"))  # settled: the revision environments get
+        assert updated.revision_id != answered.revision_id
         await w.functions.tag("fn", {"team": "a"})  # not the network tag: nothing is stale
         await w.functions.tag("fn", {"lambent:outbound": "none"})
         await w.functions.untag("fn", ["lambent:outbound"])

@@ -1,0 +1,93 @@
+"""PublishVersion, ListVersionsByFunction and aliases, whole bodies.
+
+Sources: the API reference of PublishVersion ("Lambda doesn't publish a version if the
+function's configuration and code haven't changed since the last version"), of
+ListVersionsByFunction and of AliasConfiguration; botocore's ListFunctions documentation for the
+fields a listing leaves out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.fixtures.documents import REVISION, configuration, function_arn, listed, normalised
+from tests.fixtures.server import create, make_zip
+
+CODE = "def handler(event, context):\n    return 1\n"
+FAST = {"Delay": 0.1, "MaxAttempts": 50}
+
+
+def _published(lam: Any, name: str, **kwargs: Any) -> dict[str, Any]:
+    version: dict[str, Any] = lam.publish_version(FunctionName=name, **kwargs)
+    lam.get_waiter("published_version_active").wait(FunctionName=name, Qualifier=version["Version"], WaiterConfig=FAST)
+    return version
+
+
+def test_a_configuration_only_change_publishes_a_new_version(lam: Any, fn_name: str) -> None:
+    code = make_zip({"app.py": CODE})
+    create(lam, fn_name, CODE)
+    one = _published(lam, fn_name)
+    assert normalised(one) == configuration(fn_name, code, version="1")
+    again = lam.publish_version(FunctionName=fn_name)  # nothing changed: the last version
+    assert normalised(again) == configuration(fn_name, code, version="1")
+    assert again["RevisionId"] == one["RevisionId"]
+
+    lam.update_function_configuration(FunctionName=fn_name, Description="only this")
+    lam.get_waiter("function_updated_v2").wait(FunctionName=fn_name, WaiterConfig=FAST)
+    two = _published(lam, fn_name)
+    assert normalised(two) == configuration(fn_name, code, version="2", Description="only this")
+    assert normalised(lam.publish_version(FunctionName=fn_name)) == normalised(two)
+
+    assert normalised(lam.list_versions_by_function(FunctionName=fn_name)) == {
+        "Versions": [
+            listed(configuration(fn_name, code, Description="only this")),
+            listed(configuration(fn_name, code, version="1")),
+            listed(configuration(fn_name, code, version="2", Description="only this")),
+        ]
+    }
+    assert normalised(lam.get_function_configuration(FunctionName=fn_name, Qualifier="1")) == configuration(
+        fn_name, code, version="1"
+    )
+
+
+def test_a_code_change_publishes_a_new_version_with_the_description_asked_for(lam: Any, fn_name: str) -> None:
+    create(lam, fn_name, CODE)
+    _published(lam, fn_name)
+    code = make_zip({"app.py": CODE.replace("1", "2")})
+    lam.update_function_code(FunctionName=fn_name, ZipFile=code)
+    lam.get_waiter("function_updated_v2").wait(FunctionName=fn_name, WaiterConfig=FAST)
+    two = _published(lam, fn_name, Description="v2")
+    assert normalised(two) == configuration(fn_name, code, version="2", Description="v2")
+
+
+def _alias(name: str, alias: str, version: str, description: str = "", **extra: Any) -> dict[str, Any]:
+    return {
+        "AliasArn": function_arn(name, alias),
+        "Name": alias,
+        "FunctionVersion": version,
+        "Description": description,
+        "RevisionId": REVISION,
+        **extra,
+    }
+
+
+def test_aliases_whole_bodies(lam: Any, fn_name: str) -> None:
+    create(lam, fn_name, CODE)
+    _published(lam, fn_name)
+    lam.update_function_configuration(FunctionName=fn_name, Description="b")
+    lam.get_waiter("function_updated_v2").wait(FunctionName=fn_name, WaiterConfig=FAST)
+    _published(lam, fn_name)
+
+    created = lam.create_alias(FunctionName=fn_name, Name="live", FunctionVersion="1", Description="first")
+    assert normalised(created) == _alias(fn_name, "live", "1", "first")
+    assert normalised(lam.get_alias(FunctionName=fn_name, Name="live")) == _alias(fn_name, "live", "1", "first")
+
+    split = {"AdditionalVersionWeights": {"2": 0.25}}
+    updated = lam.update_alias(FunctionName=fn_name, Name="live", RoutingConfig=split, RevisionId=created["RevisionId"])
+    assert normalised(updated) == _alias(fn_name, "live", "1", "first", RoutingConfig=split)
+    assert updated["RevisionId"] != created["RevisionId"]
+
+    lam.create_alias(FunctionName=fn_name, Name="edge", FunctionVersion="$LATEST")
+    assert normalised(lam.list_aliases(FunctionName=fn_name)) == {
+        "Aliases": [_alias(fn_name, "edge", "$LATEST"), _alias(fn_name, "live", "1", "first", RoutingConfig=split)]
+    }

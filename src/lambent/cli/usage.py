@@ -5,14 +5,55 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated, Optional
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Annotated, Any, Optional
 
 import typer
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
+from rich.text import Text
 
 from lambent.cli.console import EndpointOption, err, lambent_api, out
 
 USAGE_COLUMNS = ("requests", "billed_ms", "gb_seconds", "provisioned_gb_seconds", "cost_usd", "cost_after_free_tier_usd")
+USAGE_HEADERS = ("requests", "billed ms", "GB-s", "provisioned GB-s", "cost $", "after free tier $")
+
+
+def usage_cells(line: Mapping[str, Any]) -> list[str]:
+    """One usage line's figures as shown: counts whole, GB-s to 3 places, dollars to 10."""
+    return [
+        str(line["requests"]),
+        str(line["billed_ms"]),
+        f"{float(line['gb_seconds']):.3f}",
+        f"{float(line['provisioned_gb_seconds']):.3f}",
+        *(f"{Decimal(line[c]):.10f}" for c in ("cost_usd", "cost_after_free_tier_usd")),
+    ]
+
+
+def usage_table(lines: Sequence[Mapping[str, Any]], keys: Sequence[str], width: int) -> RenderableType:
+    """The usage report for a terminal *width* columns wide: one table when every header and
+    figure fits whole, else one block per line (its keys, then a figure per row). Nothing is
+    ever cut short: a cost shown is the cost to the tenth decimal."""
+    rows = [([str(line.get(k, "")) for k in keys], usage_cells(line)) for line in lines]
+    table = Table(*keys)
+    for header in USAGE_HEADERS:
+        table.add_column(header, justify="right", no_wrap=True)
+    for names, cells in rows:
+        table.add_row(*names, *cells)
+    if Console(width=10_000).measure(table).maximum <= width:  # its natural width, unconstrained
+        return table
+    blocks: list[RenderableType] = []
+    figure_width = max((len(cell) for _, cells in rows for cell in cells), default=0)  # aligned across blocks
+    for names, cells in rows:
+        figures = Table.grid(padding=(0, 1))
+        figures.add_column(no_wrap=True, min_width=2 + max(len(h) for h in USAGE_HEADERS))
+        figures.add_column(justify="right", no_wrap=True, min_width=figure_width)
+        for header, cell in zip(USAGE_HEADERS, cells, strict=True):
+            figures.add_row(f"  {header}", cell)
+        title = "  ".join(f"{k} {n}" for k, n in zip(keys, names, strict=True))
+        blocks += [Text(title, style="bold", overflow="fold"), figures, Text("")]
+    return Group(*blocks[:-1])
 
 
 def usage(
@@ -28,7 +69,6 @@ def usage(
     """Usage and cost, before and after the free tier."""
     import csv
     import urllib.parse
-    from decimal import Decimal
 
     if by not in ("account", "function", "version") or period not in ("day", "month", "all"):
         err.print("[red]error[/red]: --by is account, function or version; --period is day, month or all")
@@ -50,18 +90,7 @@ def usage(
         for line in lines:
             writer.writerow([line.get(k, "") for k in (*keys, *USAGE_COLUMNS)])
         return
-    table = Table(*keys, "requests", "billed ms", "GB-s", "provisioned GB-s", "cost $", "after free tier $")
-    for line in lines:
-        money = [f"{Decimal(line[c]):.10f}" for c in ("cost_usd", "cost_after_free_tier_usd")]
-        table.add_row(
-            *(str(line.get(k, "")) for k in keys),
-            str(line["requests"]),
-            str(line["billed_ms"]),
-            f"{float(line['gb_seconds']):.3f}",
-            f"{float(line['provisioned_gb_seconds']):.3f}",
-            *money,
-        )
-    out.print(table)
+    out.print(usage_table(lines, keys, out.width))
 
 
 budget_app = typer.Typer(help="Monthly budgets: alert, or throttle new invocations, at a cap.", no_args_is_help=True)

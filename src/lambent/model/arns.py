@@ -86,7 +86,7 @@ def parse_function_resource_arn(arn: str, region: str, account_id: str) -> str:
         raise InvalidParameterValueException(f"Invalid resource ARN: {arn}")
     if match["q"] is not None:
         raise InvalidParameterValueException(
-            "Tags are not supported on function versions or aliases. Specify an unqualified function ARN."
+            "Tags on function aliases and versions are not supported. Please specify a function ARN."
         )
     if match["region"] != region or match["account"] != account_id:
         raise ResourceNotFoundException(f"Function not found: {arn}")

@@ -166,6 +166,26 @@ def validate(operation: str, params: Mapping[str, Any], partial: bool = False) -
         raise ValidationException(f"{count} validation {noun} detected: " + "; ".join(problems))
 
 
+#: The runtimes AWS lists when it refuses one outside its enum (CreateFunction's and
+#: UpdateFunctionConfiguration's "Member must satisfy enum value set: [...] or be a valid ARN"):
+#: the runtimes open for new functions, in the order AWS's answers list them (a set's order,
+#: not the model's). Recorded against AWS by LocalStack's snapshots (``VALID_RUNTIMES`` in
+#: localstack/services/lambda_/runtimes.py); see docs/decisions/0012-aws-error-words.md.
+RUNTIMES_AS_AWS_LISTS = (
+    "nodejs20.x, python3.14, provided.al2023, python3.12, python3.13, nodejs24.x, nodejs22.x, java17, "
+    "nodejs16.x, java25, dotnet8, python3.10, java11, python3.11, dotnet6, java21, nodejs18.x, provided.al2, "
+    "ruby3.3, ruby3.4, java8.al2, ruby3.2, python3.8, python3.9"
+)
+
+
+def runtime_enum_message(runtime: str) -> str:
+    """AWS's words for a runtime outside the enum (answered as InvalidParameterValueException)."""
+    return (
+        f"Value {runtime} at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: "
+        f"[{RUNTIMES_AS_AWS_LISTS}] or be a valid ARN"
+    )
+
+
 def runtime_names() -> list[str]:
     """Every runtime identifier the API model knows."""
     return list(_model()["shapes"]["Runtime"]["enum"])

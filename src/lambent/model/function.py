@@ -18,6 +18,7 @@ import msgspec
 
 from lambent.errors import InvalidParameterValueException, PreconditionFailedException
 from lambent.model.arns import LATEST, function_arn
+from lambent.model.constraints import runtime_enum_message
 from lambent.model.limits import ENVIRONMENT_LIMIT_BYTES
 
 RESERVED_ENVIRONMENT_KEYS = frozenset(
@@ -222,10 +223,7 @@ def check_runtime(runtime: str | None, handler: str | None, available: Iterable[
     """A Zip function needs a runtime AWS knows, installed here, and a handler."""
     names = sorted(available)
     if runtime is not None and runtime not in known:
-        raise InvalidParameterValueException(
-            f"Value {runtime} at 'runtime' failed to satisfy constraint: Member must satisfy enum "
-            f"value set: [{', '.join(known)}] or be a valid ARN"
-        )
+        raise InvalidParameterValueException(runtime_enum_message(runtime))
     if runtime is None:
         raise InvalidParameterValueException(
             "Runtime and Handler are mandatory parameters for functions created with deployment packages."

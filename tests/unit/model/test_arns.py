@@ -186,9 +186,7 @@ def test_parse_function_resource_arn() -> None:
 def test_resource_arn_with_qualifier_is_refused(qualifier: str) -> None:
     with pytest.raises(InvalidParameterValueException) as caught:
         parse_function_resource_arn(f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:f:{qualifier}", REGION, ACCOUNT)
-    assert caught.value.message == (
-        "Tags are not supported on function versions or aliases. Specify an unqualified function ARN."
-    )
+    assert caught.value.message == ("Tags on function aliases and versions are not supported. Please specify a function ARN.")
 
 
 @pytest.mark.parametrize(

@@ -98,11 +98,13 @@ def test_create_with_publish_answers_version_1_pending(lam: Any, fn_name: str) -
 
 
 def test_a_deprecated_runtime_is_refused_from_awss_block_dates(lam: Any, fn_name: str) -> None:
-    code = make_zip({"index.js": "exports.handler = async () => 1;\n"})
-    refused = wire_error(lam, lambda: _create(lam, fn_name, code, Runtime="nodejs18.x", Handler="index.handler"))
-    assert refused == aws_error(
-        400,
-        "InvalidParameterValueException",
-        "The runtime parameter of nodejs18.x is no longer supported for creating or updating AWS Lambda functions. "
-        "We recommend you use the new runtime (nodejs26.x) while creating or updating functions.",
-    )
+    code = make_zip({"app.py": CODE})
+    for runtime, successor in (("python3.7", "python3.15"), ("provided", "provided.al2023")):
+        refused = wire_error(lam, lambda runtime=runtime: _create(lam, fn_name, code, Runtime=runtime))
+        assert refused == aws_error(
+            400,
+            "InvalidParameterValueException",
+            f"The runtime parameter of {runtime} is no longer supported for creating or updating AWS Lambda functions. "
+            f"We recommend you use the new runtime ({successor}) while creating or updating functions.",
+        )
+    assert "Functions" in lam.list_functions() and fn_name not in {f["FunctionName"] for f in lam.list_functions()["Functions"]}

@@ -25,11 +25,22 @@ class Deprecation(msgspec.Struct, frozen=True, kw_only=True):
     block_update: date | None
 
 
+def _dates(deprecated: date, block_create: date | None, block_update: date | None) -> Deprecation:
+    return Deprecation(deprecated=deprecated, block_create=block_create, block_update=block_update)
+
+
+#: AWS's Lambda runtimes page as last seen (docs/runtimes.md gives each row's source). In June 2026
+#: AWS moved most blocks to 2027-02-01 (create) and 2027-03-03 (update), re-opening creates of
+#: some runtimes it had blocked; blocks that had happened before stay where they were.
+_AWS_2027_CREATE, _AWS_2027_UPDATE = date(2027, 2, 1), date(2027, 3, 3)
 SCHEDULE: dict[str, Deprecation] = {
-    "nodejs16.x": Deprecation(deprecated=date(2024, 6, 12), block_create=date(2025, 2, 28), block_update=date(2025, 3, 31)),
-    "nodejs18.x": Deprecation(deprecated=date(2025, 9, 1), block_create=date(2025, 10, 1), block_update=date(2025, 11, 1)),
-    "nodejs20.x": Deprecation(deprecated=date(2026, 4, 30), block_create=None, block_update=None),
-    "python3.9": Deprecation(deprecated=date(2025, 12, 15), block_create=date(2027, 2, 1), block_update=date(2027, 3, 3)),
+    "python3.7": _dates(date(2023, 12, 4), date(2024, 1, 9), _AWS_2027_UPDATE),
+    "python3.8": _dates(date(2024, 10, 14), _AWS_2027_CREATE, _AWS_2027_UPDATE),
+    "python3.9": _dates(date(2025, 12, 15), _AWS_2027_CREATE, _AWS_2027_UPDATE),
+    "nodejs16.x": _dates(date(2024, 6, 12), _AWS_2027_CREATE, _AWS_2027_UPDATE),
+    "nodejs18.x": _dates(date(2025, 9, 1), _AWS_2027_CREATE, _AWS_2027_UPDATE),
+    "nodejs20.x": _dates(date(2026, 4, 30), _AWS_2027_CREATE, _AWS_2027_UPDATE),
+    "provided": _dates(date(2024, 1, 8), date(2024, 2, 8), _AWS_2027_UPDATE),
 }
 
 
@@ -42,7 +53,9 @@ def _family_and_version(runtime: str) -> tuple[str, tuple[int, ...]]:
 
 def successor(runtime: str, known: list[str]) -> str:
     """The runtime AWS recommends instead: the newest of *runtime*'s language in the model."""
-    family, _version = _family_and_version(runtime)
+    family, version = _family_and_version(runtime)
+    if not version:  # an OS-only runtime: its newest operating system (provided -> provided.al2023)
+        return max((name for name in known if name.startswith(f"{runtime}.")), key=lambda n: (len(n), n), default=runtime)
     same = [name for name in known if _family_and_version(name)[0] == family and _family_and_version(name)[1]]
     return max(same, key=lambda name: _family_and_version(name)[1], default=runtime)
 

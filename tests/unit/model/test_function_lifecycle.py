@@ -98,27 +98,33 @@ def test_versions_published_before_their_source_was_recorded_compare_as_snapshot
     assert not unchanged_since(legacy, replaced(latest, {"description": "new"}, MOMENT, "r9"), None)
 
 
-BLOCKED = (
-    "The runtime parameter of nodejs18.x is no longer supported for creating or updating AWS Lambda functions. "
-    "We recommend you use the new runtime (nodejs26.x) while creating or updating functions."
-)
+def _blocked(runtime: str, successor: str) -> str:
+    return (
+        f"The runtime parameter of {runtime} is no longer supported for creating or updating AWS Lambda functions. "
+        f"We recommend you use the new runtime ({successor}) while creating or updating functions."
+    )
 
 
 def test_creates_are_refused_from_the_block_create_date_with_awss_message() -> None:
     known = runtime_names()
-    check_not_blocked("nodejs18.x", "create", date(2025, 9, 30), known)
+    check_not_blocked("python3.7", "create", date(2024, 1, 8), known)
     with pytest.raises(InvalidParameterValueException) as refused:
-        check_not_blocked("nodejs18.x", "create", date(2025, 10, 1), known)
-    assert refused.value.message == BLOCKED
+        check_not_blocked("python3.7", "create", date(2024, 1, 9), known)
+    assert refused.value.message == _blocked("python3.7", "python3.15")
+    with pytest.raises(InvalidParameterValueException) as refused:
+        check_not_blocked("provided", "create", date(2024, 2, 8), known)
+    assert refused.value.message == _blocked("provided", "provided.al2023")
 
 
 def test_updates_are_refused_only_from_the_later_block_update_date() -> None:
     known = runtime_names()
+    check_not_blocked("python3.9", "create", date(2027, 1, 31), known)
     check_not_blocked("python3.9", "update", date(2027, 3, 2), known)
     with pytest.raises(InvalidParameterValueException):
-        check_not_blocked("python3.9", "create", date(2027, 3, 2), known)
-    with pytest.raises(InvalidParameterValueException):
+        check_not_blocked("python3.9", "create", date(2027, 2, 1), known)
+    with pytest.raises(InvalidParameterValueException) as refused:
         check_not_blocked("python3.9", "update", date(2027, 3, 3), known)
+    assert refused.value.message == _blocked("python3.9", "python3.15")
 
 
 @given(st.dates(min_value=date(2020, 1, 1), max_value=date(2035, 1, 1)), st.sampled_from(sorted(SCHEDULE)))

@@ -255,6 +255,65 @@ def test_functions_without_a_uid_get_one_at_load(tmp_path: Path) -> None:
     run(scenario)
 
 
+class TransientStore(MemoryStore):
+    """A store written by a server stopped between a change's two writes (creating, updating)."""
+
+    async def load_functions(self) -> list[FunctionRecord]:
+        records = await super().load_functions()
+        for record in records:
+            record.versions["$LATEST"] = msgspec.structs.replace(
+                record.versions["$LATEST"], state="Pending", last_update_status=""
+            )
+        return records
+
+
+def test_each_change_is_answered_mid_transition_and_stored_settled_with_a_new_revision(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        w = World(tmp_path)
+        created = await w.create()
+        assert (created.state, created.last_update_status) == ("Pending", "")
+        active = w.functions.resolve(FunctionRef(name="fn"))
+        assert (active.state, active.last_update_status) == ("Active", "Successful")
+        assert active.revision_id != created.revision_id
+        assert (await w.store.load_functions())[0].versions["$LATEST"] == active
+
+        update = msgspec.convert({"Description": "only this"}, UpdateFunctionConfigurationInput)
+        answered = await w.functions.update_configuration("fn", update)
+        assert (answered.state, answered.last_update_status) == ("Active", "InProgress")
+        updated = w.functions.resolve(FunctionRef(name="fn"))
+        assert updated.last_update_status == "Successful"
+        assert len({created.revision_id, active.revision_id, answered.revision_id, updated.revision_id}) == 4
+
+    run(scenario)
+
+
+def test_a_configuration_only_change_makes_the_next_publish_new(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        w = World(tmp_path)
+        await w.create()
+        one = await w.functions.publish_version("fn", None, None, None)
+        assert (await w.functions.publish_version("fn", None, None, None)) == one
+        update = msgspec.convert({"Description": "only this"}, UpdateFunctionConfigurationInput)
+        await w.functions.update_configuration("fn", update)
+        two = await w.functions.publish_version("fn", None, None, None)
+        assert (one.version, two.version, two.description) == ("1", "2", "only this")
+
+    run(scenario)
+
+
+def test_a_version_stored_mid_transition_is_settled_at_load(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        store = TransientStore()
+        await World(tmp_path, store).create("half")
+        again = World(tmp_path, store)
+        await again.functions.load()
+        settled = again.functions.resolve(FunctionRef(name="half"))
+        assert (settled.state, settled.last_update_status) == ("Active", "Successful")
+        assert (await MemoryStore.load_functions(store))[0].versions["$LATEST"] == settled
+
+    run(scenario)
+
+
 # --- code packages ----------------------------------------------------------------------------------
 
 

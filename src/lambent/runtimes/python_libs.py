@@ -100,19 +100,24 @@ def _link(source: str, destination: str) -> str:
 
 
 def install(interpreters: Mapping[str, str], installed: Path = INSTALLED) -> None:
-    """``make runtimes``: for each runtime name -> interpreter, install its set from PyPI with that
-    interpreter's pip into ``installed/<name>``: REQUIREMENTS plus the pip and setuptools wheels
-    its own ensurepip bundles. Network is needed here only, never at run time."""
+    """``make runtimes``: for each runtime name -> interpreter, install its set from PyPI into
+    ``installed/<name>``: REQUIREMENTS plus the pip and setuptools wheels its own ensurepip
+    bundles, run by that pip wheel (so the interpreter needs no pip of its own). Network is
+    needed here only, never at run time. An interpreter that cannot install is named and skipped."""
     for name, executable in sorted(interpreters.items()):
         destination = installed / name
         if (destination / COMPLETE).is_file() and (destination / COMPLETE).read_text() == _fingerprint(executable):
             continue
-        bundled = sorted(str(wheel) for wheel in _ensurepip_wheels(executable))
+        bundled = sorted(_ensurepip_wheels(executable))
+        pip = [f"{wheel}/pip" for wheel in bundled if wheel.name.startswith("pip-")][:1] or ["-m", "pip"]
         scratch = destination.with_name(name + ".tmp")
         shutil.rmtree(scratch, ignore_errors=True)
-        command = [executable, "-m", "pip", "install", "--quiet", "--no-compile", "--disable-pip-version-check"]
-        command += ["--target", str(scratch), "-r", str(REQUIREMENTS), *bundled]
-        subprocess.run(command, check=True)
+        command = [executable, *pip, "install", "--quiet", "--no-compile", "--disable-pip-version-check"]
+        command += ["--target", str(scratch), "-r", str(REQUIREMENTS), *map(str, bundled)]
+        if subprocess.run(command, check=False).returncode != 0:
+            log.warning("runtime %s: installing its libraries with %s failed; skipped", name, executable)
+            shutil.rmtree(scratch, ignore_errors=True)
+            continue
         (scratch / COMPLETE).write_text(_fingerprint(executable))
         shutil.rmtree(destination, ignore_errors=True)
         scratch.rename(destination)
@@ -126,7 +131,10 @@ def _fingerprint(executable: str) -> str:
 def _ensurepip_wheels(executable: str) -> list[Path]:
     """The wheels *executable*'s ensurepip would install: pip, and setuptools before 3.12."""
     code = "import ensurepip, os; print(os.path.join(os.path.dirname(ensurepip.__file__), '_bundled'))"
-    folder = Path(subprocess.run([executable, "-I", "-c", code], check=True, capture_output=True, text=True).stdout.strip())
+    found = subprocess.run([executable, "-I", "-c", code], check=False, capture_output=True, text=True)
+    if found.returncode != 0:  # a distribution that strips ensurepip (Debian's python3)
+        return []
+    folder = Path(found.stdout.strip())
     return [wheel for wheel in folder.glob("*.whl") if wheel.name.startswith(("pip-", "setuptools-"))]
 
 

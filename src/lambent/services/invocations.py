@@ -31,6 +31,7 @@ from lambent.errors import (
     TooManyRequestsException,
 )
 from lambent.invoker.records import Invocation, InvokeRequest
+from lambent.model import payload as payload_json
 from lambent.model.arns import FunctionRef, parse_function_ref
 from lambent.model.concurrency import REQUESTS_PER_CONCURRENCY, RequestRate
 from lambent.model.event_invoke import EventInvokeConfig, after_function_error, failure_condition, invocation_record
@@ -74,17 +75,6 @@ class InvokeOutcome(msgspec.Struct, kw_only=True):
     executed_version: str
     request_id: str
     invocation: Invocation | None = None
-
-
-def _check_json(payload: bytes) -> None:
-    if not payload:
-        return
-    try:
-        msgspec.json.decode(payload)
-    except msgspec.DecodeError as exc:
-        raise InvalidRequestContentException(
-            f"Could not parse request body into json: Could not parse payload into json: {exc}"
-        ) from None
 
 
 def _json_or_text(data: bytes) -> Any:
@@ -170,7 +160,7 @@ class InvocationService:
         limit = ASYNC_PAYLOAD_LIMIT_BYTES if invocation_type == "Event" else SYNC_PAYLOAD_LIMIT_BYTES
         if len(payload) > limit:
             raise RequestEntityTooLargeException(f"Request must be smaller than {limit} bytes for the InvokeFunction operation")
-        _check_json(payload)
+        payload_json.check(payload)
         context = _client_context(client_context)
         request_id = str(uuid.uuid4())
         if is_loop(trace_id) and self._functions.recursive_loop(ref.name) == "Terminate":

@@ -47,6 +47,7 @@ from lambent.sandbox import ApiServer, Sandbox
 from lambent.sandbox.namespaces import NamespacesSandbox
 from lambent.sandbox.process import ProcessSandbox
 from lambent.sandbox.seccomp import build_program
+from lambent.services.account import AccountService
 from lambent.services.alerts import AlertOutbox
 from lambent.services.aliases import AliasService
 from lambent.services.destinations import Destinations
@@ -206,7 +207,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         event_configs=EventConfigsApi(settings, event_configs),
         concurrency=ConcurrencyApi(settings, functions, provisioned),
         tags=TagsApi(settings, functions),
-        account=AccountApi(settings, functions),
+        account=AccountApi(settings, AccountService(functions, layers, provisioned)),
         layers=LayersApi(settings, layers, code_urls),
         logs=LogsApi(logs),
         usage=UsageApi(meter, UsageReports(ledger, meter)),

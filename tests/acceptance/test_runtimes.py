@@ -59,12 +59,13 @@ def _updated(lam: Any, name: str) -> None:
 
 def test_aws_bash_tutorial_replayed_step_by_step(namespaces: Server, lam: Any, fn_name: str) -> None:
     """docs.aws.amazon.com/lambda/latest/dg/runtimes-walkthrough.html, every step in order:
-    the runtime in the package, then moved into a layer, then a second layer version."""
+    the runtime in the package, then moved into a layer, then a second layer version. On
+    provided.al2023, as the tutorial now has it: AWS no longer lets one create ``provided``."""
     layer = f"{fn_name}-bash-runtime"
     function_zip = package(
         {"function.sh": TUTORIAL_FUNCTION, "bootstrap": TUTORIAL_BOOTSTRAP}, executable=("function.sh", "bootstrap")
     )
-    deploy(lam, fn_name, "provided", "function.handler", function_zip)
+    deploy(lam, fn_name, "provided.al2023", "function.handler", function_zip)
     lam.get_waiter("function_active_v2").wait(FunctionName=fn_name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
     assert call(lam, fn_name, {"text": "Hello"})[1] == 'Echoing request: \'{"text": "Hello"}\''
 

@@ -6,14 +6,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from lambent.api.render import json_response
-from lambent.services.functions import FunctionService
+from lambent.services.account import AccountService
 from lambent.settings import Settings
 
 
 class AccountApi:
-    def __init__(self, settings: Settings, functions: FunctionService) -> None:
+    def __init__(self, settings: Settings, account: AccountService) -> None:
         self._settings = settings
-        self._functions = functions
+        self._account = account
 
     async def settings(self, _request: Request) -> Response:
-        return json_response(self._functions.account_settings(self._settings.concurrency_limit))
+        return json_response(self._account.settings(self._settings.concurrency_limit))

@@ -154,5 +154,6 @@ class FunctionIndex:
         return {v.code_sha256_hex for f in self._functions.values() for v in f.versions.values()}
 
     def account_usage(self) -> dict[str, int]:
-        sizes = {v.code_sha256_hex: v.code_size for f in self._functions.values() for v in f.versions.values()}
-        return {"TotalCodeSize": sum(sizes.values()), "FunctionCount": len(self._functions)}
+        """FunctionCount, and TotalCodeSize as AWS counts it: each version its package."""
+        total = sum(v.code_size for f in self._functions.values() for v in f.versions.values())
+        return {"TotalCodeSize": total, "FunctionCount": len(self._functions)}

@@ -90,6 +90,10 @@ class LayerService:
         """The packages (sha256 hex) of every layer version (not to be collected)."""
         return {layer.code_sha256_hex for versions in self._layers.values() for layer in versions.values()}
 
+    def code_size_total(self) -> int:
+        """The bytes of every layer version's archive (GetAccountSettings counts them)."""
+        return sum(layer.code_size for versions in self._layers.values() for layer in versions.values())
+
     def latest(self) -> list[LayerVersion]:
         """The newest version of each layer, by name."""
         return [self.versions(name)[0] for name in sorted(self._layers) if self._layers[name]]

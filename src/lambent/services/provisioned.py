@@ -51,17 +51,21 @@ class ProvisionedService(FunctionListener):
             )
         return self._functions.resolve(FunctionRef(name=name, qualifier=qualifier))
 
+    def unreserved_total(self, but: str | None = None) -> int:
+        """The provisioned concurrency of functions without a reservation (but *but*): what it
+        takes from the account's unreserved pool."""
+        return sum(
+            count
+            for (name, _q), (count, _m) in self._configs.items()
+            if name != but and name in self._functions and self._functions.reserved(name) is None
+        )
+
     async def put(self, name: str, qualifier: str | None, count: int, account_limit: int) -> dict[str, Any]:
         version = self._version(name, qualifier)
         assert qualifier is not None
         reserved = self._functions.reserved(name)
         others = sum(c for (n, q), (c, _m) in self._configs.items() if n == name and q != qualifier)
-        unreserved_elsewhere = sum(
-            c
-            for (n, _q), (c, _m) in self._configs.items()
-            if n != name and n in self._functions and self._functions.reserved(n) is None
-        )
-        pool = account_limit - self._functions.reserved_total() - unreserved_elsewhere
+        pool = account_limit - self._functions.reserved_total() - self.unreserved_total(but=name)
         check_provisioned(count, reserved, others, account_limit, pool)
         modified = aws_timestamp(datetime.fromtimestamp(self._clock.time(), UTC))
         await self._store.put_provisioned(name, qualifier, count, modified)

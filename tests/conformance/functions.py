@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.fixtures.aws_errors import aws_error, wire_error
-from tests.fixtures.documents import configuration, creating, listed, normalised, updating
+from tests.fixtures.documents import configuration, creating, listed, listed_version, normalised, updating
 from tests.fixtures.server import ROLE, RUNTIME, make_zip
 
 CODE = "def handler(event, context):\n    return 1\n"
@@ -42,7 +42,18 @@ def test_create_answers_pending_then_the_function_is_active_with_a_new_revision(
         "Code": {"RepositoryType": "S3", "Location": "<url>"},
     }
     assert lam.get_function(FunctionName=fn_name)["Configuration"]["RevisionId"] == active["RevisionId"]
-    assert normalised(lam.list_versions_by_function(FunctionName=fn_name)) == {"Versions": [listed(configuration(fn_name, code))]}
+    assert normalised(lam.list_versions_by_function(FunctionName=fn_name)) == {
+        "Versions": [listed_version(configuration(fn_name, code))]
+    }
+
+
+def test_list_functions_lists_the_subset_aws_lists(lam: Any, fn_name: str) -> None:
+    code = make_zip({"app.py": CODE})
+    _create(lam, fn_name, code, Publish=True)
+    lam.get_waiter("function_active_v2").wait(FunctionName=fn_name, WaiterConfig=FAST)
+    pages = lam.get_paginator("list_functions").paginate()
+    mine = [normalised(f) for page in pages for f in page["Functions"] if f["FunctionName"] == fn_name]
+    assert mine == [listed(configuration(fn_name, code))]
 
 
 def test_environment_appears_only_when_given(lam: Any, fn_name: str) -> None:

@@ -3,14 +3,16 @@
 Sources: the API reference of PublishVersion ("Lambda doesn't publish a version if the
 function's configuration and code haven't changed since the last version"), of
 ListVersionsByFunction and of AliasConfiguration; botocore's ListFunctions documentation for the
-fields a listing leaves out.
+fields a listing leaves out; the AWS CLI's list-versions-by-function example (no State, no
+LastUpdateStatus, no RuntimeVersionConfig; ``$LATEST`` listed with its ARN qualified, and each
+version with the LastModified of the ``$LATEST`` it was taken from).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from tests.fixtures.documents import REVISION, configuration, function_arn, listed, normalised
+from tests.fixtures.documents import REVISION, configuration, function_arn, listed_version, normalised
 from tests.fixtures.server import create, make_zip
 
 CODE = "def handler(event, context):\n    return 1\n"
@@ -40,9 +42,9 @@ def test_a_configuration_only_change_publishes_a_new_version(lam: Any, fn_name: 
 
     assert normalised(lam.list_versions_by_function(FunctionName=fn_name)) == {
         "Versions": [
-            listed(configuration(fn_name, code, Description="only this")),
-            listed(configuration(fn_name, code, version="1")),
-            listed(configuration(fn_name, code, version="2", Description="only this")),
+            listed_version(configuration(fn_name, code, Description="only this")),
+            listed_version(configuration(fn_name, code, version="1")),
+            listed_version(configuration(fn_name, code, version="2", Description="only this")),
         ]
     }
     assert normalised(lam.get_function_configuration(FunctionName=fn_name, Qualifier="1")) == configuration(

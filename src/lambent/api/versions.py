@@ -10,10 +10,20 @@ from starlette.responses import Response
 from lambent.api import inputs
 from lambent.api.render import json_response
 from lambent.model import constraints
-from lambent.model.function import PublishVersionInput, configuration_document, listed_document
+from lambent.model.arns import LATEST
+from lambent.model.function import FunctionVersion, PublishVersionInput, configuration_document, listed_document
 from lambent.model.limits import SYNC_PAYLOAD_LIMIT_BYTES
 from lambent.services.functions import FunctionService
 from lambent.settings import Settings
+
+
+def _listed_version(version: FunctionVersion, region: str, account_id: str) -> dict[str, Any]:
+    """A version as ListVersionsByFunction lists it: ``$LATEST``'s ARN qualified (AWS's quirk,
+    as the AWS CLI's list-versions-by-function example shows it)."""
+    doc = listed_document(version, region, account_id)
+    if version.version == LATEST:
+        doc["FunctionArn"] = f"{doc['FunctionArn']}:{LATEST}"
+    return doc
 
 
 class VersionsApi:
@@ -35,7 +45,7 @@ class VersionsApi:
         constraints.validate("ListVersionsByFunction", params)
         versions, marker = self._functions.versions_page(ref.name, params.get("Marker"), params.get("MaxItems"))
         region, account = self._settings.region, self._settings.account_id
-        body: dict[str, Any] = {"Versions": [listed_document(v, region, account) for v in versions]}
+        body: dict[str, Any] = {"Versions": [_listed_version(v, region, account) for v in versions]}
         if marker is not None:
             body["NextMarker"] = marker
         return json_response(body)

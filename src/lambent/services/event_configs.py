@@ -1,8 +1,11 @@
 """Asynchronous invocation configurations (EventInvokeConfig) per function and qualifier.
 
-Each operation names its target as a ``FunctionRef`` and answers 404 for a function or
-qualifier that does not exist, as AWS does, before it looks for a config. A function's configs
-go with it: the service listens to ``FunctionEvents``.
+Each operation names its target as a ``FunctionRef`` and refuses as AWS does, in AWS's order
+(as LocalStack records AWS's answers): Put and Update need at least one setting, then a function
+and qualifier that exist ("The function doesn't exist."); Get, Delete and Update without a config
+answer "The function ARN doesn't have an EventInvokeConfig", whether or not the function exists
+(Delete names the ARN as the request qualified it). A function's configs go with it: the
+service listens to ``FunctionEvents``.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import msgspec
 
 from lambent.clock import Clock, SystemClock
-from lambent.errors import ResourceConflictException, ResourceNotFoundException
+from lambent.errors import InvalidParameterValueException, ResourceNotFoundException
 from lambent.model.arns import LATEST, FunctionRef
 from lambent.model.event_invoke import DEFAULT, EventInvokeConfig, EventInvokeConfigInput, check_destination
 from lambent.services.function_events import FunctionListener
@@ -36,28 +39,35 @@ class EventConfigService(FunctionListener):
         """The config that governs an event sent to *name*:*qualifier* (AWS's defaults if none)."""
         return self._configs.get((name, qualifier or "$LATEST"), DEFAULT)
 
-    def _key(self, ref: FunctionRef) -> tuple[str, str]:
-        """The config's key, once the function (and qualifier) is known to exist (404 if not)."""
-        self._functions.resolve(ref)
+    def _existing_key(self, ref: FunctionRef) -> tuple[str, str]:
+        """The config's key, once the function (and qualifier) is known to exist."""
+        try:
+            self._functions.resolve(ref)
+        except ResourceNotFoundException:
+            raise ResourceNotFoundException("The function doesn't exist.") from None
         return ref.name, ref.qualifier or LATEST
 
-    def get(self, ref: FunctionRef) -> EventInvokeConfig:
-        key = self._key(ref)
+    def _config(self, ref: FunctionRef, arn: str | None = None) -> EventInvokeConfig:
+        key = (ref.name, ref.qualifier or LATEST)
         config = self._configs.get(key)
         if config is None:
-            raise ResourceNotFoundException(f"The function {self._functions.arn(*key)} doesn't have an EventInvokeConfig")
+            arn = arn or self._functions.arn(*key)
+            raise ResourceNotFoundException(f"The function {arn} doesn't have an EventInvokeConfig")
         return config
 
+    def get(self, ref: FunctionRef) -> EventInvokeConfig:
+        return self._config(ref)
+
     def list(self, ref: FunctionRef) -> list[EventInvokeConfig]:
-        name, _qualifier = self._key(ref)
+        name, _qualifier = self._existing_key(FunctionRef(name=ref.name))
         return sorted((c for (n, _q), c in self._configs.items() if n == name), key=lambda c: c.qualifier)
 
     async def put(self, ref: FunctionRef, request: EventInvokeConfigInput, merge: bool) -> EventInvokeConfig:
-        key = self._key(ref)
+        if request.maximum_retry_attempts is None and request.maximum_event_age_s is None and request.destinations is None:
+            raise InvalidParameterValueException("You must specify at least one of error handling or destination setting.")
+        key = self._existing_key(ref)
         name = key[0]
-        current = self._configs.get(key)
-        if merge and current is None:
-            raise ResourceConflictException("The function doesn't have an EventInvokeConfig to update.")
+        current = self._config(ref) if merge else self._configs.get(key)
         base = current if merge and current is not None else EventInvokeConfig(function_name=name, qualifier=key[1])
         changes: dict[str, object] = {"last_modified": round(self._clock.time(), 3)}
         if request.maximum_retry_attempts is not None or not merge:
@@ -77,9 +87,9 @@ class EventConfigService(FunctionListener):
         return config
 
     async def delete(self, ref: FunctionRef) -> None:
-        """Delete the config (404 when there is none)."""
-        name, qualifier = self._key(ref)
-        self.get(ref)
+        """Delete the config (404 when there is none, naming the ARN as the request qualified it)."""
+        self._config(ref, self._functions.arn(ref.name, ref.qualifier))
+        name, qualifier = ref.name, ref.qualifier or LATEST
         await self._store.delete_event_config(name, qualifier)
         self._configs.pop((name, qualifier), None)
 

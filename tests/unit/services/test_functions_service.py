@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ import msgspec
 import pytest
 
 from lambent.clock import FakeClock
-from lambent.errors import PreconditionFailedException, ResourceNotFoundException
+from lambent.errors import InvalidParameterValueException, PreconditionFailedException, ResourceNotFoundException
 from lambent.model.alias import CreateAliasInput, UpdateAliasInput
 from lambent.model.arns import FunctionRef
 from lambent.model.event_invoke import DEFAULT, EventInvokeConfigInput
@@ -297,6 +298,23 @@ def test_a_configuration_only_change_makes_the_next_publish_new(tmp_path: Path) 
         await w.functions.update_configuration("fn", update)
         two = await w.functions.publish_version("fn", None, None, None)
         assert (one.version, two.version, two.description) == ("1", "2", "only this")
+
+    run(scenario)
+
+
+def test_deprecated_runtimes_are_refused_by_the_clock_the_service_is_given(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        w = World(tmp_path)
+        await w.create()
+        await w.clock.set(datetime(2027, 1, 31, tzinfo=UTC).timestamp())
+        with pytest.raises(InvalidParameterValueException, match="not supported by this Lambent server"):
+            await w.create("other", Runtime="python3.9")  # not blocked yet: refused only as not installed here
+        await w.clock.set(datetime(2027, 3, 3, tzinfo=UTC).timestamp())
+        with pytest.raises(InvalidParameterValueException, match=r"python3\.9 is no longer supported"):
+            await w.create("other", Runtime="python3.9")
+        to_39 = msgspec.convert({"Runtime": "python3.9"}, UpdateFunctionConfigurationInput)
+        with pytest.raises(InvalidParameterValueException, match=r"python3\.9 is no longer supported"):
+            await w.functions.update_configuration("fn", to_39)
 
     run(scenario)
 

@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import secrets
+import signal
 import socket
 import struct
 from collections.abc import Callable
@@ -144,6 +145,7 @@ class Environment:
         self.restore_hooks_ms: float | None = None
         self.last_used = clock.monotonic()
         self._max_memory_kb = 0
+        self._oom_before = False
 
     @property
     def pid(self) -> int | None:
@@ -244,6 +246,8 @@ class Environment:
         self.invocations += 1
         request_id = message.id
         started = self._clock.monotonic()
+        # An earlier invocation may have lost a child process to the memory limit and lived on.
+        self._oom_before = self.oom_killed()
         try:
             if self._extensions is not None:
                 self._extensions.invoke(message)
@@ -255,6 +259,11 @@ class Environment:
                     raise TimeoutError
         except TimeoutError:
             duration = (self._clock.monotonic() - started) * 1000
+            if self.ended():  # the runtime died (of its memory limit, say) as the deadline came
+                exited = await self._exited_failure(request_id)
+                return InvokeResult(
+                    payload=b"", failure=exited, duration_ms=duration, max_memory_kb=self._max_memory_kb, log=self.take_log()
+                )
             self._max_memory_kb = self._peak_memory_kb(0)
             await self.destroy()
             timed_out = SandboxTimedOut(f"RequestId: {request_id} Error: Task timed out after {timeout_s:.2f} seconds")
@@ -294,7 +303,9 @@ class Environment:
             self._process.kill()
             status = await self._process.wait()
         self._drain_output()
-        oom = self.oom_killed()
+        # The memory limit ended it, as AWS tells: the runtime was killed and the sandbox's OOM
+        # killer acted during this invocation (or, having acted before, killed it now).
+        oom = self.oom_killed() and (not self._oom_before or status == -signal.SIGKILL)
         self._max_memory_kb = self._peak_memory_kb(0)
         await self.destroy()
         text = platform_text(request_id, exit_reason(status))

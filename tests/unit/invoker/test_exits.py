@@ -17,7 +17,7 @@ import pytest
 
 from lambent.model.logs import exit_reason
 from lambent.runtimes import Bootstrap, find_bootstrap
-from lambent.sandbox.fake import FakeCall, FakeExit, FakeProcess
+from lambent.sandbox.fake import FakeCall, FakeExit, FakeProcess, hang
 
 
 @pytest.mark.parametrize(
@@ -134,3 +134,69 @@ def test_a_bootstrap_that_is_not_executable(tmp_path: Path, where: str) -> None:
     seen = "/var/task" if where == "task" else "/opt"
     found = find_bootstrap(str(tmp_path / "task"), str(tmp_path / "opt"), "/var/task", "/opt")
     assert found == Bootstrap(error=f"fork/exec {seen}/bootstrap: permission denied")
+
+
+def _oom(process: FakeProcess) -> None:
+    """The sandbox's OOM killer acted in *process*'s environment (the fake has no memory limit)."""
+    process.oom_killed = lambda: True  # type: ignore[method-assign]
+
+
+def test_killed_by_its_memory_limit_is_out_of_memory(harness: Any, version: Any, make_request: Any) -> None:
+    async def scenario() -> None:
+        def killed(call: FakeCall) -> None:
+            _oom(call.process)
+            raise FakeExit(-9)
+
+        h = harness(killed)
+        invocation = await h.invoker.invoke(version(), make_request(1))
+        assert invocation.failure is not None
+        assert invocation.failure.document() == {
+            "errorMessage": f"RequestId: {make_request(1).request_id} Error: Runtime exited with error: signal: killed",
+            "errorType": "Runtime.OutOfMemory",
+        }
+        assert b"Max Memory Used: 128 MB\tInit Duration" in invocation.log and h.sink.usage[-1].outcome == "out_of_memory"
+        await h.invoker.shutdown()
+
+    asyncio.run(scenario())
+
+
+def test_killed_by_its_memory_limit_as_the_deadline_comes_is_out_of_memory(harness: Any, version: Any, make_request: Any) -> None:
+    async def scenario() -> None:
+        h = harness(hang)
+        task = asyncio.create_task(h.invoker.invoke(version(timeout_s=3), make_request(1)))
+        for _ in range(1000):  # yield, never sleeping, until it runs with its deadline armed
+            if h.sandbox.processes and h.sandbox.processes[-1].invocations and h.clock.sleepers:
+                break
+            await asyncio.sleep(0)
+        process = h.sandbox.processes[-1]
+        _oom(process)
+        process.kill()  # the kernel's OOM kill, in the same instant as the deadline
+        await h.clock.advance(3)
+        invocation = await task
+        assert invocation.failure is not None and invocation.failure.error_type == "Runtime.OutOfMemory"
+        await h.invoker.shutdown()
+
+    asyncio.run(scenario())
+
+
+def test_a_child_lost_to_the_memory_limit_earlier_does_not_make_a_later_crash_out_of_memory(
+    harness: Any, version: Any, make_request: Any
+) -> None:
+    async def scenario() -> None:
+        def handler(call: FakeCall) -> str:
+            if call.process.invocations == 1:
+                _oom(call.process)  # a child was killed; the runtime lived on and answered
+                return "survived"
+            raise FakeExit(1)
+
+        h = harness(handler)
+        assert (await h.invoker.invoke(version(), make_request(1))).failure is None
+        invocation = await h.invoker.invoke(version(), make_request(2))
+        assert invocation.failure is not None
+        assert invocation.failure.document() == {
+            "errorMessage": f"RequestId: {make_request(2).request_id} Error: Runtime exited with error: exit status 1",
+            "errorType": "Runtime.ExitError",
+        }
+        await h.invoker.shutdown()
+
+    asyncio.run(scenario())

@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
+from rich.console import RenderableType
 from rich.progress import BarColumn, Progress, TextColumn, TransferSpeedColumn
-from rich.table import Table
 
 from lambent.cli.console import EndpointOption, err, fail, lambda_client, out
+from lambent.cli.layout import Column, records
 
 
 def zip_directory(source: Path) -> bytes:
@@ -177,17 +178,21 @@ def list_functions(endpoint_url: EndpointOption = None, as_json: Annotated[bool,
     if as_json:
         sys.stdout.write(json.dumps(functions, indent=2) + "\n")
         return
-    table = Table("name", "runtime", "memory", "timeout", "code size", "last modified")
-    for f in functions:
-        table.add_row(
-            f["FunctionName"],
-            f.get("Runtime", ""),
-            str(f["MemorySize"]),
-            str(f["Timeout"]),
-            str(f["CodeSize"]),
-            f["LastModified"],
+    out.print(functions_table(functions, out.width))
+
+
+def functions_table(functions: list[dict[str, Any]], width: int) -> RenderableType:
+    """``lambent ls`` for a terminal *width* columns wide: a table where it fits, else blocks."""
+    columns = [Column("runtime"), Column("memory", "right"), Column("timeout", "right"), Column("code size", "right")]
+    columns.append(Column("last modified"))
+    rows = [
+        (
+            [f["FunctionName"]],
+            [f.get("Runtime", ""), str(f["MemorySize"]), str(f["Timeout"]), str(f["CodeSize"]), f["LastModified"]],
         )
-    out.print(table)
+        for f in functions
+    ]
+    return records(["name"], columns, rows, width)
 
 
 def remove(names: Annotated[list[str], typer.Argument(help="Function names.")], endpoint_url: EndpointOption = None) -> None:

@@ -10,11 +10,10 @@ from decimal import Decimal
 from typing import Annotated, Any, Optional
 
 import typer
-from rich.console import Console, Group, RenderableType
-from rich.table import Table
-from rich.text import Text
+from rich.console import RenderableType
 
 from lambent.cli.console import EndpointOption, err, lambent_api, out
+from lambent.cli.layout import Column, records
 
 USAGE_COLUMNS = ("requests", "billed_ms", "gb_seconds", "provisioned_gb_seconds", "cost_usd", "cost_after_free_tier_usd")
 USAGE_HEADERS = ("requests", "billed ms", "GB-s", "provisioned GB-s", "cost $", "after free tier $")
@@ -32,28 +31,10 @@ def usage_cells(line: Mapping[str, Any]) -> list[str]:
 
 
 def usage_table(lines: Sequence[Mapping[str, Any]], keys: Sequence[str], width: int) -> RenderableType:
-    """The usage report for a terminal *width* columns wide: one table when every header and
-    figure fits whole, else one block per line (its keys, then a figure per row). Nothing is
-    ever cut short: a cost shown is the cost to the tenth decimal."""
+    """The usage report for a terminal *width* columns wide (``cli/layout.py``): a cost shown is
+    always the cost to the tenth decimal."""
     rows = [([str(line.get(k, "")) for k in keys], usage_cells(line)) for line in lines]
-    table = Table(*keys)
-    for header in USAGE_HEADERS:
-        table.add_column(header, justify="right", no_wrap=True)
-    for names, cells in rows:
-        table.add_row(*names, *cells)
-    if Console(width=10_000).measure(table).maximum <= width:  # its natural width, unconstrained
-        return table
-    blocks: list[RenderableType] = []
-    figure_width = max((len(cell) for _, cells in rows for cell in cells), default=0)  # aligned across blocks
-    for names, cells in rows:
-        figures = Table.grid(padding=(0, 1))
-        figures.add_column(no_wrap=True, min_width=2 + max(len(h) for h in USAGE_HEADERS))
-        figures.add_column(justify="right", no_wrap=True, min_width=figure_width)
-        for header, cell in zip(USAGE_HEADERS, cells, strict=True):
-            figures.add_row(f"  {header}", cell)
-        title = "  ".join(f"{k} {n}" for k, n in zip(keys, names, strict=True))
-        blocks += [Text(title, style="bold", overflow="fold"), figures, Text("")]
-    return Group(*blocks[:-1])
+    return records(keys, [Column(header, "right") for header in USAGE_HEADERS], rows, width)
 
 
 def usage(

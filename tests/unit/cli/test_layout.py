@@ -1,4 +1,4 @@
-"""`lambent usage` stays readable at 80 columns: no header or figure is ever cut short."""
+"""`lambent usage` and `lambent ls` stay readable at 80 columns: no header or value is ever cut short."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 from rich.console import Console
 
+from lambent.cli.functions import functions_table
 from lambent.cli.usage import usage_table
 
 LINES: list[dict[str, Any]] = [
@@ -84,3 +85,58 @@ def test_nothing_is_cut_at_any_width_from_40() -> None:
             text = render(width, long if keys[0] == "function" else [{**LINES[1], "account": "000000000000"}], keys)
             assert "…" not in text, (width, keys)
             assert "0.0012000000" in text or "0.0000002021" in text
+
+
+FUNCTIONS: list[dict[str, Any]] = [
+    {
+        "FunctionName": "orders-api-handler",
+        "Runtime": "python3.12",
+        "MemorySize": 128,
+        "Timeout": 3,
+        "CodeSize": 1234,
+        "LastModified": "2026-12-03T08:00:00.000+0000",
+    },
+    {
+        "FunctionName": "bash-tutorial",
+        "Runtime": "provided.al2023",
+        "MemorySize": 1024,
+        "Timeout": 30,
+        "CodeSize": 98765,
+        "LastModified": "2026-12-03T08:01:02.345+0000",
+    },
+]
+
+
+def render_functions(width: int) -> list[str]:
+    console = Console(width=width, record=True, file=io.StringIO(), color_system=None)
+    console.print(functions_table(FUNCTIONS, console.width))
+    return [line.rstrip() for line in console.export_text().splitlines()]
+
+
+def test_ls_at_80_columns_is_one_block_per_function() -> None:
+    assert render_functions(80) == [
+        "name orders-api-handler",
+        "  runtime       python3.12",
+        "  memory                                 128",
+        "  timeout                                  3",
+        "  code size                             1234",
+        "  last modified 2026-12-03T08:00:00.000+0000",
+        "",
+        "name bash-tutorial",
+        "  runtime       provided.al2023",
+        "  memory                                1024",
+        "  timeout                                 30",
+        "  code size                            98765",
+        "  last modified 2026-12-03T08:01:02.345+0000",
+    ]
+
+
+def test_ls_on_a_wide_terminal_is_one_table() -> None:
+    assert render_functions(120) == [
+        "┏━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━┳━━━━━━━━┳━━━━━━━━━┳━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┓",
+        "┃ name               ┃ runtime         ┃ memory ┃ timeout ┃ code size ┃ last modified                ┃",
+        "┡━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━╇━━━━━━━━╇━━━━━━━━━╇━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┩",
+        "│ orders-api-handler │ python3.12      │    128 │       3 │      1234 │ 2026-12-03T08:00:00.000+0000 │",
+        "│ bash-tutorial      │ provided.al2023 │   1024 │      30 │     98765 │ 2026-12-03T08:01:02.345+0000 │",
+        "└────────────────────┴─────────────────┴────────┴─────────┴───────────┴──────────────────────────────┘",
+    ]

@@ -1,0 +1,44 @@
+"""How the CLI shows a list of records: one table when it fits the terminal whole, else one
+block per record (its keys, then a value per line). Rich would cut every header and value that
+does not fit to an ellipsis (``cost $ 0.00000…``); nothing shown here is ever cut short."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal, NamedTuple
+
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+
+class Column(NamedTuple):
+    header: str
+    justify: Literal["left", "right"] = "left"
+
+
+#: One record: the values of its keys, then one value per column.
+Row = tuple[Sequence[str], Sequence[str]]
+
+
+def records(keys: Sequence[str], columns: Sequence[Column], rows: Sequence[Row], width: int) -> RenderableType:
+    """*rows* for a terminal *width* columns wide: the table if its natural width fits, else blocks."""
+    table = Table(*keys)
+    for column in columns:
+        table.add_column(column.header, justify=column.justify, no_wrap=True)
+    for names, values in rows:
+        table.add_row(*names, *values)
+    if Console(width=10_000).measure(table).maximum <= width:  # its natural width, unconstrained
+        return table
+    label_width = 2 + max((len(c.header) for c in columns), default=0)
+    value_width = max((len(value) for _, values in rows for value in values), default=0)  # aligned across blocks
+    blocks: list[RenderableType] = []
+    for names, values in rows:
+        lines = Table.grid(padding=(0, 1))
+        lines.add_column(no_wrap=True, min_width=label_width)
+        lines.add_column(no_wrap=True, min_width=value_width)
+        for column, value in zip(columns, values, strict=True):
+            lines.add_row(f"  {column.header}", Text(value, justify=column.justify))
+        title = "  ".join(f"{key} {name}" for key, name in zip(keys, names, strict=True))
+        blocks += [Text(title, style="bold", overflow="fold"), lines, Text("")]
+    return Group(*blocks[:-1])

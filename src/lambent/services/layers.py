@@ -146,10 +146,10 @@ class LayerService:
     async def add_permission(self, name: str, version: int, request: AddPermissionInput, revision_id: str | None) -> LayerVersion:
         async with self._lock:
             layer = self.get(name, version)
-            self._check_revision(layer, revision_id)
-            if request.statement_id in layer.statements:
+            if request.statement_id in layer.statements:  # AWS looks at the id before the revision
                 exists = f"The statement id ({request.statement_id}) provided already exists."
                 raise ResourceConflictException(f"{exists} {_NEW_STATEMENT}")
+            self._check_revision(layer, revision_id)
             statements = {**layer.statements, request.statement_id: (request.action, request.principal, request.organization_id)}
             updated = msgspec.structs.replace(layer, statements=statements, policy_revision=str(uuid.uuid4()))
             await self._store.put_layer_version(updated)
@@ -160,7 +160,8 @@ class LayerService:
     def _check_revision(layer: LayerVersion, revision_id: str | None) -> None:
         if revision_id is not None and revision_id != layer.policy_revision:
             raise PreconditionFailedException(
-                "The RevisionId provided does not match the latest RevisionId for the Lambda function or alias."
+                "The Revision Id provided does not match the latest Revision Id. "
+                "Call the GetLayerPolicy API to retrieve the latest Revision Id"
             )
 
     async def remove_permission(self, name: str, version: int, statement_id: str, revision_id: str | None) -> None:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from lambent.clock import Clock
-from lambent.errors import InvocationFailure
+from lambent.errors import InvocationFailure, RuntimeExitError, RuntimeInvalidEntrypoint, RuntimeOutOfMemory
 from lambent.invoker.admission import Admission
 from lambent.invoker.directory import FunctionDirectory
 from lambent.invoker.environment import Environment, InvokeResult
@@ -163,7 +163,7 @@ class Invoker:
             provisioned=environment.provisioned and not first,
             timeout_s=version.timeout_s,
             prelude=prelude,
-            output=result.log,
+            output=result.log + _platform_error(failure),
         )
         self._sink.record(version.log_group_name, environment.stream_name, ended_ms, report.log, report.usage)
         if environment.telemetry is not None and environment.telemetry.active:
@@ -325,3 +325,10 @@ class Invoker:
         environments = self._pool.clear()
         await asyncio.gather(*(self._spin_down(e) for e in environments), return_exceptions=True)
         await self._sandbox.close()
+
+
+def _platform_error(failure: InvocationFailure | None) -> bytes:
+    """The line the platform logs before END for a runtime it saw go away (or never start)."""
+    if isinstance(failure, RuntimeExitError | RuntimeOutOfMemory | RuntimeInvalidEntrypoint):
+        return loglines.platform_error_line(failure.message, failure.error_type).encode()
+    return b""

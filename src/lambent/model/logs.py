@@ -40,6 +40,12 @@ def platform_text(request_id: str, reason: str) -> str:
     return f"RequestId: {request_id} Error: {reason}" if request_id else reason
 
 
+def platform_error_line(message: str, error_type: str) -> str:
+    """``RequestId: <id> Error: Runtime exited ...`` then the error type on the next line, as AWS
+    logs a runtime that went away (or never started) before END."""
+    return f"{message}\n{error_type}\n"
+
+
 def exit_reason(status: int) -> str:
     """Why AWS says the runtime went away: exiting cleanly is ``Runtime exited without providing
     a reason`` (it never answered); otherwise ``Runtime exited with error: exit status 1``."""

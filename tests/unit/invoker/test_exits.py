@@ -50,7 +50,16 @@ def test_a_runtime_that_exits_while_invoked(harness: Any, version: Any, make_req
             "errorMessage": f"RequestId: {request_id} Error: {reason}",
             "errorType": "Runtime.ExitError",
         }
-        assert b"Status: error\tError Type: Runtime.ExitError\t" in invocation.log
+        # AWS logs the error and its type before END, and REPORT says how the environment ended.
+        lines = invocation.log.decode().splitlines()
+        assert lines[:4] == [
+            f"START RequestId: {request_id} Version: $LATEST",
+            f"RequestId: {request_id} Error: {reason}",
+            "Runtime.ExitError",
+            f"END RequestId: {request_id}",
+        ]
+        assert lines[4].startswith(f"REPORT RequestId: {request_id}\t")
+        assert lines[4].endswith("Status: error\tError Type: Runtime.ExitError\t")
         assert h.sink.usage[-1].outcome == "crash" and h.invoker.statistics().environments == 0
         await h.invoker.shutdown()
 
@@ -92,6 +101,8 @@ def test_a_custom_runtime_without_bootstrap_never_starts(harness: Any, version: 
             "errorMessage": f"RequestId: {request_id} Error: Couldn't find valid bootstrap(s): [/code/{'ab' * 32}/bootstrap /opt/bootstrap]",
             "errorType": "Runtime.InvalidEntrypoint",
         }
+        block = f"START RequestId: {request_id} Version: $LATEST\n{invocation.failure.message}\nRuntime.InvalidEntrypoint\n"
+        assert invocation.log.startswith(f"{block}END RequestId: {request_id}\n".encode())
         assert b"Status: error\tError Type: Runtime.InvalidEntrypoint\t" in invocation.log
         assert h.sandbox.processes == [] and h.invoker.statistics().environments == 0
         await h.invoker.shutdown()
@@ -154,6 +165,7 @@ def test_killed_by_its_memory_limit_is_out_of_memory(harness: Any, version: Any,
             "errorMessage": f"RequestId: {make_request(1).request_id} Error: Runtime exited with error: signal: killed",
             "errorType": "Runtime.OutOfMemory",
         }
+        assert f"signal: killed\nRuntime.OutOfMemory\nEND RequestId: {make_request(1).request_id}\n".encode() in invocation.log
         assert b"Max Memory Used: 128 MB\tInit Duration" in invocation.log and h.sink.usage[-1].outcome == "out_of_memory"
         await h.invoker.shutdown()
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 import base64
 import json
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from lambent.model.runtime_schedule import SCHEDULE
 from lambent.runtimes import discover_python
 from lambent.runtimes.python_libs import COMPLETE, INSTALLED
 from tests.fixtures import samples
@@ -59,6 +61,9 @@ def test_runtime_provides_its_own_sdk_pip_and_setuptools(lam: Any, fn_name: str,
         pytest.skip(f"no {runtime} interpreter on this machine")
     if not (folder / COMPLETE).is_file():
         pytest.skip(f"{runtime}'s libraries are not installed (make runtimes)")
+    blocked = SCHEDULE[runtime].block_create if runtime in SCHEDULE else None
+    if blocked is not None and datetime.now(UTC).date() >= blocked:
+        pytest.skip(f"AWS blocks creating {runtime} functions since {blocked}")
     versions = _installed(folder)
     minor = int(runtime.split(".")[1])
     lam.create_function(

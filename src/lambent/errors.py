@@ -49,8 +49,9 @@ class ApiError(LambentError):
 
     error_type: ClassVar[str] = "ServiceException"
     status: ClassVar[int] = 500
-    #: "User" when the caller is at fault, "Service" otherwise (AWS's body field ``Type``).
-    fault: ClassVar[str] = "User"
+    #: "User" when the caller is at fault, "Service" otherwise (AWS's body field ``Type``);
+    #: None where AWS's body has no ``Type`` (its ValidationException).
+    fault: ClassVar[str | None] = "User"
 
     def __init__(self, message: str | None = None, **fields: Any) -> None:
         self.message = message if message is not None else (type(self).__doc__ or "").strip()
@@ -63,6 +64,9 @@ class ValidationException(ApiError):
 
     error_type = "ValidationException"
     status = 400
+    #: AWS answers it as ``{"message": ...}`` with no ``Type`` (a raw body quoted in
+    #: aarondfrancis/sidecar#147); docs/decisions/0014-aws-error-words.md.
+    fault = None
 
 
 class InvalidParameterValueException(ApiError):

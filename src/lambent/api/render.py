@@ -5,7 +5,8 @@ Two protocols, one renderer each:
 - restJson1, as AWS Lambda answers: the status, ``Content-Type: application/json``,
   ``x-amzn-RequestId``, ``x-amzn-ErrorType: <Code>``, and a body
   ``{"Type": "User", "Message": ..., "message": ..., "__type": <Code>}`` so every SDK finds the
-  code in the header and the message in the body (``error_response``).
+  code in the header and the message in the body (``error_response``); no ``Type`` where AWS
+  sends none (ValidationException).
 - JSON 1.1, as CloudWatch Logs answers: ``Content-Type: application/x-amz-json-1.1``, the same
   two headers, and ``{"__type": <Code>, "message": ...}`` (``json11_error``).
 
@@ -44,13 +45,8 @@ def empty_response(status: int = 204) -> Response:
 
 
 def error_response(error: ApiError) -> Response:
-    body: dict[str, Any] = {
-        "Type": error.fault,
-        "Message": error.message,
-        "message": error.message,
-        "__type": error.error_type,
-        **error.fields,
-    }
+    body: dict[str, Any] = {} if error.fault is None else {"Type": error.fault}
+    body.update({"Message": error.message, "message": error.message, "__type": error.error_type, **error.fields})
     headers = {"x-amzn-ErrorType": error.error_type, "x-amzn-RequestId": request_id()}
     if error.status == 429 and "retryAfterSeconds" in error.fields:
         headers["Retry-After"] = str(error.fields["retryAfterSeconds"])

@@ -170,7 +170,7 @@ def validate(operation: str, params: Mapping[str, Any], partial: bool = False) -
 #: UpdateFunctionConfiguration's "Member must satisfy enum value set: [...] or be a valid ARN"):
 #: the runtimes open for new functions, in the order AWS's answers list them (a set's order,
 #: not the model's). Recorded against AWS by LocalStack's snapshots (``VALID_RUNTIMES`` in
-#: localstack/services/lambda_/runtimes.py); see docs/decisions/0012-aws-error-words.md.
+#: localstack/services/lambda_/runtimes.py); see docs/decisions/0014-aws-error-words.md.
 RUNTIMES_AS_AWS_LISTS = (
     "nodejs20.x, python3.14, provided.al2023, python3.12, python3.13, nodejs24.x, nodejs22.x, java17, "
     "nodejs16.x, java25, dotnet8, python3.10, java11, python3.11, dotnet6, java21, nodejs18.x, provided.al2, "

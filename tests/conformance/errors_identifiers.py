@@ -123,3 +123,21 @@ def test_a_bare_name_of_64_can_be_created(lam: Any, fn_name: str) -> None:
     name = (fn_name + "x" * 64)[:64]
     assert _create(lam, name)["FunctionName"] == name
     lam.delete_function(FunctionName=name)
+
+
+MALFORMED = [
+    "arn:aws:lambda:us-east-1:123:function:f",  # an account of three digits
+    "arn:aws:lambda:us-east-1:000000000000:function:f:1:2",  # two qualifiers
+    "f!",  # a character no name has
+]
+
+
+@pytest.mark.parametrize("identifier", MALFORMED)
+@pytest.mark.parametrize("operation", OPERATIONS)
+def test_a_malformed_identifier_breaks_each_operations_pattern(lam: Any, operation: str, identifier: str) -> None:
+    assert wire_error(lam, lambda: _calls(identifier)[operation](lam)) == aws_error(
+        400,
+        "ValidationException",
+        f"1 validation error detected: Value '{identifier}' at 'functionName' failed to satisfy constraint: "
+        f"Member must satisfy regular expression pattern: {_pattern(operation)}",
+    )

@@ -101,6 +101,27 @@ def test_aws_bash_tutorial_replayed_step_by_step(namespaces: Server, lam: Any, f
     assert body == 'Echoing request: \'{"text": "again"}\''
     assert "##  Environment variables:" in log and "_HANDLER=function.handler" in log
 
+    # Share the layer with every account, as the tutorial does.
+    shared = lam.add_layer_version_permission(
+        LayerName=layer, VersionNumber=2, Principal="*", StatementId="publish", Action="lambda:GetLayerVersion"
+    )
+    assert json.loads(shared["Statement"]) == {
+        "Sid": "publish",
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "lambda:GetLayerVersion",
+        "Resource": second["LayerVersionArn"],
+    }
+    # Clean up: with both layer versions deleted, the function that refers to version 2 still works.
+    lam.delete_layer_version(LayerName=layer, VersionNumber=1)
+    lam.delete_layer_version(LayerName=layer, VersionNumber=2)
+    lam.update_function_configuration(FunctionName=fn_name, Description="a fresh environment")
+    _updated(lam, fn_name)
+    response, body, log = call(lam, fn_name, {"text": "after"})
+    assert "FunctionError" not in response, body
+    assert body == 'Echoing request: \'{"text": "after"}\'' and "##  Environment variables:" in log
+    lam.delete_function(FunctionName=fn_name)
+
 
 def test_custom_runtime_without_bootstrap_is_invalid_entrypoint(lam: Any, fn_name: str) -> None:
     """As AWS answers when neither the package nor a layer has a bootstrap (or it is not executable)."""

@@ -118,7 +118,7 @@ def statement_document(layer: LayerVersion, statement_id: str, region: str, acco
     statement: dict[str, Any] = {
         "Sid": statement_id,
         "Effect": "Allow",
-        "Principal": {"AWS": principal if principal == "*" else f"arn:aws:iam::{principal}:root"},
+        "Principal": "*" if principal == "*" else {"AWS": f"arn:aws:iam::{principal}:root"},
         "Action": action,
         "Resource": f"{layer_arn(region, account_id, layer.name)}:{layer.version}",
     }

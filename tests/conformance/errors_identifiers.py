@@ -141,3 +141,22 @@ def test_a_malformed_identifier_breaks_each_operations_pattern(lam: Any, operati
         f"1 validation error detected: Value '{identifier}' at 'functionName' failed to satisfy constraint: "
         f"Member must satisfy regular expression pattern: {_pattern(operation)}",
     )
+
+
+def _max_length(operation: str) -> int:
+    model = Loader().load_service_model("lambda", "service-2")
+    member = model["shapes"][model["operations"][operation]["input"]["shape"]]["members"]["FunctionName"]
+    return int(model["shapes"][member["shape"]]["max"])
+
+
+@pytest.mark.parametrize("operation", OPERATIONS)
+def test_a_name_over_each_operations_length_limit(lam: Any, operation: str) -> None:
+    # The model's limit for the operation's FunctionName shape (140, or 256 where it is namespaced).
+    limit = _max_length(operation)
+    name = "a" * (limit + 1)
+    assert wire_error(lam, lambda: _calls(name)[operation](lam)) == aws_error(
+        400,
+        "ValidationException",
+        f"1 validation error detected: Value '{name}' at 'functionName' failed to satisfy constraint: "
+        f"Member must have length less than or equal to {limit}",
+    )

@@ -215,12 +215,15 @@ class _Reader:
             raise self.unexpected(byte, "was expecting a colon to separate field name and value")
 
     def string(self, what: str) -> None:
+        """A string value's UTF-8 is checked byte by byte; a field name's once it is read, as
+        Jackson decodes names whole (its errors then point past the closing quote)."""
+        wide: list[int] = []
         while True:
             byte = self.next()
             if byte < 0:
                 raise self.eof(" in field name" if what == "name" else " in VALUE_STRING")
             if byte == 0x22:
-                return
+                break
             if byte == 0x5C:
                 self.escape(what)
             elif byte < 0x20:
@@ -228,7 +231,26 @@ class _Reader:
                     f"Illegal unquoted character ({char_desc(byte)}): has to be escaped using backslash to be included in {what}"
                 )
             elif byte >= 0x80:
-                self.decode_for_error(byte)
+                if what == "name":
+                    wide.append(self.pos - 1)
+                else:
+                    self.decode_for_error(byte)
+        if wide:
+            self.check_name_utf8(wide[0])
+
+    def check_name_utf8(self, start: int) -> None:
+        """The name's bytes from *start* (its first non-ASCII one) to its closing quote."""
+        end, self.pos = self.pos, start
+        while self.pos < end - 1:
+            byte = self.next()
+            try:
+                if byte >= 0x80:
+                    self.decode_for_error(byte)
+            except InvalidRequestContentException as refused:
+                self.pos = end
+                message = refused.message[len(PREFIX) :].split("\n at ", 1)[0]
+                raise self.fail(message) from None
+        self.pos = end
 
     def escape(self, what: str) -> None:
         byte = self.next()

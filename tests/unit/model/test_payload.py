@@ -101,6 +101,14 @@ def test_jacksons_words_and_column(payload: bytes, head: str, column: int) -> No
     assert message == f'{head}\n at [Source: (byte[])"{shown}"; line: {line}, column: {column}]'
 
 
+def test_a_field_name_is_decoded_whole_so_its_utf8_error_points_past_the_quote() -> None:
+    assert (
+        refusal(b'{"\xc3(ab": 1}')
+        == 'Invalid UTF-8 middle byte 0x28\n at [Source: (byte[])"{"\ufffd(ab": 1}"; line: 1, column: 8]'
+    )
+    check('{"é": "ü"}'.encode())
+
+
 def test_unclosed_and_mismatched_containers_name_where_they_started() -> None:
     assert refusal(b' {"a": [1') == (
         "Unexpected end-of-input: expected close marker for Array (start marker at "

@@ -129,6 +129,7 @@ MALFORMED = [
     "arn:aws:lambda:us-east-1:123:function:f",  # an account of three digits
     "arn:aws:lambda:us-east-1:000000000000:function:f:1:2",  # two qualifiers
     "f!",  # a character no name has
+    "f:$latest",  # $LATEST is the only qualifier with a "$", and only in capitals
 ]
 
 

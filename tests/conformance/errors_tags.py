@@ -67,3 +67,11 @@ def test_tagging_a_function_that_does_not_exist(lam: Any, fn_name: str) -> None:
     assert wire_error(lam, lambda: lam.tag_resource(Resource=ARN + fn_name, Tags={"k": "v"})) == missing
     assert wire_error(lam, lambda: lam.list_tags(Resource=ARN + fn_name)) == missing
     assert wire_error(lam, lambda: lam.untag_resource(Resource=ARN + fn_name, TagKeys=["k"])) == missing
+
+
+def test_tagging_an_arn_of_another_region(lam: Any, fn_name: str) -> None:
+    create(lam, fn_name, CODE)
+    elsewhere = f"arn:aws:lambda:eu-west-1:000000000000:function:{fn_name}"
+    assert wire_error(lam, lambda: lam.tag_resource(Resource=elsewhere, Tags={"k": "v"})) == aws_error(
+        404, "ResourceNotFoundException", f"Function not found: {elsewhere}"
+    )

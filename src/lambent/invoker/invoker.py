@@ -20,7 +20,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from lambent.clock import Clock
-from lambent.errors import InvocationFailure, RuntimeExitError, RuntimeInvalidEntrypoint, RuntimeOutOfMemory
+from lambent.errors import (
+    InvocationFailure,
+    RuntimeExitError,
+    RuntimeInvalidEntrypoint,
+    RuntimeOutOfMemory,
+    SandboxTimedOut,
+)
 from lambent.invoker.admission import Admission
 from lambent.invoker.directory import FunctionDirectory
 from lambent.invoker.environment import Environment, InvokeResult
@@ -131,8 +137,21 @@ class Invoker:
         prelude = environment.take_log()  # the init's output comes before START
         if restore is not None:
             prelude = loglines.restore_lines(*self._factory.runtime_version(version), restore.duration_ms).encode() + prelude
+        init_ms = 0.0
+        if init_failure is not None and _tried_again(init_failure, environment):
+            # AWS tries a failed init once more in the invoke phase, the invocation waiting on it.
+            prelude += loglines.init_report_line(environment.init_duration_ms or 0.0, init_failure.error_type).encode()
+            self._pool.discard(environment)
+            await environment.destroy()
+            environment = self._new_environment(version, key)
+            init_failure = await environment.start(request.request_id)
+            init_ms = environment.init_duration_ms or 0.0
+            prelude += environment.take_log()
+            if init_failure is not None:
+                prelude += loglines.init_report_line(init_ms, init_failure.error_type, phase="invoke").encode()
         if init_failure is not None:
-            result = InvokeResult(payload=b"", failure=init_failure, duration_ms=0.0, max_memory_kb=0, log=environment.take_log())
+            log = environment.take_log()
+            result = InvokeResult(payload=b"", failure=init_failure, duration_ms=init_ms, max_memory_kb=0, log=log)
         else:
             message = InvokeMessage(
                 id=request.request_id,
@@ -158,7 +177,7 @@ class Invoker:
             max_memory_kb=result.max_memory_kb,
             error_type=failure.error_type if failure is not None else None,
             init_failed=init_failure is not None,
-            init_duration_ms=environment.init_duration_ms if first and restore is None else None,
+            init_duration_ms=environment.init_duration_ms if first and restore is None and init_failure is None else None,
             restore=restore,
             provisioned=environment.provisioned and not first,
             timeout_s=version.timeout_s,
@@ -332,3 +351,10 @@ def _platform_error(failure: InvocationFailure | None) -> bytes:
     if isinstance(failure, RuntimeExitError | RuntimeOutOfMemory | RuntimeInvalidEntrypoint):
         return loglines.platform_error_line(failure.message, failure.error_type).encode()
     return b""
+
+
+def _tried_again(failure: InvocationFailure, environment: Environment) -> bool:
+    """Whether AWS would try this failed on-demand init again in the invoke phase (an init that
+    ran out of its 10 s is not tried again here: its second try would get the function's timeout)."""
+    spec = environment.spec
+    return not isinstance(failure, SandboxTimedOut) and not spec.snapshot and spec.template is None

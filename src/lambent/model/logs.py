@@ -99,9 +99,12 @@ def _phase_start(phase: str, runtime_version: str, runtime_arn: str) -> str:
     return f"{phase} Runtime Version: {runtime_version}\tRuntime Version ARN: {runtime_arn}\n"
 
 
-def init_report_line(init_ms: float, error_type: str | None = None) -> str:
-    line = f"INIT_REPORT Init Duration: {init_ms:.2f} ms\tPhase: init\tStatus: {'error' if error_type else 'success'}"
-    return line + (f"\tError Type: {error_type}\n" if error_type else "\n")
+def init_report_line(init_ms: float, error_type: str | None = None, phase: str = "init") -> str:
+    """*phase*: ``init``, or ``invoke`` for the init AWS tries again while the invocation waits;
+    an init that ran out of time is ``Status: timeout`` with no Error Type, as AWS logs it."""
+    status = "success" if error_type is None else "timeout" if error_type == "Sandbox.Timedout" else "error"
+    line = f"INIT_REPORT Init Duration: {init_ms:.2f} ms\tPhase: {phase}\tStatus: {status}"
+    return line + (f"\tError Type: {error_type}\n" if status == "error" else "\n")
 
 
 def start_line(request_id: str, version: str) -> str:

@@ -84,6 +84,21 @@ def test_a_runtime_that_exits_in_its_init_names_the_waiting_request(
             "errorMessage": f"RequestId: {request_id} Error: {reason}",
             "errorType": "Runtime.ExitError",
         }
+        # As AWS logs it: the init failed, was tried again in the invoke phase, and failed again.
+        lines = invocation.log.decode().splitlines()
+        assert [line.split("\t", 1)[1] for line in lines[:2]] == [
+            "Phase: init\tStatus: error\tError Type: Runtime.ExitError",
+            "Phase: invoke\tStatus: error\tError Type: Runtime.ExitError",
+        ]
+        assert all(line.startswith("INIT_REPORT Init Duration: ") for line in lines[:2])
+        assert lines[2:6] == [
+            f"START RequestId: {request_id} Version: $LATEST",
+            f"RequestId: {request_id} Error: {reason}",
+            "Runtime.ExitError",
+            f"END RequestId: {request_id}",
+        ]
+        assert "Init Duration" not in lines[6]  # REPORT: the failed init is in the Duration
+        assert len(h.sandbox.processes) == 2
         assert h.sink.usage[-1].outcome == "init_error" and h.invoker.statistics().environments == 0
         await h.invoker.shutdown()
 
@@ -101,7 +116,11 @@ def test_a_custom_runtime_without_bootstrap_never_starts(harness: Any, version: 
             "errorMessage": f"RequestId: {request_id} Error: Couldn't find valid bootstrap(s): [/code/{'ab' * 32}/bootstrap /opt/bootstrap]",
             "errorType": "Runtime.InvalidEntrypoint",
         }
-        block = f"START RequestId: {request_id} Version: $LATEST\n{invocation.failure.message}\nRuntime.InvalidEntrypoint\n"
+        block = (
+            "INIT_REPORT Init Duration: 0.00 ms\tPhase: init\tStatus: error\tError Type: Runtime.InvalidEntrypoint\n"
+            "INIT_REPORT Init Duration: 0.00 ms\tPhase: invoke\tStatus: error\tError Type: Runtime.InvalidEntrypoint\n"
+            f"START RequestId: {request_id} Version: $LATEST\n{invocation.failure.message}\nRuntime.InvalidEntrypoint\n"
+        )
         assert invocation.log.startswith(f"{block}END RequestId: {request_id}\n".encode())
         assert b"Status: error\tError Type: Runtime.InvalidEntrypoint\t" in invocation.log
         assert h.sandbox.processes == [] and h.invoker.statistics().environments == 0

@@ -22,6 +22,8 @@ import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from lambent.runtimes import link_or_copy
+
 log = logging.getLogger("lambent.runtimes")
 
 #: Where ``make runtimes`` puts one folder per runtime (``python3.9`` ...).
@@ -75,11 +77,11 @@ def _mirror(sources: list[Path], destination: Path, *, stamp: str) -> None:
     ignore = shutil.ignore_patterns("__pycache__", COMPLETE)
     for source in sources:
         if source.is_dir() and (source / COMPLETE).exists():  # an installed set: its contents
-            shutil.copytree(source, scratch, copy_function=_link, ignore=ignore, dirs_exist_ok=True)
+            shutil.copytree(source, scratch, copy_function=link_or_copy, ignore=ignore, dirs_exist_ok=True)
         elif source.is_dir():  # one of the server's packages
-            shutil.copytree(source, scratch / source.name, copy_function=_link, ignore=ignore)
+            shutil.copytree(source, scratch / source.name, copy_function=link_or_copy, ignore=ignore)
         else:
-            _link(str(source), str(scratch / source.name))
+            link_or_copy(str(source), str(scratch / source.name))
     (scratch / ".sources").write_text(stamp)
     for path in [scratch, *scratch.rglob("*")]:
         if not path.is_symlink():
@@ -87,16 +89,6 @@ def _mirror(sources: list[Path], destination: Path, *, stamp: str) -> None:
     if destination.exists():
         shutil.rmtree(destination)
     scratch.rename(destination)
-
-
-def _link(source: str, destination: str) -> str:
-    if os.path.lexists(destination):
-        os.unlink(destination)
-    try:
-        os.link(source, destination)
-    except OSError:
-        shutil.copy2(source, destination)
-    return destination
 
 
 def install(interpreters: Mapping[str, str], installed: Path = INSTALLED) -> None:

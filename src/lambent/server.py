@@ -207,7 +207,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         event_configs=EventConfigsApi(settings, event_configs),
         concurrency=ConcurrencyApi(settings, functions, provisioned),
         tags=TagsApi(settings, functions),
-        account=AccountApi(settings, AccountService(functions, layers, provisioned)),
+        account=AccountApi(settings, AccountService(index, layers, provisioned)),
         layers=LayersApi(settings, layers, code_urls),
         logs=LogsApi(logs),
         usage=UsageApi(meter, UsageReports(ledger, meter)),

@@ -10,20 +10,29 @@ function's provisioned concurrency).
 
 from __future__ import annotations
 
-from lambent.services.functions import FunctionService
+from lambent.model.limits import TOTAL_CODE_SIZE_LIMIT_BYTES, UNZIPPED_LIMIT_BYTES, ZIPPED_LIMIT_BYTES
+from lambent.services.function_index import FunctionIndex
 from lambent.services.layers import LayerService
 from lambent.services.provisioned import ProvisionedService
 
 
 class AccountService:
-    def __init__(self, functions: FunctionService, layers: LayerService, provisioned: ProvisionedService) -> None:
+    def __init__(self, functions: FunctionIndex, layers: LayerService, provisioned: ProvisionedService) -> None:
         self._functions = functions
         self._layers = layers
         self._provisioned = provisioned
 
     def settings(self, concurrency: int) -> dict[str, dict[str, int]]:
         """GetAccountSettings' two halves, ``AccountLimit`` and ``AccountUsage``."""
-        document = self._functions.account_settings(concurrency)
-        document["AccountLimit"]["UnreservedConcurrentExecutions"] -= self._provisioned.unreserved_total()
-        document["AccountUsage"]["TotalCodeSize"] += self._layers.code_size_total()
-        return document
+        unreserved = concurrency - self._functions.reserved_total() - self._provisioned.unreserved_total()
+        usage = self._functions.account_usage()
+        return {
+            "AccountLimit": {
+                "TotalCodeSize": TOTAL_CODE_SIZE_LIMIT_BYTES,
+                "CodeSizeUnzipped": UNZIPPED_LIMIT_BYTES,
+                "CodeSizeZipped": ZIPPED_LIMIT_BYTES,
+                "ConcurrentExecutions": concurrency,
+                "UnreservedConcurrentExecutions": unreserved,
+            },
+            "AccountUsage": {**usage, "TotalCodeSize": usage["TotalCodeSize"] + self._layers.code_size_total()},
+        }

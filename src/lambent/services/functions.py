@@ -49,7 +49,7 @@ from lambent.model.function_update import (
     unchanged_since,
 )
 from lambent.model.layer import LayerVersion, check_total_size
-from lambent.model.limits import MAX_TAGS, TOTAL_CODE_SIZE_LIMIT_BYTES, UNZIPPED_LIMIT_BYTES, ZIPPED_LIMIT_BYTES
+from lambent.model.limits import MAX_TAGS
 from lambent.model.runtime_schedule import check_not_blocked
 from lambent.services.function_events import FunctionEvents
 from lambent.services.function_index import FunctionIndex, IndexedFunction
@@ -149,21 +149,6 @@ class FunctionService:
 
     def uid(self, name: str) -> int:
         return self._index.uid(name)
-
-    def account_settings(self, concurrency: int) -> dict[str, dict[str, int]]:
-        """GetAccountSettings' two halves: the account's limits and what it uses of them."""
-        limits = self.account_limits(concurrency, self._index.reserved_total())
-        return {"AccountLimit": limits, "AccountUsage": self._index.account_usage()}
-
-    @staticmethod
-    def account_limits(concurrency: int, reserved_total: int) -> dict[str, int]:
-        return {
-            "TotalCodeSize": TOTAL_CODE_SIZE_LIMIT_BYTES,
-            "CodeSizeUnzipped": UNZIPPED_LIMIT_BYTES,
-            "CodeSizeZipped": ZIPPED_LIMIT_BYTES,
-            "ConcurrentExecutions": concurrency,
-            "UnreservedConcurrentExecutions": concurrency - reserved_total,
-        }
 
     # -- settings ---------------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ reads ``os.environ`` itself: callers pass the mapping in, so tests build setting
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -41,6 +42,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     outbound: str = "allow"
     #: A price table (TOML) to bill with instead of AWS's us-east-1 prices (services/prices.toml).
     prices: Path | None = None
+    #: ``on``: every request is signed (SigV4) and authorized; ``off``: permissive, for throwaway
+    #: test setups only (refused on a non-loopback address). See decision 0015.
+    auth: str = "on"
+    #: Where the administrator's key is written as the ``lambent`` profile (AWS's shared files;
+    #: defaults: ``AWS_SHARED_CREDENTIALS_FILE`` / ``AWS_CONFIG_FILE``, else ``~/.aws/...``).
+    credentials_file: Path | None = None
+    aws_config_file: Path | None = None
     #: Credentials handed to functions (there is no STS yet; signature checking comes later).
     function_access_key_id: str = "LAMBENTFUNCTIONKEY00"
     function_secret_access_key: str = "lambent-function-secret"  # noqa: S105 - a placeholder, nothing checks it yet
@@ -70,8 +78,14 @@ def build_settings(environ: Mapping[str, str], overrides: Mapping[str, Any] | No
             raw[name] = value
     if "data_dir" in raw:
         raw["data_dir"] = Path(raw["data_dir"])
-    if "prices" in raw:
-        raw["prices"] = Path(raw["prices"])
+    for name in ("prices", "credentials_file", "aws_config_file"):
+        if name in raw:
+            raw[name] = Path(raw[name])
+    home = Path(environ.get("HOME") or "/root")
+    if "credentials_file" not in raw:
+        raw["credentials_file"] = Path(environ.get("AWS_SHARED_CREDENTIALS_FILE") or home / ".aws" / "credentials")
+    if "aws_config_file" not in raw:
+        raw["aws_config_file"] = Path(environ.get("AWS_CONFIG_FILE") or home / ".aws" / "config")
     try:
         settings = msgspec.convert(raw, Settings, strict=False)
     except msgspec.ValidationError as exc:
@@ -84,6 +98,19 @@ def build_settings(environ: Mapping[str, str], overrides: Mapping[str, Any] | No
         raise SettingsError(f"sandbox {settings.sandbox!r} is not one of auto, namespaces, process")
     if settings.outbound not in ("allow", "none"):
         raise SettingsError(f"outbound {settings.outbound!r} is not one of allow, none")
+    if settings.auth not in ("on", "off"):
+        raise SettingsError(f"auth {settings.auth!r} is not one of on, off")
+    if settings.auth == "off" and not _is_loopback(settings.host):
+        raise SettingsError(f"auth off is refused on {settings.host}: a permissive server listens on loopback only")
     if settings.concurrency_limit < 1:
         raise SettingsError("concurrency_limit must be at least 1")
     return settings
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

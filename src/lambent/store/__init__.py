@@ -3,7 +3,8 @@
 Each protocol is what one part of the services needs: ``FunctionStore`` (functions, their
 versions, aliases, settings and uids), ``LayerStore``, ``EventConfigStore``, ``ProvisionedStore``,
 ``QueueStore`` (the asynchronous invocations), ``UsageStore`` (the ledger's journal position,
-usage, budgets) and ``LogStore``. ``Store`` is all of them with a life cycle: ``SqlStore``
+usage, budgets), ``LogStore`` and ``IdentityStore`` (accounts, IAM users and roles, access keys).
+``Store`` is all of them with a life cycle: ``SqlStore``
 (``store.sql``, the only module that speaks SQL) and ``MemoryStore`` (``store.memory``, for unit
 tests) implement it. Writes of one logical change happen in one transaction.
 """
@@ -19,6 +20,7 @@ from lambent.model.billing import Charge, MonthState, UsageRecord
 from lambent.model.budget import Budget
 from lambent.model.event_invoke import EventInvokeConfig
 from lambent.model.function import FunctionVersion
+from lambent.model.identity import AccessKey, Account, Role, User
 from lambent.model.layer import LayerVersion
 from lambent.store.journal import Position
 
@@ -197,7 +199,63 @@ class LogStore(Protocol):
         ...
 
 
-class Store(FunctionStore, LayerStore, EventConfigStore, ProvisionedStore, QueueStore, UsageStore, LogStore, Protocol):
+class IdentityStore(Protocol):
+    """Accounts, IAM users and roles (each one record, its policies inside), and long-term keys.
+
+    Users and roles are replaced whole; a writer that read a record passes it back as
+    *expected* so that a concurrent change is not lost (``LookupError`` if it changed).
+    """
+
+    async def put_account(self, account: Account) -> None:
+        """Insert *account*; an existing one of that id is kept."""
+        ...
+
+    async def accounts(self) -> list[Account]:
+        """Every account, by id."""
+        ...
+
+    async def put_user(self, user: User, expected: User | None) -> None:
+        """Insert (*expected* None: ``KeyError`` if the name is taken) or replace *expected*."""
+        ...
+
+    async def user(self, account_id: str, name: str) -> User | None: ...
+
+    async def users(self, account_id: str) -> list[User]:
+        """The account's users, by name."""
+        ...
+
+    async def delete_user(self, account_id: str, name: str) -> bool:
+        """Whether there was one; its access keys go with it."""
+        ...
+
+    async def put_role(self, role: Role, expected: Role | None) -> None:
+        """As ``put_user``."""
+        ...
+
+    async def role(self, account_id: str, name: str) -> Role | None: ...
+
+    async def roles(self, account_id: str) -> list[Role]:
+        """The account's roles, by name."""
+        ...
+
+    async def delete_role(self, account_id: str, name: str) -> bool: ...
+
+    async def put_access_key(self, key: AccessKey) -> None:
+        """Insert or replace one access key."""
+        ...
+
+    async def access_key(self, access_key_id: str) -> AccessKey | None: ...
+
+    async def access_keys(self, principal_arn: str) -> list[AccessKey]:
+        """The keys of one principal, oldest first."""
+        ...
+
+    async def delete_access_key(self, access_key_id: str) -> bool: ...
+
+
+class Store(
+    FunctionStore, LayerStore, EventConfigStore, ProvisionedStore, QueueStore, UsageStore, LogStore, IdentityStore, Protocol
+):
     """Everything, with a life cycle: what the composition root opens and closes."""
 
     async def open(self) -> None:

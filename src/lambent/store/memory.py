@@ -16,6 +16,7 @@ from lambent.model.billing import SUMMED_COLUMNS, Charge, MonthState, Totals, Us
 from lambent.model.budget import Budget
 from lambent.model.event_invoke import EventInvokeConfig
 from lambent.model.function import FunctionVersion
+from lambent.model.identity import AccessKey, Account, Role, User
 from lambent.model.layer import LayerVersion
 from lambent.model.uids import pick_uid
 from lambent.store import FunctionRecord, LogEvent
@@ -56,6 +57,9 @@ class MemoryStore:
         self._totals: dict[tuple[str, ...], tuple[str, Totals]] = {}  # TOTAL_KEYS -> (month, totals)
         self._budgets: dict[str, Budget] = {}
         self._alerts: dict[tuple[str, str, int], tuple[str, int]] = {}  # (budget, month, threshold) -> (spent, at)
+        self._accounts: dict[str, Account] = {}
+        self._principals: dict[tuple[str, str, str], User | Role] = {}  # (account, kind, name)
+        self._keys: dict[str, AccessKey] = {}
 
     async def open(self) -> None: ...
 
@@ -295,3 +299,67 @@ class MemoryStore:
                 first, last = spans.get(e.stream, (e.timestamp_ms, e.timestamp_ms))
                 spans[e.stream] = (min(first, e.timestamp_ms), max(last, e.timestamp_ms))
         return [(stream, first, last) for stream, (first, last) in sorted(spans.items())]
+
+    # -- identity ------------------------------------------------------------------------
+
+    async def put_account(self, account: Account) -> None:
+        self._accounts.setdefault(account.account_id, account)
+
+    async def accounts(self) -> list[Account]:
+        return [self._accounts[key] for key in sorted(self._accounts)]
+
+    def _put_principal(self, kind: str, record: User | Role, expected: User | Role | None) -> None:
+        key = (record.account_id, kind, record.name)
+        if expected is None:
+            if key in self._principals:
+                raise KeyError(record.name)
+        elif self._principals.get(key) != expected:
+            raise LookupError(record.name)
+        self._principals[key] = record
+
+    def _delete_principal(self, kind: str, account_id: str, name: str) -> bool:
+        found = self._principals.pop((account_id, kind, name), None)
+        if found is None:
+            return False
+        for key in [key for key, value in self._keys.items() if value.principal_arn == found.arn]:
+            del self._keys[key]
+        return True
+
+    async def put_user(self, user: User, expected: User | None) -> None:
+        self._put_principal("user", user, expected)
+
+    async def user(self, account_id: str, name: str) -> User | None:
+        found = self._principals.get((account_id, "user", name))
+        return found if isinstance(found, User) else None
+
+    async def users(self, account_id: str) -> list[User]:
+        return [v for (a, _, n), v in sorted(self._principals.items()) if a == account_id and isinstance(v, User)]
+
+    async def delete_user(self, account_id: str, name: str) -> bool:
+        return self._delete_principal("user", account_id, name)
+
+    async def put_role(self, role: Role, expected: Role | None) -> None:
+        self._put_principal("role", role, expected)
+
+    async def role(self, account_id: str, name: str) -> Role | None:
+        found = self._principals.get((account_id, "role", name))
+        return found if isinstance(found, Role) else None
+
+    async def roles(self, account_id: str) -> list[Role]:
+        return [v for (a, _, n), v in sorted(self._principals.items()) if a == account_id and isinstance(v, Role)]
+
+    async def delete_role(self, account_id: str, name: str) -> bool:
+        return self._delete_principal("role", account_id, name)
+
+    async def put_access_key(self, key: AccessKey) -> None:
+        self._keys[key.access_key_id] = key
+
+    async def access_key(self, access_key_id: str) -> AccessKey | None:
+        return self._keys.get(access_key_id)
+
+    async def access_keys(self, principal_arn: str) -> list[AccessKey]:
+        found = [key for key in self._keys.values() if key.principal_arn == principal_arn]
+        return sorted(found, key=lambda key: (key.created, key.access_key_id))
+
+    async def delete_access_key(self, access_key_id: str) -> bool:
+        return self._keys.pop(access_key_id, None) is not None

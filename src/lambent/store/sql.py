@@ -14,6 +14,8 @@ from lambent.model.layer import LayerVersion
 from lambent.store import LogEvent
 from lambent.store.sql_functions import FunctionSql
 from lambent.store.sql_functions import define as define_functions
+from lambent.store.sql_identity import IdentitySql
+from lambent.store.sql_identity import define as define_identity
 from lambent.store.sql_usage import UsageSql, define
 
 metadata = sa.MetaData()
@@ -68,6 +70,7 @@ log_events = sa.Table(
 )
 
 usage_tables = define(metadata)
+identity_tables = define_identity(metadata)
 
 _encode = msgspec.json.Encoder()
 _decode_layer = msgspec.json.Decoder(LayerVersion)
@@ -83,13 +86,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-class SqlStore(FunctionSql, UsageSql):
+class SqlStore(FunctionSql, UsageSql, IdentitySql):
     def __init__(self, url: str) -> None:
         self._engine: AsyncEngine = create_async_engine(url)
         # The ledger commits from its worker thread, through a synchronous engine on the same database.
         self._sync_engine = sa.create_engine(url.replace("+aiosqlite", "").replace("+asyncpg", "+psycopg"))
         self._tables = usage_tables
         self._functions = function_tables
+        self._identity = identity_tables
         self._log_events = log_events
         if url.startswith("sqlite"):
             event.listen(self._engine.sync_engine, "connect", _sqlite_pragmas)

@@ -1,0 +1,69 @@
+"""The administrator's key where the AWS CLI, boto3 and ``lambent`` look for it: a profile in
+AWS's shared credentials and config files.
+
+``[lambent]`` in the credentials file holds the key; ``[profile lambent]`` in the config file
+holds the region and this server's ``endpoint_url`` (botocore reads it since 1.31), so that
+``AWS_PROFILE=lambent aws lambda list-functions`` needs no other flag. Other profiles in either
+file are kept as they are; the credentials file is written 0600, as the AWS CLI writes it.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+from pathlib import Path
+
+from lambent.model.identity import Credential
+
+PROFILE = "lambent"
+
+
+def _write(path: Path, parser: configparser.ConfigParser, mode: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    temporary = path.with_name(path.name + ".lambent-tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "w") as handle:
+        parser.write(handle)
+    os.replace(temporary, path)
+
+
+def _read(path: Path) -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(interpolation=None)
+    if path.exists():
+        parser.read(path)
+    return parser
+
+
+def write_profile(credentials_path: Path, config_path: Path, credential: Credential, region: str, endpoint_url: str) -> bool:
+    """Make the ``lambent`` profile hold *credential*; whether either file changed."""
+    changed = False
+    keys = _read(credentials_path)
+    wanted = {"aws_access_key_id": credential.access_key_id, "aws_secret_access_key": credential.secret_access_key}
+    if not keys.has_section(PROFILE) or {k: keys.get(PROFILE, k, fallback=None) for k in wanted} != wanted:
+        if not keys.has_section(PROFILE):
+            keys.add_section(PROFILE)
+        for name, value in wanted.items():
+            keys.set(PROFILE, name, value)
+        _write(credentials_path, keys, 0o600)
+        changed = True
+    config = _read(config_path)
+    section = f"profile {PROFILE}"
+    settings = {"region": region, "endpoint_url": endpoint_url}
+    if not config.has_section(section) or {k: config.get(section, k, fallback=None) for k in settings} != settings:
+        if not config.has_section(section):
+            config.add_section(section)
+        for name, value in settings.items():
+            config.set(section, name, value)
+        _write(config_path, config, 0o644)
+        changed = True
+    return changed
+
+
+def read_profile(credentials_path: Path) -> tuple[str, str] | None:
+    """The ``lambent`` profile's (access key id, secret), if the file has one."""
+    keys = _read(credentials_path)
+    if not keys.has_section(PROFILE):
+        return None
+    key_id = keys.get(PROFILE, "aws_access_key_id", fallback=None)
+    secret = keys.get(PROFILE, "aws_secret_access_key", fallback=None)
+    return (key_id, secret) if key_id and secret else None

@@ -9,6 +9,7 @@ readers (CPU time, memory, descendants).
 from __future__ import annotations
 
 import base64
+import configparser
 import contextlib
 import importlib.metadata
 import io
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from httpclient import Connection
+from httpclient import Connection, sign_for
 
 BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BENCH_DIR.parent
@@ -167,9 +168,13 @@ def stop(server: Server) -> None:
 
 
 @contextlib.contextmanager
-def started(name: str, argv: list[str], port: int, log_path: Path, ready_path: str) -> Iterator[Server]:
+def started(
+    name: str, argv: list[str], port: int, log_path: Path, ready_path: str, env: Mapping[str, str] | None = None
+) -> Iterator[Server]:
     with log_path.open("wb") as log_file:
-        process = subprocess.Popen(argv, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=PROJECT_DIR)
+        process = subprocess.Popen(
+            argv, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=PROJECT_DIR, env=env
+        )
     server = Server(name, process, port, log_path)
     try:
         _wait_ready(server, ready_path, 30.0)
@@ -178,8 +183,12 @@ def started(name: str, argv: list[str], port: int, log_path: Path, ready_path: s
         stop(server)
 
 
-def lambent_server(work_dir: Path, idle_timeout_s: float) -> contextlib.AbstractContextManager[Server]:
+@contextlib.contextmanager
+def lambent_server(work_dir: Path, idle_timeout_s: float, auth: bool = True) -> Iterator[Server]:
+    """A lambent server on its embedded defaults; requests to it are signed with the key it
+    wrote on its first start (*auth* False: ``LAMBENT_AUTH=off``, nothing signed)."""
     port = free_port()
+    credentials = work_dir / "aws" / "credentials"
     argv = [
         str(LAMBENT),
         "serve",
@@ -192,7 +201,22 @@ def lambent_server(work_dir: Path, idle_timeout_s: float) -> contextlib.Abstract
         "--idle-timeout",
         str(idle_timeout_s),
     ]
-    return started("lambent", argv, port, work_dir / "lambent.log", "/lambent/health")
+    env = {
+        **os.environ,
+        "AWS_SHARED_CREDENTIALS_FILE": str(credentials),
+        "AWS_CONFIG_FILE": str(credentials.with_name("config")),
+        "LAMBENT_AUTH": "on" if auth else "off",
+    }
+    with started("lambent", argv, port, work_dir / "lambent.log", "/lambent/health", env) as server:
+        host = f"127.0.0.1:{port}"
+        if auth:
+            parser = configparser.ConfigParser()
+            parser.read(credentials)
+            sign_for(host, (parser["lambent"]["aws_access_key_id"], parser["lambent"]["aws_secret_access_key"]))
+        try:
+            yield server
+        finally:
+            sign_for(host, None)
 
 
 def bare_server(work_dir: Path) -> contextlib.AbstractContextManager[Server]:

@@ -23,7 +23,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from httpclient import AsyncConnection, build_request
+from httpclient import AsyncConnection, build_request, signature_headers
 
 WRK = shutil.which("wrk")
 
@@ -165,7 +165,7 @@ def run_duration(
     use_wrk: bool = True,
 ) -> dict[str, Any]:
     """Closed-loop load for *duration_s*: rps, requests, non-2xx (or non-*expect*) and socket errors."""
-    headers = headers or {}
+    headers = {**(headers or {}), **signature_headers("POST", f"{host}:{port}", path, body, headers)}
     if WRK and use_wrk:
         return _run_wrk(f"http://{host}:{port}{path}", connections, duration_s, body, headers)
     result = _run_async_process(host, port, path, connections, body, headers, duration_s=duration_s)
@@ -185,7 +185,8 @@ def run_fixed_count(
     max_duration_s: float | None = None,
 ) -> dict[str, Any]:
     """*count* requests, or fewer if *max_duration_s* passes first (``requests`` says how many)."""
-    return _run_async_process(host, port, path, connections, body, headers or {}, duration_s=max_duration_s, count=count)
+    headers = {**(headers or {}), **signature_headers("POST", f"{host}:{port}", path, body, headers)}
+    return _run_async_process(host, port, path, connections, body, headers, duration_s=max_duration_s, count=count)
 
 
 def main() -> None:

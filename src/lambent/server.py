@@ -50,12 +50,14 @@ from lambent.sandbox.seccomp import build_program
 from lambent.services.account import AccountService
 from lambent.services.alerts import AlertOutbox
 from lambent.services.aliases import AliasService
+from lambent.services.credentials_file import profile_paths, write_profile
 from lambent.services.destinations import Destinations
 from lambent.services.event_configs import EventConfigService
 from lambent.services.event_queue import EventQueue
 from lambent.services.function_events import Listeners
 from lambent.services.function_index import FunctionIndex
 from lambent.services.functions import FunctionService
+from lambent.services.identity import IdentityService, Sealer
 from lambent.services.invocations import InvocationService
 from lambent.services.layers import LayerService
 from lambent.services.ledger import Ledger
@@ -142,6 +144,24 @@ def _secret(data_dir: Path) -> bytes:
     return path.read_bytes()
 
 
+async def _admin_key(settings: Settings, identity: IdentityService, environ: Mapping[str, str]) -> None:
+    """The default account's administrator key, made on the first start, written as the
+    ``lambent`` profile where the AWS CLI and SDKs look (decision 0017)."""
+    credential, created = await identity.bootstrap(settings.account_id)
+    if settings.auth == "off":
+        log.warning("LAMBENT_AUTH=off: requests are not authenticated; any caller can do anything (loopback only)")
+        return
+    credentials_path, config_path = profile_paths(settings.credentials_file, settings.aws_config_file, environ)
+    write_profile(credentials_path, config_path, credential, settings.region, settings.endpoint_url)
+    log.info(
+        "%s the administrator key %s: profile 'lambent' in %s (endpoint and region in %s)",
+        "created" if created else "using",
+        credential.access_key_id,
+        credentials_path,
+        config_path,
+    )
+
+
 def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
     """The whole server as one ASGI app; *environ* is only read by runtime discovery."""
     data_dir = settings.data_dir.resolve()
@@ -150,6 +170,8 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
     packages = PackageStore(data_dir)
     runtimes = discover_runtimes(environ)
     clock = SystemClock()  # the one clock every part reads
+    server_secret = _secret(data_dir)
+    identity = IdentityService(store, Sealer(server_secret), clock=clock)
     alerts = AlertOutbox()
     meter = MeterService(store, load_prices(settings.prices), clock=clock, alerts=alerts)
     ledger = Ledger(store, data_dir / "journal", meter, clock=clock)
@@ -167,8 +189,6 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
             idle_timeout_s=settings.idle_timeout_s,
             concurrency_limit=settings.concurrency_limit,
             scale_out_limit=settings.scale_out_limit,
-            access_key_id=settings.function_access_key_id,
-            secret_access_key=settings.function_secret_access_key,
             runtime_dir=str(data_dir / "runtime"),
             opt_root=str(data_dir / "opt"),
         ),
@@ -176,6 +196,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         packages.tree,
         index,
         clock=clock,
+        sessions=identity,
     )
     collector = PackageCollector(packages, invoker)
     layers = LayerService(store, packages, collector, data_dir / "opt", settings.region, settings.account_id, clock=clock)
@@ -198,7 +219,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         alerts=alerts,
         clock=clock,
     )
-    code_urls = CodeUrls(_secret(data_dir), settings.endpoint_url, packages, clock)
+    code_urls = CodeUrls(server_secret, settings.endpoint_url, packages, clock)
     handlers = Handlers(
         invoke=InvokeApi(settings, invocations),
         functions=FunctionsApi(settings, functions, code_urls),
@@ -218,6 +239,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await store.open()
+        await _admin_key(settings, identity, environ)
         await ledger.open()  # commits what a killed run journaled, before the meter loads totals
         await meter.load(settings.account_id)
         await layers.load()

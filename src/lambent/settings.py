@@ -49,9 +49,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     #: defaults: ``AWS_SHARED_CREDENTIALS_FILE`` / ``AWS_CONFIG_FILE``, else ``~/.aws/...``).
     credentials_file: Path | None = None
     aws_config_file: Path | None = None
-    #: Credentials handed to functions (there is no STS yet; signature checking comes later).
+    #: The key Lambent signs with when it sends to an SQS API (destinations, dead-letter queues).
     function_access_key_id: str = "LAMBENTFUNCTIONKEY00"
-    function_secret_access_key: str = "lambent-function-secret"  # noqa: S105 - a placeholder, nothing checks it yet
+    function_secret_access_key: str = "lambent-function-secret"  # noqa: S105 - a placeholder for a local SQS
 
     @property
     def endpoint_url(self) -> str:
@@ -81,11 +81,6 @@ def build_settings(environ: Mapping[str, str], overrides: Mapping[str, Any] | No
     for name in ("prices", "credentials_file", "aws_config_file"):
         if name in raw:
             raw[name] = Path(raw[name])
-    home = Path(environ.get("HOME") or "/root")
-    if "credentials_file" not in raw:
-        raw["credentials_file"] = Path(environ.get("AWS_SHARED_CREDENTIALS_FILE") or home / ".aws" / "credentials")
-    if "aws_config_file" not in raw:
-        raw["aws_config_file"] = Path(environ.get("AWS_CONFIG_FILE") or home / ".aws" / "config")
     try:
         settings = msgspec.convert(raw, Settings, strict=False)
     except msgspec.ValidationError as exc:

@@ -16,13 +16,7 @@ HELLO = "def handler(event, context):\n    print('hello from', context.function_
 
 
 def aws(server: Server, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_PAGER": "",
-    }
+    env = server.cli_env()
     result = subprocess.run(
         [str(VENV_BIN / "aws"), *args, "--endpoint-url", server.endpoint, "--output", "json"],
         capture_output=True,
@@ -36,7 +30,7 @@ def aws(server: Server, *args: str, check: bool = True) -> subprocess.CompletedP
 
 
 def lambent(server: Server, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "LAMBENT_ENDPOINT_URL": server.endpoint, "COLUMNS": "200"}
+    env = server.cli_env(LAMBENT_ENDPOINT_URL=server.endpoint, COLUMNS="200")
     return subprocess.run([str(VENV_BIN / "lambent"), *args], capture_output=True, text=True, env=env, input=stdin, timeout=120)
 
 
@@ -166,7 +160,7 @@ def test_lambent_cli(server: Server, tmp_path: Path, fn_name: str) -> None:
 
 def test_lambent_logs_follow(server: Server, lam: Any, fn_name: str) -> None:
     create(lam, fn_name, "def handler(event, context):\n    print('follow', event['i'])\n")
-    env = {**os.environ, "LAMBENT_ENDPOINT_URL": server.endpoint}
+    env = server.cli_env(LAMBENT_ENDPOINT_URL=server.endpoint)
     follower = subprocess.Popen(
         [str(VENV_BIN / "lambent"), "logs", fn_name, "--follow"], stdout=subprocess.PIPE, text=True, env=env
     )

@@ -7,9 +7,6 @@ import io
 import json
 import subprocess
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -94,7 +91,7 @@ def test_cli_and_prometheus_show_the_same_totals(metered: Server) -> None:
     create(lam, "counted", "def handler(e, c):\n    return 3\n")
     for _ in range(3):
         lam.invoke(FunctionName="counted")
-    env = {"LAMBENT_ENDPOINT_URL": metered.endpoint, "COLUMNS": "200"}
+    env = metered.cli_env(LAMBENT_ENDPOINT_URL=metered.endpoint, COLUMNS="200")
     command = [str(VENV_BIN / "lambent"), "usage", "--function", "counted"]
     as_json = json.loads(subprocess.run([*command, "--format", "json"], check=True, capture_output=True, env=env).stdout)
     (line,) = as_json
@@ -107,8 +104,9 @@ def test_cli_and_prometheus_show_the_same_totals(metered: Server) -> None:
     assert as_csv[0]["requests"] == "3" and as_csv[0]["billed_ms"] == str(line["billed_ms"])
     table = subprocess.run([*command, "--by", "version", "--period", "day"], check=True, capture_output=True, env=env, text=True)
     assert "counted" in table.stdout and "$LATEST" in table.stdout
-    with urllib.request.urlopen(f"{metered.endpoint}/metrics", timeout=10) as response:
-        metrics = response.read().decode()
+    status, _headers, answer = metered.request("GET", "/metrics")
+    assert status == 200
+    metrics = answer.decode()
     labels = 'account="000000000000",architecture="x86_64",function="counted",version="$LATEST"'
     assert f"lambent_usage_requests_total{{{labels}}} 3.0" in metrics
     assert f"lambent_usage_billed_milliseconds_total{{{labels}}} {float(line['billed_ms'])}" in metrics

@@ -19,19 +19,42 @@ EndpointOption = Annotated[
 ]
 
 
-def lambda_client(endpoint_url: str | None) -> Any:
-    import boto3
-    from botocore.config import Config
+class Target:
+    """Where and as whom the CLI calls: the endpoint, the region, and a botocore session.
 
-    env = os.environ
-    return boto3.client(
-        "lambda",
-        endpoint_url=endpoint_url or f"http://127.0.0.1:{env.get('LAMBENT_PORT', '9001')}",
-        region_name=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or env.get("LAMBENT_REGION") or "us-east-1",
-        aws_access_key_id=env.get("AWS_ACCESS_KEY_ID", "lambent"),
-        aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY", "lambent"),
-        config=Config(retries={"max_attempts": 1}, read_timeout=960, connect_timeout=5),
-    )
+    Credentials come from AWS's usual chain; with none in the environment and no
+    ``AWS_PROFILE``, the ``lambent`` profile that ``lambent serve`` wrote is used, and its
+    ``endpoint_url`` too, unless ``--endpoint-url`` / ``LAMBENT_ENDPOINT_URL`` says otherwise.
+    """
+
+    def __init__(self, endpoint_url: str | None) -> None:
+        import boto3
+        import botocore.session
+
+        env = os.environ
+        profile = env.get("AWS_PROFILE")
+        if profile is None and "AWS_ACCESS_KEY_ID" not in env and "lambent" in boto3.Session().available_profiles:
+            profile = "lambent"
+        self.session = boto3.Session(profile_name=profile)
+        scoped = botocore.session.Session(profile=profile).get_scoped_config() if profile else {}
+        self.endpoint_url = (
+            endpoint_url or scoped.get("endpoint_url") or f"http://127.0.0.1:{env.get('LAMBENT_PORT', '9001')}"
+        ).rstrip("/")
+        self.region = self.session.region_name or env.get("LAMBENT_REGION") or "us-east-1"
+
+    def client(self, service: str, **config: Any) -> Any:
+        from botocore.config import Config
+
+        return self.session.client(
+            service,
+            endpoint_url=self.endpoint_url,
+            region_name=self.region,
+            config=Config(retries={"max_attempts": 1}, read_timeout=960, connect_timeout=5, **config),
+        )
+
+
+def lambda_client(endpoint_url: str | None) -> Any:
+    return Target(endpoint_url).client("lambda")
 
 
 def fail(exc: Exception) -> typer.Exit:
@@ -47,20 +70,24 @@ def fail(exc: Exception) -> typer.Exit:
     return typer.Exit(1)
 
 
-def endpoint(endpoint_url: str | None) -> str:
-    return endpoint_url or f"http://127.0.0.1:{os.environ.get('LAMBENT_PORT', '9001')}"
-
-
 def lambent_api(endpoint_url: str | None, method: str, path: str, body: Any = None) -> Any:
-    """Call Lambent's own API (usage, budgets) and decode its JSON answer."""
+    """Call Lambent's own API (usage, budgets), signed as Lambda's is, and decode its JSON answer."""
     import urllib.error
     import urllib.request
 
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+
+    target = Target(endpoint_url)
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(  # noqa: S310 - the URL is the server's, http(s) only
-        f"{endpoint(endpoint_url)}/lambent/2026-11-27{path}", data=data, method=method
-    )
-    request.add_header("Content-Type", "application/json")
+    url = f"{target.endpoint_url}/lambent/2026-11-27{path}"
+    signed = AWSRequest(method=method, url=url, data=data, headers={"Content-Type": "application/json"})
+    credentials = target.session.get_credentials()
+    if credentials is not None:
+        SigV4Auth(credentials.get_frozen_credentials(), "lambda", target.region).add_auth(signed)
+    request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 - the URL is the server's, http(s) only
+    for name, value in signed.headers.items():
+        request.add_header(name, value)
     try:
         with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
             payload = response.read()

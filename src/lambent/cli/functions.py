@@ -16,7 +16,7 @@ import typer
 from rich.console import RenderableType
 from rich.progress import BarColumn, Progress, TextColumn, TransferSpeedColumn
 
-from lambent.cli.console import EndpointOption, err, fail, lambda_client, out
+from lambent.cli.console import EndpointOption, Target, err, fail, lambda_client, out
 from lambent.cli.layout import Column, records
 
 
@@ -135,16 +135,7 @@ def logs(
     endpoint_url: EndpointOption = None,
 ) -> None:
     """Print a function's log events (group /aws/lambda/NAME)."""
-    client = lambda_client(endpoint_url)
-    import boto3
-
-    logs_client = boto3.client(
-        "logs",
-        endpoint_url=client.meta.endpoint_url,
-        region_name=client.meta.region_name,
-        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "lambent"),
-        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "lambent"),
-    )
+    logs_client = Target(endpoint_url).client("logs")
     params: dict[str, Any] = {"logGroupName": f"/aws/lambda/{name}", "startTime": int((time.time() - since * 60) * 1000)}
     try:
         while True:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from lambent.clock import Clock
-from lambent.invoker.directory import FunctionDirectory
+from lambent.invoker.directory import FunctionDirectory, RoleSessions
 from lambent.invoker.environment import Environment
 from lambent.invoker.extensions import Extensions
 from lambent.invoker.records import InvokerSettings, PoolKey
@@ -38,20 +38,21 @@ class EnvironmentFactory:
         directory: FunctionDirectory,
         code_dir: Callable[[str], str],
         clock: Clock,
+        sessions: RoleSessions,
     ) -> None:
-        """*code_dir* maps a package's sha256 (hex) to its extracted, read-only directory."""
+        """*code_dir* maps a package's sha256 (hex) to its extracted, read-only directory;
+        *sessions* issues each new environment its execution role's credentials."""
         self._sandbox = sandbox
         self._runtimes = runtimes
         self._settings = settings
         self._directory = directory
         self._code_dir = code_dir
         self._clock = clock
+        self._sessions = sessions
         self._extension_cache: dict[str, tuple[str, ...]] = {}
         self._context = EnvironmentContext(
             region=settings.region,
             endpoint_url=settings.endpoint_url,
-            access_key_id=settings.access_key_id,
-            secret_access_key=settings.secret_access_key,
             sandbox_measures_memory=sandbox.measures_memory,
         )
 
@@ -124,6 +125,7 @@ class EnvironmentFactory:
             runtime_family=runtime.family,
             execution_env=runtime.execution_env(),
             stream=stream,
+            credential=self._sessions.session(version.role, version.name),
             initialization=initialization,
         )
 

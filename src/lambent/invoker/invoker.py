@@ -28,7 +28,7 @@ from lambent.errors import (
     SandboxTimedOut,
 )
 from lambent.invoker.admission import Admission
-from lambent.invoker.directory import FunctionDirectory
+from lambent.invoker.directory import FunctionDirectory, RoleSessions, StaticSessions
 from lambent.invoker.environment import Environment, InvokeResult
 from lambent.invoker.factory import EnvironmentFactory
 from lambent.invoker.platform_telemetry import emit_invocation
@@ -70,16 +70,18 @@ class Invoker:
         code_dir: Callable[[str], str],
         directory: FunctionDirectory,
         clock: Clock,
+        sessions: RoleSessions | None = None,
     ) -> None:
         """*code_dir* maps a package's sha256 (hex) to its extracted, read-only directory;
-        *directory* says each function's uid and whether it gets a route out."""
+        *directory* says each function's uid and whether it gets a route out; *sessions* issues
+        environments their role's credentials (None: one fixed stand-in key, for tests)."""
         self._clock = clock
         self._sandbox = sandbox
         self._settings = settings
         self._sink = sink
         self._admission = Admission(clock, settings.concurrency_limit, settings.scale_out_limit)
         self._pool = Pool()
-        self._factory = EnvironmentFactory(sandbox, runtimes, settings, directory, code_dir, clock)
+        self._factory = EnvironmentFactory(sandbox, runtimes, settings, directory, code_dir, clock, sessions or StaticSessions())
         self._provisioned = ProvisionedConcurrency(
             self._pool,
             lambda version, key: self._new_environment(version, key, "provisioned-concurrency"),

@@ -61,8 +61,6 @@ class InvokerSettings(msgspec.Struct, frozen=True, kw_only=True):
     concurrency_limit: int
     #: New environments per function per 10 s (AWS's default: 1,000).
     scale_out_limit: int = 1000
-    access_key_id: str
-    secret_access_key: str
     #: Host directory of the runtimes' shared files (``<data>/runtime``).
     runtime_dir: str
     #: Host directory holding the merged layer trees (``<data>/opt``), by ``opt_key``.

@@ -12,6 +12,7 @@ from __future__ import annotations
 import msgspec
 
 from lambent.model.function import FunctionVersion
+from lambent.model.identity import Credential
 
 
 class EnvironmentPaths(msgspec.Struct, frozen=True, kw_only=True):
@@ -27,8 +28,6 @@ class EnvironmentContext(msgspec.Struct, frozen=True, kw_only=True):
 
     region: str
     endpoint_url: str
-    access_key_id: str
-    secret_access_key: str
     #: The sandbox measures the whole environment's memory, so the runtime need not.
     sandbox_measures_memory: bool
 
@@ -41,10 +40,12 @@ def lambda_environment(
     runtime_family: str,
     execution_env: str | None,
     stream: str,
+    credential: Credential,
     initialization: str = "on-demand",
 ) -> dict[str, str]:
     """Lambda's environment variables for an environment of *version*, then the function's own.
 
+    *credential*: the execution role's temporary credentials for this environment.
     *initialization*: ``on-demand``, ``provisioned-concurrency`` or ``snap-start``; *stream*: the
     environment's log stream; *execution_env*: ``AWS_EXECUTION_ENV`` (None: not set)."""
     opt = paths.opt
@@ -61,10 +62,10 @@ def lambda_environment(
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(version.memory_mb),
         "AWS_LAMBDA_FUNCTION_VERSION": version.version,
         "AWS_LAMBDA_INITIALIZATION_TYPE": initialization,
-        "AWS_ACCESS_KEY": context.access_key_id,
-        "AWS_ACCESS_KEY_ID": context.access_key_id,
-        "AWS_SECRET_ACCESS_KEY": context.secret_access_key,
-        "AWS_SESSION_TOKEN": "lambent-session",
+        "AWS_ACCESS_KEY": credential.access_key_id,
+        "AWS_ACCESS_KEY_ID": credential.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": credential.secret_access_key,
+        "AWS_SESSION_TOKEN": credential.session_token or "",
         "AWS_ENDPOINT_URL": context.endpoint_url,
         "LAMBDA_TASK_ROOT": paths.task_root,
         "LAMBDA_RUNTIME_DIR": paths.runtime_dir,

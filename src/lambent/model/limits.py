@@ -67,3 +67,9 @@ BUDGET_REQUEST_LIMIT_BYTES = 64 * 1024
 EXTENSION_REQUEST_LIMIT_BYTES = 1 << 16
 #: Extensions API init/exit error reports (read and dropped).
 EXTENSION_ERROR_LIMIT_BYTES = 1 << 20
+
+# -- identity --------------------------------------------------------------------------------
+#: Seconds an environment's execution-role credentials stay valid (STS's longest role session).
+ROLE_SESSION_S = 12 * 3600
+#: Seconds a signed request's X-Amz-Date may differ from the server's clock (AWS: 5 minutes).
+SIGNATURE_CLOCK_SKEW_S = 5 * 60

@@ -11,11 +11,22 @@ from __future__ import annotations
 
 import configparser
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from lambent.model.identity import Credential
 
 PROFILE = "lambent"
+
+
+def profile_paths(credentials_file: Path | None, config_file: Path | None, environ: Mapping[str, str]) -> tuple[Path, Path]:
+    """The files to write: as given, else where the AWS CLI and SDKs read them
+    (``AWS_SHARED_CREDENTIALS_FILE`` / ``AWS_CONFIG_FILE``, else ``~/.aws/credentials`` / ``config``)."""
+    home = Path(environ.get("HOME") or "/root")
+    return (
+        credentials_file or Path(environ.get("AWS_SHARED_CREDENTIALS_FILE") or home / ".aws" / "credentials"),
+        config_file or Path(environ.get("AWS_CONFIG_FILE") or home / ".aws" / "config"),
+    )
 
 
 def _write(path: Path, parser: configparser.ConfigParser, mode: int) -> None:

@@ -37,9 +37,11 @@ from lambent.model.identity import (
     Credential,
     TemporaryGrant,
     User,
+    assumed_role_arn,
     is_temporary,
     user_arn,
 )
+from lambent.model.limits import ROLE_SESSION_S
 from lambent.store import IdentityStore
 
 #: Seconds a looked-up credential is trusted without asking the store again.
@@ -171,6 +173,13 @@ class IdentityService:
             session_token=self._sealer.seal_grant(grant),
             expires_at=grant.expires_at,
         )
+
+    def session(self, role_arn: str, function_name: str) -> Credential:
+        """An environment's execution-role credentials: the role's session named after the
+        function, as Lambda names it (``RoleSessions`` for the invoker)."""
+        account_id = role_arn.split(":")[4]
+        principal = assumed_role_arn(account_id, role_arn.rsplit("/", 1)[-1], function_name)
+        return self.issue_temporary(account_id, principal, ROLE_SESSION_S)
 
     async def delete_access_key(self, access_key_id: str) -> bool:
         self.forget(access_key_id)

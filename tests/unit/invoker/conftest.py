@@ -112,8 +112,6 @@ def harness() -> MakeHarness:
             endpoint_url="http://127.0.0.1:9",
             idle_timeout_s=60.0,
             concurrency_limit=1000,
-            access_key_id="key",
-            secret_access_key="secret",
             runtime_dir="/runtime",
             opt_root="/opt-root",
         )

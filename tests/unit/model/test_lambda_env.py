@@ -5,6 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from lambent.model.function import FunctionVersion
+from lambent.model.identity import Credential
 from lambent.model.lambda_env import EnvironmentContext, EnvironmentPaths, lambda_environment
 
 VERSION = FunctionVersion(
@@ -23,15 +24,21 @@ VERSION = FunctionVersion(
 CONTEXT = EnvironmentContext(
     region="eu-west-1",
     endpoint_url="http://127.0.0.1:9000",
-    access_key_id="AK",
-    secret_access_key="SK",
     sandbox_measures_memory=True,
+)
+CREDENTIAL = Credential(
+    access_key_id="ASIAEXAMPLE", secret_access_key="SK", account_id="1", principal_arn="arn:x", session_token="TOKEN"
 )
 PATHS = EnvironmentPaths(task_root="/var/task", runtime_dir="/var/runtime", opt="/opt")
 
 
 def build(version: FunctionVersion = VERSION, **changes: object) -> dict[str, str]:
-    fields: dict[str, object] = {"runtime_family": "python", "execution_env": "AWS_Lambda_python3.12", "stream": "s/1"}
+    fields: dict[str, object] = {
+        "runtime_family": "python",
+        "execution_env": "AWS_Lambda_python3.12",
+        "stream": "s/1",
+        "credential": CREDENTIAL,
+    }
     fields.update(changes)
     return lambda_environment(version, CONTEXT, PATHS, **fields)  # type: ignore[arg-type]
 
@@ -41,7 +48,8 @@ def test_the_reserved_variables_name_the_function_and_the_platform() -> None:
     assert env["AWS_LAMBDA_FUNCTION_NAME"] == "fn" and env["AWS_LAMBDA_FUNCTION_VERSION"] == "4"
     assert env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "256" and env["_HANDLER"] == "app.handler"
     assert env["AWS_REGION"] == env["AWS_DEFAULT_REGION"] == "eu-west-1"
-    assert env["AWS_ACCESS_KEY_ID"] == env["AWS_ACCESS_KEY"] == "AK" and env["AWS_SECRET_ACCESS_KEY"] == "SK"
+    assert env["AWS_ACCESS_KEY_ID"] == env["AWS_ACCESS_KEY"] == "ASIAEXAMPLE" and env["AWS_SECRET_ACCESS_KEY"] == "SK"
+    assert env["AWS_SESSION_TOKEN"] == "TOKEN"
     assert env["AWS_ENDPOINT_URL"] == "http://127.0.0.1:9000" and env["AWS_LAMBDA_INITIALIZATION_TYPE"] == "on-demand"
     assert env["LAMBDA_TASK_ROOT"] == "/var/task" and env["LAMBDA_RUNTIME_DIR"] == "/var/runtime"
     assert env["_LAMBENT_PYTHON_PATH"] == "/var/runtime/python" and env["_LAMBENT_SELF_MEASURE"] == "0"
@@ -76,5 +84,6 @@ def test_node_custom_runtimes_and_log_settings() -> None:
         runtime_family="python",
         execution_env=None,
         stream="s",
+        credential=CREDENTIAL,
     )
     assert measured["_LAMBENT_SELF_MEASURE"] == "1" and measured["LD_LIBRARY_PATH"].endswith(":/x/opt/lib")

@@ -131,3 +131,16 @@ def test_settings_are_frozen() -> None:
 
 def test_settings_error_is_a_value_error() -> None:
     assert issubclass(SettingsError, ValueError)
+
+
+def test_auth_is_on_unless_turned_off_and_off_only_on_loopback() -> None:
+    assert build_settings({}).auth == "on"
+    assert build_settings({"LAMBENT_AUTH": "off"}).auth == "off"
+    assert build_settings({"LAMBENT_AUTH": "off", "LAMBENT_HOST": "::1"}).auth == "off"
+    assert build_settings({"LAMBENT_AUTH": "off", "LAMBENT_HOST": "localhost"}).auth == "off"
+    for host in ("0.0.0.0", "192.168.1.5", "example.com"):
+        with pytest.raises(SettingsError, match=f"auth off is refused on {host}"):
+            build_settings({"LAMBENT_AUTH": "off", "LAMBENT_HOST": host})
+    assert build_settings({"LAMBENT_HOST": "0.0.0.0"}).auth == "on"  # checking stays on anywhere
+    with pytest.raises(SettingsError, match="auth 'maybe' is not one of on, off"):
+        build_settings({"LAMBENT_AUTH": "maybe"})

@@ -96,6 +96,8 @@ PLANS = {
 class Context:
     lambent: Server
     bare: Server
+    #: The same server with ``LAMBENT_AUTH=off`` (nothing signed, nothing verified): line 9's baseline.
+    unsigned: Server
     runtime: str
     runtime_executable: str
     use_wrk: bool
@@ -148,6 +150,17 @@ def warm_latency(ctx: Context, plan: Plan, round_no: int) -> dict[str, Any]:
         ("bare", lambda: _one_connection(ctx.bare, harness.invoke_path("noop"), plan)),
     ]
     if round_no % 2:  # alternate which side goes first, so drift hits both
+        sides.reverse()
+    return {name: run() for name, run in sides}
+
+
+def signed_vs_unsigned(ctx: Context, plan: Plan, round_no: int) -> dict[str, Any]:
+    """Line 9: the warm invoke of line 1 with SigV4 verified (the default) and with auth off, alternating."""
+    sides: list[tuple[str, Callable[[], dict[str, float]]]] = [
+        ("signed", lambda: _one_connection(ctx.lambent, harness.invoke_path("noop"), plan)),
+        ("unsigned", lambda: _one_connection(ctx.unsigned, harness.invoke_path("noop"), plan)),
+    ]
+    if round_no % 2:
         sides.reverse()
     return {name: run() for name, run in sides}
 
@@ -573,4 +586,5 @@ MEASURES: list[tuple[str, Callable[[Context, Plan, int], dict[str, Any]]]] = [
     ("density", density),
     ("async", async_accept),
     ("runtimes", runtimes),
+    ("auth", signed_vs_unsigned),
 ]

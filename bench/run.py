@@ -140,6 +140,19 @@ def build_rows(med: dict[str, Any], failures: dict[str, str], plan: measures.Pla
         row(
             "warm", "1. warm invoke p99, 1 keep-alive connection", _ms(lam["p99_ms"]), f"bare ASGI {_ms(bare['p99_ms'])}", _x(r99)
         )
+    if not failed("auth", "9. warm invoke, SigV4 verified vs auth off"):
+        signed, unsigned = med["auth"]["signed"], med["auth"]["unsigned"]
+        r = _ratio(signed["p50_ms"], unsigned["p50_ms"])
+        row(
+            "auth",
+            "9. warm invoke p50, SigV4 verified (default) vs LAMBENT_AUTH=off",
+            _ms(signed["p50_ms"]),
+            f"auth off {_ms(unsigned['p50_ms'])}",
+            _x(r),
+            "≤ 1.05x",
+            _met(r <= 1.05, r),
+            f"p99 {_ms(signed['p99_ms'])} vs {_ms(unsigned['p99_ms'])}; errors {signed['errors']:.0f}/{unsigned['errors']:.0f}",
+        )
     if not failed("throughput", "2. throughput"):
         thr = med["throughput"]
         for c in plan.connections:
@@ -368,11 +381,20 @@ def run(plan: measures.Plan, only: set[str], use_wrk: bool, log_copy: Path) -> d
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="lambent-bench-", ignore_cleanup_errors=True) as tmp:
         work = Path(tmp)
-        with harness.lambent_server(work, idle_timeout_s=3600) as lambent, harness.bare_server(work) as bare:
+        (work / "unsigned").mkdir()
+        with (
+            harness.lambent_server(work, idle_timeout_s=3600) as lambent,
+            harness.lambent_server(work / "unsigned", idle_timeout_s=3600, auth=False) as unsigned,
+            harness.bare_server(work) as bare,
+        ):
             with Connection("127.0.0.1", lambent.port) as conn:
                 harness.create_function(conn, "noop", runtime, harness.NOOP_HANDLER)
                 harness.create_function(conn, "cold", runtime, harness.NOOP_HANDLER)
-            ctx = measures.Context(lambent=lambent, bare=bare, runtime=runtime, runtime_executable=executable, use_wrk=use_wrk)
+            with Connection("127.0.0.1", unsigned.port) as conn:
+                harness.create_function(conn, "noop", runtime, harness.NOOP_HANDLER)
+            ctx = measures.Context(
+                lambent=lambent, bare=bare, unsigned=unsigned, runtime=runtime, runtime_executable=executable, use_wrk=use_wrk
+            )
             for round_no in range(plan.runs):
                 for key, measure in measures.MEASURES:
                     if (only and key not in only) or key in failures:

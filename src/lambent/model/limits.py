@@ -67,3 +67,12 @@ BUDGET_REQUEST_LIMIT_BYTES = 64 * 1024
 EXTENSION_REQUEST_LIMIT_BYTES = 1 << 16
 #: Extensions API init/exit error reports (read and dropped).
 EXTENSION_ERROR_LIMIT_BYTES = 1 << 20
+
+# -- SigV4 (api/sigv4) -------------------------------------------------------------------------
+
+#: How far a request's X-Amz-Date may be from the server's clock, either way (AWS: 5 minutes).
+SIGV4_CLOCK_SKEW_S = 300
+#: The longest X-Amz-Expires a presigned request may carry (AWS: 7 days, the signing key's life).
+SIGV4_MAX_PRESIGN_EXPIRES_S = 604_800
+#: Derived signing keys kept, one per (access key, secret, date, region, service).
+SIGV4_SIGNING_KEY_CACHE = 4096

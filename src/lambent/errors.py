@@ -14,6 +14,12 @@
     │   ├── TooManyRequestsException              429
     │   ├── RecursiveInvocationException          400  a loop longer than 16
     │   ├── UnknownOperation                      404  no operation has this method and path
+    │   ├── SignatureRefusal                      a request's SigV4 signature is refused (api/sigv4)
+    │   │   ├── MissingAuthenticationTokenException   403  no Authorization, no presigned query
+    │   │   ├── IncompleteSignatureException          400  Authorization or query lacks a part
+    │   │   ├── InvalidSignatureException             403  signature, date or scope is wrong
+    │   │   ├── UnrecognizedClientException           403  unknown access key or session token
+    │   │   └── ExpiredTokenException                 403  temporary credentials have expired
     │   └── ServiceException                      500  our fault, never a client's
     ├── RuntimeApiRefusal             an answer of an environment's Runtime, Extensions or
     │                                 Telemetry API (status + errorType, e.g. Extension.*)
@@ -144,6 +150,66 @@ class UnknownOperation(ApiError):
 
     error_type = "UnknownOperationException"
     status = 404
+
+
+class SignatureRefusal(ApiError):
+    """The request's signature could not be verified.
+
+    AWS names these codes per protocol: the JSON services (Lambda, CloudWatch Logs, EventBridge)
+    answer ``error_type``; the query-protocol services (IAM, STS) answer ``query_error_type``
+    (their ``<Error><Code>``). The edge picks by ``service``, the credential scope's service
+    (None when the refusal came before a scope could be read: then the path decides).
+    """
+
+    status = 403
+    query_error_type: ClassVar[str] = "SignatureDoesNotMatch"
+    #: The services whose errors use ``query_error_type``.
+    QUERY_PROTOCOL: ClassVar[frozenset[str]] = frozenset({"iam", "sts"})
+
+    def __init__(self, message: str | None = None, *, service: str | None = None) -> None:
+        super().__init__(message)
+        self.service = service
+
+    def code(self, service: str | None = None) -> str:
+        """The error code the answer carries, for *service* (default: the scope's)."""
+        service = service or self.service
+        return self.query_error_type if service in self.QUERY_PROTOCOL else self.error_type
+
+
+class MissingAuthenticationTokenException(SignatureRefusal):
+    """Missing Authentication Token"""
+
+    error_type = "MissingAuthenticationTokenException"
+    query_error_type = "MissingAuthenticationToken"
+
+
+class IncompleteSignatureException(SignatureRefusal):
+    """The request signature does not conform to AWS standards."""
+
+    error_type = "IncompleteSignatureException"
+    query_error_type = "IncompleteSignature"
+    status = 400
+
+
+class InvalidSignatureException(SignatureRefusal):
+    """The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."""  # noqa: E501
+
+    error_type = "InvalidSignatureException"
+    query_error_type = "SignatureDoesNotMatch"
+
+
+class UnrecognizedClientException(SignatureRefusal):
+    """The security token included in the request is invalid."""
+
+    error_type = "UnrecognizedClientException"
+    query_error_type = "InvalidClientTokenId"
+
+
+class ExpiredTokenException(SignatureRefusal):
+    """The security token included in the request is expired"""
+
+    error_type = "ExpiredTokenException"
+    query_error_type = "ExpiredToken"
 
 
 class UnsafeArchive(InvalidParameterValueException):

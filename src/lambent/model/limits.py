@@ -71,5 +71,12 @@ EXTENSION_ERROR_LIMIT_BYTES = 1 << 20
 # -- identity --------------------------------------------------------------------------------
 #: Seconds an environment's execution-role credentials stay valid (STS's longest role session).
 ROLE_SESSION_S = 12 * 3600
-#: Seconds a signed request's X-Amz-Date may differ from the server's clock (AWS: 5 minutes).
-SIGNATURE_CLOCK_SKEW_S = 5 * 60
+
+# -- SigV4 (api/sigv4) -------------------------------------------------------------------------
+
+#: How far a request's X-Amz-Date may be from the server's clock, either way (AWS: 5 minutes).
+SIGV4_CLOCK_SKEW_S = 300
+#: The longest X-Amz-Expires a presigned request may carry (AWS: 7 days, the signing key's life).
+SIGV4_MAX_PRESIGN_EXPIRES_S = 604_800
+#: Derived signing keys kept, one per (access key, secret, date, region, service).
+SIGV4_SIGNING_KEY_CACHE = 4096

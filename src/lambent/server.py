@@ -33,6 +33,7 @@ from lambent.api.layers import LayersApi
 from lambent.api.logs import LogsApi
 from lambent.api.render import api_error_handler, unexpected_error_handler
 from lambent.api.routes import Handlers, routes
+from lambent.api.sigv4 import Verifier
 from lambent.api.tags import TagsApi
 from lambent.api.usage import UsageApi
 from lambent.api.versions import VersionsApi
@@ -219,6 +220,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         alerts=alerts,
         clock=clock,
     )
+    verifier = Verifier(identity.credential, clock, settings.region) if settings.auth == "on" else None
     code_urls = CodeUrls(server_secret, settings.endpoint_url, packages, clock)
     handlers = Handlers(
         invoke=InvokeApi(settings, invocations),
@@ -270,7 +272,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
 
     app = Starlette(
         routes=routes(handlers),
-        middleware=[Middleware(Authentication, settings=settings)],
+        middleware=[Middleware(Authentication, settings=settings, verifier=verifier)],
         lifespan=lifespan,
         exception_handlers={ApiError: api_error_handler, Exception: unexpected_error_handler},
     )

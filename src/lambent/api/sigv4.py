@@ -282,7 +282,9 @@ def _headers(received: Sequence[Header]) -> dict[str, list[str]]:
 class Verifier:
     """Verify SigV4 signatures against the credentials an access key id resolves to."""
 
-    def __init__(self, credentials: Callable[[str], Awaitable[Credential | None]], clock: Clock, region: str) -> None:
+    def __init__(self, credentials: Callable[[str, str | None], Awaitable[Credential | None]], clock: Clock, region: str) -> None:
+        """*credentials* resolves (access key id, session token or None) to a credential; a
+        temporary key may be known only through its token."""
         self._credentials = credentials
         self._clock = clock
         self._region = region
@@ -322,7 +324,7 @@ class Verifier:
                 f"'{parts.date}' != '{parts.timestamp[:8]}', from '{parts.timestamp}'."
             )
         self._check_time(parts)
-        credential = await self._credentials(parts.access_key_id)
+        credential = await self._credentials(parts.access_key_id, parts.token)
         if credential is None:
             raise UnrecognizedClientException()
         self._check_token(parts, credential)

@@ -54,6 +54,8 @@ class Plan:
     runtimes_warm_count: int = 2000
     runtimes_cold_n: int = 20
     runtimes_phase_max_s: float = 4.0
+    # Line 9: SigV4 verifications per batch (five batches, in process).
+    sigv4_count: int = 20_000
 
 
 PLANS = {
@@ -88,6 +90,7 @@ PLANS = {
         runtimes_warm_count=5000,
         runtimes_cold_n=50,
         runtimes_phase_max_s=8.0,
+        sigv4_count=50_000,
     ),
 }
 
@@ -565,6 +568,13 @@ def runtimes(ctx: Context, plan: Plan, round_no: int) -> dict[str, Any]:
     return result
 
 
+def sigv4_verify(_ctx: Context, plan: Plan, _round_no: int) -> dict[str, Any]:
+    """Line 9: µs per SigV4 verification of a boto3 Invoke (warm key cache), in this process."""
+    import sigv4
+
+    return sigv4.measure(plan.sigv4_count)
+
+
 MEASURES: list[tuple[str, Callable[[Context, Plan, int], dict[str, Any]]]] = [
     ("warm", warm_latency),
     ("throughput", throughput),
@@ -573,4 +583,5 @@ MEASURES: list[tuple[str, Callable[[Context, Plan, int], dict[str, Any]]]] = [
     ("density", density),
     ("async", async_accept),
     ("runtimes", runtimes),
+    ("sigv4", sigv4_verify),
 ]

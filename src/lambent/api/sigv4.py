@@ -47,6 +47,9 @@ from lambent.model.limits import SIGV4_CLOCK_SKEW_S, SIGV4_MAX_PRESIGN_EXPIRES_S
 ALGORITHM = "AWS4-HMAC-SHA256"
 #: The services a credential scope may name at this endpoint (the edge routes by it).
 SERVICES = frozenset({"lambda", "logs", "iam", "sts", "events", "monitoring", "budgets"})
+#: Global services: on AWS one endpoint for every region. botocore signs them with the client's
+#: region when an endpoint_url is given (us-east-1 only for AWS's own endpoint), so any region passes.
+GLOBAL_SERVICES = frozenset({"iam"})
 _TERMINATOR = "aws4_request"
 _AMZ_DATE = "%Y%m%dT%H%M%SZ"
 
@@ -103,6 +106,15 @@ class _Canonical(SigV4Auth):  # type: ignore[misc]  # botocore has no type hints
     def headers_to_sign(self, request: _Received) -> _Headers:
         return request.signed
 
+    def _normalize_url_path(self, path: str) -> str:
+        return _canonical_path(path)
+
+
+@functools.lru_cache(maxsize=1024)  # a function's paths repeat; quoting them is a third of the work
+def _canonical_path(path: str) -> str:
+    normalized: str = SigV4Auth._normalize_url_path(None, path)
+    return normalized
+
 
 @functools.lru_cache(maxsize=SIGV4_SIGNING_KEY_CACHE)
 def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
@@ -129,6 +141,7 @@ class _Parts(msgspec.Struct, kw_only=True):
     query: str  # the query to canonicalise (X-Amz-Signature taken out when presigned)
 
 
+@functools.lru_cache(maxsize=256)  # a second's requests share their X-Amz-Date; strptime is slow
 def _utc(timestamp: str) -> float:
     return float(calendar.timegm(time.strptime(timestamp, _AMZ_DATE)))
 
@@ -268,11 +281,13 @@ def _query_parts(query: str, headers: dict[str, list[str]]) -> _Parts:
 def _headers(received: Sequence[Header]) -> dict[str, list[str]]:
     headers: dict[str, list[str]] = {}
     for name, value in received:
-        if isinstance(name, bytes):
-            name = name.decode("latin-1")
-        if isinstance(value, bytes):
-            value = value.decode("latin-1")
-        headers.setdefault(name.lower(), []).append(value)
+        key = (name.decode("latin-1") if isinstance(name, bytes) else name).lower()
+        text = value.decode("latin-1") if isinstance(value, bytes) else value
+        found = headers.get(key)
+        if found is None:
+            headers[key] = [text]
+        else:
+            found.append(text)
     return headers
 
 
@@ -311,7 +326,7 @@ class Verifier:
     async def _check(
         self, parts: _Parts, headers: dict[str, list[str]], request: SignedRequest, service: str | None
     ) -> Credential:
-        if parts.region != self._region:
+        if parts.region != self._region and not (parts.service in GLOBAL_SERVICES and parts.region):
             raise InvalidSignatureException(f"Credential should be scoped to a valid region, not '{parts.region}'. ")
         if (service is not None and parts.service != service) or parts.service not in SERVICES:
             expected = service or "lambda"

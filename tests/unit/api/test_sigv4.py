@@ -284,3 +284,12 @@ def test_a_warm_key_is_derived_once() -> None:
     info = sigv4.signing_key.cache_info()
     assert (info.misses, info.hits) == (1, 2)
     assert info.maxsize is not None and info.maxsize >= 1024
+
+
+def test_iam_is_global_so_its_scope_may_name_any_region_but_lambdas_may_not() -> None:
+    # botocore signs IAM with the client's region once an endpoint_url is set
+    iam = sign("POST", f"{ENDPOINT}/", service="iam", region="eu-west-1", body=b"Action=ListUsers&Version=2010-05-08")
+    assert verify(iam, service="iam").region == "eu-west-1"
+    for service in ("lambda", "sts", "logs"):
+        refused = refusal(sign("POST", f"{ENDPOINT}/", service=service, region="eu-west-1", body=b"{}"), service=service)
+        assert refused.message == "Credential should be scoped to a valid region, not 'eu-west-1'. "

@@ -299,12 +299,16 @@ def cases_for(spec: Spec) -> list[Case]:
     add("signature flipped", flipped, InvalidSignatureException, _mismatch)
     add("signature truncated", truncated, InvalidSignatureException, _mismatch)
     # the scope: region, service, key id, secret
-    add(
-        "region",
-        spec.signed(region="us-west-2"),
-        InvalidSignatureException,
-        "Credential should be scoped to a valid region, not 'us-west-2'. ",
-    )
+    if spec.service == "iam":  # global: any region may sign, but the scope is still signed
+        scope = _header(good, b"authorization").replace(b"/us-east-1/", b"/us-west-2/")
+        add("region", _headers(good, _set(b"authorization", scope)), InvalidSignatureException, _mismatch)
+    else:
+        add(
+            "region",
+            spec.signed(region="us-west-2"),
+            InvalidSignatureException,
+            "Credential should be scoped to a valid region, not 'us-west-2'. ",
+        )
     add(
         "service",
         spec.signed(service="dynamodb"),

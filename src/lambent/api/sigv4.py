@@ -27,7 +27,7 @@ import hmac
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from email.utils import parsedate_to_datetime
-from urllib.parse import unquote_plus
+from urllib.parse import unquote, unquote_plus
 
 import msgspec
 from botocore.auth import EMPTY_SHA256_HASH, UNSIGNED_PAYLOAD, SigV4Auth
@@ -92,8 +92,10 @@ class _Received:
         self.method = method
         # http: so botocore hashes the body when no hash is declared (it would over https too,
         # payload signing being on for every non-S3 operation).
-        self.url = f"http://lambent{path}?{query}" if query else f"http://lambent{path}"
-        self.params: dict[str, str] = {}
+        self.url = f"http://lambent{path}"
+        # The query decoded: botocore encodes each name and value again (RFC 3986 unreserved
+        # kept), as AWS does, so a client that sent "~" as "%7E" or "*" bare still agrees.
+        self.params = [(unquote(k), unquote(v)) for k, _, v in (p.partition("=") for p in query.split("&"))] if query else []
         self.headers = {"X-Amz-Content-SHA256": declared} if declared is not None else {}
         self.body = body
         self.context: dict[str, object] = {}

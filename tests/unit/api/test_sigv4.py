@@ -293,3 +293,10 @@ def test_iam_is_global_so_its_scope_may_name_any_region_but_lambdas_may_not() ->
     for service in ("lambda", "sts", "logs"):
         refused = refusal(sign("POST", f"{ENDPOINT}/", service=service, region="eu-west-1", body=b"{}"), service=service)
         assert refused.message == "Credential should be scoped to a valid region, not 'eu-west-1'. "
+
+
+def test_the_query_is_canonicalised_from_its_decoded_values_as_aws_does() -> None:
+    request = sign("GET", f"{ENDPOINT}/2015-03-31/functions/?Marker=a~b%2Fc&MaxItems=5")
+    # the same values, encoded otherwise on the wire
+    assert verify(msgspec.structs.replace(request, query="MaxItems=5&Marker=a%7Eb%2fc")).credential == USER
+    assert type(refusal(msgspec.structs.replace(request, query="MaxItems=5&Marker=a~b%2Fd"))) is InvalidSignatureException

@@ -355,6 +355,29 @@ def cases_for(spec: Spec) -> list[Case]:
                 f"Signature not yet current: {stamp(SIGNED_AT)} is still later than {stamp(now + 300)} ({stamp(now)} + 5 min.)"
             )
         add(f"replay {offset:+d} s", good, InvalidSignatureException, message, spec.signed(at=now), now=now)
+    # the key id and the scope's date, changed in place (the signature left as it was)
+    key_id = spec.credential.access_key_id
+    if presigned:
+        credential = next(p.split("=")[1] for p in good.query.split("&") if p.startswith("X-Amz-Credential="))
+        swapped = _query_param(good, "X-Amz-Credential", credential.replace(key_id, OTHER.access_key_id))
+        redated = _query_param(good, "X-Amz-Credential", credential.replace("20260101", "20251231"))
+    else:
+        auth = _header(good, b"authorization")
+        swapped = _headers(good, _set(b"authorization", auth.replace(key_id.encode(), OTHER.access_key_id.encode())))
+        redated = _headers(good, _set(b"authorization", auth.replace(b"/20260101/", b"/20251231/")))
+    add(
+        "key id swapped",
+        swapped,
+        InvalidSignatureException if spec.credential is USER else UnrecognizedClientException,
+        _mismatch if spec.credential is USER else "The security token included in the request is invalid.",
+    )
+    add(
+        "scope date",
+        redated,
+        InvalidSignatureException,
+        "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "
+        "'20251231' != '20260101', from '20260101T000000Z'.",
+    )
     # unsigned
     if presigned:
         bare = msgspec.structs.replace(good, query="&".join(p for p in good.query.split("&") if not p.startswith("X-Amz-")))

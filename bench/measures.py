@@ -54,6 +54,8 @@ class Plan:
     runtimes_warm_count: int = 2000
     runtimes_cold_n: int = 20
     runtimes_phase_max_s: float = 4.0
+    # Line 9: SigV4 verifications per batch (five batches, in process).
+    sigv4_count: int = 20_000
 
 
 PLANS = {
@@ -88,6 +90,7 @@ PLANS = {
         runtimes_warm_count=5000,
         runtimes_cold_n=50,
         runtimes_phase_max_s=8.0,
+        sigv4_count=50_000,
     ),
 }
 
@@ -96,7 +99,7 @@ PLANS = {
 class Context:
     lambent: Server
     bare: Server
-    #: The same server with ``LAMBENT_AUTH=off`` (nothing signed, nothing verified): line 9's baseline.
+    #: The same server with ``LAMBENT_AUTH=off`` (nothing signed, nothing verified): line 10's baseline.
     unsigned: Server
     runtime: str
     runtime_executable: str
@@ -155,7 +158,7 @@ def warm_latency(ctx: Context, plan: Plan, round_no: int) -> dict[str, Any]:
 
 
 def signed_vs_unsigned(ctx: Context, plan: Plan, round_no: int) -> dict[str, Any]:
-    """Line 9: the warm invoke of line 1 with SigV4 verified (the default) and with auth off, alternating."""
+    """Line 10: the warm invoke of line 1 with SigV4 verified (the default) and with auth off, alternating."""
     sides: list[tuple[str, Callable[[], dict[str, float]]]] = [
         ("signed", lambda: _one_connection(ctx.lambent, harness.invoke_path("noop"), plan)),
         ("unsigned", lambda: _one_connection(ctx.unsigned, harness.invoke_path("noop"), plan)),
@@ -578,6 +581,13 @@ def runtimes(ctx: Context, plan: Plan, round_no: int) -> dict[str, Any]:
     return result
 
 
+def sigv4_verify(_ctx: Context, plan: Plan, _round_no: int) -> dict[str, Any]:
+    """Line 9: µs per SigV4 verification of a boto3 Invoke (warm key cache), in this process."""
+    import sigv4
+
+    return sigv4.measure(plan.sigv4_count)
+
+
 MEASURES: list[tuple[str, Callable[[Context, Plan, int], dict[str, Any]]]] = [
     ("warm", warm_latency),
     ("throughput", throughput),
@@ -586,5 +596,6 @@ MEASURES: list[tuple[str, Callable[[Context, Plan, int], dict[str, Any]]]] = [
     ("density", density),
     ("async", async_accept),
     ("runtimes", runtimes),
+    ("sigv4", sigv4_verify),
     ("auth", signed_vs_unsigned),
 ]

@@ -27,7 +27,7 @@ import hmac
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from email.utils import parsedate_to_datetime
-from urllib.parse import unquote_plus
+from urllib.parse import unquote, unquote_plus
 
 import msgspec
 from botocore.auth import EMPTY_SHA256_HASH, UNSIGNED_PAYLOAD, SigV4Auth
@@ -47,6 +47,9 @@ from lambent.model.limits import SIGV4_CLOCK_SKEW_S, SIGV4_MAX_PRESIGN_EXPIRES_S
 ALGORITHM = "AWS4-HMAC-SHA256"
 #: The services a credential scope may name at this endpoint (the edge routes by it).
 SERVICES = frozenset({"lambda", "logs", "iam", "sts", "events", "monitoring", "budgets"})
+#: Global services: on AWS one endpoint for every region. botocore signs them with the client's
+#: region when an endpoint_url is given (us-east-1 only for AWS's own endpoint), so any region passes.
+GLOBAL_SERVICES = frozenset({"iam"})
 _TERMINATOR = "aws4_request"
 _AMZ_DATE = "%Y%m%dT%H%M%SZ"
 
@@ -89,8 +92,10 @@ class _Received:
         self.method = method
         # http: so botocore hashes the body when no hash is declared (it would over https too,
         # payload signing being on for every non-S3 operation).
-        self.url = f"http://lambent{path}?{query}" if query else f"http://lambent{path}"
-        self.params: dict[str, str] = {}
+        self.url = f"http://lambent{path}"
+        # The query decoded: botocore encodes each name and value again (RFC 3986 unreserved
+        # kept), as AWS does, so a client that sent "~" as "%7E" or "*" bare still agrees.
+        self.params = [(unquote(k), unquote(v)) for k, _, v in (p.partition("=") for p in query.split("&"))] if query else []
         self.headers = {"X-Amz-Content-SHA256": declared} if declared is not None else {}
         self.body = body
         self.context: dict[str, object] = {}
@@ -102,6 +107,15 @@ class _Canonical(SigV4Auth):  # type: ignore[misc]  # botocore has no type hints
 
     def headers_to_sign(self, request: _Received) -> _Headers:
         return request.signed
+
+    def _normalize_url_path(self, path: str) -> str:
+        return _canonical_path(path)
+
+
+@functools.lru_cache(maxsize=1024)  # a function's paths repeat; quoting them is a third of the work
+def _canonical_path(path: str) -> str:
+    normalized: str = SigV4Auth._normalize_url_path(None, path)
+    return normalized
 
 
 @functools.lru_cache(maxsize=SIGV4_SIGNING_KEY_CACHE)
@@ -129,6 +143,7 @@ class _Parts(msgspec.Struct, kw_only=True):
     query: str  # the query to canonicalise (X-Amz-Signature taken out when presigned)
 
 
+@functools.lru_cache(maxsize=256)  # a second's requests share their X-Amz-Date; strptime is slow
 def _utc(timestamp: str) -> float:
     return float(calendar.timegm(time.strptime(timestamp, _AMZ_DATE)))
 
@@ -268,11 +283,13 @@ def _query_parts(query: str, headers: dict[str, list[str]]) -> _Parts:
 def _headers(received: Sequence[Header]) -> dict[str, list[str]]:
     headers: dict[str, list[str]] = {}
     for name, value in received:
-        if isinstance(name, bytes):
-            name = name.decode("latin-1")
-        if isinstance(value, bytes):
-            value = value.decode("latin-1")
-        headers.setdefault(name.lower(), []).append(value)
+        key = (name.decode("latin-1") if isinstance(name, bytes) else name).lower()
+        text = value.decode("latin-1") if isinstance(value, bytes) else value
+        found = headers.get(key)
+        if found is None:
+            headers[key] = [text]
+        else:
+            found.append(text)
     return headers
 
 
@@ -313,7 +330,7 @@ class Verifier:
     async def _check(
         self, parts: _Parts, headers: dict[str, list[str]], request: SignedRequest, service: str | None
     ) -> Credential:
-        if parts.region != self._region:
+        if parts.region != self._region and not (parts.service in GLOBAL_SERVICES and parts.region):
             raise InvalidSignatureException(f"Credential should be scoped to a valid region, not '{parts.region}'. ")
         if (service is not None and parts.service != service) or parts.service not in SERVICES:
             expected = service or "lambda"

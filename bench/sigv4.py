@@ -28,7 +28,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
-from lambent.api.auth import authenticate_header
+from lambent.api.auth import permissive_principal
 from lambent.api.sigv4 import SignedRequest, Verifier
 from lambent.clock import FakeClock
 from lambent.model.identity import Credential
@@ -90,7 +90,7 @@ def measure(count: int = 20_000) -> dict[str, Any]:
     request, sent = invoke_request()
     store = {CREDENTIAL.access_key_id: CREDENTIAL}
 
-    async def lookup(key: str) -> Credential | None:
+    async def lookup(key: str, _token: str | None = None) -> Credential | None:
         return store.get(key)
 
     verifier = Verifier(lookup, FakeClock(AT), "us-east-1")
@@ -115,7 +115,7 @@ def measure(count: int = 20_000) -> dict[str, Any]:
                     if name == b"authorization":
                         authorization = value.decode("latin-1")  # type: ignore[union-attr]
                         break
-                authenticate_header(authorization, settings)
+                permissive_principal(authorization, settings)
 
         loop.run_until_complete(batch())
 

@@ -143,7 +143,7 @@ class Environment:
         self.init_duration_ms: float | None = None
         #: Restored from a SnapStart snapshot: how long its after-restore hooks took.
         self.restore_hooks_ms: float | None = None
-        self.last_used = clock.monotonic()
+        self.last_used = self.born = clock.monotonic()
         self._max_memory_kb = 0
         self._oom_before = False
 

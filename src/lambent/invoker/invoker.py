@@ -127,7 +127,7 @@ class Invoker:
         clock = self._clock
         started_ms = int(clock.time() * 1000)
         key = _key(version)
-        environment = self._pool.take(key)
+        environment = self._pool.take(key, self._clock.monotonic())
         init_failure: InvocationFailure | None = None
         first = environment is None
         restore: loglines.Restore | None = None

@@ -3,8 +3,9 @@
 Policy (as AWS's): an invocation takes the most recently used idle environment of its pool
 (same function, version and configuration revision), so the fewest stay warm; an environment is
 in at most one pool and only while idle; environments idle for the idle timeout are reaped,
-except provisioned ones. The pool decides and keeps count; ending an environment is the
-invoker's work.
+except provisioned ones; any environment older than its lifetime (``ENVIRONMENT_LIFETIME_S``,
+an hour short of its role credentials' expiry) is retired when idle and never taken again.
+The pool decides and keeps count; ending an environment is the invoker's work.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable, Iterator
 
 from lambent.invoker.environment import Environment
 from lambent.invoker.records import PoolKey
+from lambent.model.limits import ENVIRONMENT_LIFETIME_S
 
 
 class Pool:
@@ -36,10 +38,14 @@ class Pool:
     def has_idle(self, key: PoolKey) -> bool:
         return bool(self._idle.get(key))
 
-    def take(self, key: PoolKey) -> Environment | None:
-        """The most recently used idle environment of *key*, now busy; None if there is none."""
-        pool = self._idle.get(key)
-        return pool.pop() if pool else None
+    def take(self, key: PoolKey, now: float) -> Environment | None:
+        """The most recently used idle environment of *key* younger than its lifetime by
+        monotonic *now*, now busy; None if there is none (the reaper retires the old ones)."""
+        pool = self._idle.get(key) or []
+        for index in range(len(pool) - 1, -1, -1):
+            if now - pool[index].born < ENVIRONMENT_LIFETIME_S:
+                return pool.pop(index)
+        return None
 
     def add(self, environment: Environment, live: bool = True) -> None:
         """A new environment started (a SnapStart template is counted, but never *live* here)."""
@@ -70,10 +76,14 @@ class Pool:
 
     def reap(self, now: float, idle_timeout_s: float) -> list[Environment]:
         """Remove and return the environments idle for *idle_timeout_s* by monotonic *now*
-        (provisioned ones stay)."""
+        (provisioned ones stay), and the idle ones past their lifetime (provisioned too)."""
         reaped: list[Environment] = []
         for key, pool in list(self._idle.items()):
-            stale = [e for e in pool if now - e.last_used >= idle_timeout_s and not e.provisioned]
+            stale = [
+                e
+                for e in pool
+                if (now - e.last_used >= idle_timeout_s and not e.provisioned) or now - e.born >= ENVIRONMENT_LIFETIME_S
+            ]
             if not stale:
                 continue
             pool[:] = [e for e in pool if e not in stale]

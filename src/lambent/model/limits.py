@@ -71,6 +71,9 @@ EXTENSION_ERROR_LIMIT_BYTES = 1 << 20
 # -- identity --------------------------------------------------------------------------------
 #: Seconds an environment's execution-role credentials stay valid (STS's longest role session).
 ROLE_SESSION_S = 12 * 3600
+#: Seconds an environment lives at most: retired (ended once idle, provisioned ones replaced)
+#: an hour before its role credentials expire, as AWS recycles environments every few hours.
+ENVIRONMENT_LIFETIME_S = ROLE_SESSION_S - 3600
 
 # -- SigV4 (api/sigv4) -------------------------------------------------------------------------
 

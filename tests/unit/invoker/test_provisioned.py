@@ -4,19 +4,11 @@ the fake clock, replacing ended environments, a failed init, and releasing them.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import Any
 
 from lambent.invoker.provisioned import ALLOCATION_METER_MS
 from lambent.sandbox.fake import FakeProcess
-
-
-async def until(condition: Callable[[], bool]) -> None:
-    for _ in range(1000):
-        if condition():
-            return
-        await asyncio.sleep(0)
-    raise AssertionError("the condition never held")
+from tests.fixtures.waiting import until
 
 
 def test_provisioning_fills_to_the_count_with_initialised_environments(harness: Any, version: Any, make_request: Any) -> None:

@@ -37,7 +37,7 @@ from lambent.invoker.telemetry import Telemetry
 from lambent.invoker.timeouts import within
 from lambent.model.channel import InvokeMessage
 from lambent.model.limits import LOG_CAP_BYTES
-from lambent.model.logs import exit_reason, platform_text
+from lambent.model.logs import exit_reason, platform_text, timed_out_text
 from lambent.sandbox import Sandbox, SandboxProcess, SandboxSpec
 
 _FRAME = struct.Struct("!II")
@@ -165,8 +165,10 @@ class Environment:
         channel = self._channel
         return not self.usable or channel is None or channel.transport is None or channel.transport.is_closing()
 
-    async def start(self, request_id: str = "") -> InvocationFailure | None:
-        """Start the runtime and wait for its init. Returns the init failure, if any.
+    async def start(self, request_id: str = "", timeout_s: float = INIT_TIMEOUT_S) -> InvocationFailure | None:
+        """Start the runtime and wait for its init, for at most *timeout_s* (the init phase's
+        limit; a retry in the invoke phase has the function's timeout). Returns the init
+        failure, if any.
 
         The init's own output stays in the log buffer, so it lands in the first invocation's log.
         *request_id*: the invocation the init runs for (on demand), which the platform's own
@@ -201,12 +203,12 @@ class Environment:
         factory: Callable[[], Channel | RuntimeApiChannel] = Channel if runtime_channel is None else lambda: runtime_channel
         _transport, self._channel = await asyncio.get_running_loop().create_unix_connection(factory, sock=parent)
         try:
-            async with within(self._clock, INIT_TIMEOUT_S):
+            async with within(self._clock, timeout_s):
                 header, body = await self._channel.receive()
         except TimeoutError:
             self.init_duration_ms = (self._clock.monotonic() - started) * 1000
             await self.destroy()
-            return SandboxTimedOut(f"Init timed out after {INIT_TIMEOUT_S:.2f} seconds")
+            return SandboxTimedOut(f"Init timed out after {timeout_s:.2f} seconds")
         except (asyncio.IncompleteReadError, ConnectionError):
             self.init_duration_ms = (self._clock.monotonic() - started) * 1000
             return await self._exited_failure(request_id)
@@ -215,7 +217,7 @@ class Environment:
         if "restore_ms" in header:
             self.restore_hooks_ms = float(header["restore_ms"])
         if header["t"] == "ready" and self._extensions is not None:
-            remaining = INIT_TIMEOUT_S - (self._clock.monotonic() - started)
+            remaining = timeout_s - (self._clock.monotonic() - started)
             if not await self._extensions.init_done(remaining):
                 self.init_duration_ms = (self._clock.monotonic() - started) * 1000
                 self._drain_output()
@@ -239,8 +241,12 @@ class Environment:
             return InvocationFailure(document.pop("errorMessage", ""), document.pop("errorType", "Runtime.Unknown"), **document)
         return None
 
-    async def invoke(self, message: InvokeMessage, event: bytes, timeout_s: float) -> InvokeResult:
-        """Run one invocation; the environment must be usable and not busy."""
+    async def invoke(
+        self, message: InvokeMessage, event: bytes, timeout_s: float, function_timeout_s: float | None = None
+    ) -> InvokeResult:
+        """Run one invocation for at most *timeout_s*; the environment must be usable and not
+        busy. *function_timeout_s*: the timeout the message names, when an init retried in the
+        invoke phase already used part of it (else *timeout_s*)."""
         assert self._channel is not None and self.usable and not self.busy
         self.busy = True
         self.invocations += 1
@@ -266,7 +272,8 @@ class Environment:
                 )
             self._max_memory_kb = self._peak_memory_kb(0)
             await self.destroy()
-            timed_out = SandboxTimedOut(f"RequestId: {request_id} Error: Task timed out after {timeout_s:.2f} seconds")
+            named_s = timeout_s if function_timeout_s is None else function_timeout_s
+            timed_out = SandboxTimedOut(platform_text(request_id, timed_out_text(named_s)))
             return InvokeResult(
                 payload=b"", failure=timed_out, duration_ms=duration, max_memory_kb=self._max_memory_kb, log=self.take_log()
             )

@@ -19,6 +19,8 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import msgspec
+
 from lambent.clock import Clock
 from lambent.errors import (
     InvocationFailure,
@@ -39,6 +41,7 @@ from lambent.invoker.snapshots import Snapshots, Template
 from lambent.model import logs as loglines
 from lambent.model.channel import InvokeMessage
 from lambent.model.function import FunctionVersion
+from lambent.model.logs import INIT_RETRY_TIMED_OUT, platform_text, timed_out_text
 from lambent.model.usage import invocation_report, snapshot_report
 from lambent.runtimes import RuntimeSpec
 from lambent.sandbox import Protection, Sandbox
@@ -139,31 +142,39 @@ class Invoker:
         prelude = environment.take_log()  # the init's output comes before START
         if restore is not None:
             prelude = loglines.restore_lines(*self._factory.runtime_version(version), restore.duration_ms).encode() + prelude
-        init_ms = 0.0
-        if init_failure is not None and _tried_again(init_failure, environment):
-            # AWS tries a failed init once more in the invoke phase, the invocation waiting on it.
+        init_ms = 0.0  # an init retried in the invoke phase: part of the invocation's Duration
+        if init_failure is not None and _tried_again(environment):
+            # AWS tries a failed init once more in the invoke phase, the invocation waiting on
+            # it, under the function's timeout rather than the init phase's 10 s.
             prelude += loglines.init_report_line(environment.init_duration_ms or 0.0, init_failure.error_type).encode()
             self._pool.discard(environment)
             await environment.destroy()
             environment = self._new_environment(version, key)
-            init_failure = await environment.start(request.request_id)
+            init_failure = await environment.start(request.request_id, float(version.timeout_s))
             init_ms = environment.init_duration_ms or 0.0
             prelude += environment.take_log()
-            if init_failure is not None:
+            if isinstance(init_failure, SandboxTimedOut):
+                # AWS logs this init as an error of unknown type, then the invocation's timeout.
+                prelude += loglines.init_report_line(init_ms, INIT_RETRY_TIMED_OUT, phase="invoke").encode()
+                init_failure = SandboxTimedOut(platform_text(request.request_id, timed_out_text(version.timeout_s)))
+            elif init_failure is not None:
                 prelude += loglines.init_report_line(init_ms, init_failure.error_type, phase="invoke").encode()
         if init_failure is not None:
             log = environment.take_log()
             result = InvokeResult(payload=b"", failure=init_failure, duration_ms=init_ms, max_memory_kb=0, log=log)
         else:
+            remaining_s = max(0.0, version.timeout_s - init_ms / 1000)
             message = InvokeMessage(
                 id=request.request_id,
-                deadline_ms=int(clock.time() * 1000) + version.timeout_s * 1000,
+                deadline_ms=int(clock.time() * 1000 + remaining_s * 1000),
                 arn=request.invoked_arn,
                 trace_id=request.trace_id,
                 client_context=request.client_context,
                 identity=request.identity,
             )
-            result = await environment.invoke(message, request.payload, float(version.timeout_s))
+            result = await environment.invoke(message, request.payload, remaining_s, float(version.timeout_s))
+            if init_ms:
+                result = msgspec.structs.replace(result, duration_ms=result.duration_ms + init_ms)
         failure = result.failure
         ended_ms = int(clock.time() * 1000)
         report = invocation_report(
@@ -355,8 +366,8 @@ def _platform_error(failure: InvocationFailure | None) -> bytes:
     return b""
 
 
-def _tried_again(failure: InvocationFailure, environment: Environment) -> bool:
-    """Whether AWS would try this failed on-demand init again in the invoke phase (an init that
-    ran out of its 10 s is not tried again here: its second try would get the function's timeout)."""
+def _tried_again(environment: Environment) -> bool:
+    """Whether AWS tries this environment's failed init again in the invoke phase: an on-demand
+    one's, whether it failed or ran out of the init phase's 10 s (not a SnapStart restore's)."""
     spec = environment.spec
-    return not isinstance(failure, SandboxTimedOut) and not spec.snapshot and spec.template is None
+    return not spec.snapshot and spec.template is None

@@ -113,10 +113,24 @@ def test_an_init_that_never_reports_times_out_after_the_init_timeout(harness: An
         task = asyncio.create_task(h.invoker.invoke(version(), make_request(1)))
         await until_sleeping(h.clock)
         await h.clock.advance(INIT_TIMEOUT_S)
+        # AWS tries the init again in the invoke phase, under the function's timeout (3 s).
+        await until(lambda: len(h.sandbox.processes) == 2)
+        await until_sleeping(h.clock)
+        await h.clock.advance(2.999)
+        assert not task.done()
+        await h.clock.advance(0.001)
         invocation = await task
+        request_id = make_request(1).request_id
         assert invocation.failure is not None and invocation.failure.error_type == "Sandbox.Timedout"
-        assert invocation.failure.message == f"Init timed out after {INIT_TIMEOUT_S:.2f} seconds"
-        assert h.sandbox.processes[0].killed and h.sink.usage[-1].outcome == "init_error"
+        assert invocation.failure.message == f"RequestId: {request_id} Error: Task timed out after 3.00 seconds"
+        lines = invocation.log.decode().splitlines()
+        assert lines[0] == f"INIT_REPORT Init Duration: {INIT_TIMEOUT_S * 1000:.2f} ms\tPhase: init\tStatus: timeout"
+        assert lines[1] == "INIT_REPORT Init Duration: 3000.00 ms\tPhase: invoke\tStatus: error\tError Type: Runtime.Unknown"
+        assert lines[2] == f"START RequestId: {request_id} Version: $LATEST"
+        assert lines[3].endswith(f" {request_id} Task timed out after 3.00 seconds")
+        assert lines[4] == f"END RequestId: {request_id}"
+        assert lines[5].startswith(f"REPORT RequestId: {request_id}\tDuration: 3000.00 ms\t")
+        assert all(p.killed for p in h.sandbox.processes) and h.sink.usage[-1].outcome == "init_error"
         await h.invoker.shutdown()
 
     asyncio.run(scenario())

@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from .limits import ZIP_COMMENT_MAX
+
 MAGIC = b"lambent-code-signature:v1:"
 _DOMAIN = b"lambent-code-signature-v1\x00"
 _EOCD = b"PK\x05\x06"
 _EOCD_SIZE = 22
-_MAX_COMMENT = 0xFFFF
 
 
 class Verdict(enum.Enum):
@@ -42,7 +43,7 @@ class Signature:
 
 def _eocd_offset(package: bytes) -> int | None:
     """Offset of the End Of Central Directory record whose comment runs to the end, if any."""
-    low = max(0, len(package) - _EOCD_SIZE - _MAX_COMMENT)
+    low = max(0, len(package) - _EOCD_SIZE - ZIP_COMMENT_MAX)
     at = package.rfind(_EOCD, low)
     while at >= 0:
         if len(package) - at >= _EOCD_SIZE:
@@ -67,7 +68,7 @@ def sign(package: bytes, key: Ed25519PrivateKey, profile_version_arn: str, job_a
     value = key.sign(_message(digest, profile_version_arn, job_arn))
     envelope = {"profile": profile_version_arn, "job": job_arn, "sig": base64.b64encode(value).decode()}
     comment = MAGIC + json.dumps(envelope, separators=(",", ":"), sort_keys=True).encode()
-    if len(comment) > _MAX_COMMENT:
+    if len(comment) > ZIP_COMMENT_MAX:
         raise ValueError("signature does not fit in a zip comment")
     return head + len(comment).to_bytes(2, "little") + comment
 

@@ -67,3 +67,11 @@ BUDGET_REQUEST_LIMIT_BYTES = 64 * 1024
 EXTENSION_REQUEST_LIMIT_BYTES = 1 << 16
 #: Extensions API init/exit error reports (read and dropped).
 EXTENSION_ERROR_LIMIT_BYTES = 1 << 20
+
+# -- code signing (botocore lambda model) ------------------------------------------------------
+#: AllowedPublishers.SigningProfileVersionArns: 1 to 20 (shape SigningProfileVersionArns).
+SIGNING_PROFILE_VERSIONS_MAX = 20
+#: A code signing config's Description (shape Description).
+CODE_SIGNING_DESCRIPTION_MAX = 256
+#: Room for a code signature in a zip's archive comment (the format's 16-bit length).
+ZIP_COMMENT_MAX = 0xFFFF

@@ -7,6 +7,9 @@
     │   │   └── UnsafeArchive                          a zip entry would land outside its tree
     │   ├── InvalidRequestContentException        400  body is not valid JSON
     │   ├── ResourceNotFoundException             404
+    │   ├── CodeSigningConfigNotFoundException    404
+    │   ├── CodeVerificationFailedException       400  untrusted/unsigned code, policy Enforce
+    │   ├── InvalidCodeSignatureException         400  signature fails integrity, any policy
     │   ├── ResourceConflictException             409
     │   ├── PreconditionFailedException           412
     │   ├── RequestEntityTooLargeException        413
@@ -94,6 +97,29 @@ class ResourceNotFoundException(ApiError):
 
     error_type = "ResourceNotFoundException"
     status = 404
+
+
+class CodeSigningConfigNotFoundException(ApiError):
+    """The specified code signing configuration does not exist."""
+
+    error_type = "CodeSigningConfigNotFoundException"
+    status = 404
+
+
+class CodeVerificationFailedException(ApiError):
+    """The code signature failed one or more of the validation checks for signature mismatch or
+    expiry, and the code signing policy is set to ENFORCE. Lambda blocks the deployment."""
+
+    error_type = "CodeVerificationFailedException"
+    status = 400
+
+
+class InvalidCodeSignatureException(ApiError):
+    """The code signature failed the integrity check. If the integrity check fails, then Lambda
+    blocks deployment, even if the code signing policy is set to WARN."""
+
+    error_type = "InvalidCodeSignatureException"
+    status = 400
 
 
 class ProvisionedConcurrencyConfigNotFoundException(ApiError):

@@ -83,3 +83,11 @@ SIGV4_CLOCK_SKEW_S = 300
 SIGV4_MAX_PRESIGN_EXPIRES_S = 604_800
 #: Derived signing keys kept, one per (access key, secret, date, region, service).
 SIGV4_SIGNING_KEY_CACHE = 4096
+
+# -- code signing (botocore lambda model) ------------------------------------------------------
+#: AllowedPublishers.SigningProfileVersionArns: 1 to 20 (shape SigningProfileVersionArns).
+SIGNING_PROFILE_VERSIONS_MAX = 20
+#: A code signing config's Description (shape Description).
+CODE_SIGNING_DESCRIPTION_MAX = 256
+#: Room for a code signature in a zip's archive comment (the format's 16-bit length).
+ZIP_COMMENT_MAX = 0xFFFF

@@ -120,7 +120,8 @@ def test_restored_siblings_do_not_see_each_other_or_the_template(restorable: Ser
 
 
 def test_a_memory_hog_among_restored_environments_harms_only_itself(restorable: Server, lam: Any, fn_name: str) -> None:
-    version = publish_snapstart(lam, fn_name, SIBLING, MemorySize=128)
+    # 128 MB gets ~7 % of a vCPU: a timeout well past the allocation, so a busy machine cannot turn OOM into a timeout
+    version = publish_snapstart(lam, fn_name, SIBLING, MemorySize=128, Timeout=20)
     with ThreadPoolExecutor(2) as pool:
         quiet = pool.submit(invoke_version, lam, fn_name, version, {"sleep": 1.0})
         time.sleep(0.3)

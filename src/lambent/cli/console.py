@@ -73,6 +73,7 @@ def fail(exc: Exception) -> typer.Exit:
 def lambent_api(endpoint_url: str | None, method: str, path: str, body: Any = None) -> Any:
     """Call Lambent's own API (usage, budgets), signed as Lambda's is, and decode its JSON answer."""
     import urllib.error
+    import urllib.parse
     import urllib.request
 
     from botocore.auth import SigV4Auth
@@ -80,7 +81,11 @@ def lambent_api(endpoint_url: str | None, method: str, path: str, body: Any = No
 
     target = Target(endpoint_url)
     data = json.dumps(body).encode() if body is not None else None
-    url = f"{target.endpoint_url}/lambent/2026-11-27{path}"
+    base, _, query = path.partition("?")
+    if query:  # encoded as SigV4 canonicalises it (RFC 3986), so the query sent is the one signed
+        pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
+        base += "?" + urllib.parse.urlencode(pairs, quote_via=urllib.parse.quote, safe="-_.~")
+    url = f"{target.endpoint_url}/lambent/2026-11-27{base}"
     signed = AWSRequest(method=method, url=url, data=data, headers={"Content-Type": "application/json"})
     credentials = target.session.get_credentials()
     if credentials is not None:

@@ -193,10 +193,7 @@ def _header_parts(authorization: str, headers: dict[str, list[str]], query: str)
     key, scope_date, region, service = _scope(fields["Credential"], None)
     timestamp = _timestamp(date, (headers.get("date") or [""])[0], service)
     signed = fields["SignedHeaders"].split(";")
-    if "host" not in signed and ":authority" not in signed:
-        raise IncompleteSignatureException(
-            "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.", service=service
-        )
+    _require_host(signed, service)
     token = headers.get("x-amz-security-token")
     return _Parts(
         access_key_id=key,
@@ -210,6 +207,13 @@ def _header_parts(authorization: str, headers: dict[str, list[str]], query: str)
         expires_s=None,
         query=query,
     )
+
+
+def _require_host(signed: list[str], service: str) -> None:
+    if "host" not in signed and ":authority" not in signed:
+        raise IncompleteSignatureException(
+            "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.", service=service
+        )
 
 
 def _timestamp(amz_date: str, http_date: str, service: str) -> str:
@@ -261,10 +265,7 @@ def _query_parts(query: str, headers: dict[str, list[str]]) -> _Parts:
             f"X-Amz-Expires must be less than a week (in seconds) that is {SIGV4_MAX_PRESIGN_EXPIRES_S}", service=service
         )
     signed = params["X-Amz-SignedHeaders"].split(";")
-    if "host" not in signed and ":authority" not in signed:
-        raise IncompleteSignatureException(
-            "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.", service=service
-        )
+    _require_host(signed, service)
     token = params.get("X-Amz-Security-Token")
     return _Parts(
         access_key_id=key,

@@ -47,27 +47,23 @@ def _read(path: Path) -> configparser.ConfigParser:
 
 def write_profile(credentials_path: Path, config_path: Path, credential: Credential, region: str, endpoint_url: str) -> bool:
     """Make the ``lambent`` profile hold *credential*; whether either file changed."""
-    changed = False
-    keys = _read(credentials_path)
-    wanted = {"aws_access_key_id": credential.access_key_id, "aws_secret_access_key": credential.secret_access_key}
-    if not keys.has_section(PROFILE) or {k: keys.get(PROFILE, k, fallback=None) for k in wanted} != wanted:
-        if not keys.has_section(PROFILE):
-            keys.add_section(PROFILE)
-        for name, value in wanted.items():
-            keys.set(PROFILE, name, value)
-        _write(credentials_path, keys, 0o600)
-        changed = True
-    config = _read(config_path)
-    section = f"profile {PROFILE}"
-    settings = {"region": region, "endpoint_url": endpoint_url}
-    if not config.has_section(section) or {k: config.get(section, k, fallback=None) for k in settings} != settings:
-        if not config.has_section(section):
-            config.add_section(section)
-        for name, value in settings.items():
-            config.set(section, name, value)
-        _write(config_path, config, 0o644)
-        changed = True
-    return changed
+    keys = {"aws_access_key_id": credential.access_key_id, "aws_secret_access_key": credential.secret_access_key}
+    wrote_keys = _ensure(credentials_path, PROFILE, keys, 0o600)
+    wrote_config = _ensure(config_path, f"profile {PROFILE}", {"region": region, "endpoint_url": endpoint_url}, 0o644)
+    return wrote_keys or wrote_config
+
+
+def _ensure(path: Path, section: str, values: dict[str, str], mode: int) -> bool:
+    """Make *section* of the INI file at *path* hold *values*; whether the file was written."""
+    parser = _read(path)
+    if parser.has_section(section) and {k: parser.get(section, k, fallback=None) for k in values} == values:
+        return False
+    if not parser.has_section(section):
+        parser.add_section(section)
+    for name, value in values.items():
+        parser.set(section, name, value)
+    _write(path, parser, mode)
+    return True
 
 
 def read_profile(credentials_path: Path) -> tuple[str, str] | None:

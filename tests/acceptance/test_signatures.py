@@ -74,7 +74,8 @@ def test_functions_sign_as_their_role_with_keys_of_their_own(server: Server, lam
     roles = ("arn:aws:iam::000000000000:role/first", "arn:aws:iam::000000000000:role/second")
     answers = []
     for index, role in enumerate(roles):
-        create(lam, f"{fn_name}-{index}", code, Role=role)
+        # importing boto3 cold takes seconds at 128 MB on a busy machine: room for it
+        create(lam, f"{fn_name}-{index}", code, Role=role, MemorySize=1024, Timeout=30)
         answer = lam.invoke(FunctionName=f"{fn_name}-{index}")
         assert "FunctionError" not in answer, answer["Payload"].read()
         answers.append(json.loads(answer["Payload"].read()))

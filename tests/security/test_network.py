@@ -167,7 +167,8 @@ def test_outbound_none_leaves_loopback_and_the_platform_api_only(networked: Serv
     out = fetch(lam, "offline", {"url": test_host})
     assert "status" not in out and "Network is unreachable" in out["error"], out
     code = "import boto3\ndef handler(e, c):\n    return boto3.client('lambda').get_function(FunctionName='offline')['Configuration']['FunctionName']\n"
-    create(lam, "offline-api", code, Tags={"lambent:outbound": "none"})
+    # importing boto3 cold takes seconds at 128 MB on a busy machine: room for it
+    create(lam, "offline-api", code, Tags={"lambent:outbound": "none"}, MemorySize=1024, Timeout=30)
     assert json.loads(lam.invoke(FunctionName="offline-api")["Payload"].read()) == "offline"
 
 

@@ -326,9 +326,18 @@ def test_logs_are_stored_per_function(lam: Any, server: Any, fn_name: str) -> No
     logs = server.client("logs")
     events = logs.filter_log_events(logGroupName=f"/aws/lambda/{fn_name}")["events"]
     messages = [e["message"] for e in events]
-    assert messages[0] == f"START RequestId: {request_id} Version: $LATEST"
-    assert re.fullmatch(rf"\[INFO\]\t\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{{3}}Z\t{request_id}\tvia logging", messages[1])
+    # The stream opens the environment's life with INIT_START (the LogResult tail does not).
+    assert re.fullmatch(
+        r"INIT_START Runtime Version: python:3\.12\.\d+\tRuntime Version ARN: arn:aws:lambda:us-east-1::runtime:lambent-python3\.12",
+        messages[0],
+    ), messages[0]
+    assert messages[1] == f"START RequestId: {request_id} Version: $LATEST"
+    assert re.fullmatch(rf"\[INFO\]\t\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{{3}}Z\t{request_id}\tvia logging", messages[2])
     assert messages[-1].startswith(f"REPORT RequestId: {request_id}")
+    warm = call(lam, fn_name)[0]["ResponseMetadata"]["RequestId"]
+    later = [e["message"] for e in logs.filter_log_events(logGroupName=f"/aws/lambda/{fn_name}")["events"]]
+    assert later[: len(messages)] == messages and later[len(messages)] == f"START RequestId: {warm} Version: $LATEST"
+    assert sum(m.startswith("INIT_START") for m in later) == 1, "a warm environment announces no second init"
     streams = logs.describe_log_streams(logGroupName=f"/aws/lambda/{fn_name}")["logStreams"]
     assert len(streams) == 1 and streams[0]["logStreamName"] == events[0]["logStreamName"]
 

@@ -36,12 +36,11 @@ from lambent.invoker.runtime_channel import EnvironmentApi, Inbox, RuntimeApiCha
 from lambent.invoker.telemetry import Telemetry
 from lambent.invoker.timeouts import within
 from lambent.model.channel import InvokeMessage
-from lambent.model.limits import LOG_CAP_BYTES
+from lambent.model.limits import INIT_TIMEOUT_S, LOG_CAP_BYTES
 from lambent.model.logs import exit_reason, platform_text, timed_out_text
 from lambent.sandbox import Sandbox, SandboxProcess, SandboxSpec
 
 _FRAME = struct.Struct("!II")
-INIT_TIMEOUT_S = 10.0
 
 
 class Channel(asyncio.Protocol):

@@ -140,6 +140,9 @@ class Invoker:
                 billed_restore = loglines.billed_restore_ms(environment.restore_hooks_ms)
                 restore = loglines.Restore(environment.init_duration_ms or 0.0, billed_restore)
         prelude = environment.take_log()  # the init's output comes before START
+        # The stream (not the LogResult tail) opens an environment's life with INIT_START, as
+        # AWS logs an on-demand or provisioned init; a restored one has its RESTORE_START.
+        announce = environment.invocations == 0 and restore is None
         if restore is not None:
             prelude = loglines.restore_lines(*self._factory.runtime_version(version), restore.duration_ms).encode() + prelude
         init_ms = 0.0  # an init retried in the invoke phase: part of the invocation's Duration
@@ -197,7 +200,10 @@ class Invoker:
             prelude=prelude,
             output=result.log + _platform_error(failure),
         )
-        self._sink.record(version.log_group_name, environment.stream_name, ended_ms, report.log, report.usage)
+        stream_log = report.log
+        if announce:
+            stream_log = loglines.init_start_line(*self._factory.runtime_version(version)).encode() + stream_log
+        self._sink.record(version.log_group_name, environment.stream_name, ended_ms, stream_log, report.usage)
         if environment.telemetry is not None and environment.telemetry.active:
             emit_invocation(
                 environment.telemetry,

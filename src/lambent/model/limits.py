@@ -47,6 +47,9 @@ SCALE_OUT_WINDOW_S = 10.0
 #: File descriptors (RLIMIT_NOFILE) and tasks (pids.max) of one environment.
 NOFILE_LIMIT = 1024
 PIDS_MAX = 1024
+#: Seconds the init phase may take on demand (AWS: 10 s; a failed init is tried once more in the
+#: invoke phase under the function's own timeout, decision 0013).
+INIT_TIMEOUT_S = 10.0
 #: Lambent's own: output an environment may buffer between invocations before it is cut.
 LOG_CAP_BYTES = 1 << 20
 #: Lambent's own: the uids functions run as (one per function), a range no machine account uses.

@@ -6,24 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from lambent.clock import FakeClock
-from lambent.invoker.environment import INIT_TIMEOUT_S
 from lambent.invoker.timeouts import within
+from lambent.model.limits import INIT_TIMEOUT_S
 from lambent.sandbox.fake import FakeCall, FakeExit, FakeProcess, hang
-
-
-async def until(condition: Callable[[], bool]) -> None:
-    """Yield to the loop (never sleeping) until *condition* holds."""
-    for _ in range(1000):
-        if condition():
-            return
-        await asyncio.sleep(0)
-    raise AssertionError("the condition never held")
+from tests.fixtures.waiting import until
 
 
 async def until_sleeping(clock: FakeClock) -> None:

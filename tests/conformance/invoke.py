@@ -15,7 +15,9 @@ and "... Runtime exited with error: exit status 137" in the init phase (aws/aws-
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import urllib.request
 from typing import Any
 
@@ -98,3 +100,34 @@ def test_a_custom_runtime_without_bootstrap(server: Server, lam: Any, fn_name: s
         f"RequestId: {request_id} Error: Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]",
         "Runtime.InvalidEntrypoint",
     )
+
+
+def test_an_init_over_10_s_is_tried_again_under_the_function_timeout(lam: Any, fn_name: str) -> None:
+    """AWS gives the init phase 10 s, then tries the init once more in the invoke phase under the
+    function's own timeout; when that runs out too, the invocation is the timeout (decision 0013)."""
+    code = "import time\ntime.sleep(60)\ndef handler(event, context):\n    return 1\n"
+    lam.create_function(
+        FunctionName=fn_name,
+        Role=ROLE,
+        Runtime=RUNTIME,
+        Handler="app.handler",
+        Code={"ZipFile": make_zip({"app.py": code})},
+        Timeout=3,
+    )
+    lam.get_waiter("function_active_v2").wait(FunctionName=fn_name, WaiterConfig=FAST)
+    response = lam.invoke(FunctionName=fn_name, Payload=b"{}", LogType="Tail")
+    request_id = response["ResponseMetadata"]["RequestId"]
+    whole = {key: response[key] for key in ("StatusCode", "FunctionError", "ExecutedVersion")}
+    whole["Payload"] = json.loads(response["Payload"].read())
+    assert whole == _failed(f"RequestId: {request_id} Error: Task timed out after 3.00 seconds", "Sandbox.Timedout")
+    lines = base64.b64decode(response["LogResult"]).decode().splitlines()
+    assert re.fullmatch(r"INIT_REPORT Init Duration: 10\d{3}\.\d\d ms\tPhase: init\tStatus: timeout", lines[0]), lines
+    assert re.fullmatch(
+        r"INIT_REPORT Init Duration: 3\d{3}\.\d\d ms\tPhase: invoke\tStatus: error\tError Type: Runtime.Unknown", lines[1]
+    ), lines
+    assert lines[2] == f"START RequestId: {request_id} Version: $LATEST"
+    assert re.fullmatch(
+        rf"\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{{3}}Z {request_id} Task timed out after 3.00 seconds", lines[3]
+    ), lines
+    assert lines[4] == f"END RequestId: {request_id}"
+    assert re.match(rf"REPORT RequestId: {request_id}\tDuration: 3\d{{3}}\.\d\d ms\t", lines[5]), lines

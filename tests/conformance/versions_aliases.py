@@ -93,3 +93,15 @@ def test_aliases_whole_bodies(lam: Any, fn_name: str) -> None:
     assert normalised(lam.list_aliases(FunctionName=fn_name)) == {
         "Aliases": [_alias(fn_name, "edge", "$LATEST"), _alias(fn_name, "live", "1", "first", RoutingConfig=split)]
     }
+
+
+def test_update_code_with_publish_answers_the_new_version(lam: Any, fn_name: str) -> None:
+    """UpdateFunctionCode with Publish: the response is the version it published, as
+    PublishVersion's would be; ``$LATEST`` carries the same code."""
+    create(lam, fn_name, CODE)
+    code = make_zip({"app.py": CODE.replace("1", "3")})
+    published = lam.update_function_code(FunctionName=fn_name, ZipFile=code, Publish=True)
+    assert normalised(published) == configuration(fn_name, code, version="1")
+    lam.get_waiter("function_updated_v2").wait(FunctionName=fn_name, WaiterConfig=FAST)
+    assert normalised(lam.get_function_configuration(FunctionName=fn_name)) == configuration(fn_name, code)
+    assert lam.invoke(FunctionName=fn_name, Qualifier="1")["Payload"].read() == b"3"

@@ -30,6 +30,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lambent.api.body import read_body
+from lambent.api.query import query_error
 from lambent.api.render import error_response, json11_error
 from lambent.api.sigv4 import SignedRequest, Verifier
 from lambent.errors import ApiError, MissingAuthenticationTokenException, RequestEntityTooLargeException, SignatureRefusal
@@ -106,9 +107,12 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 def refusal_response(scope: Scope, error: ApiError) -> Any:
     """*error* in the protocol the request speaks: JSON 1.1 where it names an ``X-Amz-Target``
-    (CloudWatch Logs, EventBridge...), else Lambda's restJson."""
+    (CloudWatch Logs, EventBridge...), the query protocol's XML where it is signed for IAM or
+    STS, else Lambda's restJson."""
     if _header(scope, b"x-amz-target") is not None:
         return json11_error(error.error_type, error.message, error.status)
+    if isinstance(error, SignatureRefusal) and error.service in SignatureRefusal.QUERY_PROTOCOL:
+        return query_error(error, error.service)
     return error_response(error)
 
 

@@ -108,11 +108,12 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 def refusal_response(scope: Scope, error: ApiError) -> Any:
     """*error* in the protocol the request speaks: JSON 1.1 where it names an ``X-Amz-Target``
     (CloudWatch Logs, EventBridge...), the query protocol's XML where it is signed for IAM or
-    STS, else Lambda's restJson."""
+    STS (or, unsigned, sent to ``/``), else Lambda's restJson."""
     if _header(scope, b"x-amz-target") is not None:
         return json11_error(error.error_type, error.message, error.status)
-    if isinstance(error, SignatureRefusal) and error.service in SignatureRefusal.QUERY_PROTOCOL:
-        return query_error(error, error.service)
+    service = error.service if isinstance(error, SignatureRefusal) else None
+    if service in SignatureRefusal.QUERY_PROTOCOL or (service is None and scope["path"] == "/"):
+        return query_error(error, service or "iam")  # "/" without a target: only IAM and STS
     return error_response(error)
 
 

@@ -9,6 +9,7 @@ import subprocess
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -302,3 +303,19 @@ def test_get_caller_identity_by_get_and_the_aws_cli(server: Server) -> None:
     )
     assert listed.returncode == 0, listed.stderr
     assert "admin" in [u["UserName"] for u in json.loads(listed.stdout)["Users"]]
+
+
+def test_with_auth_off_the_scope_still_routes_and_nothing_is_checked(tmp_path: Path) -> None:
+    permissive = Server(tmp_path / "data", LAMBENT_AUTH="off").start()
+    try:
+        anyone = ("test", "test")
+        iam, sts = permissive.client("iam", credentials=anyone), permissive.client("sts", credentials=anyone)
+        me = sts.get_caller_identity()
+        assert me["Arn"] == f"arn:aws:iam::{me['Account']}:root" and me["UserId"] == me["Account"]
+        role = iam.create_role(RoleName="r", AssumeRolePolicyDocument=json.dumps(TRUST_LAMBDA))["Role"]
+        assumed = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="s2")  # trusted or not: nothing is checked
+        assert assumed["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{me['Account']}:assumed-role/r/s2"
+        status, _headers, body = permissive.request("POST", "/", b"Action=GetCallerIdentity&Version=2011-06-15", sign=False)
+        assert status == 200 and b"<GetCallerIdentityResult>" in body  # no scope: the Action names STS
+    finally:
+        permissive.stop()

@@ -156,6 +156,7 @@ def test_roles_keep_their_trust_policy_and_inline_policies(iam: Any, fn_name: st
         "NoSuchEntity",
         "The role policy with name all cannot be found.",
     )
+    assert iam.list_instance_profiles_for_role(RoleName=fn_name)["InstanceProfiles"] == []
     iam.delete_role(RoleName=fn_name)
     assert refusal(lambda: iam.get_role(RoleName=fn_name)) == (
         404,
@@ -211,6 +212,20 @@ def test_managed_policies_aws_and_our_own(iam: Any, fn_name: str) -> None:
     v2 = iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(DENY_ALL), SetAsDefault=True)
     assert v2["PolicyVersion"]["VersionId"] == "v2" and v2["PolicyVersion"]["IsDefaultVersion"] is True
     assert iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"] == "v2"
+    versions = iam.list_policy_versions(PolicyArn=arn)["Versions"]
+    assert [(v["VersionId"], v["IsDefaultVersion"]) for v in versions] == [("v2", True), ("v1", False)]
+    iam.set_default_policy_version(PolicyArn=arn, VersionId="v1")
+    assert refusal(lambda: iam.delete_policy_version(PolicyArn=arn, VersionId="v1")) == (
+        409,
+        "DeleteConflict",
+        "Cannot delete the default version of a policy.",
+    )
+    iam.delete_policy_version(PolicyArn=arn, VersionId="v2")
+    assert refusal(lambda: iam.get_policy_version(PolicyArn=arn, VersionId="v2")) == (
+        404,
+        "NoSuchEntity",
+        f"Policy {arn} version v2 does not exist or is not attachable.",
+    )
 
     iam.create_role(RoleName=fn_name, AssumeRolePolicyDocument=json.dumps(TRUST_LAMBDA))
     iam.attach_role_policy(RoleName=fn_name, PolicyArn=arn)

@@ -132,8 +132,13 @@ class IamApi:
             "GetPolicy":                 self._get_policy,
             "GetPolicyVersion":          self._get_policy_version,
             "CreatePolicyVersion":       self._create_policy_version,
+            "ListPolicyVersions":        self._list_policy_versions,
+            "SetDefaultPolicyVersion":   self._set_default_policy_version,
+            "DeletePolicyVersion":       self._delete_policy_version,
             "ListPolicies":              self._list_policies,
             "DeletePolicy":              self._delete_policy,
+            # Lambent has no instance profiles; clients that delete a role ask (Terraform does).
+            "ListInstanceProfilesForRole": self._no_instance_profiles,
         }
         # fmt: on
 
@@ -258,6 +263,21 @@ class IamApi:
         version = await self._iam.create_policy_version(p["PolicyArn"], p["PolicyDocument"], p.get("SetAsDefault", False))
         policy = await self._iam.catalog.get(p["PolicyArn"])
         return {"PolicyVersion": version_shape(policy, version)}
+
+    async def _list_policy_versions(self, p: Params, caller: Principal) -> Params:
+        policy = await self._iam.catalog.get(p["PolicyArn"])
+        listed = [{k: v for k, v in version_shape(policy, x).items() if k != "Document"} for x in reversed(policy.versions)]
+        return _listed("Versions", listed)  # newest first, without their documents, as AWS lists them
+
+    async def _set_default_policy_version(self, p: Params, caller: Principal) -> None:
+        await self._iam.catalog.set_default(p["PolicyArn"], p["VersionId"], self._iam.now())
+
+    async def _delete_policy_version(self, p: Params, caller: Principal) -> None:
+        await self._iam.catalog.delete_version(p["PolicyArn"], p["VersionId"])
+
+    async def _no_instance_profiles(self, p: Params, caller: Principal) -> Params:
+        await self._iam.get_role(caller.account_id, p["RoleName"])
+        return _listed("InstanceProfiles", [])
 
     async def _list_policies(self, p: Params, caller: Principal) -> Params:
         listed = await self._iam.list_policies(caller.account_id, p.get("Scope", "All"), p.get("OnlyAttached", False))

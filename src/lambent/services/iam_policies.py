@@ -17,7 +17,9 @@ import json
 import secrets
 from typing import Any
 
-from lambent.errors import EntityAlreadyExists, LimitExceeded, NoSuchEntity
+import msgspec
+
+from lambent.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded, NoSuchEntity
 from lambent.model.identity import KEY_ALPHABET
 from lambent.model.managed_policy import (
     AWS_ACCOUNT,
@@ -139,16 +141,27 @@ class PolicyCatalog:
                                 "version, you must delete an existing version.")  # fmt: skip
         number = max(int(v.version_id[1:]) for v in policy.versions) + 1
         version = PolicyVersion(version_id=f"v{number}", document=document, created=now)
-        replaced = ManagedPolicy(
-            **{
-                **{f: getattr(policy, f) for f in policy.__struct_fields__},
-                "versions": (*policy.versions, version),
-                "default_version": version.version_id if set_default else policy.default_version,
-                "updated": now,
-            }
+        replaced = msgspec.structs.replace(
+            policy,
+            versions=(*policy.versions, version),
+            default_version=version.version_id if set_default else policy.default_version,
+            updated=now,
         )
         await self._store.put_policy(replaced, policy)
         return version
+
+    async def set_default(self, arn: str, version_id: str, now: str) -> None:
+        policy = await self._own(arn)
+        await self.version(arn, version_id)
+        await self._store.put_policy(msgspec.structs.replace(policy, default_version=version_id, updated=now), policy)
+
+    async def delete_version(self, arn: str, version_id: str) -> None:
+        policy = await self._own(arn)
+        await self.version(arn, version_id)
+        if version_id == policy.default_version:
+            raise DeleteConflict("Cannot delete the default version of a policy.")
+        kept = tuple(v for v in policy.versions if v.version_id != version_id)
+        await self._store.put_policy(msgspec.structs.replace(policy, versions=kept), policy)
 
     async def delete(self, arn: str) -> None:
         """Delete a customer managed policy (the caller checked that nothing attaches it)."""

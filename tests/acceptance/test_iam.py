@@ -199,6 +199,10 @@ def test_managed_policies_aws_and_our_own(iam: Any, fn_name: str) -> None:
     assert document["Statement"][0]["Action"] == ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
     aws_names = {p["PolicyName"] for p in iam.list_policies(Scope="AWS")["Policies"]}
     assert {"AdministratorAccess", "AWSLambda_FullAccess", "AWSLambdaVPCAccessExecutionRole"} <= aws_names
+    first = iam.list_policies(Scope="AWS", MaxItems=4)
+    assert len(first["Policies"]) == 4 and first["IsTruncated"] and first["Marker"]
+    pages = iam.get_paginator("list_policies").paginate(Scope="AWS", PaginationConfig={"PageSize": 4})
+    assert sorted(p["PolicyName"] for page in pages for p in page["Policies"]) == sorted(aws_names)
 
     created = iam.create_policy(PolicyName=fn_name, PolicyDocument=json.dumps(ALLOW_ALL), Description="mine")["Policy"]
     arn = created["Arn"]

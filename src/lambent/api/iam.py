@@ -2,7 +2,7 @@
 
 Handlers take the request's input (members as the model names them) and the caller's
 ``Principal``, and return the output members; ``lambent.api.query`` reads and writes the wire
-and renders every error. Lists are answered whole (``IsTruncated`` false, no ``Marker``).
+and renders every error. Lists are paged by ``MaxItems`` and ``Marker``, as AWS pages them.
 Authorization of these calls is the edge's, before dispatch (not here).
 """
 
@@ -92,8 +92,20 @@ def version_shape(policy: ManagedPolicy, version: PolicyVersion) -> Params:
     }
 
 
-def _listed(member: str, items: list[Any]) -> Params:
-    return {member: items, "IsTruncated": False}
+#: AWS's page size when MaxItems is not given.
+DEFAULT_MAX_ITEMS = 100
+
+
+def _listed(member: str, items: list[Any], p: Params) -> Params:
+    """One page of *items*: ``MaxItems`` of them from ``Marker`` (this service's markers are
+    offsets; to a client they are opaque), and the next ``Marker`` if there are more."""
+    marker = p.get("Marker", "0")
+    start = int(marker) if marker.isdigit() else 0
+    end = start + p.get("MaxItems", DEFAULT_MAX_ITEMS)
+    page: Params = {member: items[start:end], "IsTruncated": end < len(items)}
+    if end < len(items):
+        page["Marker"] = str(end)
+    return page
 
 
 class IamApi:
@@ -153,7 +165,7 @@ class IamApi:
 
     async def _list_users(self, p: Params, caller: Principal) -> Params:
         users = await self._iam.list_users(caller.account_id, p.get("PathPrefix", "/"))
-        return _listed("Users", [user_shape(u) for u in users])
+        return _listed("Users", [user_shape(u) for u in users], p)
 
     async def _delete_user(self, p: Params, caller: Principal) -> None:
         await self._iam.delete_user(caller.account_id, p["UserName"])
@@ -164,7 +176,7 @@ class IamApi:
 
     async def _list_access_keys(self, p: Params, caller: Principal) -> Params:
         keys, _user = await self._iam.list_access_keys(caller.account_id, p.get("UserName"), caller.arn)
-        return {"AccessKeyMetadata": [key_shape(k) for k in keys], "IsTruncated": False}
+        return _listed("AccessKeyMetadata", [key_shape(k) for k in keys], p)
 
     async def _delete_access_key(self, p: Params, caller: Principal) -> None:
         await self._iam.delete_access_key(caller.account_id, p.get("UserName"), caller.arn, p["AccessKeyId"])
@@ -191,7 +203,7 @@ class IamApi:
 
     async def _list_roles(self, p: Params, caller: Principal) -> Params:
         roles = await self._iam.list_roles(caller.account_id, p.get("PathPrefix", "/"))
-        return _listed("Roles", [role_shape(r) for r in roles])
+        return _listed("Roles", [role_shape(r) for r in roles], p)
 
     async def _delete_role(self, p: Params, caller: Principal) -> None:
         await self._iam.delete_role(caller.account_id, p["RoleName"])
@@ -222,7 +234,7 @@ class IamApi:
 
     def _list_inline(self, kind: Kind) -> Handler:
         async def handler(p: Params, caller: Principal) -> Params:
-            return _listed("PolicyNames", await self._iam.list_inline(kind, caller.account_id, p[_name(kind)]))
+            return _listed("PolicyNames", await self._iam.list_inline(kind, caller.account_id, p[_name(kind)]), p)
 
         return handler
 
@@ -241,7 +253,7 @@ class IamApi:
     def _list_attached(self, kind: Kind) -> Handler:
         async def handler(p: Params, caller: Principal) -> Params:
             policies = await self._iam.attached(kind, caller.account_id, p[_name(kind)])
-            return _listed("AttachedPolicies", [{"PolicyName": x.name, "PolicyArn": x.arn} for x in policies])
+            return _listed("AttachedPolicies", [{"PolicyName": x.name, "PolicyArn": x.arn} for x in policies], p)
 
         return handler
 
@@ -267,7 +279,7 @@ class IamApi:
     async def _list_policy_versions(self, p: Params, caller: Principal) -> Params:
         policy = await self._iam.catalog.get(p["PolicyArn"])
         listed = [{k: v for k, v in version_shape(policy, x).items() if k != "Document"} for x in reversed(policy.versions)]
-        return _listed("Versions", listed)  # newest first, without their documents, as AWS lists them
+        return _listed("Versions", listed, p)  # newest first, without their documents, as AWS lists them
 
     async def _set_default_policy_version(self, p: Params, caller: Principal) -> None:
         await self._iam.catalog.set_default(p["PolicyArn"], p["VersionId"], self._iam.now())
@@ -277,11 +289,11 @@ class IamApi:
 
     async def _no_instance_profiles(self, p: Params, caller: Principal) -> Params:
         await self._iam.get_role(caller.account_id, p["RoleName"])
-        return _listed("InstanceProfiles", [])
+        return _listed("InstanceProfiles", [], p)
 
     async def _list_policies(self, p: Params, caller: Principal) -> Params:
         listed = await self._iam.list_policies(caller.account_id, p.get("Scope", "All"), p.get("OnlyAttached", False))
-        return _listed("Policies", [policy_shape(policy, count) for policy, count in listed])
+        return _listed("Policies", [policy_shape(policy, count) for policy, count in listed], p)
 
     async def _delete_policy(self, p: Params, caller: Principal) -> None:
         await self._iam.delete_policy(caller.account_id, p["PolicyArn"])

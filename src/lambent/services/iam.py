@@ -303,6 +303,3 @@ class IamService:
             if policy is not None:
                 documents.append(policy.document)
         return documents
-
-    async def user_of(self, account_id: str, name: str) -> User | None:
-        return await self._store.user(account_id, name)

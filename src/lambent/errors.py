@@ -23,6 +23,16 @@
     │   │   ├── InvalidSignatureException             403  signature, date or scope is wrong
     │   │   ├── UnrecognizedClientException           403  unknown access key or session token
     │   │   └── ExpiredTokenException                 403  temporary credentials have expired
+    │   ├── QueryError                    an error of the query-protocol services (IAM, STS)
+    │   │   ├── NoSuchEntity                          404
+    │   │   ├── EntityAlreadyExists                   409
+    │   │   ├── DeleteConflict                        409  the entity still has keys or policies
+    │   │   ├── LimitExceeded                         409
+    │   │   ├── MalformedPolicyDocument               400
+    │   │   ├── InvalidInput                          400
+    │   │   ├── ValidationError                       400  input breaks the API model
+    │   │   ├── AccessDenied                          403
+    │   │   └── InvalidAction                         400  no operation has this Action
     │   └── ServiceException                      500  our fault, never a client's
     ├── RuntimeApiRefusal             an answer of an environment's Runtime, Extensions or
     │                                 Telemetry API (status + errorType, e.g. Extension.*)
@@ -236,6 +246,80 @@ class ExpiredTokenException(SignatureRefusal):
 
     error_type = "ExpiredTokenException"
     query_error_type = "ExpiredToken"
+
+
+class QueryError(ApiError):
+    """The request could not be served.
+
+    IAM and STS answer in the query protocol: ``<Error><Type>Sender</Type><Code>...`` (rendered
+    by ``lambent.api.query``); codes and statuses are the botocore models' (``error.code``,
+    ``httpStatusCode``).
+    """
+
+    fault = "Sender"
+
+
+class NoSuchEntity(QueryError):
+    """The request was rejected because it referenced a resource entity that does not exist."""
+
+    error_type = "NoSuchEntity"
+    status = 404
+
+
+class EntityAlreadyExists(QueryError):
+    """The request was rejected because it attempted to create a resource that already exists."""
+
+    error_type = "EntityAlreadyExists"
+    status = 409
+
+
+class DeleteConflict(QueryError):
+    """The request was rejected because it attempted to delete a resource that has attached subordinate entities."""
+
+    error_type = "DeleteConflict"
+    status = 409
+
+
+class LimitExceeded(QueryError):
+    """The request was rejected because it attempted to create resources beyond the current AWS account limits."""
+
+    error_type = "LimitExceeded"
+    status = 409
+
+
+class MalformedPolicyDocument(QueryError):
+    """Syntax errors in policy."""
+
+    error_type = "MalformedPolicyDocument"
+    status = 400
+
+
+class InvalidInput(QueryError):
+    """The request was rejected because an invalid or out-of-range value was supplied for an input parameter."""
+
+    error_type = "InvalidInput"
+    status = 400
+
+
+class ValidationError(QueryError):
+    """The input fails to satisfy the constraints specified by an AWS service."""
+
+    error_type = "ValidationError"
+    status = 400
+
+
+class AccessDenied(QueryError):
+    """User is not authorized to perform this operation."""
+
+    error_type = "AccessDenied"
+    status = 403
+
+
+class InvalidAction(QueryError):
+    """The action or operation requested is invalid. Verify that the action is typed correctly."""
+
+    error_type = "InvalidAction"
+    status = 400
 
 
 class UnsafeArchive(InvalidParameterValueException):

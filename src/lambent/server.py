@@ -28,12 +28,15 @@ from lambent.api.environment_listener import EnvironmentListener
 from lambent.api.event_configs import EventConfigsApi
 from lambent.api.functions import FunctionsApi
 from lambent.api.health import HealthApi
+from lambent.api.iam import IamApi
 from lambent.api.invoke import InvokeApi
 from lambent.api.layers import LayersApi
 from lambent.api.logs import LogsApi
 from lambent.api.render import api_error_handler, unexpected_error_handler
+from lambent.api.root import RootApi
 from lambent.api.routes import Handlers, routes
 from lambent.api.sigv4 import Verifier
+from lambent.api.sts import StsApi
 from lambent.api.tags import TagsApi
 from lambent.api.usage import UsageApi
 from lambent.api.versions import VersionsApi
@@ -58,6 +61,8 @@ from lambent.services.event_queue import EventQueue
 from lambent.services.function_events import Listeners
 from lambent.services.function_index import FunctionIndex
 from lambent.services.functions import FunctionService
+from lambent.services.iam import IamService
+from lambent.services.iam_policies import PolicyCatalog
 from lambent.services.identity import IdentityService, Sealer
 from lambent.services.invocations import InvocationService
 from lambent.services.layers import LayerService
@@ -67,6 +72,7 @@ from lambent.services.metering import MeterService, load_prices
 from lambent.services.package_gc import PackageCollector
 from lambent.services.packages import PackageStore
 from lambent.services.provisioned import ProvisionedService
+from lambent.services.sts import StsService
 from lambent.services.usage_reports import UsageReports
 from lambent.settings import Settings
 from lambent.store.sql import SqlStore
@@ -173,6 +179,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
     clock = SystemClock()  # the one clock every part reads
     server_secret = _secret(data_dir)
     identity = IdentityService(store, Sealer(server_secret), clock=clock)
+    iam = IamService(store, identity, PolicyCatalog(store), clock=clock)
     alerts = AlertOutbox()
     meter = MeterService(store, load_prices(settings.prices), clock=clock, alerts=alerts)
     ledger = Ledger(store, data_dir / "journal", meter, clock=clock)
@@ -222,6 +229,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
     )
     verifier = Verifier(identity.credential, clock, settings.region) if settings.auth == "on" else None
     code_urls = CodeUrls(server_secret, settings.endpoint_url, packages, clock)
+    logs_api = LogsApi(logs)
     handlers = Handlers(
         invoke=InvokeApi(settings, invocations),
         functions=FunctionsApi(settings, functions, code_urls),
@@ -232,7 +240,8 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         tags=TagsApi(settings, functions),
         account=AccountApi(settings, AccountService(index, layers, provisioned)),
         layers=LayersApi(settings, layers, code_urls),
-        logs=LogsApi(logs),
+        logs=logs_api,
+        root=RootApi(logs_api, IamApi(iam), StsApi(StsService(store, identity))),
         usage=UsageApi(meter, UsageReports(ledger, meter)),
         code=code_urls,
         health=HealthApi(sandbox),

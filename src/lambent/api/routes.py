@@ -27,6 +27,7 @@ from lambent.api.invoke import InvokeApi
 from lambent.api.layers import LayersApi
 from lambent.api.logs import LogsApi
 from lambent.api.render import error_response
+from lambent.api.root import RootApi
 from lambent.api.tags import TagsApi
 from lambent.api.usage import PREFIX as USAGE
 from lambent.api.usage import UsageApi
@@ -47,6 +48,8 @@ class Handlers(msgspec.Struct, frozen=True, kw_only=True):
     account: AccountApi
     layers: LayersApi
     logs: LogsApi
+    #: ``/``: CloudWatch Logs by X-Amz-Target, else IAM or STS (the query protocol).
+    root: RootApi
     usage: UsageApi
     code: CodeUrls
     health: HealthApi
@@ -145,7 +148,7 @@ def routes(h: Handlers) -> list[BaseRoute]:
         Route("/metrics",                             us.metrics,               methods=GET),
         Route("/lambent/code/{sha}.zip",              h.code.download,          methods=GET),
         Route("/lambent/health",                      h.health.health,          methods=GET),
-        Route("/",                                    h.logs.dispatch,          methods=POST),  # X-Amz-Target
+        Route("/",                                    h.root.dispatch,          methods=["GET", "POST"]),  # Logs, IAM, STS
         Route("/{rest:path}",                         unknown,                  methods=ANY),
     ]
     # fmt: on

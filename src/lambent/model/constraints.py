@@ -31,8 +31,8 @@ _RANGE_OVERRIDES: dict[str, tuple[int, int]] = {
 
 
 @functools.cache
-def _model() -> dict[str, Any]:
-    model: dict[str, Any] = Loader().load_service_model("lambda", "service-2")
+def _model(service: str = "lambda") -> dict[str, Any]:
+    model: dict[str, Any] = Loader().load_service_model(service, "service-2")
     return model
 
 
@@ -83,8 +83,8 @@ def _check_scalar(shape: Mapping[str, Any], shape_name: str, value: Any) -> list
     return problems
 
 
-def _walk(shape_name: str, value: Any, path: str, out: list[str], partial: bool = False) -> None:
-    shapes = _model()["shapes"]
+def _walk(shape_name: str, value: Any, path: str, out: list[str], partial: bool = False, service: str = "lambda") -> None:
+    shapes = _model(service)["shapes"]
     shape = shapes[shape_name]
     kind = shape.get("type")
     if kind == "structure":
@@ -97,7 +97,7 @@ def _walk(shape_name: str, value: Any, path: str, out: list[str], partial: bool 
         for member, spec in shape.get("members", {}).items():
             if member in value and value[member] is not None:
                 where = f"{path}.{_lower_first(member)}" if path else _lower_first(member)
-                _walk(spec["shape"], value[member], where, out)
+                _walk(spec["shape"], value[member], where, out, service=service)
     elif kind == "list":
         if not isinstance(value, list):
             return
@@ -135,14 +135,15 @@ def _walk(shape_name: str, value: Any, path: str, out: list[str], partial: bool 
             out.append(f"Value {_show(value)} at '{path}' failed to satisfy constraint: {problem}")
 
 
-def violations(operation: str, params: Mapping[str, Any], partial: bool = False) -> list[str]:
+def violations(operation: str, params: Mapping[str, Any], partial: bool = False, service: str = "lambda") -> list[str]:
     """Every constraint of *operation*'s input that *params* (members by model name) breaks.
 
-    *partial*: check only the members given (the path's, before the body is read).
+    *partial*: check only the members given (the path's, before the body is read). *service*:
+    whose model (``lambda``; ``iam`` and ``sts`` word their violations the same way).
     """
-    input_shape = _model()["operations"][operation]["input"]["shape"]
+    input_shape = _model(service)["operations"][operation]["input"]["shape"]
     out: list[str] = []
-    _walk(input_shape, params, "", out, partial)
+    _walk(input_shape, params, "", out, partial, service)
     return out
 
 

@@ -94,3 +94,7 @@ SIGNING_PROFILE_VERSIONS_MAX = 20
 CODE_SIGNING_DESCRIPTION_MAX = 256
 #: Room for a code signature in a zip's archive comment (the format's 16-bit length).
 ZIP_COMMENT_MAX = 0xFFFF
+
+# -- IAM and STS (the query protocol) ---------------------------------------------------------
+#: The largest IAM or STS request read: far above any policy document (131,072 characters at most).
+QUERY_REQUEST_LIMIT_BYTES = 1 << 20

@@ -3,7 +3,7 @@
 Each protocol is what one part of the services needs: ``FunctionStore`` (functions, their
 versions, aliases, settings and uids), ``LayerStore``, ``EventConfigStore``, ``ProvisionedStore``,
 ``QueueStore`` (the asynchronous invocations), ``UsageStore`` (the ledger's journal position,
-usage, budgets), ``LogStore`` and ``IdentityStore`` (accounts, IAM users and roles, access keys).
+usage, budgets), ``LogStore`` and ``IdentityStore`` (accounts, IAM users and roles, access keys, customer managed policies).
 ``Store`` is all of them with a life cycle: ``SqlStore``
 (``store.sql``, the only module that speaks SQL) and ``MemoryStore`` (``store.memory``, for unit
 tests) implement it. Writes of one logical change happen in one transaction.
@@ -22,6 +22,7 @@ from lambent.model.event_invoke import EventInvokeConfig
 from lambent.model.function import FunctionVersion
 from lambent.model.identity import AccessKey, Account, Role, User
 from lambent.model.layer import LayerVersion
+from lambent.model.managed_policy import ManagedPolicy
 from lambent.store.journal import Position
 
 
@@ -251,6 +252,20 @@ class IdentityStore(Protocol):
         ...
 
     async def delete_access_key(self, access_key_id: str) -> bool: ...
+
+    async def put_policy(self, policy: ManagedPolicy, expected: ManagedPolicy | None) -> None:
+        """A customer managed policy (all its versions in it): insert (*expected* None:
+        ``KeyError`` if the account has one of that name) or replace *expected* (``LookupError``
+        if it changed)."""
+        ...
+
+    async def policy(self, account_id: str, name: str) -> ManagedPolicy | None: ...
+
+    async def policies(self, account_id: str) -> list[ManagedPolicy]:
+        """The account's customer managed policies, by name."""
+        ...
+
+    async def delete_policy(self, account_id: str, name: str) -> bool: ...
 
 
 class Store(

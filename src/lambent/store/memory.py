@@ -18,6 +18,7 @@ from lambent.model.event_invoke import EventInvokeConfig
 from lambent.model.function import FunctionVersion
 from lambent.model.identity import AccessKey, Account, Role, User
 from lambent.model.layer import LayerVersion
+from lambent.model.managed_policy import ManagedPolicy
 from lambent.model.uids import pick_uid
 from lambent.store import FunctionRecord, LogEvent
 from lambent.store.journal import Position
@@ -58,7 +59,7 @@ class MemoryStore:
         self._budgets: dict[str, Budget] = {}
         self._alerts: dict[tuple[str, str, int], tuple[str, int]] = {}  # (budget, month, threshold) -> (spent, at)
         self._accounts: dict[str, Account] = {}
-        self._principals: dict[tuple[str, str, str], User | Role] = {}  # (account, kind, name)
+        self._principals: dict[tuple[str, str, str], User | Role | ManagedPolicy] = {}  # (account, kind, name)
         self._keys: dict[str, AccessKey] = {}
 
     async def open(self) -> None: ...
@@ -308,7 +309,9 @@ class MemoryStore:
     async def accounts(self) -> list[Account]:
         return [self._accounts[key] for key in sorted(self._accounts)]
 
-    def _put_principal(self, kind: str, record: User | Role, expected: User | Role | None) -> None:
+    def _put_principal(
+        self, kind: str, record: User | Role | ManagedPolicy, expected: User | Role | ManagedPolicy | None
+    ) -> None:
         key = (record.account_id, kind, record.name)
         if expected is None:
             if key in self._principals:
@@ -363,3 +366,16 @@ class MemoryStore:
 
     async def delete_access_key(self, access_key_id: str) -> bool:
         return self._keys.pop(access_key_id, None) is not None
+
+    async def put_policy(self, policy: ManagedPolicy, expected: ManagedPolicy | None) -> None:
+        self._put_principal("policy", policy, expected)
+
+    async def policy(self, account_id: str, name: str) -> ManagedPolicy | None:
+        found = self._principals.get((account_id, "policy", name))
+        return found if isinstance(found, ManagedPolicy) else None
+
+    async def policies(self, account_id: str) -> list[ManagedPolicy]:
+        return [v for (a, _, n), v in sorted(self._principals.items()) if a == account_id and isinstance(v, ManagedPolicy)]
+
+    async def delete_policy(self, account_id: str, name: str) -> bool:
+        return self._principals.pop((account_id, "policy", name), None) is not None

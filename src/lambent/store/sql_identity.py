@@ -1,7 +1,9 @@
-"""The identity half of ``SqlStore``: accounts, IAM users and roles, access keys.
+"""The identity half of ``SqlStore``: accounts, IAM users and roles, access keys, customer
+managed policies.
 
-A user or a role is one row holding its whole record (policies inside), replaced by
-compare-and-set on the document, so two writers cannot lose each other's change. Access keys
+A user, a role or a managed policy is one row holding its whole record (policies or versions
+inside), replaced by compare-and-set on the document, so two writers cannot lose each other's
+change. Access keys
 are rows of their own, looked up by id on every signed request.
 """
 
@@ -14,11 +16,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lambent.model.identity import AccessKey, Account, Role, User
+from lambent.model.managed_policy import ManagedPolicy
 
-_Principal = TypeVar("_Principal", User, Role)
+_Principal = TypeVar("_Principal", User, Role, ManagedPolicy)
 _encode = msgspec.json.Encoder()
 _decode_key = msgspec.json.Decoder(AccessKey)
-_KINDS: dict[type[Any], str] = {User: "user", Role: "role"}
+#: The kind column of each record type (managed policies share the principals' table and CAS).
+_KINDS: dict[type[Any], str] = {User: "user", Role: "role", ManagedPolicy: "policy"}
 
 
 def define(metadata: sa.MetaData) -> dict[str, sa.Table]:
@@ -66,7 +70,7 @@ class IdentitySql:
             rows = (await conn.execute(sa.select(table).order_by(table.c.account_id))).all()
         return [Account(account_id=row.account_id, created=row.created) for row in rows]
 
-    async def _put_principal(self, record: User | Role, expected: User | Role | None) -> None:
+    async def _put_principal(self, record: User | Role | ManagedPolicy, expected: User | Role | ManagedPolicy | None) -> None:
         table = self._identity["principals"]
         kind = _KINDS[type(record)]
         document = _encode.encode(record).decode()
@@ -174,4 +178,21 @@ class IdentitySql:
         table = self._identity["keys"]
         async with self._engine.begin() as conn:
             result = await conn.execute(sa.delete(table).where(table.c.access_key_id == access_key_id))
+        return bool(result.rowcount)
+
+    async def put_policy(self, policy: ManagedPolicy, expected: ManagedPolicy | None) -> None:
+        await self._put_principal(policy, expected)
+
+    async def policy(self, account_id: str, name: str) -> ManagedPolicy | None:
+        return await self._principal(ManagedPolicy, account_id, name)
+
+    async def policies(self, account_id: str) -> list[ManagedPolicy]:
+        return await self._principals(ManagedPolicy, account_id)
+
+    async def delete_policy(self, account_id: str, name: str) -> bool:
+        table = self._identity["principals"]
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                sa.delete(table).where(table.c.account_id == account_id, table.c.kind == "policy", table.c.name == name)
+            )
         return bool(result.rowcount)

@@ -7,9 +7,11 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from lambent.model.identity import AccessKey, Account, Role, User
+from lambent.model.managed_policy import ManagedPolicy, PolicyVersion
 from lambent.store import Store
 from lambent.store.memory import MemoryStore
 from lambent.store.sql import SqlStore
@@ -90,5 +92,30 @@ def test_deleting_a_role_deletes_its_keys_and_nobody_elses(make: Callable[[Path]
         await store.put_access_key(key("AKIA9", other, status="Inactive"))  # replaced, not doubled
         assert await store.access_keys(other) == [key("AKIA9", other, status="Inactive")]
         assert await store.delete_access_key("AKIA9") is True and await store.delete_access_key("AKIA9") is False
+
+    run(make, tmp_path, scenario)
+
+
+@pytest.mark.parametrize("make", STORES, ids=["sql", "memory"])
+def test_a_managed_policy_is_named_once_per_account_and_replaced_only_from_what_was_read(
+    make: Callable[[Path], Store], tmp_path: Path
+) -> None:
+    v1 = PolicyVersion(version_id="v1", document="{}", created="c")
+    policy = ManagedPolicy(
+        account_id=ACCT, name="p", policy_id="ANPA1", path="/", created="c", updated="c", default_version="v1", versions=(v1,)
+    )
+
+    async def scenario(store: Store) -> None:
+        await store.put_policy(policy, None)
+        with pytest.raises(KeyError):
+            await store.put_policy(msgspec.structs.replace(policy, path="/other/"), None)  # the name is taken, whatever the path
+        v2 = msgspec.structs.replace(policy, versions=(v1, PolicyVersion(version_id="v2", document="[]", created="d")))
+        await store.put_policy(v2, policy)
+        with pytest.raises(LookupError):
+            await store.put_policy(policy, policy)  # what was read has changed since
+        assert await store.policy(ACCT, "p") == v2 and await store.policies(ACCT) == [v2]
+        assert await store.policies("999999999999") == [] and await store.user(ACCT, "p") is None
+        assert await store.delete_policy(ACCT, "p") and not await store.delete_policy(ACCT, "p")
+        assert await store.policy(ACCT, "p") is None
 
     run(make, tmp_path, scenario)

@@ -1,0 +1,56 @@
+"""``/``: the one path three protocols share, told apart as AWS's endpoints would.
+
+- A request naming an ``X-Amz-Target`` is JSON 1.1: CloudWatch Logs (``LogsApi``).
+- Otherwise it is the query protocol (``Action=...&Version=...``, a form body or, for a GET, the
+  query string), of the service its signature is scoped to: ``iam`` or ``sts``. With
+  ``auth = off`` the scope is read from the Authorization header the same way; a request with
+  none goes to the service that has its ``Action`` (STS's few, else IAM).
+
+Every error of a query request is answered here, in its service's XML.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from lambent.api import inputs
+from lambent.api.auth import principal
+from lambent.api.iam import Handler, IamApi
+from lambent.api.logs import LogsApi
+from lambent.api.query import QueryCodec, query_error
+from lambent.api.sts import StsApi
+from lambent.errors import ApiError, InvalidAction
+from lambent.model.limits import QUERY_REQUEST_LIMIT_BYTES
+
+
+class RootApi:
+    def __init__(self, logs: LogsApi, iam: IamApi, sts: StsApi) -> None:
+        self._logs = logs
+        self._services: dict[str, tuple[QueryCodec, dict[str, Handler]]] = {
+            "iam": (QueryCodec("iam"), iam.actions),
+            "sts": (QueryCodec("sts"), sts.actions),
+        }
+
+    async def dispatch(self, request: Request) -> Response:
+        if request.method == "POST" and "x-amz-target" in request.headers:
+            return await self._logs.dispatch(request)
+        caller = principal(request)
+        form = dict(urllib.parse.parse_qsl(request.url.query, keep_blank_values=True))
+        service = caller.service if caller.service in self._services else None
+        try:
+            if request.method == "POST":
+                body = await inputs.body(request, QUERY_REQUEST_LIMIT_BYTES, form.get("Action") or "this")
+                form.update(urllib.parse.parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+            action = form.get("Action")
+            service = service or ("sts" if action in self._services["sts"][1] else "iam")
+            codec, actions = self._services[service]
+            operation = codec.operation(action)
+            if operation.name not in actions:
+                raise InvalidAction(f"Could not find operation {action} for version {codec.model.api_version}")
+            result = await actions[operation.name](codec.parse(operation, form), caller)
+            return codec.render(operation, result)
+        except ApiError as error:
+            return query_error(error, service or "iam")

@@ -1,0 +1,126 @@
+"""IAM and STS services on the memory store: the policies in force for each kind of principal,
+managed policy versions, AWS's managed policies as shipped, and who a trust policy lets in."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from lambent.clock import FakeClock
+from lambent.errors import AccessDenied, LimitExceeded, MalformedPolicyDocument
+from lambent.model.managed_policy import check_document
+from lambent.services.iam import IamService
+from lambent.services.iam_policies import PolicyCatalog
+from lambent.services.identity import IdentityService, Sealer
+from lambent.services.sts import StsService, trusts
+from lambent.store.memory import MemoryStore
+
+ACCT = "123456789012"
+BASIC = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+ALLOW = json.dumps({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}})
+
+
+def services() -> tuple[IamService, StsService]:
+    store, clock = MemoryStore(), FakeClock()
+    identity = IdentityService(store, Sealer(b"k" * 32), clock=clock)
+    return IamService(store, identity, PolicyCatalog(store), clock=clock), StsService(store, identity)
+
+
+def test_policies_of_a_user_a_role_session_and_the_root() -> None:
+    async def scenario() -> None:
+        iam, _ = services()
+        user = await iam.create_user(ACCT, "u", "/team/", {})
+        await iam.put_inline("user", ACCT, "u", "inline", ALLOW)
+        await iam.attach("user", ACCT, "u", BASIC)
+        mine = await iam.create_policy(ACCT, "mine", "/", ALLOW.replace("s3", "sqs"), None, {})
+        await iam.attach("user", ACCT, "u", mine.arn)
+        documents = await iam.policies_of(user.arn)
+        assert documents[0] == ALLOW and "logs:PutLogEvents" in documents[1] and "sqs:*" in documents[2]
+        assert len(documents) == 3
+
+        await iam.create_role(ACCT, "r", "/", ALLOW, None, 3600, {})
+        await iam.put_inline("role", ACCT, "r", "p", ALLOW)
+        assert await iam.policies_of(f"arn:aws:sts::{ACCT}:assumed-role/r/session") == [ALLOW]
+        assert await iam.policies_of(f"arn:aws:iam::{ACCT}:root") == []
+        assert await iam.policies_of(f"arn:aws:iam::{ACCT}:user/u") == []  # the user's ARN has its path
+        assert await iam.policies_of("not an arn") == []
+
+    asyncio.run(scenario())
+
+
+def test_a_managed_policy_keeps_five_versions_and_aws_ones_are_not_ours_to_change() -> None:
+    async def scenario() -> None:
+        iam, _ = services()
+        policy = await iam.create_policy(ACCT, "p", "/", ALLOW, None, {})
+        for expected in ("v2", "v3", "v4", "v5"):
+            assert (await iam.create_policy_version(policy.arn, ALLOW, set_default=expected == "v3")).version_id == expected
+        assert (await iam.catalog.get(policy.arn)).default_version == "v3"
+        with pytest.raises(LimitExceeded):
+            await iam.create_policy_version(policy.arn, ALLOW, False)
+        with pytest.raises(MalformedPolicyDocument):
+            await iam.create_policy_version(policy.arn, "[]", False)
+        with pytest.raises(Exception, match="does not exist or is not attachable"):
+            await iam.delete_policy(ACCT, BASIC)
+
+    asyncio.run(scenario())
+
+
+def test_aws_managed_policies_are_well_formed_with_aws_arns() -> None:
+    catalog = PolicyCatalog(MemoryStore())
+    assert len(catalog.aws) == 9
+    for arn, policy in catalog.aws.items():
+        assert arn == f"arn:aws:iam::aws:policy{policy.path}{policy.name}"
+        check_document(policy.document)
+        assert policy.policy_id.startswith("ANPA") and len(policy.policy_id) == 21
+    service_role = {p.name for p in catalog.aws.values() if p.path == "/service-role/"}
+    assert service_role == {
+        "AWSLambdaBasicExecutionRole",
+        "AWSLambdaRole",
+        "AWSLambdaSQSQueueExecutionRole",
+        "AWSLambdaKinesisExecutionRole",
+        "AWSLambdaDynamoDBExecutionRole",
+        "AWSLambdaVPCAccessExecutionRole",
+    }
+
+
+def _trust(principal: object, effect: str = "Allow", action: object = "sts:AssumeRole") -> str:
+    return json.dumps({"Statement": [{"Effect": effect, "Principal": principal, "Action": action}]})
+
+
+def test_who_a_trust_policy_lets_in() -> None:
+    alice = f"arn:aws:iam::{ACCT}:user/alice"
+    assert trusts(_trust({"AWS": alice}), alice, ACCT)
+    assert trusts(_trust({"AWS": [ACCT]}), alice, ACCT)
+    assert trusts(_trust({"AWS": f"arn:aws:iam::{ACCT}:root"}), alice, ACCT)
+    assert trusts(_trust("*", action=["sts:*"]), alice, ACCT)
+    assert not trusts(_trust({"AWS": "arn:aws:iam::999999999999:root"}), alice, ACCT)
+    assert not trusts(_trust({"Service": "lambda.amazonaws.com"}), alice, ACCT)
+    assert not trusts(_trust({"AWS": alice}, action="sts:TagSession"), alice, ACCT)
+    session = f"arn:aws:sts::{ACCT}:assumed-role/ops/s"
+    assert trusts(_trust({"AWS": f"arn:aws:iam::{ACCT}:role/ops"}), session, ACCT)
+    both = json.dumps(
+        {
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": ACCT}, "Action": "sts:AssumeRole"},
+                {"Effect": "Deny", "Principal": {"AWS": alice}, "Action": "sts:AssumeRole"},
+            ]
+        }
+    )
+    assert not trusts(both, alice, ACCT)  # a Deny naming the caller wins
+
+
+def test_assume_role_is_refused_to_the_root_unless_nothing_is_checked() -> None:
+    async def scenario() -> None:
+        iam, sts = services()
+        role = await iam.create_role(ACCT, "r", "/", _trust("*"), None, 3600, {})
+        root = f"arn:aws:iam::{ACCT}:root"
+        with pytest.raises(AccessDenied, match=r"Roles may not be assumed by root accounts\."):
+            await sts.assume_role(ACCT, root, role.arn, "s", 900, check_trust=True)
+        assumed = await sts.assume_role(ACCT, root, role.arn, "s", 900, check_trust=False)
+        assert assumed.arn == f"arn:aws:sts::{ACCT}:assumed-role/r/s" and assumed.credential.principal_arn == assumed.arn
+        found = await sts.caller_identity(ACCT, assumed.arn)
+        assert found.user_id == f"{role.role_id}:s"
+
+    asyncio.run(scenario())

@@ -15,6 +15,7 @@
     │   ├── RequestEntityTooLargeException        413
     │   ├── UnsupportedMediaTypeException         415
     │   ├── TooManyRequestsException              429
+    │   ├── AccessDeniedException                 403  IAM policies do not allow the action
     │   ├── RecursiveInvocationException          400  a loop longer than 16
     │   ├── UnknownOperation                      404  no operation has this method and path
     │   ├── SignatureRefusal                      a request's SigV4 signature is refused (api/sigv4)
@@ -172,6 +173,19 @@ class TooManyRequestsException(ApiError):
 
     error_type = "TooManyRequestsException"
     status = 429
+
+
+class AccessDeniedException(ApiError):
+    """The caller is not authorized to perform this operation.
+
+    The message is IAM's, naming the caller, the action, the resource and which policy was
+    missing or denied (``model.iam_policy.denial_message``). The query-protocol services (IAM,
+    STS) answer the code ``AccessDenied``.
+    """
+
+    error_type = "AccessDeniedException"
+    query_error_type: ClassVar[str] = "AccessDenied"
+    status = 403
 
 
 class RecursiveInvocationException(ApiError):

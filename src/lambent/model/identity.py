@@ -87,6 +87,15 @@ def assumed_role_arn(account_id: str, role_name: str, session_name: str) -> str:
     return f"arn:aws:sts::{account_id}:assumed-role/{role_name}/{session_name}"
 
 
+def session_role_arn(principal_arn: str) -> str | None:
+    """The role an assumed-role session ARN is a session of
+    (``arn:aws:sts::ACCT:assumed-role/ROLE/SESSION`` -> ``arn:aws:iam::ACCT:role/ROLE``), else None."""
+    parts = principal_arn.split(":", 5)
+    if len(parts) != 6 or parts[2] != "sts" or not parts[5].startswith("assumed-role/"):
+        return None
+    return role_arn(parts[4], parts[5].split("/")[1])
+
+
 def account_of_access_key(access_key_id: str) -> str | None:
     """The account a permissive server attributes *access_key_id* to: a 12-digit key names its
     account, as AWS emulators commonly do (``LAMBENT_AUTH=off`` only)."""

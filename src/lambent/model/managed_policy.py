@@ -6,10 +6,9 @@ authorization reads), attached to users and roles by ARN. Customer managed ones 
 ``arn:aws:iam::ACCT:policy{path}{name}``; AWS managed ones ``arn:aws:iam::aws:policy{path}{name}``
 (their ``account_id`` is ``aws``). Names are unique within an account, whatever the path.
 
-``check_document`` refuses what is not a policy in IAM's grammar at its coarsest: JSON, an object,
-a ``Statement`` (one object or a list of them) each with an ``Effect`` of Allow or Deny. The full
-grammar (and evaluation) is ``lambent.model.iam_policy``'s, being written on the ``policy``
-branch: TODO(integrator): call its ``parse`` here once merged. Pure: no I/O, no clock.
+``check_document`` refuses what is not a policy of its kind in IAM's grammar
+(``lambent.model.iam_policy.parse``: an identity policy names resources and no principal, a
+trust policy a principal and no resource), in IAM's words. Pure: no I/O, no clock.
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ from typing import Any
 import msgspec
 
 from lambent.errors import MalformedPolicyDocument
+from lambent.model.iam_policy import Kind, MalformedPolicy, parse
 
 AWS_ACCOUNT = "aws"
 #: AWS's limit of versions a managed policy keeps (CreatePolicyVersion refuses a sixth).
@@ -71,26 +71,11 @@ def encoded(document: str) -> str:
     return urllib.parse.quote(document, safe="-_.~")
 
 
-def check_document(document: str) -> dict[str, Any]:
-    """The parsed *document*; ``MalformedPolicyDocument`` if it is not a policy."""
+def check_document(document: str, kind: Kind = "identity") -> dict[str, Any]:
+    """The parsed *document*; ``MalformedPolicyDocument`` if it is not a policy of *kind*."""
     try:
-        parsed = json.loads(document)
-    except ValueError:
-        raise MalformedPolicyDocument("This policy contains invalid Json") from None
-    if not isinstance(parsed, dict):
-        raise MalformedPolicyDocument("This policy contains invalid Json")
-    statements = parsed.get("Statement")
-    if isinstance(statements, dict):
-        statements = [statements]
-    if not isinstance(statements, list) or not statements:
-        raise MalformedPolicyDocument("Syntax errors in policy.")
-    for statement in statements:
-        if not isinstance(statement, dict) or statement.get("Effect") not in ("Allow", "Deny"):
-            raise MalformedPolicyDocument("Syntax errors in policy.")
+        parse(document, kind=kind)
+    except MalformedPolicy as refused:
+        raise MalformedPolicyDocument(str(refused)) from None
+    parsed: dict[str, Any] = json.loads(document)
     return parsed
-
-
-def statements(document: str) -> list[dict[str, Any]]:
-    """The statements of a stored (so well-formed) document, as a list."""
-    found = json.loads(document).get("Statement", [])
-    return [found] if isinstance(found, dict) else list(found)

@@ -124,7 +124,7 @@ class IamService:
         max_session_duration_s: int,
         tags: dict[str, str],
     ) -> Role:
-        check_document(assume_role_policy)
+        check_document(assume_role_policy, "trust")
         role = Role(
             account_id=account_id,
             name=name,
@@ -155,7 +155,7 @@ class IamService:
         await self._store.delete_role(account_id, name)
 
     async def update_assume_role_policy(self, account_id: str, name: str, document: str) -> None:
-        check_document(document)
+        check_document(document, "trust")
         await self._change("role", account_id, name, lambda r: msgspec.structs.replace(r, assume_role_policy=document))
 
     # -- access keys ---------------------------------------------------------------------

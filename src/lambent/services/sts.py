@@ -7,23 +7,20 @@ exist and a trust policy that does not name the caller are both ``AccessDenied``
 to perform: sts:AssumeRole" (the caller cannot tell them apart), an account's root may not
 assume roles, and a duration past the role's maximum is a ``ValidationError``.
 
-The trust policy check is a coarse one: an Allow statement whose Action covers ``sts:AssumeRole``
-and whose ``Principal`` is ``*`` or names (in ``AWS``) the caller's ARN, its account (id or root
-ARN) or, for a role session, its role; a Deny statement naming it wins. Conditions are not
-evaluated. TODO(integrator): use ``lambent.model.iam_policy.evaluate`` once the ``policy``
-branch is merged.
+The trust policy is the role's resource policy, evaluated with the caller's identity policies by
+``services.access`` (``model.iam_policy``): one that names the caller (or its role) suffices in
+its account; one that names only the caller's account needs the caller's policies to allow
+``sts:AssumeRole`` too; a caller from another account needs both.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
 
-from lambent.errors import AccessDenied, ValidationError
-from lambent.model.iam_wildcards import action_matches
-from lambent.model.identity import Credential, assumed_role_arn, role_arn, root_arn
-from lambent.model.managed_policy import statements
+from lambent.errors import AccessDenied, AccessDeniedException, ValidationError
+from lambent.model.iam_policy import Caller
+from lambent.model.identity import Credential, assumed_role_arn, root_arn, session_role_arn
+from lambent.services.access import Access
 from lambent.services.identity import IdentityService
 from lambent.store import IdentityStore
 
@@ -42,37 +39,11 @@ class AssumedRole(msgspec.Struct, frozen=True, kw_only=True):
     arn: str
 
 
-def _listed(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def _names(statement: dict[str, Any], caller_names: set[str]) -> bool:
-    principal = statement.get("Principal")
-    if principal == "*":
-        return True
-    if not isinstance(principal, dict):
-        return False
-    return any(p == "*" or p in caller_names for p in _listed(principal.get("AWS", [])))
-
-
-def _covers_assume_role(statement: dict[str, Any]) -> bool:
-    return any(isinstance(a, str) and action_matches(a, "sts:AssumeRole") for a in _listed(statement.get("Action", [])))
-
-
-def trusts(trust_policy: str, caller_arn: str, caller_account: str) -> bool:
-    """Whether *trust_policy* lets *caller_arn* assume its role (see the module's note)."""
-    names = {caller_arn, caller_account, root_arn(caller_account)}
-    parts = caller_arn.split(":", 5)
-    if len(parts) == 6 and parts[2] == "sts" and parts[5].startswith("assumed-role/"):
-        names.add(role_arn(caller_account, parts[5].split("/")[1]))
-    relevant = [s for s in statements(trust_policy) if _covers_assume_role(s) and _names(s, names)]
-    return any(s.get("Effect") == "Allow" for s in relevant) and not any(s.get("Effect") == "Deny" for s in relevant)
-
-
 class StsService:
-    def __init__(self, store: IdentityStore, identity: IdentityService) -> None:
+    def __init__(self, store: IdentityStore, identity: IdentityService, access: Access) -> None:
         self._store = store
         self._identity = identity
+        self._access = access
 
     async def caller_identity(self, account_id: str, arn: str) -> CallerIdentity:
         parts = arn.split(":", 5)
@@ -101,8 +72,18 @@ class StsService:
         if check_trust:
             if caller_arn.endswith(":root"):
                 raise AccessDenied("Roles may not be assumed by root accounts.")
-            if not trusts(role.assume_role_policy, caller_arn, caller_account):
-                raise denied
+            caller = Caller(arn=caller_arn, account_id=caller_account, role_arn=session_role_arn(caller_arn))
+            try:
+                await self._access.authorize(
+                    caller,
+                    "sts:AssumeRole",
+                    role.arn,
+                    resource_account=role.account_id,
+                    resource_policy=role.assume_role_policy,
+                    kind="trust",
+                )
+            except AccessDeniedException:
+                raise denied from None
         if duration_s > role.max_session_duration_s:
             raise ValidationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
         arn = assumed_role_arn(role.account_id, role.name, session_name)

@@ -183,6 +183,26 @@ def started(
         stop(server)
 
 
+#: The execution role the benchmark's functions name (CreateFunction checks that Lambda may assume it).
+BENCH_ROLE = "arn:aws:iam::000000000000:role/bench"
+_LAMBDA_TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    }
+)
+
+
+def _execution_role(endpoint: str, key: tuple[str, str]) -> None:
+    import boto3
+
+    iam = boto3.client(
+        "iam", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=key[0], aws_secret_access_key=key[1]
+    )
+    with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
+        iam.create_role(RoleName=BENCH_ROLE.rsplit("/", 1)[1], AssumeRolePolicyDocument=_LAMBDA_TRUST)
+
+
 @contextlib.contextmanager
 def lambent_server(work_dir: Path, idle_timeout_s: float, auth: bool = True) -> Iterator[Server]:
     """A lambent server on its embedded defaults; requests to it are signed with the key it
@@ -212,7 +232,9 @@ def lambent_server(work_dir: Path, idle_timeout_s: float, auth: bool = True) -> 
         if auth:
             parser = configparser.ConfigParser()
             parser.read(credentials)
-            sign_for(host, (parser["lambent"]["aws_access_key_id"], parser["lambent"]["aws_secret_access_key"]))
+            key = (parser["lambent"]["aws_access_key_id"], parser["lambent"]["aws_secret_access_key"])
+            sign_for(host, key)
+            _execution_role(f"http://{host}", key)
         try:
             yield server
         finally:
@@ -263,7 +285,7 @@ def create_function(
             "Handler": handler,
             "MemorySize": memory_mb,
             "Timeout": timeout_s,
-            "Role": "arn:aws:iam::000000000000:role/bench",
+            "Role": BENCH_ROLE,
             "Code": {"ZipFile": base64.b64encode(package(files)).decode()},
             **(extra or {}),
         }

@@ -27,6 +27,7 @@ from lambent.api.concurrency import ConcurrencyApi
 from lambent.api.environment_listener import EnvironmentListener
 from lambent.api.event_configs import EventConfigsApi
 from lambent.api.functions import FunctionsApi
+from lambent.api.guard import Guard
 from lambent.api.health import HealthApi
 from lambent.api.iam import IamApi
 from lambent.api.invoke import InvokeApi
@@ -51,6 +52,7 @@ from lambent.sandbox import ApiServer, Sandbox
 from lambent.sandbox.namespaces import NamespacesSandbox
 from lambent.sandbox.process import ProcessSandbox
 from lambent.sandbox.seccomp import build_program
+from lambent.services.access import Access
 from lambent.services.account import AccountService
 from lambent.services.alerts import AlertOutbox
 from lambent.services.aliases import AliasService
@@ -60,7 +62,7 @@ from lambent.services.event_configs import EventConfigService
 from lambent.services.event_queue import EventQueue
 from lambent.services.function_events import Listeners
 from lambent.services.function_index import FunctionIndex
-from lambent.services.functions import FunctionService
+from lambent.services.functions import AnyRole, FunctionService
 from lambent.services.iam import IamService
 from lambent.services.iam_policies import PolicyCatalog
 from lambent.services.identity import IdentityService, Sealer
@@ -180,6 +182,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
     server_secret = _secret(data_dir)
     identity = IdentityService(store, Sealer(server_secret), clock=clock)
     iam = IamService(store, identity, PolicyCatalog(store), clock=clock)
+    access = Access(iam, clock=clock, enabled=settings.auth == "on")
     alerts = AlertOutbox()
     meter = MeterService(store, load_prices(settings.prices), clock=clock, alerts=alerts)
     ledger = Ledger(store, data_dir / "journal", meter, clock=clock)
@@ -211,7 +214,9 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
     event_configs = EventConfigService(store, index, settings.region, settings.account_id, clock=clock)
     provisioned = ProvisionedService(store, index, invoker, clock=clock)
     events = Listeners([invoker, event_configs, provisioned])
-    functions = FunctionService(store, index, packages, collector, layers, runtimes, events, clock=clock)
+    functions = FunctionService(
+        store, index, packages, collector, layers, runtimes, events, identity if settings.auth == "on" else AnyRole(), clock=clock
+    )
     aliases = AliasService(store, index)
     destinations = Destinations(
         settings.region, settings.sqs_endpoint_url, settings.function_access_key_id, settings.function_secret_access_key
@@ -229,7 +234,8 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
     )
     verifier = Verifier(identity.credential, clock, settings.region) if settings.auth == "on" else None
     code_urls = CodeUrls(server_secret, settings.endpoint_url, packages, clock)
-    logs_api = LogsApi(logs)
+    guard = Guard(settings, access)
+    logs_api = LogsApi(logs, guard, settings)
     handlers = Handlers(
         invoke=InvokeApi(settings, invocations),
         functions=FunctionsApi(settings, functions, code_urls),
@@ -241,7 +247,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         account=AccountApi(settings, AccountService(index, layers, provisioned)),
         layers=LayersApi(settings, layers, code_urls),
         logs=logs_api,
-        root=RootApi(logs_api, IamApi(iam), StsApi(StsService(store, identity))),
+        root=RootApi(logs_api, IamApi(iam), StsApi(StsService(store, identity, access)), guard),
         usage=UsageApi(meter, UsageReports(ledger, meter)),
         code=code_urls,
         health=HealthApi(sandbox),
@@ -280,7 +286,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
             await store.close()
 
     app = Starlette(
-        routes=routes(handlers),
+        routes=routes(handlers, guard),
         middleware=[Middleware(Authentication, settings=settings, verifier=verifier)],
         lifespan=lifespan,
         exception_handlers={ApiError: api_error_handler, Exception: unexpected_error_handler},

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures.server import create, environment_gone, make_zip
+from tests.fixtures.server import ROLE, create, environment_gone, make_zip
 
 REQUEST_ID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
@@ -147,7 +147,7 @@ def test_init_errors(lam: Any, fn_name: str, files: dict[str, str], handler: str
         FunctionName=fn_name,
         Runtime="python3.12",
         Handler=handler,
-        Role="arn:aws:iam::000000000000:role/x",
+        Role=ROLE,
         Code={"ZipFile": make_zip(files)},
     )
     response, body, log = call(lam, fn_name)

@@ -71,7 +71,8 @@ def test_functions_sign_as_their_role_with_keys_of_their_own(server: Server, lam
         "    me = boto3.client('lambda').get_function_configuration(FunctionName=context.function_name)\n"
         "    return {'key': os.environ['AWS_ACCESS_KEY_ID'], 'token': os.environ['AWS_SESSION_TOKEN'], 'role': me['Role']}\n"
     )
-    roles = ("arn:aws:iam::000000000000:role/first", "arn:aws:iam::000000000000:role/second")
+    read_only = "arn:aws:iam::aws:policy/AWSLambda_ReadOnlyAccess"
+    roles = tuple(server.ensure_role(f"{fn_name}-{n}", read_only) for n in ("first", "second"))
     answers = []
     for index, role in enumerate(roles):
         # importing boto3 cold takes seconds at 128 MB on a busy machine: room for it

@@ -40,6 +40,8 @@ from lambent.settings import Settings
 
 #: The ASGI scope key of the request's ``Principal``.
 PRINCIPAL_SCOPE_KEY = "lambent.principal"
+#: The body the middleware read to verify it (the app reads it again from ``receive``).
+BODY_SCOPE_KEY = "lambent.body"
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/,\s]+)/([^/,\s]+)/")
 _OPEN_PATHS = ("/lambent/code/", "/lambent/health")
 
@@ -175,4 +177,5 @@ class Authentication:
             service=verified.service,
             authenticated=True,
         )
+        scope[BODY_SCOPE_KEY] = body  # for the guard of an operation that names its resource in the body
         await self._app(scope, _replay(body, receive), send)

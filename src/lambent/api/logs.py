@@ -13,14 +13,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from lambent.api import inputs
+from lambent.api.auth import principal
+from lambent.api.guard import Guard
 from lambent.api.render import json11_error, json11_response
+from lambent.errors import AccessDeniedException
+from lambent.model.lambda_actions import log_group_arn
 from lambent.model.limits import LOG_EVENTS_PAGE_LIMIT, LOGS_REQUEST_LIMIT_BYTES
 from lambent.services.logs import LogService
+from lambent.settings import Settings
 
 
 class LogsApi:
-    def __init__(self, logs: LogService) -> None:
+    def __init__(self, logs: LogService, guard: Guard, settings: Settings) -> None:
         self._logs = logs
+        self._guard = guard
+        self._settings = settings
 
     async def dispatch(self, request: Request) -> Response:
         target = request.headers.get("x-amz-target", "")
@@ -38,6 +45,11 @@ class LogsApi:
             return json11_error("SerializationException", "The request body is not valid JSON.")
         if not isinstance(params, dict) or not isinstance(params.get("logGroupName"), str):
             return json11_error("InvalidParameterException", "logGroupName is required.")
+        group = log_group_arn(self._settings.region, self._settings.account_id, params["logGroupName"])
+        try:
+            await self._guard.check(principal(request), f"logs:{operation}", group)
+        except AccessDeniedException as denied:
+            return json11_error(denied.error_type, denied.message, denied.status)
         return await handler(params)
 
     async def _filter(self, params: dict[str, Any]) -> Response:

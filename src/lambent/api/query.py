@@ -33,7 +33,7 @@ from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Sh
 from starlette.responses import Response
 
 from lambent.api.render import request_id
-from lambent.errors import ApiError, InvalidAction, SignatureRefusal, ValidationError
+from lambent.errors import ApiError, InvalidAction, ValidationError
 from lambent.model.constraints import violations
 
 #: The XML namespace of each query service's answers (its model's ``xmlNamespace``).
@@ -206,7 +206,7 @@ def query_error(error: ApiError, service: str) -> Response:
     root = ET.Element("ErrorResponse", xmlns=NAMESPACES.get(service, NAMESPACES["iam"]))
     body = ET.SubElement(root, "Error")
     ET.SubElement(body, "Type").text = "Receiver" if error.status >= 500 else "Sender"
-    code = error.code(service) if isinstance(error, SignatureRefusal) else error.error_type
+    code = getattr(error, "query_error_type", error.error_type)  # AccessDenied, SignatureDoesNotMatch...
     ET.SubElement(body, "Code").text = code
     ET.SubElement(body, "Message").text = error.message
     ET.SubElement(root, "RequestId").text = request_id()

@@ -12,23 +12,45 @@ Every error of a query request is answered here, in its service's XML.
 from __future__ import annotations
 
 import urllib.parse
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from lambent.api import inputs
-from lambent.api.auth import principal
+from lambent.api.auth import Principal, principal
+from lambent.api.guard import Guard
 from lambent.api.iam import Handler, IamApi
 from lambent.api.logs import LogsApi
 from lambent.api.query import QueryCodec, query_error
 from lambent.api.sts import StsApi
 from lambent.errors import ApiError, InvalidAction
+from lambent.model.identity import role_arn, user_arn
 from lambent.model.limits import QUERY_REQUEST_LIMIT_BYTES
+
+_OWN_USER = frozenset({"GetUser", "CreateAccessKey", "ListAccessKeys", "DeleteAccessKey", "UpdateAccessKey"})
+
+
+def iam_resource(action: str, params: dict[str, Any], caller: Principal) -> str:
+    """The resource an IAM action is authorized on, as IAM names it: the role or user the request
+    names (the one a policy is attached to), else the policy; the caller itself for a user's own
+    GetUser and access-key actions; else ``*``."""
+    account = caller.account_id
+    if isinstance(params.get("RoleName"), str):
+        return role_arn(account, params["RoleName"])
+    if isinstance(params.get("UserName"), str):
+        return user_arn(account, params["UserName"])
+    if isinstance(params.get("PolicyArn"), str):
+        return str(params["PolicyArn"])
+    if isinstance(params.get("PolicyName"), str) and "PolicyDocument" in params:  # CreatePolicy
+        return f"arn:aws:iam::{account}:policy{params.get('Path') or '/'}{params['PolicyName']}"
+    return caller.arn if action in _OWN_USER else "*"
 
 
 class RootApi:
-    def __init__(self, logs: LogsApi, iam: IamApi, sts: StsApi) -> None:
+    def __init__(self, logs: LogsApi, iam: IamApi, sts: StsApi, guard: Guard) -> None:
         self._logs = logs
+        self._guard = guard
         self._services: dict[str, tuple[QueryCodec, dict[str, Handler]]] = {
             "iam": (QueryCodec("iam"), iam.actions),
             "sts": (QueryCodec("sts"), sts.actions),
@@ -50,7 +72,12 @@ class RootApi:
             operation = codec.operation(action)
             if operation.name not in actions:
                 raise InvalidAction(f"Could not find operation {action} for version {codec.model.api_version}")
-            result = await actions[operation.name](codec.parse(operation, form), caller)
+            params = codec.parse(operation, form)
+            if service == "iam":  # STS decides its own: GetCallerIdentity is always allowed, AssumeRole by trust
+                await self._guard.check(caller, f"iam:{operation.name}", iam_resource(operation.name, params, caller))
+            result = await actions[operation.name](params, caller)
+            if service == "iam" and not operation.name.startswith(("Get", "List")):
+                self._guard.access.forget()  # a change of policies counts on this node at once
             return codec.render(operation, result)
         except ApiError as error:
             return query_error(error, service or "iam")

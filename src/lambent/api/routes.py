@@ -9,6 +9,7 @@ both ways are listed both ways. Anything else is ``UnknownOperationException``.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import msgspec
 from starlette.requests import Request
@@ -22,6 +23,7 @@ from lambent.api.code_urls import CodeUrls
 from lambent.api.concurrency import ConcurrencyApi
 from lambent.api.event_configs import EventConfigsApi
 from lambent.api.functions import FunctionsApi
+from lambent.api.guard import Guard
 from lambent.api.health import HealthApi
 from lambent.api.invoke import InvokeApi
 from lambent.api.layers import LayersApi
@@ -78,10 +80,12 @@ ACCOUNT = "/2016-08-19/account-settings"
 TAGS = "/2017-03-31/tags/{arn:path}"
 LAYER = "/2018-10-31/layers/{layer}/versions"
 GET, POST, PUT, DELETE = ["GET"], ["POST"], ["PUT"], ["DELETE"]
+GET_POST = ["GET", "POST"]
 ANY = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]
 
 
-def routes(h: Handlers) -> list[BaseRoute]:
+def routes(h: Handlers, g: Guard) -> list[BaseRoute]:
+    """The table; *g* puts each Lambda operation behind its authorization check by its AWS name."""
     fn, ver, al, ev, cc, tg, ly, us = (
         h.functions,
         h.versions,
@@ -92,63 +96,68 @@ def routes(h: Handlers) -> list[BaseRoute]:
         h.layers,
         h.usage,
     )
+
+    def op(operation: str, path: str, endpoint: Any, methods: list[str]) -> Route:
+        return Route(path, g(operation, endpoint), methods=methods)
+
     # fmt: off
     return [
-        Route(f"{F}/{{name}}/invocations",           _Asgi(h.invoke.invoke),   methods=POST),  # Invoke: first
-        Route(F,                                      fn.create,                methods=POST),
-        Route(F,                                      fn.list,                  methods=GET),
-        Route(f"{F}/",                                fn.create,                methods=POST),
-        Route(f"{F}/",                                fn.list,                  methods=GET),
-        Route(f"{F}/{{name}}",                        fn.get,                   methods=GET),
-        Route(f"{F}/{{name}}",                        fn.delete,                methods=DELETE),
-        Route(f"{F}/{{name}}/configuration",          fn.get_configuration,     methods=GET),
-        Route(f"{F}/{{name}}/configuration",          fn.update_configuration,  methods=PUT),
-        Route(f"{F}/{{name}}/code",                   fn.update_code,           methods=PUT),
-        Route(f"{F}/{{name}}/versions",               ver.publish,              methods=POST),
-        Route(f"{F}/{{name}}/versions",               ver.list,                 methods=GET),
-        Route(f"{F}/{{name}}/aliases",                al.create,                methods=POST),
-        Route(f"{F}/{{name}}/aliases",                al.list,                  methods=GET),
-        Route(f"{F}/{{name}}/aliases/{{alias}}",      al.get,                   methods=GET),
-        Route(f"{F}/{{name}}/aliases/{{alias}}",      al.update,                methods=PUT),
-        Route(f"{F}/{{name}}/aliases/{{alias}}",      al.delete,                methods=DELETE),
-        Route(EVENT_CONFIG,                           ev.put,                   methods=PUT),
-        Route(EVENT_CONFIG,                           ev.update,                methods=POST),
-        Route(EVENT_CONFIG,                           ev.get,                   methods=GET),
-        Route(EVENT_CONFIG,                           ev.delete,                methods=DELETE),
-        Route(f"{EVENT_CONFIG}/list",                 ev.list,                  methods=GET),
-        Route(PROVISIONED,                            cc.put_provisioned,       methods=PUT),
-        Route(PROVISIONED,                            cc.get_provisioned,       methods=GET),
-        Route(PROVISIONED,                            cc.delete_provisioned,    methods=DELETE),
-        Route(RECURSION,                              cc.put_recursion,         methods=PUT),
-        Route(RECURSION,                              cc.get_recursion,         methods=GET),
-        Route(INVOKE_ASYNC,                           h.invoke.invoke_async,    methods=POST),
-        Route(f"{INVOKE_ASYNC}/",                     h.invoke.invoke_async,    methods=POST),
-        Route("/2017-10-31/functions/{name}/concurrency", cc.put_reserved,      methods=PUT),
-        Route("/2017-10-31/functions/{name}/concurrency", cc.delete_reserved,   methods=DELETE),
-        Route("/2019-09-30/functions/{name}/concurrency", cc.get_reserved,      methods=GET),
-        Route(ACCOUNT,                                h.account.settings,       methods=GET),
-        Route(f"{ACCOUNT}/",                          h.account.settings,       methods=GET),
-        Route(TAGS,                                   tg.tag,                   methods=POST),
-        Route(TAGS,                                   tg.untag,                 methods=DELETE),
-        Route(TAGS,                                   tg.list,                  methods=GET),
-        Route("/2018-10-31/layers",                   ly.list_layers,           methods=GET),
-        Route(LAYER,                                  ly.publish,               methods=POST),
-        Route(LAYER,                                  ly.list_versions,         methods=GET),
-        Route(f"{LAYER}/{{version}}",                 ly.get,                   methods=GET),
-        Route(f"{LAYER}/{{version}}",                 ly.delete,                methods=DELETE),
-        Route(f"{LAYER}/{{version}}/policy",          ly.add_permission,        methods=POST),
-        Route(f"{LAYER}/{{version}}/policy",          ly.get_policy,            methods=GET),
-        Route(f"{LAYER}/{{version}}/policy/{{statement}}", ly.remove_permission, methods=DELETE),
-        Route(f"{USAGE}/usage",                       us.usage,                 methods=GET),
-        Route(f"{USAGE}/usage/records",               us.records,               methods=GET),
-        Route(f"{USAGE}/budgets",                     us.list_budgets,          methods=GET),
-        Route(f"{USAGE}/budgets/{{name}}",            us.put_budget,            methods=PUT),
-        Route(f"{USAGE}/budgets/{{name}}",            us.get_budget,            methods=GET),
-        Route(f"{USAGE}/budgets/{{name}}",            us.delete_budget,         methods=DELETE),
-        Route("/metrics",                             us.metrics,               methods=GET),
-        Route("/lambent/code/{sha}.zip",              h.code.download,          methods=GET),
-        Route("/lambent/health",                      h.health.health,          methods=GET),
-        Route("/",                                    h.root.dispatch,          methods=["GET", "POST"]),  # Logs, IAM, STS
-        Route("/{rest:path}",                         unknown,                  methods=ANY),
+        # Invoke first: the hot path. "/" serves Logs (X-Amz-Target), IAM and STS (query protocol).
+        op("Invoke",                             f"{F}/{{name}}/invocations",                 _Asgi(h.invoke.invoke),  POST),
+        op("CreateFunction",                     F,                                           fn.create,               POST),
+        op("ListFunctions",                      F,                                           fn.list,                 GET),
+        op("CreateFunction",                     f"{F}/",                                     fn.create,               POST),
+        op("ListFunctions",                      f"{F}/",                                     fn.list,                 GET),
+        op("GetFunction",                        f"{F}/{{name}}",                             fn.get,                  GET),
+        op("DeleteFunction",                     f"{F}/{{name}}",                             fn.delete,               DELETE),
+        op("GetFunctionConfiguration",           f"{F}/{{name}}/configuration",               fn.get_configuration,    GET),
+        op("UpdateFunctionConfiguration",        f"{F}/{{name}}/configuration",               fn.update_configuration, PUT),
+        op("UpdateFunctionCode",                 f"{F}/{{name}}/code",                        fn.update_code,          PUT),
+        op("PublishVersion",                     f"{F}/{{name}}/versions",                    ver.publish,             POST),
+        op("ListVersionsByFunction",             f"{F}/{{name}}/versions",                    ver.list,                GET),
+        op("CreateAlias",                        f"{F}/{{name}}/aliases",                     al.create,               POST),
+        op("ListAliases",                        f"{F}/{{name}}/aliases",                     al.list,                 GET),
+        op("GetAlias",                           f"{F}/{{name}}/aliases/{{alias}}",           al.get,                  GET),
+        op("UpdateAlias",                        f"{F}/{{name}}/aliases/{{alias}}",           al.update,               PUT),
+        op("DeleteAlias",                        f"{F}/{{name}}/aliases/{{alias}}",           al.delete,               DELETE),
+        op("PutFunctionEventInvokeConfig",       EVENT_CONFIG,                                ev.put,                  PUT),
+        op("UpdateFunctionEventInvokeConfig",    EVENT_CONFIG,                                ev.update,               POST),
+        op("GetFunctionEventInvokeConfig",       EVENT_CONFIG,                                ev.get,                  GET),
+        op("DeleteFunctionEventInvokeConfig",    EVENT_CONFIG,                                ev.delete,               DELETE),
+        op("ListFunctionEventInvokeConfigs",     f"{EVENT_CONFIG}/list",                      ev.list,                 GET),
+        op("PutProvisionedConcurrencyConfig",    PROVISIONED,                                 cc.put_provisioned,      PUT),
+        op("GetProvisionedConcurrencyConfig",    PROVISIONED,                                 cc.get_provisioned,      GET),
+        op("DeleteProvisionedConcurrencyConfig", PROVISIONED,                                 cc.delete_provisioned,   DELETE),
+        op("PutFunctionRecursionConfig",         RECURSION,                                   cc.put_recursion,        PUT),
+        op("GetFunctionRecursionConfig",         RECURSION,                                   cc.get_recursion,        GET),
+        op("InvokeAsync",                        INVOKE_ASYNC,                                h.invoke.invoke_async,   POST),
+        op("InvokeAsync",                        f"{INVOKE_ASYNC}/",                          h.invoke.invoke_async,   POST),
+        op("PutFunctionConcurrency",             "/2017-10-31/functions/{name}/concurrency",  cc.put_reserved,         PUT),
+        op("DeleteFunctionConcurrency",          "/2017-10-31/functions/{name}/concurrency",  cc.delete_reserved,      DELETE),
+        op("GetFunctionConcurrency",             "/2019-09-30/functions/{name}/concurrency",  cc.get_reserved,         GET),
+        op("GetAccountSettings",                 ACCOUNT,                                     h.account.settings,      GET),
+        op("GetAccountSettings",                 f"{ACCOUNT}/",                               h.account.settings,      GET),
+        op("TagResource",                        TAGS,                                        tg.tag,                  POST),
+        op("UntagResource",                      TAGS,                                        tg.untag,                DELETE),
+        op("ListTags",                           TAGS,                                        tg.list,                 GET),
+        op("ListLayers",                         "/2018-10-31/layers",                        ly.list_layers,          GET),
+        op("PublishLayerVersion",                LAYER,                                       ly.publish,              POST),
+        op("ListLayerVersions",                  LAYER,                                       ly.list_versions,        GET),
+        op("GetLayerVersion",                    f"{LAYER}/{{version}}",                      ly.get,                  GET),
+        op("DeleteLayerVersion",                 f"{LAYER}/{{version}}",                      ly.delete,               DELETE),
+        op("AddLayerVersionPermission",          f"{LAYER}/{{version}}/policy",               ly.add_permission,       POST),
+        op("GetLayerVersionPolicy",              f"{LAYER}/{{version}}/policy",               ly.get_policy,           GET),
+        op("RemoveLayerVersionPermission",       f"{LAYER}/{{version}}/policy/{{statement}}", ly.remove_permission,    DELETE),
+        op("GetUsage",                           f"{USAGE}/usage",                            us.usage,                GET),
+        op("ListUsageRecords",                   f"{USAGE}/usage/records",                    us.records,              GET),
+        op("ListBudgets",                        f"{USAGE}/budgets",                          us.list_budgets,         GET),
+        op("PutBudget",                          f"{USAGE}/budgets/{{name}}",                 us.put_budget,           PUT),
+        op("GetBudget",                          f"{USAGE}/budgets/{{name}}",                 us.get_budget,           GET),
+        op("DeleteBudget",                       f"{USAGE}/budgets/{{name}}",                 us.delete_budget,        DELETE),
+        op("GetMetrics",                         "/metrics",                                  us.metrics,              GET),
+        Route("/lambent/code/{sha}.zip",                                                    h.code.download,         methods=GET),
+        Route("/lambent/health",                                                            h.health.health,         methods=GET),
+        Route("/",                                                                          h.root.dispatch,    methods=GET_POST),
+        Route("/{rest:path}",                                                               unknown,                 methods=ANY),
     ]
     # fmt: on

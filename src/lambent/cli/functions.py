@@ -39,6 +39,27 @@ def zip_directory(source: Path) -> bytes:
     return buffer.getvalue()
 
 
+#: The role ``lambent deploy`` gives a function when none is named, as SAM makes one per function.
+DEFAULT_ROLE = "lambent-basic-execution"
+_LAMBDA_TRUST = (
+    '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},'
+    ' "Action": "sts:AssumeRole"}]}'
+)
+_BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+
+
+def default_role(target: Target) -> str:
+    """The ARN of the caller's account's ``lambent-basic-execution`` role, made on first use:
+    trusting Lambda, with AWSLambdaBasicExecutionRole (logs only) attached."""
+    iam = target.client("iam")
+    try:
+        return str(iam.get_role(RoleName=DEFAULT_ROLE)["Role"]["Arn"])
+    except iam.exceptions.NoSuchEntityException:
+        arn = str(iam.create_role(RoleName=DEFAULT_ROLE, AssumeRolePolicyDocument=_LAMBDA_TRUST)["Role"]["Arn"])
+        iam.attach_role_policy(RoleName=DEFAULT_ROLE, PolicyArn=_BASIC_EXECUTION)
+        return arn
+
+
 def deploy(
     name: Annotated[str, typer.Argument(help="Function name.")],
     source: Annotated[Path, typer.Argument(help="A directory or a .zip file.", exists=True)],
@@ -47,7 +68,10 @@ def deploy(
     memory: Annotated[int, typer.Option(help="MemorySize in MB.")] = 128,
     timeout: Annotated[int, typer.Option(help="Timeout in seconds.")] = 3,
     env: Annotated[Optional[list[str]], typer.Option(help="KEY=VALUE, repeatable.")] = None,  # noqa: UP045
-    role: Annotated[str, typer.Option(help="Execution role ARN (stored).")] = "arn:aws:iam::000000000000:role/lambent",
+    role: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help=f"Execution role ARN (default: {DEFAULT_ROLE}, made with AWSLambdaBasicExecutionRole)."),
+    ] = None,
     endpoint_url: EndpointOption = None,
 ) -> None:
     """Create the function from SOURCE, or update its code and configuration if it exists."""
@@ -55,7 +79,8 @@ def deploy(
 
     data = source.read_bytes() if source.is_file() else zip_directory(source)
     variables = dict(item.split("=", 1) for item in (env or []))
-    client = lambda_client(endpoint_url)
+    target = Target(endpoint_url)
+    client = target.client("lambda")
     try:
         with err.status(f"uploading {len(data) / 1e6:.1f} MB"):
             try:
@@ -76,6 +101,7 @@ def deploy(
                     Environment={"Variables": variables},
                 )
             else:
+                role = role or default_role(target)
                 result = client.create_function(
                     FunctionName=name,
                     Runtime=runtime,

@@ -67,6 +67,18 @@ def parse_function_ref(identifier: str, region: str, account_id: str, qualifier:
     return FunctionRef(name=name, qualifier=derived if derived is not None else qualifier)
 
 
+def function_resource(identifier: str, region: str, account_id: str, qualifier: str | None = None) -> tuple[str, str] | None:
+    """(ARN, account) of the function *identifier* names, as authorization sees it before any
+    check: the ARN's own account and region where it gives them, the qualifier from the name or
+    *qualifier*. None when it names nothing (the operation refuses it in its own words)."""
+    match = _IDENTIFIER.fullmatch(identifier)
+    if match is None:
+        return None
+    account = match["account"] or account_id
+    arn = function_arn(match["region"] or region, account, match["name"], match["qualifier"] or qualifier)
+    return arn, account
+
+
 def check_creatable_name(identifier: str) -> None:
     """Refuse a bare function name over 64 characters, in the words (and type) AWS uses."""
     if ":" not in identifier and len(identifier) > FUNCTION_NAME_LIMIT:

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
@@ -71,6 +71,20 @@ def _new_id() -> str:
     return str(uuid.uuid4())
 
 
+class Roles(Protocol):
+    async def assumable_by_lambda(self, role_arn: str) -> bool:
+        """Whether *role_arn* names a role of its account whose trust policy lets
+        ``lambda.amazonaws.com`` assume it (CreateFunction and a Role update ask)."""
+        ...
+
+
+class AnyRole:
+    """With authentication off (decision 0017) every role is taken as given, unchecked."""
+
+    async def assumable_by_lambda(self, role_arn: str) -> bool:
+        return True
+
+
 class FunctionService:
     def __init__(
         self,
@@ -81,6 +95,7 @@ class FunctionService:
         layers: LayerService,
         runtimes: Iterable[str],
         events: FunctionEvents,
+        roles: Roles,
         clock: Clock | None = None,
     ) -> None:
         self._store = store
@@ -90,6 +105,7 @@ class FunctionService:
         self._layers = layers
         self._runtimes = sorted(runtimes)
         self._events = events
+        self._roles = roles
         self._clock = clock or SystemClock()
         self._create_lock = asyncio.Lock()
 
@@ -204,6 +220,7 @@ class FunctionService:
         name = request.function_name
         if name in self._index:
             raise ResourceConflictException(f"Function already exist: {name}")
+        await self._check_role(request.role)
         layers = self._layers.resolve(request.layers)
         package: Package | None = None
         try:
@@ -241,12 +258,18 @@ class FunctionService:
             self._index.add(IndexedFunction(name=name, tags=dict(request.tags), versions={v.version: v for v in ready}), uid)
         return versions
 
+    async def _check_role(self, role_arn: str) -> None:
+        if not await self._roles.assumable_by_lambda(role_arn):
+            raise InvalidParameterValueException("The role defined for the function cannot be assumed by Lambda.")
+
     async def update_configuration(self, name: str, request: UpdateFunctionConfigurationInput) -> FunctionVersion:
         check_configuration_update(request)
         async with self._index.lock(name):
             current = self._index.resolve(FunctionRef(name=name))
             check_revision(request.revision_id, current.revision_id)
             check_not_blocked(request.runtime or current.runtime, "update", self._now().date(), constraints.runtime_names())
+            if request.role is not None and request.role != current.role:
+                await self._check_role(request.role)
             changes = configuration_changes(request, current, self._runtimes, constraints.runtime_names())
             if request.layers is not None:
                 layers = self._layers.resolve(request.layers)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime
+import re
 import secrets
 import string
 
@@ -25,6 +26,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from lambent.clock import Clock
+from lambent.model.iam_policy import Caller, MalformedPolicy, Request, evaluate, parse
 from lambent.model.identity import (
     ADMIN_USER,
     ADMINISTRATOR_ACCESS,
@@ -44,6 +46,9 @@ from lambent.model.identity import (
 from lambent.model.limits import ROLE_SESSION_S
 from lambent.store import IdentityStore
 
+#: The service principal Lambda assumes execution roles as.
+LAMBDA_SERVICE = "lambda.amazonaws.com"
+_ROLE_ARN = re.compile(r"arn:aws:iam::(?P<account>\d{12}):role/(?:[\x21-\x7e]*/)?(?P<name>[\w+=,.@-]{1,64})")
 #: Seconds a looked-up credential is trusted without asking the store again.
 CACHE_TTL_S = 10.0
 _CACHE_LIMIT = 4096
@@ -180,6 +185,28 @@ class IdentityService:
         account_id = role_arn.split(":")[4]
         principal = assumed_role_arn(account_id, role_arn.rsplit("/", 1)[-1], function_name)
         return self.issue_temporary(account_id, principal, ROLE_SESSION_S)
+
+    async def assumable_by_lambda(self, role_arn: str) -> bool:
+        """Whether *role_arn* names a role (path and name) whose trust policy lets Lambda's
+        service principal assume it: what CreateFunction checks of its Role."""
+        match = _ROLE_ARN.fullmatch(role_arn)
+        if match is None:
+            return False
+        role = await self._store.role(match["account"], match["name"])
+        if role is None or role.arn != role_arn:
+            return False
+        try:
+            trust = parse(role.assume_role_policy, kind="trust")
+        except MalformedPolicy:
+            return False
+        request = Request(
+            caller=Caller(arn=LAMBDA_SERVICE, account_id=None, role_arn=None),
+            action="sts:AssumeRole",
+            resource=role_arn,
+            resource_account=match["account"],
+            context={},
+        )
+        return evaluate(request, identity=(), resource=trust).allowed
 
     async def delete_access_key(self, access_key_id: str) -> bool:
         self.forget(access_key_id)

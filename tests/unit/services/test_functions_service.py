@@ -83,7 +83,7 @@ class World:
         self.configs = EventConfigService(self.store, self.index, REGION, ACCOUNT, self.clock)
         events = Listeners([self.recorder, self.configs])
         self.functions = FunctionService(
-            self.store, self.index, self.packages, collector, self.layers, ["python3.12"], events, self.clock
+            self.store, self.index, self.packages, collector, self.layers, ["python3.12"], events, KnownRoles(), self.clock
         )
         self.aliases = AliasService(self.store, self.index)
 
@@ -110,10 +110,23 @@ def zipped(code: str) -> str:
     return base64.b64encode(package({"app.py": f"def handler(e, c):\n    return {code!r}\n"})).decode()
 
 
+class KnownRoles:
+    """A stand-in for the identity service's check: the roles Lambda may assume, by ARN."""
+
+    def __init__(self, *arns: str) -> None:
+        self.arns = set(arns) or {ROLE}
+
+    async def assumable_by_lambda(self, role_arn: str) -> bool:
+        return role_arn in self.arns
+
+
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/r"
+
+
 def create_document(name: str, code: str, **members: Any) -> dict[str, Any]:
     return {
         "FunctionName": name,
-        "Role": f"arn:aws:iam::{ACCOUNT}:role/r",
+        "Role": ROLE,
         "Runtime": "python3.12",
         "Handler": "app.handler",
         "Code": {"ZipFile": zipped(code)},
@@ -413,7 +426,15 @@ def test_a_version_is_pending_until_its_snapshot_is_made_and_listeners_are_told_
         first, snapshotting, last = Recorder(), Snapshotting(), Recorder()
         events = Listeners([first, snapshotting, last])
         functions = FunctionService(
-            w.store, w.index, w.packages, PackageCollector(w.packages, w.environments), w.layers, ["python3.12"], events, w.clock
+            w.store,
+            w.index,
+            w.packages,
+            PackageCollector(w.packages, w.environments),
+            w.layers,
+            ["python3.12"],
+            events,
+            KnownRoles(),
+            w.clock,
         )
         await functions.create(msgspec.convert(create_document("fn", "v1", Publish=True), CreateFunctionInput))
         assert first.events == last.events == [("published", "fn", "1")]
@@ -422,5 +443,22 @@ def test_a_version_is_pending_until_its_snapshot_is_made_and_listeners_are_told_
         snapshot.set_result(None)
         await asyncio.sleep(0)
         assert functions.resolve(FunctionRef(name="fn", qualifier="1")).state == "Active"
+
+    run(scenario)
+
+
+def test_a_role_lambda_cannot_assume_is_refused_at_create_and_update(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        w = World(tmp_path)
+        other = f"arn:aws:iam::{ACCOUNT}:role/nobody"
+        for attempt in (lambda: w.create(Role=other), lambda: w.create(Role=other.replace("nobody", "r/x"))):
+            with pytest.raises(InvalidParameterValueException) as refused:
+                await attempt()
+            assert refused.value.message == "The role defined for the function cannot be assumed by Lambda."
+        assert "fn" not in w.index
+        await w.create()
+        with pytest.raises(InvalidParameterValueException):
+            await w.functions.update_configuration("fn", msgspec.convert({"Role": other}, UpdateFunctionConfigurationInput))
+        assert w.functions.resolve(FunctionRef(name="fn")).role == ROLE
 
     run(scenario)

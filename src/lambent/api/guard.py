@@ -1,0 +1,133 @@
+"""Authorization before every Lambda operation: the route table wraps each endpoint in a Guard.
+
+A guarded route names its AWS operation; the guard maps it to its IAM action and resource
+(``model.lambda_actions``), builds the resource ARN from the path (the function, qualified where
+the request names a version or alias; the layer or layer version; a tagged ARN as given), and
+asks ``services.access`` before the handler runs, so a caller who may not act learns nothing,
+not even whether the resource exists (as on AWS). A request with no principal attached (a body
+too large to verify) goes on: its handler refuses it first, and nothing that asks who called can
+run. Function resource policies are consulted on the operations AWS evaluates them for (Invoke,
+and the others a policy's Action may name).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+from urllib.parse import parse_qsl
+
+import msgspec
+from starlette.routing import request_response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from lambent.api.auth import BODY_SCOPE_KEY, PRINCIPAL_SCOPE_KEY, Principal
+from lambent.model.arns import function_resource
+from lambent.model.iam_policy import Caller
+from lambent.model.identity import session_role_arn
+from lambent.model.lambda_actions import OPERATIONS
+from lambent.model.layer import layer_arn
+from lambent.services.access import Access
+from lambent.settings import Settings
+
+
+class ResourcePolicies(Protocol):
+    def policy_for(self, name: str, qualifier: str | None) -> str | None:
+        """The resource policy (JSON text) of function *name* at *qualifier*, if it has one."""
+        ...
+
+
+def caller(principal: Principal) -> Caller:
+    """The IAM caller a verified principal is: a role session also answers to its role's ARN."""
+    return Caller(arn=principal.arn, account_id=principal.account_id, role_arn=session_role_arn(principal.arn))
+
+
+def _query(scope: Scope) -> dict[str, str]:
+    raw = scope.get("query_string", b"")
+    return dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True)) if raw else {}
+
+
+class Guarded:
+    """One route's endpoint behind its authorization check."""
+
+    def __init__(self, guard: Guard, operation: str, endpoint: Callable[..., Any]) -> None:
+        self._guard = guard
+        self._operation = operation
+        self.action = OPERATIONS[operation].action
+        self._kind = OPERATIONS[operation].resource
+        self._app: ASGIApp = endpoint if _is_asgi(endpoint) else request_response(endpoint)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        principal: Principal | None = scope.get(PRINCIPAL_SCOPE_KEY)
+        if principal is not None and principal.authenticated and self._guard.access.enabled:
+            await self._authorize(scope, principal)
+        await self._app(scope, receive, send)
+
+    async def _authorize(self, scope: Scope, principal: Principal) -> None:
+        settings = self._guard.settings
+        account = settings.account_id
+        resource, resource_account, policy = "*", account, None
+        params = scope.get("path_params", {})
+        if self._kind == "function":
+            identifier = params.get("name") or self._created_name(scope)
+            qualifier = _query(scope).get("Qualifier") if OPERATIONS[self._operation].qualified else None
+            found = function_resource(identifier or "", settings.region, account, qualifier) if identifier else None
+            if found is None:
+                return  # names nothing: the handler refuses it in the operation's words
+            resource, resource_account = found
+            if resource_account == account and self._guard.policies is not None:
+                name, _, qual = resource.split(":function:", 1)[1].partition(":")
+                policy = self._guard.policies.policy_for(name, qual or None)
+        elif self._kind in ("layer", "layer_version"):
+            layer = params.get("layer", "")
+            resource = layer if layer.startswith("arn:") else layer_arn(settings.region, account, layer)
+            if self._kind == "layer_version" and "version" in params:
+                resource = f"{resource}:{params['version']}"
+            resource_account = resource.split(":")[4] if resource.count(":") >= 4 else account
+        elif self._kind == "tagged":
+            resource = params.get("arn", "*")
+            parts = resource.split(":")
+            resource_account = parts[4] if len(parts) > 4 and parts[4] else account
+        await self._guard.access.authorize(
+            caller(principal), self.action, resource, resource_account=resource_account, resource_policy=policy
+        )
+
+    @staticmethod
+    def _created_name(scope: Scope) -> str | None:
+        """CreateFunction names its function in the body (which authentication read)."""
+        body = scope.get(BODY_SCOPE_KEY)
+        if not body:
+            return None
+        try:
+            document = msgspec.json.decode(body)
+        except msgspec.DecodeError:
+            return None
+        name = document.get("FunctionName") if isinstance(document, dict) else None
+        return name if isinstance(name, str) else None
+
+
+def _is_asgi(endpoint: Callable[..., Any]) -> bool:
+    """As Starlette's Route tells them apart: functions and methods take a Request."""
+    return not (inspect.isfunction(endpoint) or inspect.ismethod(endpoint))
+
+
+class Guard:
+    """Makes guarded endpoints; ``guard("GetFunction", handler)`` in the route table."""
+
+    def __init__(self, settings: Settings, access: Access, policies: ResourcePolicies | None = None) -> None:
+        self.settings = settings
+        self.access = access
+        self.policies = policies
+
+    def __call__(self, operation: str, endpoint: Callable[..., Awaitable[Any]] | Any) -> Guarded:
+        return Guarded(self, operation, endpoint)
+
+    async def check(self, principal: Principal, action: str, resource: str) -> None:
+        """For an edge that dispatches by what the body names (IAM's Action, Logs' target):
+        *principal* may perform *action* on *resource* (an ARN of its account, or ``*``)."""
+        if principal.authenticated and self.access.enabled:
+            parts = resource.split(":")
+            # an ARN of no account (``*``) or of AWS's own (``arn:aws:iam::aws:policy/...``) is
+            # read within the caller's account
+            account = parts[4] if len(parts) > 4 and parts[4].isdigit() else principal.account_id
+            await self.access.authorize(caller(principal), action, resource, resource_account=account)

@@ -1,0 +1,168 @@
+"""Authorization as IAM decides it, through a real server: users and roles get what their
+policies allow and nothing else, in AWS's words; functions call the API as their execution role;
+CreateFunction takes only a role Lambda may assume."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.fixtures.server import LAMBDA_TRUST, ROLE, Server, create, make_zip
+
+ACCOUNT = "000000000000"
+ARN = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:"
+BASIC = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+
+
+def _denied(call: Any) -> tuple[int, str, str]:
+    with pytest.raises(Exception) as raised:
+        call()
+    response = raised.value.response  # type: ignore[attr-defined]
+    return response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Code"], response["Error"]["Message"]
+
+
+def _user(server: Server, name: str, policy: dict[str, Any] | None = None) -> tuple[str, str]:
+    iam = server.client("iam")
+    iam.create_user(UserName=name)
+    if policy is not None:
+        iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return key["AccessKeyId"], key["SecretAccessKey"]
+
+
+def _allow(action: str, resource: str, effect: str = "Allow") -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": [{"Effect": effect, "Action": action, "Resource": resource}]}
+
+
+def test_a_user_may_do_what_its_policies_allow_and_nothing_else(server: Server, lam: Any, fn_name: str) -> None:
+    create(lam, fn_name, "def handler(event, context):\n    return 1\n")
+    create(lam, f"{fn_name}-other", "def handler(event, context):\n    return 2\n")
+    nobody = server.client(credentials=_user(server, f"{fn_name}-nobody"))
+    user = f"arn:aws:iam::{ACCOUNT}:user/{fn_name}-nobody"
+    assert _denied(nobody.list_functions) == (
+        403,
+        "AccessDeniedException",
+        f"User: {user} is not authorized to perform: lambda:ListFunctions on resource: * "
+        "because no identity-based policy allows the lambda:ListFunctions action",
+    )
+    # a function that does not exist is not told apart from one that does
+    assert _denied(lambda: nobody.get_function(FunctionName="no-such-function"))[1] == "AccessDeniedException"
+
+    reader = server.client(credentials=_user(server, f"{fn_name}-reader", _allow("lambda:GetFunction*", ARN + fn_name)))
+    assert reader.get_function_configuration(FunctionName=fn_name)["FunctionName"] == fn_name
+    status, code, message = _denied(lambda: reader.get_function_configuration(FunctionName=f"{fn_name}-other"))
+    assert (status, code) == (403, "AccessDeniedException")
+    assert message.endswith(
+        f"on resource: {ARN}{fn_name}-other because no identity-based policy allows the lambda:GetFunctionConfiguration action"
+    )
+    # a qualified call is authorized on the qualified ARN, which the policy does not name
+    assert _denied(lambda: reader.get_function(FunctionName=fn_name, Qualifier="$LATEST"))[1] == "AccessDeniedException"
+    assert _denied(lambda: reader.delete_function(FunctionName=fn_name))[1] == "AccessDeniedException"
+
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "lambda:*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "lambda:DeleteFunction", "Resource": ARN + fn_name},
+        ],
+    }
+    almost = server.client(credentials=_user(server, f"{fn_name}-almost", document))
+    assert _denied(lambda: almost.delete_function(FunctionName=fn_name))[2].endswith(
+        "with an explicit deny in an identity-based policy"
+    )
+    assert almost.get_function(FunctionName=fn_name)["Configuration"]["FunctionName"] == fn_name
+
+
+def test_iam_and_logs_refuse_in_their_own_protocols(server: Server, fn_name: str) -> None:
+    nobody = _user(server, f"{fn_name}-nobody")
+    status, code, message = _denied(lambda: server.client("iam", credentials=nobody).list_users())
+    assert (status, code) == (403, "AccessDenied")
+    assert message == (
+        f"User: arn:aws:iam::{ACCOUNT}:user/{fn_name}-nobody is not authorized to perform: iam:ListUsers on resource: * "
+        "because no identity-based policy allows the iam:ListUsers action"
+    )
+    logs = server.client("logs", credentials=nobody)
+    status, code, message = _denied(lambda: logs.filter_log_events(logGroupName=f"/aws/lambda/{fn_name}"))
+    assert (status, code) == (403, "AccessDeniedException")
+    assert f"logs:FilterLogEvents on resource: arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/{fn_name}:*" in message
+    # GetCallerIdentity needs no permission, as on AWS
+    assert server.client("sts", credentials=nobody).get_caller_identity()["Arn"].endswith(f":user/{fn_name}-nobody")
+
+
+PROBE = """
+import json, boto3
+from botocore.exceptions import ClientError
+
+def handler(event, context):
+    lam = boto3.client("lambda")
+    target = event["target"]
+    calls = {
+        "ListFunctions": lambda: lam.list_functions(),
+        "GetFunction": lambda: lam.get_function(FunctionName=target),
+        "GetFunctionConfiguration": lambda: lam.get_function_configuration(FunctionName=target),
+        "UpdateFunctionConfiguration": lambda: lam.update_function_configuration(FunctionName=target, Description="x"),
+        "UpdateFunctionCode": lambda: lam.update_function_code(FunctionName=target, ZipFile=b"PK"),
+        "PublishVersion": lambda: lam.publish_version(FunctionName=target),
+        "CreateAlias": lambda: lam.create_alias(FunctionName=target, Name="a", FunctionVersion="$LATEST"),
+        "PutFunctionConcurrency": lambda: lam.put_function_concurrency(FunctionName=target, ReservedConcurrentExecutions=1),
+        "TagResource": lambda: lam.tag_resource(Resource=event["arn"], Tags={"k": "v"}),
+        "ListTags": lambda: lam.list_tags(Resource=event["arn"]),
+        "DeleteFunction": lambda: lam.delete_function(FunctionName=target),
+        "Invoke": lambda: lam.invoke(FunctionName=target, Payload=b"{}"),
+        "InvokeOther": lambda: lam.invoke(FunctionName=event["other"], Payload=b"{}"),
+    }
+    codes = {}
+    for name, call in calls.items():
+        try:
+            call()
+            codes[name] = "ok"
+        except ClientError as error:
+            codes[name] = error.response["Error"]["Code"]
+    return codes
+"""
+
+
+def _probe(server: Server, lam: Any, name: str, role: str, target: str, other: str) -> dict[str, str]:
+    create(lam, name, PROBE, Role=role, MemorySize=1024, Timeout=60)
+    event = {"target": target, "arn": ARN + target, "other": other}
+    answer = lam.invoke(FunctionName=name, Payload=json.dumps(event).encode())
+    assert "FunctionError" not in answer, answer["Payload"].read()
+    codes: dict[str, str] = json.loads(answer["Payload"].read())
+    return codes
+
+
+def test_a_function_calls_the_api_as_its_execution_role(server: Server, lam: Any, fn_name: str) -> None:
+    create(lam, f"{fn_name}-target", "def handler(event, context):\n    return 'target'\n")
+    create(lam, f"{fn_name}-other", "def handler(event, context):\n    return 'other'\n")
+    basic = server.ensure_role(f"{fn_name}-basic", BASIC)
+    codes = _probe(server, lam, f"{fn_name}-basic", basic, f"{fn_name}-target", f"{fn_name}-other")
+    assert codes == {name: "AccessDeniedException" for name in codes}, codes
+    assert lam.get_function(FunctionName=f"{fn_name}-target")["Configuration"]["Description"] == ""
+
+    invoker = server.ensure_role(f"{fn_name}-invoker", BASIC)
+    server.client("iam").put_role_policy(
+        RoleName=f"{fn_name}-invoker",
+        PolicyName="invoke-one",
+        PolicyDocument=json.dumps(_allow("lambda:InvokeFunction", f"{ARN}{fn_name}-target")),
+    )
+    codes = _probe(server, lam, f"{fn_name}-invoker", invoker, f"{fn_name}-target", f"{fn_name}-other")
+    assert codes.pop("Invoke") == "ok"
+    assert codes == {name: "AccessDeniedException" for name in codes}, codes
+
+
+def test_create_function_takes_only_a_role_lambda_may_assume(server: Server, lam: Any, fn_name: str) -> None:
+    iam = server.client("iam")
+    trusts_ec2 = LAMBDA_TRUST.replace("lambda.amazonaws.com", "ec2.amazonaws.com")
+    ec2_role = iam.create_role(RoleName=f"{fn_name}-ec2", AssumeRolePolicyDocument=trusts_ec2)["Role"]["Arn"]
+    refused = (400, "InvalidParameterValueException", "The role defined for the function cannot be assumed by Lambda.")
+    package = make_zip({"app.py": "def handler(event, context):\n    return 1\n"})
+    for role in (f"arn:aws:iam::{ACCOUNT}:role/{fn_name}-missing", ec2_role, "arn:aws:iam::123456789012:role/lambent-test"):
+        create_it = lambda role=role: lam.create_function(  # noqa: E731
+            FunctionName=fn_name, Role=role, Runtime="python3.12", Handler="app.handler", Code={"ZipFile": package}
+        )
+        assert _denied(create_it) == refused, role
+    create(lam, fn_name, "def handler(event, context):\n    return 1\n")
+    assert _denied(lambda: lam.update_function_configuration(FunctionName=fn_name, Role=ec2_role)) == refused
+    assert lam.get_function_configuration(FunctionName=fn_name)["Role"] == ROLE

@@ -20,6 +20,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
 from lambent.api.account import AccountApi
+from lambent.api.accounts import AccountsApi
 from lambent.api.aliases import AliasesApi
 from lambent.api.auth import Authentication
 from lambent.api.code_urls import CodeUrls
@@ -244,6 +245,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         event_configs=EventConfigsApi(settings, event_configs),
         concurrency=ConcurrencyApi(settings, functions, provisioned),
         tags=TagsApi(settings, functions),
+        accounts=AccountsApi(identity),
         account=AccountApi(settings, AccountService(index, layers, provisioned)),
         layers=LayersApi(settings, layers, code_urls),
         logs=logs_api,

@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from lambent.api.account import AccountApi
+from lambent.api.accounts import AccountsApi
 from lambent.api.aliases import AliasesApi
 from lambent.api.code_urls import CodeUrls
 from lambent.api.concurrency import ConcurrencyApi
@@ -48,6 +49,7 @@ class Handlers(msgspec.Struct, frozen=True, kw_only=True):
     concurrency: ConcurrencyApi
     tags: TagsApi
     account: AccountApi
+    accounts: AccountsApi
     layers: LayersApi
     logs: LogsApi
     #: ``/``: CloudWatch Logs by X-Amz-Target, else IAM or STS (the query protocol).
@@ -154,6 +156,8 @@ def routes(h: Handlers, g: Guard) -> list[BaseRoute]:
         op("PutBudget",                          f"{USAGE}/budgets/{{name}}",                 us.put_budget,           PUT),
         op("GetBudget",                          f"{USAGE}/budgets/{{name}}",                 us.get_budget,           GET),
         op("DeleteBudget",                       f"{USAGE}/budgets/{{name}}",                 us.delete_budget,        DELETE),
+        op("CreateAccount",                      f"{USAGE}/accounts",                         h.accounts.create,       POST),
+        op("ListAccounts",                       f"{USAGE}/accounts",                         h.accounts.list,         GET),
         op("GetMetrics",                         "/metrics",                                  us.metrics,              GET),
         Route("/lambent/code/{sha}.zip",                                                    h.code.download,         methods=GET),
         Route("/lambent/health",                                                            h.health.health,         methods=GET),

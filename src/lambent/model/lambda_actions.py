@@ -79,6 +79,8 @@ OPERATIONS: dict[str, Operation] = {
     "GetBudget": Operation("lambent:GetBudget", "*"),
     "DeleteBudget": Operation("lambent:DeleteBudget", "*"),
     "GetMetrics": Operation("lambent:GetMetrics", "*"),
+    "CreateAccount": Operation("lambent:CreateAccount", "*"),
+    "ListAccounts": Operation("lambent:ListAccounts", "*"),
 }
 
 

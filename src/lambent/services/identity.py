@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from lambent.clock import Clock
+from lambent.errors import ResourceConflictException
 from lambent.model.iam_policy import Caller, MalformedPolicy, Request, evaluate, parse
 from lambent.model.identity import (
     ADMIN_USER,
@@ -211,6 +212,20 @@ class IdentityService:
     async def delete_access_key(self, access_key_id: str) -> bool:
         self.forget(access_key_id)
         return await self._store.delete_access_key(access_key_id)
+
+    async def create_account(self, account_id: str | None = None) -> Credential:
+        """A new account (a random id unless *account_id*), with its ``admin`` user and that
+        user's first key, returned open; ``ResourceConflictException`` if the id is taken."""
+        taken = {account.account_id for account in await self._store.accounts()}
+        while account_id is None or account_id in taken:
+            if account_id is not None:
+                raise ResourceConflictException(f"Account {account_id} already exists.")
+            account_id = "".join(secrets.choice(string.digits) for _ in range(12))
+        credential, _ = await self.bootstrap(account_id)
+        return credential
+
+    async def accounts(self) -> list[Account]:
+        return await self._store.accounts()
 
     async def bootstrap(self, account_id: str) -> tuple[Credential, bool]:
         """The default account's administrator key: the ``admin`` user (AdministratorAccess

@@ -32,8 +32,8 @@ ContextValue = str | Sequence[str] | bool | int
 #: One policy value against one request value.
 Comparison = Callable[[str, str], bool]
 
-ANY_VALUE = "forAnyValue:"
-ALL_VALUES = "forAllValues:"
+ANY_VALUE = "ForAnyValue:"
+ALL_VALUES = "ForAllValues:"
 IF_EXISTS = "IfExists"
 
 
@@ -118,10 +118,9 @@ def parse_operator(name: str) -> Operator | None:
     """The parts of an operator name, or None when IAM has no such operator."""
     quantifier = None
     rest = name
-    lowered = name.lower()
-    if lowered.startswith(ANY_VALUE.lower()):
+    if name.startswith(ANY_VALUE):
         quantifier, rest = "any", name[len(ANY_VALUE) :]
-    elif lowered.startswith(ALL_VALUES.lower()):
+    elif name.startswith(ALL_VALUES):
         quantifier, rest = "all", name[len(ALL_VALUES) :]
     if_exists = rest.endswith(IF_EXISTS) and rest != "Null"
     base = rest[: -len(IF_EXISTS)] if if_exists else rest

@@ -52,10 +52,28 @@ CASES: list[tuple[str, str, Any, Ctx, bool]] = [
     # ARN: six parts compared one by one
     ("ArnEquals", "aws:SourceArn", BUCKET, {"aws:SourceArn": BUCKET}, True),
     ("ArnEquals", "aws:SourceArn", "arn:aws:s3:::*", {"aws:SourceArn": BUCKET}, True),
-    ("ArnLike", "aws:SourceArn", "arn:aws:sns:*:123456789012:topic", {"aws:SourceArn": "arn:aws:sns:us-east-1:123456789012:topic"}, True),
-    ("ArnLike", "aws:SourceArn", "arn:aws:sns:*:123456789012:topic", {"aws:SourceArn": "arn:aws:sns:us-east-1:111122223333:topic"}, False),
+    (
+        "ArnLike",
+        "aws:SourceArn",
+        "arn:aws:sns:*:123456789012:topic",
+        {"aws:SourceArn": "arn:aws:sns:us-east-1:123456789012:topic"},
+        True,
+    ),
+    (
+        "ArnLike",
+        "aws:SourceArn",
+        "arn:aws:sns:*:123456789012:topic",
+        {"aws:SourceArn": "arn:aws:sns:us-east-1:111122223333:topic"},
+        False,
+    ),
     ("ArnLike", "aws:SourceArn", "arn:aws:s3:::*", {"aws:SourceArn": "not-an-arn"}, False),
-    ("ArnLike", "aws:SourceArn", "arn:aws:events:us-east-1:123456789012:rule/*", {"aws:SourceArn": "arn:aws:events:us-east-1:123456789012:rule/nightly"}, True),
+    (
+        "ArnLike",
+        "aws:SourceArn",
+        "arn:aws:events:us-east-1:123456789012:rule/*",
+        {"aws:SourceArn": "arn:aws:events:us-east-1:123456789012:rule/nightly"},
+        True,
+    ),
     ("ArnLike", "aws:SourceArn", "arn:aws:events:*", {"aws:SourceArn": "arn:aws:events:us-east-1:1:rule/x"}, False),  # five parts
     ("ArnLike", "aws:SourceArn", BUCKET, {}, False),
     ("ArnNotEquals", "aws:SourceArn", BUCKET, {"aws:SourceArn": BUCKET}, False),
@@ -200,7 +218,17 @@ def test_operator_names_taken_apart(name: str, parts: tuple[str, str | None, boo
 
 
 @pytest.mark.parametrize(
-    "name", ["StringMatches", "stringequals", "NullIfExists", "ForAnyValue:Null", "ForSomeValues:StringEquals", "forallvalues:StringEquals", "IfExists", ""]
+    "name",
+    [
+        "StringMatches",
+        "stringequals",
+        "NullIfExists",
+        "ForAnyValue:Null",
+        "ForSomeValues:StringEquals",
+        "forallvalues:StringEquals",
+        "IfExists",
+        "",
+    ],
 )
 def test_unknown_operators_are_none(name: str) -> None:
     assert parse_operator(name) is None

@@ -38,6 +38,7 @@ NEEDS_RESOURCES = "Policy statement must contain resources."
 NO_RESOURCE_ALLOWED = "Has prohibited field Resource"
 UNIQUE_SIDS = "Statement IDs (SID) in a single policy must be unique."
 VENDOR = "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc."
+ONE_COLON = "Actions/Condition can contain only one colon."
 
 _TOP = frozenset({"Version", "Id", "Statement"})
 _STATEMENT = frozenset(
@@ -45,7 +46,7 @@ _STATEMENT = frozenset(
 )
 _PRINCIPAL_TYPES = {"AWS": "aws", "Service": "service", "Federated": "federated", "CanonicalUser": "canonical_user"}
 _ACCOUNT = re.compile(r"\d{12}")
-_ACTION = re.compile(r"[A-Za-z0-9-]+:[^:]*")
+_VENDOR = re.compile(r"[A-Za-z0-9-]+")
 
 
 class MalformedPolicy(ValueError):
@@ -124,6 +125,18 @@ def _aws_principal(name: str) -> str:
     return name
 
 
+def _check_action(action: str) -> None:
+    if action == "*":
+        return
+    if ":" not in action:
+        raise MalformedPolicy(VENDOR)
+    if action.count(":") > 1:
+        raise MalformedPolicy(ONE_COLON)
+    vendor = action.split(":", 1)[0]
+    if _VENDOR.fullmatch(vendor) is None:
+        raise MalformedPolicy(f"Vendor {vendor} is not valid")
+
+
 def _conditions(value: Any) -> tuple[Condition, ...]:
     if not isinstance(value, dict):
         raise MalformedPolicy(SYNTAX)
@@ -169,8 +182,8 @@ def _statement(raw: Any, kind: Kind) -> Statement:
     actions = _strings(raw.get("Action", raw.get("NotAction"))) if "Action" in raw or "NotAction" in raw else ()
     if not actions:
         raise MalformedPolicy(NEEDS_ACTIONS)
-    if any(a != "*" and _ACTION.fullmatch(a) is None for a in actions):
-        raise MalformedPolicy(VENDOR)
+    for action in actions:
+        _check_action(action)
     resources = None
     if has_resource:
         resources = _strings(raw["Resource"] if "Resource" in raw else raw["NotResource"])

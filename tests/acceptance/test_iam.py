@@ -276,7 +276,10 @@ def test_assume_role_then_call_lambda_with_the_session(server: Server, iam: Any,
     keys = (credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials["SessionToken"])
     as_role = server.client("sts", credentials=keys).get_caller_identity()
     assert (as_role["Arn"], as_role["UserId"]) == (session_arn, f"{role['RoleId']}:s1")
-    assert "Functions" in server.client("lambda", credentials=keys).list_functions()
+    as_role_lambda = server.client("lambda", credentials=keys)
+    assert refusal(as_role_lambda.list_functions)[1] == "AccessDeniedException"  # the role has no policy yet
+    iam.attach_role_policy(RoleName=fn_name, PolicyArn="arn:aws:iam::aws:policy/AWSLambda_ReadOnlyAccess")
+    assert "Functions" in as_role_lambda.list_functions()
 
     assert refusal(lambda: sts.assume_role(RoleArn=role["Arn"], RoleSessionName="s2", DurationSeconds=7201)) == (
         400,

@@ -86,7 +86,10 @@ def test_iam_and_logs_refuse_in_their_own_protocols(server: Server, fn_name: str
     logs = server.client("logs", credentials=nobody)
     status, code, message = _denied(lambda: logs.filter_log_events(logGroupName=f"/aws/lambda/{fn_name}"))
     assert (status, code) == (403, "AccessDeniedException")
-    assert f"logs:FilterLogEvents on resource: arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/{fn_name}:*" in message
+    assert (
+        f"logs:FilterLogEvents on resource: arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/{fn_name}:log-stream: "
+        in message
+    )
     # GetCallerIdentity needs no permission, as on AWS
     assert server.client("sts", credentials=nobody).get_caller_identity()["Arn"].endswith(f":user/{fn_name}-nobody")
 

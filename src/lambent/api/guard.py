@@ -68,9 +68,9 @@ class Guarded:
         account = settings.account_id
         resource, resource_account, policy = "*", account, None
         params = scope.get("path_params", {})
-        if self._kind == "function":
+        if self._kind == "function" and "arn" not in params:
             identifier = params.get("name") or self._created_name(scope)
-            qualifier = _query(scope).get("Qualifier") if OPERATIONS[self._operation].qualified else None
+            qualifier = _query(scope).get("Qualifier") if OPERATIONS[self._operation].qualifiable else None
             found = function_resource(identifier or "", settings.region, account, qualifier) if identifier else None
             if found is None:
                 return  # names nothing: the handler refuses it in the operation's words
@@ -84,8 +84,8 @@ class Guarded:
             if self._kind == "layer_version" and "version" in params:
                 resource = f"{resource}:{params['version']}"
             resource_account = resource.split(":")[4] if resource.count(":") >= 4 else account
-        elif self._kind == "tagged":
-            resource = params.get("arn", "*")
+        elif "arn" in params:  # TagResource, UntagResource, ListTags: the ARN the path names
+            resource = params["arn"]
             parts = resource.split(":")
             resource_account = parts[4] if len(parts) > 4 and parts[4] else account
         await self._guard.access.authorize(

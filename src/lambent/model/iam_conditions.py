@@ -1,14 +1,21 @@
-"""IAM Condition blocks: the operators Lambda's policies use, evaluated against a request's
-context as IAM evaluates them. Pure.
+"""IAM condition operators: whether one ``{operator: {key: values}}`` entry holds for a request.
 
-A block is ``{operator: {key: value | [values]}}``. Every operator and every key in it must hold
-(AND); the values of one key are alternatives (OR), so a negated operator holds when the context
-value equals none of them. Keys are case-insensitive, values case-sensitive except for the
-``IgnoreCase`` operators. A key absent from the context makes the condition false, except:
-``...IfExists`` holds, a negated operator (``StringNotEquals``, ``ArnNotLike``...) holds, ``Null``
-tests presence itself, and ``ForAllValues:`` holds (nothing fails it). A context value that is a
-list is multivalued: ``ForAnyValue:`` needs one element to match, ``ForAllValues:`` every one,
-and without a prefix one element suffices.
+Guarantees, as the IAM User Guide's "IAM JSON policy elements: Condition operators" and "Single-
+valued vs. multivalued context keys" pages define them:
+
+- condition keys are matched case-insensitively (the context is looked up by lower-cased key);
+- several values for one key are ORed, several keys (and operators) of a statement are ANDed;
+- a negated operator (``StringNotEquals``, ``ArnNotLike``, ``NotIpAddress`` ...) holds when the
+  request value matches *none* of the policy values;
+- a key missing from the request makes the condition false, except for negated operators (true),
+  ``...IfExists`` (true), ``Null`` (its whole point) and ``ForAllValues:`` (true: the empty set);
+- ``ForAnyValue:`` holds when at least one request value satisfies the operator, ``ForAllValues:``
+  when every one does; without a set prefix a multivalued key behaves as ``ForAnyValue:``;
+- a value that cannot be read as the operator's type (a number, an IP address, an ARN) matches
+  nothing.
+
+Operators not listed in ``OPERATORS`` are refused when a policy is parsed, never ignored: an
+unknown operator in a Deny must not silently stop denying. Pure: no I/O, no clock.
 """
 
 from __future__ import annotations
@@ -16,18 +23,28 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable, Mapping, Sequence
 
+import msgspec
+
 from lambent.model.iam_wildcards import resource_matches
 
-ContextValue = str | list[str] | bool | int
-Condition = tuple[str, str, tuple[str, ...]]  # (operator, key lower-cased, policy values)
+#: A request context value as callers give it.
+ContextValue = str | Sequence[str] | bool | int
+#: One policy value against one request value.
+Comparison = Callable[[str, str], bool]
+
+ANY_VALUE = "ForAnyValue:"
+ALL_VALUES = "ForAllValues:"
+IF_EXISTS = "IfExists"
 
 
-def _arn_like(pattern: str, value: str) -> bool:
-    """ArnEquals/ArnLike: each of the six colon-separated parts matched with wildcards."""
-    want, got = pattern.split(":", 5), value.split(":", 5)
-    if len(want) != 6 or len(got) != 6:
-        return False
-    return all(resource_matches(w, g) for w, g in zip(want, got, strict=True))
+class Condition(msgspec.Struct, frozen=True, kw_only=True):
+    """One ``operator: {key: values}`` pair of a statement's Condition block."""
+
+    #: As written in the policy (``ForAnyValue:StringLikeIfExists``).
+    operator: str
+    key: str
+    #: JSON values as IAM compares them: strings; booleans as ``true``/``false``; numbers as text.
+    values: tuple[str, ...]
 
 
 def _number(text: str) -> float | None:
@@ -37,87 +54,115 @@ def _number(text: str) -> float | None:
         return None
 
 
-def _numeric(compare: Callable[[float, float], bool]) -> Callable[[str, str], bool]:
-    def match(policy: str, value: str) -> bool:
-        a, b = _number(value), _number(policy)
-        return a is not None and b is not None and compare(a, b)
+def _numeric(test: Callable[[float, float], bool]) -> Comparison:
+    def compare(policy: str, request: str) -> bool:
+        p, r = _number(policy), _number(request)
+        return p is not None and r is not None and test(r, p)
 
-    return match
+    return compare
 
 
-def _in_network(policy: str, value: str) -> bool:
+def _arn_like(policy: str, request: str) -> bool:
+    """ArnEquals/ArnLike: each of the six colon-separated parts compared on its own, wildcards allowed."""
+    wanted, given = policy.split(":", 5), request.split(":", 5)
+    if len(wanted) != 6 or len(given) != 6:
+        return False
+    return all(resource_matches(w, g) for w, g in zip(wanted, given, strict=True))
+
+
+def _ip_in(policy: str, request: str) -> bool:
     try:
-        return ipaddress.ip_address(value) in ipaddress.ip_network(policy, strict=False)
+        return ipaddress.ip_address(request) in ipaddress.ip_network(policy, strict=False)
     except ValueError:
         return False
 
 
-#: operator -> (does one policy value match one context value, is the operator negated)
-_OPERATORS: dict[str, tuple[Callable[[str, str], bool], bool]] = {
-    "stringequals": (lambda p, v: p == v, False),
-    "stringnotequals": (lambda p, v: p == v, True),
-    "stringequalsignorecase": (lambda p, v: p.lower() == v.lower(), False),
-    "stringnotequalsignorecase": (lambda p, v: p.lower() == v.lower(), True),
-    "stringlike": (resource_matches, False),
-    "stringnotlike": (resource_matches, True),
-    "arnequals": (_arn_like, False),
-    "arnlike": (_arn_like, False),
-    "arnnotequals": (_arn_like, True),
-    "arnnotlike": (_arn_like, True),
-    "numericequals": (_numeric(lambda v, p: v == p), False),
-    "numericnotequals": (_numeric(lambda v, p: v == p), True),
-    "numericlessthan": (_numeric(lambda v, p: v < p), False),
-    "numericlessthanequals": (_numeric(lambda v, p: v <= p), False),
-    "numericgreaterthan": (_numeric(lambda v, p: v > p), False),
-    "numericgreaterthanequals": (_numeric(lambda v, p: v >= p), False),
-    "bool": (lambda p, v: p.lower() == v.lower(), False),
-    "ipaddress": (_in_network, False),
-    "notipaddress": (_in_network, True),
+def _bool(policy: str, request: str) -> bool:
+    return policy.lower() == request.lower()
+
+
+#: Each base operator: (comparison, negated). A negated operator holds when no value compares.
+OPERATORS: Mapping[str, tuple[Comparison, bool]] = {
+    "StringEquals": (lambda p, r: p == r, False),
+    "StringNotEquals": (lambda p, r: p == r, True),
+    "StringEqualsIgnoreCase": (lambda p, r: p.casefold() == r.casefold(), False),
+    "StringNotEqualsIgnoreCase": (lambda p, r: p.casefold() == r.casefold(), True),
+    "StringLike": (resource_matches, False),
+    "StringNotLike": (resource_matches, True),
+    "ArnEquals": (_arn_like, False),
+    "ArnLike": (_arn_like, False),
+    "ArnNotEquals": (_arn_like, True),
+    "ArnNotLike": (_arn_like, True),
+    "NumericEquals": (_numeric(lambda r, p: r == p), False),
+    "NumericNotEquals": (_numeric(lambda r, p: r == p), True),
+    "NumericLessThan": (_numeric(lambda r, p: r < p), False),
+    "NumericLessThanEquals": (_numeric(lambda r, p: r <= p), False),
+    "NumericGreaterThan": (_numeric(lambda r, p: r > p), False),
+    "NumericGreaterThanEquals": (_numeric(lambda r, p: r >= p), False),
+    "Bool": (_bool, False),
+    "IpAddress": (_ip_in, False),
+    "NotIpAddress": (_ip_in, True),
 }
 
 
-def known_operator(operator: str) -> bool:
-    base = operator.lower()
-    for prefix in ("foranyvalue:", "forallvalues:"):
-        base = base.removeprefix(prefix)
-    base = base.removesuffix("ifexists")
-    return base in _OPERATORS or base == "null"
+class Operator(msgspec.Struct, frozen=True, kw_only=True):
+    """An operator name taken apart: its set prefix, base operator and IfExists suffix."""
+
+    base: str
+    #: ``"any"`` (ForAnyValue:), ``"all"`` (ForAllValues:) or None.
+    quantifier: str | None = None
+    if_exists: bool = False
 
 
-def _as_strings(value: ContextValue) -> list[str]:
+def parse_operator(name: str) -> Operator | None:
+    """The parts of an operator name, or None when IAM has no such operator."""
+    quantifier = None
+    rest = name
+    if name.startswith(ANY_VALUE):
+        quantifier, rest = "any", name[len(ANY_VALUE) :]
+    elif name.startswith(ALL_VALUES):
+        quantifier, rest = "all", name[len(ALL_VALUES) :]
+    if_exists = rest.endswith(IF_EXISTS) and rest != "Null"
+    base = rest[: -len(IF_EXISTS)] if if_exists else rest
+    if base == "Null":
+        return None if (if_exists or quantifier) else Operator(base="Null")
+    if base not in OPERATORS:
+        return None
+    return Operator(base=base, quantifier=quantifier, if_exists=if_exists)
+
+
+def context_values(value: ContextValue) -> tuple[str, ...]:
+    """A context value as the strings IAM compares: booleans as ``true``/``false``."""
     if isinstance(value, bool):
-        return ["true" if value else "false"]
-    if isinstance(value, list):
-        return [str(v) for v in value]
-    return [str(value)]
+        return ("true" if value else "false",)
+    if isinstance(value, int):
+        return (str(value),)
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)
 
 
-def holds(condition: Condition, context: Mapping[str, ContextValue]) -> bool:
-    """Whether one (operator, key, values) condition holds; *context* keys are lower-cased."""
-    operator, key, values = condition
-    op = operator.lower()
-    set_mode = ""
-    for prefix in ("foranyvalue:", "forallvalues:"):
-        if op.startswith(prefix):
-            set_mode, op = prefix[:-1], op.removeprefix(prefix)
-    if_exists = op.endswith("ifexists") and op != "ifexists"
-    op = op.removesuffix("ifexists") if if_exists else op
-    present = key in context
-    if op == "null":
-        return any((v.lower() == "true") == (not present) for v in values)
-    if not present:
-        return if_exists or set_mode == "forallvalues" or (set_mode == "" and _OPERATORS[op][1])
-    match, negated = _OPERATORS[op]
-    got = _as_strings(context[key])
+def holds(condition: Condition, context: Mapping[str, tuple[str, ...]]) -> bool:
+    """Whether *condition* holds in *context* (keys lower-cased, values as ``context_values``)."""
+    operator = parse_operator(condition.operator)
+    if operator is None:  # refused at parse time; never true if one slips through
+        return False
+    present = context.get(condition.key.lower())
+    if operator.base == "Null":
+        wanted_absent = any(v.lower() == "true" for v in condition.values)
+        return (present is None) == wanted_absent
+    compare, negated = OPERATORS[operator.base]
+    if present is None or (operator.quantifier is not None and not present):
+        if operator.quantifier == "all" or operator.if_exists:
+            return True
+        return negated and operator.quantifier is None
 
-    def one(value: str) -> bool:
-        hit = any(match(p, value) for p in values)
-        return not hit if negated else hit
+    def one(request_value: str) -> bool:
+        matched = any(compare(p, request_value) for p in condition.values)
+        return not matched if negated else matched
 
-    if set_mode == "forallvalues":
-        return all(one(v) for v in got)
-    return any(one(v) for v in got)
-
-
-def all_hold(conditions: Sequence[Condition], context: Mapping[str, ContextValue]) -> bool:
-    return all(holds(c, context) for c in conditions)
+    if operator.quantifier == "all":
+        return all(one(v) for v in present)
+    if operator.quantifier == "any" or not negated:
+        return any(one(v) for v in present)
+    return all(one(v) for v in present)  # a negated operator: no request value matches

@@ -1,89 +1,169 @@
-"""Each operation Lambent serves, by its AWS name, mapped to the IAM action and the resource a
-policy must name for it (AWS's service authorization reference for Lambda). Pure.
+"""Each operation Lambent serves, with the IAM action that authorizes it and the resource it is on.
 
-Resource kinds: ``*`` (the action names no resource: a policy needs ``"Resource": "*"``),
-``function`` (the function's ARN; *qualified* operations are authorized on the version or alias
-ARN when the request names one, as Lambda does, so a policy on the unqualified ARN does not
-cover them), ``layer`` / ``layer_version``, and ``tagged`` (the ARN the request tags).
-Lambent's own operations (usage, budgets, metrics) are ``lambent:`` actions on ``*``.
+From the Service Authorization Reference ("Actions, resources, and condition keys for AWS
+Lambda") and the Lambda Developer Guide's "Fine-tuning the Resources and Conditions sections of
+policies":
+
+- the action is the operation's name prefixed ``lambda:``, except Invoke (``lambda:InvokeFunction``)
+  and GetLayerVersionByArn (``lambda:GetLayerVersion``);
+- an operation that takes a Qualifier (or a qualified FunctionName) is authorized on the
+  *qualified* ARN: a policy naming ``function:f`` does not cover ``function:f:1``, one naming
+  ``function:f:*`` covers every qualified ARN but not ``function:f`` (``qualifiable`` below);
+- PublishLayerVersion and ListLayerVersions are on the layer's ARN, the other layer operations on
+  a layer version's, ListLayers and ListFunctions on ``*``;
+- the CloudWatch Logs operations are on the log group, rendered as AWS renders it in its refusals
+  (``...:log-group:NAME:log-stream:``, which ``log-group:NAME:*`` covers), GetLogEvents on the
+  stream;
+- Lambent's own usage and budget operations are ``lambent:<Operation>`` on ``*``.
+
+Pure: no I/O.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 import msgspec
 
-ResourceKind = Literal["*", "function", "layer", "layer_version", "tagged"]
+from lambent.model.arns import function_arn
+from lambent.model.code_signing import config_arn
+from lambent.model.layer import layer_arn
+
+ResourceKind = Literal["*", "function", "layer", "layer_version", "code_signing_config", "log_group", "log_stream"]
 
 
 class Operation(msgspec.Struct, frozen=True):
     action: str
     resource: ResourceKind
-    qualified: bool = False
+    #: True when a Qualifier narrows the resource to a version's or alias's ARN.
+    qualifiable: bool = False
 
 
-def _fn(action: str, qualified: bool = False) -> Operation:
-    return Operation(f"lambda:{action}", "function", qualified)
+def _lambda(resource: ResourceKind, *names: str, qualifiable: bool = False) -> dict[str, Operation]:
+    return {n: Operation(f"lambda:{n}", resource, qualifiable) for n in names}
 
 
-OPERATIONS: dict[str, Operation] = {
-    "Invoke": _fn("InvokeFunction", qualified=True),
-    "InvokeAsync": _fn("InvokeFunction", qualified=True),
-    "CreateFunction": _fn("CreateFunction"),
-    "GetFunction": _fn("GetFunction", qualified=True),
-    "GetFunctionConfiguration": _fn("GetFunctionConfiguration", qualified=True),
-    "UpdateFunctionConfiguration": _fn("UpdateFunctionConfiguration"),
-    "UpdateFunctionCode": _fn("UpdateFunctionCode"),
-    "DeleteFunction": _fn("DeleteFunction", qualified=True),
-    "ListFunctions": Operation("lambda:ListFunctions", "*"),
-    "PublishVersion": _fn("PublishVersion"),
-    "ListVersionsByFunction": _fn("ListVersionsByFunction"),
-    "CreateAlias": _fn("CreateAlias"),
-    "GetAlias": _fn("GetAlias"),
-    "UpdateAlias": _fn("UpdateAlias"),
-    "DeleteAlias": _fn("DeleteAlias"),
-    "ListAliases": _fn("ListAliases"),
-    "PutFunctionEventInvokeConfig": _fn("PutFunctionEventInvokeConfig", qualified=True),
-    "UpdateFunctionEventInvokeConfig": _fn("UpdateFunctionEventInvokeConfig", qualified=True),
-    "GetFunctionEventInvokeConfig": _fn("GetFunctionEventInvokeConfig", qualified=True),
-    "DeleteFunctionEventInvokeConfig": _fn("DeleteFunctionEventInvokeConfig", qualified=True),
-    "ListFunctionEventInvokeConfigs": _fn("ListFunctionEventInvokeConfigs"),
-    "PutProvisionedConcurrencyConfig": _fn("PutProvisionedConcurrencyConfig", qualified=True),
-    "GetProvisionedConcurrencyConfig": _fn("GetProvisionedConcurrencyConfig", qualified=True),
-    "DeleteProvisionedConcurrencyConfig": _fn("DeleteProvisionedConcurrencyConfig", qualified=True),
-    "PutFunctionRecursionConfig": _fn("PutFunctionRecursionConfig"),
-    "GetFunctionRecursionConfig": _fn("GetFunctionRecursionConfig"),
-    "PutFunctionConcurrency": _fn("PutFunctionConcurrency"),
-    "GetFunctionConcurrency": _fn("GetFunctionConcurrency"),
-    "DeleteFunctionConcurrency": _fn("DeleteFunctionConcurrency"),
-    "AddPermission": _fn("AddPermission", qualified=True),
-    "RemovePermission": _fn("RemovePermission", qualified=True),
-    "GetPolicy": _fn("GetPolicy", qualified=True),
-    "GetAccountSettings": Operation("lambda:GetAccountSettings", "*"),
-    "TagResource": Operation("lambda:TagResource", "tagged"),
-    "UntagResource": Operation("lambda:UntagResource", "tagged"),
-    "ListTags": Operation("lambda:ListTags", "tagged"),
-    "ListLayers": Operation("lambda:ListLayers", "*"),
-    "ListLayerVersions": Operation("lambda:ListLayerVersions", "*"),
-    "PublishLayerVersion": Operation("lambda:PublishLayerVersion", "layer"),
-    "GetLayerVersion": Operation("lambda:GetLayerVersion", "layer_version"),
-    "DeleteLayerVersion": Operation("lambda:DeleteLayerVersion", "layer_version"),
-    "AddLayerVersionPermission": Operation("lambda:AddLayerVersionPermission", "layer_version"),
-    "GetLayerVersionPolicy": Operation("lambda:GetLayerVersionPolicy", "layer_version"),
-    "RemoveLayerVersionPermission": Operation("lambda:RemoveLayerVersionPermission", "layer_version"),
-    "GetUsage": Operation("lambent:GetUsage", "*"),
-    "ListUsageRecords": Operation("lambent:ListUsageRecords", "*"),
-    "ListBudgets": Operation("lambent:ListBudgets", "*"),
-    "PutBudget": Operation("lambent:PutBudget", "*"),
-    "GetBudget": Operation("lambent:GetBudget", "*"),
-    "DeleteBudget": Operation("lambent:DeleteBudget", "*"),
-    "GetMetrics": Operation("lambent:GetMetrics", "*"),
-    "CreateAccount": Operation("lambent:CreateAccount", "*"),
-    "ListAccounts": Operation("lambent:ListAccounts", "*"),
+OPERATIONS: Mapping[str, Operation] = {
+    "Invoke": Operation("lambda:InvokeFunction", "function", qualifiable=True),
+    "InvokeAsync": Operation("lambda:InvokeAsync", "function"),
+    **_lambda(
+        "function",
+        "GetFunction",
+        "GetFunctionConfiguration",
+        "DeleteFunction",
+        "AddPermission",
+        "RemovePermission",
+        "GetPolicy",
+        "PutFunctionEventInvokeConfig",
+        "GetFunctionEventInvokeConfig",
+        "UpdateFunctionEventInvokeConfig",
+        "DeleteFunctionEventInvokeConfig",
+        "PutProvisionedConcurrencyConfig",
+        "GetProvisionedConcurrencyConfig",
+        "DeleteProvisionedConcurrencyConfig",
+        qualifiable=True,
+    ),
+    **_lambda(
+        "function",
+        "CreateFunction",
+        "UpdateFunctionConfiguration",
+        "UpdateFunctionCode",
+        "PublishVersion",
+        "ListVersionsByFunction",
+        "CreateAlias",
+        "GetAlias",
+        "UpdateAlias",
+        "DeleteAlias",
+        "ListAliases",
+        "ListFunctionEventInvokeConfigs",
+        "ListProvisionedConcurrencyConfigs",
+        "PutFunctionConcurrency",
+        "GetFunctionConcurrency",
+        "DeleteFunctionConcurrency",
+        "PutFunctionRecursionConfig",
+        "GetFunctionRecursionConfig",
+        "TagResource",
+        "UntagResource",
+        "ListTags",
+        "PutFunctionCodeSigningConfig",
+        "GetFunctionCodeSigningConfig",
+        "DeleteFunctionCodeSigningConfig",
+    ),
+    **_lambda("*", "ListFunctions", "GetAccountSettings", "ListLayers", "CreateCodeSigningConfig", "ListCodeSigningConfigs"),
+    **_lambda("layer", "PublishLayerVersion", "ListLayerVersions"),
+    **_lambda(
+        "layer_version",
+        "GetLayerVersion",
+        "DeleteLayerVersion",
+        "AddLayerVersionPermission",
+        "GetLayerVersionPolicy",
+        "RemoveLayerVersionPermission",
+    ),
+    "GetLayerVersionByArn": Operation("lambda:GetLayerVersion", "layer_version"),
+    **_lambda(
+        "code_signing_config",
+        "GetCodeSigningConfig",
+        "UpdateCodeSigningConfig",
+        "DeleteCodeSigningConfig",
+        "ListFunctionsByCodeSigningConfig",
+    ),
+    **{
+        n: Operation(f"lambent:{n}", "*")
+        for n in (
+            "GetUsage",
+            "ListUsageRecords",
+            "PutBudget",
+            "GetBudget",
+            "DeleteBudget",
+            "ListBudgets",
+            "GetMetrics",
+            "CreateAccount",
+            "ListAccounts",
+        )
+    },
+    "FilterLogEvents": Operation("logs:FilterLogEvents", "log_group"),
+    "DescribeLogStreams": Operation("logs:DescribeLogStreams", "log_group"),
+    "GetLogEvents": Operation("logs:GetLogEvents", "log_stream"),
 }
 
 
-def log_group_arn(region: str, account_id: str, group: str) -> str:
-    """A log group as CloudWatch Logs' actions name it (``...:log-group:NAME:*``)."""
-    return f"arn:aws:logs:{region}:{account_id}:log-group:{group}:*"
+def log_group_arn(region: str, account_id: str, group: str, stream: str = "") -> str:
+    return f"arn:aws:logs:{region}:{account_id}:log-group:{group}:log-stream:{stream}"
+
+
+def resource_arn(
+    op_name: str,
+    *,
+    region: str,
+    account_id: str,
+    function: str | None = None,
+    qualifier: str | None = None,
+    layer: str | None = None,
+    version: int | str | None = None,
+    code_signing_config: str | None = None,
+    log_group: str | None = None,
+    log_stream: str | None = None,
+    arn: str | None = None,
+) -> str:
+    """The ARN *op_name* is authorized on. *arn*, when given (TagResource's Resource, a code
+    signing config's ARN), is that ARN as is; a *qualifier* counts only where AWS counts it.
+    ``KeyError`` for an unknown operation; ``ValueError`` when a needed part is missing."""
+    op = OPERATIONS[op_name]
+    if op.resource == "*":
+        return "*"
+    if arn is not None:
+        return arn
+    if op.resource == "function" and function is not None:
+        return function_arn(region, account_id, function, qualifier if op.qualifiable else None)
+    if op.resource == "layer" and layer is not None:
+        return layer_arn(region, account_id, layer)
+    if op.resource == "layer_version" and layer is not None and version is not None:
+        return f"{layer_arn(region, account_id, layer)}:{version}"
+    if op.resource == "code_signing_config" and code_signing_config is not None:
+        return config_arn(region, account_id, code_signing_config)
+    if op.resource == "log_group" and log_group is not None:
+        return log_group_arn(region, account_id, log_group)
+    if op.resource == "log_stream" and log_group is not None and log_stream is not None:
+        return log_group_arn(region, account_id, log_group, log_stream)
+    raise ValueError(f"{op_name} is on a {op.resource}: its name is needed")

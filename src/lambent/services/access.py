@@ -92,6 +92,6 @@ class Access:
         )
         identity: Sequence[Policy] = await self.identity_policies(caller)
         policy = _parsed(resource_policy, kind) if resource_policy else None
-        decision = evaluate(request, identity=identity, resource=policy)
+        decision = evaluate(request, identity=identity, resource=policy, resource_required=kind == "trust")
         if not decision.allowed:
             raise AccessDeniedException(denial_message(request, decision))

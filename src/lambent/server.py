@@ -31,6 +31,7 @@ from lambent.api.health import HealthApi
 from lambent.api.invoke import InvokeApi
 from lambent.api.layers import LayersApi
 from lambent.api.logs import LogsApi
+from lambent.api.permissions import PermissionsApi
 from lambent.api.render import api_error_handler, unexpected_error_handler
 from lambent.api.routes import Handlers, routes
 from lambent.api.sigv4 import Verifier
@@ -66,6 +67,7 @@ from lambent.services.logs import LogService
 from lambent.services.metering import MeterService, load_prices
 from lambent.services.package_gc import PackageCollector
 from lambent.services.packages import PackageStore
+from lambent.services.permissions import PermissionService
 from lambent.services.provisioned import ProvisionedService
 from lambent.services.usage_reports import UsageReports
 from lambent.settings import Settings
@@ -232,6 +234,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         tags=TagsApi(settings, functions),
         account=AccountApi(settings, AccountService(index, layers, provisioned)),
         layers=LayersApi(settings, layers, code_urls),
+        permissions=PermissionsApi(settings, PermissionService(store, index)),
         logs=LogsApi(logs),
         usage=UsageApi(meter, UsageReports(ledger, meter)),
         code=code_urls,

@@ -26,6 +26,7 @@ from lambent.api.health import HealthApi
 from lambent.api.invoke import InvokeApi
 from lambent.api.layers import LayersApi
 from lambent.api.logs import LogsApi
+from lambent.api.permissions import PermissionsApi
 from lambent.api.render import error_response
 from lambent.api.tags import TagsApi
 from lambent.api.usage import PREFIX as USAGE
@@ -46,6 +47,7 @@ class Handlers(msgspec.Struct, frozen=True, kw_only=True):
     tags: TagsApi
     account: AccountApi
     layers: LayersApi
+    permissions: PermissionsApi
     logs: LogsApi
     usage: UsageApi
     code: CodeUrls
@@ -103,6 +105,9 @@ def routes(h: Handlers) -> list[BaseRoute]:
         Route(f"{F}/{{name}}/code",                   fn.update_code,           methods=PUT),
         Route(f"{F}/{{name}}/versions",               ver.publish,              methods=POST),
         Route(f"{F}/{{name}}/versions",               ver.list,                 methods=GET),
+        Route(f"{F}/{{name}}/policy",                 h.permissions.add_permission, methods=POST),
+        Route(f"{F}/{{name}}/policy",                 h.permissions.get_policy, methods=GET),
+        Route(f"{F}/{{name}}/policy/{{statement}}",   h.permissions.remove_permission, methods=DELETE),
         Route(f"{F}/{{name}}/aliases",                al.create,                methods=POST),
         Route(f"{F}/{{name}}/aliases",                al.list,                  methods=GET),
         Route(f"{F}/{{name}}/aliases/{{alias}}",      al.get,                   methods=GET),

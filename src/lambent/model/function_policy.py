@@ -7,7 +7,7 @@ A policy belongs to one (function, qualifier): the unqualified function (key ``"
      qualified when a Qualifier was given>, "Condition": {...}}
 
 Principal: a 12-digit account -> ``{"AWS": "arn:aws:iam::ACCOUNT:root"}``; an ARN ->
-``{"AWS": arn}``; ``*`` -> ``"*"``; a service (``….amazonaws.com``) -> ``{"Service": ...}``.
+``{"AWS": arn}``; ``*`` -> ``"*"``; a service (``….amazonaws.com``, Alexa's ``….amazon.com``) -> ``{"Service": ...}``.
 Conditions: SourceAccount, PrincipalOrgID, FunctionUrlAuthType and EventSourceToken as
 ``StringEquals``, SourceArn as ``ArnLike``, InvokedViaFunctionUrl as ``Bool``. The policy
 document is ``{"Version": "2012-10-17", "Id": "default", "Statement": [...]}`` and stays within
@@ -35,7 +35,8 @@ POLICY_LIMIT = 20480
 
 _ACCOUNT = re.compile(r"\d{12}")
 _ARN = re.compile(r"arn:aws[a-zA-Z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{0,12}:.+")
-_SERVICE = re.compile(r"[a-z0-9.-]+\.amazonaws\.com(\.cn)?")
+#: A service principal: ``s3.amazonaws.com`` and kin, and Alexa's ``alexa-appkit.amazon.com``.
+_SERVICE = re.compile(r"[a-z0-9.-]+\.(amazonaws\.com(\.cn)?|amazon\.com)")
 
 
 class AddPermissionInput(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

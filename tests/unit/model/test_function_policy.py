@@ -35,6 +35,7 @@ def _request(**members: Any) -> AddPermissionInput:
         ("arn:aws:iam::111122223333:root", {"AWS": "arn:aws:iam::111122223333:root"}),
         ("s3.amazonaws.com", {"Service": "s3.amazonaws.com"}),
         ("events.amazonaws.com", {"Service": "events.amazonaws.com"}),
+        ("alexa-appkit.amazon.com", {"Service": "alexa-appkit.amazon.com"}),
     ],
 )
 def test_each_principal_form(principal: str, expected: Any) -> None:

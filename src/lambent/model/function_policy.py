@@ -6,7 +6,7 @@ A policy belongs to one (function, qualifier): the unqualified function (key ``"
     {"Sid": ..., "Effect": "Allow", "Principal": ..., "Action": ..., "Resource": <function ARN,
      qualified when a Qualifier was given>, "Condition": {...}}
 
-Principal: a 12-digit account -> ``{"AWS": "arn:aws:iam::ACCOUNT:root"}``; an ARN ->
+Principal: a 12-digit account -> ``{"AWS": "arn:aws:iam::ACCOUNT:root"}``; an IAM or STS ARN ->
 ``{"AWS": arn}``; ``*`` -> ``"*"``; a service (``….amazonaws.com``, Alexa's ``….amazon.com``) -> ``{"Service": ...}``.
 Conditions: SourceAccount, PrincipalOrgID, FunctionUrlAuthType and EventSourceToken as
 ``StringEquals``, SourceArn as ``ArnLike``, InvokedViaFunctionUrl as ``Bool``. The policy
@@ -34,7 +34,7 @@ from lambent.errors import (
 POLICY_LIMIT = 20480
 
 _ACCOUNT = re.compile(r"\d{12}")
-_ARN = re.compile(r"arn:aws[a-zA-Z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{0,12}:.+")
+_IAM_ARN = re.compile(r"arn:aws[a-zA-Z-]*:(iam|sts)::\d{12}:.+")
 #: A service principal: ``s3.amazonaws.com`` and kin, and Alexa's ``alexa-appkit.amazon.com``.
 _SERVICE = re.compile(r"[a-z0-9.-]+\.(amazonaws\.com(\.cn)?|amazon\.com)")
 
@@ -83,7 +83,7 @@ def principal_of(principal: str) -> str | dict[str, str]:
         return "*"
     if _ACCOUNT.fullmatch(principal):
         return {"AWS": f"arn:aws:iam::{principal}:root"}
-    if _ARN.fullmatch(principal):
+    if _IAM_ARN.fullmatch(principal):
         return {"AWS": principal}
     if _SERVICE.fullmatch(principal):
         return {"Service": principal}

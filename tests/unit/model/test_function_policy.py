@@ -33,6 +33,7 @@ def _request(**members: Any) -> AddPermissionInput:
         ("111122223333", {"AWS": "arn:aws:iam::111122223333:root"}),
         ("arn:aws:iam::111122223333:role/r", {"AWS": "arn:aws:iam::111122223333:role/r"}),
         ("arn:aws:iam::111122223333:root", {"AWS": "arn:aws:iam::111122223333:root"}),
+        ("arn:aws:sts::111122223333:assumed-role/r/s", {"AWS": "arn:aws:sts::111122223333:assumed-role/r/s"}),
         ("s3.amazonaws.com", {"Service": "s3.amazonaws.com"}),
         ("events.amazonaws.com", {"Service": "events.amazonaws.com"}),
         ("alexa-appkit.amazon.com", {"Service": "alexa-appkit.amazon.com"}),
@@ -42,7 +43,7 @@ def test_each_principal_form(principal: str, expected: Any) -> None:
     assert principal_of(principal) == expected
 
 
-@pytest.mark.parametrize("principal", ["someone", "12345", "example.com"])
+@pytest.mark.parametrize("principal", ["someone", "12345", "example.com", "arn:aws:s3:::bucket"])
 def test_a_principal_of_no_form_is_refused(principal: str) -> None:
     with pytest.raises(InvalidParameterValueException) as refused:
         principal_of(principal)

@@ -12,6 +12,7 @@
     │   ├── InvalidCodeSignatureException         400  signature fails integrity, any policy
     │   ├── ResourceConflictException             409
     │   ├── PreconditionFailedException           412
+    │   ├── PolicyLengthExceededException         400  a resource policy over 20 KB
     │   ├── RequestEntityTooLargeException        413
     │   ├── UnsupportedMediaTypeException         415
     │   ├── TooManyRequestsException              429
@@ -152,6 +153,13 @@ class PreconditionFailedException(ApiError):
 
     error_type = "PreconditionFailedException"
     status = 412
+
+
+class PolicyLengthExceededException(ApiError):
+    """The permissions policy for the resource is too large."""
+
+    error_type = "PolicyLengthExceededException"
+    status = 400
 
 
 class RequestEntityTooLargeException(ApiError):

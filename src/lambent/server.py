@@ -34,6 +34,7 @@ from lambent.api.iam import IamApi
 from lambent.api.invoke import InvokeApi
 from lambent.api.layers import LayersApi
 from lambent.api.logs import LogsApi
+from lambent.api.permissions import PermissionsApi
 from lambent.api.render import api_error_handler, unexpected_error_handler
 from lambent.api.root import RootApi
 from lambent.api.routes import Handlers, routes
@@ -74,6 +75,7 @@ from lambent.services.logs import LogService
 from lambent.services.metering import MeterService, load_prices
 from lambent.services.package_gc import PackageCollector
 from lambent.services.packages import PackageStore
+from lambent.services.permissions import PermissionService
 from lambent.services.provisioned import ProvisionedService
 from lambent.services.sts import StsService
 from lambent.services.usage_reports import UsageReports
@@ -235,7 +237,8 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
     )
     verifier = Verifier(identity.credential, clock, settings.region) if settings.auth == "on" else None
     code_urls = CodeUrls(server_secret, settings.endpoint_url, packages, clock)
-    guard = Guard(settings, access)
+    permissions = PermissionService(store, index)
+    guard = Guard(settings, access, permissions)
     logs_api = LogsApi(logs, guard, settings)
     handlers = Handlers(
         invoke=InvokeApi(settings, invocations),
@@ -250,6 +253,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         layers=LayersApi(settings, layers, code_urls),
         logs=logs_api,
         root=RootApi(logs_api, IamApi(iam), StsApi(StsService(store, identity, access)), guard),
+        permissions=PermissionsApi(settings, permissions),
         usage=UsageApi(meter, UsageReports(ledger, meter)),
         code=code_urls,
         health=HealthApi(sandbox),

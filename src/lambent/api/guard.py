@@ -32,7 +32,7 @@ from lambent.settings import Settings
 
 
 class ResourcePolicies(Protocol):
-    def policy_for(self, name: str, qualifier: str | None) -> str | None:
+    async def policy_for(self, name: str, qualifier: str | None) -> str | None:
         """The resource policy (JSON text) of function *name* at *qualifier*, if it has one."""
         ...
 
@@ -77,7 +77,7 @@ class Guarded:
             resource, resource_account = found
             if resource_account == account and self._guard.policies is not None:
                 name, _, qual = resource.split(":function:", 1)[1].partition(":")
-                policy = self._guard.policies.policy_for(name, qual or None)
+                policy = await self._guard.policies.policy_for(name, qual or None)
         elif self._kind in ("layer", "layer_version"):
             layer = params.get("layer", "")
             resource = layer if layer.startswith("arn:") else layer_arn(settings.region, account, layer)

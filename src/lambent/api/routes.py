@@ -29,6 +29,7 @@ from lambent.api.health import HealthApi
 from lambent.api.invoke import InvokeApi
 from lambent.api.layers import LayersApi
 from lambent.api.logs import LogsApi
+from lambent.api.permissions import PermissionsApi
 from lambent.api.render import error_response
 from lambent.api.root import RootApi
 from lambent.api.tags import TagsApi
@@ -51,6 +52,7 @@ class Handlers(msgspec.Struct, frozen=True, kw_only=True):
     account: AccountApi
     accounts: AccountsApi
     layers: LayersApi
+    permissions: PermissionsApi
     logs: LogsApi
     #: ``/``: CloudWatch Logs by X-Amz-Target, else IAM or STS (the query protocol).
     root: RootApi
@@ -117,6 +119,9 @@ def routes(h: Handlers, g: Guard) -> list[BaseRoute]:
         op("UpdateFunctionCode",                 f"{F}/{{name}}/code",                        fn.update_code,          PUT),
         op("PublishVersion",                     f"{F}/{{name}}/versions",                    ver.publish,             POST),
         op("ListVersionsByFunction",             f"{F}/{{name}}/versions",                    ver.list,                GET),
+        op("AddPermission",                      f"{F}/{{name}}/policy",                      h.permissions.add,       POST),
+        op("GetPolicy",                          f"{F}/{{name}}/policy",                      h.permissions.get,       GET),
+        op("RemovePermission",                   f"{F}/{{name}}/policy/{{statement}}",        h.permissions.remove,    DELETE),
         op("CreateAlias",                        f"{F}/{{name}}/aliases",                     al.create,               POST),
         op("ListAliases",                        f"{F}/{{name}}/aliases",                     al.list,                 GET),
         op("GetAlias",                           f"{F}/{{name}}/aliases/{{alias}}",           al.get,                  GET),

@@ -89,3 +89,4 @@ class AliasService:
             if alias_name in function.aliases:  # AWS answers 204 for an alias that does not exist
                 await self._store.delete_alias(name, alias_name)
                 del function.aliases[alias_name]
+                function.policies.pop(alias_name, None)  # the store deleted it with the alias

@@ -17,6 +17,7 @@ from lambent.errors import ResourceNotFoundException
 from lambent.model.alias import Alias, route
 from lambent.model.arns import LATEST, FunctionRef, function_arn
 from lambent.model.function import FunctionVersion, outbound_allowed
+from lambent.model.function_policy import FunctionPolicy
 from lambent.model.paging import page
 from lambent.model.uids import hashed_uid
 from lambent.store import FunctionRecord
@@ -31,6 +32,8 @@ class IndexedFunction(msgspec.Struct, kw_only=True):
     aliases: dict[str, Alias] = msgspec.field(default_factory=dict)
     reserved: int | None = None
     recursive_loop: str = "Terminate"
+    #: Resource policies by qualifier ("" for the unqualified function).
+    policies: dict[str, FunctionPolicy] = msgspec.field(default_factory=dict)
 
     def published(self) -> set[str]:
         return {v for v in self.versions if v != LATEST}
@@ -56,6 +59,7 @@ class FunctionIndex:
                 aliases=dict(r.aliases),
                 reserved=r.reserved_concurrency,
                 recursive_loop=r.recursive_loop,
+                policies=dict(r.policies),
             )
             for r in records
         }

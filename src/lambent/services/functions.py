@@ -395,6 +395,7 @@ class FunctionService:
                 )
             await self._store.delete_version(name, qualifier)
             del function.versions[qualifier]
+            function.policies.pop(qualifier, None)  # the store deleted it with the version
         await self._events.version_deleted(name, qualifier)
         await self._collect({version.code_sha256_hex})
 

@@ -22,10 +22,10 @@ from lambent.clock import Clock, SystemClock
 from lambent.errors import (
     InvalidParameterValueException,
     PreconditionFailedException,
-    ResourceConflictException,
     ResourceNotFoundException,
 )
 from lambent.model.function import aws_timestamp
+from lambent.model.function_policy import statement_exists, statement_missing
 from lambent.model.layer import (
     AddPermissionInput,
     LayerVersion,
@@ -38,8 +38,6 @@ from lambent.runtimes import link_or_copy
 from lambent.services.package_gc import PackageCollector
 from lambent.services.packages import PackageStore, seal_tree
 from lambent.store import LayerStore
-
-_NEW_STATEMENT = "Please provide a new statement id, or remove the existing statement."
 
 
 class LayerService:
@@ -147,8 +145,7 @@ class LayerService:
         async with self._lock:
             layer = self.get(name, version)
             if request.statement_id in layer.statements:  # AWS looks at the id before the revision
-                exists = f"The statement id ({request.statement_id}) provided already exists."
-                raise ResourceConflictException(f"{exists} {_NEW_STATEMENT}")
+                raise statement_exists(request.statement_id)
             self._check_revision(layer, revision_id)
             statements = {**layer.statements, request.statement_id: (request.action, request.principal, request.organization_id)}
             updated = msgspec.structs.replace(layer, statements=statements, policy_revision=str(uuid.uuid4()))
@@ -169,7 +166,7 @@ class LayerService:
             layer = self.get(name, version)
             self._check_revision(layer, revision_id)
             if statement_id not in layer.statements:
-                raise ResourceNotFoundException(f"Statement {statement_id} is not found in resource policy.")
+                raise statement_missing(statement_id)
             statements = {sid: s for sid, s in layer.statements.items() if sid != statement_id}
             updated = msgspec.structs.replace(layer, statements=statements, policy_revision=str(uuid.uuid4()))
             await self._store.put_layer_version(updated)

@@ -20,6 +20,7 @@ from lambent.model.billing import Charge, MonthState, UsageRecord
 from lambent.model.budget import Budget
 from lambent.model.event_invoke import EventInvokeConfig
 from lambent.model.function import FunctionVersion
+from lambent.model.function_policy import FunctionPolicy
 from lambent.model.identity import AccessKey, Account, Role, User
 from lambent.model.layer import LayerVersion
 from lambent.model.managed_policy import ManagedPolicy
@@ -35,6 +36,8 @@ class FunctionRecord(msgspec.Struct, frozen=True, kw_only=True):
     recursive_loop: str = "Terminate"
     #: The uid its environments run as (None: created before the registry, not assigned yet).
     uid: int | None = None
+    #: Resource policies by qualifier ("" for the unqualified function).
+    policies: dict[str, FunctionPolicy] = msgspec.field(default_factory=dict)
 
 
 class LogEvent(msgspec.Struct, frozen=True, kw_only=True):
@@ -64,13 +67,23 @@ class FunctionStore(Protocol):
         """Insert or replace one version of an existing function."""
         ...
 
-    async def delete_version(self, name: str, version: str) -> None: ...
+    async def delete_version(self, name: str, version: str) -> None:
+        """Delete the version and its resource policy."""
+        ...
 
     async def put_alias(self, alias: Alias) -> None:
         """Insert or replace an alias of an existing function."""
         ...
 
-    async def delete_alias(self, name: str, alias: str) -> None: ...
+    async def delete_alias(self, name: str, alias: str) -> None:
+        """Delete the alias and its resource policy."""
+        ...
+
+    async def put_function_policy(self, policy: FunctionPolicy) -> None:
+        """Insert or replace the resource policy of one (function, qualifier)."""
+        ...
+
+    async def delete_function_policy(self, name: str, qualifier: str) -> None: ...
 
     async def put_reserved_concurrency(self, name: str, reserved: int | None) -> None:
         """Set (or, with None, remove) the function's reserved concurrency."""
@@ -81,7 +94,7 @@ class FunctionStore(Protocol):
     async def put_tags(self, name: str, tags: dict[str, str]) -> None: ...
 
     async def delete_function(self, name: str) -> None:
-        """Remove the function, its versions, aliases and settings, nothing else (logs stay, as
+        """Remove the function, its versions, aliases, policies and settings, nothing else (logs stay, as
         on AWS; its uid stays registered to its name)."""
         ...
 

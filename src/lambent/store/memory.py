@@ -16,6 +16,7 @@ from lambent.model.billing import SUMMED_COLUMNS, Charge, MonthState, Totals, Us
 from lambent.model.budget import Budget
 from lambent.model.event_invoke import EventInvokeConfig
 from lambent.model.function import FunctionVersion
+from lambent.model.function_policy import FunctionPolicy
 from lambent.model.identity import AccessKey, Account, Role, User
 from lambent.model.layer import LayerVersion
 from lambent.model.managed_policy import ManagedPolicy
@@ -34,6 +35,7 @@ class _Function:
         self.aliases: dict[str, Alias] = {}
         self.reserved: int | None = None
         self.recursive_loop: str | None = None
+        self.policies: dict[str, FunctionPolicy] = {}
 
 
 class _Event:
@@ -78,6 +80,7 @@ class MemoryStore:
                 reserved_concurrency=f.reserved,
                 recursive_loop=f.recursive_loop or "Terminate",
                 uid=self._uids.get(name),
+                policies=dict(f.policies),
             )
             for name, f in self._functions.items()
         ]
@@ -105,6 +108,7 @@ class MemoryStore:
     async def delete_version(self, name: str, version: str) -> None:
         if name in self._functions:
             self._functions[name].versions.pop(version, None)
+            self._functions[name].policies.pop(version, None)
 
     async def put_alias(self, alias: Alias) -> None:
         self._function(alias.function_name).aliases[alias.name] = alias
@@ -112,6 +116,14 @@ class MemoryStore:
     async def delete_alias(self, name: str, alias: str) -> None:
         if name in self._functions:
             self._functions[name].aliases.pop(alias, None)
+            self._functions[name].policies.pop(alias, None)
+
+    async def put_function_policy(self, policy: FunctionPolicy) -> None:
+        self._function(policy.function_name).policies[policy.qualifier] = policy
+
+    async def delete_function_policy(self, name: str, qualifier: str) -> None:
+        if name in self._functions:
+            self._functions[name].policies.pop(qualifier, None)
 
     async def put_reserved_concurrency(self, name: str, reserved: int | None) -> None:
         self._function(name).reserved = reserved

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from lambent.model.alias import Alias
 from lambent.model.function import FunctionVersion
+from lambent.model.function_policy import FunctionPolicy
 from lambent.model.uids import pick_uid
 from lambent.store import FunctionRecord
 
@@ -48,6 +49,11 @@ def define(metadata: sa.MetaData) -> dict[str, sa.Table]:
         "aliases": owned(
             "function_aliases", sa.Column("alias", sa.String(128), primary_key=True), sa.Column("config", sa.Text, nullable=False)
         ),
+        "policies": owned(
+            "function_policies",
+            sa.Column("qualifier", sa.String(129), primary_key=True),
+            sa.Column("config", sa.Text, nullable=False),
+        ),
         "concurrency": owned("function_concurrency", sa.Column("reserved", sa.Integer, nullable=False)),
         "recursion": owned("function_recursion", sa.Column("recursive_loop", sa.String(16), nullable=False)),
         "uids": sa.Table(
@@ -63,6 +69,7 @@ _encode = msgspec.json.Encoder()
 _decode_version = msgspec.json.Decoder(FunctionVersion)
 _decode_tags = msgspec.json.Decoder(dict[str, str])
 _decode_alias = msgspec.json.Decoder(Alias)
+_decode_policy = msgspec.json.Decoder(FunctionPolicy)
 
 
 def _pairs(result: Any) -> dict[Any, Any]:
@@ -82,6 +89,7 @@ class FunctionSql:
             rows = (await conn.execute(sa.select(t["functions"]))).all()
             version_rows = (await conn.execute(sa.select(t["versions"]))).all()
             alias_rows = (await conn.execute(sa.select(t["aliases"]))).all()
+            policy_rows = (await conn.execute(sa.select(t["policies"]))).all()
             reserved = _pairs(await conn.execute(sa.select(t["concurrency"].c.name, t["concurrency"].c.reserved)))
             recursion = t["recursion"]
             loops = _pairs(await conn.execute(sa.select(recursion.c.name, recursion.c.recursive_loop)))
@@ -92,6 +100,9 @@ class FunctionSql:
         aliases: dict[str, dict[str, Alias]] = {row.name: {} for row in rows}
         for row in alias_rows:
             aliases[row.name][row.alias] = _decode_alias.decode(row.config)
+        policies: dict[str, dict[str, FunctionPolicy]] = {row.name: {} for row in rows}
+        for row in policy_rows:
+            policies[row.name][row.qualifier] = _decode_policy.decode(row.config)
         return [
             FunctionRecord(
                 name=row.name,
@@ -101,6 +112,7 @@ class FunctionSql:
                 reserved_concurrency=reserved.get(row.name),
                 recursive_loop=loops.get(row.name, "Terminate"),
                 uid=uids.get(row.name),
+                policies=policies[row.name],
             )
             for row in rows
         ]
@@ -147,18 +159,29 @@ class FunctionSql:
         await self._put_config(self._functions["versions"], keys, _encode.encode(version).decode())
 
     async def delete_version(self, name: str, version: str) -> None:
-        versions = self._functions["versions"]
+        versions, policies = self._functions["versions"], self._functions["policies"]
         async with self._engine.begin() as conn:
             await conn.execute(sa.delete(versions).where(versions.c.name == name, versions.c.version == version))
+            await conn.execute(sa.delete(policies).where(policies.c.name == name, policies.c.qualifier == version))
 
     async def put_alias(self, alias: Alias) -> None:
         keys = {"name": alias.function_name, "alias": alias.name}
         await self._put_config(self._functions["aliases"], keys, _encode.encode(alias).decode())
 
     async def delete_alias(self, name: str, alias: str) -> None:
-        aliases = self._functions["aliases"]
+        aliases, policies = self._functions["aliases"], self._functions["policies"]
         async with self._engine.begin() as conn:
             await conn.execute(sa.delete(aliases).where(aliases.c.name == name, aliases.c.alias == alias))
+            await conn.execute(sa.delete(policies).where(policies.c.name == name, policies.c.qualifier == alias))
+
+    async def put_function_policy(self, policy: FunctionPolicy) -> None:
+        keys = {"name": policy.function_name, "qualifier": policy.qualifier}
+        await self._put_config(self._functions["policies"], keys, _encode.encode(policy).decode())
+
+    async def delete_function_policy(self, name: str, qualifier: str) -> None:
+        policies = self._functions["policies"]
+        async with self._engine.begin() as conn:
+            await conn.execute(sa.delete(policies).where(policies.c.name == name, policies.c.qualifier == qualifier))
 
     async def put_reserved_concurrency(self, name: str, reserved: int | None) -> None:
         concurrency = self._functions["concurrency"]
@@ -181,5 +204,5 @@ class FunctionSql:
     async def delete_function(self, name: str) -> None:
         t = self._functions
         async with self._engine.begin() as conn:
-            for owned in ("aliases", "concurrency", "recursion", "versions", "functions"):
+            for owned in ("policies", "aliases", "concurrency", "recursion", "versions", "functions"):
                 await conn.execute(sa.delete(t[owned]).where(t[owned].c.name == name))

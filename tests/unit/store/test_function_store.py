@@ -13,6 +13,7 @@ import pytest
 from lambent.errors import ServiceException
 from lambent.model.alias import Alias
 from lambent.model.function import FunctionVersion
+from lambent.model.function_policy import FunctionPolicy
 from lambent.model.limits import FUNCTION_UID_FIRST, FUNCTION_UID_LAST
 from lambent.model.uids import hashed_uid, pick_uid
 from lambent.store import Store
@@ -123,3 +124,31 @@ def test_when_every_uid_is_taken_only_a_deleted_functions_uid_serves_again() -> 
         pick_uid("new", registry, live)
     live.discard(f"f{FUNCTION_UID_FIRST + 5}")
     assert pick_uid("new", registry, live) == FUNCTION_UID_FIRST + 5
+
+
+@pytest.mark.parametrize("make", STORES, ids=["sql", "memory"])
+def test_policies_are_kept_per_qualifier_and_go_with_their_version_alias_or_function(
+    make: Callable[[Path], Store], tmp_path: Path
+) -> None:
+    def policy(qualifier: str, sid: str) -> FunctionPolicy:
+        return FunctionPolicy(function_name="fn", qualifier=qualifier, revision_id=f"r-{sid}", statements=({"Sid": sid},))
+
+    async def scenario(store: Store) -> None:
+        await store.create_function("fn", {}, [latest("fn"), latest("fn", version="1")])
+        await store.put_alias(Alias(function_name="fn", name="live", function_version="1", revision_id="a"))
+        for qualifier in ("", "$LATEST", "1", "live"):
+            await store.put_function_policy(policy(qualifier, "a"))
+        await store.put_function_policy(policy("", "b"))  # replaces
+        (record,) = await store.load_functions()
+        assert record.policies[""] == policy("", "b") and set(record.policies) == {"", "$LATEST", "1", "live"}
+        await store.delete_alias("fn", "live")
+        await store.delete_version("fn", "1")
+        await store.delete_function_policy("fn", "$LATEST")
+        (record,) = await store.load_functions()
+        assert record.policies == {"": policy("", "b")}
+        await store.delete_function("fn")
+        await store.create_function("fn", {}, [latest("fn")])
+        (record,) = await store.load_functions()
+        assert record.policies == {}
+
+    run(make, tmp_path, scenario)

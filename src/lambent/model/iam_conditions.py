@@ -21,6 +21,7 @@ unknown operator in a Deny must not silently stop denying. Pure: no I/O, no cloc
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Callable, Mapping, Sequence
 
 import msgspec
@@ -140,6 +141,34 @@ def context_values(value: ContextValue) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
     return tuple(value)
+
+
+_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+_SPECIAL = {"*": "*", "?": "?", "$": "$"}
+
+
+def substitute(text: str, context: Mapping[str, tuple[str, ...]]) -> str | None:
+    """*text* with its policy variables (``${aws:username}``, ``${aws:PrincipalTag/team, 'none'}``,
+    ``${*}``) replaced from *context*; None when one names a key the request lacks (or a
+    multivalued one) and gives no default: the pattern then matches nothing."""
+    missing = False
+
+    def value(match: re.Match[str]) -> str:
+        nonlocal missing
+        name, _, default = match[1].partition(",")
+        name, default = name.strip(), default.strip()
+        if name in _SPECIAL:
+            return _SPECIAL[name]
+        present = context.get(name.lower())
+        if present is not None and len(present) == 1:
+            return present[0]
+        if len(default) >= 2 and default[0] == default[-1] == "'":
+            return default[1:-1]
+        missing = True
+        return ""
+
+    result = _VARIABLE.sub(value, text)
+    return None if missing else result
 
 
 def holds(condition: Condition, context: Mapping[str, tuple[str, ...]]) -> bool:

@@ -79,6 +79,9 @@ class Statement(msgspec.Struct, frozen=True, kw_only=True):
     not_principal: bool = False
     conditions: tuple[Condition, ...] = ()
     sid: str | None = None
+    #: Whether ``${...}`` in Resource and condition values are policy variables (Version
+    #: 2012-10-17 only; in 2008-10-17 documents they are plain text).
+    variables: bool = False
 
 
 class Policy(msgspec.Struct, frozen=True, kw_only=True):
@@ -160,7 +163,7 @@ def _conditions(value: Any) -> tuple[Condition, ...]:
     return tuple(out)
 
 
-def _statement(raw: Any, kind: Kind) -> Statement:
+def _statement(raw: Any, kind: Kind, version: str) -> Statement:
     if not isinstance(raw, dict) or not set(raw) <= _STATEMENT:
         raise MalformedPolicy(SYNTAX)
     effect = raw.get("Effect")
@@ -208,6 +211,7 @@ def _statement(raw: Any, kind: Kind) -> Statement:
         principal=principal,
         not_principal="NotPrincipal" in raw,
         conditions=_conditions(raw["Condition"]) if "Condition" in raw else (),
+        variables=version == "2012-10-17",
     )
 
 
@@ -227,7 +231,7 @@ def parse(text: str, *, kind: Kind) -> Policy:
         raise MalformedPolicy(SYNTAX)
     raw = document["Statement"]
     raws = raw if isinstance(raw, list) else [raw]
-    statements = tuple(_statement(s, kind) for s in raws)
+    statements = tuple(_statement(s, kind, version) for s in raws)
     sids = [s.sid for s in statements if s.sid]
     if len(sids) != len(set(sids)):
         raise MalformedPolicy(UNIQUE_SIDS)

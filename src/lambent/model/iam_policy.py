@@ -15,7 +15,9 @@ The decision follows the IAM User Guide's "Policy evaluation logic" for the poli
 5. A service principal (``events.amazonaws.com``) has no identity policies: only a resource
    policy can allow it.
 
-Everything else is an implicit deny, reported as AWS reports it (``denial_message``).
+Everything else is an implicit deny, reported as AWS reports it (``denial_message``). In
+2012-10-17 documents, ``${...}`` in Resource and condition values are policy variables, filled
+from the request context; one that cannot be filled (no key, no default) matches nothing.
 Pure: no I/O, no clock; ``evaluate`` never raises for parsed policies.
 """
 
@@ -27,7 +29,7 @@ from typing import Literal
 
 import msgspec
 
-from lambent.model.iam_conditions import ContextValue, context_values, holds
+from lambent.model.iam_conditions import Condition, ContextValue, context_values, holds, substitute
 from lambent.model.iam_document import Kind, MalformedPolicy, Policy, Principal, Statement, parse
 from lambent.model.iam_wildcards import action_matches, resource_matches
 from lambent.model.identity import root_arn
@@ -108,16 +110,30 @@ def _context(request: Request) -> dict[str, tuple[str, ...]]:
     return {key.lower(): context_values(value) for key, value in merged.items()}
 
 
+def _resource_hit(pattern: str, statement: Statement, request: Request, context: Mapping[str, tuple[str, ...]]) -> bool:
+    if statement.variables and "${" in pattern:
+        resolved = substitute(pattern, context)
+        return resolved is not None and resource_matches(resolved, request.resource)
+    return resource_matches(pattern, request.resource)
+
+
+def _condition_holds(condition: Condition, statement: Statement, context: Mapping[str, tuple[str, ...]]) -> bool:
+    if statement.variables and any("${" in v for v in condition.values):
+        resolved = tuple(r for r in (substitute(v, context) for v in condition.values) if r is not None)
+        condition = Condition(operator=condition.operator, key=condition.key, values=resolved)
+    return holds(condition, context)
+
+
 def _covers(statement: Statement, request: Request, context: Mapping[str, tuple[str, ...]]) -> bool:
     """Action, Resource and Condition all cover the request (the principal aside)."""
     hit = any(action_matches(p, request.action) for p in statement.actions)
     if hit == statement.not_action:
         return False
     if statement.resources is not None:
-        hit = any(resource_matches(p, request.resource) for p in statement.resources)
+        hit = any(_resource_hit(p, statement, request, context) for p in statement.resources)
         if hit == statement.not_resource:
             return False
-    return all(holds(c, context) for c in statement.conditions)
+    return all(_condition_holds(c, statement, context) for c in statement.conditions)
 
 
 def _identities(caller: Caller) -> tuple[str, ...]:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from lambent.model.iam_conditions import Condition, context_values, holds, parse_operator
+from lambent.model.iam_conditions import Condition, context_values, holds, parse_operator, substitute
 from lambent.model.iam_policy import Caller, Request, evaluate, parse
 from lambent.model.identity import user_arn
 
@@ -232,3 +232,24 @@ def test_operator_names_taken_apart(name: str, parts: tuple[str, str | None, boo
 )
 def test_unknown_operators_are_none(name: str) -> None:
     assert parse_operator(name) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "context", "expected"),
+    [
+        ("${aws:username}", {"aws:username": "bob"}, "bob"),
+        ("home/${aws:username}/*", {"aws:username": "bob"}, "home/bob/*"),
+        ("${AWS:UserName}", {"aws:username": "bob"}, "bob"),  # keys ignore case here too
+        ("${aws:username}", {}, None),
+        ("${aws:username, 'nobody'}", {}, "nobody"),
+        ("${aws:username,'nobody'}", {"aws:username": "bob"}, "bob"),
+        ("${aws:TagKeys}", {"aws:TagKeys": ["a", "b"]}, None),  # multivalued: no single value
+        ("${*}${?}${$}", {}, "*?$"),
+        ("no variables", {}, "no variables"),
+        ("${a}-${b}", {"a": "1", "b": "2"}, "1-2"),
+        ("${a}-${b}", {"a": "1"}, None),
+    ],
+)
+def test_policy_variables(text: str, context: Ctx, expected: str | None) -> None:
+    lowered = {k.lower(): context_values(v) for k, v in context.items()}
+    assert substitute(text, lowered) == expected

@@ -59,8 +59,8 @@ def service(name: str) -> dict[str, str]:
     return {"Service": name}
 
 
-def document(statements: list[Stmt]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+def document(statements: list[Stmt], version: str = "2012-10-17") -> str:
+    return json.dumps({"Version": version, "Statement": statements})
 
 
 class Case:
@@ -77,10 +77,11 @@ class Case:
         resource_policy: list[Stmt] | None = None,
         owner: str | None = ACCT,
         context: dict[str, Any] | None = None,
+        version: str = "2012-10-17",
     ) -> None:
         self.name, self.expected = name, expected
         self.request = Request(caller=caller, action=action, resource=resource, resource_account=owner, context=context or {})
-        self.identity = [parse(document(p), kind="identity") for p in identity or []]
+        self.identity = [parse(document(p, version), kind="identity") for p in identity or []]
         self.resource = parse(document(resource_policy), kind="resource") if resource_policy is not None else None
 
     def decide(self) -> Decision:
@@ -1097,11 +1098,93 @@ SOURCES = [
     ),
 ]
 
-ALL = IDENTITY_ONLY + ROOT_CASES + SAME_ACCOUNT_RESOURCE + CROSS_ACCOUNT + SERVICES + SOURCES
+# Policy variables (IAM User Guide, "IAM policy elements: Variables and tags"): 2012-10-17 only.
+OWN = f"arn:aws:lambda:{REGION}:{ACCT}:function:${{aws:username}}-*"
+BOBS = f"arn:aws:lambda:{REGION}:{ACCT}:function:bob-tools"
+ALICES = f"arn:aws:lambda:{REGION}:{ACCT}:function:alice-tools"
+TEAM = f"arn:aws:lambda:{REGION}:{ACCT}:function:${{aws:PrincipalTag/team, 'shared'}}-*"
+OWNER_TAG = {"StringEquals": {"aws:ResourceTag/owner": "${aws:username}"}}
+VARIABLES = [
+    Case("own functions, own", BOB, GET, BOBS, "allowed", identity=[[allow(GET, OWN)]]),
+    Case("own functions, another's", BOB, GET, ALICES, "no_identity_allow", identity=[[allow(GET, OWN)]]),
+    Case("own functions, the other user", ALICE, GET, ALICES, "allowed", identity=[[allow(GET, OWN)]]),
+    Case(
+        "own functions, 2008 reads text", BOB, GET, BOBS, "no_identity_allow", identity=[[allow(GET, OWN)]], version="2008-10-17"
+    ),
+    Case("own functions, a session has no username", SESSION, GET, BOBS, "no_identity_allow", identity=[[allow(GET, OWN)]]),
+    Case("deny of own functions", BOB, GET, BOBS, "explicit_deny_identity", identity=[[allow(), deny(GET, OWN)]]),
+    Case(
+        "team functions by tag",
+        BOB,
+        GET,
+        f"arn:aws:lambda:{REGION}:{ACCT}:function:blue-api",
+        "allowed",
+        identity=[[allow(GET, TEAM)]],
+        context={"aws:PrincipalTag/team": "blue"},
+    ),
+    Case(
+        "team functions, the default",
+        BOB,
+        GET,
+        f"arn:aws:lambda:{REGION}:{ACCT}:function:shared-api",
+        "allowed",
+        identity=[[allow(GET, TEAM)]],
+    ),
+    Case(
+        "team functions, another team",
+        BOB,
+        GET,
+        f"arn:aws:lambda:{REGION}:{ACCT}:function:red-api",
+        "no_identity_allow",
+        identity=[[allow(GET, TEAM)]],
+        context={"aws:PrincipalTag/team": "blue"},
+    ),
+    Case(
+        "owner tag is the user",
+        BOB,
+        GET,
+        FN,
+        "allowed",
+        identity=[[allow(GET, FN, Condition=OWNER_TAG)]],
+        context={"aws:ResourceTag/owner": "bob"},
+    ),
+    Case(
+        "owner tag is another user",
+        BOB,
+        GET,
+        FN,
+        "no_identity_allow",
+        identity=[[allow(GET, FN, Condition=OWNER_TAG)]],
+        context={"aws:ResourceTag/owner": "alice"},
+    ),
+    Case(
+        "owner tag, no username",
+        SESSION,
+        GET,
+        FN,
+        "no_identity_allow",
+        identity=[[allow(GET, FN, Condition=OWNER_TAG)]],
+        context={"aws:ResourceTag/owner": "bob"},
+    ),
+    Case(
+        "account variable in a resource grant",
+        CAROL,
+        INVOKE,
+        FN,
+        "allowed",
+        identity=[[allow()]],
+        resource_policy=[grant(aws(OTHER), Condition={"StringEquals": {"aws:SourceAccount": "${aws:PrincipalAccount}"}})],
+        context={"aws:SourceAccount": OTHER},
+    ),
+]
+
+ALL = VARIABLES + IDENTITY_ONLY + ROOT_CASES + SAME_ACCOUNT_RESOURCE + CROSS_ACCOUNT + SERVICES + SOURCES
 
 
-def test_the_table_is_large() -> None:
-    assert len(ALL) >= 200 - 118  # with the 118 condition cases of test_iam_conditions.py, over 200
+def test_the_tables_hold_over_200_evaluations() -> None:
+    from tests.unit.model.test_iam_conditions import CASES as CONDITION_CASES
+
+    assert len(ALL) + len(CONDITION_CASES) + len(MESSAGES) >= 300
 
 
 @pytest.mark.parametrize("case", ALL, ids=[c.name for c in ALL])

@@ -47,14 +47,20 @@ def _query(scope: Scope) -> dict[str, str]:
     return dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True)) if raw else {}
 
 
+#: Operations AWS tells apart on one method and path by a query parameter.
+_BY_QUERY: dict[str, tuple[str, str, str]] = {
+    "ListLayers": ("find", "LayerVersion", "GetLayerVersionByArn"),
+    "GetProvisionedConcurrencyConfig": ("List", "ALL", "ListProvisionedConcurrencyConfigs"),
+}
+
+
 class Guarded:
     """One route's endpoint behind its authorization check."""
 
     def __init__(self, guard: Guard, operation: str, endpoint: Callable[..., Any]) -> None:
         self._guard = guard
-        self._operation = operation
-        self.action = OPERATIONS[operation].action
-        self._kind = OPERATIONS[operation].resource
+        self.operation = operation
+        OPERATIONS[operation]
         self._app: ASGIApp = endpoint if _is_asgi(endpoint) else request_response(endpoint)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -66,22 +72,27 @@ class Guarded:
     async def _authorize(self, scope: Scope, principal: Principal) -> None:
         settings = self._guard.settings
         account = settings.account_id
+        query = _query(scope)
+        name = self.operation
+        if name in _BY_QUERY and query.get(_BY_QUERY[name][0]) == _BY_QUERY[name][1]:
+            name = _BY_QUERY[name][2]
+        operation = OPERATIONS[name]
         resource, resource_account, policy = "*", account, None
         params = scope.get("path_params", {})
-        if self._kind == "function" and "arn" not in params:
+        if operation.resource == "function" and "arn" not in params:
             identifier = params.get("name") or self._created_name(scope)
-            qualifier = _query(scope).get("Qualifier") if OPERATIONS[self._operation].qualifiable else None
+            qualifier = query.get("Qualifier") if operation.qualifiable else None
             found = function_resource(identifier or "", settings.region, account, qualifier) if identifier else None
             if found is None:
                 return  # names nothing: the handler refuses it in the operation's words
             resource, resource_account = found
             if resource_account == account and self._guard.policies is not None:
-                name, _, qual = resource.split(":function:", 1)[1].partition(":")
-                policy = await self._guard.policies.policy_for(name, qual or None)
-        elif self._kind in ("layer", "layer_version"):
-            layer = params.get("layer", "")
+                function, _, qual = resource.split(":function:", 1)[1].partition(":")
+                policy = await self._guard.policies.policy_for(function, qual or None)
+        elif operation.resource in ("layer", "layer_version"):
+            layer = query.get("Arn") or params.get("layer", "")
             resource = layer if layer.startswith("arn:") else layer_arn(settings.region, account, layer)
-            if self._kind == "layer_version" and "version" in params:
+            if operation.resource == "layer_version" and "version" in params:
                 resource = f"{resource}:{params['version']}"
             resource_account = resource.split(":")[4] if resource.count(":") >= 4 else account
         elif "arn" in params:  # TagResource, UntagResource, ListTags: the ARN the path names
@@ -89,7 +100,7 @@ class Guarded:
             parts = resource.split(":")
             resource_account = parts[4] if len(parts) > 4 and parts[4] else account
         await self._guard.access.authorize(
-            caller(principal), self.action, resource, resource_account=resource_account, resource_policy=policy
+            caller(principal), operation.action, resource, resource_account=resource_account, resource_policy=policy
         )
 
     @staticmethod

@@ -11,7 +11,7 @@ RevisionId of GetFunction/GetAlias is accepted by a first AddPermission, as on A
 change then gives the policy a new RevisionId, which GetPolicy answers and Add/RemovePermission
 check. (AWS moves the function's own RevisionId instead; Lambent's environments, provisioned
 concurrency and SnapStart snapshots are keyed by a version's RevisionId, which a permission
-must not move: see decision 0019.)
+must not move: see decision 0021.)
 """
 
 from __future__ import annotations

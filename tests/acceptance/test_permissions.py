@@ -5,11 +5,12 @@ CreateFunction takes only a role Lambda may assume."""
 from __future__ import annotations
 
 import json
+import subprocess
 from typing import Any
 
 import pytest
 
-from tests.fixtures.server import LAMBDA_TRUST, ROLE, Server, create, make_zip
+from tests.fixtures.server import LAMBDA_TRUST, ROLE, VENV_BIN, Server, create, make_zip
 
 ACCOUNT = "000000000000"
 ARN = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:"
@@ -169,3 +170,63 @@ def test_create_function_takes_only_a_role_lambda_may_assume(server: Server, lam
     create(lam, fn_name, "def handler(event, context):\n    return 1\n")
     assert _denied(lambda: lam.update_function_configuration(FunctionName=fn_name, Role=ec2_role)) == refused
     assert lam.get_function_configuration(FunctionName=fn_name)["Role"] == ROLE
+
+
+def test_another_account_invokes_only_where_the_function_policy_lets_it(server: Server, lam: Any, fn_name: str) -> None:
+    status, _headers, body = server.request(
+        "POST", "/lambent/2026-11-27/accounts", json.dumps({"AccountId": "111111111111"}).encode()
+    )
+    assert status == 201, body
+    made = json.loads(body)
+    assert made["AccountId"] == "111111111111" and made["UserArn"] == "arn:aws:iam::111111111111:user/admin"
+    assert server.request("POST", "/lambent/2026-11-27/accounts", b'{"AccountId": "111111111111"}')[0] == 409
+    other = server.client(credentials=(made["AccessKeyId"], made["SecretAccessKey"]))
+    assert server.client("sts", credentials=(made["AccessKeyId"], made["SecretAccessKey"])).get_caller_identity()["Account"] == (
+        "111111111111"
+    )
+    # another account's administrator may not make accounts
+    keys = (made["AccessKeyId"], made["SecretAccessKey"])
+    assert server.request("POST", "/lambent/2026-11-27/accounts", b"{}", credentials=keys)[0] == 403
+
+    create(lam, fn_name, "def handler(event, context):\n    return 'mine'\n")
+    arn = ARN + fn_name
+    status, code, message = _denied(lambda: other.invoke(FunctionName=arn))
+    assert (status, code) == (403, "AccessDeniedException")
+    assert message == (
+        f"User: arn:aws:iam::111111111111:user/admin is not authorized to perform: lambda:InvokeFunction on resource: {arn} "
+        "because no resource-based policy allows the lambda:InvokeFunction action"
+    )
+    lam.add_permission(FunctionName=fn_name, StatementId="other", Action="lambda:InvokeFunction", Principal="111111111111")
+    assert other.invoke(FunctionName=arn)["Payload"].read() == b'"mine"'
+    assert _denied(lambda: other.get_function(FunctionName=arn))[1] == "AccessDeniedException"  # only what was granted
+    # a user of that account needs its own account's allow too
+    iam_b = server.client("iam", credentials=(made["AccessKeyId"], made["SecretAccessKey"]))
+    iam_b.create_user(UserName="carol")
+    key = iam_b.create_access_key(UserName="carol")["AccessKey"]
+    carol = server.client(credentials=(key["AccessKeyId"], key["SecretAccessKey"]))
+    assert _denied(lambda: carol.invoke(FunctionName=arn))[2].endswith(
+        "because no identity-based policy allows the lambda:InvokeFunction action"
+    )
+    iam_b.put_user_policy(UserName="carol", PolicyName="p", PolicyDocument=json.dumps(_allow("lambda:InvokeFunction", arn)))
+    assert carol.invoke(FunctionName=arn)["Payload"].read() == b'"mine"'
+    lam.remove_permission(FunctionName=fn_name, StatementId="other")
+    assert _denied(lambda: other.invoke(FunctionName=arn))[1] == "AccessDeniedException"
+
+
+def test_lambent_account_create_prints_the_new_admins_key(server: Server) -> None:
+    ran = subprocess.run(
+        [str(VENV_BIN / "lambent"), "account", "create", "--id", "222222222222"],
+        env=server.cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ran.returncode == 0, ran.stderr
+    made = json.loads(ran.stdout)
+    assert made["AccountId"] == "222222222222" and made["AccessKeyId"].startswith("AKIA") and len(made["SecretAccessKey"]) == 40
+    sts = server.client("sts", credentials=(made["AccessKeyId"], made["SecretAccessKey"]))
+    assert sts.get_caller_identity()["Arn"] == "arn:aws:iam::222222222222:user/admin"
+    listed = subprocess.run(
+        [str(VENV_BIN / "lambent"), "account", "ls"], env=server.cli_env(), capture_output=True, text=True, timeout=60
+    )
+    assert {"000000000000", "222222222222"} <= {a["AccountId"] for a in json.loads(listed.stdout)}

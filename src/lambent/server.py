@@ -238,7 +238,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
     verifier = Verifier(identity.credential, clock, settings.region) if settings.auth == "on" else None
     code_urls = CodeUrls(server_secret, settings.endpoint_url, packages, clock)
     permissions = PermissionService(store, index)
-    guard = Guard(settings, access, permissions)
+    guard = Guard(settings, access, permissions, layers)
     logs_api = LogsApi(logs, guard, settings)
     handlers = Handlers(
         invoke=InvokeApi(settings, invocations),

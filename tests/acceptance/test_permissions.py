@@ -212,6 +212,19 @@ def test_another_account_invokes_only_where_the_function_policy_lets_it(server: 
     lam.remove_permission(FunctionName=fn_name, StatementId="other")
     assert _denied(lambda: other.invoke(FunctionName=arn))[1] == "AccessDeniedException"
 
+    # a layer version is another account's to read only where its permission says so
+    layer = lam.publish_layer_version(LayerName=fn_name, Content={"ZipFile": make_zip({"python/x.py": "X = 1\n"})})
+    read = lambda: other.get_layer_version(LayerName=layer["LayerArn"], VersionNumber=layer["Version"])  # noqa: E731
+    assert _denied(read)[2].endswith("because no resource-based policy allows the lambda:GetLayerVersion action")
+    lam.add_layer_version_permission(
+        LayerName=fn_name,
+        VersionNumber=layer["Version"],
+        StatementId="b",
+        Action="lambda:GetLayerVersion",
+        Principal="111111111111",
+    )
+    assert read()["LayerVersionArn"] == layer["LayerVersionArn"]
+
 
 def test_lambent_account_create_prints_the_new_admins_key(server: Server) -> None:
     ran = subprocess.run(

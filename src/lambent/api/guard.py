@@ -37,6 +37,12 @@ class ResourcePolicies(Protocol):
         ...
 
 
+class LayerPolicies(Protocol):
+    async def policy_for(self, name: str, version: int) -> str | None:
+        """The resource policy (JSON text) of layer *name* version *version*, if it has one."""
+        ...
+
+
 def caller(principal: Principal) -> Caller:
     """The IAM caller a verified principal is: a role session also answers to its role's ARN."""
     return Caller(arn=principal.arn, account_id=principal.account_id, role_arn=session_role_arn(principal.arn))
@@ -95,6 +101,10 @@ class Guarded:
             if operation.resource == "layer_version" and "version" in params:
                 resource = f"{resource}:{params['version']}"
             resource_account = resource.split(":")[4] if resource.count(":") >= 4 else account
+            parts = resource.split(":")
+            versioned = operation.resource == "layer_version" and len(parts) == 8 and parts[7].isdigit()
+            if versioned and self._guard.layers is not None and resource_account == account:
+                policy = await self._guard.layers.policy_for(parts[6], int(parts[7]))
         elif "arn" in params:  # TagResource, UntagResource, ListTags: the ARN the path names
             resource = params["arn"]
             parts = resource.split(":")
@@ -125,10 +135,17 @@ def _is_asgi(endpoint: Callable[..., Any]) -> bool:
 class Guard:
     """Makes guarded endpoints; ``guard("GetFunction", handler)`` in the route table."""
 
-    def __init__(self, settings: Settings, access: Access, policies: ResourcePolicies | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        access: Access,
+        policies: ResourcePolicies | None = None,
+        layers: LayerPolicies | None = None,
+    ) -> None:
         self.settings = settings
         self.access = access
         self.policies = policies
+        self.layers = layers
 
     def __call__(self, operation: str, endpoint: Callable[..., Awaitable[Any]] | Any) -> Guarded:
         return Guarded(self, operation, endpoint)

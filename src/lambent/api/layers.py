@@ -17,6 +17,7 @@ from lambent.model.layer import (
     AddPermissionInput,
     LayerVersion,
     PublishLayerVersionInput,
+    layer_name_of,
     layer_version_document,
     policy_document,
     statement_document,
@@ -44,7 +45,7 @@ class LayersApi:
                 raise InvalidParameterValueException(f"Invalid version number: {version}")
             params["VersionNumber"] = int(version)
         constraints.validate(operation, params, partial=True)
-        return name, int(version)
+        return layer_name_of(name, self._settings.region, self._settings.account_id), int(version)
 
     async def publish(self, request: Request) -> Response:
         document = await inputs.json_body(request, CREATE_REQUEST_LIMIT_BYTES, "PublishLayerVersion")

@@ -17,6 +17,7 @@ import msgspec
 from lambent.errors import InvalidParameterValueException, ResourceNotFoundException
 from lambent.model.limits import MAX_LAYERS, UNZIPPED_LIMIT_BYTES
 
+_LAYER_ARN = re.compile(r"arn:aws[a-zA-Z-]*:lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):layer:(?P<name>[a-zA-Z0-9-_]+)")
 _VERSION_ARN = re.compile(
     r"arn:aws[a-zA-Z-]*:lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):layer:(?P<name>[a-zA-Z0-9-_]+):(?P<version>[0-9]+)"
 )
@@ -62,6 +63,17 @@ class LayerVersion(msgspec.Struct, frozen=True, kw_only=True):
 
 def layer_arn(region: str, account_id: str, name: str) -> str:
     return f"arn:aws:lambda:{region}:{account_id}:layer:{name}"
+
+
+def layer_name_of(identifier: str, region: str, account_id: str) -> str:
+    """The layer a LayerName names: a bare name, or a layer ARN of this region and account (one of
+    another names no layer here, so it is the name that is not found)."""
+    match = re.fullmatch(
+        r"arn:aws[a-zA-Z-]*:lambda:(?P<region>[^:]+):(?P<account>\d{12}):layer:(?P<name>[a-zA-Z0-9-_]+)", identifier
+    )
+    if match is None or match["region"] != region or match["account"] != account_id:
+        return identifier
+    return match["name"]
 
 
 def parse_layer_version_arn(arn: str, region: str, account_id: str) -> tuple[str, int]:

@@ -33,6 +33,7 @@ from lambent.model.layer import (
     check_layer_count,
     layer_arn,
     parse_layer_version_arn,
+    policy_document,
 )
 from lambent.runtimes import link_or_copy
 from lambent.services.package_gc import PackageCollector
@@ -77,6 +78,13 @@ class LayerService:
                 f"Layer version {layer_arn(self._region, self._account_id, name)}:{version} does not exist."
             )
         return layer
+
+    async def policy_for(self, name: str, version: int) -> str | None:
+        """The layer version's resource policy (JSON text), if it has statements (for the guard)."""
+        layer = self._layers.get(name, {}).get(version)
+        if layer is None or not layer.statements:
+            return None
+        return policy_document(layer, self._region, self._account_id)
 
     def by_arn(self, arn: str) -> LayerVersion:
         return self.get(*parse_layer_version_arn(arn, self._region, self._account_id))

@@ -5,7 +5,8 @@ Resource kinds: ``*`` (the action names no resource: a policy needs ``"Resource"
 ``function`` (the function's ARN; *qualified* operations are authorized on the version or alias
 ARN when the request names one, as Lambda does, so a policy on the unqualified ARN does not
 cover them), ``layer`` / ``layer_version``, and ``tagged`` (the ARN the request tags).
-Lambent's own operations (usage, budgets, metrics) are ``lambent:`` actions on ``*``.
+Lambent's own operations (usage, budgets, metrics) are ``lambent:`` actions on ``*``; its signing
+profiles and jobs are ``signer:`` actions on ``*``.
 """
 
 from __future__ import annotations
@@ -72,6 +73,18 @@ OPERATIONS: dict[str, Operation] = {
     "AddLayerVersionPermission": Operation("lambda:AddLayerVersionPermission", "layer_version"),
     "GetLayerVersionPolicy": Operation("lambda:GetLayerVersionPolicy", "layer_version"),
     "RemoveLayerVersionPermission": Operation("lambda:RemoveLayerVersionPermission", "layer_version"),
+    "CreateCodeSigningConfig": Operation("lambda:CreateCodeSigningConfig", "*"),
+    "GetCodeSigningConfig": Operation("lambda:GetCodeSigningConfig", "*"),
+    "UpdateCodeSigningConfig": Operation("lambda:UpdateCodeSigningConfig", "*"),
+    "DeleteCodeSigningConfig": Operation("lambda:DeleteCodeSigningConfig", "*"),
+    "ListCodeSigningConfigs": Operation("lambda:ListCodeSigningConfigs", "*"),
+    "ListFunctionsByCodeSigningConfig": Operation("lambda:ListFunctionsByCodeSigningConfig", "*"),
+    "PutFunctionCodeSigningConfig": _fn("PutFunctionCodeSigningConfig"),
+    "GetFunctionCodeSigningConfig": _fn("GetFunctionCodeSigningConfig"),
+    "DeleteFunctionCodeSigningConfig": _fn("DeleteFunctionCodeSigningConfig"),
+    # Lambent's stand-in for AWS Signer (decision 0020), by Signer's action names.
+    "PutSigningProfile": Operation("signer:PutSigningProfile", "*"),
+    "StartSigningJob": Operation("signer:StartSigningJob", "*"),
     "GetUsage": Operation("lambent:GetUsage", "*"),
     "ListUsageRecords": Operation("lambent:ListUsageRecords", "*"),
     "ListBudgets": Operation("lambent:ListBudgets", "*"),

@@ -74,7 +74,8 @@ class ApiError(LambentError):
     fault: ClassVar[str | None] = "User"
 
     def __init__(self, message: str | None = None, **fields: Any) -> None:
-        self.message = message if message is not None else (type(self).__doc__ or "").strip()
+        # A docstring wrapped over lines is one message: its line breaks and indents are one space each.
+        self.message = message if message is not None else " ".join((type(self).__doc__ or "").split())
         self.fields = fields  # extra body members, e.g. Reason for throttles
         super().__init__(self.message)
 

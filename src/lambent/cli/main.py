@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from lambent.cli import functions, run, usage
+from lambent.cli import functions, run, signing, usage
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="Lambent: a self-hosted, Lambda-compatible serverless platform."
@@ -23,6 +23,8 @@ app.command("ls")(functions.list_functions)
 app.command("rm")(functions.remove)
 app.command()(usage.usage)
 app.add_typer(usage.budget_app, name="budget")
+app.add_typer(signing.profile_app, name="signing-profile")
+app.command()(signing.sign)
 
 
 def main() -> None:

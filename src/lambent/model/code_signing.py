@@ -1,6 +1,7 @@
-"""Code signing configs: their ids and ARNs, and what a deployment's verdict means under a
-config's policy (botocore's lambda model; AWS's exception docs). Pure: randomness and names are
-arguments."""
+"""Code signing configs: their ids and ARNs, the API's records (create and update bodies, the
+stored config and the ``CodeSigningConfig`` document), the refusals AWS answers for a config that
+does not exist, and what a deployment's verdict means under a config's policy (botocore's lambda
+model; AWS's exception docs; decision 0020). Pure: randomness, names and time are arguments."""
 
 from __future__ import annotations
 

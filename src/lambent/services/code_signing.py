@@ -149,14 +149,12 @@ class CodeSigningService(FunctionListener):
 
     # -- deployments ------------------------------------------------------------------------------
 
-    def require(self, arn: str | None) -> None:
-        """CreateFunction's CodeSigningConfigArn, if given, names a config that exists."""
-        if arn is not None and arn not in self._configs:
-            raise missing_config(arn)
-
     def deployment(self, name: str, package: bytes, arn: str | None = None) -> dict[str, Any]:
         """The version fields a deployment of *package* to *name* gets (who signed it), once
-        the config *arn* (default: the one *name* uses) lets it deploy; raises its refusal."""
+        the config *arn* (CreateFunction's, which must exist; default: the one *name* uses)
+        lets it deploy; raises its refusal."""
+        if arn is not None and arn not in self._configs:
+            raise missing_config(arn)
         config = self._configs.get(arn or self._uses.get(name, ""))
         if config is None:
             return {"signing_profile_version_arn": None, "signing_job_arn": None}

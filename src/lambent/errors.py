@@ -49,7 +49,7 @@
     └── SettingsError                 a setting has a value that cannot be used (also a ValueError)
 
 Each leaf carries its AWS error type and HTTP status as class attributes and its default
-message as the docstring. ``lambent.api.render`` turns ApiErrors into responses and
+message as the docstring's first paragraph. ``lambent.api.render`` turns ApiErrors into responses and
 ``lambent.runtime_api.render`` turns RuntimeApiRefusals into theirs; nothing else builds error
 bodies. The only exception classes outside this tree are the in-sandbox ``SetupFailed``
 (``sandbox/inside`` imports nothing of lambent's), the runtime shims' own, and
@@ -65,6 +65,11 @@ class LambentError(Exception):
     """An error of the Lambent platform."""
 
 
+def default_message(kind: type[Exception]) -> str:
+    """*kind*'s docstring's first paragraph, its wrapped lines joined: the default message."""
+    return " ".join((kind.__doc__ or "").strip().split("\n\n")[0].split())
+
+
 class ApiError(LambentError):
     """The request could not be served."""
 
@@ -75,7 +80,7 @@ class ApiError(LambentError):
     fault: ClassVar[str | None] = "User"
 
     def __init__(self, message: str | None = None, **fields: Any) -> None:
-        self.message = message if message is not None else (type(self).__doc__ or "").strip()
+        self.message = message if message is not None else default_message(type(self))
         self.fields = fields  # extra body members, e.g. Reason for throttles
         super().__init__(self.message)
 

@@ -23,6 +23,7 @@ from lambent.api.account import AccountApi
 from lambent.api.accounts import AccountsApi
 from lambent.api.aliases import AliasesApi
 from lambent.api.auth import Authentication
+from lambent.api.code_signing import CodeSigningApi
 from lambent.api.code_urls import CodeUrls
 from lambent.api.concurrency import ConcurrencyApi
 from lambent.api.environment_listener import EnvironmentListener
@@ -58,6 +59,7 @@ from lambent.services.access import Access
 from lambent.services.account import AccountService
 from lambent.services.alerts import AlertOutbox
 from lambent.services.aliases import AliasService
+from lambent.services.code_signing import CodeSigningService
 from lambent.services.credentials_file import profile_paths, write_profile
 from lambent.services.destinations import Destinations
 from lambent.services.event_configs import EventConfigService
@@ -183,7 +185,8 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
     runtimes = discover_runtimes(environ)
     clock = SystemClock()  # the one clock every part reads
     server_secret = _secret(data_dir)
-    identity = IdentityService(store, Sealer(server_secret), clock=clock)
+    sealer = Sealer(server_secret)
+    identity = IdentityService(store, sealer, clock=clock)
     iam = IamService(store, identity, PolicyCatalog(store), clock=clock)
     access = Access(iam, clock=clock, enabled=settings.auth == "on")
     alerts = AlertOutbox()
@@ -216,10 +219,10 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
     layers = LayerService(store, packages, collector, data_dir / "opt", settings.region, settings.account_id, clock=clock)
     event_configs = EventConfigService(store, index, settings.region, settings.account_id, clock=clock)
     provisioned = ProvisionedService(store, index, invoker, clock=clock)
-    events = Listeners([invoker, event_configs, provisioned])
-    functions = FunctionService(
-        store, index, packages, collector, layers, runtimes, events, identity if settings.auth == "on" else AnyRole(), clock=clock
-    )
+    signing = CodeSigningService(store, index, sealer, clock=clock)
+    events = Listeners([invoker, event_configs, provisioned, signing])
+    roles = identity if settings.auth == "on" else AnyRole()
+    functions = FunctionService(store, index, packages, collector, layers, runtimes, events, roles, clock=clock, signing=signing)
     aliases = AliasService(store, index)
     destinations = Destinations(
         settings.region, settings.sqs_endpoint_url, settings.function_access_key_id, settings.function_secret_access_key
@@ -255,6 +258,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         root=RootApi(logs_api, IamApi(iam), StsApi(StsService(store, identity, access)), guard),
         permissions=PermissionsApi(settings, permissions),
         usage=UsageApi(meter, UsageReports(ledger, meter)),
+        code_signing=CodeSigningApi(settings, signing),
         code=code_urls,
         health=HealthApi(sandbox),
     )
@@ -268,6 +272,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         await layers.load()
         await event_configs.load()
         await functions.load()
+        await signing.load()
         prepare_python_libs(data_dir / "runtime" / "python", [r.name for r in runtimes.values() if r.family == "python"])
         prepare_node_bootstrap(data_dir / "runtime" / "node")
         if isinstance(sandbox, NamespacesSandbox):

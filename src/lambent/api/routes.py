@@ -20,6 +20,7 @@ from starlette.types import Receive, Scope, Send
 from lambent.api.account import AccountApi
 from lambent.api.accounts import AccountsApi
 from lambent.api.aliases import AliasesApi
+from lambent.api.code_signing import CodeSigningApi
 from lambent.api.code_urls import CodeUrls
 from lambent.api.concurrency import ConcurrencyApi
 from lambent.api.event_configs import EventConfigsApi
@@ -57,6 +58,7 @@ class Handlers(msgspec.Struct, frozen=True, kw_only=True):
     #: ``/``: CloudWatch Logs by X-Amz-Target, else IAM or STS (the query protocol).
     root: RootApi
     usage: UsageApi
+    code_signing: CodeSigningApi
     code: CodeUrls
     health: HealthApi
 
@@ -83,6 +85,8 @@ INVOKE_ASYNC = "/2014-11-13/functions/{name}/invoke-async"
 ACCOUNT = "/2016-08-19/account-settings"
 TAGS = "/2017-03-31/tags/{arn:path}"
 LAYER = "/2018-10-31/layers/{layer}/versions"
+CSC = "/2020-04-22/code-signing-configs"
+FN_CSC = "/2020-06-30/functions/{name}/code-signing-config"
 GET, POST, PUT, DELETE = ["GET"], ["POST"], ["PUT"], ["DELETE"]
 GET_POST = ["GET", "POST"]
 ANY = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]
@@ -90,7 +94,7 @@ ANY = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]
 
 def routes(h: Handlers, g: Guard) -> list[BaseRoute]:
     """The table; *g* puts each Lambda operation behind its authorization check by its AWS name."""
-    fn, ver, al, ev, cc, tg, ly, us = (
+    fn, ver, al, ev, cc, tg, ly, us, cs = (
         h.functions,
         h.versions,
         h.aliases,
@@ -99,6 +103,7 @@ def routes(h: Handlers, g: Guard) -> list[BaseRoute]:
         h.tags,
         h.layers,
         h.usage,
+        h.code_signing,
     )
 
     def op(operation: str, path: str, endpoint: Any, methods: list[str]) -> Route:
@@ -155,6 +160,19 @@ def routes(h: Handlers, g: Guard) -> list[BaseRoute]:
         op("AddLayerVersionPermission",          f"{LAYER}/{{version}}/policy",               ly.add_permission,       POST),
         op("GetLayerVersionPolicy",              f"{LAYER}/{{version}}/policy",               ly.get_policy,           GET),
         op("RemoveLayerVersionPermission",       f"{LAYER}/{{version}}/policy/{{statement}}", ly.remove_permission,    DELETE),
+        op("CreateCodeSigningConfig",            CSC,                                         cs.create,               POST),
+        op("ListCodeSigningConfigs",             CSC,                                         cs.list,                 GET),
+        op("CreateCodeSigningConfig",            f"{CSC}/",                                   cs.create,               POST),
+        op("ListCodeSigningConfigs",             f"{CSC}/",                                   cs.list,                 GET),
+        op("GetCodeSigningConfig",               f"{CSC}/{{arn}}",                            cs.get,                  GET),
+        op("UpdateCodeSigningConfig",            f"{CSC}/{{arn}}",                            cs.update,               PUT),
+        op("DeleteCodeSigningConfig",            f"{CSC}/{{arn}}",                            cs.delete,               DELETE),
+        op("ListFunctionsByCodeSigningConfig",   f"{CSC}/{{arn}}/functions",                  cs.list_functions,       GET),
+        op("PutFunctionCodeSigningConfig",       FN_CSC,                                      cs.put_function,         PUT),
+        op("GetFunctionCodeSigningConfig",       FN_CSC,                                      cs.get_function,         GET),
+        op("DeleteFunctionCodeSigningConfig",    FN_CSC,                                      cs.delete_function,      DELETE),
+        op("PutSigningProfile",                  f"{USAGE}/signing-profiles/{{name}}",        cs.create_profile,       POST),
+        op("StartSigningJob",                    f"{USAGE}/signing-jobs",                     cs.sign,                 POST),
         op("GetUsage",                           f"{USAGE}/usage",                            us.usage,                GET),
         op("ListUsageRecords",                   f"{USAGE}/usage/records",                    us.records,              GET),
         op("ListBudgets",                        f"{USAGE}/budgets",                          us.list_budgets,         GET),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from lambent.cli import accounts, functions, run, usage
+from lambent.cli import accounts, functions, run, signing, usage
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="Lambent: a self-hosted, Lambda-compatible serverless platform."
@@ -24,6 +24,8 @@ app.command("rm")(functions.remove)
 app.command()(usage.usage)
 app.add_typer(usage.budget_app, name="budget")
 app.add_typer(accounts.account_app, name="account")
+app.add_typer(signing.profile_app, name="signing-profile")
+app.command()(signing.sign)
 
 
 def main() -> None:

@@ -1,15 +1,24 @@
-"""Code signing configs: their ids and ARNs, and what a deployment's verdict means under a
-config's policy (botocore's lambda model; AWS's exception docs). Pure: randomness and names are
-arguments."""
+"""Code signing configs: their ids and ARNs, the API's records (create and update bodies, the
+stored config and the ``CodeSigningConfig`` document), the refusals AWS answers for a config that
+does not exist, and what a deployment's verdict means under a config's policy (botocore's lambda
+model; AWS's exception docs; decision 0022). Pure: randomness, names and time are arguments."""
 
 from __future__ import annotations
 
 import enum
 import string
+from typing import Any
 
+import msgspec
 import regex
 
-from ..errors import CodeVerificationFailedException, InvalidCodeSignatureException
+from ..errors import (
+    CodeSigningConfigNotFoundException,
+    CodeVerificationFailedException,
+    InvalidCodeSignatureException,
+    InvalidParameterValueException,
+    ResourceNotFoundException,
+)
 from .code_signature import Verdict
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
@@ -60,3 +69,105 @@ def judge(verdict: Verdict, policy: Policy, function_name: str) -> Outcome:
             f"that the client is not configured to accept. Check the provided signature for {function_name}."
         )
     return Outcome.WARN
+
+
+# -- the API's records ----------------------------------------------------------------------------
+
+
+class _Input(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    pass
+
+
+class AllowedPublishersInput(_Input, frozen=True):
+    signing_profile_version_arns: list[str] = msgspec.field(name="SigningProfileVersionArns")
+
+
+class CodeSigningPoliciesInput(_Input, frozen=True):
+    untrusted_artifact_on_deployment: str = msgspec.field(default=Policy.WARN.value, name="UntrustedArtifactOnDeployment")
+
+
+class CreateCodeSigningConfigInput(_Input, frozen=True):
+    allowed_publishers: AllowedPublishersInput = msgspec.field(name="AllowedPublishers")
+    description: str = msgspec.field(default="", name="Description")
+    code_signing_policies: CodeSigningPoliciesInput | None = msgspec.field(default=None, name="CodeSigningPolicies")
+    tags: dict[str, str] = msgspec.field(default_factory=dict, name="Tags")
+
+
+class UpdateCodeSigningConfigInput(_Input, frozen=True):
+    description: str | None = msgspec.field(default=None, name="Description")
+    allowed_publishers: AllowedPublishersInput | None = msgspec.field(default=None, name="AllowedPublishers")
+    code_signing_policies: CodeSigningPoliciesInput | None = msgspec.field(default=None, name="CodeSigningPolicies")
+
+
+class CodeSigningConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """One stored code signing config (``CodeSigningConfig`` of the API model)."""
+
+    config_id: str
+    arn: str
+    description: str = ""
+    allowed_publishers: tuple[str, ...]
+    policy: str = Policy.WARN.value
+    last_modified: str
+    tags: dict[str, str] = msgspec.field(default_factory=dict)
+
+    @property
+    def enforced(self) -> Policy:
+        return Policy(self.policy)
+
+
+def check_publishers(arns: list[str]) -> tuple[str, ...]:
+    """AllowedPublishers' ARNs, each a signer profile version ARN (the model checks 1 to 20)."""
+    for arn in arns:
+        if not PROFILE_VERSION_ARN.fullmatch(arn):
+            raise InvalidParameterValueException(f"{arn} is not a signing profile version ARN.")
+    return tuple(dict.fromkeys(arns))
+
+
+def created_config(request: CreateCodeSigningConfigInput, config_id: str, arn: str, last_modified: str) -> CodeSigningConfig:
+    return CodeSigningConfig(
+        config_id=config_id,
+        arn=arn,
+        description=request.description,
+        allowed_publishers=check_publishers(request.allowed_publishers.signing_profile_version_arns),
+        policy=(request.code_signing_policies or CodeSigningPoliciesInput()).untrusted_artifact_on_deployment,
+        last_modified=last_modified,
+        tags=dict(request.tags),
+    )
+
+
+def updated_config(config: CodeSigningConfig, request: UpdateCodeSigningConfigInput, last_modified: str) -> CodeSigningConfig:
+    """*config* with what *request* gives replaced (AWS's UpdateCodeSigningConfig: a member
+    left out stays)."""
+    changes: dict[str, Any] = {"last_modified": last_modified}
+    if request.description is not None:
+        changes["description"] = request.description
+    if request.allowed_publishers is not None:
+        changes["allowed_publishers"] = check_publishers(request.allowed_publishers.signing_profile_version_arns)
+    if request.code_signing_policies is not None:
+        changes["policy"] = request.code_signing_policies.untrusted_artifact_on_deployment
+    return msgspec.structs.replace(config, **changes)
+
+
+def config_document(config: CodeSigningConfig) -> dict[str, Any]:
+    """The ``CodeSigningConfig`` shape, every member AWS returns."""
+    return {
+        "CodeSigningConfigId": config.config_id,
+        "CodeSigningConfigArn": config.arn,
+        "Description": config.description,
+        "AllowedPublishers": {"SigningProfileVersionArns": list(config.allowed_publishers)},
+        "CodeSigningPolicies": {"UntrustedArtifactOnDeployment": config.policy},
+        "LastModified": config.last_modified,
+    }
+
+
+def not_found(arn: str) -> ResourceNotFoundException:
+    """Get, Update, Delete and ListFunctionsBy- of a config that does not exist (LocalStack's
+    parity-tested words; decision 0022)."""
+    return ResourceNotFoundException(f"The Lambda code signing configuration {arn} can not be found.")
+
+
+def missing_config(arn: str) -> CodeSigningConfigNotFoundException:
+    """CreateFunction and PutFunctionCodeSigningConfig naming a config that does not exist."""
+    return CodeSigningConfigNotFoundException(
+        f"The code signing configuration cannot be found. Check that the provided configuration is not deleted: {arn}."
+    )

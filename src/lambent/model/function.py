@@ -186,6 +186,9 @@ class FunctionVersion(msgspec.Struct, frozen=True, kw_only=True):
     layers: tuple[tuple[str, int], ...] = ()
     #: Name of the merged /opt tree of those layers (None: no layers).
     opt_key: str | None = None
+    #: Who signed the code, when a code signing config verified it (decision 0022).
+    signing_profile_version_arn: str | None = None
+    signing_job_arn: str | None = None
 
     @property
     def code_sha256(self) -> str:
@@ -325,6 +328,8 @@ def configuration_document(version: FunctionVersion, region: str, account_id: st
         doc["KMSKeyArn"] = version.kms_key_arn
     if version.dead_letter_target_arn:
         doc["DeadLetterConfig"] = {"TargetArn": version.dead_letter_target_arn}
+    if version.signing_profile_version_arn:
+        doc.update(SigningProfileVersionArn=version.signing_profile_version_arn, SigningJobArn=version.signing_job_arn)
     return doc
 
 

@@ -71,7 +71,6 @@ def check_create(request: CreateFunctionInput, available: Iterable[str], known: 
             "Code.ImageUri": request.code.image_uri,
             "VpcConfig.SubnetIds": (request.vpc_config or {}).get("SubnetIds"),
             "FileSystemConfigs": request.file_system_configs,
-            "CodeSigningConfigArn": request.code_signing_config_arn,
             "ImageConfig": request.image_config,
             "PublishTo": request.publish_to,
             "CapacityProviderConfig": request.capacity_provider_config,

@@ -14,7 +14,8 @@ policies":
 - the CloudWatch Logs operations are on the log group, rendered as AWS renders it in its refusals
   (``...:log-group:NAME:log-stream:``, which ``log-group:NAME:*`` covers), GetLogEvents on the
   stream;
-- Lambent's own usage and budget operations are ``lambent:<Operation>`` on ``*``.
+- Lambent's own usage and budget operations are ``lambent:<Operation>`` on ``*``; its signing
+  profiles and jobs (its stand-in for AWS Signer) ``signer:<Operation>`` on ``*``.
 
 Pure: no I/O.
 """
@@ -122,6 +123,8 @@ OPERATIONS: Mapping[str, Operation] = {
             "ListAccounts",
         )
     },
+    "PutSigningProfile": Operation("signer:PutSigningProfile", "*"),
+    "StartSigningJob": Operation("signer:StartSigningJob", "*"),
     "FilterLogEvents": Operation("logs:FilterLogEvents", "log_group"),
     "DescribeLogStreams": Operation("logs:DescribeLogStreams", "log_group"),
     "GetLogEvents": Operation("logs:GetLogEvents", "log_stream"),

@@ -51,6 +51,7 @@ from lambent.model.function_update import (
 from lambent.model.layer import LayerVersion, check_total_size
 from lambent.model.limits import MAX_TAGS
 from lambent.model.runtime_schedule import check_not_blocked
+from lambent.services.code_signing import CodeSigningService
 from lambent.services.function_events import FunctionEvents
 from lambent.services.function_index import FunctionIndex, IndexedFunction
 from lambent.services.layers import LayerService
@@ -97,6 +98,7 @@ class FunctionService:
         events: FunctionEvents,
         roles: Roles,
         clock: Clock | None = None,
+        signing: CodeSigningService | None = None,
     ) -> None:
         self._store = store
         self._index = index
@@ -108,6 +110,7 @@ class FunctionService:
         self._roles = roles
         self._clock = clock or SystemClock()
         self._create_lock = asyncio.Lock()
+        self._signing = signing
 
     async def load(self) -> None:
         """Index what the store holds (giving functions of an older data directory their uids),
@@ -222,11 +225,14 @@ class FunctionService:
             raise ResourceConflictException(f"Function already exist: {name}")
         await self._check_role(request.role)
         layers = self._layers.resolve(request.layers)
+        signed = self._signed(name, request.code.zip_file, request.code_signing_config_arn)
         package: Package | None = None
         try:
             async with self._collector.uploading():
                 package = await asyncio.to_thread(self._packages.add, request.code.zip_file, "CreateFunction")
-                versions = await self._create(request, package, layers)
+                versions = await self._create(request, package, layers, signed)
+                if self._signing is not None and request.code_signing_config_arn is not None:
+                    await self._signing.put_function(name, request.code_signing_config_arn)
         except Exception:
             if package is not None:  # nothing refers to it, unless another function or upload does
                 await self._collect({package.sha256_hex})
@@ -235,12 +241,17 @@ class FunctionService:
             self._announce(self._index.function(name).versions[versions[-1].version])
         return versions[-1]
 
-    async def _create(self, request: CreateFunctionInput, package: Package, layers: list[LayerVersion]) -> list[FunctionVersion]:
+    def _signed(self, name: str, package: bytes, config_arn: str | None = None) -> dict[str, Any]:
+        """Who signed *package*, once the function's code signing config lets it deploy."""
+        return self._signing.deployment(name, package, config_arn) if self._signing is not None else {}
+
+    async def _create(
+        self, request: CreateFunctionInput, package: Package, layers: list[LayerVersion], signed: dict[str, Any]
+    ) -> list[FunctionVersion]:
         """Store $LATEST (and 1 when published) being created, then created; return them being created."""
         name = request.function_name
-        created = created_version(
-            request, package, await self._layer_fields(layers, package.unzipped_size), self._now(), _new_id()
-        )
+        fields = await self._layer_fields(layers, package.unzipped_size)
+        created = msgspec.structs.replace(created_version(request, package, fields, self._now(), _new_id()), **signed)
         latest = settled(created, _new_id())
         versions, ready = [creating(created)], [latest]
         if request.publish:
@@ -285,9 +296,11 @@ class FunctionService:
                 current = self._index.resolve(FunctionRef(name=name))
                 check_revision(request.revision_id, current.revision_id)
                 check_not_blocked(current.runtime, "update", self._now().date(), constraints.runtime_names())
+                signed = self._signed(name, request.zip_file)
                 package = await asyncio.to_thread(self._packages.add, request.zip_file, "UpdateFunctionCode")
                 layers = self._layers.resolve(arn for arn, _size in current.layers)
                 changes = code_changes(request, package, await self._layer_fields(layers, package.unzipped_size))
+                changes.update(signed)
                 if request.dry_run:
                     updated = msgspec.structs.replace(current, **changes)
                 else:

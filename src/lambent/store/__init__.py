@@ -3,7 +3,8 @@
 Each protocol is what one part of the services needs: ``FunctionStore`` (functions, their
 versions, aliases, settings and uids), ``LayerStore``, ``EventConfigStore``, ``ProvisionedStore``,
 ``QueueStore`` (the asynchronous invocations), ``UsageStore`` (the ledger's journal position,
-usage, budgets), ``LogStore`` and ``IdentityStore`` (accounts, IAM users and roles, access keys, customer managed policies).
+usage, budgets), ``LogStore``, ``IdentityStore`` (accounts, IAM users and roles, access keys, customer managed policies)
+and ``CodeSigningStore`` (code signing configs, which function uses which, signing profiles).
 ``Store`` is all of them with a life cycle: ``SqlStore``
 (``store.sql``, the only module that speaks SQL) and ``MemoryStore`` (``store.memory``, for unit
 tests) implement it. Writes of one logical change happen in one transaction.
@@ -18,12 +19,14 @@ import msgspec
 from lambent.model.alias import Alias
 from lambent.model.billing import Charge, MonthState, UsageRecord
 from lambent.model.budget import Budget
+from lambent.model.code_signing import CodeSigningConfig
 from lambent.model.event_invoke import EventInvokeConfig
 from lambent.model.function import FunctionVersion
 from lambent.model.function_policy import FunctionPolicy
 from lambent.model.identity import AccessKey, Account, Role, User
 from lambent.model.layer import LayerVersion
 from lambent.model.managed_policy import ManagedPolicy
+from lambent.model.signing_profile import SigningProfileVersion
 from lambent.store.journal import Position
 
 
@@ -281,8 +284,48 @@ class IdentityStore(Protocol):
     async def delete_policy(self, account_id: str, name: str) -> bool: ...
 
 
+class CodeSigningStore(Protocol):
+    """Code signing configs (each one record), the config each function uses, and signing
+    profile versions (their private keys sealed before they get here)."""
+
+    async def load_code_signing_configs(self) -> list[CodeSigningConfig]:
+        """Every config, by id."""
+        ...
+
+    async def put_code_signing_config(self, config: CodeSigningConfig) -> None:
+        """Insert or replace the config of that ARN."""
+        ...
+
+    async def delete_code_signing_config(self, arn: str) -> None: ...
+
+    async def load_function_code_signing(self) -> dict[str, str]:
+        """Function name -> the ARN of the config it uses, for every function that uses one."""
+        ...
+
+    async def put_function_code_signing(self, name: str, arn: str | None) -> None:
+        """Set (or, with None, remove) the config function *name* uses."""
+        ...
+
+    async def load_signing_profiles(self) -> list[SigningProfileVersion]:
+        """Every profile version, oldest first."""
+        ...
+
+    async def put_signing_profile(self, profile: SigningProfileVersion) -> None:
+        """Insert a profile version (``KeyError`` if its ARN exists)."""
+        ...
+
+
 class Store(
-    FunctionStore, LayerStore, EventConfigStore, ProvisionedStore, QueueStore, UsageStore, LogStore, IdentityStore, Protocol
+    FunctionStore,
+    LayerStore,
+    EventConfigStore,
+    ProvisionedStore,
+    QueueStore,
+    UsageStore,
+    LogStore,
+    IdentityStore,
+    CodeSigningStore,
+    Protocol,
 ):
     """Everything, with a life cycle: what the composition root opens and closes."""
 

@@ -23,6 +23,7 @@ from lambent.model.managed_policy import ManagedPolicy
 from lambent.model.uids import pick_uid
 from lambent.store import FunctionRecord, LogEvent
 from lambent.store.journal import Position
+from lambent.store.memory_code_signing import MemoryCodeSigning
 
 _TOTAL_KEYS = ("account", "function", "version", "day", "architecture")
 _GROUP_KEYS = (*_TOTAL_KEYS, "month")
@@ -45,8 +46,9 @@ class _Event:
         self.lease_until: float | None = None
 
 
-class MemoryStore:
+class MemoryStore(MemoryCodeSigning):
     def __init__(self) -> None:
+        super().__init__()
         self._functions: dict[str, _Function] = {}
         self._uids: dict[str, int] = {}
         self._layers: dict[tuple[str, int], LayerVersion] = {}

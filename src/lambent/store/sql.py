@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from lambent.model.event_invoke import EventInvokeConfig
 from lambent.model.layer import LayerVersion
 from lambent.store import LogEvent
+from lambent.store.sql_code_signing import CodeSigningSql
+from lambent.store.sql_code_signing import define as define_code_signing
 from lambent.store.sql_functions import FunctionSql
 from lambent.store.sql_functions import define as define_functions
 from lambent.store.sql_identity import IdentitySql
@@ -71,6 +73,7 @@ log_events = sa.Table(
 
 usage_tables = define(metadata)
 identity_tables = define_identity(metadata)
+code_signing_tables = define_code_signing(metadata)
 
 _encode = msgspec.json.Encoder()
 _decode_layer = msgspec.json.Decoder(LayerVersion)
@@ -86,7 +89,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-class SqlStore(FunctionSql, UsageSql, IdentitySql):
+class SqlStore(FunctionSql, UsageSql, IdentitySql, CodeSigningSql):
     def __init__(self, url: str) -> None:
         self._engine: AsyncEngine = create_async_engine(url)
         # The ledger commits from its worker thread, through a synchronous engine on the same database.
@@ -94,6 +97,7 @@ class SqlStore(FunctionSql, UsageSql, IdentitySql):
         self._tables = usage_tables
         self._functions = function_tables
         self._identity = identity_tables
+        self._code_signing = code_signing_tables
         self._log_events = log_events
         if url.startswith("sqlite"):
             event.listen(self._engine.sync_engine, "connect", _sqlite_pragmas)

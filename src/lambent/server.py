@@ -64,9 +64,10 @@ from lambent.services.credentials_file import profile_paths, write_profile
 from lambent.services.destinations import Destinations
 from lambent.services.event_configs import EventConfigService
 from lambent.services.event_queue import EventQueue
+from lambent.services.execution_roles import AnyRole
 from lambent.services.function_events import Listeners
 from lambent.services.function_index import FunctionIndex
-from lambent.services.functions import AnyRole, FunctionService
+from lambent.services.functions import FunctionService
 from lambent.services.iam import IamService
 from lambent.services.iam_policies import PolicyCatalog
 from lambent.services.identity import IdentityService, Sealer

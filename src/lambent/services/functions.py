@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import msgspec
 
@@ -52,6 +52,7 @@ from lambent.model.layer import LayerVersion, check_total_size
 from lambent.model.limits import MAX_TAGS
 from lambent.model.runtime_schedule import check_not_blocked
 from lambent.services.code_signing import CodeSigningService
+from lambent.services.execution_roles import Roles
 from lambent.services.function_events import FunctionEvents
 from lambent.services.function_index import FunctionIndex, IndexedFunction
 from lambent.services.layers import LayerService
@@ -70,20 +71,6 @@ class FunctionDescription(msgspec.Struct, frozen=True, kw_only=True):
 
 def _new_id() -> str:
     return str(uuid.uuid4())
-
-
-class Roles(Protocol):
-    async def assumable_by_lambda(self, role_arn: str) -> bool:
-        """Whether *role_arn* names a role of its account whose trust policy lets
-        ``lambda.amazonaws.com`` assume it (CreateFunction and a Role update ask)."""
-        ...
-
-
-class AnyRole:
-    """With authentication off (decision 0017) every role is taken as given, unchecked."""
-
-    async def assumable_by_lambda(self, role_arn: str) -> bool:
-        return True
 
 
 class FunctionService:

@@ -243,3 +243,14 @@ def test_lambent_account_create_prints_the_new_admins_key(server: Server) -> Non
         [str(VENV_BIN / "lambent"), "account", "ls"], env=server.cli_env(), capture_output=True, text=True, timeout=60
     )
     assert {"000000000000", "222222222222"} <= {a["AccountId"] for a in json.loads(listed.stdout)}
+
+
+def test_conditions_see_the_callers_address(server: Server, fn_name: str) -> None:
+    def only_from(network: str) -> dict[str, Any]:
+        statement = {"Effect": "Allow", "Action": "lambda:ListFunctions", "Resource": "*"}
+        return {"Version": "2012-10-17", "Statement": [{**statement, "Condition": {"IpAddress": {"aws:SourceIp": network}}}]}
+
+    elsewhere = server.client(credentials=_user(server, f"{fn_name}-far", only_from("10.0.0.0/8")))
+    assert _denied(elsewhere.list_functions)[1] == "AccessDeniedException"
+    here = server.client(credentials=_user(server, f"{fn_name}-near", only_from("127.0.0.0/8")))
+    assert "Functions" in here.list_functions()

@@ -48,6 +48,16 @@ def caller(principal: Principal) -> Caller:
     return Caller(arn=principal.arn, account_id=principal.account_id, role_arn=session_role_arn(principal.arn))
 
 
+def request_context(scope: Scope) -> dict[str, str]:
+    """The global condition keys a request brings: ``aws:SourceIp`` (the peer's address; Lambent
+    is not behind a proxy it trusts, so no X-Forwarded-For), and ``aws:SecureTransport``."""
+    client = scope.get("client")
+    context = {"aws:SecureTransport": "true" if scope.get("scheme") == "https" else "false"}
+    if client:
+        context["aws:SourceIp"] = str(client[0])
+    return context
+
+
 def _query(scope: Scope) -> dict[str, str]:
     raw = scope.get("query_string", b"")
     return dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True)) if raw else {}
@@ -110,7 +120,12 @@ class Guarded:
             parts = resource.split(":")
             resource_account = parts[4] if len(parts) > 4 and parts[4] else account
         await self._guard.access.authorize(
-            caller(principal), operation.action, resource, resource_account=resource_account, resource_policy=policy
+            caller(principal),
+            operation.action,
+            resource,
+            resource_account=resource_account,
+            resource_policy=policy,
+            context=request_context(scope),
         )
 
     @staticmethod
@@ -150,7 +165,7 @@ class Guard:
     def __call__(self, operation: str, endpoint: Callable[..., Awaitable[Any]] | Any) -> Guarded:
         return Guarded(self, operation, endpoint)
 
-    async def check(self, principal: Principal, action: str, resource: str) -> None:
+    async def check(self, principal: Principal, action: str, resource: str, scope: Scope) -> None:
         """For an edge that dispatches by what the body names (IAM's Action, Logs' target):
         *principal* may perform *action* on *resource* (an ARN of its account, or ``*``)."""
         if principal.authenticated and self.access.enabled:
@@ -158,4 +173,6 @@ class Guard:
             # an ARN of no account (``*``) or of AWS's own (``arn:aws:iam::aws:policy/...``) is
             # read within the caller's account
             account = parts[4] if len(parts) > 4 and parts[4].isdigit() else principal.account_id
-            await self.access.authorize(caller(principal), action, resource, resource_account=account)
+            await self.access.authorize(
+                caller(principal), action, resource, resource_account=account, context=request_context(scope)
+            )

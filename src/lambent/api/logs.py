@@ -47,7 +47,7 @@ class LogsApi:
             return json11_error("InvalidParameterException", "logGroupName is required.")
         group = log_group_arn(self._settings.region, self._settings.account_id, params["logGroupName"])
         try:
-            await self._guard.check(principal(request), f"logs:{operation}", group)
+            await self._guard.check(principal(request), f"logs:{operation}", group, request.scope)
         except AccessDeniedException as denied:
             return json11_error(denied.error_type, denied.message, denied.status)
         return await handler(params)

@@ -74,7 +74,9 @@ class RootApi:
                 raise InvalidAction(f"Could not find operation {action} for version {codec.model.api_version}")
             params = codec.parse(operation, form)
             if service == "iam":  # STS decides its own: GetCallerIdentity is always allowed, AssumeRole by trust
-                await self._guard.check(caller, f"iam:{operation.name}", iam_resource(operation.name, params, caller))
+                await self._guard.check(
+                    caller, f"iam:{operation.name}", iam_resource(operation.name, params, caller), request.scope
+                )
             result = await actions[operation.name](params, caller)
             if service == "iam" and not operation.name.startswith(("Get", "List")):
                 self._guard.access.forget()  # a change of policies counts on this node at once

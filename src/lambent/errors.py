@@ -33,7 +33,6 @@
     │   │   ├── MalformedPolicyDocument               400
     │   │   ├── InvalidInput                          400
     │   │   ├── ValidationError                       400  input breaks the API model
-    │   │   ├── AccessDenied                          403
     │   │   └── InvalidAction                         400  no operation has this Action
     │   └── ServiceException                      500  our fault, never a client's
     ├── RuntimeApiRefusal             an answer of an environment's Runtime, Extensions or
@@ -333,13 +332,6 @@ class ValidationError(QueryError):
 
     error_type = "ValidationError"
     status = 400
-
-
-class AccessDenied(QueryError):
-    """User is not authorized to perform this operation."""
-
-    error_type = "AccessDenied"
-    status = 403
 
 
 class InvalidAction(QueryError):

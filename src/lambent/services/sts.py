@@ -3,7 +3,7 @@
 AssumeRole issues temporary credentials (``ASIA...`` and a self-contained session token, see
 ``services.identity``) for ``arn:aws:sts::ACCT:assumed-role/ROLE/SESSION``, valid for the asked
 duration within the role's ``MaxSessionDuration``. It refuses as AWS does: a role that does not
-exist and a trust policy that does not name the caller are both ``AccessDenied`` "not authorized
+exist and a trust policy that does not name the caller are both ``AccessDeniedException`` (code ``AccessDenied``) "not authorized
 to perform: sts:AssumeRole" (the caller cannot tell them apart), an account's root may not
 assume roles, and a duration past the role's maximum is a ``ValidationError``.
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import msgspec
 
-from lambent.errors import AccessDenied, AccessDeniedException, ValidationError
+from lambent.errors import AccessDeniedException, ValidationError
 from lambent.model.iam_policy import Caller
 from lambent.model.identity import Credential, assumed_role_arn, root_arn, session_role_arn
 from lambent.services.access import Access
@@ -62,7 +62,9 @@ class StsService:
     ) -> AssumedRole:
         """A session of *target_arn* for the caller. *check_trust* False (``auth = off``, where
         any caller may do anything) skips the root and trust policy refusals."""
-        denied = AccessDenied(f"User: {caller_arn} is not authorized to perform: sts:AssumeRole on resource: {target_arn}")
+        denied = AccessDeniedException(
+            f"User: {caller_arn} is not authorized to perform: sts:AssumeRole on resource: {target_arn}"
+        )
         parts = target_arn.split(":", 5)
         if len(parts) != 6 or parts[:3] != ["arn", "aws", "iam"] or not parts[5].startswith("role/"):
             raise ValidationError(f"{target_arn} is invalid")
@@ -71,7 +73,7 @@ class StsService:
             raise denied
         if check_trust:
             if caller_arn.endswith(":root"):
-                raise AccessDenied("Roles may not be assumed by root accounts.")
+                raise AccessDeniedException("Roles may not be assumed by root accounts.")
             caller = Caller(arn=caller_arn, account_id=caller_account, role_arn=session_role_arn(caller_arn))
             try:
                 await self._access.authorize(

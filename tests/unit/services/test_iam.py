@@ -9,7 +9,7 @@ import json
 import pytest
 
 from lambent.clock import FakeClock
-from lambent.errors import AccessDenied, LimitExceeded, MalformedPolicyDocument
+from lambent.errors import AccessDeniedException, LimitExceeded, MalformedPolicyDocument
 from lambent.model.managed_policy import check_document
 from lambent.services.access import Access
 from lambent.services.iam import IamService
@@ -107,7 +107,7 @@ def test_who_a_trust_policy_lets_in() -> None:
             seen.append(role.arn)
             try:
                 await sts.assume_role(ACCT, caller, role.arn, "s", 900, check_trust=True)
-            except AccessDenied:
+            except AccessDeniedException:
                 return False
             return True
 
@@ -145,7 +145,7 @@ def test_assume_role_is_refused_to_the_root_unless_nothing_is_checked() -> None:
         iam, sts, _ = services()
         role = await iam.create_role(ACCT, "r", "/", _trust("*"), None, 3600, {})
         root = f"arn:aws:iam::{ACCT}:root"
-        with pytest.raises(AccessDenied, match=r"Roles may not be assumed by root accounts\."):
+        with pytest.raises(AccessDeniedException, match=r"Roles may not be assumed by root accounts\."):
             await sts.assume_role(ACCT, root, role.arn, "s", 900, check_trust=True)
         assumed = await sts.assume_role(ACCT, root, role.arn, "s", 900, check_trust=False)
         assert assumed.arn == f"arn:aws:sts::{ACCT}:assumed-role/r/s" and assumed.credential.principal_arn == assumed.arn

@@ -75,8 +75,9 @@ class Guarded:
 
     def __init__(self, guard: Guard, operation: str, endpoint: Callable[..., Any]) -> None:
         self._guard = guard
+        if operation not in OPERATIONS:  # the table is built at start: an unmapped name fails there
+            raise KeyError(f"no IAM action is mapped for operation {operation}")
         self.operation = operation
-        OPERATIONS[operation]
         self._app: ASGIApp = endpoint if _is_asgi(endpoint) else request_response(endpoint)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -101,17 +102,16 @@ class Guarded:
             found = function_resource(identifier or "", settings.region, account, qualifier) if identifier else None
             if found is None:
                 return  # names nothing: the handler refuses it in the operation's words
-            resource, resource_account = found
+            resource, resource_account = found.arn, found.account
             if resource_account == account and self._guard.policies is not None:
-                function, _, qual = resource.split(":function:", 1)[1].partition(":")
-                policy = await self._guard.policies.policy_for(function, qual or None)
+                policy = await self._guard.policies.policy_for(found.name, found.qualifier)
         elif operation.resource in ("layer", "layer_version"):
             layer = query.get("Arn") or params.get("layer", "")
             resource = layer if layer.startswith("arn:") else layer_arn(settings.region, account, layer)
             if operation.resource == "layer_version" and "version" in params:
                 resource = f"{resource}:{params['version']}"
-            resource_account = resource.split(":")[4] if resource.count(":") >= 4 else account
             parts = resource.split(":")
+            resource_account = parts[4] if len(parts) > 4 else account
             versioned = operation.resource == "layer_version" and len(parts) == 8 and parts[7].isdigit()
             if versioned and self._guard.layers is not None and resource_account == account:
                 policy = await self._guard.layers.policy_for(parts[6], int(parts[7]))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import NamedTuple
 
 import msgspec
 
@@ -67,16 +68,24 @@ def parse_function_ref(identifier: str, region: str, account_id: str, qualifier:
     return FunctionRef(name=name, qualifier=derived if derived is not None else qualifier)
 
 
-def function_resource(identifier: str, region: str, account_id: str, qualifier: str | None = None) -> tuple[str, str] | None:
-    """(ARN, account) of the function *identifier* names, as authorization sees it before any
-    check: the ARN's own account and region where it gives them, the qualifier from the name or
-    *qualifier*. None when it names nothing (the operation refuses it in its own words)."""
+class FunctionResource(NamedTuple):
+    arn: str
+    account: str
+    name: str
+    qualifier: str | None
+
+
+def function_resource(identifier: str, region: str, account_id: str, qualifier: str | None = None) -> FunctionResource | None:
+    """The function *identifier* names, as authorization sees it before any check: the ARN's own
+    account and region where it gives them, the qualifier from the name or *qualifier*. None when
+    it names nothing (the operation refuses it in its own words)."""
     match = _IDENTIFIER.fullmatch(identifier)
     if match is None:
         return None
     account = match["account"] or account_id
-    arn = function_arn(match["region"] or region, account, match["name"], match["qualifier"] or qualifier)
-    return arn, account
+    qualifier = match["qualifier"] or qualifier
+    arn = function_arn(match["region"] or region, account, match["name"], qualifier)
+    return FunctionResource(arn, account, match["name"], qualifier)
 
 
 def check_creatable_name(identifier: str) -> None:

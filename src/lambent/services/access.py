@@ -21,13 +21,12 @@ from typing import Protocol
 
 from lambent.clock import Clock
 from lambent.errors import AccessDeniedException
+from lambent.model.iam_conditions import ContextValue
 from lambent.model.iam_policy import Caller, Kind, MalformedPolicy, Policy, Request, denial_message, evaluate, parse
 
 #: Seconds a principal's identity policies are trusted without asking again.
 CACHE_TTL_S = 10.0
 _CACHE_LIMIT = 4096
-
-ContextValue = str | list[str] | bool | int
 
 
 class IdentityPolicies(Protocol):

@@ -217,9 +217,9 @@ class IdentityService:
         """A new account (a random id unless *account_id*), with its ``admin`` user and that
         user's first key, returned open; ``ResourceConflictException`` if the id is taken."""
         taken = {account.account_id for account in await self._store.accounts()}
+        if account_id in taken:
+            raise ResourceConflictException(f"Account {account_id} already exists.")
         while account_id is None or account_id in taken:
-            if account_id is not None:
-                raise ResourceConflictException(f"Account {account_id} already exists.")
             account_id = "".join(secrets.choice(string.digits) for _ in range(12))
         credential, _ = await self.bootstrap(account_id)
         return credential

@@ -185,22 +185,18 @@ def started(
 
 #: The execution role the benchmark's functions name (CreateFunction checks that Lambda may assume it).
 BENCH_ROLE = "arn:aws:iam::000000000000:role/bench"
-_LAMBDA_TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
-    }
-)
 
 
 def _execution_role(endpoint: str, key: tuple[str, str]) -> None:
     import boto3
 
+    from lambent.model.identity import LAMBDA_TRUST_POLICY
+
     iam = boto3.client(
         "iam", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=key[0], aws_secret_access_key=key[1]
     )
     with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
-        iam.create_role(RoleName=BENCH_ROLE.rsplit("/", 1)[1], AssumeRolePolicyDocument=_LAMBDA_TRUST)
+        iam.create_role(RoleName=BENCH_ROLE.rsplit("/", 1)[1], AssumeRolePolicyDocument=LAMBDA_TRUST_POLICY)
 
 
 @contextlib.contextmanager

@@ -18,6 +18,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TransferSpeedColumn
 
 from lambent.cli.console import EndpointOption, Target, err, fail, lambda_client, out
 from lambent.cli.layout import Column, records
+from lambent.model.identity import LAMBDA_TRUST_POLICY
 
 
 def zip_directory(source: Path) -> bytes:
@@ -41,10 +42,6 @@ def zip_directory(source: Path) -> bytes:
 
 #: The role ``lambent deploy`` gives a function when none is named, as SAM makes one per function.
 DEFAULT_ROLE = "lambent-basic-execution"
-_LAMBDA_TRUST = (
-    '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},'
-    ' "Action": "sts:AssumeRole"}]}'
-)
 _BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 
 
@@ -55,7 +52,7 @@ def default_role(target: Target) -> str:
     try:
         return str(iam.get_role(RoleName=DEFAULT_ROLE)["Role"]["Arn"])
     except iam.exceptions.NoSuchEntityException:
-        arn = str(iam.create_role(RoleName=DEFAULT_ROLE, AssumeRolePolicyDocument=_LAMBDA_TRUST)["Role"]["Arn"])
+        arn = str(iam.create_role(RoleName=DEFAULT_ROLE, AssumeRolePolicyDocument=LAMBDA_TRUST_POLICY)["Role"]["Arn"])
         iam.attach_role_policy(RoleName=DEFAULT_ROLE, PolicyArn=_BASIC_EXECUTION)
         return arn
 

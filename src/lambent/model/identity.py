@@ -24,6 +24,13 @@ ACCOUNT_ID = re.compile(r"\d{12}")
 #: The user ``lambent serve`` creates in the default account on its first start.
 ADMIN_USER = "admin"
 ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
+#: The service principal Lambda assumes execution roles as, and the trust policy every execution
+#: role has (the one AWS's guides give for ``aws iam create-role``).
+LAMBDA_SERVICE = "lambda.amazonaws.com"
+LAMBDA_TRUST_POLICY = (
+    '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},'
+    ' "Action": "sts:AssumeRole"}]}'
+)
 
 
 class Credential(msgspec.Struct, frozen=True, kw_only=True):

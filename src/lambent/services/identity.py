@@ -32,6 +32,7 @@ from lambent.model.identity import (
     ADMIN_USER,
     ADMINISTRATOR_ACCESS,
     KEY_ALPHABET,
+    LAMBDA_SERVICE,
     LONG_TERM_PREFIX,
     SECRET_LENGTH,
     TEMPORARY_PREFIX,
@@ -47,8 +48,6 @@ from lambent.model.identity import (
 from lambent.model.limits import ROLE_SESSION_S
 from lambent.store import IdentityStore
 
-#: The service principal Lambda assumes execution roles as.
-LAMBDA_SERVICE = "lambda.amazonaws.com"
 _ROLE_ARN = re.compile(r"arn:aws:iam::(?P<account>\d{12}):role/(?:[\x21-\x7e]*/)?(?P<name>[\w+=,.@-]{1,64})")
 #: Seconds a looked-up credential is trusted without asking the store again.
 CACHE_TTL_S = 10.0

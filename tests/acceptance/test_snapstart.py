@@ -158,7 +158,11 @@ def test_a_restore_is_logged_and_billed_as_aws_does(lam: Any, published: tuple[s
     assert float(fields.group(1)) == restore_ms
     billed_restore = int(fields.group(2))
     assert billed_restore <= math.ceil(restore_ms)
-    assert int(report.group("billed")) == max(1, math.ceil(float(report.group("duration")))) + billed_restore
+    # Duration is shown to 0.01 ms but billed from the unrounded figure: 602.004 shows as
+    # 602.00 and bills 603.
+    duration = float(report.group("duration"))
+    billed = int(report.group("billed")) - billed_restore
+    assert max(1, math.ceil(duration - 0.005)) <= billed <= max(1, math.ceil(duration + 0.005)), report.group(0)
 
 
 def test_the_snapshot_init_is_logged_in_a_stream_of_its_own(server: Server, published: tuple[str, str]) -> None:

@@ -61,7 +61,7 @@ def usage(now_ms: int) -> UsageRecord:
 
 
 async def one_round(directory: Path, count: int) -> tuple[float, float, float]:
-    store = SqlStore(f"sqlite+aiosqlite:///{directory / 'bench.db'}")
+    store = SqlStore(f"sqlite+aiosqlite:///{directory / 'bench.db'}", "000000000000")
     await store.open()
     meter = MeterService(store, load_prices(None))
     ledger = Ledger(store, directory / "journal", meter)

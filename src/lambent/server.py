@@ -181,7 +181,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
     """The whole server as one ASGI app; *environ* is only read by runtime discovery."""
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    store = SqlStore(f"sqlite+aiosqlite:///{data_dir / 'lambent.db'}")
+    store = SqlStore(f"sqlite+aiosqlite:///{data_dir / 'lambent.db'}", settings.account_id)
     packages = PackageStore(data_dir)
     runtimes = discover_runtimes(environ)
     clock = SystemClock()  # the one clock every part reads

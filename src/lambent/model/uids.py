@@ -24,14 +24,14 @@ def hashed_uid(name: str) -> int:
     return FUNCTION_UID_FIRST + zlib.crc32(name.encode()) % _RANGE
 
 
-def pick_uid(name: str, registry: Mapping[str, int], live: Set[str]) -> int:
-    """The uid for *name*, given the *registry* (name -> uid, deleted functions' included) and
-    the names of the functions that exist (*live*). Raises ``ServiceException`` when all are
-    live (Lambent's limit, not the caller's fault)."""
-    if name in registry:
-        return registry[name]
+def pick_uid(key: str, registry: Mapping[str, int], live: Set[str]) -> int:
+    """The uid for the function *key* (``uid_key``), given the *registry* (key -> uid, deleted
+    functions' included) and the keys of the functions that exist (*live*). Raises
+    ``ServiceException`` when all are live (Lambent's limit, not the caller's fault)."""
+    if key in registry:
+        return registry[key]
     taken = set(registry.values())
-    preferred = hashed_uid(name)
+    preferred = hashed_uid(key.rpartition(":")[2])  # the name's, as before accounts
     if preferred not in taken:
         return preferred
     free = next((uid for uid in range(FUNCTION_UID_FIRST, FUNCTION_UID_LAST + 1) if uid not in taken), None)
@@ -41,3 +41,8 @@ def pick_uid(name: str, registry: Mapping[str, int], live: Set[str]) -> int:
     if not reusable:
         raise ServiceException("No function uid is free: every uid Lambent gives functions belongs to one.")
     return reusable[0]
+
+
+def uid_key(account: str, name: str) -> str:
+    """The registry's key of function *name* of *account*: uids are distinct across accounts."""
+    return f"{account}:{name}"

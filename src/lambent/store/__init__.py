@@ -7,7 +7,8 @@ usage, budgets), ``LogStore``, ``IdentityStore`` (accounts, IAM users and roles,
 and ``CodeSigningStore`` (code signing configs, which function uses which, signing profiles).
 ``Store`` is all of them with a life cycle: ``SqlStore``
 (``store.sql``, the only module that speaks SQL) and ``MemoryStore`` (``store.memory``, for unit
-tests) implement it. Writes of one logical change happen in one transaction.
+tests) implement it. Writes of one logical change happen in one transaction. A store is bound
+to an account: Lambda's resources (functions, layers, configs) are each account's own.
 """
 
 from __future__ import annotations
@@ -327,10 +328,18 @@ class Store(
     CodeSigningStore,
     Protocol,
 ):
-    """Everything, with a life cycle: what the composition root opens and closes."""
+    """Everything, with a life cycle: what the composition root opens and closes.
+
+    A store is bound to one account: the functions, layers and their settings it reads and
+    writes are that account's (decision 0024); ``of_account`` is the view of another's."""
+
+    def of_account(self, account: str) -> Store:
+        """This store bound to *account* (the same database; open and close it once)."""
+        ...
 
     async def open(self) -> None:
-        """Create the schema if needed (tables added since a data directory was made included)."""
+        """Create the schema if needed (tables added since a data directory was made included,
+        and those made before accounts upgraded: their rows become the bound account's)."""
         ...
 
     async def close(self) -> None: ...

@@ -8,19 +8,22 @@ stored by changing what it passed or got back.
 
 from __future__ import annotations
 
+import copy
 import itertools
 from typing import Any
 
 from lambent.model.alias import Alias
 from lambent.model.billing import SUMMED_COLUMNS, Charge, MonthState, Totals, UsageRecord
 from lambent.model.budget import Budget
+from lambent.model.code_signing import CodeSigningConfig
 from lambent.model.event_invoke import EventInvokeConfig
 from lambent.model.function import FunctionVersion
 from lambent.model.function_policy import FunctionPolicy
 from lambent.model.identity import AccessKey, Account, Role, User
 from lambent.model.layer import LayerVersion
 from lambent.model.managed_policy import ManagedPolicy
-from lambent.model.uids import pick_uid
+from lambent.model.signing_profile import SigningProfileVersion
+from lambent.model.uids import pick_uid, uid_key
 from lambent.store import FunctionRecord, LogEvent
 from lambent.store.journal import Position
 from lambent.store.memory_code_signing import MemoryCodeSigning
@@ -46,14 +49,26 @@ class _Event:
         self.lease_until: float | None = None
 
 
-class MemoryStore(MemoryCodeSigning):
+class _Owned:
+    """One account's Lambda resources."""
+
     def __init__(self) -> None:
-        super().__init__()
-        self._functions: dict[str, _Function] = {}
-        self._uids: dict[str, int] = {}
-        self._layers: dict[tuple[str, int], LayerVersion] = {}
-        self._event_configs: dict[tuple[str, str], EventInvokeConfig] = {}
-        self._provisioned: dict[tuple[str, str], tuple[int, str]] = {}
+        self.functions: dict[str, _Function] = {}
+        self.layers: dict[tuple[str, int], LayerVersion] = {}
+        self.event_configs: dict[tuple[str, str], EventInvokeConfig] = {}
+        self.provisioned: dict[tuple[str, str], tuple[int, str]] = {}
+        self.code_signing_configs: dict[str, CodeSigningConfig] = {}
+        self.function_code_signing: dict[str, str] = {}
+        self.signing_profiles: dict[str, SigningProfileVersion] = {}
+
+
+class MemoryStore(MemoryCodeSigning):
+    """Bound to *account*, as ``SqlStore`` is: ``of_account`` views another account's resources."""
+
+    def __init__(self, account: str = "000000000000") -> None:
+        self._owned: dict[str, _Owned] = {}  # account -> its resources, shared by every view
+        self._uids: dict[str, int] = {}  # model.uids.uid_key -> uid, across accounts
+        self._bind(account)
         self._events: dict[int, _Event] = {}
         self._event_ids = itertools.count(1)
         self._position: Position | None = None
@@ -65,6 +80,22 @@ class MemoryStore(MemoryCodeSigning):
         self._accounts: dict[str, Account] = {}
         self._principals: dict[tuple[str, str, str], User | Role | ManagedPolicy] = {}  # (account, kind, name)
         self._keys: dict[str, AccessKey] = {}
+
+    def _bind(self, account: str) -> None:
+        self._account = account
+        owned = self._owned.setdefault(account, _Owned())
+        self._functions = owned.functions
+        self._layers = owned.layers
+        self._event_configs = owned.event_configs
+        self._provisioned = owned.provisioned
+        self._code_signing_configs = owned.code_signing_configs
+        self._function_code_signing = owned.function_code_signing
+        self._signing_profiles = owned.signing_profiles
+
+    def of_account(self, account: str) -> MemoryStore:
+        view = copy.copy(self)
+        view._bind(account)
+        return view
 
     async def open(self) -> None: ...
 
@@ -81,7 +112,7 @@ class MemoryStore(MemoryCodeSigning):
                 aliases=dict(f.aliases),
                 reserved_concurrency=f.reserved,
                 recursive_loop=f.recursive_loop or "Terminate",
-                uid=self._uids.get(name),
+                uid=self._uids.get(uid_key(self._account, name)),
                 policies=dict(f.policies),
             )
             for name, f in self._functions.items()
@@ -95,11 +126,14 @@ class MemoryStore(MemoryCodeSigning):
         return await self.assign_uid(name)
 
     async def assign_uid(self, name: str) -> int:
-        if name not in self._uids:
-            uid = pick_uid(name, self._uids, set(self._functions))
-            self._uids = {n: u for n, u in self._uids.items() if u != uid}
-            self._uids[name] = uid
-        return self._uids[name]
+        key = uid_key(self._account, name)
+        if key not in self._uids:
+            live = {uid_key(account, n) for account, owned in self._owned.items() for n in owned.functions}
+            uid = pick_uid(key, self._uids, live)
+            for stale in [k for k, u in self._uids.items() if u == uid]:
+                del self._uids[stale]
+            self._uids[key] = uid
+        return self._uids[key]
 
     def _function(self, name: str) -> _Function:
         return self._functions[name]  # a write to a function that does not exist: a caller's bug

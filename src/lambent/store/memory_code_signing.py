@@ -8,10 +8,11 @@ from lambent.model.signing_profile import SigningProfileVersion
 
 
 class MemoryCodeSigning:
-    def __init__(self) -> None:
-        self._code_signing_configs: dict[str, CodeSigningConfig] = {}
-        self._function_code_signing: dict[str, str] = {}
-        self._signing_profiles: dict[str, SigningProfileVersion] = {}
+    """Mixed into ``MemoryStore``, which binds these to its account's."""
+
+    _code_signing_configs: dict[str, CodeSigningConfig]
+    _function_code_signing: dict[str, str]
+    _signing_profiles: dict[str, SigningProfileVersion]
 
     async def load_code_signing_configs(self) -> list[CodeSigningConfig]:
         return sorted(self._code_signing_configs.values(), key=lambda c: c.config_id)

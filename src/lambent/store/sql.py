@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import msgspec
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from lambent.model.event_invoke import EventInvokeConfig
 from lambent.model.layer import LayerVersion
 from lambent.store import LogEvent
+from lambent.store.sql_accounts import account_column, upgrade
 from lambent.store.sql_code_signing import CodeSigningSql
 from lambent.store.sql_code_signing import define as define_code_signing
 from lambent.store.sql_functions import FunctionSql
@@ -27,6 +29,7 @@ function_tables = define_functions(metadata)
 provisioned = sa.Table(
     "provisioned_concurrency",
     metadata,
+    account_column(),
     sa.Column("name", sa.String(140), primary_key=True),
     sa.Column("qualifier", sa.String(128), primary_key=True),
     sa.Column("count", sa.Integer, nullable=False),
@@ -36,6 +39,7 @@ provisioned = sa.Table(
 layer_versions = sa.Table(
     "layer_versions",
     metadata,
+    account_column(),
     sa.Column("name", sa.String(140), primary_key=True),
     sa.Column("version", sa.Integer, primary_key=True),
     sa.Column("config", sa.Text, nullable=False),
@@ -44,6 +48,7 @@ layer_versions = sa.Table(
 event_invoke_configs = sa.Table(
     "event_invoke_configs",
     metadata,
+    account_column(),
     sa.Column("name", sa.String(140), primary_key=True),
     sa.Column("qualifier", sa.String(128), primary_key=True),
     sa.Column("config", sa.Text, nullable=False),
@@ -90,7 +95,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 class SqlStore(FunctionSql, UsageSql, IdentitySql, CodeSigningSql):
-    def __init__(self, url: str) -> None:
+    """The store, bound to *account*: what it reads and writes of Lambda's resources (functions,
+    layers, their settings) is that account's; ``of_account`` views another's."""
+
+    def __init__(self, url: str, account: str) -> None:
+        self._account = account
         self._engine: AsyncEngine = create_async_engine(url)
         # The ledger commits from its worker thread, through a synchronous engine on the same database.
         self._sync_engine = sa.create_engine(url.replace("+aiosqlite", "").replace("+asyncpg", "+psycopg"))
@@ -103,8 +112,17 @@ class SqlStore(FunctionSql, UsageSql, IdentitySql, CodeSigningSql):
             event.listen(self._engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self._sync_engine, "connect", _sqlite_pragmas)
 
+    def of_account(self, account: str) -> SqlStore:
+        """The same store (engines, transactions, life cycle) bound to *account*."""
+        view = copy.copy(self)
+        view._account = account
+        return view
+
     async def open(self) -> None:
+        """Make the tables a data directory lacks, after upgrading those an older Lambent made
+        (``sql_accounts.upgrade``: their rows become this store's account's)."""
         async with self._engine.begin() as conn:
+            await conn.run_sync(upgrade, metadata, self._account)
             await conn.run_sync(metadata.create_all)
 
     async def close(self) -> None:
@@ -160,38 +178,55 @@ class SqlStore(FunctionSql, UsageSql, IdentitySql, CodeSigningSql):
 
     async def load_provisioned(self) -> list[tuple[str, str, int, str]]:
         async with self._engine.connect() as conn:
-            rows = (await conn.execute(sa.select(provisioned))).all()
+            rows = (
+                await conn.execute(
+                    sa.select(
+                        provisioned.c.name, provisioned.c.qualifier, provisioned.c.count, provisioned.c.last_modified
+                    ).where(self._mine(provisioned))
+                )
+            ).all()
         return [(r[0], r[1], int(r[2]), r[3]) for r in rows]
 
     async def put_provisioned(self, name: str, qualifier: str, count: int | None, last_modified: str) -> None:
         """Set (or, with None, delete) the provisioned concurrency of *name*:*qualifier*."""
         table = provisioned
         async with self._engine.begin() as conn:
-            await conn.execute(sa.delete(table).where(table.c.name == name, table.c.qualifier == qualifier))
+            await conn.execute(sa.delete(table).where(self._mine(table), table.c.name == name, table.c.qualifier == qualifier))
             if count is not None:
-                values = {"name": name, "qualifier": qualifier, "count": count, "last_modified": last_modified}
+                values = {
+                    "account": self._account,
+                    "name": name,
+                    "qualifier": qualifier,
+                    "count": count,
+                    "last_modified": last_modified,
+                }
                 await conn.execute(sa.insert(table).values(**values))
 
     async def load_event_configs(self) -> list[EventInvokeConfig]:
         async with self._engine.connect() as conn:
-            rows = (await conn.execute(sa.select(event_invoke_configs))).all()
+            rows = (await conn.execute(sa.select(event_invoke_configs).where(self._mine(event_invoke_configs)))).all()
         return [_decode_event_config.decode(row.config) for row in rows]
 
     async def put_event_config(self, config: EventInvokeConfig) -> None:
         table = event_invoke_configs
         async with self._engine.begin() as conn:
             await conn.execute(
-                sa.delete(table).where(table.c.name == config.function_name, table.c.qualifier == config.qualifier)
+                sa.delete(table).where(
+                    self._mine(table), table.c.name == config.function_name, table.c.qualifier == config.qualifier
+                )
             )
             await conn.execute(
                 sa.insert(table).values(
-                    name=config.function_name, qualifier=config.qualifier, config=_encode.encode(config).decode()
+                    account=self._account,
+                    name=config.function_name,
+                    qualifier=config.qualifier,
+                    config=_encode.encode(config).decode(),
                 )
             )
 
     async def delete_event_config(self, name: str, qualifier: str | None) -> None:
         table = event_invoke_configs
-        query = sa.delete(table).where(table.c.name == name)
+        query = sa.delete(table).where(self._mine(table), table.c.name == name)
         if qualifier is not None:
             query = query.where(table.c.qualifier == qualifier)
         async with self._engine.begin() as conn:
@@ -199,20 +234,26 @@ class SqlStore(FunctionSql, UsageSql, IdentitySql, CodeSigningSql):
 
     async def load_layers(self) -> list[LayerVersion]:
         async with self._engine.connect() as conn:
-            return [_decode_layer.decode(row.config) for row in (await conn.execute(sa.select(layer_versions))).all()]
+            rows = (await conn.execute(sa.select(layer_versions.c.config).where(self._mine(layer_versions)))).all()
+        return [_decode_layer.decode(row.config) for row in rows]
 
     async def put_layer_version(self, layer: LayerVersion) -> None:
         config = _encode.encode(layer).decode()
         async with self._engine.begin() as conn:
             await conn.execute(
-                sa.delete(layer_versions).where(layer_versions.c.name == layer.name, layer_versions.c.version == layer.version)
+                sa.delete(layer_versions).where(
+                    self._mine(layer_versions), layer_versions.c.name == layer.name, layer_versions.c.version == layer.version
+                )
             )
-            await conn.execute(sa.insert(layer_versions).values(name=layer.name, version=layer.version, config=config))
+            values = {"account": self._account, "name": layer.name, "version": layer.version, "config": config}
+            await conn.execute(sa.insert(layer_versions).values(**values))
 
     async def delete_layer_version(self, name: str, version: int) -> None:
         async with self._engine.begin() as conn:
             await conn.execute(
-                sa.delete(layer_versions).where(layer_versions.c.name == name, layer_versions.c.version == version)
+                sa.delete(layer_versions).where(
+                    self._mine(layer_versions), layer_versions.c.name == name, layer_versions.c.version == version
+                )
             )
 
     async def filter_logs(

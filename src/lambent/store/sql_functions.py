@@ -18,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from lambent.model.alias import Alias
 from lambent.model.function import FunctionVersion
 from lambent.model.function_policy import FunctionPolicy
-from lambent.model.uids import pick_uid
+from lambent.model.uids import pick_uid, uid_key
 from lambent.store import FunctionRecord
+from lambent.store.sql_accounts import AccountScoped, account_column
 
 
 def define(metadata: sa.MetaData) -> dict[str, sa.Table]:
@@ -27,6 +28,7 @@ def define(metadata: sa.MetaData) -> dict[str, sa.Table]:
     functions = sa.Table(
         "functions",
         metadata,
+        account_column(),
         sa.Column("name", name, primary_key=True),
         sa.Column("tags", sa.Text, nullable=False),
     )
@@ -35,8 +37,10 @@ def define(metadata: sa.MetaData) -> dict[str, sa.Table]:
         return sa.Table(
             table,
             metadata,
-            sa.Column("name", name, sa.ForeignKey("functions.name", ondelete="CASCADE"), primary_key=True),
+            account_column(),
+            sa.Column("name", name, primary_key=True),
             *columns,
+            sa.ForeignKeyConstraint(["account", "name"], ["functions.account", "functions.name"], ondelete="CASCADE"),
         )
 
     return {
@@ -59,6 +63,7 @@ def define(metadata: sa.MetaData) -> dict[str, sa.Table]:
         "uids": sa.Table(
             "function_uids",
             metadata,
+            account_column(),
             sa.Column("name", name, primary_key=True),
             sa.Column("uid", sa.Integer, nullable=False, unique=True),
         ),
@@ -77,7 +82,7 @@ def _pairs(result: Any) -> dict[Any, Any]:
     return {row[0]: row[1] for row in result.all()}
 
 
-class FunctionSql:
+class FunctionSql(AccountScoped):
     """Mixed into ``SqlStore``; needs its engine and these tables."""
 
     _engine: AsyncEngine
@@ -85,15 +90,19 @@ class FunctionSql:
 
     async def load_functions(self) -> list[FunctionRecord]:
         t = self._functions
+        recursion, concurrency, uids = t["recursion"], t["concurrency"], t["uids"]
         async with self._engine.connect() as conn:
-            rows = (await conn.execute(sa.select(t["functions"]))).all()
-            version_rows = (await conn.execute(sa.select(t["versions"]))).all()
-            alias_rows = (await conn.execute(sa.select(t["aliases"]))).all()
-            policy_rows = (await conn.execute(sa.select(t["policies"]))).all()
-            reserved = _pairs(await conn.execute(sa.select(t["concurrency"].c.name, t["concurrency"].c.reserved)))
-            recursion = t["recursion"]
-            loops = _pairs(await conn.execute(sa.select(recursion.c.name, recursion.c.recursive_loop)))
-            uids = _pairs(await conn.execute(sa.select(t["uids"].c.name, t["uids"].c.uid)))
+            rows, version_rows, alias_rows, policy_rows = [
+                (await conn.execute(sa.select(t[table]).where(self._mine(t[table])))).all()
+                for table in ("functions", "versions", "aliases", "policies")
+            ]
+            reserved = _pairs(
+                await conn.execute(sa.select(concurrency.c.name, concurrency.c.reserved).where(self._mine(concurrency)))
+            )
+            loops = _pairs(
+                await conn.execute(sa.select(recursion.c.name, recursion.c.recursive_loop).where(self._mine(recursion)))
+            )
+            uids_of = _pairs(await conn.execute(sa.select(uids.c.name, uids.c.uid).where(self._mine(uids))))
         versions: dict[str, dict[str, FunctionVersion]] = {row.name: {} for row in rows}
         for row in version_rows:
             versions[row.name][row.version] = _decode_version.decode(row.config)
@@ -111,7 +120,7 @@ class FunctionSql:
                 aliases=aliases[row.name],
                 reserved_concurrency=reserved.get(row.name),
                 recursive_loop=loops.get(row.name, "Terminate"),
-                uid=uids.get(row.name),
+                uid=uids_of.get(row.name),
                 policies=policies[row.name],
             )
             for row in rows
@@ -119,14 +128,18 @@ class FunctionSql:
 
     async def create_function(self, name: str, tags: dict[str, str], new_versions: list[FunctionVersion]) -> int:
         t = self._functions
+        functions, mine = t["functions"], self._account
         async with self._engine.begin() as conn:
-            exists = (await conn.execute(sa.select(t["functions"].c.name).where(t["functions"].c.name == name))).first()
+            exists = (
+                await conn.execute(sa.select(functions.c.name).where(self._mine(functions), functions.c.name == name))
+            ).first()
             if exists is not None:
                 raise KeyError(name)
-            await conn.execute(sa.insert(t["functions"]).values(name=name, tags=_encode.encode(tags).decode()))
+            await conn.execute(sa.insert(functions).values(account=mine, name=name, tags=_encode.encode(tags).decode()))
             for version in new_versions:
+                config = _encode.encode(version).decode()
                 await conn.execute(
-                    sa.insert(t["versions"]).values(name=name, version=version.version, config=_encode.encode(version).decode())
+                    sa.insert(t["versions"]).values(account=mine, name=name, version=version.version, config=config)
                 )
             return await self._assign_uid(conn, name)
 
@@ -135,24 +148,29 @@ class FunctionSql:
             return await self._assign_uid(conn, name)
 
     async def _assign_uid(self, conn: AsyncConnection, name: str) -> int:
-        uids = self._functions["uids"]
-        registry = _pairs(await conn.execute(sa.select(uids.c.name, uids.c.uid)))
-        if name in registry:
-            return int(registry[name])
-        live = set((await conn.execute(sa.select(self._functions["functions"].c.name))).scalars().all())
-        uid = pick_uid(name, registry, live)
+        """Uids are distinct across every account's functions: the registry is read whole, keyed
+        ``account:name`` (``model.uids.uid_key``)."""
+        uids, functions = self._functions["uids"], self._functions["functions"]
+        registry = {
+            uid_key(row[0], row[1]): row[2] for row in await conn.execute(sa.select(uids.c.account, uids.c.name, uids.c.uid))
+        }
+        key = uid_key(self._account, name)
+        if key in registry:
+            return int(registry[key])
+        live = {uid_key(row[0], row[1]) for row in await conn.execute(sa.select(functions.c.account, functions.c.name))}
+        uid = pick_uid(key, registry, live)
         await conn.execute(sa.delete(uids).where(uids.c.uid == uid))  # a deleted function's, when all are taken
-        await conn.execute(sa.insert(uids).values(name=name, uid=uid))
+        await conn.execute(sa.insert(uids).values(account=self._account, name=name, uid=uid))
         return uid
 
     async def _put_config(self, table: sa.Table, keys: dict[str, str], config: str) -> None:
         """Write the row of *table* that *keys* name with *config*, inserting it if there is none
         (an update first: the portable upsert, on SQLite and PostgreSQL alike)."""
         async with self._engine.begin() as conn:
-            where = [table.c[column] == value for column, value in keys.items()]
+            where = [self._mine(table), *(table.c[column] == value for column, value in keys.items())]
             updated = await conn.execute(sa.update(table).where(*where).values(config=config))
             if updated.rowcount == 0:
-                await conn.execute(sa.insert(table).values(**keys, config=config))
+                await conn.execute(sa.insert(table).values(account=self._account, **keys, config=config))
 
     async def put_version(self, version: FunctionVersion) -> None:
         keys = {"name": version.name, "version": version.version}
@@ -161,8 +179,12 @@ class FunctionSql:
     async def delete_version(self, name: str, version: str) -> None:
         versions, policies = self._functions["versions"], self._functions["policies"]
         async with self._engine.begin() as conn:
-            await conn.execute(sa.delete(versions).where(versions.c.name == name, versions.c.version == version))
-            await conn.execute(sa.delete(policies).where(policies.c.name == name, policies.c.qualifier == version))
+            await conn.execute(
+                sa.delete(versions).where(self._mine(versions), versions.c.name == name, versions.c.version == version)
+            )
+            await conn.execute(
+                sa.delete(policies).where(self._mine(policies), policies.c.name == name, policies.c.qualifier == version)
+            )
 
     async def put_alias(self, alias: Alias) -> None:
         keys = {"name": alias.function_name, "alias": alias.name}
@@ -171,8 +193,10 @@ class FunctionSql:
     async def delete_alias(self, name: str, alias: str) -> None:
         aliases, policies = self._functions["aliases"], self._functions["policies"]
         async with self._engine.begin() as conn:
-            await conn.execute(sa.delete(aliases).where(aliases.c.name == name, aliases.c.alias == alias))
-            await conn.execute(sa.delete(policies).where(policies.c.name == name, policies.c.qualifier == alias))
+            await conn.execute(sa.delete(aliases).where(self._mine(aliases), aliases.c.name == name, aliases.c.alias == alias))
+            await conn.execute(
+                sa.delete(policies).where(self._mine(policies), policies.c.name == name, policies.c.qualifier == alias)
+            )
 
     async def put_function_policy(self, policy: FunctionPolicy) -> None:
         keys = {"name": policy.function_name, "qualifier": policy.qualifier}
@@ -181,28 +205,31 @@ class FunctionSql:
     async def delete_function_policy(self, name: str, qualifier: str) -> None:
         policies = self._functions["policies"]
         async with self._engine.begin() as conn:
-            await conn.execute(sa.delete(policies).where(policies.c.name == name, policies.c.qualifier == qualifier))
+            await conn.execute(
+                sa.delete(policies).where(self._mine(policies), policies.c.name == name, policies.c.qualifier == qualifier)
+            )
 
     async def put_reserved_concurrency(self, name: str, reserved: int | None) -> None:
         concurrency = self._functions["concurrency"]
         async with self._engine.begin() as conn:
-            await conn.execute(sa.delete(concurrency).where(concurrency.c.name == name))
+            await conn.execute(sa.delete(concurrency).where(self._mine(concurrency), concurrency.c.name == name))
             if reserved is not None:
-                await conn.execute(sa.insert(concurrency).values(name=name, reserved=reserved))
+                await conn.execute(sa.insert(concurrency).values(account=self._account, name=name, reserved=reserved))
 
     async def put_recursive_loop(self, name: str, value: str) -> None:
         recursion = self._functions["recursion"]
         async with self._engine.begin() as conn:
-            await conn.execute(sa.delete(recursion).where(recursion.c.name == name))
-            await conn.execute(sa.insert(recursion).values(name=name, recursive_loop=value))
+            await conn.execute(sa.delete(recursion).where(self._mine(recursion), recursion.c.name == name))
+            await conn.execute(sa.insert(recursion).values(account=self._account, name=name, recursive_loop=value))
 
     async def put_tags(self, name: str, tags: dict[str, str]) -> None:
         functions = self._functions["functions"]
         async with self._engine.begin() as conn:
-            await conn.execute(sa.update(functions).where(functions.c.name == name).values(tags=_encode.encode(tags).decode()))
+            tags_text = _encode.encode(tags).decode()
+            await conn.execute(sa.update(functions).where(self._mine(functions), functions.c.name == name).values(tags=tags_text))
 
     async def delete_function(self, name: str) -> None:
         t = self._functions
         async with self._engine.begin() as conn:
             for owned in ("policies", "aliases", "concurrency", "recursion", "versions", "functions"):
-                await conn.execute(sa.delete(t[owned]).where(t[owned].c.name == name))
+                await conn.execute(sa.delete(t[owned]).where(self._mine(t[owned]), t[owned].c.name == name))

@@ -69,7 +69,7 @@ async def reads(store: Store) -> None:
 @pytest.mark.parametrize("kind", ["sql", "memory"])
 def test_both_stores_keep_code_signing_alike(kind: str, tmp_path: Path) -> None:
     def make() -> Store:
-        return SqlStore(f"sqlite+aiosqlite:///{tmp_path / 'lambent.db'}") if kind == "sql" else MemoryStore()
+        return SqlStore(f"sqlite+aiosqlite:///{tmp_path / 'lambent.db'}", "000000000000") if kind == "sql" else MemoryStore()
 
     async def scenario(make: Callable[[], Store]) -> None:
         store = make()

@@ -20,7 +20,7 @@ ACCT = "111122223333"
 
 
 def sql_store(tmp_path: Path) -> SqlStore:
-    return SqlStore(f"sqlite+aiosqlite:///{tmp_path / 'lambent.db'}")
+    return SqlStore(f"sqlite+aiosqlite:///{tmp_path / 'lambent.db'}", "000000000000")
 
 
 STORES: list[Callable[[Path], Store]] = [sql_store, lambda _path: MemoryStore()]

@@ -71,7 +71,7 @@ async def answers(store: Store) -> dict[str, Any]:
 
 
 def test_the_memory_store_answers_as_the_sql_store(tmp_path: Path) -> None:
-    sql = asyncio.run(answers(SqlStore(f"sqlite+aiosqlite:///{tmp_path / 'lambent.db'}")))
+    sql = asyncio.run(answers(SqlStore(f"sqlite+aiosqlite:///{tmp_path / 'lambent.db'}", "000000000000")))
     memory = asyncio.run(answers(MemoryStore()))
     assert sql["claimed"] == [(2, b"e2"), (3, b"e3")]  # the rescheduled one is not due yet
     assert sql["percent"] == ["100%_x"] and len(sql["sums by function"]) == 3

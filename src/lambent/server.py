@@ -23,6 +23,7 @@ from lambent.api.account import AccountApi
 from lambent.api.accounts import AccountsApi
 from lambent.api.aliases import AliasesApi
 from lambent.api.auth import Authentication
+from lambent.api.cells import CellPolicies, RequestCells
 from lambent.api.code_signing import CodeSigningApi
 from lambent.api.code_urls import CodeUrls
 from lambent.api.concurrency import ConcurrencyApi
@@ -45,7 +46,7 @@ from lambent.api.tags import TagsApi
 from lambent.api.usage import UsageApi
 from lambent.api.versions import VersionsApi
 from lambent.clock import SystemClock
-from lambent.errors import ApiError, SandboxSetupError
+from lambent.errors import ApiError, ResourceNotFoundException, SandboxSetupError
 from lambent.invoker.invoker import Invoker, InvokerSettings
 from lambent.runtime_api.app import ENVIRONMENT_SCOPE_KEY, runtime_api
 from lambent.runtime_api.app import PREFIXES as RUNTIME_API_PREFIXES
@@ -59,6 +60,7 @@ from lambent.services.access import Access
 from lambent.services.account import AccountService
 from lambent.services.alerts import AlertOutbox
 from lambent.services.aliases import AliasService
+from lambent.services.cells import Cell, Cells
 from lambent.services.code_signing import CodeSigningService
 from lambent.services.credentials_file import profile_paths, write_profile
 from lambent.services.destinations import Destinations
@@ -194,72 +196,107 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
     meter = MeterService(store, load_prices(settings.prices), clock=clock, alerts=alerts)
     ledger = Ledger(store, data_dir / "journal", meter, clock=clock)
     logs = LogService(store, ledger)
-    index = FunctionIndex(settings.region, settings.account_id, outbound_default=settings.outbound == "allow")
     listener = EnvironmentListener(runtime_api, RUNTIME_API_PREFIXES, ENVIRONMENT_SCOPE_KEY)
     sandbox = choose_sandbox(SandboxNeeds(settings=settings, data_dir=data_dir, serve_api=listener.serve, runtimes=runtimes))
-    invoker = Invoker(
-        sandbox,
-        runtimes,
-        InvokerSettings(
-            region=settings.region,
-            account_id=settings.account_id,
-            endpoint_url=settings.endpoint_url,
-            idle_timeout_s=settings.idle_timeout_s,
-            concurrency_limit=settings.concurrency_limit,
-            scale_out_limit=settings.scale_out_limit,
-            runtime_dir=str(data_dir / "runtime"),
-            opt_root=str(data_dir / "opt"),
-        ),
-        ledger,
-        packages.tree,
-        index,
-        clock=clock,
-        sessions=identity,
-    )
-    collector = PackageCollector(packages, invoker)
-    layers = LayerService(store, packages, collector, data_dir / "opt", settings.region, settings.account_id, clock=clock)
-    event_configs = EventConfigService(store, index, settings.region, settings.account_id, clock=clock)
-    provisioned = ProvisionedService(store, index, invoker, clock=clock)
-    signing = CodeSigningService(store, index, sealer, clock=clock)
-    events = Listeners([invoker, event_configs, provisioned, signing])
     roles = identity if settings.auth == "on" else AnyRole()
-    functions = FunctionService(store, index, packages, collector, layers, runtimes, events, roles, clock=clock, signing=signing)
-    aliases = AliasService(store, index)
     destinations = Destinations(
         settings.region, settings.sqs_endpoint_url, settings.function_access_key_id, settings.function_secret_access_key
     )
-    invocations = InvocationService(
-        index,
-        invoker,
-        event_configs,
-        EventQueue(store, clock),
-        destinations,
-        meter,
-        retry_scale=settings.async_retry_scale,
-        alerts=alerts,
-        clock=clock,
-    )
+    queue = EventQueue(store, clock)
+
+    def build_cell(account: str) -> Cell:
+        """One account's Lambda (``services.cells``), over the store's view of that account."""
+        own = store.of_account(account)
+        index = FunctionIndex(settings.region, account, outbound_default=settings.outbound == "allow")
+        invoker = Invoker(
+            sandbox,
+            runtimes,
+            InvokerSettings(
+                region=settings.region,
+                account_id=account,
+                endpoint_url=settings.endpoint_url,
+                idle_timeout_s=settings.idle_timeout_s,
+                concurrency_limit=settings.concurrency_limit,
+                scale_out_limit=settings.scale_out_limit,
+                runtime_dir=str(data_dir / "runtime"),
+                opt_root=str(data_dir / "opt"),
+            ),
+            ledger,
+            packages.tree,
+            index,
+            clock=clock,
+            sessions=identity,
+        )
+        layers = LayerService(own, packages, collector, data_dir / "opt", settings.region, account, clock=clock)
+        event_configs = EventConfigService(own, index, settings.region, account, clock=clock)
+        provisioned = ProvisionedService(own, index, invoker, clock=clock)
+        signing = CodeSigningService(own, index, sealer, clock=clock)
+        events = Listeners([invoker, event_configs, provisioned, signing])
+        functions = FunctionService(
+            own, index, packages, collector, layers, runtimes, events, roles, clock=clock, signing=signing
+        )
+        invocations = InvocationService(
+            index,
+            invoker,
+            event_configs,
+            queue,
+            destinations,
+            meter,
+            retry_scale=settings.async_retry_scale,
+            alerts=alerts if account == settings.account_id else None,
+            clock=clock,
+            route=route,
+        )
+        return Cell(
+            region=settings.region,
+            account_id=account,
+            index=index,
+            functions=functions,
+            aliases=AliasService(own, index),
+            layers=layers,
+            event_configs=event_configs,
+            provisioned=provisioned,
+            signing=signing,
+            permissions=PermissionService(own, index),
+            invocations=invocations,
+            settings=AccountService(index, layers, provisioned),
+            invoker=invoker,
+        )
+
+    async def exists(account: str) -> bool:
+        return settings.auth == "off" or await identity.account_exists(account)
+
+    cells = Cells(build_cell, exists)
+    collector = PackageCollector(packages, cells)
+
+    async def route(account: str) -> InvocationService:
+        """The invocations of a queued event's account (whose functions the event names)."""
+        cell = await cells.of(account)
+        if cell is None:
+            raise ResourceNotFoundException(f"Account {account} does not exist.")
+        return cell.invocations
+
     verifier = Verifier(identity.credential, clock, settings.region) if settings.auth == "on" else None
     code_urls = CodeUrls(server_secret, settings.endpoint_url, packages, clock)
-    permissions = PermissionService(store, index)
-    guard = Guard(settings, access, permissions, layers)
+    guard = Guard(settings, access, CellPolicies(cells))
     logs_api = LogsApi(logs, guard, settings)
+    of_request = RequestCells(cells, settings.account_id)
     handlers = Handlers(
-        invoke=InvokeApi(settings, invocations),
-        functions=FunctionsApi(settings, functions, code_urls),
-        versions=VersionsApi(settings, functions),
-        aliases=AliasesApi(settings, aliases),
-        event_configs=EventConfigsApi(settings, event_configs),
-        concurrency=ConcurrencyApi(settings, functions, provisioned),
-        tags=TagsApi(settings, functions),
+        invoke=InvokeApi(settings, of_request),
+        functions=FunctionsApi(settings, of_request, code_urls),
+        versions=VersionsApi(settings, of_request),
+        aliases=AliasesApi(settings, of_request),
+        event_configs=EventConfigsApi(settings, of_request),
+        concurrency=ConcurrencyApi(settings, of_request),
+        tags=TagsApi(settings, of_request),
         accounts=AccountsApi(identity),
-        account=AccountApi(settings, AccountService(index, layers, provisioned)),
-        layers=LayersApi(settings, layers, code_urls),
+        account=AccountApi(settings, of_request),
+        layers=LayersApi(settings, of_request, code_urls),
         logs=logs_api,
         root=RootApi(logs_api, IamApi(iam), StsApi(StsService(store, identity, access)), guard),
-        permissions=PermissionsApi(settings, permissions),
+        permissions=PermissionsApi(settings, of_request),
         usage=UsageApi(meter, UsageReports(ledger, meter)),
-        code_signing=CodeSigningApi(settings, signing),
+        code_signing=CodeSigningApi(settings, of_request),
         code=code_urls,
         health=HealthApi(sandbox),
     )
@@ -270,19 +307,17 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         await _admin_key(settings, identity, environ)
         await ledger.open()  # commits what a killed run journaled, before the meter loads totals
         await meter.load(settings.account_id)
-        await layers.load()
-        await event_configs.load()
-        await functions.load()
-        await signing.load()
         prepare_python_libs(data_dir / "runtime" / "python", [r.name for r in runtimes.values() if r.family == "python"])
         prepare_node_bootstrap(data_dir / "runtime" / "node")
         if isinstance(sandbox, NamespacesSandbox):
             sandbox.prepare()
         listener.start(app)
         ledger.start()
-        invoker.start()
-        await provisioned.load()
-        await invocations.start()
+        await cells.open([settings.account_id, *await store.accounts_with_resources()])
+        await collector.sweep()  # every account's functions and layers are known: what is left is no one's
+        default = await cells.of(settings.account_id)
+        assert default is not None  # the default account always exists (``_admin_key`` made it)
+        await default.invocations.start()  # drains every account's queued events
         log.info("lambent serving %s (data %s, sandbox %s)", settings.endpoint_url, data_dir, sandbox.name)
         log.info("runtimes: %s", ", ".join(f"{r.name}={r.executable}" for r in runtimes.values()) or "none found")
         for protection in sandbox.protections():
@@ -290,8 +325,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         try:
             yield
         finally:
-            await invocations.close()
-            await invoker.shutdown()
+            await cells.close()
             await listener.close()
             await ledger.close()
             await meter.close()

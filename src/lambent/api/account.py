@@ -5,15 +5,16 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from lambent.api.cells import RequestCells
 from lambent.api.render import json_response
-from lambent.services.account import AccountService
 from lambent.settings import Settings
 
 
 class AccountApi:
-    def __init__(self, settings: Settings, account: AccountService) -> None:
+    def __init__(self, settings: Settings, cells: RequestCells) -> None:
         self._settings = settings
-        self._account = account
+        self._cells = cells
 
-    async def settings(self, _request: Request) -> Response:
-        return json_response(self._account.settings(self._settings.concurrency_limit))
+    async def settings(self, request: Request) -> Response:
+        cell = await self._cells.of(request.scope)
+        return json_response(cell.settings.settings(self._settings.concurrency_limit))

@@ -17,13 +17,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from lambent.api import inputs
+from lambent.api.cells import RequestCells
 from lambent.api.render import empty_response, json_response
 from lambent.errors import InvalidParameterValueException
 from lambent.model import constraints
 from lambent.model.code_signing import CreateCodeSigningConfigInput, UpdateCodeSigningConfigInput, config_document
 from lambent.model.limits import CREATE_REQUEST_LIMIT_BYTES, SYNC_PAYLOAD_LIMIT_BYTES
 from lambent.model.signing_profile import profile_document
-from lambent.services.code_signing import CodeSigningService
+from lambent.services.cells import Cell
 from lambent.settings import Settings
 
 
@@ -34,50 +35,56 @@ def _arn(request: Request, operation: str) -> str:
 
 
 class CodeSigningApi:
-    def __init__(self, settings: Settings, signing: CodeSigningService) -> None:
+    def __init__(self, settings: Settings, cells: RequestCells) -> None:
         self._settings = settings
-        self._signing = signing
+        self._cells = cells
 
-    def _function(self, request: Request, operation: str) -> str:
-        return inputs.unqualified(inputs.function_ref(request, self._settings, operation))
+    def _function(self, cell: Cell, request: Request, operation: str) -> str:
+        return inputs.unqualified(inputs.function_ref(request, cell, operation))
 
     # -- configs ----------------------------------------------------------------------------------
 
     async def create(self, request: Request) -> Response:
+        cell = await self._cells.of(request.scope)
         document = await inputs.json_body(request, SYNC_PAYLOAD_LIMIT_BYTES, "CreateCodeSigningConfig")
         constraints.validate("CreateCodeSigningConfig", document)
-        config = await self._signing.create(inputs.decode(document, CreateCodeSigningConfigInput))
+        config = await cell.signing.create(inputs.decode(document, CreateCodeSigningConfigInput))
         return json_response({"CodeSigningConfig": config_document(config)}, 201)
 
     async def get(self, request: Request) -> Response:
-        config = self._signing.get(_arn(request, "GetCodeSigningConfig"))
+        cell = await self._cells.of(request.scope)
+        config = cell.signing.get(_arn(request, "GetCodeSigningConfig"))
         return json_response({"CodeSigningConfig": config_document(config)})
 
     async def update(self, request: Request) -> Response:
+        cell = await self._cells.of(request.scope)
         document = await inputs.json_body(request, SYNC_PAYLOAD_LIMIT_BYTES, "UpdateCodeSigningConfig")
         arn = _arn(request, "UpdateCodeSigningConfig")
         constraints.validate("UpdateCodeSigningConfig", {**document, "CodeSigningConfigArn": arn})
-        config = await self._signing.update(arn, inputs.decode(document, UpdateCodeSigningConfigInput))
+        config = await cell.signing.update(arn, inputs.decode(document, UpdateCodeSigningConfigInput))
         return json_response({"CodeSigningConfig": config_document(config)})
 
     async def delete(self, request: Request) -> Response:
-        await self._signing.delete(_arn(request, "DeleteCodeSigningConfig"))
+        cell = await self._cells.of(request.scope)
+        await cell.signing.delete(_arn(request, "DeleteCodeSigningConfig"))
         return empty_response(204)
 
     async def list(self, request: Request) -> Response:
+        cell = await self._cells.of(request.scope)
         params = inputs.paging(request)
         constraints.validate("ListCodeSigningConfigs", params)
-        configs, marker = self._signing.page(params.get("Marker"), params.get("MaxItems"))
+        configs, marker = cell.signing.page(params.get("Marker"), params.get("MaxItems"))
         body: dict[str, Any] = {"CodeSigningConfigs": [config_document(c) for c in configs]}
         if marker is not None:
             body["NextMarker"] = marker
         return json_response(body)
 
     async def list_functions(self, request: Request) -> Response:
+        cell = await self._cells.of(request.scope)
         arn = _arn(request, "ListFunctionsByCodeSigningConfig")
         params = inputs.paging(request)
         constraints.validate("ListFunctionsByCodeSigningConfig", {**params, "CodeSigningConfigArn": arn})
-        arns, marker = self._signing.functions_page(arn, params.get("Marker"), params.get("MaxItems"))
+        arns, marker = cell.signing.functions_page(arn, params.get("Marker"), params.get("MaxItems"))
         body: dict[str, Any] = {"FunctionArns": arns}
         if marker is not None:
             body["NextMarker"] = marker
@@ -86,29 +93,34 @@ class CodeSigningApi:
     # -- the config a function uses ---------------------------------------------------------------
 
     async def put_function(self, request: Request) -> Response:
+        cell = await self._cells.of(request.scope)
         document = await inputs.json_body(request, SYNC_PAYLOAD_LIMIT_BYTES, "PutFunctionCodeSigningConfig")
-        name = self._function(request, "PutFunctionCodeSigningConfig")
+        name = self._function(cell, request, "PutFunctionCodeSigningConfig")
         constraints.validate("PutFunctionCodeSigningConfig", {**document, "FunctionName": request.path_params["name"]})
         arn = document["CodeSigningConfigArn"]
-        await self._signing.put_function(name, arn)
+        await cell.signing.put_function(name, arn)
         return json_response({"CodeSigningConfigArn": arn, "FunctionName": name})
 
     async def get_function(self, request: Request) -> Response:
-        name = self._function(request, "GetFunctionCodeSigningConfig")
-        arn = self._signing.of_function(name)
+        cell = await self._cells.of(request.scope)
+        name = self._function(cell, request, "GetFunctionCodeSigningConfig")
+        arn = cell.signing.of_function(name)
         return json_response({"CodeSigningConfigArn": arn, "FunctionName": name} if arn is not None else {})
 
     async def delete_function(self, request: Request) -> Response:
-        await self._signing.put_function(self._function(request, "DeleteFunctionCodeSigningConfig"), None)
+        cell = await self._cells.of(request.scope)
+        await cell.signing.put_function(self._function(cell, request, "DeleteFunctionCodeSigningConfig"), None)
         return empty_response(204)
 
     # -- signing profiles and jobs (Lambent's own) ------------------------------------------------
 
     async def create_profile(self, request: Request) -> Response:
-        profile = await self._signing.create_profile(request.path_params["name"])
+        cell = await self._cells.of(request.scope)
+        profile = await cell.signing.create_profile(request.path_params["name"])
         return json_response(profile_document(profile), 201)
 
     async def sign(self, request: Request) -> Response:
+        cell = await self._cells.of(request.scope)
         document = await inputs.json_body(request, CREATE_REQUEST_LIMIT_BYTES, "StartSigningJob")
         arn, encoded = document.get("ProfileVersionArn"), document.get("ZipFile")
         if not isinstance(arn, str) or not isinstance(encoded, str):
@@ -117,5 +129,5 @@ class CodeSigningApi:
             package = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError):
             raise InvalidParameterValueException("ZipFile is not base64.") from None
-        job, signed = self._signing.sign(arn, package)
+        job, signed = cell.signing.sign(arn, package)
         return json_response({"JobArn": job, "ProfileVersionArn": arn, "ZipFile": base64.b64encode(signed).decode()})

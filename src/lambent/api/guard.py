@@ -8,6 +8,9 @@ not even whether the resource exists (as on AWS). A request with no principal at
 too large to verify) goes on: its handler refuses it first, and nothing that asks who called can
 run. Function resource policies are consulted on the operations AWS evaluates them for (Invoke,
 and the others a policy's Action may name).
+
+The guard also decides which account the request acts in (``api.cells``), with authentication
+on or off: the account of the ARN the request names, else the caller's.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from starlette.routing import request_response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lambent.api.auth import BODY_SCOPE_KEY, PRINCIPAL_SCOPE_KEY, Principal
+from lambent.api.cells import ACCOUNT_SCOPE_KEY
 from lambent.model.arns import function_resource
 from lambent.model.iam_policy import Caller
 from lambent.model.identity import session_role_arn
@@ -32,15 +36,24 @@ from lambent.settings import Settings
 
 
 class ResourcePolicies(Protocol):
-    async def policy_for(self, name: str, qualifier: str | None) -> str | None:
-        """The resource policy (JSON text) of function *name* at *qualifier*, if it has one."""
+    async def function_policy(self, account: str, name: str, qualifier: str | None) -> str | None:
+        """The resource policy (JSON text) of *account*'s function *name* at *qualifier*, if any."""
+        ...
+
+    async def layer_policy(self, account: str, name: str, version: int) -> str | None:
+        """The resource policy (JSON text) of *account*'s layer *name* version *version*, if any."""
         ...
 
 
-class LayerPolicies(Protocol):
-    async def policy_for(self, name: str, version: int) -> str | None:
-        """The resource policy (JSON text) of layer *name* version *version*, if it has one."""
-        ...
+class Target(msgspec.Struct, frozen=True, kw_only=True):
+    """What a request acts on: the IAM action, the resource's ARN (``*`` for none) and its
+    account, and whose resource policy to consult."""
+
+    action: str
+    resource: str
+    account: str
+    function: tuple[str, str | None] | None = None  # (name, qualifier)
+    layer_version: tuple[str, int] | None = None
 
 
 def caller(principal: Principal) -> Caller:
@@ -81,49 +94,62 @@ class Guarded:
         self._app: ASGIApp = endpoint if _is_asgi(endpoint) else request_response(endpoint)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        guard = self._guard
         principal: Principal | None = scope.get(PRINCIPAL_SCOPE_KEY)
-        if principal is not None and principal.authenticated and self._guard.access.enabled:
-            await self._authorize(scope, principal)
+        own = principal.account_id if principal is not None else guard.settings.account_id
+        target = self._target(scope, own)
+        scope[ACCOUNT_SCOPE_KEY] = target.account if target is not None else own
+        if target is not None and principal is not None and principal.authenticated and guard.access.enabled:
+            await self._authorize(scope, principal, target)
         await self._app(scope, receive, send)
 
-    async def _authorize(self, scope: Scope, principal: Principal) -> None:
-        settings = self._guard.settings
-        account = settings.account_id
+    def _target(self, scope: Scope, own: str) -> Target | None:
+        """What the request acts on, *own* being the caller's account; None when the path or
+        body names nothing the guard can parse (the handler refuses it in the operation's words)."""
+        region = self._guard.settings.region
         query = _query(scope)
         name = self.operation
         if name in _BY_QUERY and query.get(_BY_QUERY[name][0]) == _BY_QUERY[name][1]:
             name = _BY_QUERY[name][2]
         operation = OPERATIONS[name]
-        resource, resource_account, policy = "*", account, None
         params = scope.get("path_params", {})
         if operation.resource == "function" and "arn" not in params:
             identifier = params.get("name") or self._created_name(scope)
             qualifier = query.get("Qualifier") if operation.qualifiable else None
-            found = function_resource(identifier or "", settings.region, account, qualifier) if identifier else None
+            found = function_resource(identifier, region, own, qualifier) if identifier else None
             if found is None:
-                return  # names nothing: the handler refuses it in the operation's words
-            resource, resource_account = found.arn, found.account
-            if resource_account == account and self._guard.policies is not None:
-                policy = await self._guard.policies.policy_for(found.name, found.qualifier)
-        elif operation.resource in ("layer", "layer_version"):
+                return None
+            return Target(
+                action=operation.action, resource=found.arn, account=found.account, function=(found.name, found.qualifier)
+            )
+        if operation.resource in ("layer", "layer_version"):
             layer = query.get("Arn") or params.get("layer", "")
-            resource = layer if layer.startswith("arn:") else layer_arn(settings.region, account, layer)
+            resource = layer if layer.startswith("arn:") else layer_arn(region, own, layer)
             if operation.resource == "layer_version" and "version" in params:
                 resource = f"{resource}:{params['version']}"
             parts = resource.split(":")
-            resource_account = parts[4] if len(parts) > 4 else account
+            account = parts[4] if len(parts) > 4 and parts[4] else own
             versioned = operation.resource == "layer_version" and len(parts) == 8 and parts[7].isdigit()
-            if versioned and self._guard.layers is not None and resource_account == account:
-                policy = await self._guard.layers.policy_for(parts[6], int(parts[7]))
-        elif "arn" in params:  # TagResource, UntagResource, ListTags: the ARN the path names
-            resource = params["arn"]
-            parts = resource.split(":")
-            resource_account = parts[4] if len(parts) > 4 and parts[4] else account
+            layer_version = (parts[6], int(parts[7])) if versioned else None
+            return Target(action=operation.action, resource=resource, account=account, layer_version=layer_version)
+        if "arn" in params:  # TagResource, UntagResource, ListTags: the ARN the path names
+            parts = params["arn"].split(":")
+            account = parts[4] if len(parts) > 4 and parts[4] else own
+            return Target(action=operation.action, resource=params["arn"], account=account)
+        return Target(action=operation.action, resource="*", account=self._guard.settings.account_id if operation.server else own)
+
+    async def _authorize(self, scope: Scope, principal: Principal, target: Target) -> None:
+        policies = self._guard.policies
+        policy = None
+        if policies is not None and target.function is not None:
+            policy = await policies.function_policy(target.account, *target.function)
+        elif policies is not None and target.layer_version is not None:
+            policy = await policies.layer_policy(target.account, *target.layer_version)
         await self._guard.access.authorize(
             caller(principal),
-            operation.action,
-            resource,
-            resource_account=resource_account,
+            target.action,
+            target.resource,
+            resource_account=target.account,
             resource_policy=policy,
             context=request_context(scope),
         )
@@ -155,12 +181,10 @@ class Guard:
         settings: Settings,
         access: Access,
         policies: ResourcePolicies | None = None,
-        layers: LayerPolicies | None = None,
     ) -> None:
         self.settings = settings
         self.access = access
         self.policies = policies
-        self.layers = layers
 
     def __call__(self, operation: str, endpoint: Callable[..., Awaitable[Any]] | Any) -> Guarded:
         return Guarded(self, operation, endpoint)

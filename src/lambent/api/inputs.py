@@ -8,7 +8,7 @@ service applies AWS's semantic rules. Authentication happened before, in the mid
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import msgspec
 from starlette.requests import Request
@@ -17,7 +17,6 @@ from lambent.api.body import read_body
 from lambent.errors import InvalidParameterValueException, InvalidRequestContentException
 from lambent.model import constraints
 from lambent.model.arns import FunctionRef, parse_function_ref
-from lambent.settings import Settings
 
 T = TypeVar("T")
 
@@ -60,14 +59,24 @@ def paging(request: Request, *extra: str) -> dict[str, Any]:
     return params
 
 
-def function_ref(request: Request, settings: Settings, operation: str, qualifier: str | None = None) -> FunctionRef:
-    """The function the path names (a name, an ARN or a partial ARN), with *qualifier*."""
+class Place(Protocol):
+    """Where names resolve: a region and an account (a ``Cell``)."""
+
+    @property
+    def region(self) -> str: ...
+
+    @property
+    def account_id(self) -> str: ...
+
+
+def function_ref(request: Request, place: Place, operation: str, qualifier: str | None = None) -> FunctionRef:
+    """The function the path names (a name, an ARN or a partial ARN) in *place*, with *qualifier*."""
     identifier = request.path_params["name"]
     params: dict[str, Any] = {"FunctionName": identifier}
     if qualifier is not None:
         params["Qualifier"] = qualifier
     constraints.validate(operation, params, partial=True)
-    return parse_function_ref(identifier, settings.region, settings.account_id, qualifier)
+    return parse_function_ref(identifier, place.region, place.account_id, qualifier)
 
 
 def unqualified(ref: FunctionRef) -> str:

@@ -19,12 +19,12 @@ from starlette.types import Receive, Scope, Send
 
 from lambent.api import inputs
 from lambent.api.body import read_body
+from lambent.api.cells import RequestCells
 from lambent.api.render import json_response
 from lambent.model import constraints
 from lambent.model import logs as loglines
 from lambent.model.arns import parse_function_ref
 from lambent.model.limits import INVOKE_ASYNC_LIMIT_BYTES, SYNC_PAYLOAD_LIMIT_BYTES
-from lambent.services.invocations import InvocationService
 from lambent.settings import Settings
 
 
@@ -36,9 +36,9 @@ def _qualifier(query_string: bytes) -> str | None:
 
 
 class InvokeApi:
-    def __init__(self, settings: Settings, invocations: InvocationService) -> None:
+    def __init__(self, settings: Settings, cells: RequestCells) -> None:
         self._settings = settings
-        self._invocations = invocations
+        self._cells = cells
 
     async def invoke(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
@@ -50,9 +50,10 @@ class InvokeApi:
         if qualifier is not None:
             params["Qualifier"] = qualifier
         constraints.validate("Invoke", params)
-        ref = parse_function_ref(identifier, self._settings.region, self._settings.account_id, qualifier)
+        cell = await self._cells.of(scope)
+        ref = parse_function_ref(identifier, cell.region, cell.account_id, qualifier)
         payload = await read_body(receive, SYNC_PAYLOAD_LIMIT_BYTES, "InvokeFunction", headers.get("content-length"))
-        outcome = await self._invocations.invoke(
+        outcome = await cell.invocations.invoke(
             ref, payload, invocation_type, headers.get("x-amz-client-context"), headers.get("x-amzn-trace-id")
         )
         invocation = outcome.invocation
@@ -72,7 +73,8 @@ class InvokeApi:
 
     async def invoke_async(self, request: Request) -> Response:
         """The legacy InvokeAsync: an Event invoke with its own 256 KB limit and answer."""
-        ref = inputs.function_ref(request, self._settings, "InvokeAsync")
+        cell = await self._cells.of(request.scope)
+        ref = inputs.function_ref(request, cell, "InvokeAsync")
         payload = await inputs.body(request, INVOKE_ASYNC_LIMIT_BYTES, "InvokeAsync")
-        await self._invocations.invoke(ref, payload, "Event", trace_id=request.headers.get("x-amzn-trace-id"))
+        await cell.invocations.invoke(ref, payload, "Event", trace_id=request.headers.get("x-amzn-trace-id"))
         return json_response({"Status": 202}, 202)

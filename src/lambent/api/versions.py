@@ -8,12 +8,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from lambent.api import inputs
+from lambent.api.cells import RequestCells
 from lambent.api.render import json_response
 from lambent.model import constraints
 from lambent.model.arns import LATEST
 from lambent.model.function import FunctionVersion, PublishVersionInput, configuration_document, listed_document
 from lambent.model.limits import SYNC_PAYLOAD_LIMIT_BYTES
-from lambent.services.functions import FunctionService
 from lambent.settings import Settings
 
 
@@ -27,24 +27,26 @@ def _listed_version(version: FunctionVersion, region: str, account_id: str) -> d
 
 
 class VersionsApi:
-    def __init__(self, settings: Settings, functions: FunctionService) -> None:
+    def __init__(self, settings: Settings, cells: RequestCells) -> None:
         self._settings = settings
-        self._functions = functions
+        self._cells = cells
 
     async def publish(self, request: Request) -> Response:
+        cell = await self._cells.of(request.scope)
         document = await inputs.json_body(request, SYNC_PAYLOAD_LIMIT_BYTES, "PublishVersion")
-        ref = inputs.function_ref(request, self._settings, "PublishVersion")
+        ref = inputs.function_ref(request, cell, "PublishVersion")
         constraints.validate("PublishVersion", {**document, "FunctionName": request.path_params["name"]})
         body = inputs.decode(document, PublishVersionInput)
-        version = await self._functions.publish_version(ref.name, body.code_sha256, body.description, body.revision_id)
-        return json_response(configuration_document(version, self._settings.region, self._settings.account_id), 201)
+        version = await cell.functions.publish_version(ref.name, body.code_sha256, body.description, body.revision_id)
+        return json_response(configuration_document(version, self._settings.region, cell.account_id), 201)
 
     async def list(self, request: Request) -> Response:
+        cell = await self._cells.of(request.scope)
         params = {"FunctionName": request.path_params["name"], **inputs.paging(request)}
-        ref = inputs.function_ref(request, self._settings, "ListVersionsByFunction")
+        ref = inputs.function_ref(request, cell, "ListVersionsByFunction")
         constraints.validate("ListVersionsByFunction", params)
-        versions, marker = self._functions.versions_page(ref.name, params.get("Marker"), params.get("MaxItems"))
-        region, account = self._settings.region, self._settings.account_id
+        versions, marker = cell.functions.versions_page(ref.name, params.get("Marker"), params.get("MaxItems"))
+        region, account = self._settings.region, cell.account_id
         body: dict[str, Any] = {"Versions": [_listed_version(v, region, account) for v in versions]}
         if marker is not None:
             body["NextMarker"] = marker

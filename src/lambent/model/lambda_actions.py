@@ -14,7 +14,8 @@ policies":
 - the CloudWatch Logs operations are on the log group, rendered as AWS renders it in its refusals
   (``...:log-group:NAME:log-stream:``, which ``log-group:NAME:*`` covers), GetLogEvents on the
   stream;
-- Lambent's own usage and budget operations are ``lambent:<Operation>`` on ``*``; its signing
+- Lambent's own usage and budget operations are ``lambent:<Operation>`` on ``*``, in the server's
+  default account (``server``: the meter and budgets are not yet each account's); its signing
   profiles and jobs (its stand-in for AWS Signer) ``signer:<Operation>`` on ``*``.
 
 Pure: no I/O.
@@ -39,6 +40,9 @@ class Operation(msgspec.Struct, frozen=True):
     resource: ResourceKind
     #: True when a Qualifier narrows the resource to a version's or alias's ARN.
     qualifiable: bool = False
+    #: True for Lambent's operations on the server itself (its accounts, every account's
+    #: metrics): authorized in the server's default account, whose administrator runs it.
+    server: bool = False
 
 
 def _lambda(resource: ResourceKind, *names: str, qualifiable: bool = False) -> dict[str, Operation]:
@@ -110,7 +114,7 @@ OPERATIONS: Mapping[str, Operation] = {
         "ListFunctionsByCodeSigningConfig",
     ),
     **{
-        n: Operation(f"lambent:{n}", "*")
+        n: Operation(f"lambent:{n}", "*", server=True)
         for n in (
             "GetUsage",
             "ListUsageRecords",

@@ -22,6 +22,8 @@ LEASE_S = 960.0
 
 
 class QueuedEvent(msgspec.Struct, kw_only=True):
+    #: The function's account ("": queued before accounts, the server's default account's).
+    account: str = ""
     function: str
     qualifier: str | None
     request_id: str

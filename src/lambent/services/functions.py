@@ -100,8 +100,7 @@ class FunctionService:
         self._signing = signing
 
     async def load(self) -> None:
-        """Index what the store holds (giving functions of an older data directory their uids),
-        then remove the packages nothing refers to (no environment runs yet)."""
+        """Index what the store holds (giving functions of an older data directory their uids)."""
         records = await self._store.load_functions()
         uids = {r.name: r.uid if r.uid is not None else await self._store.assign_uid(r.name) for r in records}
         for record in records:  # stopped between a change's two writes: it is done, say so
@@ -109,7 +108,6 @@ class FunctionService:
                 record.versions[key] = settled(record.versions[key], _new_id())
                 await self._store.put_version(record.versions[key])
         self._index.load(records, uids)
-        await self._collector.sweep(self._referenced())
 
     # -- reading (from the index) ----------------------------------------------------------------
 
@@ -401,8 +399,5 @@ class FunctionService:
 
     # -- packages ---------------------------------------------------------------------------------
 
-    def _referenced(self) -> set[str]:
-        return self._index.code_in_use() | self._layers.code_in_use()
-
     async def _collect(self, unreferenced: set[str]) -> None:
-        await self._collector.collect(unreferenced, self._referenced())
+        await self._collector.collect(unreferenced)

@@ -223,6 +223,9 @@ class IdentityService:
         credential, _ = await self.bootstrap(account_id)
         return credential
 
+    async def account_exists(self, account_id: str) -> bool:
+        return any(account.account_id == account_id for account in await self._store.accounts())
+
     async def accounts(self) -> list[Account]:
         return await self._store.accounts()
 

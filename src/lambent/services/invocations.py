@@ -14,6 +14,7 @@ import json
 import logging
 import random
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -111,9 +112,13 @@ class InvocationService:
         retry_scale: float = 1.0,
         clock: Clock | None = None,
         alerts: AlertOutbox | None = None,
+        route: Callable[[str], Awaitable[InvocationService]] | None = None,
     ) -> None:
         """*retry_scale* multiplies AWS's 1 and 2 minute waits between retries (tests shrink it);
-        *alerts*: the meter's budget alerts, which this service delivers."""
+        *alerts*: the meter's budget alerts, which this service delivers. The queue holds every
+        account's events: the one service ``start``ed drains it, and *route* gives the service
+        of an event's account (None: every event is this service's)."""
+        self._route = route
         self._alerts = alerts
         self._destinations = destinations
         self._meter = meter
@@ -185,6 +190,7 @@ class InvocationService:
         if invocation_type == "Event":
             await self._queue.put(
                 QueuedEvent(
+                    account=self._functions.account_id,
                     function=ref.name,
                     qualifier=ref.qualifier,
                     request_id=request_id,
@@ -231,14 +237,18 @@ class InvocationService:
 
     async def _run(self, event: QueuedEvent) -> None:
         try:
-            await self._attempt(event)
+            route = self._route
+            mine = route is None or event.account in ("", self._functions.account_id)
+            service = self if route is None or mine else await route(event.account)
+            await service.attempt(event)
         except Exception:
             log.exception("asynchronous invocation %s of %s failed", event.request_id, event.function)
         finally:
             self._in_flight -= 1
             self._queue.wake.set()
 
-    async def _attempt(self, event: QueuedEvent) -> None:
+    async def attempt(self, event: QueuedEvent) -> None:
+        """One attempt of a queued *event* of this service's account, and what follows it."""
         config = self._event_configs.effective(event.function, event.qualifier)
         age = self._clock.time() - event.accepted_at
         try:

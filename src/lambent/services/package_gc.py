@@ -22,13 +22,21 @@ log = logging.getLogger(__name__)
 
 
 class CodeUsers(Protocol):
+    """Who uses packages: every account's functions, layers and environments (``Cells``)."""
+
     def code_dirs_in_use(self) -> set[str]:
         """The code directories (``PackageStore.tree``) of every live environment."""
+        ...
+
+    def code_in_use(self) -> set[str]:
+        """The packages (sha256 hex) any version of any function or any layer version refers to."""
         ...
 
 
 class PackageCollector:
     def __init__(self, packages: PackageStore, users: CodeUsers) -> None:
+        """A package is content-addressed, so one may serve several accounts: *users* answers
+        for all of them."""
         self._packages = packages
         self._users = users
         self._uploads = 0
@@ -49,14 +57,14 @@ class PackageCollector:
         """Packages that stopped being referenced and are not removed yet."""
         return frozenset(self._candidates)
 
-    async def collect(self, unreferenced: set[str], referenced: set[str]) -> set[str]:
-        """Add *unreferenced* to the candidates and remove those not in *referenced* (every
-        package a version or a layer refers to) nor in use; returns what was removed."""
+    async def collect(self, unreferenced: set[str]) -> set[str]:
+        """Add *unreferenced* to the candidates and remove those no version or layer refers to
+        and no environment uses; returns what was removed."""
         self._candidates |= unreferenced
         if self._uploads:
             return set()  # an upload may be taking one of them: next time
         async with self._lock:
-            in_use = referenced | self._in_environments()
+            in_use = self._users.code_in_use() | self._in_environments()
             chosen = self._candidates - in_use
             if not chosen:
                 return set()
@@ -66,11 +74,12 @@ class PackageCollector:
             log.info("removed %d unused code packages", len(removed))
         return removed
 
-    async def sweep(self, referenced: set[str]) -> set[str]:
-        """At start (no environment, no upload yet): remove every package not *referenced*."""
+    async def sweep(self) -> set[str]:
+        """At start, once every account's functions and layers are loaded (no environment, no
+        upload yet): remove every package nothing refers to."""
         async with self._lock:
             stored = await asyncio.to_thread(self._packages.digests)
-        return await self.collect(stored, referenced)
+        return await self.collect(stored)
 
     def _in_environments(self) -> set[str]:
         dirs = self._users.code_dirs_in_use()

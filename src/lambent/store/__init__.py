@@ -63,6 +63,10 @@ class FunctionStore(Protocol):
         ``KeyError`` if one of that name exists."""
         ...
 
+    async def accounts_with_resources(self) -> list[str]:
+        """Every account owning a function, a layer or a code signing config (of any view)."""
+        ...
+
     async def assign_uid(self, name: str) -> int:
         """The uid of *name*, assigned now if it has none (functions of an older data directory)."""
         ...

@@ -125,6 +125,9 @@ class MemoryStore(MemoryCodeSigning):
         function.versions = {v.version: v for v in versions}
         return await self.assign_uid(name)
 
+    async def accounts_with_resources(self) -> list[str]:
+        return sorted(a for a, owned in self._owned.items() if owned.functions or owned.layers or owned.code_signing_configs)
+
     async def assign_uid(self, name: str) -> int:
         key = uid_key(self._account, name)
         if key not in self._uids:

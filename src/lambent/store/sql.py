@@ -107,6 +107,7 @@ class SqlStore(FunctionSql, UsageSql, IdentitySql, CodeSigningSql):
         self._functions = function_tables
         self._identity = identity_tables
         self._code_signing = code_signing_tables
+        self._owners = [layer_versions, code_signing_tables["configs"]]
         self._log_events = log_events
         if url.startswith("sqlite"):
             event.listen(self._engine.sync_engine, "connect", _sqlite_pragmas)

@@ -87,6 +87,8 @@ class FunctionSql(AccountScoped):
 
     _engine: AsyncEngine
     _functions: dict[str, sa.Table]
+    #: The other tables of resources an account may own (layers, code signing configs).
+    _owners: list[sa.Table]
 
     async def load_functions(self) -> list[FunctionRecord]:
         t = self._functions
@@ -142,6 +144,12 @@ class FunctionSql(AccountScoped):
                     sa.insert(t["versions"]).values(account=mine, name=name, version=version.version, config=config)
                 )
             return await self._assign_uid(conn, name)
+
+    async def accounts_with_resources(self) -> list[str]:
+        owners = [self._functions["functions"], *self._owners]
+        query = sa.union(*(sa.select(table.c.account) for table in owners))
+        async with self._engine.connect() as conn:
+            return sorted(row[0] for row in await conn.execute(query))
 
     async def assign_uid(self, name: str) -> int:
         async with self._engine.begin() as conn:

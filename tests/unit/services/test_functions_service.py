@@ -61,13 +61,18 @@ class Recorder(FunctionListener):
 
 
 class Environments:
-    """The code directories live environments run (what the invoker reports)."""
+    """Who uses packages, as ``Cells`` answers: the code directories live environments run
+    (what the invoker reports), and the packages the world's functions and layers refer to."""
 
-    def __init__(self) -> None:
+    def __init__(self, world: World) -> None:
         self.dirs: set[str] = set()
+        self._world = world
 
     def code_dirs_in_use(self) -> set[str]:
         return set(self.dirs)
+
+    def code_in_use(self) -> set[str]:
+        return self._world.index.code_in_use() | self._world.layers.code_in_use()
 
 
 class World:
@@ -75,8 +80,8 @@ class World:
         self.clock = FakeClock()
         self.store = store or MemoryStore()
         self.packages = PackageStore(root)
-        self.environments = Environments()
-        collector = PackageCollector(self.packages, self.environments)
+        self.environments = Environments(self)
+        self.collector = collector = PackageCollector(self.packages, self.environments)
         self.layers = LayerService(self.store, self.packages, collector, root / "opt", REGION, ACCOUNT)
         self.index = FunctionIndex(REGION, ACCOUNT)
         self.recorder = Recorder()
@@ -404,6 +409,7 @@ def test_at_load_every_package_nothing_refers_to_goes(tmp_path: Path) -> None:
         again = World(tmp_path, w.store)
         await again.layers.load()
         await again.functions.load()
+        await again.collector.sweep()  # the server's, once every account's cell is loaded
         assert again.stored(kept) and not again.packages.blob(orphan.sha256_hex).exists()
 
     run(scenario)

@@ -221,7 +221,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
                 runtime_dir=str(data_dir / "runtime"),
                 opt_root=str(data_dir / "opt"),
             ),
-            ledger,
+            ledger.for_account(account),
             packages.tree,
             index,
             clock=clock,

@@ -21,6 +21,7 @@ OTHER = "222222222222"
 CODE = """
 import json, os
 def handler(event, context):
+    print("owner:", OWNER)
     return {"owner": OWNER, "arn": context.invoked_function_arn, "key": os.environ["AWS_ACCESS_KEY_ID"][:4]}
 """
 
@@ -40,7 +41,7 @@ def other(server: Server) -> dict[str, Any]:
     made = json.loads(body)
     keys = (made["AccessKeyId"], made["SecretAccessKey"])
     iam = server.client("iam", credentials=keys)
-    role = iam.create_role(RoleName="runner", AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST_POLICY))["Role"]["Arn"]
+    role = iam.create_role(RoleName="runner", AssumeRolePolicyDocument=LAMBDA_TRUST_POLICY)["Role"]["Arn"]
     iam.attach_role_policy(RoleName="runner", PolicyArn="arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
     return {"lambda": server.client(credentials=keys), "role": role, "keys": keys}
 
@@ -76,6 +77,12 @@ def test_two_accounts_each_have_a_function_of_the_same_name(server: Server, othe
     assert _invoke(theirs, "same") == {"owner": "other", "arn": made_b["FunctionArn"], "key": "ASIA"}
     assert _names(mine) == [("same", made["FunctionArn"])]
     assert _names(theirs) == [("same", made_b["FunctionArn"])]
+    # the log group of that name is each account's own: each sees its own function's lines
+    for credentials, owner in ((None, "default"), (other["keys"], "other")):
+        logs = server.client("logs", credentials=credentials)
+        lines = [e["message"].rstrip("\n") for e in logs.filter_log_events(logGroupName="/aws/lambda/same")["events"]]
+        assert sum(line.startswith("REPORT RequestId:") for line in lines) == 1, lines
+        assert [line for line in lines if line.startswith("owner: ")] == [f"owner: {owner}"], lines
     # a change in one account leaves the other's function as it was
     theirs.update_function_configuration(FunctionName="same", Description="theirs")
     assert mine.get_function_configuration(FunctionName="same")["Description"] == ""

@@ -45,17 +45,20 @@ class LogsApi:
             return json11_error("SerializationException", "The request body is not valid JSON.")
         if not isinstance(params, dict) or not isinstance(params.get("logGroupName"), str):
             return json11_error("InvalidParameterException", "logGroupName is required.")
-        group = log_group_arn(self._settings.region, self._settings.account_id, params["logGroupName"])
+        caller = principal(request)
+        account = caller.account_id  # a log group named by its name is its caller's account's
+        group = log_group_arn(self._settings.region, account, params["logGroupName"])
         try:
-            await self._guard.check(principal(request), f"logs:{operation}", group, request.scope)
+            await self._guard.check(caller, f"logs:{operation}", group, request.scope)
         except AccessDeniedException as denied:
             return json11_error(denied.error_type, denied.message, denied.status)
-        return await handler(params)
+        return await handler(account, params)
 
-    async def _filter(self, params: dict[str, Any]) -> Response:
+    async def _filter(self, account: str, params: dict[str, Any]) -> Response:
         limit = min(int(params.get("limit", LOG_EVENTS_PAGE_LIMIT)), LOG_EVENTS_PAGE_LIMIT)
         token = str(params.get("nextToken", "0"))
         events, more_after = await self._logs.filter(
+            account,
             params["logGroupName"],
             params.get("logStreamNames"),
             params.get("startTime"),
@@ -81,7 +84,7 @@ class LogsApi:
             body["nextToken"] = str(more_after)
         return json11_response(body)
 
-    async def _get(self, params: dict[str, Any]) -> Response:
+    async def _get(self, account: str, params: dict[str, Any]) -> Response:
         stream = params.get("logStreamName")
         if not isinstance(stream, str):
             return json11_error("InvalidParameterException", "logStreamName is required.")
@@ -89,7 +92,7 @@ class LogsApi:
         after = int(token[2:]) if token.startswith("f/") and token[2:].isdigit() else 0
         limit = min(int(params.get("limit", LOG_EVENTS_PAGE_LIMIT)), LOG_EVENTS_PAGE_LIMIT)
         events, _more = await self._logs.filter(
-            params["logGroupName"], [stream], params.get("startTime"), params.get("endTime"), after, limit, None
+            account, params["logGroupName"], [stream], params.get("startTime"), params.get("endTime"), after, limit, None
         )
         last = events[-1].event_id if events else after
         return json11_response(
@@ -100,9 +103,9 @@ class LogsApi:
             }
         )
 
-    async def _streams(self, params: dict[str, Any]) -> Response:
+    async def _streams(self, account: str, params: dict[str, Any]) -> Response:
         group = params["logGroupName"]
-        streams = await self._logs.streams(group)
+        streams = await self._logs.streams(account, group)
         if params.get("descending") or params.get("orderBy") == "LastEventTime":
             streams.sort(key=lambda s: s[2], reverse=bool(params.get("descending")))
         return json11_response(

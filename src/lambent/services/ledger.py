@@ -36,6 +36,8 @@ class LogBlock(msgspec.Struct, frozen=True, array_like=True):
     stream: str
     timestamp_ms: int
     text: str
+    #: The function's account ("" in a journal written before accounts: the default account's).
+    account: str = ""
 
 
 class Entry(msgspec.Struct, frozen=True, array_like=True):
@@ -90,13 +92,17 @@ class Ledger:
 
     # -- the hot path -------------------------------------------------------------------------
 
-    def append(self, group: str, stream: str, timestamp_ms: int, text: bytes) -> None:
-        """Journal one block of log lines."""
-        self._write(LogBlock(group, stream, timestamp_ms, self._bounded(text)), None)
+    def for_account(self, account: str) -> AccountLedger:
+        """The ``LogSink`` of *account*'s invoker: its log blocks are that account's."""
+        return AccountLedger(self, account)
 
-    def record(self, group: str, stream: str, timestamp_ms: int, text: bytes, usage: UsageRecord) -> None:
+    def append(self, group: str, stream: str, timestamp_ms: int, text: bytes, account: str = "") -> None:
+        """Journal one block of log lines."""
+        self._write(LogBlock(group, stream, timestamp_ms, self._bounded(text), account), None)
+
+    def record(self, group: str, stream: str, timestamp_ms: int, text: bytes, usage: UsageRecord, account: str = "") -> None:
         """Journal an invocation's log block with its usage record, in one frame."""
-        self._write(LogBlock(group, stream, timestamp_ms, self._bounded(text)), usage)
+        self._write(LogBlock(group, stream, timestamp_ms, self._bounded(text), account), usage)
 
     def record_usage(self, usage: UsageRecord) -> None:
         self._write(None, usage)
@@ -135,6 +141,7 @@ class Ledger:
             entries = [self._decoder.decode(frame) for frame in frames]
             events = [
                 LogEvent(
+                    account=e.log.account,
                     group=e.log.group,
                     stream=e.log.stream,
                     timestamp_ms=e.log.timestamp_ms,
@@ -166,3 +173,20 @@ class Ledger:
                 await self._task
         await self.flush()
         self._journal.close()
+
+
+class AccountLedger:
+    """One account's view of the ledger, the ``LogSink`` its invoker writes to."""
+
+    def __init__(self, ledger: Ledger, account: str) -> None:
+        self._ledger = ledger
+        self._account = account
+
+    def append(self, group: str, stream: str, timestamp_ms: int, text: bytes) -> None:
+        self._ledger.append(group, stream, timestamp_ms, text, self._account)
+
+    def record(self, group: str, stream: str, timestamp_ms: int, text: bytes, usage: UsageRecord) -> None:
+        self._ledger.record(group, stream, timestamp_ms, text, usage, self._account)
+
+    def record_usage(self, usage: UsageRecord) -> None:
+        self._ledger.record_usage(usage)

@@ -21,6 +21,7 @@ class LogService:
 
     async def filter(
         self,
+        account: str,
         group: str,
         streams: list[str] | None,
         start_ms: int | None,
@@ -32,7 +33,7 @@ class LogService:
         """Events (one per line) of the blocks after *after_id*, at most *limit* unless one block
         alone has more; and the id to continue after, when more may follow."""
         await self._ledger.flush()
-        blocks = await self._store.filter_logs(group, streams, start_ms, end_ms, after_id, limit, pattern)
+        blocks = await self._store.filter_logs(account, group, streams, start_ms, end_ms, after_id, limit, pattern)
         events: list[LogEvent] = []
         last = None
         for block in blocks:
@@ -43,6 +44,6 @@ class LogService:
             last = block.event_id
         return events, last if len(blocks) == limit else None
 
-    async def streams(self, group: str) -> list[tuple[str, int, int]]:
+    async def streams(self, account: str, group: str) -> list[tuple[str, int, int]]:
         await self._ledger.flush()
-        return await self._store.log_streams(group)
+        return await self._store.log_streams(account, group)

@@ -45,6 +45,8 @@ class FunctionRecord(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class LogEvent(msgspec.Struct, frozen=True, kw_only=True):
+    #: Whose function wrote it ("": the store's bound account, for a journal from before accounts).
+    account: str = ""
     group: str
     stream: str
     timestamp_ms: int
@@ -204,6 +206,7 @@ class UsageStore(Protocol):
 class LogStore(Protocol):
     async def filter_logs(
         self,
+        account: str,
         group: str,
         streams: list[str] | None,
         start_ms: int | None,
@@ -212,12 +215,12 @@ class LogStore(Protocol):
         limit: int,
         pattern: str | None,
     ) -> list[LogEvent]:
-        """Events of *group* in ascending id order with ``event_id > after_id``, at most *limit*;
-        *pattern*: only those whose message contains it."""
+        """Events of *account*'s *group* in ascending id order with ``event_id > after_id``, at
+        most *limit*; *pattern*: only those whose message contains it."""
         ...
 
-    async def log_streams(self, group: str) -> list[tuple[str, int, int]]:
-        """(stream, first timestamp, last timestamp) per stream of *group*, by stream name."""
+    async def log_streams(self, account: str, group: str) -> list[tuple[str, int, int]]:
+        """(stream, first timestamp, last timestamp) per stream of *account*'s *group*, by name."""
         ...
 
 

@@ -255,6 +255,7 @@ class MemoryStore(MemoryCodeSigning):
         for event in events:
             self._logs.append(
                 LogEvent(
+                    account=event.account or self._account,
                     group=event.group,
                     stream=event.stream,
                     timestamp_ms=event.timestamp_ms,
@@ -324,6 +325,7 @@ class MemoryStore(MemoryCodeSigning):
 
     async def filter_logs(
         self,
+        account: str,
         group: str,
         streams: list[str] | None,
         start_ms: int | None,
@@ -335,7 +337,8 @@ class MemoryStore(MemoryCodeSigning):
         chosen = [
             e
             for e in self._logs
-            if e.group == group
+            if e.account == account
+            and e.group == group
             and e.event_id > after_id
             and (not streams or e.stream in streams)
             and (start_ms is None or e.timestamp_ms >= start_ms)
@@ -344,10 +347,10 @@ class MemoryStore(MemoryCodeSigning):
         ]
         return chosen[:limit]
 
-    async def log_streams(self, group: str) -> list[tuple[str, int, int]]:
+    async def log_streams(self, account: str, group: str) -> list[tuple[str, int, int]]:
         spans: dict[str, tuple[int, int]] = {}
         for e in self._logs:
-            if e.group == group:
+            if e.account == account and e.group == group:
                 first, last = spans.get(e.stream, (e.timestamp_ms, e.timestamp_ms))
                 spans[e.stream] = (min(first, e.timestamp_ms), max(last, e.timestamp_ms))
         return [(stream, first, last) for stream, (first, last) in sorted(spans.items())]

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from lambent.model.event_invoke import EventInvokeConfig
 from lambent.model.layer import LayerVersion
 from lambent.store import LogEvent
-from lambent.store.sql_accounts import account_column, upgrade
+from lambent.store.sql_accounts import ACCOUNT_LENGTH, account_column, upgrade
 from lambent.store.sql_code_signing import CodeSigningSql
 from lambent.store.sql_code_signing import define as define_code_signing
 from lambent.store.sql_functions import FunctionSql
@@ -68,12 +68,13 @@ log_events = sa.Table(
     "log_events",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("account", sa.String(ACCOUNT_LENGTH), nullable=False),
     sa.Column("log_group", sa.String(512), nullable=False),
     sa.Column("log_stream", sa.String(512), nullable=False),
     sa.Column("timestamp_ms", sa.BigInteger, nullable=False),
     sa.Column("ingestion_ms", sa.BigInteger, nullable=False),
     sa.Column("message", sa.Text, nullable=False),
-    sa.Index("log_events_by_group_time", "log_group", "timestamp_ms", "id"),
+    sa.Index("log_events_by_account_group_time", "account", "log_group", "timestamp_ms", "id"),
 )
 
 usage_tables = define(metadata)
@@ -259,6 +260,7 @@ class SqlStore(FunctionSql, UsageSql, IdentitySql, CodeSigningSql):
 
     async def filter_logs(
         self,
+        account: str,
         group: str,
         streams: list[str] | None,
         start_ms: int | None,
@@ -267,7 +269,9 @@ class SqlStore(FunctionSql, UsageSql, IdentitySql, CodeSigningSql):
         limit: int,
         pattern: str | None,
     ) -> list[LogEvent]:
-        query = sa.select(log_events).where(log_events.c.log_group == group, log_events.c.id > after_id)
+        query = sa.select(log_events).where(
+            log_events.c.account == account, log_events.c.log_group == group, log_events.c.id > after_id
+        )
         if streams:
             query = query.where(log_events.c.log_stream.in_(streams))
         if start_ms is not None:
@@ -281,6 +285,7 @@ class SqlStore(FunctionSql, UsageSql, IdentitySql, CodeSigningSql):
             rows = (await conn.execute(query)).all()
         return [
             LogEvent(
+                account=r.account,
                 group=r.log_group,
                 stream=r.log_stream,
                 timestamp_ms=r.timestamp_ms,
@@ -291,10 +296,10 @@ class SqlStore(FunctionSql, UsageSql, IdentitySql, CodeSigningSql):
             for r in rows
         ]
 
-    async def log_streams(self, group: str) -> list[tuple[str, int, int]]:
+    async def log_streams(self, account: str, group: str) -> list[tuple[str, int, int]]:
         query = (
             sa.select(log_events.c.log_stream, sa.func.min(log_events.c.timestamp_ms), sa.func.max(log_events.c.timestamp_ms))
-            .where(log_events.c.log_group == group)
+            .where(log_events.c.account == account, log_events.c.log_group == group)
             .group_by(log_events.c.log_stream)
             .order_by(log_events.c.log_stream)
         )

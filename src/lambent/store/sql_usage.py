@@ -15,6 +15,7 @@ from lambent.model.billing import SUMMED_COLUMNS, Charge, MonthState, Totals, Us
 from lambent.model.budget import Budget
 from lambent.store import LogEvent
 from lambent.store.journal import Position
+from lambent.store.sql_accounts import AccountScoped
 
 
 def define(metadata: sa.MetaData) -> dict[str, sa.Table]:
@@ -87,7 +88,7 @@ def _totals(charged: list[tuple[UsageRecord, Charge]]) -> list[tuple[Any, ...]]:
     return [(*key, months[key], *msgspec.structs.astuple(totals)) for key, totals in groups.items()]
 
 
-class UsageSql:
+class UsageSql(AccountScoped):
     """Mixed into ``SqlStore``; needs its engine, its ``log_events`` table and these tables."""
 
     _engine: AsyncEngine
@@ -107,8 +108,9 @@ class UsageSql:
         with self._sync_engine.begin() as conn:
             if events:
                 conn.exec_driver_sql(
-                    "INSERT INTO log_events (log_group, log_stream, timestamp_ms, ingestion_ms, message) VALUES (?, ?, ?, ?, ?)",
-                    [(e.group, e.stream, e.timestamp_ms, e.ingestion_ms, e.message) for e in events],
+                    "INSERT INTO log_events (account, log_group, log_stream, timestamp_ms, ingestion_ms, message) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    [(e.account or self._account, e.group, e.stream, e.timestamp_ms, e.ingestion_ms, e.message) for e in events],
                 )
             if charged:
                 conn.exec_driver_sql(

@@ -109,6 +109,10 @@ def test_a_data_directory_from_before_accounts_keeps_every_row(tmp_path: Path) -
             CREATE TABLE function_uids (name VARCHAR(140) PRIMARY KEY, uid INTEGER NOT NULL UNIQUE);
             CREATE TABLE layer_versions (name VARCHAR(140), version INTEGER, config TEXT NOT NULL, PRIMARY KEY (name, version));
             CREATE TABLE signing_profiles (seq INTEGER PRIMARY KEY, arn VARCHAR(300) NOT NULL UNIQUE, record TEXT NOT NULL);
+            CREATE TABLE log_events (id INTEGER PRIMARY KEY, log_group VARCHAR(512) NOT NULL, log_stream VARCHAR(512) NOT NULL,
+                timestamp_ms BIGINT NOT NULL, ingestion_ms BIGINT NOT NULL, message TEXT NOT NULL);
+            CREATE INDEX log_events_by_group_time ON log_events (log_group, timestamp_ms, id);
+            INSERT INTO log_events VALUES (7, '/aws/lambda/old', 's', 1, 1, 'kept line');
             INSERT INTO functions VALUES ('old', '{{"team": "x"}}');
             INSERT INTO function_versions VALUES ('old', '$LATEST', '{version}');
             INSERT INTO function_concurrency VALUES ('old', 7);
@@ -126,6 +130,9 @@ def test_a_data_directory_from_before_accounts_keeps_every_row(tmp_path: Path) -
             assert sorted(record.versions) == ["$LATEST"]
             assert [(v.name, v.version) for v in await store.load_layers()] == [("lib", 2)]
             assert await store.of_account(B).load_functions() == []
+            (line,) = await store.filter_logs(A, "/aws/lambda/old", None, None, None, 0, 10, None)
+            assert (line.account, line.event_id, line.message) == (A, 7, "kept line")  # the column was added in place
+            assert await store.filter_logs(B, "/aws/lambda/old", None, None, None, 0, 10, None) == []
             await store.delete_function("old")
             assert await store.load_functions() == []
         finally:

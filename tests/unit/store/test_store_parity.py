@@ -36,10 +36,19 @@ def charged() -> list[tuple[UsageRecord, Charge]]:
 
 
 def logs() -> list[LogEvent]:
+    """The bound account's (account "", as a journal from before accounts has them), and another
+    account's function of the same name."""
     return [
         LogEvent(group="/aws/lambda/a", stream=stream, timestamp_ms=ts, message=message, ingestion_ms=ts)
         for stream, ts, message in [("s1", 5, "hello"), ("s2", 3, "world"), ("s1", 9, "hello again"), ("s3", 1, "100%_x")]
+    ] + [
+        LogEvent(
+            account="111111111111", group="/aws/lambda/a", stream="s1", timestamp_ms=6, message="hello other", ingestion_ms=6
+        )
     ]
+
+
+MINE, GROUP = "000000000000", "/aws/lambda/a"
 
 
 async def answers(store: Store) -> dict[str, Any]:
@@ -58,10 +67,12 @@ async def answers(store: Store) -> dict[str, Any]:
             "sums by version and day": await store.usage_sums(["version", "day"], {"function": "a"}),
             "sums by month": await store.usage_sums(["month"], {}, first_day="2026-11-28", last_day="2026-12-31"),
             "records": [(seq, r.id) for seq, r, _c in await store.usage_records("a", 1, 10)],
-            "filtered": [(e.stream, e.message) for e in await store.filter_logs("/aws/lambda/a", None, 2, None, 0, 10, "hello")],
-            "percent": [e.message for e in await store.filter_logs("/aws/lambda/a", ["s3"], None, None, 0, 10, "%_")],
-            "after": [e.message for e in await store.filter_logs("/aws/lambda/a", None, None, None, 2, 1, None)],
-            "streams": await store.log_streams("/aws/lambda/a"),
+            "filtered": [(e.stream, e.message) for e in await store.filter_logs(MINE, GROUP, None, 2, None, 0, 10, "hello")],
+            "percent": [e.message for e in await store.filter_logs(MINE, GROUP, ["s3"], None, None, 0, 10, "%_")],
+            "after": [e.message for e in await store.filter_logs(MINE, GROUP, None, None, None, 2, 1, None)],
+            "streams": await store.log_streams(MINE, GROUP),
+            "other's": [e.message for e in await store.filter_logs("111111111111", GROUP, None, None, None, 0, 10, None)],
+            "other's streams": await store.log_streams("111111111111", GROUP),
             "claimed": claimed,
             "reclaimed": reclaimed,
             "released": await store.release_leases(),
@@ -75,5 +86,7 @@ def test_the_memory_store_answers_as_the_sql_store(tmp_path: Path) -> None:
     memory = asyncio.run(answers(MemoryStore()))
     assert sql["claimed"] == [(2, b"e2"), (3, b"e3")]  # the rescheduled one is not due yet
     assert sql["percent"] == ["100%_x"] and len(sql["sums by function"]) == 3
+    assert "hello other" not in sql["after"] and sql["other's"] == ["hello other"]  # each account its own group
+    assert sql["other's streams"] == [("s1", 6, 6)]
     for key in sql:
         assert memory[key] == sql[key], key

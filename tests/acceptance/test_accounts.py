@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from botocore.exceptions import ClientError
 from lambent.model.identity import LAMBDA_TRUST_POLICY
 from tests.fixtures.server import RUNTIME, Server, make_zip
 
+USAGE = "/lambent/2026-11-27"
 OTHER = "222222222222"
 CODE = """
 import json, os
@@ -127,3 +129,34 @@ def test_every_accounts_resources_are_there_after_a_restart(server: Server, othe
     assert _invoke(theirs, "kept")["owner"] == "other"
     assert _invoke(server.client(), "kept")["owner"] == "default"
     assert theirs.get_function_event_invoke_config(FunctionName="kept")["MaximumRetryAttempts"] == 1
+
+
+def _usage(server: Server, path: str, keys: tuple[str, str] | None = None, body: Any = None) -> tuple[int, Any]:
+    data = json.dumps(body).encode() if body is not None else None
+    status, _headers, payload = server.request("PUT" if body is not None else "GET", f"{USAGE}{path}", data, credentials=keys)
+    return status, json.loads(payload) if payload else None
+
+
+def test_usage_and_budgets_are_each_accounts(server: Server, other: dict[str, Any]) -> None:
+    theirs = other["lambda"]
+    _create(theirs, "metered-b", other["role"], "other")
+    for _ in range(3):
+        _invoke(theirs, "metered-b")
+    # their usage shows only their functions, whatever account a filter names
+    status, records = _usage(server, "/usage/records?function=metered-b", other["keys"])
+    assert status == 200 and len(records["Records"]) == 3
+    assert {r["account"] for r in records["Records"]} == {OTHER}
+    assert _usage(server, "/usage/records?function=metered-b")[1]["Records"] == []  # not the default account's
+    _, mine = _usage(server, "/usage?group_by=account")
+    assert {line["account"] for line in mine["Usage"]} <= {"000000000000"}
+    _, theirs_all = _usage(server, "/usage?group_by=account&account=000000000000", other["keys"])
+    assert [line["account"] for line in theirs_all["Usage"]] == [OTHER]  # the filter names no other account
+    # a budget of one name in each account; each covers its own account's spend
+    assert _usage(server, "/budgets/cap", other["keys"], {"Limit": "100", "Unit": "GB-s"})[0] == 200
+    assert _usage(server, "/budgets/cap", None, {"Limit": "5", "Unit": "USD"})[0] == 200
+    assert [b["Limit"] for b in _usage(server, "/budgets", other["keys"])[1]["Budgets"]] == ["100"]
+    assert [b["Limit"] for b in _usage(server, "/budgets")[1]["Budgets"]] == ["5"]
+    _, status_b = _usage(server, "/budgets/cap", other["keys"])
+    assert Decimal(status_b["Spent"]) > 0  # their three invocations
+    # the server's own operations stay its operator's: another account may not list accounts
+    assert server.request("GET", f"{USAGE}/accounts", credentials=other["keys"])[0] == 403

@@ -10,7 +10,9 @@ records, budgets, and Prometheus counters.
     DELETE /lambent/2026-11-27/budgets/{name}
     GET    /metrics                               Prometheus text format
 
-Errors are AWS-shaped, like the rest of the API.
+Errors are AWS-shaped, like the rest of the API. Usage and budgets are the caller's account's
+(an ``account`` filter names no other); the Prometheus counters are every account's, for the
+server's operator (``GetMetrics`` is authorized in the default account).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from lambent.api import inputs
+from lambent.api.cells import ACCOUNT_SCOPE_KEY
 from lambent.api.render import empty_response, json_response
 from lambent.errors import InvalidParameterValueException
 from lambent.model.budget import Budget
@@ -58,6 +61,11 @@ class _Collector:
         return self._meter.collect()
 
 
+def _own(request: Request, allowed: tuple[str, ...]) -> dict[str, str]:
+    """The filters of *request*, the account always the one the request acts in."""
+    return {**_filters(request, allowed), "account": request.scope[ACCOUNT_SCOPE_KEY]}
+
+
 class UsageApi:
     def __init__(self, meter: MeterService, reports: UsageReports) -> None:
         self._meter = meter
@@ -77,7 +85,7 @@ class UsageApi:
         lines = await self._reports.report(
             group_by,
             period,
-            _filters(request, ("account", "function", "version")),
+            _own(request, ("function", "version")),
             _day(start, "start") if start else None,
             _day(end, "end") if end else None,
         )
@@ -92,25 +100,26 @@ class UsageApi:
             raise InvalidParameterValueException("after and limit are integers.") from None
         if not 1 <= limit <= 10_000:
             raise InvalidParameterValueException("limit is from 1 to 10000.")
-        records, next_after = await self._reports.records(_filters(request, FILTERS), after, limit)
+        records, next_after = await self._reports.records(_own(request, FILTERS), after, limit)
         document: dict[str, object] = {"Records": records}
         if next_after is not None:
             document["NextAfter"] = next_after
         return json_response(document)
 
-    async def list_budgets(self, _request: Request) -> Response:
-        return json_response({"Budgets": msgspec.to_builtins(self._meter.list_budgets())})
+    async def list_budgets(self, request: Request) -> Response:
+        return json_response({"Budgets": msgspec.to_builtins(self._meter.list_budgets(request.scope[ACCOUNT_SCOPE_KEY]))})
 
     async def put_budget(self, request: Request) -> Response:
         body = inputs.decode(await inputs.json_body(request, BUDGET_REQUEST_LIMIT_BYTES, "PutBudget"), Budget)
-        made = await self._meter.put_budget(msgspec.structs.replace(body, name=request.path_params["name"]))
+        item = msgspec.structs.replace(body, name=request.path_params["name"])
+        made = await self._meter.put_budget(request.scope[ACCOUNT_SCOPE_KEY], item)
         return json_response(msgspec.to_builtins(made))
 
     async def get_budget(self, request: Request) -> Response:
-        return json_response(await self._meter.budget_status(request.path_params["name"]))
+        return json_response(await self._meter.budget_status(request.scope[ACCOUNT_SCOPE_KEY], request.path_params["name"]))
 
     async def delete_budget(self, request: Request) -> Response:
-        await self._meter.delete_budget(request.path_params["name"])
+        await self._meter.delete_budget(request.scope[ACCOUNT_SCOPE_KEY], request.path_params["name"])
         return empty_response()
 
     async def metrics(self, _request: Request) -> Response:

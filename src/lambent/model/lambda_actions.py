@@ -14,9 +14,10 @@ policies":
 - the CloudWatch Logs operations are on the log group, rendered as AWS renders it in its refusals
   (``...:log-group:NAME:log-stream:``, which ``log-group:NAME:*`` covers), GetLogEvents on the
   stream;
-- Lambent's own usage and budget operations are ``lambent:<Operation>`` on ``*``, in the server's
-  default account (``server``: the meter and budgets are not yet each account's); its signing
-  profiles and jobs (its stand-in for AWS Signer) ``signer:<Operation>`` on ``*``.
+- Lambent's own usage and budget operations are ``lambent:<Operation>`` on ``*`` in the caller's
+  account; those on the server itself (accounts, every account's metrics) in the server's
+  default account (``server``); its signing profiles and jobs (its stand-in for AWS Signer)
+  ``signer:<Operation>`` on ``*``.
 
 Pure: no I/O.
 """
@@ -114,19 +115,10 @@ OPERATIONS: Mapping[str, Operation] = {
         "ListFunctionsByCodeSigningConfig",
     ),
     **{
-        n: Operation(f"lambent:{n}", "*", server=True)
-        for n in (
-            "GetUsage",
-            "ListUsageRecords",
-            "PutBudget",
-            "GetBudget",
-            "DeleteBudget",
-            "ListBudgets",
-            "GetMetrics",
-            "CreateAccount",
-            "ListAccounts",
-        )
+        n: Operation(f"lambent:{n}", "*")
+        for n in ("GetUsage", "ListUsageRecords", "PutBudget", "GetBudget", "DeleteBudget", "ListBudgets")
     },
+    **{n: Operation(f"lambent:{n}", "*", server=True) for n in ("GetMetrics", "CreateAccount", "ListAccounts")},
     "PutSigningProfile": Operation("signer:PutSigningProfile", "*"),
     "StartSigningJob": Operation("signer:StartSigningJob", "*"),
     "FilterLogEvents": Operation("logs:FilterLogEvents", "log_group"),

@@ -19,6 +19,8 @@ CAPACITY = 1000
 
 
 class Alert(msgspec.Struct, frozen=True, kw_only=True):
+    #: The budget's account, whose functions a function target is among.
+    account: str
     budget: str
     #: A function or SQS queue ARN, or a webhook URL (``model.event_invoke.destination_kind``).
     target: str

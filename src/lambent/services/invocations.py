@@ -176,7 +176,7 @@ class InvocationService:
             )
         trace_id = next_header(trace_id, self._clock.time())
         if invocation_type != "DryRun":
-            self._meter.check(ref.name)
+            self._meter.check(self._functions.account_id, ref.name)
         if invocation_type == "DryRun":
             return InvokeOutcome(status=204, executed_version=version.version, request_id=request_id)
         request = InvokeRequest(
@@ -237,15 +237,18 @@ class InvocationService:
 
     async def _run(self, event: QueuedEvent) -> None:
         try:
-            route = self._route
-            mine = route is None or event.account in ("", self._functions.account_id)
-            service = self if route is None or mine else await route(event.account)
-            await service.attempt(event)
+            await (await self._service_of(event.account)).attempt(event)
         except Exception:
             log.exception("asynchronous invocation %s of %s failed", event.request_id, event.function)
         finally:
             self._in_flight -= 1
             self._queue.wake.set()
+
+    async def _service_of(self, account: str) -> InvocationService:
+        """The invocations of *account* ("": of an event queued before accounts, the default's)."""
+        if self._route is None or account in ("", self._functions.account_id):
+            return self
+        return await self._route(account)
 
     async def attempt(self, event: QueuedEvent) -> None:
         """One attempt of a queued *event* of this service's account, and what follows it."""
@@ -272,7 +275,7 @@ class InvocationService:
             attempt=event.attempts + 1,
         )
         try:
-            self._meter.check(event.function)
+            self._meter.check(self._functions.account_id, event.function)
             invocation = await self._invoker.invoke(version, request, reserved, self._functions.reserved_total())
         except TooManyRequestsException as exc:
             if reserved == 0:  # AWS: a function stopped by reservation 0 goes to OnFailure without retries
@@ -297,7 +300,8 @@ class InvocationService:
         while True:
             alert = await alerts.get()
             try:
-                await self._destinations.deliver(alert.target, alert.body, self.send_to_function)
+                service = await self._service_of(alert.account)
+                await self._destinations.deliver(alert.target, alert.body, service.send_to_function)
             except Exception as exc:
                 log.error("budget %s: alert to %s failed: %s", alert.budget, alert.target, exc)
 

@@ -6,6 +6,7 @@ The month's state is loaded from the store at start, after the journal left by a
 been committed, so a restart continues the free tier and volume tiers exactly. Budgets are
 checked on the hot path against the month-to-date totals kept here, which include every
 invocation that has ended: a cap is overrun only by invocations already running when it is hit.
+One meter serves every account: months, free tiers and budgets are each account's own.
 """
 
 from __future__ import annotations
@@ -87,30 +88,33 @@ class MeterService:
         self._architectures: set[str] = set()
         #: All-time totals by (account, function, version, architecture), for Prometheus.
         self._all_time: dict[tuple[str, str, str, str], Totals] = {}
-        self._budgets: dict[str, Budget] = {}
-        self._fired: dict[tuple[str, str], set[int]] = {}  # (budget, month) -> thresholds
-        self._throttling: set[str] = set()  # THROTTLE budgets at their cap in _budget_month
+        self._budgets: dict[tuple[str, str], Budget] = {}  # (account, name)
+        self._fired: dict[tuple[str, str, str], set[int]] = {}  # (account, budget, month) -> thresholds
+        self._throttling: set[tuple[str, str]] = set()  # THROTTLE budgets at their cap in _budget_month
         self._budget_month = ""
         self._blocked: dict[tuple[str, str | None], str] = {}  # (account, function or None) -> THROTTLE budget
-        self._account = ""
         self._background: set[asyncio.Task[None]] = set()
 
     async def load(self, account: str) -> None:
-        self._account = account
+        """Every account's totals and budgets, and the month so far of *account* (the server's
+        default) and of every account that used anything this month."""
         for row in await self._store.usage_sums(["account", "function", "version"], {}):
             key = (row["account"], row["function"], row["version"], row["architecture"])
             self._all_time.setdefault(key, Totals()).add(Totals.of(row))
         month, _ = period_of(int(self._clock() * 1000))
-        self._months[(account, month)] = await self._store.month_state(account, month)
+        used = {account}
         for row in await self._store.usage_sums(["account", "function"], {"month": month}):
+            used.add(row["account"])
             self._architectures.add(row["architecture"])
             for function in (row["function"], None):
                 key = (month, row["account"], function, row["architecture"])
                 self._month_totals.setdefault(key, Totals()).add(Totals.of(row))
-        for item in await self._store.load_budgets():
-            self._budgets[item.name] = item
-        for name, threshold, _spent, _at in await self._store.budget_alerts(month):
-            self._fired.setdefault((name, month), set()).add(threshold)
+        for each in sorted(used):
+            self._months[(each, month)] = await self._store.month_state(each, month)
+        for owner, item in await self._store.load_budgets():
+            self._budgets[(owner, item.name)] = item
+        for owner, name, threshold, _spent, _at in await self._store.budget_alerts(month):
+            self._fired.setdefault((owner, name, month), set()).add(threshold)
         self._evaluate(alert=False)
 
     # -- charging (the Ledger's Charger) -------------------------------------------------------
@@ -127,15 +131,15 @@ class MeterService:
             month_key = (made.month, record.account, function, record.architecture)
             (self._month_totals.get(month_key) or self._month_totals.setdefault(month_key, Totals())).add_charge(record, made)
         if self._budgets:
-            self._evaluate(alert=True, function=record.function)
+            self._evaluate(alert=True, account=record.account, function=record.function)
         return made
 
     # -- budgets ------------------------------------------------------------------------------
 
-    def spent(self, item: Budget, month: str) -> Decimal:
+    def spent(self, account: str, item: Budget, month: str) -> Decimal:
         total = Decimal(0)
         for architecture in self._architectures:
-            totals = self._month_totals.get((month, self._account, item.function_name, architecture))
+            totals = self._month_totals.get((month, account, item.function_name, architecture))
             if totals is None:
                 continue
             if item.unit == "USD":
@@ -144,40 +148,50 @@ class MeterService:
                 total += gb_seconds(totals.mb_ms)
         return total
 
-    def _evaluate(self, alert: bool, function: str | None = None) -> None:
-        """Check the budgets (with *function*, only those covering it: the account's and its
-        own), raising alerts for thresholds newly crossed and updating which ones throttle."""
+    def _evaluate(self, alert: bool, account: str | None = None, function: str | None = None) -> None:
+        """Check the budgets (with *account* and *function*, only those covering that function:
+        its account's and its own), raising alerts for thresholds newly crossed and updating which
+        ones throttle."""
         now = self._clock()
         month, _ = period_of(int(now * 1000))
         if month != self._budget_month:  # a new month: every budget starts again
             self._budget_month, function = month, None
             self._month_totals = {key: totals for key, totals in self._month_totals.items() if key[0] >= month}
         throttling = set(self._throttling) if function is not None else set()
-        for item in self._budgets.values():
-            if function is not None and item.function_name not in (None, function):
+        for (owner, name), item in self._budgets.items():
+            if function is not None and (owner != account or item.function_name not in (None, function)):
                 continue
-            spent = self.spent(item, month)
+            spent = self.spent(owner, item, month)
             if budgets.exhausted(item, spent):
-                throttling.add(item.name)
+                throttling.add((owner, name))
             else:
-                throttling.discard(item.name)
-            fired = self._fired.setdefault((item.name, month), set())
+                throttling.discard((owner, name))
+            fired = self._fired.setdefault((owner, name, month), set())
             for threshold in budgets.crossed(item, spent, fired):
                 fired.add(threshold)
                 if alert:
-                    self._spawn(self._alert(item, month, threshold, spent, int(now * 1000)))
+                    self._spawn(self._alert(owner, item, month, threshold, spent, int(now * 1000)))
         if throttling != self._throttling:
             self._throttling = throttling
-            self._blocked = {(self._account, b.function_name): b.name for b in self._budgets.values() if b.name in throttling}
+            self._blocked = {(owner, self._budgets[(owner, name)].function_name): name for owner, name in throttling}
 
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.create_task(coroutine)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def _alert(self, item: Budget, month: str, threshold: int, spent: Decimal, at_ms: int) -> None:
-        log.warning("budget %s: %d%% of %s %s reached (%s) in %s", item.name, threshold, item.limit, item.unit, spent, month)
-        await self._store.put_budget_alert(item.name, month, threshold, _money(spent), at_ms)
+    async def _alert(self, account: str, item: Budget, month: str, threshold: int, spent: Decimal, at_ms: int) -> None:
+        log.warning(
+            "budget %s of %s: %d%% of %s %s reached (%s) in %s",
+            item.name,
+            account,
+            threshold,
+            item.limit,
+            item.unit,
+            spent,
+            month,
+        )
+        await self._store.put_budget_alert(account, item.name, month, threshold, _money(spent), at_ms)
         if item.notify and self._alerts is not None:
             body = {
                 "budget": item.name,
@@ -189,15 +203,15 @@ class MeterService:
                 "action": item.action,
                 "functionName": item.function_name,
             }
-            self._alerts.put(Alert(budget=item.name, target=item.notify, body=json.dumps(body).encode()))
+            self._alerts.put(Alert(account=account, budget=item.name, target=item.notify, body=json.dumps(body).encode()))
 
-    def check(self, function: str) -> None:
-        """Raise the 429 of an exhausted THROTTLE budget covering *function* (the hot path)."""
+    def check(self, account: str, function: str) -> None:
+        """Raise the 429 of an exhausted THROTTLE budget covering *account*'s *function* (the hot path)."""
         if not self._blocked:
             return
         if period_of(int(self._clock() * 1000))[0] != self._budget_month:
             self._evaluate(alert=False)  # blocked functions are not charged: the month turns here
-        name = self._blocked.get((self._account, function)) or self._blocked.get((self._account, None))
+        name = self._blocked.get((account, function)) or self._blocked.get((account, None))
         if name is not None:
             raise TooManyRequestsException(
                 f"Budget {name} is exhausted for this month.",
@@ -205,40 +219,39 @@ class MeterService:
                 retryAfterSeconds=str(budgets.seconds_to_month_end(self._clock())),
             )
 
-    async def put_budget(self, item: Budget) -> Budget:
+    async def put_budget(self, account: str, item: Budget) -> Budget:
         item = budgets.check(item)
-        await self._store.put_budget(item)
-        self._budgets[item.name] = item
+        await self._store.put_budget(account, item)
+        self._budgets[(account, item.name)] = item
         self._evaluate(alert=True)
         return item
 
-    def budget(self, name: str) -> Budget:
-        if name not in self._budgets:
+    def budget(self, account: str, name: str) -> Budget:
+        if (account, name) not in self._budgets:
             raise ResourceNotFoundException(f"Budget not found: {name}")
-        return self._budgets[name]
+        return self._budgets[(account, name)]
 
-    def list_budgets(self) -> list[Budget]:
-        return sorted(self._budgets.values(), key=lambda b: b.name)
+    def list_budgets(self, account: str) -> list[Budget]:
+        return sorted((b for (owner, _), b in self._budgets.items() if owner == account), key=lambda b: b.name)
 
-    async def delete_budget(self, name: str) -> None:
-        self.budget(name)
-        await self._store.delete_budget(name)
-        del self._budgets[name]
+    async def delete_budget(self, account: str, name: str) -> None:
+        self.budget(account, name)
+        await self._store.delete_budget(account, name)
+        del self._budgets[(account, name)]
         self._evaluate(alert=False)
 
-    async def budget_status(self, name: str) -> dict[str, Any]:
-        item = self.budget(name)
+    async def budget_status(self, account: str, name: str) -> dict[str, Any]:
+        item = self.budget(account, name)
         month, _ = period_of(int(self._clock() * 1000))
-        spent = self.spent(item, month)
-        alerts = [
-            {"Threshold": t, "Spent": s, "At": at} for n, t, s, at in await self._store.budget_alerts(month) if n == item.name
-        ]
+        spent = self.spent(account, item, month)
+        raised = await self._store.budget_alerts(month)
+        alerts = [{"Threshold": t, "Spent": s, "At": at} for a, n, t, s, at in raised if (a, n) == (account, item.name)]
         return {
             "Budget": msgspec.to_builtins(item),
             "Month": month,
             "Spent": _money(spent),
             "Exhausted": spent >= item.cap,
-            "Throttling": (self._account, item.function_name) in self._blocked,
+            "Throttling": (account, item.function_name) in self._blocked,
             "Alerts": alerts,
         }
 

@@ -186,19 +186,23 @@ class UsageStore(Protocol):
         """(sequence, record, charge) in commit order after *after_seq*, of one function or all."""
         ...
 
-    async def load_budgets(self) -> list[Budget]: ...
+    # Budgets are each account's, and the meter keeps every account's: these take the account.
 
-    async def put_budget(self, budget: Budget) -> None: ...
+    async def load_budgets(self) -> list[tuple[str, Budget]]:
+        """(account, budget) of every account."""
+        ...
 
-    async def delete_budget(self, name: str) -> None:
+    async def put_budget(self, account: str, budget: Budget) -> None: ...
+
+    async def delete_budget(self, account: str, name: str) -> None:
         """Delete the budget and its alerts."""
         ...
 
-    async def budget_alerts(self, month: str) -> list[tuple[str, int, str, int]]:
-        """(budget, threshold %, spent, at ms) of alerts raised in *month*, oldest first."""
+    async def budget_alerts(self, month: str) -> list[tuple[str, str, int, str, int]]:
+        """(account, budget, threshold %, spent, at ms) of alerts raised in *month*, oldest first."""
         ...
 
-    async def put_budget_alert(self, name: str, month: str, threshold: int, spent: str, at_ms: int) -> None:
+    async def put_budget_alert(self, account: str, name: str, month: str, threshold: int, spent: str, at_ms: int) -> None:
         """Record an alert once (again for the same month and threshold: nothing)."""
         ...
 

@@ -75,8 +75,8 @@ class MemoryStore(MemoryCodeSigning):
         self._logs: list[LogEvent] = []
         self._usage: list[tuple[int, UsageRecord, Charge]] = []
         self._totals: dict[tuple[str, ...], tuple[str, Totals]] = {}  # TOTAL_KEYS -> (month, totals)
-        self._budgets: dict[str, Budget] = {}
-        self._alerts: dict[tuple[str, str, int], tuple[str, int]] = {}  # (budget, month, threshold) -> (spent, at)
+        self._budgets: dict[tuple[str, str], Budget] = {}  # (account, name)
+        self._alerts: dict[tuple[str, str, str, int], tuple[str, int]] = {}  # (account, budget, month, threshold) -> (spent, at)
         self._accounts: dict[str, Account] = {}
         self._principals: dict[tuple[str, str, str], User | Role | ManagedPolicy] = {}  # (account, kind, name)
         self._keys: dict[str, AccessKey] = {}
@@ -304,22 +304,22 @@ class MemoryStore(MemoryCodeSigning):
         chosen = [row for row in self._usage if row[0] > after_seq and function in (None, row[1].function)]
         return chosen[:limit]
 
-    async def load_budgets(self) -> list[Budget]:
-        return list(self._budgets.values())
+    async def load_budgets(self) -> list[tuple[str, Budget]]:
+        return [(account, budget) for (account, _name), budget in self._budgets.items()]
 
-    async def put_budget(self, budget: Budget) -> None:
-        self._budgets[budget.name] = budget
+    async def put_budget(self, account: str, budget: Budget) -> None:
+        self._budgets[(account, budget.name)] = budget
 
-    async def delete_budget(self, name: str) -> None:
-        self._budgets.pop(name, None)
-        self._alerts = {key: alert for key, alert in self._alerts.items() if key[0] != name}
+    async def delete_budget(self, account: str, name: str) -> None:
+        self._budgets.pop((account, name), None)
+        self._alerts = {key: alert for key, alert in self._alerts.items() if key[:2] != (account, name)}
 
-    async def budget_alerts(self, month: str) -> list[tuple[str, int, str, int]]:
-        found = [(name, threshold, spent, at) for (name, m, threshold), (spent, at) in self._alerts.items() if m == month]
-        return sorted(found, key=lambda alert: alert[3])
+    async def budget_alerts(self, month: str) -> list[tuple[str, str, int, str, int]]:
+        found = [(a, name, threshold, spent, at) for (a, name, m, threshold), (spent, at) in self._alerts.items() if m == month]
+        return sorted(found, key=lambda alert: alert[4])
 
-    async def put_budget_alert(self, name: str, month: str, threshold: int, spent: str, at_ms: int) -> None:
-        self._alerts.setdefault((name, month, threshold), (spent, at_ms))
+    async def put_budget_alert(self, account: str, name: str, month: str, threshold: int, spent: str, at_ms: int) -> None:
+        self._alerts.setdefault((account, name, month, threshold), (spent, at_ms))
 
     # -- logs ---------------------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from lambent.model.billing import SUMMED_COLUMNS, Charge, MonthState, Totals, Us
 from lambent.model.budget import Budget
 from lambent.store import LogEvent
 from lambent.store.journal import Position
-from lambent.store.sql_accounts import AccountScoped
+from lambent.store.sql_accounts import AccountScoped, account_column
 
 
 def define(metadata: sa.MetaData) -> dict[str, sa.Table]:
@@ -48,12 +48,14 @@ def define(metadata: sa.MetaData) -> dict[str, sa.Table]:
     budgets = sa.Table(
         "budgets",
         metadata,
+        account_column(),
         sa.Column("name", sa.String(64), primary_key=True),
         sa.Column("config", sa.Text, nullable=False),
     )
     alerts = sa.Table(
         "budget_alerts",
         metadata,
+        account_column(),
         sa.Column("name", sa.String(64), primary_key=True),
         sa.Column("month", sa.String(7), primary_key=True),
         sa.Column("threshold", sa.Integer, primary_key=True),
@@ -173,36 +175,37 @@ class UsageSql(AccountScoped):
             rows = (await conn.execute(query)).all()
         return [(row[0], *_unpack.decode(row[1])) for row in rows]
 
-    async def load_budgets(self) -> list[Budget]:
+    async def load_budgets(self) -> list[tuple[str, Budget]]:
+        table = self._tables["budgets"]
         async with self._engine.connect() as conn:
-            rows = (await conn.execute(sa.select(self._tables["budgets"].c.config))).all()
-        return [_budget.decode(r[0]) for r in rows]
+            rows = (await conn.execute(sa.select(table.c.account, table.c.config))).all()
+        return [(r[0], _budget.decode(r[1])) for r in rows]
 
-    async def put_budget(self, budget: Budget) -> None:
+    async def put_budget(self, account: str, budget: Budget) -> None:
         table = self._tables["budgets"]
         async with self._engine.begin() as conn:
-            await conn.execute(sa.delete(table).where(table.c.name == budget.name))
-            await conn.execute(sa.insert(table).values(name=budget.name, config=_encode.encode(budget).decode()))
+            await conn.execute(sa.delete(table).where(table.c.account == account, table.c.name == budget.name))
+            config = _encode.encode(budget).decode()
+            await conn.execute(sa.insert(table).values(account=account, name=budget.name, config=config))
 
-    async def delete_budget(self, name: str) -> None:
+    async def delete_budget(self, account: str, name: str) -> None:
         async with self._engine.begin() as conn:
-            await conn.execute(sa.delete(self._tables["budgets"]).where(self._tables["budgets"].c.name == name))
-            await conn.execute(sa.delete(self._tables["alerts"]).where(self._tables["alerts"].c.name == name))
+            for table in (self._tables["budgets"], self._tables["alerts"]):
+                await conn.execute(sa.delete(table).where(table.c.account == account, table.c.name == name))
 
-    async def budget_alerts(self, month: str) -> list[tuple[str, int, str, int]]:
-        """(budget, threshold, spent, at ms) of the alerts raised in *month*."""
+    async def budget_alerts(self, month: str) -> list[tuple[str, str, int, str, int]]:
+        """(account, budget, threshold, spent, at ms) of the alerts raised in *month*."""
         table = self._tables["alerts"]
-        query = sa.select(table.c.name, table.c.threshold, table.c.spent, table.c.at_ms).where(table.c.month == month)
+        query = sa.select(table.c.account, table.c.name, table.c.threshold, table.c.spent, table.c.at_ms).where(
+            table.c.month == month
+        )
         async with self._engine.connect() as conn:
-            return [(r[0], r[1], r[2], r[3]) for r in (await conn.execute(query.order_by(table.c.at_ms))).all()]
+            return [(r[0], r[1], r[2], r[3], r[4]) for r in (await conn.execute(query.order_by(table.c.at_ms))).all()]
 
-    async def put_budget_alert(self, name: str, month: str, threshold: int, spent: str, at_ms: int) -> None:
+    async def put_budget_alert(self, account: str, name: str, month: str, threshold: int, spent: str, at_ms: int) -> None:
         table = self._tables["alerts"]
+        key = {"account": account, "name": name, "month": month, "threshold": threshold}
         async with self._engine.begin() as conn:
-            exists = (
-                await conn.execute(
-                    sa.select(table.c.name).where(table.c.name == name, table.c.month == month, table.c.threshold == threshold)
-                )
-            ).first()
+            exists = (await conn.execute(sa.select(table.c.name).where(*(table.c[k] == v for k, v in key.items())))).first()
             if exists is None:
-                await conn.execute(sa.insert(table).values(name=name, month=month, threshold=threshold, spent=spent, at_ms=at_ms))
+                await conn.execute(sa.insert(table).values(**key, spent=spent, at_ms=at_ms))

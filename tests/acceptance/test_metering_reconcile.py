@@ -72,12 +72,12 @@ def test_ten_thousand_mixed_invocations_reconcile_after_kills(tmp_path: Path) ->
                     continue
                 try:
                     response = client.invoke(FunctionName="mixed", Payload=payload)
+                    body = json.loads(response["Payload"].read() or b"null")  # a kill may cut the body off too
                 except (BotoCoreError, ClientError, OSError):
                     with lock:  # cut off by a kill: it may or may not have run
                         lost_calls[0] += 1
                     time.sleep(0.05)
                     continue
-                body = json.loads(response["Payload"].read() or b"null")
                 seen = body.get("errorType", "") if isinstance(body, dict) else "success"
                 with lock:
                     answered.append((kind, response["ResponseMetadata"]["RequestId"], seen))

@@ -44,6 +44,8 @@
     │   ├── RuntimeOutOfMemory         Runtime.OutOfMemory
     │   ├── RuntimeInvalidEntrypoint   Runtime.InvalidEntrypoint
     │   └── ResponseSizeTooLarge       Function.ResponseSizeTooLarge
+    ├── MalformedHttpResponse         a function's answer to an HTTP event is no response its
+    │                                 payload format allows (the ingress answers 502)
     ├── SandboxSetupError             a privileged step failed (step, object, cause)
     └── SettingsError                 a setting has a value that cannot be used (also a ValueError)
 
@@ -409,6 +411,18 @@ class ResponseSizeTooLarge(InvocationFailure):
     """The function returned more than the synchronous payload limit."""
 
     error_type = "Function.ResponseSizeTooLarge"
+
+
+class MalformedHttpResponse(LambentError):
+    """The function's answer is not an HTTP response its payload format allows.
+
+    Raised by ``lambent.model.http_response``; the HTTP ingress answers it with its own
+    error (a function URL's 502 ``Internal Server Error``), never with the reason.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class SandboxSetupError(LambentError):

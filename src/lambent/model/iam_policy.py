@@ -51,7 +51,8 @@ Reason = Literal["allowed", "explicit_deny_identity", "explicit_deny_resource", 
 
 
 class Caller(msgspec.Struct, frozen=True, kw_only=True):
-    """Who asks: a root, user or assumed-role session ARN, or a service principal's name."""
+    """Who asks: a root, user or assumed-role session ARN, a service principal's name, or no one
+    (``ANONYMOUS``)."""
 
     arn: str
     #: None for a service principal.
@@ -59,10 +60,17 @@ class Caller(msgspec.Struct, frozen=True, kw_only=True):
     #: For an assumed-role session: the role's ARN (``arn:aws:iam::ACCT:role/NAME``), which
     #: resource and trust policies may name instead of the session.
     role_arn: str | None = None
+    #: An unauthenticated caller (a function URL of AuthType NONE): only ``"Principal": "*"``
+    #: names it, and it brings no principal condition keys.
+    anonymous: bool = False
 
     @property
     def is_root(self) -> bool:
         return self.account_id is not None and self.arn == root_arn(self.account_id)
+
+
+#: The caller of a request that carries no credentials.
+ANONYMOUS = Caller(arn="anonymous", account_id=None, anonymous=True)
 
 
 class Request(msgspec.Struct, frozen=True, kw_only=True):
@@ -92,6 +100,8 @@ class _Match(enum.IntEnum):
 
 
 def _principal_context(caller: Caller) -> dict[str, ContextValue]:
+    if caller.anonymous:
+        return {}
     if caller.account_id is None:
         return {"aws:PrincipalServiceName": caller.arn, "aws:PrincipalIsAWSService": True}
     keys: dict[str, ContextValue] = {
@@ -149,6 +159,8 @@ def _identities(caller: Caller) -> tuple[str, ...]:
 def _principal_match(principal: Principal, caller: Caller) -> _Match:
     if principal.everyone:
         return _Match.DIRECT
+    if caller.anonymous:
+        return _Match.NONE
     if caller.account_id is None:
         return _Match.DIRECT if caller.arn in principal.service else _Match.NONE
     if caller.arn in principal.aws or caller.arn in principal.federated:

@@ -36,8 +36,10 @@ LAYERS: dict[str, frozenset[str]] = {
     "services": frozenset({"errors", "clock", "model", "runtimes", "invoker", "store"}),
     "runtime_api": frozenset({"errors", "model", "invoker"}),
     "api": frozenset({"errors", "clock", "model", "settings", "services"}),
+    # beside api: it shares the SigV4 verifier, the body reader and the guard's caller and context
+    "ingress": frozenset({"errors", "clock", "model", "settings", "services", "api"}),
     "server": frozenset(
-        {"errors", "clock", "model", "settings", "sandbox", "runtimes", "store", "invoker", "services", "runtime_api", "api"}
+        {"errors", "clock", "model", "settings", "sandbox", "runtimes", "store", "invoker", "services", "runtime_api", "api", "ingress"}
     ),
     "cli": frozenset({"errors", "model", "settings", "runtimes", "server"}),
 }

@@ -39,7 +39,20 @@ LAYERS: dict[str, frozenset[str]] = {
     # beside api: it shares the SigV4 verifier, the body reader and the guard's caller and context
     "ingress": frozenset({"errors", "clock", "model", "settings", "services", "api"}),
     "server": frozenset(
-        {"errors", "clock", "model", "settings", "sandbox", "runtimes", "store", "invoker", "services", "runtime_api", "api", "ingress"}
+        {
+            "errors",
+            "clock",
+            "model",
+            "settings",
+            "sandbox",
+            "runtimes",
+            "store",
+            "invoker",
+            "services",
+            "runtime_api",
+            "api",
+            "ingress",
+        }
     ),
     "cli": frozenset({"errors", "model", "settings", "runtimes", "server"}),
 }

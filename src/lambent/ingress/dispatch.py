@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from lambent.ingress.function_urls import NOT_FOUND, FunctionUrls, send_response
+from lambent.ingress.function_urls import FunctionUrls, send_response
+from lambent.model.http_response import URL_NOT_FOUND
 from lambent.model.url_address import PATH_PREFIX, address_of, is_url_host
 
 
@@ -24,7 +25,7 @@ class UrlDispatch:
             if is_url_host(host, self._suffixes) or raw_path.startswith(PATH_PREFIX):
                 address = address_of(host, raw_path, self._suffixes)
                 if address is None:
-                    await send_response(send, NOT_FOUND)
+                    await send_response(send, URL_NOT_FOUND)
                 else:
                     await self._urls(scope, receive, send, address)
                 return

@@ -4,14 +4,14 @@ answer an HTTP response, as AWS's function URLs do it.
 Per request, in order:
 
 1. the URL the host (or the path form) names (``model.url_address``), and its config: none is
-   404 ``{"Message":"Not Found"}`` (AWS has no such answer: an unknown id does not resolve);
+   AWS's 403 ``{"Message":null}``;
 2. with a CORS config, a browser's preflight is answered here, the function not invoked;
 3. the body, within the 6 MB an invocation takes (413 beyond);
 4. who calls: ``AWS_IAM`` verifies the SigV4 signature (service ``lambda``, as botocore signs
    for a URL); ``NONE`` is the anonymous caller. Either way the function's resource policy is
    consulted (with ``lambda:FunctionUrlAuthType`` and ``lambda:InvokedViaFunctionUrl``) and both
    ``lambda:InvokeFunctionUrl`` and ``lambda:InvokeFunction`` must be allowed, as AWS requires of
-   URLs made since October 2025; a refusal is 403 ``{"Message":"Forbidden"}``;
+   URLs made since October 2025; a refusal is AWS's 403 ``Forbidden``;
 5. the invocation, through the account's ``InvocationService`` as Invoke's (the same throttles,
    budgets, metering and logs), and its answer interpreted (``model.http_response``).
 
@@ -39,14 +39,20 @@ from lambent.errors import (
     ApiError,
     MalformedHttpResponse,
     RequestEntityTooLargeException,
-    ResourceConflictException,
-    ResourceNotFoundException,
     TooManyRequestsException,
 )
 from lambent.model import cors
 from lambent.model.arns import FunctionRef
 from lambent.model.http_event import HttpRequest, IamCaller, payload_v2
-from lambent.model.http_response import HttpResponse, response_v2
+from lambent.model.http_response import (
+    URL_FORBIDDEN,
+    URL_FUNCTION_ERROR,
+    URL_NOT_FOUND,
+    URL_PAYLOAD_TOO_LARGE,
+    URL_THROTTLED,
+    HttpResponse,
+    response_v2,
+)
 from lambent.model.iam_policy import ANONYMOUS, Caller
 from lambent.model.limits import SYNC_PAYLOAD_LIMIT_BYTES
 from lambent.model.url_address import Address
@@ -74,15 +80,6 @@ class UrlDirectory(Protocol):
         ...
 
 
-def _json(status: int, document: object, extra: list[Header] | None = None) -> HttpResponse:
-    body = json.dumps(document, separators=(",", ":")).encode()
-    return HttpResponse(status=status, headers=[("content-type", "application/json"), *(extra or [])], body=body)
-
-
-NOT_FOUND = _json(404, {"Message": "Not Found"})
-FORBIDDEN = _json(403, {"Message": "Forbidden"})
-
-
 class FunctionUrls:
     def __init__(self, directory: UrlDirectory, access: Access, verifier: Verifier | None, clock: Clock) -> None:
         """*verifier*: None with authentication off, when an AWS_IAM URL's caller is the
@@ -97,32 +94,34 @@ class FunctionUrls:
             response = await self._answer(scope, receive, address)
         except ClientDisconnect:
             return
-        await send_response(send, response, head=scope["method"] == "HEAD")
+        await send_response(send, response.for_method(scope["method"]))
 
     async def _answer(self, scope: Scope, receive: Receive, address: Address) -> HttpResponse:
         target = self._directory.url_target(address.url_id)
         if target is None:
-            return NOT_FOUND
+            return URL_NOT_FOUND
         headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]]
         method = scope["method"]
         if target.cors is not None and cors.is_preflight(method, headers):
-            return HttpResponse(status=200, headers=cors.preflight(target.cors, headers), body=b"")
+            return HttpResponse(status=200, headers=tuple(cors.preflight(target.cors, headers)), body=b"")
         try:
             body = await read_body(receive, SYNC_PAYLOAD_LIMIT_BYTES, "InvokeFunction", _get(headers, "content-length"))
         except RequestEntityTooLargeException:
-            return _json(413, {"Message": "Request must be smaller than 6291456 bytes for the InvokeFunction operation"})
+            return URL_PAYLOAD_TOO_LARGE
         caller, iam = await self._caller(scope, target, body)
         if caller is None:
-            return FORBIDDEN
+            return URL_FORBIDDEN
         try:
             await self._authorize(scope, caller, target)
         except AccessDeniedException:
-            return FORBIDDEN
+            return URL_FORBIDDEN
         request = self._request(scope, address, target, headers, body, iam)
         response = await self._invoke(target, request)
         if target.cors is not None:
             response = HttpResponse(
-                status=response.status, headers=cors.on_response(target.cors, headers, response.headers), body=response.body
+                status=response.status,
+                headers=tuple(cors.on_response(target.cors, headers, response.headers)),
+                body=response.body,
             )
         return response
 
@@ -204,20 +203,22 @@ class FunctionUrls:
         event = json.dumps(payload_v2(request), separators=(",", ":")).encode()
         ref = FunctionRef(name=target.function, qualifier=target.qualifier)
         try:
-            outcome = await target.cell.invocations.invoke(ref, event, "RequestResponse", None, _get(request.headers, "x-amzn-trace-id"))
+            outcome = await target.cell.invocations.invoke(
+                ref, event, "RequestResponse", None, _get(request.headers, "x-amzn-trace-id")
+            )
         except TooManyRequestsException:
-            return _json(429, {"Message": "Rate Exceeded."})
-        except (ResourceNotFoundException, ResourceConflictException):
-            return _json(502, {"Message": "Internal Server Error"})
-        except ApiError as refused:
-            return _json(refused.status if refused.status < 500 else 502, {"Message": refused.message})
+            return URL_THROTTLED
+        except RequestEntityTooLargeException:
+            return URL_PAYLOAD_TOO_LARGE
+        except ApiError:  # the function is gone, not Active, or its event refused: it cannot answer
+            return URL_FUNCTION_ERROR
         invocation = outcome.invocation
         if invocation is None or invocation.failure is not None:
-            return _json(502, {"Message": "Internal Server Error"})
+            return URL_FUNCTION_ERROR  # a function error, a timeout, a crash: AWS answers them alike
         try:
             return response_v2(invocation.payload)
         except MalformedHttpResponse:
-            return _json(502, {"Message": "Internal Server Error"})
+            return URL_FUNCTION_ERROR
 
 
 def _get(headers: list[Header] | tuple[Header, ...], name: str) -> str | None:
@@ -227,9 +228,9 @@ def _get(headers: list[Header] | tuple[Header, ...], name: str) -> str | None:
     return None
 
 
-async def send_response(send: Send, response: HttpResponse, head: bool = False) -> None:
-    headers = [(n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in response.headers if n.lower() != "content-length"]
-    headers.append((b"content-length", str(len(response.body)).encode()))
+async def send_response(send: Send, response: HttpResponse) -> None:
+    headers = [(n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in response.headers]
+    if not any(name == b"content-length" for name, _ in headers):
+        headers.append((b"content-length", str(len(response.body)).encode()))
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
-    await send({"type": "http.response.body", "body": b"" if head else response.body})
-
+    await send({"type": "http.response.body", "body": response.body})

@@ -110,9 +110,7 @@ def check_cors(cors: Cors | None) -> None:
             )
 
 
-def new_config(
-    function_name: str, qualifier: str, url_id: str, request: CreateFunctionUrlInput, now: float
-) -> FunctionUrlConfig:
+def new_config(function_name: str, qualifier: str, url_id: str, request: CreateFunctionUrlInput, now: float) -> FunctionUrlConfig:
     check_cors(request.cors)
     if not is_url_id(url_id):
         raise ValueError(f"not a URL id: {url_id!r}")
@@ -152,9 +150,7 @@ def conflict_message(function_arn: str) -> str:
     )
 
 
-def config_document(
-    config: FunctionUrlConfig, function_arn: str, url: str, *, modified: bool = True
-) -> dict[str, Any]:
+def config_document(config: FunctionUrlConfig, function_arn: str, url: str, *, modified: bool = True) -> dict[str, Any]:
     """The config as the operations answer it; CreateFunctionUrlConfig's answer has no
     LastModifiedTime (*modified* False). Cors appears when the config has one."""
     doc: dict[str, Any] = {"FunctionUrl": url, "FunctionArn": function_arn, "AuthType": config.auth_type}

@@ -2,9 +2,10 @@
 
 Each protocol is what one part of the services needs: ``FunctionStore`` (functions, their
 versions, aliases, settings and uids), ``LayerStore``, ``EventConfigStore``, ``ProvisionedStore``,
-``FunctionUrlStore`` (function URL configs), ``QueueStore`` (the asynchronous invocations), ``UsageStore`` (the ledger's journal position,
-usage, budgets), ``LogStore``, ``IdentityStore`` (accounts, IAM users and roles, access keys, customer managed policies)
-and ``CodeSigningStore`` (code signing configs, which function uses which, signing profiles).
+``FunctionUrlStore`` (function URL configs), ``QueueStore`` (the asynchronous invocations),
+``UsageStore`` (the ledger's journal position, usage, budgets), ``LogStore``, ``IdentityStore``
+(accounts, IAM users and roles, access keys, customer managed policies) and ``CodeSigningStore``
+(code signing configs, which function uses which, signing profiles).
 ``Store`` is all of them with a life cycle: ``SqlStore``
 (``store.sql``, the only module that speaks SQL) and ``MemoryStore`` (``store.memory``, for unit
 tests) implement it. Writes of one logical change happen in one transaction. A store is bound

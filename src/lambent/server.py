@@ -29,6 +29,7 @@ from lambent.api.code_urls import CodeUrls
 from lambent.api.concurrency import ConcurrencyApi
 from lambent.api.environment_listener import EnvironmentListener
 from lambent.api.event_configs import EventConfigsApi
+from lambent.api.function_urls import FunctionUrlsApi
 from lambent.api.functions import FunctionsApi
 from lambent.api.guard import Guard
 from lambent.api.health import HealthApi
@@ -69,6 +70,7 @@ from lambent.services.event_queue import EventQueue
 from lambent.services.execution_roles import AnyRole
 from lambent.services.function_events import Listeners
 from lambent.services.function_index import FunctionIndex
+from lambent.services.function_urls import FunctionUrlService
 from lambent.services.functions import FunctionService
 from lambent.services.iam import IamService
 from lambent.services.iam_policies import PolicyCatalog
@@ -231,7 +233,8 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         event_configs = EventConfigService(own, index, settings.region, account, clock=clock)
         provisioned = ProvisionedService(own, index, invoker, clock=clock)
         signing = CodeSigningService(own, index, sealer, clock=clock)
-        events = Listeners([invoker, event_configs, provisioned, signing])
+        function_urls = FunctionUrlService(own, index, settings.function_url, clock=clock)
+        events = Listeners([invoker, event_configs, provisioned, signing, function_urls])
         functions = FunctionService(
             own, index, packages, collector, layers, runtimes, events, roles, clock=clock, signing=signing
         )
@@ -252,12 +255,13 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
             account_id=account,
             index=index,
             functions=functions,
-            aliases=AliasService(own, index),
+            aliases=AliasService(own, index, [function_urls]),
             layers=layers,
             event_configs=event_configs,
             provisioned=provisioned,
             signing=signing,
             permissions=PermissionService(own, index),
+            function_urls=function_urls,
             invocations=invocations,
             settings=AccountService(index, layers, provisioned),
             invoker=invoker,
@@ -287,6 +291,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         versions=VersionsApi(settings, of_request),
         aliases=AliasesApi(settings, of_request),
         event_configs=EventConfigsApi(settings, of_request),
+        function_urls=FunctionUrlsApi(of_request),
         concurrency=ConcurrencyApi(settings, of_request),
         tags=TagsApi(settings, of_request),
         accounts=AccountsApi(identity),

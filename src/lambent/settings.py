@@ -52,6 +52,22 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     #: The key Lambent signs with when it sends to an SQS API (destinations, dead-letter queues).
     function_access_key_id: str = "LAMBENTFUNCTIONKEY00"
     function_secret_access_key: str = "lambent-function-secret"  # noqa: S105 - a placeholder for a local SQS
+    #: Where function URLs are served, as ``scheme://host[:port]`` (no path): a URL is then
+    #: ``scheme://<url-id>.host[:port]/``, for a proxy that sends every ``*.host`` to this server
+    #: (e.g. ``https://urls.example.com`` gives ``https://<url-id>.urls.example.com/``). Empty,
+    #: the default: ``http://<url-id>.lambda-url.<region>.localhost:<port>/``, AWS's host form
+    #: on this server's port (``*.localhost`` resolves to loopback). A URL is at most 100
+    #: characters (the API model's FunctionUrl), so the base is at most 66.
+    function_url_base: str = ""
+
+    def function_url(self, url_id: str) -> str:
+        """The URL of the function URL whose id is *url_id* (``function_url_base``'s rule)."""
+        if not self.function_url_base:
+            return f"http://{url_id}.lambda-url.{self.region}.localhost:{self.port}/"
+        match = _URL_BASE.fullmatch(self.function_url_base)
+        if match is None:
+            raise SettingsError(f"function_url_base {self.function_url_base!r} is not scheme://host[:port]")
+        return f"{match['scheme']}://{url_id}.{match['host']}{match['port'] or ''}/"
 
     @property
     def endpoint_url(self) -> str:
@@ -61,6 +77,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 _FIELDS: dict[str, Any] = {f.name: f.type for f in msgspec.structs.fields(Settings)}
 _REGION = re.compile(r"[a-z]{2}(-gov)?-[a-z]+-\d")
 _ACCOUNT = re.compile(r"\d{12}")
+_URL_BASE = re.compile(r"(?P<scheme>https?)://(?P<host>[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?P<port>:\d{1,5})?/?")
+#: The longest FunctionUrl the API model allows.
+_FUNCTION_URL_MAX = 100
 
 
 def build_settings(environ: Mapping[str, str], overrides: Mapping[str, Any] | None = None) -> Settings:
@@ -97,6 +116,8 @@ def build_settings(environ: Mapping[str, str], overrides: Mapping[str, Any] | No
         raise SettingsError(f"auth {settings.auth!r} is not one of on, off")
     if settings.auth == "off" and not _is_loopback(settings.host):
         raise SettingsError(f"auth off is refused on {settings.host}: a permissive server listens on loopback only")
+    if len(settings.function_url("x" * 32)) > _FUNCTION_URL_MAX:  # also refuses a base of another form
+        raise SettingsError(f"function_url_base {settings.function_url_base!r} makes URLs over {_FUNCTION_URL_MAX} characters")
     if settings.concurrency_limit < 1:
         raise SettingsError("concurrency_limit must be at least 1")
     return settings

@@ -24,6 +24,7 @@ from lambent.api.code_signing import CodeSigningApi
 from lambent.api.code_urls import CodeUrls
 from lambent.api.concurrency import ConcurrencyApi
 from lambent.api.event_configs import EventConfigsApi
+from lambent.api.function_urls import FunctionUrlsApi
 from lambent.api.functions import FunctionsApi
 from lambent.api.guard import Guard
 from lambent.api.health import HealthApi
@@ -48,6 +49,7 @@ class Handlers(msgspec.Struct, frozen=True, kw_only=True):
     versions: VersionsApi
     aliases: AliasesApi
     event_configs: EventConfigsApi
+    function_urls: FunctionUrlsApi
     concurrency: ConcurrencyApi
     tags: TagsApi
     account: AccountApi
@@ -87,6 +89,7 @@ TAGS = "/2017-03-31/tags/{arn:path}"
 LAYER = "/2018-10-31/layers/{layer}/versions"
 CSC = "/2020-04-22/code-signing-configs"
 FN_CSC = "/2020-06-30/functions/{name}/code-signing-config"
+URL = "/2021-10-31/functions/{name}/url"
 GET, POST, PUT, DELETE = ["GET"], ["POST"], ["PUT"], ["DELETE"]
 GET_POST = ["GET", "POST"]
 ANY = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]
@@ -94,11 +97,12 @@ ANY = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]
 
 def routes(h: Handlers, g: Guard) -> list[BaseRoute]:
     """The table; *g* puts each Lambda operation behind its authorization check by its AWS name."""
-    fn, ver, al, ev, cc, tg, ly, us, cs = (
+    fn, ver, al, ev, fu, cc, tg, ly, us, cs = (
         h.functions,
         h.versions,
         h.aliases,
         h.event_configs,
+        h.function_urls,
         h.concurrency,
         h.tags,
         h.layers,
@@ -137,6 +141,11 @@ def routes(h: Handlers, g: Guard) -> list[BaseRoute]:
         op("GetFunctionEventInvokeConfig",       EVENT_CONFIG,                                ev.get,                  GET),
         op("DeleteFunctionEventInvokeConfig",    EVENT_CONFIG,                                ev.delete,               DELETE),
         op("ListFunctionEventInvokeConfigs",     f"{EVENT_CONFIG}/list",                      ev.list,                 GET),
+        op("CreateFunctionUrlConfig",            URL,                                         fu.create,               POST),
+        op("GetFunctionUrlConfig",               URL,                                         fu.get,                  GET),
+        op("UpdateFunctionUrlConfig",            URL,                                         fu.update,               PUT),
+        op("DeleteFunctionUrlConfig",            URL,                                         fu.delete,               DELETE),
+        op("ListFunctionUrlConfigs",             f"{URL}s",                                   fu.list,                 GET),
         op("PutProvisionedConcurrencyConfig",    PROVISIONED,                                 cc.put_provisioned,      PUT),
         op("GetProvisionedConcurrencyConfig",    PROVISIONED,                                 cc.get_provisioned,      GET),
         op("DeleteProvisionedConcurrencyConfig", PROVISIONED,                                 cc.delete_provisioned,   DELETE),

@@ -68,6 +68,10 @@ OPERATIONS: Mapping[str, Operation] = {
         "PutProvisionedConcurrencyConfig",
         "GetProvisionedConcurrencyConfig",
         "DeleteProvisionedConcurrencyConfig",
+        "CreateFunctionUrlConfig",
+        "GetFunctionUrlConfig",
+        "UpdateFunctionUrlConfig",
+        "DeleteFunctionUrlConfig",
         qualifiable=True,
     ),
     **_lambda(
@@ -83,6 +87,7 @@ OPERATIONS: Mapping[str, Operation] = {
         "DeleteAlias",
         "ListAliases",
         "ListFunctionEventInvokeConfigs",
+        "ListFunctionUrlConfigs",
         "ListProvisionedConcurrencyConfigs",
         "PutFunctionConcurrency",
         "GetFunctionConcurrency",

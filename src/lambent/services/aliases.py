@@ -8,6 +8,7 @@ version). Routing rules are the model's (``model.alias``).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 import msgspec
 
@@ -15,14 +16,17 @@ from lambent.errors import ResourceConflictException, ResourceNotFoundException
 from lambent.model.alias import Alias, CreateAliasInput, UpdateAliasInput, check_routing
 from lambent.model.function import check_revision
 from lambent.model.paging import page
+from lambent.services.function_events import AliasEvents
 from lambent.services.function_index import FunctionIndex
 from lambent.store import FunctionStore
 
 
 class AliasService:
-    def __init__(self, store: FunctionStore, index: FunctionIndex) -> None:
+    def __init__(self, store: FunctionStore, index: FunctionIndex, listeners: Sequence[AliasEvents] = ()) -> None:
+        """*listeners* are told of each alias deleted (the store deleted what it held of it)."""
         self._store = store
         self._index = index
+        self._listeners = tuple(listeners)
 
     def alias(self, name: str, alias_name: str) -> Alias:
         alias = self._index.function(name).aliases.get(alias_name)
@@ -90,3 +94,5 @@ class AliasService:
                 await self._store.delete_alias(name, alias_name)
                 del function.aliases[alias_name]
                 function.policies.pop(alias_name, None)  # the store deleted it with the alias
+                for listener in self._listeners:
+                    await listener.alias_deleted(name, alias_name)

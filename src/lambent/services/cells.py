@@ -1,8 +1,8 @@
 """Cells: each account's Lambda, built and loaded apart from every other account's.
 
 A ``Cell`` is one account's function index, its services (functions, aliases, layers, event
-invoke configs, provisioned concurrency, code signing, permissions, invocations, account
-settings) and its invoker, whose admission holds the account's own concurrency limit, as AWS
+invoke configs, provisioned concurrency, code signing, permissions, function URLs, invocations,
+account settings) and its invoker, whose admission holds the account's own concurrency limit, as AWS
 limits each account of a region. What cells share is below them: the store (each cell's view
 bound to its account), the content-addressed packages, the sandbox and its zygotes, the ledger.
 
@@ -28,6 +28,7 @@ from lambent.services.aliases import AliasService
 from lambent.services.code_signing import CodeSigningService
 from lambent.services.event_configs import EventConfigService
 from lambent.services.function_index import FunctionIndex
+from lambent.services.function_urls import FunctionUrlService
 from lambent.services.functions import FunctionService
 from lambent.services.invocations import InvocationService
 from lambent.services.layers import LayerService
@@ -47,6 +48,7 @@ class Cell:
     provisioned: ProvisionedService
     signing: CodeSigningService
     permissions: PermissionService
+    function_urls: FunctionUrlService
     invocations: InvocationService
     settings: AccountService
     invoker: Invoker
@@ -57,6 +59,7 @@ class Cell:
         await self.event_configs.load()
         await self.functions.load()
         await self.signing.load()
+        await self.function_urls.load()
         self.invoker.start()
         await self.provisioned.load()
 

@@ -3,7 +3,8 @@
 The functions and aliases services announce each change through one typed protocol,
 ``FunctionEvents``, once it is stored and indexed. The invoker implements it (structurally: it
 cannot import the services), and so do the services holding per-function state (event invoke
-configs, provisioned concurrency), through ``FunctionListener``'s no-op defaults. ``Listeners``
+configs, provisioned concurrency, function URLs), through ``FunctionListener``'s no-op defaults.
+The aliases service tells ``AliasEvents`` of a deleted alias (function URLs keep one per alias). ``Listeners``
 tells a list of them in order, so a cascade such as DeleteFunction's is one call at the edge.
 A listener's failure propagates: the change is already stored, the rest are not told.
 """
@@ -34,6 +35,13 @@ class FunctionEvents(Protocol):
 
     async def version_deleted(self, name: str, version: str) -> None:
         """Published *version* of *name* was deleted."""
+        ...
+
+
+class AliasEvents(Protocol):
+    async def alias_deleted(self, name: str, alias: str) -> None:
+        """Alias *alias* of *name* is gone, and the store deleted what it kept of it (its policy,
+        its function URL config); told under the function's lock."""
         ...
 
 

@@ -2,9 +2,10 @@
 
 Each protocol is what one part of the services needs: ``FunctionStore`` (functions, their
 versions, aliases, settings and uids), ``LayerStore``, ``EventConfigStore``, ``ProvisionedStore``,
-``QueueStore`` (the asynchronous invocations), ``UsageStore`` (the ledger's journal position,
-usage, budgets), ``LogStore``, ``IdentityStore`` (accounts, IAM users and roles, access keys, customer managed policies)
-and ``CodeSigningStore`` (code signing configs, which function uses which, signing profiles).
+``FunctionUrlStore`` (function URL configs), ``QueueStore`` (the asynchronous invocations),
+``UsageStore`` (the ledger's journal position, usage, budgets), ``LogStore``, ``IdentityStore``
+(accounts, IAM users and roles, access keys, customer managed policies) and ``CodeSigningStore``
+(code signing configs, which function uses which, signing profiles).
 ``Store`` is all of them with a life cycle: ``SqlStore``
 (``store.sql``, the only module that speaks SQL) and ``MemoryStore`` (``store.memory``, for unit
 tests) implement it. Writes of one logical change happen in one transaction. A store is bound
@@ -24,6 +25,7 @@ from lambent.model.code_signing import CodeSigningConfig
 from lambent.model.event_invoke import EventInvokeConfig
 from lambent.model.function import FunctionVersion
 from lambent.model.function_policy import FunctionPolicy
+from lambent.model.function_url import FunctionUrlConfig
 from lambent.model.identity import AccessKey, Account, Role, User
 from lambent.model.layer import LayerVersion
 from lambent.model.managed_policy import ManagedPolicy
@@ -86,7 +88,7 @@ class FunctionStore(Protocol):
         ...
 
     async def delete_alias(self, name: str, alias: str) -> None:
-        """Delete the alias and its resource policy."""
+        """Delete the alias, its resource policy and its function URL config."""
         ...
 
     async def put_function_policy(self, policy: FunctionPolicy) -> None:
@@ -104,8 +106,8 @@ class FunctionStore(Protocol):
     async def put_tags(self, name: str, tags: dict[str, str]) -> None: ...
 
     async def delete_function(self, name: str) -> None:
-        """Remove the function, its versions, aliases, policies and settings, nothing else (logs stay, as
-        on AWS; its uid stays registered to its name)."""
+        """Remove the function, its versions, aliases, policies, settings and URL configs, nothing
+        else (logs stay, as on AWS; its uid stays registered to its name)."""
         ...
 
 
@@ -126,6 +128,28 @@ class EventConfigStore(Protocol):
 
     async def delete_event_config(self, name: str, qualifier: str | None) -> None:
         """Delete the config of one qualifier, or (None) every config of the function."""
+        ...
+
+
+class FunctionUrlStore(Protocol):
+    """Function URL configs, one per (function, qualifier) of the bound account; their URL ids
+    are unique across every account, so the ingress finds a config by its id alone."""
+
+    async def load_function_urls(self) -> list[FunctionUrlConfig]:
+        """The bound account's configs, by function name and qualifier."""
+        ...
+
+    async def put_function_url(self, config: FunctionUrlConfig) -> None:
+        """Insert or replace the config of (function, qualifier) of an existing function.
+        ``KeyError`` if another config, of any account, has its URL id."""
+        ...
+
+    async def delete_function_url(self, name: str, qualifier: str) -> None:
+        """Delete the config of (function, qualifier); none: nothing."""
+        ...
+
+    async def function_url_by_id(self, url_id: str) -> tuple[str, FunctionUrlConfig] | None:
+        """(account, config) of the URL id, whichever account owns it; None when none does."""
         ...
 
 
@@ -331,6 +355,7 @@ class Store(
     FunctionStore,
     LayerStore,
     EventConfigStore,
+    FunctionUrlStore,
     ProvisionedStore,
     QueueStore,
     UsageStore,

@@ -19,6 +19,7 @@ from lambent.model.code_signing import CodeSigningConfig
 from lambent.model.event_invoke import EventInvokeConfig
 from lambent.model.function import FunctionVersion
 from lambent.model.function_policy import FunctionPolicy
+from lambent.model.function_url import FunctionUrlConfig
 from lambent.model.identity import AccessKey, Account, Role, User
 from lambent.model.layer import LayerVersion
 from lambent.model.managed_policy import ManagedPolicy
@@ -27,6 +28,7 @@ from lambent.model.uids import pick_uid, uid_key
 from lambent.store import FunctionRecord, LogEvent
 from lambent.store.journal import Position
 from lambent.store.memory_code_signing import MemoryCodeSigning
+from lambent.store.memory_function_urls import MemoryFunctionUrls
 
 _TOTAL_KEYS = ("account", "function", "version", "day", "architecture")
 _GROUP_KEYS = (*_TOTAL_KEYS, "month")
@@ -56,13 +58,14 @@ class _Owned:
         self.functions: dict[str, _Function] = {}
         self.layers: dict[tuple[str, int], LayerVersion] = {}
         self.event_configs: dict[tuple[str, str], EventInvokeConfig] = {}
+        self.function_urls: dict[tuple[str, str], FunctionUrlConfig] = {}
         self.provisioned: dict[tuple[str, str], tuple[int, str]] = {}
         self.code_signing_configs: dict[str, CodeSigningConfig] = {}
         self.function_code_signing: dict[str, str] = {}
         self.signing_profiles: dict[str, SigningProfileVersion] = {}
 
 
-class MemoryStore(MemoryCodeSigning):
+class MemoryStore(MemoryCodeSigning, MemoryFunctionUrls):
     """Bound to *account*, as ``SqlStore`` is: ``of_account`` views another account's resources."""
 
     def __init__(self, account: str = "000000000000") -> None:
@@ -87,10 +90,14 @@ class MemoryStore(MemoryCodeSigning):
         self._functions = owned.functions
         self._layers = owned.layers
         self._event_configs = owned.event_configs
+        self._function_urls = owned.function_urls
         self._provisioned = owned.provisioned
         self._code_signing_configs = owned.code_signing_configs
         self._function_code_signing = owned.function_code_signing
         self._signing_profiles = owned.signing_profiles
+
+    def _urls_of(self) -> dict[str, dict[tuple[str, str], FunctionUrlConfig]]:
+        return {account: owned.function_urls for account, owned in self._owned.items()}
 
     def of_account(self, account: str) -> MemoryStore:
         view = copy.copy(self)
@@ -156,6 +163,7 @@ class MemoryStore(MemoryCodeSigning):
         if name in self._functions:
             self._functions[name].aliases.pop(alias, None)
             self._functions[name].policies.pop(alias, None)
+            self._function_urls.pop((name, alias), None)
 
     async def put_function_policy(self, policy: FunctionPolicy) -> None:
         self._function(policy.function_name).policies[policy.qualifier] = policy
@@ -176,6 +184,8 @@ class MemoryStore(MemoryCodeSigning):
 
     async def delete_function(self, name: str) -> None:
         self._functions.pop(name, None)
+        for key in [key for key in self._function_urls if key[0] == name]:
+            del self._function_urls[key]
 
     # -- layers, event invoke configs, provisioned concurrency ----------------------------------
 

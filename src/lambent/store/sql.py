@@ -16,6 +16,7 @@ from lambent.store import LogEvent
 from lambent.store.sql_accounts import ACCOUNT_LENGTH, account_column, upgrade
 from lambent.store.sql_code_signing import CodeSigningSql
 from lambent.store.sql_code_signing import define as define_code_signing
+from lambent.store.sql_function_urls import FunctionUrlSql
 from lambent.store.sql_functions import FunctionSql
 from lambent.store.sql_functions import define as define_functions
 from lambent.store.sql_identity import IdentitySql
@@ -95,7 +96,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-class SqlStore(FunctionSql, UsageSql, IdentitySql, CodeSigningSql):
+class SqlStore(FunctionSql, FunctionUrlSql, UsageSql, IdentitySql, CodeSigningSql):
     """The store, bound to *account*: what it reads and writes of Lambda's resources (functions,
     layers, their settings) is that account's; ``of_account`` views another's."""
 

@@ -60,6 +60,12 @@ def define(metadata: sa.MetaData) -> dict[str, sa.Table]:
         ),
         "concurrency": owned("function_concurrency", sa.Column("reserved", sa.Integer, nullable=False)),
         "recursion": owned("function_recursion", sa.Column("recursive_loop", sa.String(16), nullable=False)),
+        "urls": owned(
+            "function_url_configs",
+            sa.Column("qualifier", sa.String(128), primary_key=True),
+            sa.Column("url_id", sa.String(32), nullable=False, unique=True, index=True),
+            sa.Column("config", sa.Text, nullable=False),
+        ),
         "uids": sa.Table(
             "function_uids",
             metadata,
@@ -199,12 +205,12 @@ class FunctionSql(AccountScoped):
         await self._put_config(self._functions["aliases"], keys, _encode.encode(alias).decode())
 
     async def delete_alias(self, name: str, alias: str) -> None:
-        aliases, policies = self._functions["aliases"], self._functions["policies"]
+        aliases = self._functions["aliases"]
         async with self._engine.begin() as conn:
             await conn.execute(sa.delete(aliases).where(self._mine(aliases), aliases.c.name == name, aliases.c.alias == alias))
-            await conn.execute(
-                sa.delete(policies).where(self._mine(policies), policies.c.name == name, policies.c.qualifier == alias)
-            )
+            for owned in ("policies", "urls"):
+                table = self._functions[owned]
+                await conn.execute(sa.delete(table).where(self._mine(table), table.c.name == name, table.c.qualifier == alias))
 
     async def put_function_policy(self, policy: FunctionPolicy) -> None:
         keys = {"name": policy.function_name, "qualifier": policy.qualifier}
@@ -239,5 +245,5 @@ class FunctionSql(AccountScoped):
     async def delete_function(self, name: str) -> None:
         t = self._functions
         async with self._engine.begin() as conn:
-            for owned in ("policies", "aliases", "concurrency", "recursion", "versions", "functions"):
+            for owned in ("urls", "policies", "aliases", "concurrency", "recursion", "versions", "functions"):
                 await conn.execute(sa.delete(t[owned]).where(self._mine(t[owned]), t[owned].c.name == name))

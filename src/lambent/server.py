@@ -48,7 +48,11 @@ from lambent.api.usage import UsageApi
 from lambent.api.versions import VersionsApi
 from lambent.clock import SystemClock
 from lambent.errors import ApiError, ResourceNotFoundException, SandboxSetupError
+from lambent.ingress.directory import CellUrls
+from lambent.ingress.dispatch import UrlDispatch
+from lambent.ingress.function_urls import FunctionUrls
 from lambent.invoker.invoker import Invoker, InvokerSettings
+from lambent.model.url_address import url_host_suffix
 from lambent.runtime_api.app import ENVIRONMENT_SCOPE_KEY, runtime_api
 from lambent.runtime_api.app import PREFIXES as RUNTIME_API_PREFIXES
 from lambent.runtimes import PYTHON_BOOTSTRAP, RuntimeSpec, discover_runtimes, prepare_node_bootstrap
@@ -179,6 +183,16 @@ async def _admin_key(settings: Settings, identity: IdentityService, environ: Map
         credentials_path,
         config_path,
     )
+
+
+def url_suffixes(settings: Settings) -> tuple[str, ...]:
+    """The host suffixes function URLs are served under: AWS's form under ``localhost``, and the
+    public base's host when one is set (decision 0025)."""
+    base = settings.function_url("x" * 32).split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)[0]
+    suffixes = [url_host_suffix(settings.region)]
+    if settings.function_url_base:
+        suffixes.append(base[32:])
+    return tuple(suffixes)
 
 
 def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
@@ -338,7 +352,10 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
 
     app = Starlette(
         routes=routes(handlers, guard),
-        middleware=[Middleware(Authentication, settings=settings, verifier=verifier)],
+        middleware=[
+            Middleware(UrlDispatch, urls=FunctionUrls(CellUrls(cells), access, verifier, clock), suffixes=url_suffixes(settings)),
+            Middleware(Authentication, settings=settings, verifier=verifier),
+        ],
         lifespan=lifespan,
         exception_handlers={ApiError: api_error_handler, Exception: unexpected_error_handler},
     )

@@ -32,13 +32,14 @@ from lambent.api.auth import Principal
 from lambent.api.body import read_body
 from lambent.api.guard import caller as iam_caller
 from lambent.api.guard import request_context
-from lambent.api.sigv4 import SignatureRefusal, SignedRequest, Verifier
+from lambent.api.sigv4 import SignedRequest, Verifier
 from lambent.clock import Clock
 from lambent.errors import (
     AccessDeniedException,
     ApiError,
     MalformedHttpResponse,
     RequestEntityTooLargeException,
+    SignatureRefusal,
     TooManyRequestsException,
 )
 from lambent.model import cors

@@ -144,3 +144,34 @@ def test_auth_is_on_unless_turned_off_and_off_only_on_loopback() -> None:
     assert build_settings({"LAMBENT_HOST": "0.0.0.0"}).auth == "on"  # checking stays on anywhere
     with pytest.raises(SettingsError, match="auth 'maybe' is not one of on, off"):
         build_settings({"LAMBENT_AUTH": "maybe"})
+
+
+ID = "0123456789abcdefghijklmnopqrstuv"
+
+
+def test_function_urls_default_to_awss_host_form_on_this_port() -> None:
+    settings = build_settings({"LAMBENT_PORT": "9100", "LAMBENT_REGION": "eu-west-1"})
+    assert settings.function_url_base == ""
+    assert settings.function_url(ID) == f"http://{ID}.lambda-url.eu-west-1.localhost:9100/"
+
+
+@pytest.mark.parametrize(
+    ("base", "url"),
+    [
+        ("https://urls.example.com", f"https://{ID}.urls.example.com/"),
+        ("https://urls.example.com/", f"https://{ID}.urls.example.com/"),
+        ("http://lambda.test:8080", f"http://{ID}.lambda.test:8080/"),
+    ],
+)
+def test_a_public_base_puts_the_id_before_its_host(base: str, url: str) -> None:
+    assert build_settings({"LAMBENT_FUNCTION_URL_BASE": base}).function_url(ID) == url
+
+
+@pytest.mark.parametrize(
+    "base",
+    ["urls.example.com", "ftp://urls.example.com", "https://urls.example.com/path", "https://-x.test", "https://" + "a" * 59],
+)
+def test_a_base_of_another_form_or_making_urls_over_100_characters_is_refused(base: str) -> None:
+    with pytest.raises(SettingsError, match="function_url_base"):
+        build_settings({"LAMBENT_FUNCTION_URL_BASE": base})
+    assert len(build_settings({"LAMBENT_FUNCTION_URL_BASE": "https://" + "a" * 58}).function_url(ID)) == 100

@@ -34,6 +34,9 @@ FN = f"arn:aws:lambda:{R}:{A}:function:f"
         ("AddPermission", Operation("lambda:AddPermission", "function", qualifiable=True)),
         ("GetPolicy", Operation("lambda:GetPolicy", "function", qualifiable=True)),
         ("CreateAlias", Operation("lambda:CreateAlias", "function")),
+        ("CreateFunctionUrlConfig", Operation("lambda:CreateFunctionUrlConfig", "function", qualifiable=True)),
+        ("DeleteFunctionUrlConfig", Operation("lambda:DeleteFunctionUrlConfig", "function", qualifiable=True)),
+        ("ListFunctionUrlConfigs", Operation("lambda:ListFunctionUrlConfigs", "function")),
         ("ListLayers", Operation("lambda:ListLayers", "*")),
         ("ListLayerVersions", Operation("lambda:ListLayerVersions", "layer")),
         ("PublishLayerVersion", Operation("lambda:PublishLayerVersion", "layer")),
@@ -71,6 +74,8 @@ def test_actions_are_the_operation_names_but_two() -> None:
         ("DeleteFunction", {"function": "f", "qualifier": "2"}, FN + ":2"),
         ("GetPolicy", {"function": "f", "qualifier": "prod"}, FN + ":prod"),
         ("PutProvisionedConcurrencyConfig", {"function": "f", "qualifier": "prod"}, FN + ":prod"),
+        ("UpdateFunctionUrlConfig", {"function": "f", "qualifier": "live"}, FN + ":live"),
+        ("ListFunctionUrlConfigs", {"function": "f", "qualifier": "live"}, FN),
         # Operations without a Qualifier are on the function, whatever qualifier is passed.
         ("UpdateFunctionCode", {"function": "f", "qualifier": "1"}, FN),
         ("PublishVersion", {"function": "f"}, FN),

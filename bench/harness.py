@@ -291,6 +291,24 @@ def create_function(
         raise BenchError(f"CreateFunction {name}: {response.status} {response.body[:300]!r}")
 
 
+def public_url(conn: Connection, name: str) -> str:
+    """Give *name* a function URL of AuthType NONE with the two statements a public URL needs;
+    its URL id."""
+    response = conn.request("POST", f"/2021-10-31/functions/{name}/url", json.dumps({"AuthType": "NONE"}).encode())
+    if response.status != 201:
+        raise BenchError(f"CreateFunctionUrlConfig {name}: {response.status} {response.body[:300]!r}")
+    statements = [
+        {"StatementId": "url", "Action": "lambda:InvokeFunctionUrl", "Principal": "*", "FunctionUrlAuthType": "NONE"},
+        {"StatementId": "invoke", "Action": "lambda:InvokeFunction", "Principal": "*", "InvokedViaFunctionUrl": True},
+    ]
+    for statement in statements:
+        added = conn.request("POST", f"{FUNCTIONS_PATH}/{name}/policy", json.dumps(statement).encode())
+        if added.status != 201:
+            raise BenchError(f"AddPermission {name}: {added.status} {added.body[:300]!r}")
+    url: str = json.loads(response.body)["FunctionUrl"]
+    return url.split("//", 1)[1].split(".", 1)[0]
+
+
 def publish_version(conn: Connection, name: str) -> str:
     """Publish *name*'s $LATEST and wait until the new version is Active."""
     response = conn.request("POST", f"{FUNCTIONS_PATH}/{name}/versions", b"{}")

@@ -106,6 +106,8 @@ class Context:
     use_wrk: bool
     #: Line 8: the runtimes whose function is deployed, and those that broke (skipped in later rounds).
     runtimes_deployed: set[str] = field(default_factory=set)
+    #: Lines 11 and 12: the URL id of ``noop``'s public function URL on ``lambent``.
+    url_id: str = ""
     runtimes_broken: dict[str, str] = field(default_factory=dict)
 
 
@@ -129,9 +131,11 @@ def _ok(response: Response) -> bool:
     return response.status == 200 and "x-amz-function-error" not in response.headers
 
 
-def _one_connection(server: Server, path: str, plan: Plan) -> dict[str, float]:
+def _one_connection(server: Server, path: str, plan: Plan, request: bytes | None = None) -> dict[str, float]:
+    """Line 1's loop: one keep-alive connection, *request* (by default a POST of ``BODY`` to
+    *path*) sent again and again, each answer timed."""
     with Connection(HOST, server.port) as conn:
-        request = build_request("POST", f"{HOST}:{server.port}", path, BODY)
+        request = request or build_request("POST", f"{HOST}:{server.port}", path, BODY)
         errors = 0
         for _ in range(plan.latency_warmup):
             errors += not _ok(conn.send_raw(request))
@@ -166,6 +170,35 @@ def signed_vs_unsigned(ctx: Context, plan: Plan, round_no: int) -> dict[str, Any
     if round_no % 2:
         sides.reverse()
     return {name: run() for name, run in sides}
+
+
+def url_vs_invoke(ctx: Context, plan: Plan, round_no: int) -> dict[str, Any]:
+    """Lines 11 and 12: a GET through ``noop``'s function URL (its host name, unsigned: AuthType
+    NONE) against line 1's signed Invoke, alternating; then throughput of POSTs through the URL's
+    path form against Invoke's, at the highest connection count."""
+    host = f"{ctx.url_id}.lambda-url.us-east-1.localhost:{ctx.lambent.port}"
+    get = build_request("GET", host, "/")
+    sides: list[tuple[str, Callable[[], dict[str, Any]]]] = [
+        ("url", lambda: _one_connection(ctx.lambent, "/", plan, get)),
+        ("invoke", lambda: _one_connection(ctx.lambent, harness.invoke_path("noop"), plan)),
+    ]
+    if round_no % 2:
+        sides.reverse()
+    result: dict[str, Any] = {name: run() for name, run in sides}
+    connections = max(plan.connections)
+    paths = [("url_rps", f"/lambent/urls/{ctx.url_id}/"), ("invoke_rps", harness.invoke_path("noop"))]
+    if round_no % 2:
+        paths.reverse()
+    for name, path in paths:
+        loadgen.run_duration(HOST, ctx.lambent.port, path, connections, plan.throughput_warmup_s, BODY, use_wrk=ctx.use_wrk)
+        measured = loadgen.run_duration(HOST, ctx.lambent.port, path, connections, plan.throughput_s, BODY, use_wrk=ctx.use_wrk)
+        result[name] = {
+            "rps": measured["rps"],
+            "non_2xx": measured["non_2xx"],
+            "errors": measured["errors"],
+            "connections": connections,
+        }
+    return result
 
 
 # -- 2: throughput -------------------------------------------------------------------------------
@@ -598,4 +631,5 @@ MEASURES: list[tuple[str, Callable[[Context, Plan, int], dict[str, Any]]]] = [
     ("runtimes", runtimes),
     ("sigv4", sigv4_verify),
     ("auth", signed_vs_unsigned),
+    ("url", url_vs_invoke),
 ]

@@ -153,6 +153,31 @@ def build_rows(med: dict[str, Any], failures: dict[str, str], plan: measures.Pla
             _met(r <= 1.05, r),
             f"p99 {_ms(signed['p99_ms'])} vs {_ms(unsigned['p99_ms'])}; errors {signed['errors']:.0f}/{unsigned['errors']:.0f}",
         )
+    if not failed("url", "11. function URL vs Invoke"):
+        url, invoke = med["url"]["url"], med["url"]["invoke"]
+        r = _ratio(url["p50_ms"], invoke["p50_ms"])
+        row(
+            "url",
+            "11. function URL GET p50 (host form, NONE) vs Invoke, 1 connection",
+            _ms(url["p50_ms"]),
+            f"Invoke {_ms(invoke['p50_ms'])}",
+            _x(r),
+            "≤ 1.3x",
+            _met(r <= 1.3, r),
+            f"p99 {_ms(url['p99_ms'])} vs {_ms(invoke['p99_ms'])}; errors {url['errors']:.0f}/{invoke['errors']:.0f}",
+        )
+        url_rps, invoke_rps = med["url"]["url_rps"], med["url"]["invoke_rps"]
+        r = _ratio(url_rps["rps"], invoke_rps["rps"])
+        row(
+            "url",
+            f"12. function URL throughput (path form, POST) vs Invoke, c={url_rps['connections']:.0f}",
+            f"{url_rps['rps']:.0f} rps",
+            f"Invoke {invoke_rps['rps']:.0f} rps",
+            _x(r),
+            "≥ 0.8x",
+            _met(r >= 0.8, r),
+            f"non-2xx {url_rps['non_2xx']:.0f}/{invoke_rps['non_2xx']:.0f}",
+        )
     if not failed("throughput", "2. throughput"):
         thr = med["throughput"]
         for c in plan.connections:
@@ -404,10 +429,17 @@ def run(plan: measures.Plan, only: set[str], use_wrk: bool, log_copy: Path) -> d
             with Connection("127.0.0.1", lambent.port) as conn:
                 harness.create_function(conn, "noop", runtime, harness.NOOP_HANDLER)
                 harness.create_function(conn, "cold", runtime, harness.NOOP_HANDLER)
+                url_id = harness.public_url(conn, "noop")
             with Connection("127.0.0.1", unsigned.port) as conn:
                 harness.create_function(conn, "noop", runtime, harness.NOOP_HANDLER)
             ctx = measures.Context(
-                lambent=lambent, bare=bare, unsigned=unsigned, runtime=runtime, runtime_executable=executable, use_wrk=use_wrk
+                lambent=lambent,
+                bare=bare,
+                unsigned=unsigned,
+                runtime=runtime,
+                runtime_executable=executable,
+                use_wrk=use_wrk,
+                url_id=url_id,
             )
             for round_no in range(plan.runs):
                 for key, measure in measures.MEASURES:

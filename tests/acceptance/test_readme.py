@@ -29,6 +29,7 @@ def test_the_readme_examples_work_with_the_key_the_server_wrote(tmp_path: Path) 
         ran = subprocess.run(["bash", str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180)
         assert ran.returncode == 0, ran.stderr
         assert (tmp_path / "out.json").read_text() == '{"hello": "world"}'
+        assert (tmp_path / "url.json").read_text() == '{"hello":null}'  # the URL's event names no one; AWS re-encodes
         (python,) = blocks("python")
         printed = subprocess.run(
             [sys.executable, "-c", python.replace("lam.invoke(", "print(lam.invoke(", 1).rstrip() + ")"],

@@ -243,7 +243,9 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
             clock=clock,
             sessions=identity,
         )
-        layers = LayerService(own, packages, collector, data_dir / "opt", settings.region, account, clock=clock)
+        layers = LayerService(
+            own, packages, collector, data_dir / "opt", settings.region, account, clock=clock, others=others_layers
+        )
         event_configs = EventConfigService(own, index, settings.region, account, clock=clock)
         provisioned = ProvisionedService(own, index, invoker, clock=clock)
         signing = CodeSigningService(own, index, sealer, clock=clock)
@@ -285,6 +287,11 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         return settings.auth == "off" or await identity.account_exists(account)
 
     cells = Cells(build_cell, exists)
+
+    def others_layers(account: str) -> LayerService | None:
+        cell = cells.find(account)
+        return cell.layers if cell is not None else None
+
     collector = PackageCollector(packages, cells)
 
     async def route(account: str) -> InvocationService:

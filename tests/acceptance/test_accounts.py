@@ -160,3 +160,35 @@ def test_usage_and_budgets_are_each_accounts(server: Server, other: dict[str, An
     assert Decimal(status_b["Spent"]) > 0  # their three invocations
     # the server's own operations stay its operator's: another account may not list accounts
     assert server.request("GET", f"{USAGE}/accounts", credentials=other["keys"])[0] == 403
+
+
+def test_another_accounts_layer_is_used_only_where_its_policy_grants_it(server: Server, other: dict[str, Any]) -> None:
+    mine, theirs = server.client(), other["lambda"]
+    layer = mine.publish_layer_version(LayerName="lent", Content={"ZipFile": make_zip({"python/lent.py": "WHO = 'lent'\n"})})
+    code = make_zip({"app.py": "import lent\ndef handler(event, context):\n    return lent.WHO\n"})
+
+    def create() -> Any:
+        return theirs.create_function(
+            FunctionName="borrower",
+            Runtime=RUNTIME,
+            Handler="app.handler",
+            Role=other["role"],
+            Code={"ZipFile": code},
+            Layers=[layer["LayerVersionArn"]],
+        )
+
+    with pytest.raises(ClientError) as refused:
+        create()
+    error = refused.value.response["Error"]
+    assert error["Code"] == "AccessDeniedException"
+    assert error["Message"] == (
+        f"User: arn:aws:iam::{OTHER}:user/admin is not authorized to perform: lambda:GetLayerVersion on resource: "
+        f"{layer['LayerVersionArn']} because no resource-based policy allows the lambda:GetLayerVersion action"
+    )
+    mine.add_layer_version_permission(
+        LayerName="lent", VersionNumber=layer["Version"], StatementId="b", Action="lambda:GetLayerVersion", Principal=OTHER
+    )
+    made = create()
+    assert made["Layers"] == [{"Arn": layer["LayerVersionArn"], "CodeSize": layer["Content"]["CodeSize"]}]
+    theirs.get_waiter("function_active_v2").wait(FunctionName="borrower", WaiterConfig={"Delay": 0.1, "MaxAttempts": 50})
+    assert json.loads(theirs.invoke(FunctionName="borrower")["Payload"].read()) == "lent"

@@ -15,6 +15,7 @@ on or off: the account of the ARN the request names, else the caller's.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
@@ -26,11 +27,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lambent.api.auth import BODY_SCOPE_KEY, PRINCIPAL_SCOPE_KEY, Principal
 from lambent.api.cells import ACCOUNT_SCOPE_KEY
+from lambent.errors import ApiError
 from lambent.model.arns import function_resource
 from lambent.model.iam_policy import Caller
 from lambent.model.identity import session_role_arn
 from lambent.model.lambda_actions import OPERATIONS
-from lambent.model.layer import layer_arn
+from lambent.model.layer import layer_arn, layer_version_of
 from lambent.services.access import Access
 from lambent.settings import Settings
 
@@ -145,27 +147,53 @@ class Guarded:
             policy = await policies.function_policy(target.account, *target.function)
         elif policies is not None and target.layer_version is not None:
             policy = await policies.layer_policy(target.account, *target.layer_version)
+        who, context = caller(principal), request_context(scope)
         await self._guard.access.authorize(
-            caller(principal),
-            target.action,
-            target.resource,
-            resource_account=target.account,
-            resource_policy=policy,
-            context=request_context(scope),
+            who, target.action, target.resource, resource_account=target.account, resource_policy=policy, context=context
         )
+        if self.operation in _TAKES_LAYERS:
+            # Adding a layer version to a function takes lambda:GetLayerVersion on it, as AWS
+            # asks; another account's needs its layer policy's grant as well.
+            for arn, (owner, name, version) in self._listed_layers(scope):
+                layer_policy = await policies.layer_policy(owner, name, version) if policies is not None else None
+                await self._guard.access.authorize(
+                    who, "lambda:GetLayerVersion", arn, resource_account=owner, resource_policy=layer_policy, context=context
+                )
+
+    def _listed_layers(self, scope: Scope) -> list[tuple[str, tuple[str, str, int]]]:
+        """The layer version ARNs the body lists, each with its (account, name, version); one
+        the guard cannot parse is the handler's to refuse."""
+        document = _body_document(scope)
+        listed = document.get("Layers") if document is not None else None
+        found = []
+        for arn in listed if isinstance(listed, list) else []:
+            if isinstance(arn, str):
+                with contextlib.suppress(ApiError):
+                    found.append((arn, layer_version_of(arn, self._guard.settings.region)))
+        return found
 
     @staticmethod
     def _created_name(scope: Scope) -> str | None:
         """CreateFunction names its function in the body (which authentication read)."""
-        body = scope.get(BODY_SCOPE_KEY)
-        if not body:
-            return None
-        try:
-            document = msgspec.json.decode(body)
-        except msgspec.DecodeError:
-            return None
-        name = document.get("FunctionName") if isinstance(document, dict) else None
+        document = _body_document(scope)
+        name = document.get("FunctionName") if document is not None else None
         return name if isinstance(name, str) else None
+
+
+#: The operations whose body may list layer versions for the function.
+_TAKES_LAYERS = frozenset({"CreateFunction", "UpdateFunctionConfiguration"})
+
+
+def _body_document(scope: Scope) -> dict[str, Any] | None:
+    """The JSON object of the body authentication read, if it is one."""
+    body = scope.get(BODY_SCOPE_KEY)
+    if not body:
+        return None
+    try:
+        document = msgspec.json.decode(body)
+    except msgspec.DecodeError:
+        return None
+    return document if isinstance(document, dict) else None
 
 
 def _is_asgi(endpoint: Callable[..., Any]) -> bool:

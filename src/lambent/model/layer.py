@@ -78,12 +78,20 @@ def layer_name_of(identifier: str, region: str, account_id: str) -> str:
 
 def parse_layer_version_arn(arn: str, region: str, account_id: str) -> tuple[str, int]:
     """(layer name, version) of a layer version ARN in this region and account."""
+    owner, name, version = layer_version_of(arn, region)
+    if owner != account_id:
+        raise ResourceNotFoundException(f"Layer version {arn} does not exist.")
+    return name, version
+
+
+def layer_version_of(arn: str, region: str) -> tuple[str, str, int]:
+    """(account, layer name, version) of a layer version ARN of this region, any account's."""
     match = _VERSION_ARN.fullmatch(arn)
     if match is None:
         raise InvalidParameterValueException(f"Invalid layer version arn: {arn}")
-    if match["region"] != region or match["account"] != account_id:
+    if match["region"] != region:
         raise ResourceNotFoundException(f"Layer version {arn} does not exist.")
-    return match["name"], int(match["version"])
+    return match["account"], match["name"], int(match["version"])
 
 
 def check_layer_count(arns: list[str]) -> None:

@@ -231,7 +231,7 @@ class FunctionService:
         return self._signing.deployment(name, package, config_arn) if self._signing is not None else {}
 
     async def _create(
-        self, request: CreateFunctionInput, package: Package, layers: list[LayerVersion], signed: dict[str, Any]
+        self, request: CreateFunctionInput, package: Package, layers: list[tuple[str, LayerVersion]], signed: dict[str, Any]
     ) -> list[FunctionVersion]:
         """Store $LATEST (and 1 when published) being created, then created; return them being created."""
         name = request.function_name
@@ -299,13 +299,13 @@ class FunctionService:
         await self._collect({package.sha256_hex, current.code_sha256_hex})
         return updated
 
-    async def _layer_fields(self, layers: list[LayerVersion], code_unzipped_size: int) -> LayerFields:
-        """The function's layer fields, once the total size is checked and /opt is built."""
-        check_total_size(code_unzipped_size, sum(layer.unzipped_size for layer in layers))
-        tree = await asyncio.to_thread(self._layers.opt_tree, layers)
+    async def _layer_fields(self, layers: list[tuple[str, LayerVersion]], code_unzipped_size: int) -> LayerFields:
+        """The function's layer fields (each layer version's ARN and size), once the total size
+        is checked and /opt is built."""
+        check_total_size(code_unzipped_size, sum(layer.unzipped_size for _arn, layer in layers))
+        tree = await asyncio.to_thread(self._layers.opt_tree, [layer for _arn, layer in layers])
         return LayerFields(
-            layers=tuple((self._layers.version_arn(layer), layer.code_size) for layer in layers),
-            opt_key=Path(tree).name if tree else None,
+            layers=tuple((arn, layer.code_size) for arn, layer in layers), opt_key=Path(tree).name if tree else None
         )
 
     async def _replace_latest(self, current: FunctionVersion, changes: dict[str, Any]) -> FunctionVersion:

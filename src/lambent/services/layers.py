@@ -12,7 +12,7 @@ import asyncio
 import os
 import shutil
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,6 +32,7 @@ from lambent.model.layer import (
     PublishLayerVersionInput,
     check_layer_count,
     layer_arn,
+    layer_version_of,
     parse_layer_version_arn,
     policy_document,
 )
@@ -51,7 +52,11 @@ class LayerService:
         region: str,
         account_id: str,
         clock: Clock | None = None,
+        others: Callable[[str], LayerService | None] | None = None,
     ) -> None:
+        """*others*: another account's layers (its cell's), for a function that uses one of its
+        layer versions (the guard has authorized ``lambda:GetLayerVersion`` on it)."""
+        self._others = others
         self._store = store
         self._packages = packages
         self._collector = collector
@@ -104,14 +109,19 @@ class LayerService:
         """The newest version of each layer, by name."""
         return [self.versions(name)[0] for name in sorted(self._layers) if self._layers[name]]
 
-    def resolve(self, arns: Iterable[str]) -> list[LayerVersion]:
-        """The layer versions a function lists, checked as AWS checks them."""
+    def resolve(self, arns: Iterable[str]) -> list[tuple[str, LayerVersion]]:
+        """(ARN, layer version) of each layer a function lists, checked as AWS checks them; a
+        layer version of another account's is found in its cell."""
         arns = list(arns)
         check_layer_count(arns)
         resolved = []
         for arn in arns:
             try:
-                resolved.append(self.by_arn(arn))
+                owner, name, version = layer_version_of(arn, self._region)
+                layers = self if owner == self._account_id else self._others(owner) if self._others else None
+                if layers is None:
+                    raise ResourceNotFoundException(arn)
+                resolved.append((f"{layer_arn(self._region, owner, name)}:{version}", layers.get(name, version)))
             except ResourceNotFoundException:
                 raise InvalidParameterValueException(f"Layer version {arn} does not exist.") from None
         return resolved
@@ -180,7 +190,7 @@ class LayerService:
             await self._store.put_layer_version(updated)
             self._layers[name][version] = updated
 
-    def opt_tree(self, layers: list[LayerVersion]) -> str | None:
+    def opt_tree(self, layers: Sequence[LayerVersion]) -> str | None:
         """The merged, read-only tree of *layers* in order (None without layers); blocking."""
         if not layers:
             return None

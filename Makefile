@@ -30,12 +30,14 @@ $(STAMP): pyproject.toml
 
 # What each Python runtime lets a function import, as AWS's do (boto3 and kin, pip, setuptools
 # before 3.12), installed from PyPI once per interpreter found; then AWS's blank-python sample's
-# layer for its acceptance test. The network is needed here, never by the server.
+# layer and the web frameworks' (FastAPI, Mangum, Powertools) for their acceptance tests. The
+# network is needed here, never by the server.
 RUNTIMES := $(VENV)/share/lambent/.runtimes
 runtimes: $(RUNTIMES)
-$(RUNTIMES): $(STAMP) src/lambent/runtimes/python/requirements.txt tests/fixtures/samples.py
+$(RUNTIMES): $(STAMP) src/lambent/runtimes/python/requirements.txt tests/fixtures/samples.py tests/fixtures/web_frameworks.py
 	$(BIN)/python -m lambent.runtimes.python_libs
 	$(BIN)/python -m tests.fixtures.samples
+	$(BIN)/python -m tests.fixtures.web_frameworks
 	touch $@
 
 serve: $(STAMP) $(RUNTIMES) system  ## start the server on the embedded defaults (SQLite and ./.lambent)

@@ -7,15 +7,14 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
-from typing import Any
 
-import httpx
 import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from tests.fixtures.server import Server, create
+from tests.fixtures.urls import http, make_public
 
 ECHO = r"""
 import base64, json
@@ -39,38 +38,12 @@ def handler(event, context):
 """
 
 
-def http(method: str, url: str, **kwargs: Any) -> httpx.Response:
-    """*url* requested with httpx: a ``*.localhost`` name is connected to on loopback with its
-    Host header, as browsers and curl resolve it (this machine's resolver does not)."""
-    parsed = httpx.URL(url)
-    if parsed.host.endswith(".localhost"):
-        headers = httpx.Headers(kwargs.pop("headers", None))
-        headers["host"] = f"{parsed.host}:{parsed.port}"
-        kwargs["headers"] = headers
-        url = str(parsed.copy_with(host="127.0.0.1"))
-    return httpx.request(method, url, **kwargs)
-
-
-def _public(lam: Any, name: str) -> None:
-    """The two statements AWS's console adds for a public (NONE) URL."""
-    lam.add_permission(
-        FunctionName=name,
-        StatementId="url",
-        Action="lambda:InvokeFunctionUrl",
-        Principal="*",
-        FunctionUrlAuthType="NONE",
-    )
-    lam.add_permission(
-        FunctionName=name, StatementId="invoke", Action="lambda:InvokeFunction", Principal="*", InvokedViaFunctionUrl=True
-    )
-
-
 @pytest.fixture(scope="module")
 def url(server: Server) -> str:
     lam = server.client()
     create(lam, "url-echo", ECHO)
     made = lam.create_function_url_config(FunctionName="url-echo", AuthType="NONE")
-    _public(lam, "url-echo")
+    make_public(lam, "url-echo")
     return str(made["FunctionUrl"])
 
 
@@ -181,7 +154,7 @@ def test_cors_preflight_and_response_headers(server: Server) -> None:
     site = "https://app.example.com"
     cors = {"AllowOrigins": [site], "AllowMethods": ["GET", "POST"], "AllowHeaders": ["x-custom"], "MaxAge": 60}
     url = lam.create_function_url_config(FunctionName="url-cors", AuthType="NONE", Cors=cors)["FunctionUrl"]
-    _public(lam, "url-cors")
+    make_public(lam, "url-cors")
     preflight = http(
         "OPTIONS",
         f"{url}cors",

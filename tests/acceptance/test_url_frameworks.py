@@ -1,6 +1,7 @@
-"""Lambda web code run unchanged behind a function URL: a FastAPI app through Mangum and a
-Powertools for AWS Lambda (Python) resolver, each deployed as a zip with the frameworks as a layer
-(built by ``make runtimes``, tests/fixtures/web_frameworks.py) and requested over HTTP.
+"""Lambda web code run unchanged behind a function URL: a FastAPI app through Mangum, a
+Powertools for AWS Lambda (Python) resolver and an Express app through serverless-http on
+nodejs20.x, each deployed as a zip with its frameworks as a layer (built by ``make runtimes``,
+tests/fixtures/web_frameworks.py) and requested over HTTP.
 
 What each answers is what the framework makes of AWS's payload 2.0 event: FastAPI's routing,
 validation errors and cookies through Mangum's adapter; Powertools' routes, path parameters and
@@ -66,6 +67,22 @@ def handler(event, context):
 """
 
 
+EXPRESS_APP = """
+const express = require("express");
+const serverless = require("serverless-http");
+
+const app = express();
+app.use(express.json());
+app.get("/users/:id", (req, res) => res.json({ id: req.params.id, sort: req.query.sort, agent: req.get("user-agent") }));
+app.post("/echo", (req, res) => {
+  res.cookie("seen", "yes");
+  res.status(201).json({ got: req.body });
+});
+
+module.exports.handler = serverless(app);
+"""
+
+
 @pytest.fixture(scope="module")
 def frameworks(server: Server) -> Iterator[str]:
     files = web_frameworks.layer_files()
@@ -76,9 +93,10 @@ def frameworks(server: Server) -> Iterator[str]:
     yield str(layer["LayerVersionArn"])
 
 
-def _url(server: Server, name: str, code: str, layer: str) -> str:
+def _url(server: Server, name: str, code: str | dict[str, str | bytes], layer: str, runtime: str = web_frameworks.RUNTIME) -> str:
     lam = server.client()
-    create(lam, name, code, Runtime=web_frameworks.RUNTIME, Layers=[layer], MemorySize=512, Timeout=30)
+    handler = "index.handler" if runtime.startswith("nodejs") else "app.handler"
+    create(lam, name, code, Runtime=runtime, Handler=handler, Layers=[layer], MemorySize=512, Timeout=30)
     url = str(lam.create_function_url_config(FunctionName=name, AuthType="NONE")["FunctionUrl"])
     make_public(lam, name)
     return url
@@ -108,3 +126,18 @@ def test_powertools_lambda_function_url_resolver(server: Server, frameworks: str
     assert missing.status_code == 404, missing.text
     body: Any = missing.json()
     assert body == {"statusCode": 404, "message": "Not found"}
+
+
+def test_express_through_serverless_http(server: Server) -> None:
+    files = web_frameworks.node_layer_files()
+    if not files:
+        pytest.skip("the Express layer is not built (make runtimes, with npm)")
+    layer = server.client().publish_layer_version(LayerName="web-express", Content={"ZipFile": make_zip(files)})
+    url = _url(server, "web-express", {"index.js": EXPRESS_APP}, layer["LayerVersionArn"], web_frameworks.NODE_RUNTIME)
+    user = http("GET", f"{url}users/42?sort=asc", headers={"User-Agent": "probe/3"}, timeout=60)
+    assert (user.status_code, user.json()) == (200, {"id": "42", "sort": "asc", "agent": "probe/3"}), user.text
+    echoed = http("POST", f"{url}echo", json={"a": [1, 2]}, timeout=30)
+    assert (echoed.status_code, echoed.json()) == (201, {"got": {"a": [1, 2]}}), echoed.text
+    assert echoed.headers["set-cookie"].startswith("seen=yes")
+    missing = http("GET", f"{url}nowhere", timeout=30)
+    assert missing.status_code == 404 and "Cannot GET /nowhere" in missing.text

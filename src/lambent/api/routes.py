@@ -84,6 +84,7 @@ EVENT_CONFIG = "/2019-09-25/functions/{name}/event-invoke-config"
 PROVISIONED = "/2019-09-30/functions/{name}/provisioned-concurrency"
 RECURSION = "/2024-08-31/functions/{name}/recursion-config"
 INVOKE_ASYNC = "/2014-11-13/functions/{name}/invoke-async"
+STREAM = "/2021-11-15/functions/{name}/response-streaming-invocations"
 ACCOUNT = "/2016-08-19/account-settings"
 TAGS = "/2017-03-31/tags/{arn:path}"
 LAYER = "/2018-10-31/layers/{layer}/versions"
@@ -117,6 +118,7 @@ def routes(h: Handlers, g: Guard) -> list[BaseRoute]:
     return [
         # Invoke first: the hot path. "/" serves Logs (X-Amz-Target), IAM and STS (query protocol).
         op("Invoke",                             f"{F}/{{name}}/invocations",                 _Asgi(h.invoke.invoke),  POST),
+        op("InvokeWithResponseStream",           STREAM,                                     _Asgi(h.invoke.invoke_stream), POST),
         op("CreateFunction",                     F,                                           fn.create,               POST),
         op("ListFunctions",                      F,                                           fn.list,                 GET),
         op("CreateFunction",                     f"{F}/",                                     fn.create,               POST),

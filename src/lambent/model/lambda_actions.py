@@ -52,6 +52,7 @@ def _lambda(resource: ResourceKind, *names: str, qualifiable: bool = False) -> d
 
 OPERATIONS: Mapping[str, Operation] = {
     "Invoke": Operation("lambda:InvokeFunction", "function", qualifiable=True),
+    "InvokeWithResponseStream": Operation("lambda:InvokeFunction", "function", qualifiable=True),
     "InvokeAsync": Operation("lambda:InvokeAsync", "function"),
     **_lambda(
         "function",

@@ -58,9 +58,13 @@ def test_operation(op: str, expected: Operation) -> None:
     assert OPERATIONS[op] == expected
 
 
-def test_actions_are_the_operation_names_but_two() -> None:
+def test_actions_are_the_operation_names_but_three() -> None:
     renamed = {op: o.action for op, o in OPERATIONS.items() if o.action.split(":", 1)[1] != op}
-    assert renamed == {"Invoke": "lambda:InvokeFunction", "GetLayerVersionByArn": "lambda:GetLayerVersion"}
+    assert renamed == {
+        "Invoke": "lambda:InvokeFunction",
+        "InvokeWithResponseStream": "lambda:InvokeFunction",  # the Service Authorization Reference's
+        "GetLayerVersionByArn": "lambda:GetLayerVersion",
+    }
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ import pytest
 
 from lambent.model.iam_policy import Caller, Decision, Reason, Request, denial_message, evaluate, parse
 from lambent.model.identity import assumed_role_arn, role_arn, root_arn, user_arn
+from tests.fixtures.iam_condition_cases import CASES as CONDITION_CASES
 
 ACCT = "123456789012"
 OTHER = "111122223333"
@@ -1182,8 +1183,6 @@ ALL = VARIABLES + IDENTITY_ONLY + ROOT_CASES + SAME_ACCOUNT_RESOURCE + CROSS_ACC
 
 
 def test_the_tables_hold_over_200_evaluations() -> None:
-    from tests.unit.model.test_iam_conditions import CASES as CONDITION_CASES
-
     assert len(ALL) + len(CONDITION_CASES) + len(MESSAGES) >= 300
 
 

@@ -27,8 +27,8 @@ from lambent.services.function_events import Listeners
 from lambent.services.functions import FunctionService
 from lambent.services.identity import Sealer
 from lambent.services.package_gc import PackageCollector
+from tests.fixtures.functions_world import ACCOUNT, REGION, KnownRoles, World, create_document, run
 from tests.fixtures.zips import package
-from tests.unit.services.test_functions_service import ACCOUNT, REGION, KnownRoles, World, create_document, run
 
 
 class Signed(World):

@@ -21,7 +21,7 @@ from lambent.services.function_index import FunctionIndex, IndexedFunction
 from lambent.services.function_urls import FunctionUrlService
 from lambent.services.functions import FunctionService
 from lambent.store.memory import MemoryStore
-from tests.unit.services.test_functions_service import ACCOUNT, REGION, KnownRoles, World, run
+from tests.fixtures.functions_world import ACCOUNT, REGION, KnownRoles, World, run
 
 ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:fn"
 NONE = msgspec.convert({"AuthType": "NONE"}, CreateFunctionUrlInput)

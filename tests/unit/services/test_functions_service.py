@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,134 +13,19 @@ from typing import Any
 import msgspec
 import pytest
 
-from lambent.clock import FakeClock
 from lambent.errors import InvalidParameterValueException, PreconditionFailedException, ResourceNotFoundException
 from lambent.model.alias import CreateAliasInput, UpdateAliasInput
 from lambent.model.arns import FunctionRef
 from lambent.model.event_invoke import DEFAULT, EventInvokeConfigInput
-from lambent.model.function import (
-    CreateFunctionInput,
-    FunctionVersion,
-    UpdateFunctionCodeInput,
-    UpdateFunctionConfigurationInput,
-)
+from lambent.model.function import CreateFunctionInput, FunctionVersion, UpdateFunctionConfigurationInput
 from lambent.model.layer import PublishLayerVersionInput
 from lambent.model.uids import hashed_uid
-from lambent.services.aliases import AliasService
-from lambent.services.event_configs import EventConfigService
 from lambent.services.function_events import FunctionListener, Listeners
-from lambent.services.function_index import FunctionIndex
 from lambent.services.functions import FunctionService
-from lambent.services.layers import LayerService
 from lambent.services.package_gc import PackageCollector
-from lambent.services.packages import PackageStore
 from lambent.store import FunctionRecord
 from lambent.store.memory import MemoryStore
-from tests.fixtures.zips import package
-
-REGION, ACCOUNT = "eu-central-1", "123456789012"
-
-
-class Recorder(FunctionListener):
-    def __init__(self) -> None:
-        self.events: list[tuple[Any, ...]] = []
-
-    async def function_changed(self, name: str, revision_id: str | None) -> None:
-        self.events.append(("changed", name, revision_id))
-
-    async def function_deleted(self, name: str) -> None:
-        self.events.append(("deleted", name))
-
-    def version_published(self, version: FunctionVersion) -> asyncio.Future[Any] | None:
-        self.events.append(("published", version.name, version.version))
-        return None
-
-    async def version_deleted(self, name: str, version: str) -> None:
-        self.events.append(("version deleted", name, version))
-
-
-class Environments:
-    """Who uses packages, as ``Cells`` answers: the code directories live environments run
-    (what the invoker reports), and the packages the world's functions and layers refer to."""
-
-    def __init__(self, world: World) -> None:
-        self.dirs: set[str] = set()
-        self._world = world
-
-    def code_dirs_in_use(self) -> set[str]:
-        return set(self.dirs)
-
-    def code_in_use(self) -> set[str]:
-        return self._world.index.code_in_use() | self._world.layers.code_in_use()
-
-
-class World:
-    def __init__(self, root: Path, store: MemoryStore | None = None) -> None:
-        self.clock = FakeClock()
-        self.store = store or MemoryStore()
-        self.packages = PackageStore(root)
-        self.environments = Environments(self)
-        self.collector = collector = PackageCollector(self.packages, self.environments)
-        self.layers = LayerService(self.store, self.packages, collector, root / "opt", REGION, ACCOUNT)
-        self.index = FunctionIndex(REGION, ACCOUNT)
-        self.recorder = Recorder()
-        self.configs = EventConfigService(self.store, self.index, REGION, ACCOUNT, self.clock)
-        events = Listeners([self.recorder, self.configs])
-        self.functions = FunctionService(
-            self.store, self.index, self.packages, collector, self.layers, ["python3.12"], events, KnownRoles(), self.clock
-        )
-        self.aliases = AliasService(self.store, self.index)
-
-    async def create(self, name: str = "fn", code: str = "v1", **members: Any) -> FunctionVersion:
-        return await self.functions.create(msgspec.convert(create_document(name, code, **members), CreateFunctionInput))
-
-    async def update_code(self, name: str, code: str, **members: Any) -> FunctionVersion:
-        document = {"ZipFile": zipped(code), **members}
-        return await self.functions.update_code(name, msgspec.convert(document, UpdateFunctionCodeInput))
-
-    def stored(self, version: FunctionVersion) -> bool:
-        """Whether the version's zip and its extracted tree are both still there."""
-        return self.packages.blob(version.code_sha256_hex).exists() and Path(self.packages.tree(version.code_sha256_hex)).is_dir()
-
-    def gone(self, version: FunctionVersion) -> bool:
-        """Whether neither the version's zip nor its tree is left."""
-        return (
-            not self.packages.blob(version.code_sha256_hex).exists()
-            and not Path(self.packages.tree(version.code_sha256_hex)).exists()
-        )
-
-
-def zipped(code: str) -> str:
-    return base64.b64encode(package({"app.py": f"def handler(e, c):\n    return {code!r}\n"})).decode()
-
-
-class KnownRoles:
-    """A stand-in for the identity service's check: the roles Lambda may assume, by ARN."""
-
-    def __init__(self, *arns: str) -> None:
-        self.arns = set(arns) or {ROLE}
-
-    async def assumable_by_lambda(self, role_arn: str) -> bool:
-        return role_arn in self.arns
-
-
-ROLE = f"arn:aws:iam::{ACCOUNT}:role/r"
-
-
-def create_document(name: str, code: str, **members: Any) -> dict[str, Any]:
-    return {
-        "FunctionName": name,
-        "Role": ROLE,
-        "Runtime": "python3.12",
-        "Handler": "app.handler",
-        "Code": {"ZipFile": zipped(code)},
-        **members,
-    }
-
-
-def run(scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:
-    asyncio.run(scenario())
-
+from tests.fixtures.functions_world import ACCOUNT, ROLE, KnownRoles, Recorder, World, create_document, run, zipped
 
 # --- events ------------------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from lambent.model.arns import FunctionRef
 from lambent.model.function_policy import AddPermissionInput
 from lambent.services.function_index import FunctionIndex
 from lambent.services.permissions import PermissionService
-from tests.unit.services.test_functions_service import ACCOUNT, REGION, World, run
+from tests.fixtures.functions_world import ACCOUNT, REGION, World, run
 
 ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:fn"
 

@@ -12,28 +12,13 @@ import pytest
 
 from lambent.errors import ServiceException
 from lambent.model.alias import Alias
-from lambent.model.function import FunctionVersion
 from lambent.model.function_policy import FunctionPolicy
 from lambent.model.limits import FUNCTION_UID_FIRST, FUNCTION_UID_LAST
 from lambent.model.uids import hashed_uid, pick_uid
 from lambent.store import Store
 from lambent.store.memory import MemoryStore
 from lambent.store.sql import SqlStore
-
-
-def latest(name: str, **changes: object) -> FunctionVersion:
-    fields: dict[str, object] = {
-        "name": name,
-        "runtime": "python3.12",
-        "handler": "app.handler",
-        "role": "r",
-        "code_sha256_hex": "00" * 32,
-        "code_size": 1,
-        "last_modified": "2026-01-01T00:00:00.000+0000",
-        "revision_id": "rev",
-    }
-    fields.update(changes)
-    return FunctionVersion(**fields)  # type: ignore[arg-type]
+from tests.fixtures.versions import latest
 
 
 def sql_store(tmp_path: Path) -> SqlStore:

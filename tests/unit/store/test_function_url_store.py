@@ -15,7 +15,7 @@ from lambent.model.function_url import FunctionUrlConfig
 from lambent.store import Store
 from lambent.store.memory import MemoryStore
 from lambent.store.sql import SqlStore
-from tests.unit.store.test_function_store import latest
+from tests.fixtures.versions import latest
 
 A, B = "111111111111", "222222222222"
 

@@ -298,3 +298,87 @@ def test_the_platform_takes_only_bindings_and_message_shapes_from_the_inside() -
             continue
         reached = {t for t in lambent_imports(name, path, KNOWN) if t == INSIDE or t.startswith(f"{INSIDE}.")}
         assert reached <= INSIDE_SHARED, (name, sorted(reached - INSIDE_SHARED))
+
+
+# --- the tests' rule: no test module imports another (docs/design.md) -----------------------
+
+TESTS = SRC.parent / "tests"
+
+
+def suites_of(tests: Path) -> frozenset[str]:
+    """The test suites: every package of *tests* but ``fixtures``, where shared helpers live."""
+    return frozenset(p.name for p in tests.iterdir() if (p / "__init__.py").is_file()) - {"fixtures"}
+
+
+def modules_under(tests: Path) -> dict[str, Path]:
+    return {module_name(path, tests.parent): path for path in sorted(tests.rglob("*.py"))}
+
+
+def suite_of(module: str) -> str | None:
+    """The part of ``tests`` *module* is in (``unit`` for ``tests.unit.model.test_arns``), if any."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[0] == "tests" else None
+
+
+def reached_suite_modules(module: str, path: Path, known: set[str], suites: frozenset[str]) -> list[str]:
+    """The modules of a test suite (``tests.<suite>``, the package or anything in it) that *module*
+    imports, but for a ``conftest`` of its own folder or one above it."""
+    is_package = path.name == "__init__.py"
+    package = module.split(".") if is_package else module.split(".")[:-1]
+    own_conftests = {".".join([*package[:depth], "conftest"]) for depth in range(1, len(package) + 1)}
+    return sorted(
+        target
+        for target in imported_modules(path.read_text(), module, is_package, known)
+        if suite_of(target) in suites and target not in own_conftests
+    )
+
+
+def test_checker_reports_a_test_module_importing_another(tmp_path: Path) -> None:
+    tests = tmp_path / "tests"
+    for folder in ("unit/model", "unit/store", "acceptance", "fixtures"):
+        (tests / folder).mkdir(parents=True)
+    for init in ("", "unit", "unit/model", "unit/store", "acceptance", "fixtures"):
+        (tests / init / "__init__.py").write_text("")
+    for name in ("conftest.py", "unit/conftest.py", "unit/model/test_a.py", "unit/store/test_b.py", "fixtures/worlds.py"):
+        (tests / name).write_text("")
+    (tests / "acceptance" / "test_c.py").write_text(
+        "from tests.fixtures.worlds import World\n"  # shared helpers: allowed
+        "from tests.unit import conftest\n"  # another folder's conftest: not its own
+        "def f():\n"
+        "    from tests.unit.model.test_a import CASES\n"
+    )
+    (tests / "unit" / "store" / "test_d.py").write_text(
+        "from tests import conftest\n"  # its own conftests, up the tree: allowed
+        "from tests.unit.conftest import x\n"
+        "from .test_b import latest\n"
+        "import tests.unit.model.test_a\n"
+    )
+    modules = modules_under(tests)
+    suites = suites_of(tests)
+    assert suites == {"unit", "acceptance"}
+    known = set(modules)
+    assert reached_suite_modules("tests.acceptance.test_c", modules["tests.acceptance.test_c"], known, suites) == [
+        "tests.unit.conftest",
+        "tests.unit.model.test_a",
+    ]
+    assert reached_suite_modules("tests.unit.store.test_d", modules["tests.unit.store.test_d"], known, suites) == [
+        "tests.unit.model.test_a",
+        "tests.unit.store.test_b",
+    ]
+    assert reached_suite_modules("tests.fixtures.worlds", modules["tests.fixtures.worlds"], known, suites) == []
+
+
+def test_no_test_module_imports_another() -> None:
+    # What several tests share lives in tests/fixtures/; conftest.py files turn it into fixtures.
+    modules = modules_under(TESTS)
+    suites = suites_of(TESTS)
+    assert {"unit", "acceptance", "security", "conformance"} <= suites
+    known = set(modules)
+    assert "tests.fixtures.functions_world" in imported_modules(
+        modules["tests.unit.services.test_functions_service"].read_text(),
+        "tests.unit.services.test_functions_service",
+        False,
+        known,
+    ), "the extractor sees no test's imports"
+    reached = {name: reached_suite_modules(name, path, known, suites) for name, path in modules.items()}
+    assert {name: targets for name, targets in reached.items() if targets} == {}

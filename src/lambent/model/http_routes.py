@@ -162,15 +162,17 @@ def check_route_keys(keys: Iterable[str]) -> Refusal | None:
 
 
 class RouteTable:
-    """One deployment's routes, compiled once; ``match`` is a dict lookup for a literal path and
-    a scan, most specific first, of the variable routes of the request's length and the greedy
-    routes otherwise."""
+    """One deployment's routes, compiled once; ``match`` is a dict lookup for a literal path, else
+    a scan, most specific first, of the variable routes of the request's length and first part,
+    then of the greedy routes."""
 
     __slots__ = ("_default", "_greedy", "_literal", "_variable", "route_keys")
 
     def __init__(self, routes: Iterable[_Route], has_default: bool) -> None:
         literal: dict[str, dict[str, str]] = {}
-        variable: dict[int, list[_Route]] = {}
+        # keyed by length and first literal (None: the first part is a variable); a literal first
+        # part outranks a variable one, so scanning its bucket first keeps the order
+        variable: dict[tuple[int, str | None], list[_Route]] = {}
         greedy: list[_Route] = []
         keys: list[str] = []
         for route in routes:
@@ -181,9 +183,9 @@ class RouteTable:
                 path = "/" + "/".join(p.literal or "" for p in route.parts)
                 literal.setdefault(path, {})[route.method] = route.key
             else:
-                variable.setdefault(len(route.parts), []).append(route)
+                variable.setdefault((len(route.parts), route.parts[0].literal), []).append(route)
         self._literal = literal
-        self._variable = {n: tuple(sorted(rs, key=_Route.rank)) for n, rs in variable.items()}
+        self._variable = {k: tuple(sorted(rs, key=_Route.rank)) for k, rs in variable.items()}
         self._greedy = tuple(sorted(greedy, key=_Route.rank))
         self._default = has_default
         #: The keys the table was compiled from, ``$default`` last.
@@ -200,18 +202,19 @@ class RouteTable:
             if key is not None:
                 return RouteMatch(route_key=key)
         segments = path[1:].split("/")
-        for route in self._variable.get(len(segments), ()):
+        n = len(segments)
+        for route in (*self._variable.get((n, segments[0]), ()), *self._variable.get((n, None), ())):
             if route.method in (method, ANY):
                 params = _bind(route.parts, segments)
                 if params is not None:
                     return RouteMatch(route_key=route.key, path_parameters=params)
         for route in self._greedy:
-            n = len(route.parts)
-            if len(segments) > n and route.method in (method, ANY):
-                params = _bind(route.parts, segments[:n])
+            k = len(route.parts)
+            if n > k and route.method in (method, ANY):
+                params = _bind(route.parts, segments[:k])
                 if params is not None:
                     assert route.greedy is not None
-                    params[route.greedy] = "/".join(segments[n:])
+                    params[route.greedy] = "/".join(segments[k:])
                     return RouteMatch(route_key=route.key, path_parameters=params)
         return RouteMatch(route_key=DEFAULT) if self._default else None
 

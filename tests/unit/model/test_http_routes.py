@@ -365,3 +365,57 @@ def test_every_path_parameter_value_appears_in_the_path(values: list[str], tail:
         for value in found.path_parameters.values():
             assert value in path
         assert all("/" not in v for k, v in found.path_parameters.items() if k in "abc")
+
+
+def reference(keys: list[str], method: str, path: str) -> str | None:
+    """The documented rules, by brute force: every route that matches, ranked."""
+    segments = path[1:].split("/")
+    ranked: list[tuple[tuple[object, ...], str]] = []
+    for key in keys:
+        if key == "$default":
+            ranked.append(((2,), key))
+            continue
+        verb, _, route = key.partition(" ")
+        if verb not in (method, "ANY"):
+            continue
+        parts = [] if route == "/" else route[1:].split("/")
+        greedy = bool(parts) and parts[-1].endswith("+}")
+        fixed = parts[:-1] if greedy else parts or [""]
+        if len(segments) <= len(fixed) if greedy else len(segments) != len(fixed):
+            continue
+        if all(p == s if not p.startswith("{") else s != "" for p, s in zip(fixed, segments, strict=False)):
+            shape = tuple(int(p.startswith("{")) for p in fixed)
+            ranked.append(((int(greedy), -len(fixed), shape, verb == "ANY", key), key))
+    return min(ranked)[1] if ranked else None
+
+
+ROUTE_PART = st.sampled_from(["a", "b", "{x}", "{y}"])
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["GET", "ANY", "POST"]),
+            st.lists(ROUTE_PART, max_size=3),
+            st.booleans(),
+        ),
+        max_size=8,
+    ),
+    st.booleans(),
+    st.sampled_from(["GET", "POST", "PUT"]),
+    st.lists(st.sampled_from(["a", "b", "c", ""]), min_size=1, max_size=4),
+)
+def test_the_table_picks_what_the_rules_pick(
+    specs: list[tuple[str, list[str], bool]], default: bool, method: str, segments: list[str]
+) -> None:
+    keys: list[str] = []
+    for verb, parts, greedy in specs:
+        named = [p.replace("x", f"x{i}").replace("y", f"y{i}") for i, p in enumerate(parts)]
+        key = f"{verb} /" + "/".join([*named, "{rest+}"] if greedy else named)
+        if key not in keys:
+            keys.append(key)
+    if default:
+        keys.append("$default")
+    path = "/" + "/".join(segments)
+    found = compile(keys).match(method, path)
+    assert (found.route_key if found else None) == reference(keys, method, path)

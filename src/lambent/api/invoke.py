@@ -25,6 +25,7 @@ from lambent.model import constraints, eventstream
 from lambent.model import logs as loglines
 from lambent.model.arns import parse_function_ref
 from lambent.model.limits import INVOKE_ASYNC_LIMIT_BYTES, SYNC_PAYLOAD_LIMIT_BYTES
+from lambent.services.invocations import InvokeOutcome
 from lambent.settings import Settings
 
 
@@ -40,7 +41,10 @@ class InvokeApi:
         self._settings = settings
         self._cells = cells
 
-    async def invoke(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _run(self, scope: Scope, receive: Receive, operation: str, body_operation: str) -> tuple[InvokeOutcome, str]:
+        """Invoke's and InvokeWithResponseStream's shared part: the headers, qualifier and path
+        checked as *operation*'s, the body read within the limit (refused in *body_operation*'s
+        words), the invocation; its outcome and the LogType asked for."""
         headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
         invocation_type = headers.get("x-amz-invocation-type", "RequestResponse")
         log_type = headers.get("x-amz-log-type", "None")
@@ -49,13 +53,17 @@ class InvokeApi:
         params: dict[str, Any] = {"FunctionName": identifier, "InvocationType": invocation_type, "LogType": log_type}
         if qualifier is not None:
             params["Qualifier"] = qualifier
-        constraints.validate("Invoke", params)
+        constraints.validate(operation, params)
         cell = await self._cells.of(scope)
         ref = parse_function_ref(identifier, cell.region, cell.account_id, qualifier)
-        payload = await read_body(receive, SYNC_PAYLOAD_LIMIT_BYTES, "InvokeFunction", headers.get("content-length"))
+        payload = await read_body(receive, SYNC_PAYLOAD_LIMIT_BYTES, body_operation, headers.get("content-length"))
         outcome = await cell.invocations.invoke(
             ref, payload, invocation_type, headers.get("x-amz-client-context"), headers.get("x-amzn-trace-id")
         )
+        return outcome, log_type
+
+    async def invoke(self, scope: Scope, receive: Receive, send: Send) -> None:
+        outcome, log_type = await self._run(scope, receive, "Invoke", "InvokeFunction")
         invocation = outcome.invocation
         body = invocation.payload if invocation is not None else b""
         response = [
@@ -77,21 +85,7 @@ class InvokeApi:
         answers with its whole payload as one chunk, as AWS sends such a function's; a function
         error is the error document as the chunk, and its type and message in InvokeComplete's
         ErrorCode and ErrorDetails (not confirmed against AWS)."""
-        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
-        invocation_type = headers.get("x-amz-invocation-type", "RequestResponse")
-        log_type = headers.get("x-amz-log-type", "None")
-        qualifier = _qualifier(scope["query_string"])
-        identifier = scope["path_params"]["name"]
-        params: dict[str, Any] = {"FunctionName": identifier, "InvocationType": invocation_type, "LogType": log_type}
-        if qualifier is not None:
-            params["Qualifier"] = qualifier
-        constraints.validate("InvokeWithResponseStream", params)
-        cell = await self._cells.of(scope)
-        ref = parse_function_ref(identifier, cell.region, cell.account_id, qualifier)
-        payload = await read_body(receive, SYNC_PAYLOAD_LIMIT_BYTES, "InvokeWithResponseStream", headers.get("content-length"))
-        outcome = await cell.invocations.invoke(
-            ref, payload, invocation_type, headers.get("x-amz-client-context"), headers.get("x-amzn-trace-id")
-        )
+        outcome, log_type = await self._run(scope, receive, "InvokeWithResponseStream", "InvokeWithResponseStream")
         invocation = outcome.invocation
         events = []
         if invocation is not None and invocation.payload:
@@ -103,13 +97,12 @@ class InvokeApi:
                 failure.error_type if failure is not None else None, failure.message if failure is not None else None, log
             )
         )
-        status = 200 if outcome.status == 200 else outcome.status
         response = [
             (b"content-type", b"application/vnd.amazon.eventstream"),
             (b"x-amz-executed-version", outcome.executed_version.encode()),
             (b"x-amzn-requestid", outcome.request_id.encode()),
         ]
-        await send({"type": "http.response.start", "status": status, "headers": response})
+        await send({"type": "http.response.start", "status": outcome.status, "headers": response})
         for framed in events[:-1]:
             await send({"type": "http.response.body", "body": framed, "more_body": True})
         await send({"type": "http.response.body", "body": events[-1]})

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.fixtures.documents import REVISION, configuration, function_arn, listed_version, normalised
+from tests.fixtures.documents import REVISION, configuration, creating, function_arn, listed_version, normalised
 from tests.fixtures.server import create, make_zip
 
 CODE = "def handler(event, context):\n    return 1\n"
@@ -29,16 +29,20 @@ def test_a_configuration_only_change_publishes_a_new_version(lam: Any, fn_name: 
     code = make_zip({"app.py": CODE})
     create(lam, fn_name, CODE)
     one = _published(lam, fn_name)
-    assert normalised(one) == configuration(fn_name, code, version="1")
-    again = lam.publish_version(FunctionName=fn_name)  # nothing changed: the last version
+    # AWS answers a publish with the new version being created, as it answers CreateFunction
+    assert normalised(one) == creating(configuration(fn_name, code, version="1"))
+    again = lam.publish_version(FunctionName=fn_name)  # nothing changed: the last version, as it is now
     assert normalised(again) == configuration(fn_name, code, version="1")
-    assert again["RevisionId"] == one["RevisionId"]
+    assert again["RevisionId"] == lam.get_function_configuration(FunctionName=fn_name, Qualifier="1")["RevisionId"]
+    assert again["RevisionId"] != one["RevisionId"]  # Pending -> Active drew a new one
 
     lam.update_function_configuration(FunctionName=fn_name, Description="only this")
     lam.get_waiter("function_updated_v2").wait(FunctionName=fn_name, WaiterConfig=FAST)
     two = _published(lam, fn_name)
-    assert normalised(two) == configuration(fn_name, code, version="2", Description="only this")
-    assert normalised(lam.publish_version(FunctionName=fn_name)) == normalised(two)
+    assert normalised(two) == creating(configuration(fn_name, code, version="2", Description="only this"))
+    assert normalised(lam.publish_version(FunctionName=fn_name)) == configuration(
+        fn_name, code, version="2", Description="only this"
+    )
 
     assert normalised(lam.list_versions_by_function(FunctionName=fn_name)) == {
         "Versions": [
@@ -59,7 +63,7 @@ def test_a_code_change_publishes_a_new_version_with_the_description_asked_for(la
     lam.update_function_code(FunctionName=fn_name, ZipFile=code)
     lam.get_waiter("function_updated_v2").wait(FunctionName=fn_name, WaiterConfig=FAST)
     two = _published(lam, fn_name, Description="v2")
-    assert normalised(two) == configuration(fn_name, code, version="2", Description="v2")
+    assert normalised(two) == creating(configuration(fn_name, code, version="2", Description="v2"))
 
 
 def _alias(name: str, alias: str, version: str, description: str = "", **extra: Any) -> dict[str, Any]:
@@ -101,7 +105,7 @@ def test_update_code_with_publish_answers_the_new_version(lam: Any, fn_name: str
     create(lam, fn_name, CODE)
     code = make_zip({"app.py": CODE.replace("1", "3")})
     published = lam.update_function_code(FunctionName=fn_name, ZipFile=code, Publish=True)
-    assert normalised(published) == configuration(fn_name, code, version="1")
+    assert normalised(published) == creating(configuration(fn_name, code, version="1"))
     lam.get_waiter("function_updated_v2").wait(FunctionName=fn_name, WaiterConfig=FAST)
     assert normalised(lam.get_function_configuration(FunctionName=fn_name)) == configuration(fn_name, code)
     assert lam.invoke(FunctionName=fn_name, Qualifier="1")["Payload"].read() == b"3"

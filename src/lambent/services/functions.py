@@ -335,11 +335,15 @@ class FunctionService:
             return await self._publish(latest, description)
 
     async def _publish(self, latest: FunctionVersion, description: str | None = None) -> FunctionVersion:
+        """Store the next version being created, then created; answer it being created (Pending,
+        as AWS answers a publish and as the PublishedVersionActive waiter expects)."""
         function = self._index.function(latest.name)
-        version = published_version(latest, next_version_number(function.versions), _new_id(), description)
-        await self._store.put_version(version)
+        answer = creating(published_version(latest, next_version_number(function.versions), _new_id(), description))
+        await self._store.put_version(answer)
+        await self._store.put_version(version := settled(answer, _new_id()))
         function.versions[version.version] = version
-        return self._announce(version)
+        self._announce(version)
+        return answer
 
     def _announce(self, version: FunctionVersion) -> FunctionVersion:
         """Tell the listeners; a SnapStart version is Pending (in memory: a restart makes its

@@ -195,7 +195,11 @@ def test_a_configuration_only_change_makes_the_next_publish_new(tmp_path: Path) 
         w = World(tmp_path)
         await w.create()
         one = await w.functions.publish_version("fn", None, None, None)
-        assert (await w.functions.publish_version("fn", None, None, None)) == one
+        assert (one.state, one.last_update_status) == ("Pending", "")  # answered being created
+        again = await w.functions.publish_version("fn", None, None, None)
+        assert again == w.functions.resolve(FunctionRef(name="fn", qualifier="1"))  # as it is now
+        assert (again.version, again.state, again.last_update_status) == ("1", "Active", "Successful")
+        assert again.revision_id != one.revision_id
         update = msgspec.convert({"Description": "only this"}, UpdateFunctionConfigurationInput)
         await w.functions.update_configuration("fn", update)
         two = await w.functions.publish_version("fn", None, None, None)

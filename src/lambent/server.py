@@ -74,6 +74,7 @@ from lambent.services.event_queue import EventQueue
 from lambent.services.execution_roles import AnyRole
 from lambent.services.function_events import Listeners
 from lambent.services.function_index import FunctionIndex
+from lambent.services.function_settings import FunctionSettings
 from lambent.services.function_urls import FunctionUrlService
 from lambent.services.functions import FunctionService
 from lambent.services.iam import IamService
@@ -271,6 +272,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
             account_id=account,
             index=index,
             functions=functions,
+            function_settings=FunctionSettings(own, index, events),
             aliases=AliasService(own, index, [function_urls]),
             layers=layers,
             event_configs=event_configs,

@@ -31,7 +31,7 @@ class ConcurrencyApi:
         ref = inputs.function_ref(request, cell, "PutFunctionConcurrency")
         constraints.validate("PutFunctionConcurrency", {**document, "FunctionName": request.path_params["name"]})
         reserved = inputs.decode(document, PutConcurrencyInput).reserved
-        await cell.functions.put_reserved_concurrency(ref.name, reserved, self._settings.concurrency_limit)
+        await cell.function_settings.put_reserved_concurrency(ref.name, reserved, self._settings.concurrency_limit)
         return json_response({"ReservedConcurrentExecutions": reserved})
 
     async def get_reserved(self, request: Request) -> Response:
@@ -42,7 +42,7 @@ class ConcurrencyApi:
     async def delete_reserved(self, request: Request) -> Response:
         cell = await self._cells.of(request.scope)
         ref = inputs.function_ref(request, cell, "DeleteFunctionConcurrency")
-        await cell.functions.put_reserved_concurrency(ref.name, None, self._settings.concurrency_limit)
+        await cell.function_settings.put_reserved_concurrency(ref.name, None, self._settings.concurrency_limit)
         return empty_response(204)
 
     # -- provisioned -----------------------------------------------------------------------
@@ -88,7 +88,7 @@ class ConcurrencyApi:
         value = document.get("RecursiveLoop")
         if value not in ("Allow", "Terminate"):
             raise InvalidParameterValueException("RecursiveLoop must be Allow or Terminate.")
-        await cell.functions.put_recursive_loop(ref.name, value)
+        await cell.function_settings.put_recursive_loop(ref.name, value)
         return json_response({"RecursiveLoop": value})
 
     async def get_recursion(self, request: Request) -> Response:

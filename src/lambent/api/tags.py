@@ -31,14 +31,14 @@ class TagsApi:
         cell = await self._cells.of(request.scope)
         document = await inputs.json_body(request, SYNC_PAYLOAD_LIMIT_BYTES, "TagResource")
         name = self._target(cell, request, "TagResource", document)
-        await cell.functions.tag(name, inputs.decode(document.get("Tags") or {}, dict[str, str]))
+        await cell.function_settings.tag(name, inputs.decode(document.get("Tags") or {}, dict[str, str]))
         return empty_response(204)
 
     async def untag(self, request: Request) -> Response:
         cell = await self._cells.of(request.scope)
         keys = request.query_params.getlist("tagKeys")
         name = self._target(cell, request, "UntagResource", {"TagKeys": keys})
-        await cell.functions.untag(name, keys)
+        await cell.function_settings.untag(name, keys)
         return empty_response(204)
 
     async def list(self, request: Request) -> Response:

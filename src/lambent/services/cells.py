@@ -28,6 +28,7 @@ from lambent.services.aliases import AliasService
 from lambent.services.code_signing import CodeSigningService
 from lambent.services.event_configs import EventConfigService
 from lambent.services.function_index import FunctionIndex
+from lambent.services.function_settings import FunctionSettings
 from lambent.services.function_urls import FunctionUrlService
 from lambent.services.functions import FunctionService
 from lambent.services.invocations import InvocationService
@@ -42,6 +43,7 @@ class Cell:
     account_id: str
     index: FunctionIndex
     functions: FunctionService
+    function_settings: FunctionSettings
     aliases: AliasService
     layers: LayerService
     event_configs: EventConfigService

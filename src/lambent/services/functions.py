@@ -1,10 +1,11 @@
-"""Functions and their versions: create, update, publish, delete, tag, and their settings.
+"""Functions and their versions: create, update, publish and delete.
 
 Each change is checked and mapped by the model (``model.function_update``), written to the store,
 then put in the index (``FunctionIndex``), under the function's lock; then ``FunctionEvents``
 are told. Packages a change leaves unreferenced go to the ``PackageCollector``. The reads the
 edge and the invoker need come from the index through this service, which is also the invoker's
-``FunctionDirectory`` (``outbound`` and ``uid``).
+``FunctionDirectory`` (``outbound`` and ``uid``). Tags and the per-function settings that are
+not part of a version are ``FunctionSettings``'s (``services.function_settings``).
 """
 
 from __future__ import annotations
@@ -22,14 +23,11 @@ from lambent.clock import Clock, SystemClock
 from lambent.errors import InvalidParameterValueException, ResourceConflictException
 from lambent.model import constraints
 from lambent.model.arns import LATEST, FunctionRef
-from lambent.model.concurrency import check_reservation
 from lambent.model.function import (
-    OUTBOUND_TAG,
     CreateFunctionInput,
     FunctionVersion,
     UpdateFunctionCodeInput,
     UpdateFunctionConfigurationInput,
-    check_outbound_tag,
     check_revision,
 )
 from lambent.model.function_state import creating, is_transient, settled, updating
@@ -49,7 +47,6 @@ from lambent.model.function_update import (
     unchanged_since,
 )
 from lambent.model.layer import LayerVersion, check_total_size
-from lambent.model.limits import MAX_TAGS
 from lambent.model.runtime_schedule import check_not_blocked
 from lambent.services.code_signing import CodeSigningService
 from lambent.services.execution_roles import Roles
@@ -153,47 +150,6 @@ class FunctionService:
 
     def uid(self, name: str) -> int:
         return self._index.uid(name)
-
-    # -- settings ---------------------------------------------------------------------------------
-
-    async def put_recursive_loop(self, name: str, value: str) -> None:
-        async with self._index.lock(name):
-            function = self._index.function(name)
-            await self._store.put_recursive_loop(name, value)
-            function.recursive_loop = value
-
-    async def put_reserved_concurrency(self, name: str, reserved: int | None, account_limit: int) -> None:
-        async with self._index.lock(name):
-            function = self._index.function(name)
-            if reserved is not None:
-                check_reservation(reserved, account_limit, self._index.reserved_total() - (function.reserved or 0))
-            await self._store.put_reserved_concurrency(name, reserved)
-            self._index.set_reserved(name, reserved)
-
-    async def tag(self, name: str, tags: dict[str, str]) -> None:
-        async with self._index.lock(name):
-            function = self._index.function(name)
-            merged = {**function.tags, **tags}
-            if len(merged) > MAX_TAGS:
-                raise InvalidParameterValueException("Number of tags exceeds resource tag limit.")
-            check_outbound_tag(merged)
-            changed = await self._retag(function, merged)
-        if changed:  # environments go: new ones get the new network
-            await self._events.function_changed(name, None)
-
-    async def untag(self, name: str, keys: list[str]) -> None:
-        async with self._index.lock(name):
-            function = self._index.function(name)
-            changed = await self._retag(function, {k: v for k, v in function.tags.items() if k not in set(keys)})
-        if changed:
-            await self._events.function_changed(name, None)
-
-    async def _retag(self, function: IndexedFunction, tags: dict[str, str]) -> bool:
-        """Store and index *tags*; whether the outbound tag changed."""
-        await self._store.put_tags(function.name, tags)
-        changed = function.tags.get(OUTBOUND_TAG) != tags.get(OUTBOUND_TAG)
-        function.tags = tags
-        return changed
 
     # -- creating and changing --------------------------------------------------------------------
 

@@ -38,9 +38,9 @@ def test_each_change_tells_the_listeners_what_is_stale(tmp_path: Path) -> None:
         answered = await w.functions.update_configuration("fn", update)
         updated = w.functions.resolve(FunctionRef(name="fn"))  # settled: the revision environments get
         assert updated.revision_id != answered.revision_id
-        await w.functions.tag("fn", {"team": "a"})  # not the network tag: nothing is stale
-        await w.functions.tag("fn", {"lambent:outbound": "none"})
-        await w.functions.untag("fn", ["lambent:outbound"])
+        await w.settings.tag("fn", {"team": "a"})  # not the network tag: nothing is stale
+        await w.settings.tag("fn", {"lambent:outbound": "none"})
+        await w.settings.untag("fn", ["lambent:outbound"])
         await w.functions.delete(FunctionRef(name="fn", qualifier="1"))
         await w.functions.delete(FunctionRef(name="fn"))
         assert w.recorder.events == [
@@ -77,7 +77,7 @@ def test_describe_is_the_version_the_tags_and_the_reservation(tmp_path: Path) ->
     async def scenario() -> None:
         w = World(tmp_path)
         await w.create(Tags={"team": "a"}, Publish=True)
-        await w.functions.put_reserved_concurrency("fn", 5, account_limit=1000)
+        await w.settings.put_reserved_concurrency("fn", 5, account_limit=1000)
         described = w.functions.describe(FunctionRef(name="fn", qualifier="1"))
         assert (described.version.version, described.tags, described.reserved) == ("1", {"team": "a"}, 5)
         assert w.functions.describe(FunctionRef(name="fn")).version.version == "$LATEST"

@@ -22,6 +22,7 @@ from starlette.middleware import Middleware
 from lambent.api.account import AccountApi
 from lambent.api.accounts import AccountsApi
 from lambent.api.aliases import AliasesApi
+from lambent.api.apigateway import ApiGatewayApi
 from lambent.api.auth import Authentication
 from lambent.api.cells import CellPolicies, RequestCells
 from lambent.api.code_signing import CodeSigningApi
@@ -76,6 +77,7 @@ from lambent.services.function_events import Listeners
 from lambent.services.function_index import FunctionIndex
 from lambent.services.function_urls import FunctionUrlService
 from lambent.services.functions import FunctionService
+from lambent.services.http_apis import HttpApiService
 from lambent.services.iam import IamService
 from lambent.services.iam_policies import PolicyCatalog
 from lambent.services.identity import IdentityService, Sealer
@@ -278,6 +280,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
             signing=signing,
             permissions=PermissionService(own, index),
             function_urls=function_urls,
+            http_apis=HttpApiService(own, account, settings.api_endpoint, clock=clock),
             invocations=invocations,
             settings=AccountService(index, layers, provisioned),
             invoker=invoker,
@@ -325,6 +328,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         code_signing=CodeSigningApi(settings, of_request),
         code=code_urls,
         health=HealthApi(sandbox),
+        apigateway=ApiGatewayApi(of_request),
     )
 
     @contextlib.asynccontextmanager

@@ -268,7 +268,7 @@ def test_stages_deploy_and_auto_deploy_on_changes() -> None:
         "Unable to find Route by key GET /x within the provided RouteSettings",
         lambda: rules.create_stage(state, StageInput(stage_name="s", route_settings={"GET /x": RouteSettings()}), NOW, draw),
     )
-    state, route = res.create_route(state, RouteInput(route_key="GET /a", target="integrations/int0001"), "r1")
+    state, _ = res.create_route(state, RouteInput(route_key="GET /a", target="integrations/int0001"), "r1")
     state, deployment = rules.create_deployment(state, DeploymentInput(stage_name="prod", description="d"), "dep001", NOW)
     assert (deployment.auto_deployed, deployment.deployment_status, deployment.description) == (False, "DEPLOYED", "d")
     served = rules.served(state, "prod")

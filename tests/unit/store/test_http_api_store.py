@@ -23,9 +23,7 @@ TARGET = "arn:aws:lambda:us-east-1:111111111111:function:f"
 
 def api(api_id: str, name: str = "x", target: str | None = None) -> HttpApiState:
     ids = iter(f"{n:07d}" for n in range(100))
-    return create_api(
-        CreateApiInput(name=name, protocol_type="HTTP", target=target), api_id, 1.7e9, lambda n: next(ids)[:n]
-    )
+    return create_api(CreateApiInput(name=name, protocol_type="HTTP", target=target), api_id, 1.7e9, lambda n: next(ids)[:n])
 
 
 async def answers(store: Store) -> dict[str, Any]:

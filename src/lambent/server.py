@@ -49,10 +49,12 @@ from lambent.api.usage import UsageApi
 from lambent.api.versions import VersionsApi
 from lambent.clock import SystemClock
 from lambent.errors import ApiError, ResourceNotFoundException, SandboxSetupError
-from lambent.ingress.directory import CellUrls
+from lambent.ingress.directory import CellApis, CellUrls
 from lambent.ingress.dispatch import UrlDispatch
 from lambent.ingress.function_urls import FunctionUrls
+from lambent.ingress.http_apis import HttpApis
 from lambent.invoker.invoker import Invoker, InvokerSettings
+from lambent.model.api_address import api_host_suffix
 from lambent.model.url_address import url_host_suffix
 from lambent.runtime_api.app import ENVIRONMENT_SCOPE_KEY, runtime_api
 from lambent.runtime_api.app import PREFIXES as RUNTIME_API_PREFIXES
@@ -194,6 +196,16 @@ def url_suffixes(settings: Settings) -> tuple[str, ...]:
     suffixes = [url_host_suffix(settings.region)]
     if settings.function_url_base:
         suffixes.append(base[32:])
+    return tuple(suffixes)
+
+
+def api_suffixes(settings: Settings) -> tuple[str, ...]:
+    """The host suffixes HTTP APIs are served under: AWS's form under ``localhost``, and the
+    public base's host when one is set (decision 0026)."""
+    suffixes = [api_host_suffix(settings.region)]
+    if settings.api_endpoint_base:
+        host = settings.api_endpoint("x" * 10).split("//", 1)[1].rsplit(":", 1)[0]
+        suffixes.append(host[10:])
     return tuple(suffixes)
 
 
@@ -364,7 +376,13 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
     app = Starlette(
         routes=routes(handlers, guard),
         middleware=[
-            Middleware(UrlDispatch, urls=FunctionUrls(CellUrls(cells), access, verifier, clock), suffixes=url_suffixes(settings)),
+            Middleware(
+                UrlDispatch,
+                urls=FunctionUrls(CellUrls(cells), access, verifier, clock),
+                suffixes=url_suffixes(settings),
+                apis=HttpApis(CellApis(cells), access, clock, settings.region),
+                api_suffixes=api_suffixes(settings),
+            ),
             Middleware(Authentication, settings=settings, verifier=verifier),
         ],
         lifespan=lifespan,

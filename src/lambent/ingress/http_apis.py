@@ -169,7 +169,7 @@ class HttpApis:
         served = cell.http_apis.served(address.api_id, picked[0]) if picked is not None else None
         if picked is None or served is None:
             return HTTP_API_NOT_FOUND
-        stage, prefix, within_stage = picked
+        stage, _prefix, within_stage = picked
         headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]]
         method = scope["method"]
         rules = _cors_rules(served.snapshot.cors)
@@ -187,7 +187,7 @@ class HttpApis:
         client = scope.get("client")
         request = HttpRequest(
             method=method,
-            raw_path=prefix + path if prefix else path,
+            raw_path=path,  # a named stage's prefix included, as HTTP APIs deliver it
             raw_query=scope["query_string"].decode("latin-1"),
             headers=tuple(headers),
             body=body,

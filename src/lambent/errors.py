@@ -34,6 +34,12 @@
     │   │   ├── InvalidInput                          400
     │   │   ├── ValidationError                       400  input breaks the API model
     │   │   └── InvalidAction                         400  no operation has this Action
+    │   ├── ApiGatewayError               an error of API Gateway's control plane (apigatewayv2),
+    │   │   │                             answered as ``{"message": ...}``
+    │   │   ├── BadRequestException                   400  input the model or API Gateway refuses
+    │   │   ├── NotFoundException                     404
+    │   │   ├── ConflictException                     409
+    │   │   └── ApiGatewayThrottled                   429  TooManyRequestsException
     │   └── ServiceException                      500  our fault, never a client's
     ├── RuntimeApiRefusal             an answer of an environment's Runtime, Extensions or
     │                                 Telemetry API (status + errorType, e.g. Extension.*)
@@ -341,6 +347,45 @@ class InvalidAction(QueryError):
 
     error_type = "InvalidAction"
     status = 400
+
+
+class ApiGatewayError(ApiError):
+    """The request could not be served.
+
+    API Gateway's control plane (apigatewayv2, restJson with lower-camel members) answers an
+    error as ``x-amzn-ErrorType: <Code>`` and the body ``{"message": ...}`` (botocore's model:
+    each error shape has one member, ``Message``, located as ``message``); rendered by
+    ``lambent.api.render.apigateway_error_response``. Codes and statuses are the model's.
+    """
+
+
+class BadRequestException(ApiGatewayError):
+    """One of the parameters in the request is invalid."""
+
+    error_type = "BadRequestException"
+    status = 400
+
+
+class NotFoundException(ApiGatewayError):
+    """The resource specified in the request was not found."""
+
+    error_type = "NotFoundException"
+    status = 404
+
+
+class ConflictException(ApiGatewayError):
+    """The requested operation would cause a conflict with the current state of a service resource
+    associated with the request. Resolve the conflict before retrying this request."""
+
+    error_type = "ConflictException"
+    status = 409
+
+
+class ApiGatewayThrottled(ApiGatewayError):
+    """The client is sending more than the allowed number of requests per unit of time."""
+
+    error_type = "TooManyRequestsException"
+    status = 429
 
 
 class UnsafeArchive(InvalidParameterValueException):

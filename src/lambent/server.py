@@ -22,6 +22,7 @@ from starlette.middleware import Middleware
 from lambent.api.account import AccountApi
 from lambent.api.accounts import AccountsApi
 from lambent.api.aliases import AliasesApi
+from lambent.api.apigateway import ApiGatewayApi
 from lambent.api.auth import Authentication
 from lambent.api.cells import CellPolicies, RequestCells
 from lambent.api.code_signing import CodeSigningApi
@@ -48,10 +49,12 @@ from lambent.api.usage import UsageApi
 from lambent.api.versions import VersionsApi
 from lambent.clock import SystemClock
 from lambent.errors import ApiError, ResourceNotFoundException, SandboxSetupError
-from lambent.ingress.directory import CellUrls
+from lambent.ingress.directory import CellApis, CellUrls
 from lambent.ingress.dispatch import UrlDispatch
 from lambent.ingress.function_urls import FunctionUrls
+from lambent.ingress.http_apis import HttpApis
 from lambent.invoker.invoker import Invoker, InvokerSettings
+from lambent.model.api_address import api_host_suffix
 from lambent.model.url_address import url_host_suffix
 from lambent.runtime_api.app import ENVIRONMENT_SCOPE_KEY, runtime_api
 from lambent.runtime_api.app import PREFIXES as RUNTIME_API_PREFIXES
@@ -77,6 +80,7 @@ from lambent.services.function_index import FunctionIndex
 from lambent.services.function_settings import FunctionSettings
 from lambent.services.function_urls import FunctionUrlService
 from lambent.services.functions import FunctionService
+from lambent.services.http_apis import HttpApiService
 from lambent.services.iam import IamService
 from lambent.services.iam_policies import PolicyCatalog
 from lambent.services.identity import IdentityService, Sealer
@@ -196,6 +200,16 @@ def url_suffixes(settings: Settings) -> tuple[str, ...]:
     return tuple(suffixes)
 
 
+def api_suffixes(settings: Settings) -> tuple[str, ...]:
+    """The host suffixes HTTP APIs are served under: AWS's form under ``localhost``, and the
+    public base's host when one is set (decision 0026)."""
+    suffixes = [api_host_suffix(settings.region)]
+    if settings.api_endpoint_base:
+        host = settings.api_endpoint("x" * 10).split("//", 1)[1].rsplit(":", 1)[0]
+        suffixes.append(host[10:])
+    return tuple(suffixes)
+
+
 def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
     """The whole server as one ASGI app; *environ* is only read by runtime discovery."""
     data_dir = settings.data_dir.resolve()
@@ -280,6 +294,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
             signing=signing,
             permissions=PermissionService(own, index),
             function_urls=function_urls,
+            http_apis=HttpApiService(own, account, settings.api_endpoint, clock=clock),
             invocations=invocations,
             settings=AccountService(index, layers, provisioned),
             invoker=invoker,
@@ -327,6 +342,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         code_signing=CodeSigningApi(settings, of_request),
         code=code_urls,
         health=HealthApi(sandbox),
+        apigateway=ApiGatewayApi(of_request),
     )
 
     @contextlib.asynccontextmanager
@@ -362,7 +378,13 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
     app = Starlette(
         routes=routes(handlers, guard),
         middleware=[
-            Middleware(UrlDispatch, urls=FunctionUrls(CellUrls(cells), access, verifier, clock), suffixes=url_suffixes(settings)),
+            Middleware(
+                UrlDispatch,
+                urls=FunctionUrls(CellUrls(cells), access, verifier, clock),
+                suffixes=url_suffixes(settings),
+                apis=HttpApis(CellApis(cells), access, clock, settings.region),
+                api_suffixes=api_suffixes(settings),
+            ),
             Middleware(Authentication, settings=settings, verifier=verifier),
         ],
         lifespan=lifespan,

@@ -59,6 +59,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     #: on this server's port (``*.localhost`` resolves to loopback). A URL is at most 100
     #: characters (the API model's FunctionUrl), so the base is at most 66.
     function_url_base: str = ""
+    #: Where HTTP APIs are served, as ``scheme://host[:port]``, as ``function_url_base`` for URLs:
+    #: an API's endpoint is then ``scheme://<api-id>.host[:port]``. Empty, the default:
+    #: ``http://<api-id>.execute-api.<region>.localhost:<port>`` (decision 0026).
+    api_endpoint_base: str = ""
 
     def function_url(self, url_id: str) -> str:
         """The URL of the function URL whose id is *url_id* (``function_url_base``'s rule)."""
@@ -68,6 +72,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         if match is None:
             raise SettingsError(f"function_url_base {self.function_url_base!r} is not scheme://host[:port]")
         return f"{match['scheme']}://{url_id}.{match['host']}{match['port'] or ''}/"
+
+    def api_endpoint(self, api_id: str) -> str:
+        """The ``ApiEndpoint`` of the HTTP API whose id is *api_id* (``api_endpoint_base``'s rule)."""
+        if not self.api_endpoint_base:
+            return f"http://{api_id}.execute-api.{self.region}.localhost:{self.port}"
+        match = _URL_BASE.fullmatch(self.api_endpoint_base)
+        if match is None:
+            raise SettingsError(f"api_endpoint_base {self.api_endpoint_base!r} is not scheme://host[:port]")
+        return f"{match['scheme']}://{api_id}.{match['host']}{match['port'] or ''}"
 
     @property
     def endpoint_url(self) -> str:
@@ -118,6 +131,7 @@ def build_settings(environ: Mapping[str, str], overrides: Mapping[str, Any] | No
         raise SettingsError(f"auth off is refused on {settings.host}: a permissive server listens on loopback only")
     if len(settings.function_url("x" * 32)) > _FUNCTION_URL_MAX:  # also refuses a base of another form
         raise SettingsError(f"function_url_base {settings.function_url_base!r} makes URLs over {_FUNCTION_URL_MAX} characters")
+    settings.api_endpoint("x" * 10)  # refuses a base of another form
     if settings.concurrency_limit < 1:
         raise SettingsError("concurrency_limit must be at least 1")
     return settings

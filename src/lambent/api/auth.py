@@ -31,7 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lambent.api.body import read_body
 from lambent.api.query import query_error
-from lambent.api.render import error_response, json11_error
+from lambent.api.render import APIGATEWAY_PREFIX, apigateway_error_response, error_response, json11_error
 from lambent.api.sigv4 import SignedRequest, Verifier
 from lambent.errors import ApiError, MissingAuthenticationTokenException, RequestEntityTooLargeException, SignatureRefusal
 from lambent.model.identity import account_of_access_key, root_arn
@@ -110,9 +110,11 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 def refusal_response(scope: Scope, error: ApiError) -> Any:
     """*error* in the protocol the request speaks: JSON 1.1 where it names an ``X-Amz-Target``
     (CloudWatch Logs, EventBridge...), the query protocol's XML where it is signed for IAM or
-    STS (or, unsigned, sent to ``/``), else Lambda's restJson."""
+    STS (or, unsigned, sent to ``/``), API Gateway's on its ``/v2/`` paths, else Lambda's restJson."""
     if _header(scope, b"x-amz-target") is not None:
         return json11_error(error.error_type, error.message, error.status)
+    if scope["path"].startswith(APIGATEWAY_PREFIX):
+        return apigateway_error_response(error)
     service = error.service if isinstance(error, SignatureRefusal) else None
     if service in SignatureRefusal.QUERY_PROTOCOL or (service is None and scope["path"] == "/"):
         return query_error(error, service or "iam")  # "/" without a target: only IAM and STS

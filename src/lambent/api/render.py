@@ -1,6 +1,6 @@
 """The one place errors become HTTP responses, and the helpers every endpoint answers with.
 
-Two protocols, one renderer each:
+Three shapes, one renderer each:
 
 - restJson1, as AWS Lambda answers: the status, ``Content-Type: application/json``,
   ``x-amzn-RequestId``, ``x-amzn-ErrorType: <Code>``, and a body
@@ -9,6 +9,10 @@ Two protocols, one renderer each:
   sends none (ValidationException).
 - JSON 1.1, as CloudWatch Logs answers: ``Content-Type: application/x-amz-json-1.1``, the same
   two headers, and ``{"__type": <Code>, "message": ...}`` (``json11_error``).
+
+- restJson as API Gateway's control plane answers (``/v2/...``, apigatewayv2): the status,
+  ``x-amzn-ErrorType: <Code>``, ``x-amzn-RequestId``, and ``{"message": ...}``
+  (``apigateway_error_response``), whatever error the request met.
 
 The Runtime API has its own shape, rendered in ``lambent.runtime_api.render``.
 """
@@ -24,6 +28,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from lambent.errors import ApiError, ServiceException
+
+#: The path prefix of API Gateway's control plane: its errors have API Gateway's shape.
+APIGATEWAY_PREFIX = "/v2/"
 
 log = logging.getLogger(__name__)
 _encode = msgspec.json.Encoder()
@@ -53,14 +60,25 @@ def error_response(error: ApiError) -> Response:
     return Response(_encode.encode(body), status_code=error.status, headers=headers, media_type="application/json")
 
 
-async def api_error_handler(_request: Request, exc: Exception) -> Response:
+def apigateway_error_response(error: ApiError) -> Response:
+    headers = {"x-amzn-ErrorType": error.error_type, "x-amzn-RequestId": request_id()}
+    body = _encode.encode({"message": error.message})
+    return Response(body, status_code=error.status, headers=headers, media_type="application/json")
+
+
+def rendered(path: str, error: ApiError) -> Response:
+    """*error* in the shape of the service whose path *path* is."""
+    return apigateway_error_response(error) if path.startswith(APIGATEWAY_PREFIX) else error_response(error)
+
+
+async def api_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return error_response(exc)
+    return rendered(request.url.path, exc)
 
 
 async def unexpected_error_handler(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error serving %s %s", request.method, request.url.path, exc_info=exc)
-    return error_response(ServiceException("An internal error occurred; the server log has the details."))
+    return rendered(request.url.path, ServiceException("An internal error occurred; the server log has the details."))
 
 
 _JSON11 = "application/x-amz-json-1.1"

@@ -20,6 +20,8 @@ from starlette.types import Receive, Scope, Send
 from lambent.api.account import AccountApi
 from lambent.api.accounts import AccountsApi
 from lambent.api.aliases import AliasesApi
+from lambent.api.apigateway import AUTHORIZERS, DEPLOYMENTS, INTEGRATIONS, ROUTES, STAGES, ApiGatewayApi, Kind
+from lambent.api.apigateway_guard import ApiGatewayGuarded
 from lambent.api.code_signing import CodeSigningApi
 from lambent.api.code_urls import CodeUrls
 from lambent.api.concurrency import ConcurrencyApi
@@ -63,6 +65,8 @@ class Handlers(msgspec.Struct, frozen=True, kw_only=True):
     code_signing: CodeSigningApi
     code: CodeUrls
     health: HealthApi
+    #: API Gateway's control plane for HTTP APIs (``/v2/...``).
+    apigateway: ApiGatewayApi
 
 
 class _Asgi:
@@ -91,7 +95,8 @@ LAYER = "/2018-10-31/layers/{layer}/versions"
 CSC = "/2020-04-22/code-signing-configs"
 FN_CSC = "/2020-06-30/functions/{name}/code-signing-config"
 URL = "/2021-10-31/functions/{name}/url"
-GET, POST, PUT, DELETE = ["GET"], ["POST"], ["PUT"], ["DELETE"]
+APIS = "/v2/apis"
+GET, POST, PUT, DELETE, PATCH = ["GET"], ["POST"], ["PUT"], ["DELETE"], ["PATCH"]
 GET_POST = ["GET", "POST"]
 ANY = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]
 
@@ -113,6 +118,23 @@ def routes(h: Handlers, g: Guard) -> list[BaseRoute]:
 
     def op(operation: str, path: str, endpoint: Any, methods: list[str]) -> Route:
         return Route(path, g(operation, endpoint), methods=methods)
+
+    gw = h.apigateway
+
+    def v2(path: str, endpoint: Any, methods: list[str]) -> Route:
+        """An apigatewayv2 operation: authorized by method and path, as API Gateway's are."""
+        return Route(path, ApiGatewayGuarded(g, endpoint), methods=methods)
+
+    def resource(kind: Kind, collection: str) -> list[Route]:
+        """The five operations of one kind of an API's resources."""
+        many, one = f"{APIS}/{{apiId}}/{collection}", f"{APIS}/{{apiId}}/{collection}/{{{kind.param}}}"
+        return [
+            v2(many, gw.create(kind), POST),
+            v2(many, gw.list(kind), GET),
+            v2(one, gw.get(kind), GET),
+            v2(one, gw.update(kind), PATCH),
+            v2(one, gw.delete(kind), DELETE),
+        ]
 
     # fmt: off
     return [
@@ -193,6 +215,18 @@ def routes(h: Handlers, g: Guard) -> list[BaseRoute]:
         op("CreateAccount",                      f"{USAGE}/accounts",                         h.accounts.create,       POST),
         op("ListAccounts",                       f"{USAGE}/accounts",                         h.accounts.list,         GET),
         op("GetMetrics",                         "/metrics",                                  us.metrics,              GET),
+        # API Gateway (apigatewayv2): APIs, then each kind of their resources, five lines each.
+        v2(APIS,                                                                            gw.create_api,           POST),
+        v2(APIS,                                                                            gw.get_apis,             GET),
+        v2(f"{APIS}/{{apiId}}",                                                             gw.get_api,              GET),
+        v2(f"{APIS}/{{apiId}}",                                                             gw.update_api,           PATCH),
+        v2(f"{APIS}/{{apiId}}",                                                             gw.delete_api,           DELETE),
+        v2(f"{APIS}/{{apiId}}/cors",                                                        gw.delete_cors,          DELETE),
+        *resource(ROUTES, "routes"),
+        *resource(INTEGRATIONS, "integrations"),
+        *resource(AUTHORIZERS, "authorizers"),
+        *resource(STAGES, "stages"),
+        *resource(DEPLOYMENTS, "deployments"),
         Route("/lambent/code/{sha}.zip",                                                    h.code.download,         methods=GET),
         Route("/lambent/health",                                                            h.health.health,         methods=GET),
         Route("/",                                                                          h.root.dispatch,    methods=GET_POST),

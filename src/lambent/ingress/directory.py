@@ -1,13 +1,13 @@
-"""Which account's function a URL id names, from the cells' in-memory configs (no database read
-on the request path). A URL id is unique across accounts (the store enforces it), so the first
-cell that knows it is the one."""
+"""Which account's function a URL id names, and which account's HTTP API an API id names, from
+the cells' memory (no database read on the request path). Both ids are unique across accounts
+(the store enforces it), so the first cell that knows one is the one."""
 
 from __future__ import annotations
 
 from lambent.ingress.function_urls import UrlTarget
 from lambent.model.cors import CorsRules
 from lambent.model.function_url import Cors
-from lambent.services.cells import Cells
+from lambent.services.cells import Cell, Cells
 
 
 def cors_rules(cors: Cors | None) -> CorsRules | None:
@@ -42,3 +42,17 @@ class CellUrls:
                     invoke_mode=config.invoke_mode,
                 )
         return None
+
+
+class CellApis:
+    def __init__(self, cells: Cells) -> None:
+        self._cells = cells
+
+    def api_cell(self, api_id: str) -> Cell | None:
+        for cell in self._cells.all():
+            if cell.http_apis.by_id(api_id) is not None:
+                return cell
+        return None
+
+    async def function_cell(self, account: str) -> Cell | None:
+        return await self._cells.of(account)

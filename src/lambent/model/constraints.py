@@ -36,6 +36,11 @@ def _model(service: str = "lambda") -> dict[str, Any]:
     return model
 
 
+def service_model(service: str) -> dict[str, Any]:
+    """The botocore model of *service* (``lambda``, ``apigatewayv2``...), loaded once."""
+    return _model(service)
+
+
 @functools.cache
 def _compiled(pattern: str) -> regex.Pattern[str]:
     # The model's patterns are Java regular expressions (\\p{L} and kin): ``regex`` reads them.

@@ -100,9 +100,23 @@ URL_PAYLOAD_TOO_LARGE = HttpResponse(
 HTTP_API_INTERNAL_ERROR = HttpResponse(
     status=500, headers=(("content-type", JSON_TYPE),), body=b'{"message":"Internal Server Error"}'
 )
-#: An HTTP API whose integration ran past its timeout (its quota is 30 s). The 503 and its
-#: words are API Gateway's usual answer, not confirmed in the guides read for this module.
+#: An HTTP API whose integration ran past its TimeoutInMillis: 503 and these 33 bytes (a live
+#: answer quoted in cortexlabs/cortex#1225; serverless/serverless#11222 saw the same 503).
 HTTP_API_TIMEOUT = HttpResponse(status=503, headers=(("content-type", JSON_TYPE),), body=b'{"message":"Service Unavailable"}')
+#: No API, stage, deployment or route serves the request (API Gateway's developer guide,
+#: "Routing API requests": ``{"message":"Not Found"}``).
+HTTP_API_NOT_FOUND = HttpResponse(status=404, headers=(("content-type", JSON_TYPE),), body=b'{"message":"Not Found"}')
+#: A path HTTP APIs cannot decode (``model.http_routes.decode_path``): 400. The words are
+#: Lambent's, in API Gateway's shape.
+HTTP_API_BAD_REQUEST = HttpResponse(status=400, headers=(("content-type", JSON_TYPE),), body=b'{"message":"Bad Request"}')
+#: A body past the 10 MB an HTTP API takes (its quota): 413, Lambent's words in API Gateway's shape.
+HTTP_API_TOO_LARGE = HttpResponse(
+    status=413, headers=(("content-type", JSON_TYPE),), body=b'{"message":"Request Entity Too Large"}'
+)
+#: A route's authorizer refused the request or had no identity to check: API Gateway's 401
+#: and 403 for JWT and Lambda authorizers ("Troubleshooting JWT authorizers").
+HTTP_API_UNAUTHORIZED = HttpResponse(status=401, headers=(("content-type", JSON_TYPE),), body=b'{"message":"Unauthorized"}')
+HTTP_API_FORBIDDEN = HttpResponse(status=403, headers=(("content-type", JSON_TYPE),), body=b'{"message":"Forbidden"}')
 
 
 # -- reading a function's answer ---------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Cells: each account's Lambda, built and loaded apart from every other account's.
 
 A ``Cell`` is one account's function index, its services (functions, aliases, layers, event
-invoke configs, provisioned concurrency, code signing, permissions, function URLs, invocations,
-account settings) and its invoker, whose admission holds the account's own concurrency limit, as AWS
+invoke configs, provisioned concurrency, code signing, permissions, function URLs, HTTP APIs,
+invocations, account settings) and its invoker, whose admission holds the account's own concurrency limit, as AWS
 limits each account of a region. What cells share is below them: the store (each cell's view
 bound to its account), the content-addressed packages, the sandbox and its zygotes, the ledger.
 
@@ -31,6 +31,7 @@ from lambent.services.function_index import FunctionIndex
 from lambent.services.function_settings import FunctionSettings
 from lambent.services.function_urls import FunctionUrlService
 from lambent.services.functions import FunctionService
+from lambent.services.http_apis import HttpApiService
 from lambent.services.invocations import InvocationService
 from lambent.services.layers import LayerService
 from lambent.services.permissions import PermissionService
@@ -51,6 +52,7 @@ class Cell:
     signing: CodeSigningService
     permissions: PermissionService
     function_urls: FunctionUrlService
+    http_apis: HttpApiService
     invocations: InvocationService
     settings: AccountService
     invoker: Invoker
@@ -62,6 +64,7 @@ class Cell:
         await self.functions.load()
         await self.signing.load()
         await self.function_urls.load()
+        await self.http_apis.load()
         self.invoker.start()
         await self.provisioned.load()
 

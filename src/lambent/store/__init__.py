@@ -2,7 +2,7 @@
 
 Each protocol is what one part of the services needs: ``FunctionStore`` (functions, their
 versions, aliases, settings and uids), ``LayerStore``, ``EventConfigStore``, ``ProvisionedStore``,
-``FunctionUrlStore`` (function URL configs), ``QueueStore`` (the asynchronous invocations),
+``FunctionUrlStore`` (function URL configs), ``HttpApiStore`` (HTTP APIs), ``QueueStore`` (the asynchronous invocations),
 ``UsageStore`` (the ledger's journal position, usage, budgets), ``LogStore``, ``IdentityStore``
 (accounts, IAM users and roles, access keys, customer managed policies) and ``CodeSigningStore``
 (code signing configs, which function uses which, signing profiles).
@@ -26,6 +26,7 @@ from lambent.model.event_invoke import EventInvokeConfig
 from lambent.model.function import FunctionVersion
 from lambent.model.function_policy import FunctionPolicy
 from lambent.model.function_url import FunctionUrlConfig
+from lambent.model.http_api import HttpApiState
 from lambent.model.identity import AccessKey, Account, Role, User
 from lambent.model.layer import LayerVersion
 from lambent.model.managed_policy import ManagedPolicy
@@ -68,7 +69,7 @@ class FunctionStore(Protocol):
         ...
 
     async def accounts_with_resources(self) -> list[str]:
-        """Every account owning a function, a layer or a code signing config (of any view)."""
+        """Every account owning a function, a layer, a code signing config or an HTTP API (of any view)."""
         ...
 
     async def assign_uid(self, name: str) -> int:
@@ -150,6 +151,25 @@ class FunctionUrlStore(Protocol):
 
     async def function_url_by_id(self, url_id: str) -> tuple[str, FunctionUrlConfig] | None:
         """(account, config) of the URL id, whichever account owns it; None when none does."""
+        ...
+
+
+class HttpApiStore(Protocol):
+    """HTTP APIs (apigatewayv2) of the bound account, each stored whole (``HttpApiState``: the
+    API, its routes, integrations, authorizers, stages and deployments); their ids are unique
+    across every account, so the ingress finds an API by its id alone."""
+
+    async def load_http_apis(self) -> list[HttpApiState]:
+        """The bound account's APIs, by id."""
+        ...
+
+    async def put_http_api(self, state: HttpApiState) -> None:
+        """Insert or replace the API of ``state.api_id``; ``KeyError`` if another account's API
+        has that id."""
+        ...
+
+    async def delete_http_api(self, api_id: str) -> None:
+        """Delete the API; none: nothing."""
         ...
 
 
@@ -356,6 +376,7 @@ class Store(
     LayerStore,
     EventConfigStore,
     FunctionUrlStore,
+    HttpApiStore,
     ProvisionedStore,
     QueueStore,
     UsageStore,

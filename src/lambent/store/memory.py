@@ -20,6 +20,7 @@ from lambent.model.event_invoke import EventInvokeConfig
 from lambent.model.function import FunctionVersion
 from lambent.model.function_policy import FunctionPolicy
 from lambent.model.function_url import FunctionUrlConfig
+from lambent.model.http_api import HttpApiState
 from lambent.model.identity import AccessKey, Account, Role, User
 from lambent.model.layer import LayerVersion
 from lambent.model.managed_policy import ManagedPolicy
@@ -29,6 +30,7 @@ from lambent.store import FunctionRecord, LogEvent
 from lambent.store.journal import Position
 from lambent.store.memory_code_signing import MemoryCodeSigning
 from lambent.store.memory_function_urls import MemoryFunctionUrls
+from lambent.store.memory_http_apis import MemoryHttpApis
 
 _TOTAL_KEYS = ("account", "function", "version", "day", "architecture")
 _GROUP_KEYS = (*_TOTAL_KEYS, "month")
@@ -59,13 +61,14 @@ class _Owned:
         self.layers: dict[tuple[str, int], LayerVersion] = {}
         self.event_configs: dict[tuple[str, str], EventInvokeConfig] = {}
         self.function_urls: dict[tuple[str, str], FunctionUrlConfig] = {}
+        self.http_apis: dict[str, HttpApiState] = {}
         self.provisioned: dict[tuple[str, str], tuple[int, str]] = {}
         self.code_signing_configs: dict[str, CodeSigningConfig] = {}
         self.function_code_signing: dict[str, str] = {}
         self.signing_profiles: dict[str, SigningProfileVersion] = {}
 
 
-class MemoryStore(MemoryCodeSigning, MemoryFunctionUrls):
+class MemoryStore(MemoryCodeSigning, MemoryFunctionUrls, MemoryHttpApis):
     """Bound to *account*, as ``SqlStore`` is: ``of_account`` views another account's resources."""
 
     def __init__(self, account: str = "000000000000") -> None:
@@ -91,10 +94,14 @@ class MemoryStore(MemoryCodeSigning, MemoryFunctionUrls):
         self._layers = owned.layers
         self._event_configs = owned.event_configs
         self._function_urls = owned.function_urls
+        self._http_apis = owned.http_apis
         self._provisioned = owned.provisioned
         self._code_signing_configs = owned.code_signing_configs
         self._function_code_signing = owned.function_code_signing
         self._signing_profiles = owned.signing_profiles
+
+    def _apis_of(self) -> dict[str, dict[str, HttpApiState]]:
+        return {account: owned.http_apis for account, owned in self._owned.items()}
 
     def _urls_of(self) -> dict[str, dict[tuple[str, str], FunctionUrlConfig]]:
         return {account: owned.function_urls for account, owned in self._owned.items()}
@@ -133,7 +140,11 @@ class MemoryStore(MemoryCodeSigning, MemoryFunctionUrls):
         return await self.assign_uid(name)
 
     async def accounts_with_resources(self) -> list[str]:
-        return sorted(a for a, owned in self._owned.items() if owned.functions or owned.layers or owned.code_signing_configs)
+        return sorted(
+            a
+            for a, owned in self._owned.items()
+            if owned.functions or owned.layers or owned.code_signing_configs or owned.http_apis
+        )
 
     async def assign_uid(self, name: str) -> int:
         key = uid_key(self._account, name)

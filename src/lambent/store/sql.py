@@ -19,6 +19,8 @@ from lambent.store.sql_code_signing import define as define_code_signing
 from lambent.store.sql_function_urls import FunctionUrlSql
 from lambent.store.sql_functions import FunctionSql
 from lambent.store.sql_functions import define as define_functions
+from lambent.store.sql_http_apis import HttpApiSql
+from lambent.store.sql_http_apis import define as define_http_apis
 from lambent.store.sql_identity import IdentitySql
 from lambent.store.sql_identity import define as define_identity
 from lambent.store.sql_usage import UsageSql, define
@@ -81,6 +83,7 @@ log_events = sa.Table(
 usage_tables = define(metadata)
 identity_tables = define_identity(metadata)
 code_signing_tables = define_code_signing(metadata)
+http_apis = define_http_apis(metadata)
 
 _encode = msgspec.json.Encoder()
 _decode_layer = msgspec.json.Decoder(LayerVersion)
@@ -96,7 +99,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-class SqlStore(FunctionSql, FunctionUrlSql, UsageSql, IdentitySql, CodeSigningSql):
+class SqlStore(FunctionSql, FunctionUrlSql, HttpApiSql, UsageSql, IdentitySql, CodeSigningSql):
     """The store, bound to *account*: what it reads and writes of Lambda's resources (functions,
     layers, their settings) is that account's; ``of_account`` views another's."""
 
@@ -109,7 +112,8 @@ class SqlStore(FunctionSql, FunctionUrlSql, UsageSql, IdentitySql, CodeSigningSq
         self._functions = function_tables
         self._identity = identity_tables
         self._code_signing = code_signing_tables
-        self._owners = [layer_versions, code_signing_tables["configs"]]
+        self._http_apis = http_apis
+        self._owners = [layer_versions, code_signing_tables["configs"], http_apis]
         self._log_events = log_events
         if url.startswith("sqlite"):
             event.listen(self._engine.sync_engine, "connect", _sqlite_pragmas)

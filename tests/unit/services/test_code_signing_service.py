@@ -146,7 +146,7 @@ def test_deployments_under_enforce_and_warn(tmp_path: Path) -> None:
             with pytest.raises(InvalidCodeSignatureException):
                 await world.deploy("strict", tampered, CodeSigningConfigArn=policy)
         with pytest.raises(CodeSigningConfigNotFoundException):
-            await world.deploy("strict", signed, CodeSigningConfigArn=enforce[:-1] + "0")
+            await world.deploy("strict", signed, CodeSigningConfigArn=enforce[:-1] + ("1" if enforce.endswith("0") else "0"))
 
         created = await world.deploy("strict", signed, CodeSigningConfigArn=enforce)
         assert (created.signing_profile_version_arn, created.signing_job_arn) == (trusted, job)

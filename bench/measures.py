@@ -108,6 +108,8 @@ class Context:
     runtimes_deployed: set[str] = field(default_factory=set)
     #: Lines 11 and 12: the URL id of ``noop``'s public function URL on ``lambent``.
     url_id: str = ""
+    #: Line 13: the id of the quick-created HTTP API whose $default route invokes ``noop``.
+    api_id: str = ""
     runtimes_broken: dict[str, str] = field(default_factory=dict)
 
 
@@ -166,6 +168,20 @@ def signed_vs_unsigned(ctx: Context, plan: Plan, round_no: int) -> dict[str, Any
     sides: list[tuple[str, Callable[[], dict[str, float]]]] = [
         ("signed", lambda: _one_connection(ctx.lambent, harness.invoke_path("noop"), plan)),
         ("unsigned", lambda: _one_connection(ctx.unsigned, harness.invoke_path("noop"), plan)),
+    ]
+    if round_no % 2:
+        sides.reverse()
+    return {name: run() for name, run in sides}
+
+
+def http_api_vs_invoke(ctx: Context, plan: Plan, round_no: int) -> dict[str, Any]:
+    """Line 13: a GET through ``noop``'s quick-created HTTP API (its host name, ``$default`` stage
+    and route, payload 2.0) against line 1's signed Invoke, alternating."""
+    host = f"{ctx.api_id}.execute-api.us-east-1.localhost:{ctx.lambent.port}"
+    get = build_request("GET", host, "/")
+    sides: list[tuple[str, Callable[[], dict[str, Any]]]] = [
+        ("api", lambda: _one_connection(ctx.lambent, "/", plan, get)),
+        ("invoke", lambda: _one_connection(ctx.lambent, harness.invoke_path("noop"), plan)),
     ]
     if round_no % 2:
         sides.reverse()
@@ -632,4 +648,5 @@ MEASURES: list[tuple[str, Callable[[Context, Plan, int], dict[str, Any]]]] = [
     ("sigv4", sigv4_verify),
     ("auth", signed_vs_unsigned),
     ("url", url_vs_invoke),
+    ("http_api", http_api_vs_invoke),
 ]

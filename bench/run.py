@@ -178,6 +178,19 @@ def build_rows(med: dict[str, Any], failures: dict[str, str], plan: measures.Pla
             _met(r >= 0.8, r),
             f"non-2xx {url_rps['non_2xx']:.0f}/{invoke_rps['non_2xx']:.0f}",
         )
+    if not failed("http_api", "13. HTTP API vs Invoke"):
+        api, invoke = med["http_api"]["api"], med["http_api"]["invoke"]
+        r = _ratio(api["p50_ms"], invoke["p50_ms"])
+        row(
+            "http_api",
+            "13. HTTP API GET p50 (host form, $default, payload 2.0) vs Invoke, 1 connection",
+            _ms(api["p50_ms"]),
+            f"Invoke {_ms(invoke['p50_ms'])}",
+            _x(r),
+            "≤ 1.3x",
+            _met(r <= 1.3, r),
+            f"p99 {_ms(api['p99_ms'])} vs {_ms(invoke['p99_ms'])}; errors {api['errors']:.0f}/{invoke['errors']:.0f}",
+        )
     if not failed("throughput", "2. throughput"):
         thr = med["throughput"]
         for c in plan.connections:
@@ -430,6 +443,7 @@ def run(plan: measures.Plan, only: set[str], use_wrk: bool, log_copy: Path) -> d
                 harness.create_function(conn, "noop", runtime, harness.NOOP_HANDLER)
                 harness.create_function(conn, "cold", runtime, harness.NOOP_HANDLER)
                 url_id = harness.public_url(conn, "noop")
+                api_id = harness.public_http_api(conn, "noop")
             with Connection("127.0.0.1", unsigned.port) as conn:
                 harness.create_function(conn, "noop", runtime, harness.NOOP_HANDLER)
             ctx = measures.Context(
@@ -440,6 +454,7 @@ def run(plan: measures.Plan, only: set[str], use_wrk: bool, log_copy: Path) -> d
                 runtime_executable=executable,
                 use_wrk=use_wrk,
                 url_id=url_id,
+                api_id=api_id,
             )
             for round_no in range(plan.runs):
                 for key, measure in measures.MEASURES:

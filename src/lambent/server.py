@@ -324,7 +324,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
     logs_api = LogsApi(logs, guard, settings)
     of_request = RequestCells(cells, settings.account_id)
     handlers = Handlers(
-        invoke=InvokeApi(settings, of_request),
+        invoke=InvokeApi(settings, of_request, clock),
         functions=FunctionsApi(settings, of_request, code_urls),
         versions=VersionsApi(settings, of_request),
         aliases=AliasesApi(settings, of_request),

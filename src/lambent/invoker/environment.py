@@ -25,6 +25,7 @@ import msgspec
 from lambent.clock import Clock
 from lambent.errors import (
     InvocationFailure,
+    ResponseSizeTooLarge,
     RuntimeExitError,
     RuntimeInvalidEntrypoint,
     RuntimeOutOfMemory,
@@ -32,12 +33,14 @@ from lambent.errors import (
     SandboxTimedOut,
 )
 from lambent.invoker.extensions import Extensions
+from lambent.invoker.response_stream import ResponseStream
 from lambent.invoker.runtime_channel import EnvironmentApi, Inbox, RuntimeApiChannel
 from lambent.invoker.telemetry import Telemetry
 from lambent.invoker.timeouts import within
 from lambent.model.channel import InvokeMessage
-from lambent.model.limits import INIT_TIMEOUT_S, LOG_CAP_BYTES
+from lambent.model.limits import INIT_TIMEOUT_S, LOG_CAP_BYTES, SYNC_RESPONSE_LIMIT_BYTES
 from lambent.model.logs import exit_reason, platform_text, timed_out_text
+from lambent.model.response_stream import too_large_message
 from lambent.sandbox import Sandbox, SandboxProcess, SandboxSpec
 
 _FRAME = struct.Struct("!II")
@@ -53,7 +56,15 @@ class Channel(asyncio.Protocol):
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
         self._buffer = bytearray()
-        self._inbox = Inbox()
+        self._inbox = Inbox(self._pause, self._resume)
+
+    def _pause(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.pause_reading()
+
+    def _resume(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.resume_reading()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's are not subclasses
@@ -82,6 +93,37 @@ class Channel(asyncio.Protocol):
         self.transport.write(_FRAME.pack(len(encoded), len(body)) + encoded + body)
 
 
+class _Answer:
+    """A streamed answer as it arrives: passed on to the invocation's stream, or gathered when
+    there is none; too large (200 MB streamed, 6 MB gathered) it ends in ``failure``."""
+
+    def __init__(self, stream: ResponseStream | None) -> None:
+        self._stream = stream
+        self._gathered = bytearray()
+        self.failure: InvocationFailure | None = None
+
+    async def take(self, reply: dict[str, Any], body: bytes) -> None:
+        stream = self._stream
+        if self.failure is not None:
+            return  # past the limit: the rest is read and dropped until the runtime's result
+        if reply["t"] == "open":
+            if stream is not None:
+                stream.open(reply.get("ct"))
+        elif stream is not None:
+            if not await stream.write(body):
+                self.failure = ResponseSizeTooLarge(too_large_message(stream.total + len(body)))
+        elif len(self._gathered) + len(body) > SYNC_RESPONSE_LIMIT_BYTES:
+            size = len(self._gathered) + len(body)
+            self.failure = ResponseSizeTooLarge(
+                f"Response payload size ({size} bytes) exceeded maximum allowed payload size ({SYNC_RESPONSE_LIMIT_BYTES} bytes)."
+            )
+        else:
+            self._gathered += body
+
+    def gathered(self) -> bytes:
+        return bytes(self._gathered)
+
+
 _encode_header = msgspec.json.Encoder().encode
 _decode_header = msgspec.json.Decoder(dict[str, Any]).decode
 
@@ -94,6 +136,9 @@ class InvokeResult(msgspec.Struct, kw_only=True):
     duration_ms: float
     max_memory_kb: int
     log: bytes
+    #: The function streamed its response: *payload* is empty (or the error document), and this
+    #: many bytes went to the invocation's ``ResponseStream``.
+    streamed_bytes: int | None = None
 
 
 class Environment:
@@ -241,11 +286,18 @@ class Environment:
         return None
 
     async def invoke(
-        self, message: InvokeMessage, event: bytes, timeout_s: float, function_timeout_s: float | None = None
+        self,
+        message: InvokeMessage,
+        event: bytes,
+        timeout_s: float,
+        function_timeout_s: float | None = None,
+        stream: ResponseStream | None = None,
     ) -> InvokeResult:
         """Run one invocation for at most *timeout_s*; the environment must be usable and not
         busy. *function_timeout_s*: the timeout the message names, when an init retried in the
-        invoke phase already used part of it (else *timeout_s*)."""
+        invoke phase already used part of it (else *timeout_s*). *stream*: where a response the
+        runtime streams goes as it comes (None: a streamed response is gathered into the payload,
+        within the 6 MB of a buffered one, as AWS answers Invoke of a streaming function)."""
         assert self._channel is not None and self.usable and not self.busy
         self.busy = True
         self.invocations += 1
@@ -257,8 +309,12 @@ class Environment:
             if self._extensions is not None:
                 self._extensions.invoke(message)
             self._channel.send(message, event)
+            answer = _Answer(stream)
             async with within(self._clock, timeout_s):
                 reply, body = await self._channel.receive()
+                while reply.get("t") in ("open", "chunk"):
+                    await answer.take(reply, body)
+                    reply, body = await self._channel.receive()
                 # The invocation ends when the runtime answered and its extensions are done too.
                 if self._extensions is not None and not await self._extensions.invoke_done(timeout_s):
                     raise TimeoutError
@@ -294,8 +350,17 @@ class Environment:
             failure = InvocationFailure(
                 document.pop("errorMessage", ""), document.pop("errorType", "Runtime.Unknown"), **document
             )
+        elif answer.failure is not None:
+            failure, body = answer.failure, msgspec.json.encode(answer.failure.document())
+        elif reply.get("streamed"):
+            body = answer.gathered()
         return InvokeResult(
-            payload=body, failure=failure, duration_ms=duration, max_memory_kb=self._max_memory_kb, log=self.take_log()
+            payload=body,
+            failure=failure,
+            duration_ms=duration,
+            max_memory_kb=self._max_memory_kb,
+            log=self.take_log(),
+            streamed_bytes=stream.total if stream is not None and stream.opened else None,
         )
 
     async def _exited_failure(self, request_id: str) -> InvocationFailure:

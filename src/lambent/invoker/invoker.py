@@ -175,7 +175,7 @@ class Invoker:
                 client_context=request.client_context,
                 identity=request.identity,
             )
-            result = await environment.invoke(message, request.payload, remaining_s, float(version.timeout_s))
+            result = await environment.invoke(message, request.payload, remaining_s, float(version.timeout_s), request.stream)
             if init_ms:
                 result = msgspec.structs.replace(result, duration_ms=result.duration_ms + init_ms)
         failure = result.failure
@@ -210,7 +210,7 @@ class Invoker:
                 version,
                 request.request_id,
                 output=result.log,
-                produced_bytes=len(result.payload),
+                produced_bytes=len(result.payload) if result.streamed_bytes is None else result.streamed_bytes,
                 duration_ms=result.duration_ms,
                 failed=failure is not None,
                 init_ms=report.init_duration_ms,

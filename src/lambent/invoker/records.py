@@ -38,6 +38,9 @@ class InvokeRequest(msgspec.Struct, frozen=True, kw_only=True):
     qualifier: str | None = None
     invocation_type: str = "RequestResponse"
     attempt: int = 1
+    #: Where a streamed response goes (a ``ResponseStream``: InvokeWithResponseStream, a
+    #: RESPONSE_STREAM function URL); None gathers it as Invoke does.
+    stream: Any = None
 
 
 class Invocation(msgspec.Struct, kw_only=True):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -19,6 +20,7 @@ import msgspec
 from lambent.errors import RuntimeApiRefusal
 from lambent.model.channel import InvokeMessage
 from lambent.model.limits import SYNC_RESPONSE_LIMIT_BYTES
+from lambent.model.response_stream import IN_FLIGHT_BYTES
 from lambent.model.runtime_api import Refusal, State, on_answer, on_init_error, on_next
 
 Frame = tuple[dict[str, Any], bytes]
@@ -47,27 +49,64 @@ def _error_document(body: bytes, error_type: str | None) -> dict[str, Any]:
 
 class Inbox:
     """What an environment reported, handed to one waiter at a time; once closed, every
-    ``get`` fails with ConnectionError (the runtime is gone)."""
+    ``get`` fails with ConnectionError (the runtime is gone).
 
-    def __init__(self) -> None:
+    A streamed response's chunks count against ``IN_FLIGHT_BYTES``: past it the inbox calls
+    *pause* (the framed channel stops reading its socket, so the runtime's writes block) and
+    ``room()`` waits (the Runtime API's reader stops reading the runtime's body); once the
+    environment took enough, *resume* is called and ``room()`` returns."""
+
+    def __init__(self, pause: Callable[[], None] | None = None, resume: Callable[[], None] | None = None) -> None:
         self._frames: deque[Frame] = deque()
         self._waiter: asyncio.Future[Frame] | None = None
         self.closed: BaseException | None = None
+        self._pause, self._resume = pause, resume
+        self._held = 0
+        self._paused = False
+        self._room: asyncio.Future[None] | None = None
 
     def put(self, frame: Frame) -> None:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(frame)
-        else:
-            self._frames.append(frame)
+            return
+        self._frames.append(frame)
+        if frame[0].get("t") == "chunk":
+            self._held += len(frame[1])
+            if self._held > IN_FLIGHT_BYTES and not self._paused:
+                self._paused = True
+                if self._pause is not None:
+                    self._pause()
+
+    def _taken(self, frame: Frame) -> Frame:
+        if frame[0].get("t") == "chunk":
+            self._held -= len(frame[1])
+            if self._paused and self._held <= IN_FLIGHT_BYTES:
+                self._paused = False
+                if self._resume is not None:
+                    self._resume()
+                if self._room is not None and not self._room.done():
+                    self._room.set_result(None)
+        return frame
+
+    async def room(self) -> None:
+        """Return once the chunks waiting are within bounds (or the inbox closed)."""
+        while self._paused and self.closed is None:
+            self._room = asyncio.get_running_loop().create_future()
+            try:
+                await self._room
+            finally:
+                self._room = None
 
     def close(self, reason: BaseException) -> None:
         self.closed = reason
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_exception(reason)
+        if self._room is not None and not self._room.done():
+            self._room.set_result(None)
 
     async def get(self) -> Frame:
         if self._frames:
-            return self._frames.popleft()
+            return self._taken(self._frames.popleft())
         if self.closed is not None:
             raise ConnectionError(str(self.closed))
         self._waiter = asyncio.get_running_loop().create_future()
@@ -155,6 +194,24 @@ class RuntimeApiChannel(asyncio.Protocol):
             self._report(({"t": "result", "ok": False}, msgspec.json.encode(document)))
             raise RuntimeApiRefusal(413, "RequestEntityTooLarge", document["errorMessage"])
         self._report(({"t": "result", "ok": True}, body))
+
+    def open_stream(self, request_id: str, content_type: str | None) -> None:
+        """The runtime began a streamed response (``Lambda-Runtime-Function-Response-Mode:
+        streaming``): it is the invocation's answer, whose chunks follow."""
+        self.state = _checked(on_answer(self.state, self.in_flight, request_id))
+        self._report(({"t": "open", "ct": content_type}, b""))
+
+    async def stream_chunk(self, chunk: bytes) -> None:
+        """One chunk of the streamed response; returns once there is room for more."""
+        self._report(({"t": "chunk"}, chunk))
+        await self._inbox.room()
+
+    def end_stream(self, error_type: str | None, body: bytes) -> None:
+        """The streamed response ended, well or (*error_type* given) with the error document *body*."""
+        if error_type is None:
+            self._report(({"t": "result", "ok": True, "streamed": True}, b""))
+        else:
+            self._report(({"t": "result", "ok": False, "streamed": True}, msgspec.json.encode(_error_document(body, error_type))))
 
     def fail(self, request_id: str, error_type: str | None, body: bytes) -> None:
         self.state = _checked(on_answer(self.state, self.in_flight, request_id))

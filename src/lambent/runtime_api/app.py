@@ -9,10 +9,12 @@ the event for ``next``; 202 ``{"status":"OK"}`` for answers; 400 ``InvalidReques
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any
 
 import msgspec
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route, Router
 from starlette.types import Receive, Scope, Send
@@ -85,7 +87,46 @@ async def _answer(request: Request, call: Any) -> Response:
 
 async def invocation_response(request: Request) -> Response:
     channel, request_id = _channel(request), request.path_params["id"]
+    # uvicorn's own list, taken before Starlette's ``request.headers`` swaps in a copy of it
+    headers: list[tuple[bytes, bytes]] = request.scope["headers"]
+    if any(name == b"lambda-runtime-function-response-mode" and value.lower() == b"streaming" for name, value in headers):
+        return await _streamed_answer(request, headers, channel, request_id)
     return await _answer(request, lambda body: channel.respond(request_id, body))
+
+
+async def _streamed_answer(
+    request: Request, headers: list[tuple[bytes, bytes]], channel: RuntimeApiChannel, request_id: str
+) -> Response:
+    """A streamed response: each chunk of the body passed on as it arrives, and the error the
+    runtime reports in the trailers ``Lambda-Runtime-Function-Error-Type`` and
+    ``Lambda-Runtime-Function-Error-Body`` (base64 of the error document), as AWS's runtime
+    interface clients send a failure that comes after the stream began. uvicorn's httptools
+    protocol (which the environment listener always uses) appends trailer fields to the
+    header list it put in the scope, as they arrive after the body; they are read from there
+    (*headers*: that list, which Starlette's ``Request.headers`` would replace by a copy)."""
+    content_type = next((value.decode("latin-1") for name, value in headers if name == b"content-type"), None)
+    try:
+        channel.open_stream(request_id, content_type)
+    except RuntimeApiRefusal as refused:
+        return refusal_response(refused)
+    try:
+        async for chunk in request.stream():
+            if chunk:
+                await channel.stream_chunk(chunk)
+    except ClientDisconnect:
+        channel.end_stream("Runtime.StreamInterrupted", b'{"errorMessage":"The runtime closed its response stream early"}')
+        return accepted_response()
+    fields = {name: value for name, value in headers}  # the trailers, last, override headers of their name
+    error_type = fields.get(b"lambda-runtime-function-error-type")
+    if error_type is None:
+        channel.end_stream(None, b"")
+    else:
+        try:
+            body = base64.b64decode(fields.get(b"lambda-runtime-function-error-body", b""), validate=False)
+        except binascii.Error:
+            body = b""
+        channel.end_stream(error_type.decode("latin-1"), body)
+    return accepted_response()
 
 
 async def invocation_error(request: Request) -> Response:

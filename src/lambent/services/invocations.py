@@ -32,6 +32,7 @@ from lambent.errors import (
     TooManyRequestsException,
 )
 from lambent.invoker.records import Invocation, InvokeRequest
+from lambent.invoker.response_stream import ResponseStream
 from lambent.model import payload as payload_json
 from lambent.model.arns import FunctionRef, parse_function_ref
 from lambent.model.concurrency import REQUESTS_PER_CONCURRENCY, RequestRate
@@ -45,6 +46,9 @@ from lambent.services.event_configs import EventConfigService
 from lambent.services.event_queue import EventQueue, QueuedEvent
 from lambent.services.function_index import FunctionIndex
 from lambent.services.metering import MeterService
+
+#: What the edges that serve invocations use of the invoker's records, re-exported here.
+__all__ = ["Invocation", "InvocationService", "InvokeOutcome", "ResponseStream"]
 
 log = logging.getLogger(__name__)
 MAXIMUM_BACKOFF_S = 300.0
@@ -153,7 +157,11 @@ class InvocationService:
         invocation_type: str,
         client_context: str | None = None,
         trace_id: str | None = None,
+        stream: ResponseStream | None = None,
     ) -> InvokeOutcome:
+        """*stream*: where the function's response goes if it streams it (InvokeWithResponseStream,
+        a RESPONSE_STREAM URL), ended once the invocation is; it learns the executed version and
+        request id before the function runs."""
         version = self._functions.resolve(ref, random.random())  # noqa: S311 - traffic split, not crypto
         if (reason := self._rate.admit(self._clock.monotonic())) is not None:
             raise TooManyRequestsException("Rate Exceeded.", Reason=reason, retryAfterSeconds="1")
@@ -186,6 +194,7 @@ class InvocationService:
             trace_id=trace_id,
             invoked_arn=self._functions.arn(ref.name, ref.qualifier),
             qualifier=ref.qualifier,
+            stream=stream,
         )
         if invocation_type == "Event":
             await self._queue.put(
@@ -201,9 +210,15 @@ class InvocationService:
                 )
             )
             return InvokeOutcome(status=202, executed_version=version.version, request_id=request_id)
-        invocation = await self._invoker.invoke(
-            version, request, self._functions.reserved(ref.name), self._functions.reserved_total()
-        )
+        if stream is not None:
+            stream.executed_version, stream.request_id = version.version, request_id
+        try:
+            invocation = await self._invoker.invoke(
+                version, request, self._functions.reserved(ref.name), self._functions.reserved_total()
+            )
+        finally:
+            if stream is not None:
+                stream.end()
         if invocation.failure is None and len(invocation.payload) > SYNC_RESPONSE_LIMIT_BYTES:
             invocation.failure = ResponseSizeTooLarge(
                 f"Response payload size ({len(invocation.payload)} bytes) exceeded maximum allowed payload "

@@ -5,11 +5,20 @@
 // (async, or with a callback), POST the response or AWS's Node error shape
 // ({errorType, errorMessage, trace}). Init failures are POSTed to /runtime/init/error with
 // Runtime.ImportModuleError or Runtime.HandlerNotFound, as AWS words them. Node's own modules only.
+//
+// Response streaming as AWS's runtime offers it: the global `awslambda.streamifyResponse(handler)`
+// marks a handler `(event, responseStream, context)`, whose responseStream is a Writable POSTed
+// to /response with `Lambda-Runtime-Function-Response-Mode: streaming` as it is written (chunked;
+// its writes wait while the platform is behind); an error after the first write goes in the
+// trailers Lambda-Runtime-Function-Error-Type and -Body (base64). `awslambda.HttpResponseStream
+// .from(stream, metadata)` opens it with the HTTP prelude function URLs read (the metadata JSON
+// and eight null bytes, under application/vnd.awslambda.http-integration-response).
 import http from "node:http";
 import path from "node:path";
 import fs from "node:fs";
 import { pathToFileURL } from "node:url";
 import { createRequire } from "node:module";
+import { Writable } from "node:stream";
 
 const [host, port] = process.env.AWS_LAMBDA_RUNTIME_API.split(":");
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -118,6 +127,115 @@ function run(fn, event, ctx) {
   });
 }
 
+const STREAMING = Symbol.for("aws.lambda.runtime.handler.streaming");
+const HTTP_INTEGRATION = "application/vnd.awslambda.http-integration-response";
+
+class ResponseStream extends Writable {
+  constructor(requestId) {
+    super();
+    this.requestId = requestId;
+    this.contentType = "application/octet-stream";
+    this.request = null;
+    this.failure = null;
+    this.answered = new Promise((resolve, reject) => {
+      this.resolveAnswer = resolve;
+      this.rejectAnswer = reject;
+    });
+  }
+
+  setContentType(contentType) {
+    if (this.request) throw new Error("The content type must be set before the first write");
+    this.contentType = contentType;
+  }
+
+  open() {
+    if (!this.request) {
+      this.request = http.request(
+        {
+          host,
+          port,
+          method: "POST",
+          path: `${base}/invocation/${this.requestId}/response`,
+          agent,
+          headers: {
+            "Content-Type": this.contentType,
+            "Lambda-Runtime-Function-Response-Mode": "streaming",
+            "Transfer-Encoding": "chunked",
+            Trailer: "Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body",
+          },
+        },
+        (response) => {
+          response.resume();
+          response.on("end", () => this.resolveAnswer(response.statusCode));
+        },
+      );
+      this.request.setNoDelay(true);
+      this.request.on("error", (error) => this.rejectAnswer(error));
+      this.request.flushHeaders();
+    }
+    return this.request;
+  }
+
+  _write(chunk, encoding, callback) {
+    this.open().write(chunk, encoding, () => callback());
+  }
+
+  _final(callback) {
+    const request = this.open();
+    if (this.failure) {
+      request.addTrailers({
+        "Lambda-Runtime-Function-Error-Type": this.failure.errorType,
+        "Lambda-Runtime-Function-Error-Body": Buffer.from(JSON.stringify(this.failure)).toString("base64"),
+      });
+    }
+    request.end(() => callback());
+  }
+}
+
+globalThis.awslambda = {
+  streamifyResponse(fn) {
+    fn[STREAMING] = "response";
+    return fn;
+  },
+  HttpResponseStream: {
+    from(stream, metadata) {
+      stream.setContentType(HTTP_INTEGRATION);
+      stream.write(JSON.stringify(metadata ?? {}));
+      stream.write(new Uint8Array(8));
+      return stream;
+    },
+  },
+};
+
+function finished(stream) {
+  return new Promise((resolve) => (stream.writableFinished ? resolve() : stream.once("finish", resolve)));
+}
+
+async function stream(fn, requestId, event, ctx) {
+  const responseStream = new ResponseStream(requestId);
+  try {
+    await fn(event, responseStream, ctx);
+    if (!responseStream.writableEnded) responseStream.end();
+    await finished(responseStream);
+  } catch (error) {
+    const document = errorDocument(error, "Error");
+    logError(document);
+    if (!responseStream.request) {
+      // nothing was streamed yet: the error is the answer, as for any handler
+      await call("POST", `/invocation/${requestId}/error`, JSON.stringify(document), {
+        "Lambda-Runtime-Function-Error-Type": document.errorType,
+      });
+      return;
+    }
+    if (!responseStream.writableEnded) {
+      responseStream.failure = document;
+      responseStream.end();
+    }
+    await finished(responseStream);
+  }
+  await responseStream.answered;
+}
+
 let handler;
 try {
   handler = await loadHandler();
@@ -136,6 +254,10 @@ for (;;) {
   if (next.headers["lambda-runtime-trace-id"]) process.env._X_AMZN_TRACE_ID = next.headers["lambda-runtime-trace-id"];
   try {
     const event = next.body.length ? JSON.parse(next.body.toString("utf8")) : {};
+    if (handler[STREAMING] === "response") {
+      await stream(handler, requestId, event, context(next.headers));
+      continue;
+    }
     const result = await run(handler, event, context(next.headers));
     const body = result === undefined ? "null" : JSON.stringify(result);
     await call("POST", `/invocation/${requestId}/response`, body);

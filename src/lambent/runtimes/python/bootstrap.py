@@ -9,13 +9,23 @@ It speaks to the platform over an inherited socket with frames of
     runtime  -> platform  {"t": "ready"}                   init done, waiting for work
                           {"t": "init_error"}  + error document
                           {"t": "result", "ok", "mem_kb"} + response or error document
+                          {"t": "open", "ct"}                  a streamed response begins,
+                          {"t": "chunk"} + bytes               each chunk of it, then its
+                          {"t": "result", "ok", "streamed": true, "mem_kb"} (+ error document)
+
+A handler that is a generator or an async generator streams (Lambent's, beyond AWS's Python
+runtime; docs/runtimes.md): each value it yields is a chunk (bytes as they are, str in UTF-8,
+anything else as its JSON). A first value that is a dict with ``statusCode`` is the HTTP
+prelude function URLs read (status, headers, cookies), as Node's ``HttpResponseStream.from``.
 
 Handler resolution and error documents follow AWS's Python runtime (awslambdaric) exactly.
 Everything an environment needs is imported at the top, so a zygote's forks start warm.
 Everything the function prints goes to fd 1/2, which the platform collects as the log.
 """
 
+import asyncio
 import importlib
+import inspect
 import json
 import logging
 import os
@@ -306,20 +316,76 @@ def serve(sock, fork_server=None):
             header.get("tenant_id"),
         )
         ok = True
+        streamed = False
         try:
             event = json.loads(body) if body else {}
             result = handler(event, context)
-            try:
-                payload = json.dumps(result).encode()
-            except (TypeError, ValueError) as exc:
-                raise FaultException("Runtime.MarshalError", "Unable to marshal response: {}".format(exc)) from None
+            if inspect.isgenerator(result) or inspect.isasyncgen(result):
+                streamed = True
+                _stream(sock, _drained(result) if inspect.isasyncgen(result) else result)
+                payload = b""
+            else:
+                try:
+                    payload = json.dumps(result).encode()
+                except (TypeError, ValueError) as exc:
+                    raise FaultException("Runtime.MarshalError", "Unable to marshal response: {}".format(exc)) from None
         except Exception as exc:
             ok = False
             document = _error_document(exc, request_id)
             _log_error(document)
             payload = json.dumps(document).encode()
         _flush()
-        _send(sock, {"t": "result", "ok": ok, "mem_kb": _PeakMemory.kb()}, payload)
+        header = {"t": "result", "ok": ok, "mem_kb": _PeakMemory.kb()}
+        if streamed:
+            header["streamed"] = True
+        _send(sock, header, payload)
+
+
+_HTTP_INTEGRATION = "application/vnd.awslambda.http-integration-response"
+
+
+def _chunk(value):
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    try:
+        return json.dumps(value).encode()
+    except (TypeError, ValueError) as exc:
+        raise FaultException("Runtime.MarshalError", "Unable to marshal response: {}".format(exc)) from None
+
+
+def _stream(sock, values):
+    """Send what the generator *values* yields as a streamed response; the error that ends it
+    early propagates (the caller reports it, after what was sent)."""
+    first = True
+    for value in values:
+        if first:
+            first = False
+            prelude = isinstance(value, dict) and "statusCode" in value
+            _send(sock, {"t": "open", "ct": _HTTP_INTEGRATION if prelude else "application/octet-stream"})
+            if prelude:
+                _send(sock, {"t": "chunk"}, json.dumps(value).encode() + b"\0" * 8)
+                continue
+        data = _chunk(value)
+        if data:
+            _send(sock, {"t": "chunk"}, data)
+    if first:
+        _send(sock, {"t": "open", "ct": "application/octet-stream"})
+
+
+def _drained(agen):
+    """An async generator's values, as a plain generator (each step on one event loop)."""
+    loop = asyncio.new_event_loop()
+    try:
+        while True:
+            try:
+                yield loop.run_until_complete(agen.__anext__())
+            except StopAsyncIteration:
+                return
+    finally:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
 
 
 def run(fd, fork_server=None):

@@ -20,8 +20,12 @@ Nothing here blocks the event loop or keeps state between requests.
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import json
 import uuid
+from collections.abc import AsyncGenerator, AsyncIterator
+from dataclasses import dataclass
 from typing import Protocol
 
 import msgspec
@@ -56,9 +60,11 @@ from lambent.model.http_response import (
 )
 from lambent.model.iam_policy import ANONYMOUS, Caller
 from lambent.model.limits import SYNC_PAYLOAD_LIMIT_BYTES
+from lambent.model.response_stream import HTTP_INTEGRATION_TYPE, split_prelude
 from lambent.model.url_address import Address
 from lambent.services.access import Access
 from lambent.services.cells import Cell
+from lambent.services.invocations import InvokeOutcome, ResponseStream
 
 Header = tuple[str, str]
 
@@ -95,9 +101,12 @@ class FunctionUrls:
             response = await self._answer(scope, receive, address)
         except ClientDisconnect:
             return
-        await send_response(send, response.for_method(scope["method"]))
+        if isinstance(response, StreamedResponse):
+            await response.send(send, scope["method"])
+        else:
+            await send_response(send, response.for_method(scope["method"]))
 
-    async def _answer(self, scope: Scope, receive: Receive, address: Address) -> HttpResponse:
+    async def _answer(self, scope: Scope, receive: Receive, address: Address) -> HttpResponse | StreamedResponse:
         target = self._directory.url_target(address.url_id)
         if target is None:
             return URL_NOT_FOUND
@@ -117,14 +126,17 @@ class FunctionUrls:
         except AccessDeniedException:
             return URL_FORBIDDEN
         request = self._request(scope, address, target, headers, body, iam)
-        response = await self._invoke(target, request)
+        if target.invoke_mode == "RESPONSE_STREAM":
+            answer = await self._invoke_streaming(target, request)
+        else:
+            answer = self._interpret(await self._outcome(target, request))
         if target.cors is not None:
-            response = HttpResponse(
-                status=response.status,
-                headers=tuple(cors.on_response(target.cors, headers, response.headers)),
-                body=response.body,
+            head = answer.head if isinstance(answer, StreamedResponse) else answer
+            head = HttpResponse(
+                status=head.status, headers=tuple(cors.on_response(target.cors, headers, head.headers)), body=head.body
             )
-        return response
+            answer = dataclasses.replace(answer, head=head) if isinstance(answer, StreamedResponse) else head
+        return answer
 
     async def _caller(self, scope: Scope, target: UrlTarget, body: bytes) -> tuple[Caller | None, IamCaller | None]:
         """The caller: anonymous for ``NONE``; for ``AWS_IAM`` the verified signer (None when the
@@ -200,12 +212,15 @@ class FunctionUrls:
             iam=iam,
         )
 
-    async def _invoke(self, target: UrlTarget, request: HttpRequest) -> HttpResponse:
+    async def _outcome(
+        self, target: UrlTarget, request: HttpRequest, stream: ResponseStream | None = None
+    ) -> InvokeOutcome | HttpResponse:
+        """The invocation's outcome, or the URL's answer to a refusal of it."""
         event = json.dumps(payload_v2(request), separators=(",", ":")).encode()
         ref = FunctionRef(name=target.function, qualifier=target.qualifier)
         try:
-            outcome = await target.cell.invocations.invoke(
-                ref, event, "RequestResponse", None, _get(request.headers, "x-amzn-trace-id")
+            return await target.cell.invocations.invoke(
+                ref, event, "RequestResponse", None, _get(request.headers, "x-amzn-trace-id"), stream
             )
         except TooManyRequestsException:
             return URL_THROTTLED
@@ -213,6 +228,12 @@ class FunctionUrls:
             return URL_PAYLOAD_TOO_LARGE
         except ApiError:  # the function is gone, not Active, or its event refused: it cannot answer
             return URL_FUNCTION_ERROR
+
+    @staticmethod
+    def _interpret(outcome: InvokeOutcome | HttpResponse) -> HttpResponse:
+        """A whole answer read as the URL's response (``model.http_response``)."""
+        if isinstance(outcome, HttpResponse):
+            return outcome
         invocation = outcome.invocation
         if invocation is None or invocation.failure is not None:
             return URL_FUNCTION_ERROR  # a function error, a timeout, a crash: AWS answers them alike
@@ -220,6 +241,69 @@ class FunctionUrls:
             return response_v2(invocation.payload)
         except MalformedHttpResponse:
             return URL_FUNCTION_ERROR
+
+    async def _invoke_streaming(self, target: UrlTarget, request: HttpRequest) -> HttpResponse | StreamedResponse:
+        """A RESPONSE_STREAM URL's answer: once the function opens its stream, the status and
+        headers (its HTTP prelude's, or 200 and the stream's content type) and the body as it
+        is written; a function that answered whole is read as a buffered URL reads it."""
+        stream = ResponseStream(self._clock)
+        invocation = asyncio.ensure_future(self._outcome(target, request, stream))
+        started = asyncio.ensure_future(stream.started())
+        try:
+            await asyncio.wait((invocation, started), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            started.cancel()
+        if invocation.done() and not stream.opened:
+            return self._interpret(invocation.result())
+        chunks = stream.chunks()
+        head = HttpResponse(status=200, headers=(("content-type", stream.content_type),))
+        first = b""
+        if stream.content_type == HTTP_INTEGRATION_TYPE:
+            try:
+                head, first = await _prelude(chunks)
+            except MalformedHttpResponse:
+                stream.abandon()
+                await chunks.aclose()
+                await invocation
+                return URL_FUNCTION_ERROR
+        return StreamedResponse(head=head, first=first, chunks=chunks, stream=stream, invocation=invocation)
+
+
+async def _prelude(chunks: AsyncIterator[bytes]) -> tuple[HttpResponse, bytes]:
+    """The head a stream's HTTP prelude sets and the body bytes that came with it."""
+    buffer = b""
+    async for chunk in chunks:
+        buffer += chunk
+        split = split_prelude(buffer)
+        if split is not None:
+            return split
+    raise MalformedHttpResponse("the stream ended inside its prelude")
+
+
+@dataclass(frozen=True, kw_only=True)
+class StreamedResponse:
+    """A RESPONSE_STREAM URL's answer: *head* now, then the body as the function writes it."""
+
+    head: HttpResponse
+    first: bytes
+    chunks: AsyncGenerator[bytes, None]
+    stream: ResponseStream
+    invocation: asyncio.Future[InvokeOutcome | HttpResponse]
+
+    async def send(self, send: Send, method: str) -> None:
+        headers = [(n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in self.head.headers]
+        body = method.upper() != "HEAD"
+        try:
+            await send({"type": "http.response.start", "status": self.head.status, "headers": headers})
+            if self.first and body:
+                await send({"type": "http.response.body", "body": self.first, "more_body": True})
+            async for chunk in self.chunks:
+                if body:
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        finally:
+            self.stream.abandon()  # the client went away (or all was sent): nothing more is held for it
+            await self.invocation  # the function runs to its end (and is metered) either way
+        await send({"type": "http.response.body", "body": b""})
 
 
 def _get(headers: list[Header] | tuple[Header, ...], name: str) -> str | None:

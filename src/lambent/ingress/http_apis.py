@@ -25,22 +25,19 @@ Per request, in order:
 Every answer carries ``apigw-requestid``, as API Gateway's do; nothing here keeps state between
 requests.
 
-**Authorizers are not evaluated yet.** ``RouteAuthorizer`` is the hook: it is asked with the
-route, its authorizer (None for ``NONE`` and ``AWS_IAM``), the request and the stage, and answers
-with a refusal or the context to put in the event. ``Unevaluated``, the one the server gives
-today, lets ``NONE`` routes through and refuses every other with API Gateway's 401 (JWT, a Lambda
-authorizer) or 403 (``AWS_IAM``), so a protected route is never served unprotected.
+Route authorizers are ``ingress.http_authorizers``' (``RouteAuthorizer``): Lambda REQUEST
+authorizers are evaluated there; JWT and ``AWS_IAM`` routes are still refused (401, 403).
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import json
 import secrets
 from typing import Any, Protocol
 
-import msgspec
 from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope, Send
 
@@ -48,20 +45,19 @@ from lambent.api.body import read_body
 from lambent.clock import Clock
 from lambent.errors import AccessDeniedException, ApiError, MalformedHttpResponse, RequestEntityTooLargeException
 from lambent.ingress.function_urls import send_response
+from lambent.ingress.http_authorizers import Authorizers, RouteAuthorizer
 from lambent.model import cors
 from lambent.model.api_address import ApiAddress, stage_and_path
 from lambent.model.apigateway_actions import execute_api_arn
 from lambent.model.arns import FunctionRef
-from lambent.model.http_api import Authorizer, Cors, Integration, Route
+from lambent.model.http_api import Cors, Integration
 from lambent.model.http_event import HttpRequest, payload_v1, payload_v2
 from lambent.model.http_response import (
     HTTP_API_BAD_REQUEST,
-    HTTP_API_FORBIDDEN,
     HTTP_API_INTERNAL_ERROR,
     HTTP_API_NOT_FOUND,
     HTTP_API_TIMEOUT,
     HTTP_API_TOO_LARGE,
-    HTTP_API_UNAUTHORIZED,
     HttpResponse,
     response_v1,
     response_v2,
@@ -71,7 +67,6 @@ from lambent.model.iam_policy import Caller
 from lambent.model.lambda_target import LambdaTarget, lambda_target
 from lambent.services.access import Access
 from lambent.services.cells import Cell
-from lambent.services.http_apis import Served
 
 Header = tuple[str, str]
 #: An HTTP API's payload quota.
@@ -88,34 +83,6 @@ class ApiDirectory(Protocol):
     async def function_cell(self, account: str) -> Cell | None:
         """The cell of *account*, where an integration's function lives."""
         ...
-
-
-class AuthorizerDecision(msgspec.Struct, frozen=True, kw_only=True):
-    """A route authorizer's answer: a refusal to send, or (``refusal`` None) what the event's
-    ``requestContext.authorizer`` should hold (None: the payload's default)."""
-
-    refusal: HttpResponse | None = None
-    context: dict[str, Any] | None = None
-
-
-class RouteAuthorizer(Protocol):
-    async def authorize(
-        self, route: Route, authorizer: Authorizer | None, request: HttpRequest, served: Served
-    ) -> AuthorizerDecision:
-        """Whether *request* may take *route* (whose ``AuthorizationType`` says how it is
-        protected; *authorizer* is the deployment's authorizer of the route, if it names one)."""
-        ...
-
-
-class Unevaluated:
-    """Until authorizers are evaluated: ``NONE`` routes pass, every other is refused."""
-
-    async def authorize(
-        self, route: Route, authorizer: Authorizer | None, request: HttpRequest, served: Served
-    ) -> AuthorizerDecision:
-        if route.authorization_type == "NONE":
-            return AuthorizerDecision()
-        return AuthorizerDecision(refusal=HTTP_API_FORBIDDEN if route.authorization_type == "AWS_IAM" else HTTP_API_UNAUTHORIZED)
 
 
 def request_id() -> str:
@@ -144,7 +111,7 @@ class HttpApis:
         self._access = access
         self._clock = clock
         self._region = region
-        self._authorizers = authorizers or Unevaluated()
+        self._authorizers = authorizers or Authorizers(self, clock, region)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, address: ApiAddress) -> None:
         ident = request_id()
@@ -208,6 +175,8 @@ class HttpApis:
         decision = await self._authorizers.authorize(route, authorizer, request, served)
         if decision.refusal is not None:
             return decision.refusal
+        if decision.context is not None:
+            request = dataclasses.replace(request, authorized=decision.context)
         response = await self._integrate(cell, integration, request)
         if rules is not None:
             response = HttpResponse(
@@ -255,6 +224,35 @@ class HttpApis:
             return response_v1(answer.payload) if version == "1.0" else response_v2(answer.payload)
         except MalformedHttpResponse:
             return HTTP_API_INTERNAL_ERROR
+
+    async def call_function(self, api_account: str, uri: str, source_arn: str, payload: bytes, timeout_s: float) -> bytes | None:
+        """A route authorizer's function invoked as API Gateway (``FunctionCaller``)."""
+        target = lambda_target(uri)
+        owner = await self._directory.function_cell(target.account) if target is not None else None
+        if target is None or owner is None or target.region != self._region:
+            return None
+        if not await self._allowed(owner, target, source_arn, api_account):
+            return None
+        invocation = asyncio.ensure_future(
+            owner.invocations.invoke(
+                FunctionRef(name=target.name, qualifier=target.qualifier), payload, "RequestResponse", None, None
+            )
+        )
+        invocation.add_done_callback(_discard)
+        deadline = asyncio.ensure_future(self._clock.sleep(timeout_s))
+        try:
+            await asyncio.wait((invocation, deadline), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            deadline.cancel()
+        if not invocation.done():
+            return None
+        try:
+            answer = invocation.result().invocation
+        except ApiError:
+            return None
+        if answer is None or answer.failure is not None:
+            return None
+        return bytes(answer.payload)
 
     async def _allowed(self, owner: Cell, target: LambdaTarget, source_arn: str, api_account: str) -> bool:
         """Whether the function's resource policy lets API Gateway invoke it for *source_arn*."""

@@ -309,6 +309,26 @@ def public_url(conn: Connection, name: str) -> str:
     return url.split("//", 1)[1].split(".", 1)[0]
 
 
+def public_http_api(conn: Connection, name: str, region: str = "us-east-1", account: str = "000000000000") -> str:
+    """Quick-create an HTTP API whose ``$default`` route invokes *name* (payload 2.0), and the
+    permission API Gateway needs to invoke it (quick create adds none, as on AWS); the API id."""
+    target = f"arn:aws:lambda:{region}:{account}:function:{name}"
+    response = conn.request("POST", "/v2/apis", json.dumps({"name": name, "protocolType": "HTTP", "target": target}).encode())
+    if response.status != 201:
+        raise BenchError(f"CreateApi {name}: {response.status} {response.body[:300]!r}")
+    api_id: str = json.loads(response.body)["apiId"]
+    statement = {
+        "StatementId": "apigateway",
+        "Action": "lambda:InvokeFunction",
+        "Principal": "apigateway.amazonaws.com",
+        "SourceArn": f"arn:aws:execute-api:{region}:{account}:{api_id}/*",
+    }
+    added = conn.request("POST", f"{FUNCTIONS_PATH}/{name}/policy", json.dumps(statement).encode())
+    if added.status != 201:
+        raise BenchError(f"AddPermission {name}: {added.status} {added.body[:300]!r}")
+    return api_id
+
+
 def publish_version(conn: Connection, name: str) -> str:
     """Publish *name*'s $LATEST and wait until the new version is Active."""
     response = conn.request("POST", f"{FUNCTIONS_PATH}/{name}/versions", b"{}")

@@ -108,6 +108,8 @@ class Context:
     runtimes_deployed: set[str] = field(default_factory=set)
     #: Lines 11 and 12: the URL id of ``noop``'s public function URL on ``lambent``.
     url_id: str = ""
+    #: Line 13: the id of the quick-created HTTP API whose $default route invokes ``noop``.
+    api_id: str = ""
     runtimes_broken: dict[str, str] = field(default_factory=dict)
 
 
@@ -172,19 +174,32 @@ def signed_vs_unsigned(ctx: Context, plan: Plan, round_no: int) -> dict[str, Any
     return {name: run() for name, run in sides}
 
 
+def _get_by_host_vs_invoke(ctx: Context, plan: Plan, round_no: int, name: str, host: str) -> dict[str, Any]:
+    """A GET of ``/`` with *host* as its Host, against line 1's signed Invoke, alternating which
+    goes first."""
+    get = build_request("GET", host, "/")
+    sides: list[tuple[str, Callable[[], dict[str, Any]]]] = [
+        (name, lambda: _one_connection(ctx.lambent, "/", plan, get)),
+        ("invoke", lambda: _one_connection(ctx.lambent, harness.invoke_path("noop"), plan)),
+    ]
+    if round_no % 2:
+        sides.reverse()
+    return {side: run() for side, run in sides}
+
+
+def http_api_vs_invoke(ctx: Context, plan: Plan, round_no: int) -> dict[str, Any]:
+    """Line 13: a GET through ``noop``'s quick-created HTTP API (its host name, ``$default`` stage
+    and route, payload 2.0) against line 1's signed Invoke, alternating."""
+    host = f"{ctx.api_id}.execute-api.us-east-1.localhost:{ctx.lambent.port}"
+    return _get_by_host_vs_invoke(ctx, plan, round_no, "api", host)
+
+
 def url_vs_invoke(ctx: Context, plan: Plan, round_no: int) -> dict[str, Any]:
     """Lines 11 and 12: a GET through ``noop``'s function URL (its host name, unsigned: AuthType
     NONE) against line 1's signed Invoke, alternating; then throughput of POSTs through the URL's
     path form against Invoke's, at the highest connection count."""
     host = f"{ctx.url_id}.lambda-url.us-east-1.localhost:{ctx.lambent.port}"
-    get = build_request("GET", host, "/")
-    sides: list[tuple[str, Callable[[], dict[str, Any]]]] = [
-        ("url", lambda: _one_connection(ctx.lambent, "/", plan, get)),
-        ("invoke", lambda: _one_connection(ctx.lambent, harness.invoke_path("noop"), plan)),
-    ]
-    if round_no % 2:
-        sides.reverse()
-    result: dict[str, Any] = {name: run() for name, run in sides}
+    result = _get_by_host_vs_invoke(ctx, plan, round_no, "url", host)
     connections = max(plan.connections)
     paths = [("url_rps", f"/lambent/urls/{ctx.url_id}/"), ("invoke_rps", harness.invoke_path("noop"))]
     if round_no % 2:
@@ -632,4 +647,5 @@ MEASURES: list[tuple[str, Callable[[Context, Plan, int], dict[str, Any]]]] = [
     ("sigv4", sigv4_verify),
     ("auth", signed_vs_unsigned),
     ("url", url_vs_invoke),
+    ("http_api", http_api_vs_invoke),
 ]

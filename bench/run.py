@@ -123,6 +123,21 @@ def build_rows(med: dict[str, Any], failures: dict[str, str], plan: measures.Pla
             return True
         return key not in med
 
+    def get_vs_invoke(key: str, what: str, get: dict[str, Any]) -> None:
+        """Lines 11 and 13: a GET's p50 against the Invoke measured beside it (target 1.3x)."""
+        invoke = med[key]["invoke"]
+        r = _ratio(get["p50_ms"], invoke["p50_ms"])
+        row(
+            key,
+            what,
+            _ms(get["p50_ms"]),
+            f"Invoke {_ms(invoke['p50_ms'])}",
+            _x(r),
+            "≤ 1.3x",
+            _met(r <= 1.3, r),
+            f"p99 {_ms(get['p99_ms'])} vs {_ms(invoke['p99_ms'])}; errors {get['errors']:.0f}/{invoke['errors']:.0f}",
+        )
+
     if not failed("warm", "1. warm invoke, 1 connection"):
         lam, bare = med["warm"]["lambent"], med["warm"]["bare"]
         r50 = _ratio(lam["p50_ms"], bare["p50_ms"])
@@ -154,18 +169,7 @@ def build_rows(med: dict[str, Any], failures: dict[str, str], plan: measures.Pla
             f"p99 {_ms(signed['p99_ms'])} vs {_ms(unsigned['p99_ms'])}; errors {signed['errors']:.0f}/{unsigned['errors']:.0f}",
         )
     if not failed("url", "11. function URL vs Invoke"):
-        url, invoke = med["url"]["url"], med["url"]["invoke"]
-        r = _ratio(url["p50_ms"], invoke["p50_ms"])
-        row(
-            "url",
-            "11. function URL GET p50 (host form, NONE) vs Invoke, 1 connection",
-            _ms(url["p50_ms"]),
-            f"Invoke {_ms(invoke['p50_ms'])}",
-            _x(r),
-            "≤ 1.3x",
-            _met(r <= 1.3, r),
-            f"p99 {_ms(url['p99_ms'])} vs {_ms(invoke['p99_ms'])}; errors {url['errors']:.0f}/{invoke['errors']:.0f}",
-        )
+        get_vs_invoke("url", "11. function URL GET p50 (host form, NONE) vs Invoke, 1 connection", med["url"]["url"])
         url_rps, invoke_rps = med["url"]["url_rps"], med["url"]["invoke_rps"]
         r = _ratio(url_rps["rps"], invoke_rps["rps"])
         row(
@@ -177,6 +181,10 @@ def build_rows(med: dict[str, Any], failures: dict[str, str], plan: measures.Pla
             "≥ 0.8x",
             _met(r >= 0.8, r),
             f"non-2xx {url_rps['non_2xx']:.0f}/{invoke_rps['non_2xx']:.0f}",
+        )
+    if not failed("http_api", "13. HTTP API vs Invoke"):
+        get_vs_invoke(
+            "http_api", "13. HTTP API GET p50 (host form, $default, payload 2.0) vs Invoke, 1 connection", med["http_api"]["api"]
         )
     if not failed("throughput", "2. throughput"):
         thr = med["throughput"]
@@ -430,6 +438,7 @@ def run(plan: measures.Plan, only: set[str], use_wrk: bool, log_copy: Path) -> d
                 harness.create_function(conn, "noop", runtime, harness.NOOP_HANDLER)
                 harness.create_function(conn, "cold", runtime, harness.NOOP_HANDLER)
                 url_id = harness.public_url(conn, "noop")
+                api_id = harness.public_http_api(conn, "noop")
             with Connection("127.0.0.1", unsigned.port) as conn:
                 harness.create_function(conn, "noop", runtime, harness.NOOP_HANDLER)
             ctx = measures.Context(
@@ -440,6 +449,7 @@ def run(plan: measures.Plan, only: set[str], use_wrk: bool, log_copy: Path) -> d
                 runtime_executable=executable,
                 use_wrk=use_wrk,
                 url_id=url_id,
+                api_id=api_id,
             )
             for round_no in range(plan.runs):
                 for key, measure in measures.MEASURES:

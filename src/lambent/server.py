@@ -202,7 +202,7 @@ def url_suffixes(settings: Settings) -> tuple[str, ...]:
 
 def api_suffixes(settings: Settings) -> tuple[str, ...]:
     """The host suffixes HTTP APIs are served under: AWS's form under ``localhost``, and the
-    public base's host when one is set (decision 0026)."""
+    public base's host when one is set (decision 0028)."""
     suffixes = [api_host_suffix(settings.region)]
     if settings.api_endpoint_base:
         host = settings.api_endpoint("x" * 10).split("//", 1)[1].rsplit(":", 1)[0]

@@ -61,7 +61,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     function_url_base: str = ""
     #: Where HTTP APIs are served, as ``scheme://host[:port]``, as ``function_url_base`` for URLs:
     #: an API's endpoint is then ``scheme://<api-id>.host[:port]``. Empty, the default:
-    #: ``http://<api-id>.execute-api.<region>.localhost:<port>`` (decision 0026).
+    #: ``http://<api-id>.execute-api.<region>.localhost:<port>`` (decision 0028).
     api_endpoint_base: str = ""
 
     def function_url(self, url_id: str) -> str:

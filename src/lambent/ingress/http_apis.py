@@ -206,11 +206,8 @@ class HttpApis:
             )
         )
         invocation.add_done_callback(_discard)  # past the timeout or a client gone, it runs on, as on AWS
-        deadline = asyncio.ensure_future(self._clock.sleep(integration.timeout_in_millis / 1000))
-        try:
-            await asyncio.wait((invocation, deadline), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            deadline.cancel()
+        # A timer, not a sleeping task: one less task per request (the bench's line 13)
+        await asyncio.wait((invocation,), timeout=integration.timeout_in_millis / 1000)
         if not invocation.done():
             return HTTP_API_TIMEOUT
         try:

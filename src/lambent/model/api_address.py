@@ -3,7 +3,7 @@ cannot set Host. Pure.
 
 AWS serves an API at ``https://<api-id>.execute-api.<region>.amazonaws.com``, a named stage under
 ``/<stage>/`` and the ``$default`` stage at the root. Lambent serves it on its own port, told
-apart as function URLs are (decision 0026, after 0025):
+apart as function URLs are (decision 0028, after 0025):
 
 - ``<api-id>.execute-api.<region>.localhost[:port]``, the default (``*.localhost`` is loopback);
 - ``<api-id>.<public host>[:port]`` under a public base (``LAMBENT_API_ENDPOINT_BASE``);

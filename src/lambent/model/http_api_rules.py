@@ -3,7 +3,7 @@ API's state shares. Pure: ids are drawn by the caller's ``NewId`` and time is an
 
 The order of checks is the model's first (``model.http_api_inputs.check``), then the resource
 (404 before any semantic refusal), then the rules. Where AWS's words are known they are used and
-their source named (decision 0026); the others are Lambent's, in API Gateway's manner
+their source named (decision 0028); the others are Lambent's, in API Gateway's manner
 (``Invalid X identifier specified ...``).
 
 A deployment freezes what the API serves (``HttpApiState.snapshot``); a stage serves its

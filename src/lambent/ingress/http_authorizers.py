@@ -104,17 +104,22 @@ class Authorizers:
         if identity is None:
             return _UNAUTHORIZED
         arn = rules.route_arn(self._region, request)
-        key = f"{request.api_id}/{authorizer.authorizer_id}"
+        key = rules.cache_key(request.api_id, authorizer)
         verdict = self._cache.get(key, identity, self._clock.time())
+        latency_ms = 0  # a cached verdict took no time
         if verdict is None:
+            started = self._clock.monotonic()
             verdict = await self._invoke(authorizer, request, arn, identity)
             if verdict is None:
                 return _FAILED
+            latency_ms = round((self._clock.monotonic() - started) * 1000)
             ttl = authorizer.authorizer_result_ttl_in_seconds or 0
             self._cache.put(key, identity, verdict, ttl, self._clock.time())
         if not verdict.allows(arn):
             return _FORBIDDEN
-        return AuthorizerDecision(context=Authorized(lambda_context=verdict.context, principal_id=verdict.principal_id))
+        return AuthorizerDecision(
+            context=Authorized(lambda_context=verdict.context, principal_id=verdict.principal_id, latency_ms=latency_ms)
+        )
 
     async def _invoke(self, authorizer: Authorizer, request: HttpRequest, arn: str, identity: list[str]) -> rules.Verdict | None:
         v2 = authorizer.authorizer_payload_format_version == "2.0"

@@ -21,12 +21,18 @@ has it:
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
+from lambent.model.api_address import DEFAULT_STAGE
+from lambent.model.apigateway_actions import execute_api_resource
+from lambent.model.http_api import Authorizer
 from lambent.model.http_event import (
     HttpRequest,
     cookies_of,
@@ -92,11 +98,15 @@ def _context_values(request: HttpRequest) -> dict[str, str]:
 
 
 def route_arn(region: str, request: HttpRequest) -> str:
-    """The ARN of the route *request* takes: ``arn:aws:execute-api:REGION:ACCOUNT:API/STAGE/METHOD/PATH``
-    with the request's own path (``/test/GET/request`` in AWS's example)."""
-    return (
-        f"arn:aws:execute-api:{region}:{request.account_id}:{request.api_id}/{request.stage}/{request.method}{request.raw_path}"
-    )
+    """The ARN of the route *request* takes, with the request's own path within its stage (a
+    named stage's prefix left out): ``arn:aws:execute-api:REGION:ACCOUNT:API/STAGE/METHOD/PATH``
+    (``.../abcdef123/test/GET/request`` in AWS's example), the form of the integration's
+    ``SourceArn`` (``model.apigateway_actions``)."""
+    prefix = "" if request.stage == DEFAULT_STAGE else f"/{request.stage}"
+    path = request.raw_path
+    if prefix and (path == prefix or path.startswith(prefix + "/")):
+        path = path[len(prefix) :] or "/"
+    return execute_api_resource(region, request.account_id, request.api_id, request.stage, f"{request.method}{path}")
 
 
 def event_v2(request: HttpRequest, arn: str, identity: list[str]) -> dict[str, Any]:
@@ -176,7 +186,8 @@ def read_answer(payload: bytes, simple: bool) -> Verdict:
         raise BadAuthorizerAnswer("not JSON") from e
     if not isinstance(answer, dict):
         raise BadAuthorizerAnswer("not an object")
-    context = answer.get("context") or {}
+    context = answer.get("context")
+    context = {} if context is None else context
     if not isinstance(context, dict):
         raise BadAuthorizerAnswer("context is not an object")
     if simple:
@@ -222,32 +233,41 @@ def _covers(statement: Mapping[str, Any], arn: str) -> bool:
     return any(action_matches(a, "execute-api:Invoke") for a in actions) and any(resource_matches(r, arn) for r in resources)
 
 
+def cache_key(api_id: str, authorizer: Authorizer) -> str:
+    """What the result cache files *authorizer*'s verdicts under: the API, the authorizer and a
+    digest of its whole configuration, so an updated authorizer (a new deployment of it) never
+    meets a verdict its old configuration gave, and a deleted one's are never asked for again
+    (they age out)."""
+    digest = hashlib.sha256(msgspec.json.encode(authorizer)).hexdigest()[:16]
+    return f"{api_id}/{authorizer.authorizer_id}/{digest}"
+
+
 class ResultCache:
-    """Verdicts by authorizer and identity source values, each until its TTL is up."""
+    """Verdicts by authorizer (``cache_key``) and identity source values, each until its TTL is
+    up; the least recently stored go first beyond *entries*."""
 
     def __init__(self, entries: int = CACHE_ENTRIES) -> None:
         self._entries = entries
         self._items: OrderedDict[tuple[str, tuple[str, ...]], tuple[float, Verdict]] = OrderedDict()
 
-    def get(self, authorizer_id: str, identity: Sequence[str], now: float) -> Verdict | None:
+    def get(self, key: str, identity: Sequence[str], now: float) -> Verdict | None:
         """The verdict cached for *identity*, unless none is or it has expired at *now*."""
-        key = (authorizer_id, tuple(identity))
-        item = self._items.get(key)
+        item = self._items.get((key, tuple(identity)))
         if item is None:
             return None
         if item[0] <= now:
-            del self._items[key]
+            del self._items[(key, tuple(identity))]
             return None
         return item[1]
 
-    def put(self, authorizer_id: str, identity: Sequence[str], verdict: Verdict, ttl_s: int, now: float) -> None:
+    def put(self, key: str, identity: Sequence[str], verdict: Verdict, ttl_s: int, now: float) -> None:
         """Keep *verdict* for *ttl_s* seconds from *now* (nothing is kept for a TTL of 0 or
         without identity)."""
         if ttl_s <= 0 or not identity:
             return
-        key = (authorizer_id, tuple(identity))
-        self._items[key] = (now + ttl_s, verdict)
-        self._items.move_to_end(key)
+        item = (key, tuple(identity))
+        self._items[item] = (now + ttl_s, verdict)
+        self._items.move_to_end(item)
         while len(self._items) > self._entries:
             self._items.popitem(last=False)
 

@@ -64,6 +64,8 @@ class Authorized:
     principal_id: str | None = None
     jwt_claims: Mapping[str, Any] | None = None
     jwt_scopes: Sequence[str] | None = None
+    #: How long the Lambda authorizer took (0 for a cached verdict): 1.0's ``integrationLatency``.
+    latency_ms: int = 0
 
     def v2(self) -> dict[str, Any]:
         """``requestContext.authorizer`` in a 2.0 event."""
@@ -73,10 +75,11 @@ class Authorized:
 
     def v1(self) -> dict[str, Any]:
         """``requestContext.authorizer`` in a 1.0 event: the context's keys beside
-        ``principalId``, or the JWT's ``claims`` and ``scopes``."""
+        ``principalId`` and ``integrationLatency`` (as REST APIs' Lambda authorizers give them),
+        or the JWT's ``claims`` and ``scopes``."""
         if self.jwt_claims is not None:
             return {"claims": dict(self.jwt_claims), "scopes": list(self.jwt_scopes) if self.jwt_scopes else None}
-        return {**(self.lambda_context or {}), "principalId": self.principal_id}
+        return {**(self.lambda_context or {}), "principalId": self.principal_id, "integrationLatency": self.latency_ms}
 
 
 @dataclass(frozen=True, kw_only=True)

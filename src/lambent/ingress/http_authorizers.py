@@ -18,15 +18,23 @@ asks before a protected route's integration is invoked.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
+import jwt
 import msgspec
 
 from lambent.clock import Clock
+from lambent.ingress.jwks import IssuerKeys
 from lambent.model import http_authorizer as rules
+from lambent.model import jwt_token
 from lambent.model.http_api import Authorizer, Route
 from lambent.model.http_event import Authorized, HttpRequest
-from lambent.model.http_response import HTTP_API_FORBIDDEN, HTTP_API_INTERNAL_ERROR, HTTP_API_UNAUTHORIZED, HttpResponse
+from lambent.model.http_response import (
+    HTTP_API_FORBIDDEN,
+    HTTP_API_INTERNAL_ERROR,
+    HTTP_API_UNAUTHORIZED,
+    HttpResponse,
+)
 from lambent.services.http_apis import Served
 
 
@@ -61,17 +69,6 @@ class JwtChecker(Protocol):
         ...
 
 
-class Unevaluated:
-    """``NONE`` routes pass, every other is refused (401, or 403 for ``AWS_IAM``)."""
-
-    async def authorize(
-        self, route: Route, authorizer: Authorizer | None, request: HttpRequest, served: Served
-    ) -> AuthorizerDecision:
-        if route.authorization_type == "NONE":
-            return AuthorizerDecision()
-        return AuthorizerDecision(refusal=HTTP_API_FORBIDDEN if route.authorization_type == "AWS_IAM" else HTTP_API_UNAUTHORIZED)
-
-
 _UNAUTHORIZED = AuthorizerDecision(refusal=HTTP_API_UNAUTHORIZED)
 _FORBIDDEN = AuthorizerDecision(refusal=HTTP_API_FORBIDDEN)
 _FAILED = AuthorizerDecision(refusal=HTTP_API_INTERNAL_ERROR)
@@ -82,7 +79,7 @@ class Authorizers:
         self._functions = functions
         self._clock = clock
         self._region = region
-        self._jwt = jwt
+        self._jwt = jwt if jwt is not None else JwtAuthorizer(IssuerKeys(clock), clock)
         self._cache = rules.ResultCache()
 
     async def authorize(
@@ -93,7 +90,7 @@ class Authorizers:
             return AuthorizerDecision()
         if authorizer is None or kind == "AWS_IAM":
             return _FORBIDDEN if kind == "AWS_IAM" else _UNAUTHORIZED
-        if kind == "JWT" and authorizer.authorizer_type == "JWT" and self._jwt is not None:
+        if kind == "JWT" and authorizer.authorizer_type == "JWT":
             return await self._jwt.check(authorizer, route, request)
         if kind == "CUSTOM" and authorizer.authorizer_type == "REQUEST":
             return await self._lambda(authorizer, request)
@@ -140,3 +137,61 @@ class Authorizers:
             return rules.read_answer(payload, simple=v2 and bool(authorizer.enable_simple_responses))
         except rules.BadAuthorizerAnswer:
             return None
+
+
+class JwtAuthorizer:
+    """A JWT authorizer's decision (``JwtChecker``): the token's signature against the issuer's
+    keys (``ingress.jwks``), its claims and the route's scopes (``model.jwt_token``)."""
+
+    def __init__(self, keys: IssuerKeys, clock: Clock) -> None:
+        self._keys = keys
+        self._clock = clock
+
+    async def check(self, authorizer: Authorizer, route: Route, request: HttpRequest) -> AuthorizerDecision:
+        scopes = route.authorization_scopes
+        identity = rules.identity_values(authorizer.identity_source or [], request)
+        if not identity:
+            return _UNAUTHORIZED
+        config = authorizer.jwt_configuration
+        issuer = config.issuer if config is not None else None
+        token = jwt_token.bearer_token(identity[0])
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.InvalidTokenError:
+            return _refused(401, scopes, "invalid_token", "the token is malformed")
+        kid, algorithm = header.get("kid"), header.get("alg")
+        if algorithm not in jwt_token.ALGORITHMS:
+            return _refused(401, scopes, "invalid_token", f"signing method {algorithm} is invalid")
+        key = await self._keys.key(issuer, kid) if issuer and isinstance(kid, str) else None
+        if key is None:
+            return _refused(401, scopes, "invalid_token", "the token's key is not one of the issuer's")
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key.key,
+                algorithms=[algorithm],
+                options={
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                    "verify_iat": False,
+                    "verify_aud": False,
+                    "verify_iss": False,
+                    "verify_sub": False,
+                    "verify_jti": False,
+                },  # claims are model.jwt_token's to check, with the clock given
+            )
+        except jwt.InvalidTokenError:
+            return _refused(401, scopes, "invalid_token", "the token's signature is invalid")
+        problem = jwt_token.claims_problem(claims, issuer, (config.audience if config else None) or [], self._clock.time())
+        if problem is not None:
+            return _refused(401, scopes, "invalid_token", problem)
+        granted = jwt_token.token_scopes(claims)
+        if not jwt_token.has_scope(scopes, granted):
+            return _refused(403, scopes, "insufficient_scope", f"expected scopes: [{' '.join(scopes or ())}]")
+        return AuthorizerDecision(context=Authorized(jwt_claims=jwt_token.claims_as_passed(claims), jwt_scopes=granted or None))
+
+
+def _refused(status: int, scopes: list[str] | None, error: str, description: str) -> AuthorizerDecision:
+    base = HTTP_API_UNAUTHORIZED if status == 401 else HTTP_API_FORBIDDEN
+    header = ("www-authenticate", jwt_token.www_authenticate(scopes, error, description))
+    return AuthorizerDecision(refusal=HttpResponse(status=base.status, headers=(*base.headers, header), body=base.body))

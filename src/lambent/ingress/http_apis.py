@@ -23,10 +23,14 @@ Per request, in order:
    anything else that stops the integration is 500 ``Internal Server Error``.
 
 Every answer carries ``apigw-requestid``, as API Gateway's do; nothing here keeps state between
-requests.
+requests (the authorizers' result cache and issuers' keys are ``ingress.http_authorizers``').
 
-Route authorizers are ``ingress.http_authorizers``' (``RouteAuthorizer``): Lambda REQUEST
-authorizers are evaluated there; JWT and ``AWS_IAM`` routes are still refused (401, 403).
+Step 4 is ``ingress.http_authorizers``' (``RouteAuthorizer``, decision 0027): a Lambda REQUEST
+authorizer is invoked as API Gateway invokes it (``call_function`` below: the same resource-policy
+check, with the authorizer's ``.../authorizers/ID`` SourceArn) and its answer, or a verdict it
+cached, lets the request through with a context for the event, or refuses it (401, 403, 500); a
+JWT is checked against its issuer's keys (401, 403 for missing scopes). ``AWS_IAM`` routes are
+still refused 403, so no protected route is served unprotected.
 """
 
 from __future__ import annotations

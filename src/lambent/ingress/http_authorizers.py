@@ -12,7 +12,9 @@ asks before a protected route's integration is invoked.
   ``Forbidden``; a refusal by the policy, a function error, a timeout (10 s) or an answer it cannot
   read is 500 ``Internal Server Error``. The result cache is in memory, per server process: two
   Lambent nodes each invoke the authorizer once per identity and TTL;
-- ``JWT``: ``ingress.jwks`` and ``model.jwt_token`` (401 for a bad token, 403 for missing scopes);
+- ``JWT`` (``JwtAuthorizer``): the token's RSA signature against the issuer's keys
+  (``ingress.jwks``), its claims and the route's scopes (``model.jwt_token``): 401 with a
+  ``www-authenticate`` reason for a bad token, 403 for missing scopes;
 - ``AWS_IAM``: refused 403 (not evaluated yet), so a protected route is never served unprotected.
 """
 

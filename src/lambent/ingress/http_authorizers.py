@@ -15,7 +15,8 @@ asks before a protected route's integration is invoked.
 - ``JWT`` (``JwtAuthorizer``): the token's RSA signature against the issuer's keys
   (``ingress.jwks``), its claims and the route's scopes (``model.jwt_token``): 401 with a
   ``www-authenticate`` reason for a bad token, 403 for missing scopes;
-- ``AWS_IAM``: refused 403 (not evaluated yet), so a protected route is never served unprotected.
+- ``AWS_IAM``: through when the ingress has verified the request's signer and its
+  ``execute-api:Invoke`` permission (``HttpRequest.iam``), else 403.
 """
 
 from __future__ import annotations
@@ -90,8 +91,10 @@ class Authorizers:
         kind = route.authorization_type
         if kind == "NONE":
             return AuthorizerDecision()
-        if authorizer is None or kind == "AWS_IAM":
-            return _FORBIDDEN if kind == "AWS_IAM" else _UNAUTHORIZED
+        if kind == "AWS_IAM":  # the ingress verified the signer and its permission, if it names one
+            return AuthorizerDecision() if request.iam is not None else _FORBIDDEN
+        if authorizer is None:
+            return _UNAUTHORIZED
         if kind == "JWT" and authorizer.authorizer_type == "JWT":
             return await self._jwt.check(authorizer, route, request)
         if kind == "CUSTOM" and authorizer.authorizer_type == "REQUEST":

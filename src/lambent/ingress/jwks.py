@@ -6,8 +6,8 @@ Guarantees: a set is fetched once per issuer and kept for ``KEYS_TTL_S``; a toke
 ``kid`` the kept set lacks refetches it (a rotated key), at most once per ``REFETCH_AFTER_S``,
 so a stream of forged ``kid`` values costs one fetch a minute, not one a request. Fetches run in
 a worker thread (``asyncio.to_thread``), never on the event loop, one at a time per issuer, each
-within ``FETCH_TIMEOUT_S`` and ``DOCUMENT_LIMIT_BYTES``; only ``http``/``https`` URLs are
-fetched. A failed fetch keeps nothing and answers None (the request is refused, 401). The keys
+within ``FETCH_TIMEOUT_S`` and ``DOCUMENT_LIMIT_BYTES`` (API Gateway's quotas); only
+``http``/``https`` URLs are fetched. A failed fetch keeps nothing and answers None (the request is refused, 401). The keys
 are in memory, per server process.
 """
 
@@ -27,8 +27,10 @@ from lambent.clock import Clock
 KEYS_TTL_S = 3600.0
 #: The shortest time between two fetches of one issuer's keys for an unknown ``kid``.
 REFETCH_AFTER_S = 60.0
-FETCH_TIMEOUT_S = 5.0
-DOCUMENT_LIMIT_BYTES = 1024 * 1024
+#: API Gateway's quotas for HTTP APIs: 1500 ms for the discovery and the JWKS endpoints each, and
+#: 150000 bytes of JWKS (taken here for the discovery document too).
+FETCH_TIMEOUT_S = 1.5
+DOCUMENT_LIMIT_BYTES = 150_000
 #: Issuers whose keys are kept (the least recently fetched go first).
 ISSUERS_LIMIT = 1000
 

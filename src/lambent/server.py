@@ -382,7 +382,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
                 UrlDispatch,
                 urls=FunctionUrls(CellUrls(cells), access, verifier, clock),
                 suffixes=url_suffixes(settings),
-                apis=HttpApis(CellApis(cells), access, clock, settings.region),
+                apis=HttpApis(CellApis(cells), access, clock, settings.region, verifier=verifier),
                 api_suffixes=api_suffixes(settings),
             ),
             Middleware(Authentication, settings=settings, verifier=verifier),

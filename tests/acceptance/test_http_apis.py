@@ -15,49 +15,11 @@ from typing import Any
 import msgspec
 import pytest
 
+from tests.fixtures.http_apis import ACCOUNT, ECHO, allow_api, fn_arn, starts
 from tests.fixtures.server import Server, create
 from tests.fixtures.urls import http
 
-ACCOUNT = "000000000000"
-ECHO = r"""
-import base64, json, time
-def handler(event, context):
-    path = event.get("rawPath") or event.get("path") or ""
-    tail = path.rsplit("/", 1)[-1]
-    if tail == "shape":
-        return {"statusCode": 201, "headers": {"x-made": "yes", "content-type": "text/plain"},
-                "cookies": ["a=1; Path=/", "b=2"], "body": "made"}
-    if tail == "binary":
-        return {"statusCode": 200, "headers": {"content-type": "application/octet-stream"},
-                "body": base64.b64encode(bytes(range(256))).decode(), "isBase64Encoded": True}
-    if tail == "bare":
-        return {"just": "json"}
-    if tail == "fail":
-        raise ValueError("boom")
-    if tail == "malformed":
-        return {"statusCode": "teapot"}
-    if tail == "slow":
-        time.sleep(2)
-    if tail == "cors":
-        return {"statusCode": 200, "headers": {"access-control-allow-origin": "https://evil.test"}, "body": "ok"}
-    return {"statusCode": 200, "headers": {"content-type": "application/json"}, "body": json.dumps(event)}
-"""
 HEADERS = [("Accept", "*/*"), ("User-Agent", "probe/1"), ("X-Custom", "one"), ("x-custom", "two")]
-
-
-def fn_arn(name: str) -> str:
-    return f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{name}"
-
-
-def allow_api(lam: Any, name: str, api_id: str, statement: str = "apigateway") -> None:
-    """The statement ``aws lambda add-permission`` makes for an API (as SAM writes it)."""
-    lam.add_permission(
-        FunctionName=name,
-        StatementId=statement,
-        Action="lambda:InvokeFunction",
-        Principal="apigateway.amazonaws.com",
-        SourceArn=f"arn:aws:execute-api:us-east-1:{ACCOUNT}:{api_id}/*",
-    )
 
 
 class Api(msgspec.Struct, frozen=True):
@@ -327,22 +289,6 @@ def test_an_api_without_the_functions_permission_invokes_nothing(server: Server)
         assert http("GET", f"{made['ApiEndpoint']}/bare").json() == {"just": "json"}
     finally:
         gw.delete_api(ApiId=made["ApiId"])
-
-
-def starts(server: Server, function: str, at_least: int, timeout_s: float = 20) -> int:
-    """How many invocations the function's log shows, once it shows *at_least*."""
-    logs = server.client("logs")
-    deadline = time.monotonic() + timeout_s
-    count = 0
-    while time.monotonic() < deadline:
-        events = logs.filter_log_events(logGroupName=f"/aws/lambda/{function}")["events"]
-        count = sum(1 for e in events if e["message"].startswith("START RequestId:"))
-        if count >= at_least:
-            time.sleep(0.3)  # the ledger commits ten times a second: anything earlier is in by now
-            events = logs.filter_log_events(logGroupName=f"/aws/lambda/{function}")["events"]
-            return sum(1 for e in events if e["message"].startswith("START RequestId:"))
-        time.sleep(0.1)
-    return count
 
 
 def test_an_integration_past_its_timeout_is_503(server: Server) -> None:

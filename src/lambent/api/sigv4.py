@@ -333,7 +333,10 @@ class Verifier:
     ) -> Credential:
         if parts.region != self._region and not (parts.service in GLOBAL_SERVICES and parts.region):
             raise InvalidSignatureException(f"Credential should be scoped to a valid region, not '{parts.region}'. ")
-        if (service is not None and parts.service != service) or parts.service not in SERVICES:
+        # An edge that names its service (execute-api for HTTP APIs) takes that one only; the API
+        # takes those it serves
+        wrong = parts.service != service if service is not None else parts.service not in SERVICES
+        if wrong:
             expected = service or "lambda"
             raise InvalidSignatureException(f"Credential should be scoped to correct service: '{expected}'. ", service=expected)
         if parts.date != parts.timestamp[:8]:

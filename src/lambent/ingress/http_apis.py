@@ -11,8 +11,8 @@ Per request, in order:
 2. with a CORS configuration in the deployment, a browser's preflight is answered here (204);
 3. the route (``model.http_routes``: the most specific match, else ``$default``, else 404) and
    its integration (a route with none: 404);
-4. the route's authorizer, through the ``RouteAuthorizer`` the server gives (below);
-5. the body, within the 10 MB an HTTP API takes (413 beyond);
+4. the body, within the 10 MB an HTTP API takes (413 beyond);
+5. the route's authorizer, through the ``RouteAuthorizer`` the server gives (below);
 6. the function's resource policy must allow ``apigateway.amazonaws.com`` to invoke it with the
    request's ``aws:SourceArn`` (``arn:aws:execute-api:REGION:ACCOUNT:API/STAGE/METHOD/PATH``), as
    on AWS; a refusal is API Gateway's 500 and nothing is invoked;
@@ -23,37 +23,51 @@ Per request, in order:
    anything else that stops the integration is 500 ``Internal Server Error``.
 
 Every answer carries ``apigw-requestid``, as API Gateway's do; nothing here keeps state between
-requests.
+requests (the authorizers' result cache and issuers' keys are ``ingress.http_authorizers``').
 
-**Authorizers are not evaluated yet.** ``RouteAuthorizer`` is the hook: it is asked with the
-route, its authorizer (None for ``NONE`` and ``AWS_IAM``), the request and the stage, and answers
-with a refusal or the context to put in the event. ``Unevaluated``, the one the server gives
-today, lets ``NONE`` routes through and refuses every other with API Gateway's 401 (JWT, a Lambda
-authorizer) or 403 (``AWS_IAM``), so a protected route is never served unprotected.
+Step 5 is ``ingress.http_authorizers``' (``RouteAuthorizer``, decision 0027): a Lambda REQUEST
+authorizer is invoked as API Gateway invokes it (``call_function`` below: the same resource-policy
+check, with the authorizer's ``.../authorizers/ID`` SourceArn) and its answer, or a verdict it
+cached, lets the request through with a context for the event, or refuses it (401, 403, 500); a
+JWT is checked against its issuer's keys (401, 403 for missing scopes). For an ``AWS_IAM``
+route the request's SigV4 signature (service ``execute-api``) is verified here and its signer must
+be allowed ``execute-api:Invoke`` on the route ARN (``_iam_caller``; 403 otherwise).
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import json
 import secrets
 from typing import Any, Protocol
 
-import msgspec
 from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope, Send
 
+from lambent.api.auth import Principal
 from lambent.api.body import read_body
+from lambent.api.guard import caller as iam_caller
+from lambent.api.guard import request_context
+from lambent.api.sigv4 import SignedRequest, Verifier
 from lambent.clock import Clock
-from lambent.errors import AccessDeniedException, ApiError, MalformedHttpResponse, RequestEntityTooLargeException
+from lambent.errors import (
+    AccessDeniedException,
+    ApiError,
+    MalformedHttpResponse,
+    RequestEntityTooLargeException,
+    SignatureRefusal,
+)
 from lambent.ingress.function_urls import send_response
+from lambent.ingress.http_authorizers import Authorizers, RouteAuthorizer
 from lambent.model import cors
 from lambent.model.api_address import ApiAddress, stage_and_path
 from lambent.model.apigateway_actions import execute_api_arn
 from lambent.model.arns import FunctionRef
-from lambent.model.http_api import Authorizer, Cors, Integration, Route
-from lambent.model.http_event import HttpRequest, payload_v1, payload_v2
+from lambent.model.http_api import Cors, Integration
+from lambent.model.http_authorizer import route_arn
+from lambent.model.http_event import HttpRequest, IamCaller, payload_v1, payload_v2
 from lambent.model.http_response import (
     HTTP_API_BAD_REQUEST,
     HTTP_API_FORBIDDEN,
@@ -61,7 +75,6 @@ from lambent.model.http_response import (
     HTTP_API_NOT_FOUND,
     HTTP_API_TIMEOUT,
     HTTP_API_TOO_LARGE,
-    HTTP_API_UNAUTHORIZED,
     HttpResponse,
     response_v1,
     response_v2,
@@ -71,7 +84,6 @@ from lambent.model.iam_policy import Caller
 from lambent.model.lambda_target import LambdaTarget, lambda_target
 from lambent.services.access import Access
 from lambent.services.cells import Cell
-from lambent.services.http_apis import Served
 
 Header = tuple[str, str]
 #: An HTTP API's payload quota.
@@ -88,34 +100,6 @@ class ApiDirectory(Protocol):
     async def function_cell(self, account: str) -> Cell | None:
         """The cell of *account*, where an integration's function lives."""
         ...
-
-
-class AuthorizerDecision(msgspec.Struct, frozen=True, kw_only=True):
-    """A route authorizer's answer: a refusal to send, or (``refusal`` None) what the event's
-    ``requestContext.authorizer`` should hold (None: the payload's default)."""
-
-    refusal: HttpResponse | None = None
-    context: dict[str, Any] | None = None
-
-
-class RouteAuthorizer(Protocol):
-    async def authorize(
-        self, route: Route, authorizer: Authorizer | None, request: HttpRequest, served: Served
-    ) -> AuthorizerDecision:
-        """Whether *request* may take *route* (whose ``AuthorizationType`` says how it is
-        protected; *authorizer* is the deployment's authorizer of the route, if it names one)."""
-        ...
-
-
-class Unevaluated:
-    """Until authorizers are evaluated: ``NONE`` routes pass, every other is refused."""
-
-    async def authorize(
-        self, route: Route, authorizer: Authorizer | None, request: HttpRequest, served: Served
-    ) -> AuthorizerDecision:
-        if route.authorization_type == "NONE":
-            return AuthorizerDecision()
-        return AuthorizerDecision(refusal=HTTP_API_FORBIDDEN if route.authorization_type == "AWS_IAM" else HTTP_API_UNAUTHORIZED)
 
 
 def request_id() -> str:
@@ -138,13 +122,22 @@ def _cors_rules(config: Cors | None) -> cors.CorsRules | None:
 
 class HttpApis:
     def __init__(
-        self, directory: ApiDirectory, access: Access, clock: Clock, region: str, authorizers: RouteAuthorizer | None = None
+        self,
+        directory: ApiDirectory,
+        access: Access,
+        clock: Clock,
+        region: str,
+        authorizers: RouteAuthorizer | None = None,
+        verifier: Verifier | None = None,
     ) -> None:
+        """*verifier*: None with authentication off, when an AWS_IAM route's caller is the API's
+        account's root and nothing is checked."""
         self._directory = directory
         self._access = access
         self._clock = clock
         self._region = region
-        self._authorizers = authorizers or Unevaluated()
+        self._verifier = verifier
+        self._authorizers = authorizers or Authorizers(self, clock, region)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, address: ApiAddress) -> None:
         ident = request_id()
@@ -204,16 +197,66 @@ class HttpApis:
             path_parameters=dict(match.path_parameters),
             stage_variables=served.stage_variables,
         )
+        if route.authorization_type == "AWS_IAM":
+            iam = await self._iam_caller(scope, body, request)
+            if iam is None:
+                return HTTP_API_FORBIDDEN
+            request = dataclasses.replace(request, iam=iam)
         authorizer = served.snapshot.authorizers.get(route.authorizer_id) if route.authorizer_id else None
         decision = await self._authorizers.authorize(route, authorizer, request, served)
         if decision.refusal is not None:
             return decision.refusal
+        if decision.context is not None:
+            request = dataclasses.replace(request, authorized=decision.context)
         response = await self._integrate(cell, integration, request)
         if rules is not None:
             response = HttpResponse(
                 status=response.status, headers=tuple(cors.on_response(rules, headers, response.headers)), body=response.body
             )
         return response
+
+    async def _iam_caller(self, scope: Scope, body: bytes, request: HttpRequest) -> IamCaller | None:
+        """The signer of an ``AWS_IAM`` route's request, if its SigV4 signature (service
+        ``execute-api``) is good and its policies allow ``execute-api:Invoke`` on the route ARN;
+        else None. Only the API's own account's principals can be allowed: an HTTP API has no
+        resource policy (AWS's answer for another account is to assume a role in this one)."""
+        account = request.account_id
+        if self._verifier is None:
+            root = f"arn:aws:iam::{account}:root"
+            return IamCaller(access_key="", account_id=account, caller_id=account, user_arn=root, user_id=account)
+        signed = SignedRequest(
+            method=scope["method"],
+            path=(scope.get("raw_path") or scope["path"].encode()).decode("latin-1"),
+            query=scope["query_string"].decode("latin-1"),
+            headers=scope["headers"],
+            body=body,
+        )
+        try:
+            credential = (await self._verifier.verify(signed, service="execute-api")).credential
+            principal = Principal(
+                account_id=credential.account_id,
+                arn=credential.principal_arn,
+                access_key_id=credential.access_key_id,
+                service="execute-api",
+                authenticated=True,
+            )
+            await self._access.authorize(
+                iam_caller(principal),
+                "execute-api:Invoke",
+                route_arn(self._region, request),
+                resource_account=account,
+                context=request_context(scope),
+            )
+        except (SignatureRefusal, AccessDeniedException):
+            return None
+        name = credential.principal_arn.rsplit("/", 1)[-1]
+        return IamCaller(
+            access_key=credential.access_key_id,
+            account_id=credential.account_id,
+            caller_id=name,
+            user_arn=credential.principal_arn,
+            user_id=name,
+        )
 
     async def _integrate(self, cell: Cell, integration: Integration, request: HttpRequest) -> HttpResponse:
         target = lambda_target(integration.integration_uri or "")
@@ -252,6 +295,35 @@ class HttpApis:
             return response_v1(answer.payload) if version == "1.0" else response_v2(answer.payload)
         except MalformedHttpResponse:
             return HTTP_API_INTERNAL_ERROR
+
+    async def call_function(self, api_account: str, uri: str, source_arn: str, payload: bytes, timeout_s: float) -> bytes | None:
+        """A route authorizer's function invoked as API Gateway (``FunctionCaller``)."""
+        target = lambda_target(uri)
+        owner = await self._directory.function_cell(target.account) if target is not None else None
+        if target is None or owner is None or target.region != self._region:
+            return None
+        if not await self._allowed(owner, target, source_arn, api_account):
+            return None
+        invocation = asyncio.ensure_future(
+            owner.invocations.invoke(
+                FunctionRef(name=target.name, qualifier=target.qualifier), payload, "RequestResponse", None, None
+            )
+        )
+        invocation.add_done_callback(_discard)
+        deadline = asyncio.ensure_future(self._clock.sleep(timeout_s))
+        try:
+            await asyncio.wait((invocation, deadline), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            deadline.cancel()
+        if not invocation.done():
+            return None
+        try:
+            answer = invocation.result().invocation
+        except ApiError:
+            return None
+        if answer is None or answer.failure is not None:
+            return None
+        return bytes(answer.payload)
 
     async def _allowed(self, owner: Cell, target: LambdaTarget, source_arn: str, api_account: str) -> bool:
         """Whether the function's resource policy lets API Gateway invoke it for *source_arn*."""

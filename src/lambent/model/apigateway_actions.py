@@ -29,5 +29,11 @@ def execute_api_arn(region: str, account: str, api_id: str, stage: str, method: 
     it (``aws lambda add-permission --source-arn 'arn:aws:execute-api:REGION:ACCOUNT:API/*/*/PATH'``):
     the API, the stage, the method and the route's path (``$default`` for that route)."""
     _, _, path = route_key.partition(" ")
-    tail = f"{method}{path}" if path else route_key
+    return execute_api_resource(region, account, api_id, stage, f"{method}{path}" if path else route_key)
+
+
+def execute_api_resource(region: str, account: str, api_id: str, stage: str, tail: str) -> str:
+    """``arn:aws:execute-api:REGION:ACCOUNT:API/STAGE/TAIL``, the one form of both the
+    integration's ``SourceArn`` (*tail* ``METHOD/route path``) and a Lambda authorizer's
+    ``routeArn`` (*tail* ``METHOD/request path``)."""
     return f"arn:aws:execute-api:{region}:{account}:{api_id}/{stage}/{tail}"

@@ -24,7 +24,8 @@ APIs"; behaviour AWS does not document is marked *observed* with where it was ob
   localstack's AWS-recorded test_lambda_url_form_payload). An empty body is no ``body`` key
   in 2.0 and ``"body": null`` in 1.0, ``isBase64Encoded`` false.
 - ``requestContext.authorizer`` is the ``iam`` block for an AWS_IAM caller (``cognitoIdentity``
-  null), null otherwise; ``authentication`` is null (no mutual TLS here). ``pathParameters`` and
+  null), what a route's authorizer let the request through with (``Authorized``), null
+  otherwise; ``authentication`` is null (no mutual TLS here). ``pathParameters`` and
   ``stageVariables`` appear in 2.0 only when the request has some (function URLs never do).
 """
 
@@ -32,7 +33,7 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
@@ -52,6 +53,33 @@ class IamCaller:
     user_arn: str
     user_id: str
     principal_org_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Authorized:
+    """What a route's authorizer let through with: a Lambda authorizer's ``context`` (and
+    ``principalId`` for an IAM policy answer), or a JWT's claims and scopes."""
+
+    lambda_context: Mapping[str, Any] | None = None
+    principal_id: str | None = None
+    jwt_claims: Mapping[str, Any] | None = None
+    jwt_scopes: Sequence[str] | None = None
+    #: How long the Lambda authorizer took (0 for a cached verdict): 1.0's ``integrationLatency``.
+    latency_ms: int = 0
+
+    def v2(self) -> dict[str, Any]:
+        """``requestContext.authorizer`` in a 2.0 event."""
+        if self.jwt_claims is not None:
+            return {"jwt": {"claims": dict(self.jwt_claims), "scopes": list(self.jwt_scopes) if self.jwt_scopes else None}}
+        return {"lambda": dict(self.lambda_context or {})}
+
+    def v1(self) -> dict[str, Any]:
+        """``requestContext.authorizer`` in a 1.0 event: the context's keys beside
+        ``principalId`` and ``integrationLatency`` (as REST APIs' Lambda authorizers give them),
+        or the JWT's ``claims`` and ``scopes``."""
+        if self.jwt_claims is not None:
+            return {"claims": dict(self.jwt_claims), "scopes": list(self.jwt_scopes) if self.jwt_scopes else None}
+        return {**(self.lambda_context or {}), "principalId": self.principal_id, "integrationLatency": self.latency_ms}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,6 +110,7 @@ class HttpRequest:
     path_parameters: Mapping[str, str] = field(default_factory=dict)
     stage_variables: Mapping[str, str] = field(default_factory=dict)
     iam: IamCaller | None = None
+    authorized: Authorized | None = None
 
     def header(self, name: str) -> str | None:
         """The last value of header *name* (any case), or None."""
@@ -183,7 +212,7 @@ def payload_v2(request: HttpRequest) -> dict[str, Any]:
 
 
 def _context_v2(request: HttpRequest) -> dict[str, Any]:
-    authorizer = None
+    authorizer = request.authorized.v2() if request.authorized is not None else None
     if request.iam is not None:
         iam = request.iam
         authorizer = {
@@ -246,7 +275,7 @@ def payload_v1(request: HttpRequest) -> dict[str, Any]:
         "requestContext": {
             "accountId": request.account_id,
             "apiId": request.api_id,
-            "authorizer": {"claims": None, "scopes": None},
+            "authorizer": request.authorized.v1() if request.authorized else {"claims": None, "scopes": None},
             "domainName": request.domain_name,
             "domainPrefix": request.domain_prefix,
             "extendedRequestId": request.request_id,

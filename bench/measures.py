@@ -25,6 +25,7 @@ from typing import Any
 
 import harness
 import loadgen
+import streaming
 from harness import Server
 from httpclient import AsyncConnection, Connection, Response, build_request
 
@@ -648,4 +649,5 @@ MEASURES: list[tuple[str, Callable[[Context, Plan, int], dict[str, Any]]]] = [
     ("auth", signed_vs_unsigned),
     ("url", url_vs_invoke),
     ("http_api", http_api_vs_invoke),
+    ("stream", streaming.first_chunk),
 ]

@@ -28,6 +28,7 @@ from typing import Any
 import harness
 import loadgen
 import measures
+import streaming
 from httpclient import Connection
 
 RESULTS_DIR = harness.BENCH_DIR / "results"
@@ -185,6 +186,19 @@ def build_rows(med: dict[str, Any], failures: dict[str, str], plan: measures.Pla
     if not failed("http_api", "13. HTTP API vs Invoke"):
         get_vs_invoke(
             "http_api", "13. HTTP API GET p50 (host form, $default, payload 2.0) vs Invoke, 1 connection", med["http_api"]["api"]
+        )
+    if not failed("stream", "14. streamed first chunk"):
+        stream, invoke = med["stream"]["write_to_client"], med["stream"]["invoke"]
+        ttfb = med["stream"]["ttfb"]
+        row(
+            "stream",
+            "14. streamed response: handler's first write to the client's first PayloadChunk, p50",
+            _ms(stream["p50_ms"]),
+            f"TTFB {_ms(ttfb['p50_ms'])}; Invoke {_ms(invoke['p50_ms'])}",
+            _x(_ratio(ttfb["p50_ms"], invoke["p50_ms"])) + " (TTFB/Invoke)",
+            "≤ 5 ms",
+            _met(stream["p50_ms"] <= 5, stream["p50_ms"] / 5),
+            f"p99 {_ms(stream['p99_ms'])}; errors {stream['errors']:.0f}",
         )
     if not failed("throughput", "2. throughput"):
         thr = med["throughput"]
@@ -439,6 +453,7 @@ def run(plan: measures.Plan, only: set[str], use_wrk: bool, log_copy: Path) -> d
                 harness.create_function(conn, "cold", runtime, harness.NOOP_HANDLER)
                 url_id = harness.public_url(conn, "noop")
                 api_id = harness.public_http_api(conn, "noop")
+                harness.create_function(conn, "stream", runtime, streaming.STREAM_HANDLER)
             with Connection("127.0.0.1", unsigned.port) as conn:
                 harness.create_function(conn, "noop", runtime, harness.NOOP_HANDLER)
             ctx = measures.Context(

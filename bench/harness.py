@@ -291,10 +291,11 @@ def create_function(
         raise BenchError(f"CreateFunction {name}: {response.status} {response.body[:300]!r}")
 
 
-def public_url(conn: Connection, name: str) -> str:
+def public_url(conn: Connection, name: str, invoke_mode: str = "BUFFERED") -> str:
     """Give *name* a function URL of AuthType NONE with the two statements a public URL needs;
     its URL id."""
-    response = conn.request("POST", f"/2021-10-31/functions/{name}/url", json.dumps({"AuthType": "NONE"}).encode())
+    config = {"AuthType": "NONE", "InvokeMode": invoke_mode}
+    response = conn.request("POST", f"/2021-10-31/functions/{name}/url", json.dumps(config).encode())
     if response.status != 201:
         raise BenchError(f"CreateFunctionUrlConfig {name}: {response.status} {response.body[:300]!r}")
     statements = [

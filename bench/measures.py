@@ -111,6 +111,8 @@ class Context:
     url_id: str = ""
     #: Line 13: the id of the quick-created HTTP API whose $default route invokes ``noop``.
     api_id: str = ""
+    #: Line 14: the URL id of ``stream``'s public RESPONSE_STREAM function URL.
+    stream_url_id: str = ""
     runtimes_broken: dict[str, str] = field(default_factory=dict)
 
 

@@ -12,6 +12,7 @@ of ``noop`` on the same server (the baseline a streamed TTFB compares with).
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import socket
 import time
@@ -57,36 +58,52 @@ def _streamed_invoke(conn: http.client.HTTPConnection, host: str, path: str) -> 
     return response.status, sent, chunks
 
 
-def first_chunk(ctx: Any, plan: Any, round_no: int) -> dict[str, Any]:
-    """One round: *latency_count* / 10 streamed invokes, then the warm Invoke baseline."""
-    from measures import _one_connection, _summary_ms
+def _streamed_url_get(conn: http.client.HTTPConnection, host: str) -> tuple[int, float, list[tuple[float, bytes]]]:
+    """One GET of the RESPONSE_STREAM function URL by host name: its status, when it was sent,
+    and each part of the body with the time it arrived (the function's two chunks come 50 ms
+    apart, so the first read holds the first chunk alone)."""
+    sent = time.time()
+    conn.request("GET", "/", headers={"Host": host})
+    response = conn.getresponse()
+    parts: list[tuple[float, bytes]] = []
+    while data := response.read1(65536):
+        parts.append((time.time(), data))
+    return response.status, sent, parts
 
-    host = f"127.0.0.1:{ctx.lambent.port}"
-    path = STREAM_PATH.format(name="stream")
-    count = max(20, plan.latency_count // 10)
-    write_to_client: list[float] = []
-    ttfb: list[float] = []
-    errors = 0
-    conn = http.client.HTTPConnection("127.0.0.1", ctx.lambent.port, timeout=30)
+
+def _connect(port: int) -> http.client.HTTPConnection:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     conn.connect()
     assert conn.sock is not None
     conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    try:
+    return conn
+
+
+def first_chunk(ctx: Any, plan: Any, round_no: int) -> dict[str, Any]:
+    """One round: *latency_count* / 10 streamed invokes, as many GETs of the streaming URL,
+    then the warm Invoke baseline."""
+    from measures import _one_connection, _summary_ms
+
+    host = f"127.0.0.1:{ctx.lambent.port}"
+    url_host = f"{ctx.stream_url_id}.lambda-url.us-east-1.localhost:{ctx.lambent.port}"
+    path = STREAM_PATH.format(name="stream")
+    count = max(20, plan.latency_count // 10)
+    samples: dict[str, list[float]] = {"write_to_client": [], "ttfb": [], "url_write_to_client": [], "url_ttfb": []}
+    errors = 0
+    with contextlib.closing(_connect(ctx.lambent.port)) as conn:
         for index in range(count + 5):  # the first five warm the environment
             status, sent, chunks = _streamed_invoke(conn, host, path)
-            if status != 200 or len(chunks) != 2:
+            url_status, url_sent, parts = _streamed_url_get(conn, url_host)
+            if status != 200 or len(chunks) != 2 or url_status != 200 or len(parts) < 2:
                 errors += 1
                 continue
             if index >= 5:
                 arrived, first = chunks[0]
-                write_to_client.append(arrived - float(first))
-                ttfb.append(arrived - sent)
-    finally:
-        conn.close()
+                samples["write_to_client"].append(arrived - float(first))
+                samples["ttfb"].append(arrived - sent)
+                arrived, first = parts[0]
+                samples["url_write_to_client"].append(arrived - float(first))
+                samples["url_ttfb"].append(arrived - url_sent)
     invoke = _one_connection(ctx.lambent, harness.invoke_path("noop"), plan)
-    return {
-        "write_to_client": {**_summary_ms(write_to_client), "errors": errors},
-        "ttfb": _summary_ms(ttfb),
-        "invoke": invoke,
-        "round": round_no,
-    }
+    summaries = {key: _summary_ms(values) for key, values in samples.items()}
+    return {**summaries, "errors": errors, "invoke": invoke, "round": round_no}

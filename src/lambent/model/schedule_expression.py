@@ -200,13 +200,13 @@ def _day_of_month(text: str) -> tuple[str, int | Literal["L"] | None]:
     if text in ("?", "*"):
         return "*", None
     upper = text.upper()
-    if upper == "L":
-        return "L", None
-    if upper == "LW":
-        return "*", "L"
-    if upper.endswith("W"):
-        return "*", _value(text[:-1], _DOM)
     if "L" in upper or "W" in upper:
+        if upper == "L":
+            return "L", None
+        if upper == "LW":
+            return "*", "L"
+        if upper.endswith("W") and upper[:-1].isdigit():
+            return "*", _value(upper[:-1], _DOM)
         raise _Refused("day-of-month: L and W stand alone (L, LW, nW)")
     return _listed(_values(text, _DOM), _DOM), None
 

@@ -65,8 +65,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
-# croniter ships no types and the venv has no types-croniter; its two names are used below only.
-from croniter import CroniterBadDateError, croniter  # type: ignore[import-untyped]
+from croniter import CroniterBadDateError, croniter
 
 from lambent.errors import LambentError
 

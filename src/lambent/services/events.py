@@ -1,0 +1,154 @@
+"""EventBridge buses of one account: their state in memory, written through the store, and
+PutEvents' matching (from memory: no database read on that path).
+
+Every change is one step of ``model.event_bus`` applied under the bus's lock, written to the
+store first and kept in memory after, so a failed write leaves both as they were. The
+``default`` bus always exists; it is stored the first time it changes. Each rule's pattern is
+compiled once per pattern text and kept until the rule changes or goes.
+
+PutEvents checks each entry (``model.event_entry``), makes the event, matches it against the
+enabled rules of its bus and hands each matched target to ``EventDelivery``, whose first try is
+made before PutEvents answers.
+
+Not shared between nodes (#21): each node keeps its own copy of the buses, loaded at start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+
+from lambent.clock import Clock, SystemClock
+from lambent.errors import EventsValidationException, ResourceAlreadyExistsException
+from lambent.model import event_bus as buses
+from lambent.model import event_entry
+from lambent.model.event_bus import DEFAULT_BUS, EventBusState, EventRule, EventTarget
+from lambent.model.event_pattern import EventPattern
+from lambent.store import EventBusStore
+
+Step = Callable[[EventBusState], EventBusState]
+#: Hands a matched target its event: (account, rule, target, event).
+Deliver = Callable[[str, EventRule, EventTarget, dict[str, Any]], Awaitable[None]]
+
+
+class EventBusService:
+    def __init__(self, store: EventBusStore, account_id: str, region: str, deliver: Deliver, clock: Clock | None = None) -> None:
+        self._store = store
+        self.account_id = account_id
+        self.region = region
+        self._deliver = deliver
+        self._clock = clock or SystemClock()
+        self._buses: dict[str, EventBusState] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._patterns: dict[str, tuple[str, EventPattern]] = {}  # rule ARN -> (text, compiled)
+
+    async def load(self) -> None:
+        self._buses = {state.name: state for state in await self._store.load_event_buses()}
+        if DEFAULT_BUS not in self._buses:
+            self._buses[DEFAULT_BUS] = buses.new_bus(self.region, self.account_id, DEFAULT_BUS, None, self._clock.time())
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def bus(self, name_or_arn: str | None) -> EventBusState:
+        """The bus an ``EventBusName`` member names, or AWS's ResourceNotFoundException."""
+        name = buses.bus_name(name_or_arn)
+        state = self._buses.get(name)
+        if state is None:
+            raise buses.bus_not_found(name)
+        return state
+
+    def all(self) -> list[EventBusState]:
+        return [self._buses[name] for name in sorted(self._buses)]
+
+    # -- changing -------------------------------------------------------------------------------
+
+    def _lock(self, name: str) -> asyncio.Lock:
+        lock = self._locks.get(name)
+        if lock is None:
+            lock = self._locks[name] = asyncio.Lock()
+        return lock
+
+    async def create_bus(self, name: str, description: str | None) -> EventBusState:
+        async with self._lock(name):
+            if name in self._buses:
+                raise ResourceAlreadyExistsException(f"Event bus {name} already exists.")
+            state = buses.new_bus(self.region, self.account_id, name, description, self._clock.time())
+            await self._store.put_event_bus(state)
+            self._buses[name] = state
+            return state
+
+    async def delete_bus(self, name: str) -> None:
+        """Delete the bus and its rules; a bus that is not there is no error (as AWS)."""
+        if name == DEFAULT_BUS:
+            raise EventsValidationException("Cannot delete event bus default.")
+        async with self._lock(name):
+            state = self._buses.get(name)
+            if state is None:
+                return
+            await self._store.delete_event_bus(name)
+            del self._buses[name]
+            for rule in state.rules.values():
+                self._patterns.pop(rule.arn, None)
+
+    async def change(self, name_or_arn: str | None, step: Step) -> EventBusState:
+        """Apply *step* to the bus (AWS's 404 if there is none), store the result and keep it."""
+        name = buses.bus_name(name_or_arn)
+        async with self._lock(name):
+            before = self.bus(name)
+            after = step(before)
+            if after is not before:
+                await self._store.put_event_bus(after)
+                self._buses[name] = after
+                for rule_name, rule in before.rules.items():
+                    if after.rules.get(rule_name) != rule:
+                        self._patterns.pop(rule.arn, None)
+            return after
+
+    # -- events ---------------------------------------------------------------------------------
+
+    def matching(self, bus: EventBusState, event: dict[str, Any]) -> list[EventRule]:
+        """The bus's enabled pattern rules that *event* matches, by name."""
+        matched = []
+        for name in sorted(bus.rules):
+            rule = bus.rules[name]
+            if rule.enabled and rule.event_pattern is not None and self._pattern(rule).matches(event):
+                matched.append(rule)
+        return matched
+
+    def _pattern(self, rule: EventRule) -> EventPattern:
+        text = rule.event_pattern or "{}"
+        kept = self._patterns.get(rule.arn)
+        if kept is None or kept[0] != text:
+            kept = self._patterns[rule.arn] = (text, buses.compile_pattern(text))
+        return kept[1]
+
+    async def put_events(self, entries: list[event_entry.PutEventsEntry]) -> list[dict[str, Any]]:
+        """PutEvents' result entries, one per entry, in order (``EventId`` or the refusal)."""
+        event_entry.check_size(entries)
+        results: list[dict[str, Any]] = []
+        for entry in entries:
+            refused = event_entry.refusal(entry)
+            name = buses.bus_name(entry.event_bus_name)
+            bus = self._buses.get(name)
+            if refused is None and bus is None:
+                refused = event_entry.EntryRefusal(
+                    error_code="ResourceNotFoundException", error_message=f"Event bus {name} does not exist."
+                )
+            if refused is not None or bus is None:
+                results.append(msgspec.to_builtins(refused))
+                continue
+            event_id = str(uuid.uuid4())
+            event = event_entry.envelope(entry, event_id, self.account_id, self.region, self._clock.time())
+            await self.publish(bus, event)
+            results.append({"EventId": event_id})
+        return results
+
+    async def publish(self, bus: EventBusState, event: dict[str, Any]) -> None:
+        """Hand *event* to every target of every rule of *bus* that it matches."""
+        for rule in self.matching(bus, event):
+            for target in rule.targets:
+                await self._deliver(self.account_id, rule, target, event)

@@ -34,6 +34,12 @@
     │   │   ├── InvalidInput                          400
     │   │   ├── ValidationError                       400  input breaks the API model
     │   │   └── InvalidAction                         400  no operation has this Action
+    │   ├── EventsError                   an error of EventBridge (events, JSON 1.1), all 400
+    │   │   ├── EventsValidationException             ValidationException
+    │   │   ├── EventsResourceNotFound                ResourceNotFoundException
+    │   │   ├── ResourceAlreadyExistsException
+    │   │   ├── InvalidEventPatternException
+    │   │   └── EventsLimitExceeded                   LimitExceededException
     │   ├── ApiGatewayError               an error of API Gateway's control plane (apigatewayv2),
     │   │   │                             answered as ``{"message": ...}``
     │   │   ├── BadRequestException                   400  input the model or API Gateway refuses
@@ -347,6 +353,48 @@ class InvalidAction(QueryError):
 
     error_type = "InvalidAction"
     status = 400
+
+
+class EventsError(ApiError):
+    """The request could not be served.
+
+    EventBridge (JSON 1.1) answers every client error 400 with ``{"__type": ..., "message":
+    ...}`` (botocore's model gives its error shapes no status of their own), rendered by
+    ``lambent.api.render.json11_error``.
+    """
+
+    status = 400
+
+
+class EventsValidationException(EventsError):
+    """The input fails to satisfy the constraints specified by an AWS service."""
+
+    error_type = "ValidationException"
+
+
+class EventsResourceNotFound(EventsError):
+    """An entity that you specified does not exist."""
+
+    error_type = "ResourceNotFoundException"
+
+
+class ResourceAlreadyExistsException(EventsError):
+    """The resource you are trying to create already exists."""
+
+    error_type = "ResourceAlreadyExistsException"
+
+
+class InvalidEventPatternException(EventsError):
+    """The event pattern is not valid."""
+
+    error_type = "InvalidEventPatternException"
+
+
+class EventsLimitExceeded(EventsError):
+    """The request failed because it attempted to create resource beyond the allowed service
+    quota."""
+
+    error_type = "LimitExceededException"
 
 
 class ApiGatewayError(ApiError):

@@ -42,9 +42,7 @@ Test = Callable[[Any], bool]
 MISSING: Any = object()
 NUMERIC_LIMIT = 5.0e9
 #: Match keywords, which make an object a matcher rather than a nested pattern inside ``$or``.
-KEYWORDS = frozenset(
-    {"prefix", "suffix", "equals-ignore-case", "wildcard", "anything-but", "numeric", "exists", "cidr"}
-)
+KEYWORDS = frozenset({"prefix", "suffix", "equals-ignore-case", "wildcard", "anything-but", "numeric", "exists", "cidr"})
 _BOUNDS = {">": "lower", ">=": "lower", "<": "upper", "<=": "upper", "=": "equal"}
 
 

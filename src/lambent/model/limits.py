@@ -64,6 +64,8 @@ LOG_EVENTS_PAGE_LIMIT = 10_000
 # -- request bodies of Lambent's and the Runtime API's own operations --------------------------
 #: CloudWatch Logs requests (FilterLogEvents, GetLogEvents, DescribeLogStreams).
 LOGS_REQUEST_LIMIT_BYTES = 1 << 20
+#: EventBridge requests: PutEvents' 256 KB of entries with room for its JSON framing.
+EVENTS_REQUEST_LIMIT_BYTES = 1 << 20
 #: PutBudget.
 BUDGET_REQUEST_LIMIT_BYTES = 64 * 1024
 #: Extensions API register and Telemetry API subscribe.

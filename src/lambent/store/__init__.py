@@ -2,7 +2,8 @@
 
 Each protocol is what one part of the services needs: ``FunctionStore`` (functions, their
 versions, aliases, settings and uids), ``LayerStore``, ``EventConfigStore``, ``ProvisionedStore``,
-``FunctionUrlStore`` (function URL configs), ``HttpApiStore`` (HTTP APIs), ``QueueStore`` (the asynchronous invocations),
+``FunctionUrlStore`` (function URL configs), ``HttpApiStore`` (HTTP APIs), ``EventBusStore``
+(EventBridge buses with their rules and targets), ``QueueStore`` (the asynchronous invocations),
 ``UsageStore`` (the ledger's journal position, usage, budgets), ``LogStore``, ``IdentityStore``
 (accounts, IAM users and roles, access keys, customer managed policies) and ``CodeSigningStore``
 (code signing configs, which function uses which, signing profiles).
@@ -22,6 +23,7 @@ from lambent.model.alias import Alias
 from lambent.model.billing import Charge, MonthState, UsageRecord
 from lambent.model.budget import Budget
 from lambent.model.code_signing import CodeSigningConfig
+from lambent.model.event_bus import EventBusState
 from lambent.model.event_invoke import EventInvokeConfig
 from lambent.model.function import FunctionVersion
 from lambent.model.function_policy import FunctionPolicy
@@ -170,6 +172,23 @@ class HttpApiStore(Protocol):
 
     async def delete_http_api(self, api_id: str) -> None:
         """Delete the API; none: nothing."""
+        ...
+
+
+class EventBusStore(Protocol):
+    """EventBridge buses of the bound account, each stored whole (``EventBusState``: the bus, its
+    rules and their targets). The ``default`` bus is stored once something changes it."""
+
+    async def load_event_buses(self) -> list[EventBusState]:
+        """The bound account's buses, by name."""
+        ...
+
+    async def put_event_bus(self, state: EventBusState) -> None:
+        """Insert or replace the bus of ``state.name``."""
+        ...
+
+    async def delete_event_bus(self, name: str) -> None:
+        """Delete the bus; none: nothing."""
         ...
 
 
@@ -377,6 +396,7 @@ class Store(
     EventConfigStore,
     FunctionUrlStore,
     HttpApiStore,
+    EventBusStore,
     ProvisionedStore,
     QueueStore,
     UsageStore,

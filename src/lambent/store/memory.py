@@ -16,6 +16,7 @@ from lambent.model.alias import Alias
 from lambent.model.billing import SUMMED_COLUMNS, Charge, MonthState, Totals, UsageRecord
 from lambent.model.budget import Budget
 from lambent.model.code_signing import CodeSigningConfig
+from lambent.model.event_bus import EventBusState
 from lambent.model.event_invoke import EventInvokeConfig
 from lambent.model.function import FunctionVersion
 from lambent.model.function_policy import FunctionPolicy
@@ -29,6 +30,7 @@ from lambent.model.uids import pick_uid, uid_key
 from lambent.store import FunctionRecord, LogEvent
 from lambent.store.journal import Position
 from lambent.store.memory_code_signing import MemoryCodeSigning
+from lambent.store.memory_event_buses import MemoryEventBuses
 from lambent.store.memory_function_urls import MemoryFunctionUrls
 from lambent.store.memory_http_apis import MemoryHttpApis
 
@@ -62,13 +64,14 @@ class _Owned:
         self.event_configs: dict[tuple[str, str], EventInvokeConfig] = {}
         self.function_urls: dict[tuple[str, str], FunctionUrlConfig] = {}
         self.http_apis: dict[str, HttpApiState] = {}
+        self.event_buses: dict[str, EventBusState] = {}
         self.provisioned: dict[tuple[str, str], tuple[int, str]] = {}
         self.code_signing_configs: dict[str, CodeSigningConfig] = {}
         self.function_code_signing: dict[str, str] = {}
         self.signing_profiles: dict[str, SigningProfileVersion] = {}
 
 
-class MemoryStore(MemoryCodeSigning, MemoryFunctionUrls, MemoryHttpApis):
+class MemoryStore(MemoryCodeSigning, MemoryFunctionUrls, MemoryHttpApis, MemoryEventBuses):
     """Bound to *account*, as ``SqlStore`` is: ``of_account`` views another account's resources."""
 
     def __init__(self, account: str = "000000000000") -> None:
@@ -95,6 +98,7 @@ class MemoryStore(MemoryCodeSigning, MemoryFunctionUrls, MemoryHttpApis):
         self._event_configs = owned.event_configs
         self._function_urls = owned.function_urls
         self._http_apis = owned.http_apis
+        self._event_buses = owned.event_buses
         self._provisioned = owned.provisioned
         self._code_signing_configs = owned.code_signing_configs
         self._function_code_signing = owned.function_code_signing
@@ -143,7 +147,7 @@ class MemoryStore(MemoryCodeSigning, MemoryFunctionUrls, MemoryHttpApis):
         return sorted(
             a
             for a, owned in self._owned.items()
-            if owned.functions or owned.layers or owned.code_signing_configs or owned.http_apis
+            if owned.functions or owned.layers or owned.code_signing_configs or owned.http_apis or owned.event_buses
         )
 
     async def assign_uid(self, name: str) -> int:

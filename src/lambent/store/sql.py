@@ -16,6 +16,8 @@ from lambent.store import LogEvent
 from lambent.store.sql_accounts import ACCOUNT_LENGTH, account_column, upgrade
 from lambent.store.sql_code_signing import CodeSigningSql
 from lambent.store.sql_code_signing import define as define_code_signing
+from lambent.store.sql_event_buses import EventBusSql
+from lambent.store.sql_event_buses import define as define_event_buses
 from lambent.store.sql_function_urls import FunctionUrlSql
 from lambent.store.sql_functions import FunctionSql
 from lambent.store.sql_functions import define as define_functions
@@ -84,6 +86,7 @@ usage_tables = define(metadata)
 identity_tables = define_identity(metadata)
 code_signing_tables = define_code_signing(metadata)
 http_apis = define_http_apis(metadata)
+event_buses = define_event_buses(metadata)
 
 _encode = msgspec.json.Encoder()
 _decode_layer = msgspec.json.Decoder(LayerVersion)
@@ -99,7 +102,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-class SqlStore(FunctionSql, FunctionUrlSql, HttpApiSql, UsageSql, IdentitySql, CodeSigningSql):
+class SqlStore(FunctionSql, FunctionUrlSql, HttpApiSql, EventBusSql, UsageSql, IdentitySql, CodeSigningSql):
     """The store, bound to *account*: what it reads and writes of Lambda's resources (functions,
     layers, their settings) is that account's; ``of_account`` views another's."""
 
@@ -113,7 +116,8 @@ class SqlStore(FunctionSql, FunctionUrlSql, HttpApiSql, UsageSql, IdentitySql, C
         self._identity = identity_tables
         self._code_signing = code_signing_tables
         self._http_apis = http_apis
-        self._owners = [layer_versions, code_signing_tables["configs"], http_apis]
+        self._event_buses = event_buses
+        self._owners = [layer_versions, code_signing_tables["configs"], http_apis, event_buses]
         self._log_events = log_events
         if url.startswith("sqlite"):
             event.listen(self._engine.sync_engine, "connect", _sqlite_pragmas)

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures.records import RECORDER, records
 from tests.fixtures.server import Server, create
-
-RECORDER = "import json\ndef handler(event, context):\n    print('RECORD ' + json.dumps(event))\n"
+from tests.fixtures.sqs import moto_sqs, receive, sqs_client
 
 
 @pytest.fixture(scope="module")
@@ -21,19 +21,6 @@ def quick_retries(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     server = Server(tmp_path_factory.mktemp("async") / "data", LAMBENT_ASYNC_RETRY_SCALE="0.01").start()
     yield server
     server.stop()
-
-
-def records(server: Server, function: str, count: int, timeout_s: float = 20) -> list[dict[str, Any]]:
-    logs = server.client("logs")
-    deadline = time.monotonic() + timeout_s
-    found: list[dict[str, Any]] = []
-    while time.monotonic() < deadline:
-        events = logs.filter_log_events(logGroupName=f"/aws/lambda/{function}")["events"]
-        found = [json.loads(e["message"][len("RECORD ") :]) for e in events if e["message"].startswith("RECORD ")]
-        if len(found) >= count:
-            break
-        time.sleep(0.2)
-    return found
 
 
 def starts(server: Server, function: str) -> list[str]:
@@ -336,44 +323,19 @@ def test_chaos_ten_thousand_events_with_the_server_killed_repeatedly(tmp_path: P
 @pytest.fixture(scope="module")
 def with_sqs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str]]:
     """A server whose SQS destinations go to moto's SQS server, a stand-in on 127.0.0.1."""
-    from moto.server import ThreadedMotoServer
-
-    from tests.fixtures.server import free_port
-
-    port = free_port()
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    moto.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    server = Server(
-        tmp_path_factory.mktemp("sqs") / "data", LAMBENT_SQS_ENDPOINT_URL=endpoint, LAMBENT_ASYNC_RETRY_SCALE="0.01"
-    ).start()
-    try:
-        yield server, endpoint
-    finally:
-        server.stop()
-        moto.stop()
-
-
-def _sqs(endpoint: str) -> Any:
-    import boto3
-
-    return boto3.client(
-        "sqs", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test"
-    )
-
-
-def _receive(sqs: Any, url: str, timeout_s: float = 20) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        messages = sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"], WaitTimeSeconds=1).get("Messages", [])
-        if messages:
-            return dict(messages[0])
-    raise AssertionError("no message arrived")
+    with moto_sqs() as endpoint:
+        server = Server(
+            tmp_path_factory.mktemp("sqs") / "data", LAMBENT_SQS_ENDPOINT_URL=endpoint, LAMBENT_ASYNC_RETRY_SCALE="0.01"
+        ).start()
+        try:
+            yield server, endpoint
+        finally:
+            server.stop()
 
 
 def test_sqs_destination_and_dead_letter_queue(with_sqs: tuple[Server, str]) -> None:
     server, endpoint = with_sqs
-    sqs = _sqs(endpoint)
+    sqs = sqs_client(endpoint)
     failures_url = sqs.create_queue(QueueName="failures")["QueueUrl"]
     dead_url = sqs.create_queue(QueueName="dead-letters")["QueueUrl"]
     lam = server.client()
@@ -391,10 +353,10 @@ def test_sqs_destination_and_dead_letter_queue(with_sqs: tuple[Server, str]) -> 
     request_id = lam.invoke(FunctionName="to-sqs", InvocationType="Event", Payload=b'{"order": 7}')["ResponseMetadata"][
         "RequestId"
     ]
-    record = json.loads(_receive(sqs, failures_url)["Body"])
+    record = json.loads(receive(sqs, failures_url)["Body"])
     assert record["requestContext"]["requestId"] == request_id
     assert record["requestContext"]["condition"] == "RetriesExhausted" and record["requestContext"]["approximateInvokeCount"] == 2
-    dead = _receive(sqs, dead_url)
+    dead = receive(sqs, dead_url)
     assert json.loads(dead["Body"]) == {"order": 7}  # the original event, as AWS sends it
     assert dead["MessageAttributes"]["RequestID"]["StringValue"] == request_id
     with pytest.raises(lam.exceptions.InvalidParameterValueException):

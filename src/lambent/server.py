@@ -18,6 +18,7 @@ import msgspec
 import uvicorn
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.requests import Request
 
 from lambent.api.account import AccountApi
 from lambent.api.accounts import AccountsApi
@@ -30,6 +31,7 @@ from lambent.api.code_urls import CodeUrls
 from lambent.api.concurrency import ConcurrencyApi
 from lambent.api.environment_listener import EnvironmentListener
 from lambent.api.event_configs import EventConfigsApi
+from lambent.api.events import EventsApi
 from lambent.api.function_urls import FunctionUrlsApi
 from lambent.api.functions import FunctionsApi
 from lambent.api.guard import Guard
@@ -73,7 +75,9 @@ from lambent.services.code_signing import CodeSigningService
 from lambent.services.credentials_file import profile_paths, write_profile
 from lambent.services.destinations import Destinations
 from lambent.services.event_configs import EventConfigService
+from lambent.services.event_delivery import EventDelivery
 from lambent.services.event_queue import EventQueue
+from lambent.services.events import EventBusService
 from lambent.services.execution_roles import AnyRole
 from lambent.services.function_events import Listeners
 from lambent.services.function_index import FunctionIndex
@@ -295,6 +299,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
             permissions=PermissionService(own, index),
             function_urls=function_urls,
             http_apis=HttpApiService(own, account, settings.api_endpoint, clock=clock),
+            events=EventBusService(own, account, settings.region, deliveries.deliver, clock=clock),
             invocations=invocations,
             settings=AccountService(index, layers, provisioned),
             invoker=invoker,
@@ -304,6 +309,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         return settings.auth == "off" or await identity.account_exists(account)
 
     cells = Cells(build_cell, exists)
+    deliveries = EventDelivery(cells.of, access, destinations, clock, settings.region)
 
     def others_layers(account: str) -> LayerService | None:
         cell = cells.find(account)
@@ -323,6 +329,10 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
     guard = Guard(settings, access, CellPolicies(cells))
     logs_api = LogsApi(logs, guard, settings)
     of_request = RequestCells(cells, settings.account_id)
+
+    async def events_of(request: Request) -> EventBusService:
+        return (await of_request.of(request.scope)).events
+
     handlers = Handlers(
         invoke=InvokeApi(settings, of_request, clock),
         functions=FunctionsApi(settings, of_request, code_urls),
@@ -336,7 +346,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         account=AccountApi(settings, of_request),
         layers=LayersApi(settings, of_request, code_urls),
         logs=logs_api,
-        root=RootApi(logs_api, IamApi(iam), StsApi(StsService(store, identity, access)), guard),
+        root=RootApi(logs_api, EventsApi(events_of, guard), IamApi(iam), StsApi(StsService(store, identity, access)), guard),
         permissions=PermissionsApi(settings, of_request),
         usage=UsageApi(meter, UsageReports(ledger, meter)),
         code_signing=CodeSigningApi(settings, of_request),
@@ -369,6 +379,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         try:
             yield
         finally:
+            await deliveries.close()
             await cells.close()
             await listener.close()
             await ledger.close()

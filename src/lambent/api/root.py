@@ -1,6 +1,7 @@
 """``/``: the one path three protocols share, told apart as AWS's endpoints would.
 
-- A request naming an ``X-Amz-Target`` is JSON 1.1: CloudWatch Logs (``LogsApi``).
+- A request naming an ``X-Amz-Target`` is JSON 1.1: EventBridge (``AWSEvents.*``, ``EventsApi``)
+  or CloudWatch Logs (``LogsApi``).
 - Otherwise it is the query protocol (``Action=...&Version=...``, a form body or, for a GET, the
   query string), of the service its signature is scoped to: ``iam`` or ``sts``. With
   ``auth = off`` the scope is read from the Authorization header the same way; a request with
@@ -19,6 +20,7 @@ from starlette.responses import Response
 
 from lambent.api import inputs
 from lambent.api.auth import Principal, principal
+from lambent.api.events import EventsApi
 from lambent.api.guard import Guard
 from lambent.api.iam import Handler, IamApi
 from lambent.api.logs import LogsApi
@@ -48,8 +50,9 @@ def iam_resource(action: str, params: dict[str, Any], caller: Principal) -> str:
 
 
 class RootApi:
-    def __init__(self, logs: LogsApi, iam: IamApi, sts: StsApi, guard: Guard) -> None:
+    def __init__(self, logs: LogsApi, events: EventsApi, iam: IamApi, sts: StsApi, guard: Guard) -> None:
         self._logs = logs
+        self._events = events
         self._guard = guard
         self._services: dict[str, tuple[QueryCodec, dict[str, Handler]]] = {
             "iam": (QueryCodec("iam"), iam.actions),
@@ -58,6 +61,8 @@ class RootApi:
 
     async def dispatch(self, request: Request) -> Response:
         if request.method == "POST" and "x-amz-target" in request.headers:
+            if request.headers["x-amz-target"].startswith("AWSEvents."):
+                return await self._events.dispatch(request)
             return await self._logs.dispatch(request)
         caller = principal(request)
         form = dict(urllib.parse.parse_qsl(request.url.query, keep_blank_values=True))

@@ -2,9 +2,10 @@
 
 A ``Cell`` is one account's function index, its services (functions, aliases, layers, event
 invoke configs, provisioned concurrency, code signing, permissions, function URLs, HTTP APIs,
-invocations, account settings) and its invoker, whose admission holds the account's own concurrency limit, as AWS
-limits each account of a region. What cells share is below them: the store (each cell's view
-bound to its account), the content-addressed packages, the sandbox and its zygotes, the ledger.
+EventBridge buses, invocations, account settings) and its invoker, whose admission holds the
+account's own concurrency limit, as AWS limits each account of a region. What cells share is
+below them: the store (each cell's view bound to its account), the content-addressed packages,
+the sandbox and its zygotes, the ledger.
 
 The server opens a cell for every account that owns a resource when it starts, and one for any
 other account the first time a request or a queued event names it, once that account exists
@@ -27,6 +28,7 @@ from lambent.services.account import AccountService
 from lambent.services.aliases import AliasService
 from lambent.services.code_signing import CodeSigningService
 from lambent.services.event_configs import EventConfigService
+from lambent.services.events import EventBusService
 from lambent.services.function_index import FunctionIndex
 from lambent.services.function_settings import FunctionSettings
 from lambent.services.function_urls import FunctionUrlService
@@ -53,6 +55,7 @@ class Cell:
     permissions: PermissionService
     function_urls: FunctionUrlService
     http_apis: HttpApiService
+    events: EventBusService
     invocations: InvocationService
     settings: AccountService
     invoker: Invoker
@@ -65,6 +68,7 @@ class Cell:
         await self.signing.load()
         await self.function_urls.load()
         await self.http_apis.load()
+        await self.events.load()
         self.invoker.start()
         await self.provisioned.load()
 

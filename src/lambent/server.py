@@ -309,7 +309,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         return settings.auth == "off" or await identity.account_exists(account)
 
     cells = Cells(build_cell, exists)
-    deliveries = EventDelivery(cells.of, access, destinations, clock, settings.region)
+    deliveries = EventDelivery(cells.of, access, destinations, clock)
 
     def others_layers(account: str) -> LayerService | None:
         cell = cells.find(account)

@@ -1,75 +1,112 @@
-"""EventBridge's deliveries: a matched event sent to a rule's Lambda target, as EventBridge sends it.
+"""Deliveries to Lambda targets, as EventBridge and EventBridge Scheduler make them.
 
 A delivery is an asynchronous invoke (``InvocationType=Event``) through the target account's
-``InvocationService``, made as ``events.amazonaws.com`` and only where the function's resource
-policy allows that principal with the rule's ARN as ``aws:SourceArn`` (AWS's add-permission for
-a rule). The first try happens before PutEvents answers, so an accepted event that matched is
-already in Lambda's durable queue when the caller hears of it (at least once from there: the
-queue's own guarantee). A refused try (no permission, no such function, throttled, the payload
+``InvocationService``, made as the delivery's caller and only where ``services.access`` allows
+it ``lambda:InvokeFunction`` on the function: EventBridge calls as ``events.amazonaws.com``,
+which the function's resource policy must allow with the rule's ARN as ``aws:SourceArn``;
+Scheduler calls as a session of the target's execution role, whose policies must allow it. The
+first try happens at once (for PutEvents, before it answers), so an accepted event that matched
+is already in Lambda's durable queue when the caller hears of it: at least once from there, the
+queue's own guarantee. A refused try (no permission, no such function, throttled, the payload
 refused) is tried again with ``model.event_retry``'s backoff until the target's RetryPolicy is
-spent, then sent to its DeadLetterConfig queue with AWS's attributes, or logged and dropped
-where it has none.
+spent, then sent to its dead-letter queue with AWS's attributes, or logged and dropped where it
+has none.
 
 Not durable yet: retries wait in this process (an asyncio task each), so a retry pending when
-the server stops is lost; the event was never accepted by Lambda. Not shared between nodes (#21).
+the server stops is lost; Lambda never accepted that event. Not shared between nodes (#21).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
-from typing import Any
-
-import msgspec
+from dataclasses import dataclass, field
+from typing import Protocol
 
 from lambent.clock import Clock
-from lambent.errors import AccessDeniedException, ApiError
+from lambent.errors import ApiError
 from lambent.model import event_retry
 from lambent.model.arns import FunctionRef
-from lambent.model.event_bus import EventRule, EventTarget
-from lambent.model.event_input import TargetInput, TargetInputError, render_input
+from lambent.model.event_retry import RetryLimits
 from lambent.model.iam_policy import Caller
-from lambent.model.lambda_target import lambda_target
+from lambent.model.lambda_target import LambdaTarget
 from lambent.services.access import Access
-from lambent.services.cells import Cell
 from lambent.services.destinations import Destinations
+from lambent.services.invocations import InvocationService
+from lambent.services.permissions import PermissionService
+
+
+class _Names(Protocol):
+    def __contains__(self, name: str) -> bool: ...
+
+
+class TargetCell(Protocol):
+    """What a delivery uses of the target account's cell (``services.cells.Cell``, which holds
+    the event buses that hand their deliveries here)."""
+
+    @property
+    def index(self) -> _Names: ...
+
+    @property
+    def permissions(self) -> PermissionService: ...
+
+    @property
+    def invocations(self) -> InvocationService: ...
 
 log = logging.getLogger(__name__)
-EVENTS = Caller(arn="events.amazonaws.com", account_id=None)
 #: Refusals kept as (code, message).
 Refusal = tuple[str, str]
+
+
+class PayloadRefused(ValueError):
+    """The payload of a delivery could not be made (``str()``: why, AWS's words)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Delivery:
+    """One event for one target, and everything its tries need."""
+
+    function: LambdaTarget
+    caller: Caller
+    #: The request context the authorization sees (``aws:SourceArn``, ``aws:SourceAccount``).
+    context: dict[str, str]
+    #: The payload of the try numbered so (1 for the first); ``PayloadRefused`` if none can be made.
+    payload: Callable[[int], bytes]
+    limits: RetryLimits
+    dead_letter_arn: str | None
+    dead_letter_body: bytes
+    #: What a dead letter says it was for (``RULE_ARN``/``SCHEDULE_ARN`` and ``TARGET_ARN``).
+    about: dict[str, str] = field(default_factory=dict)
+    #: In log lines: the event's or the schedule's name.
+    label: str = ""
 
 
 class EventDelivery:
     def __init__(
         self,
-        cell_of: Callable[[str], Awaitable[Cell | None]],
+        cell_of: Callable[[str], Awaitable[TargetCell | None]],
         access: Access,
         destinations: Destinations,
         clock: Clock,
-        region: str,
     ) -> None:
         """*cell_of* finds the cell of the account a target function belongs to."""
         self._cell_of = cell_of
         self._access = access
         self._destinations = destinations
         self._clock = clock
-        self._region = region
         self._retries: set[asyncio.Task[None]] = set()
         self.delivered = 0
         self.dead_lettered = 0
 
-    async def deliver(self, account: str, rule: EventRule, target: EventTarget, event: dict[str, Any]) -> None:
+    async def deliver(self, delivery: Delivery) -> None:
         """Try now; if refused, go on trying in the background."""
         first_try_at = self._clock.time()
-        refused = await self._try(account, rule, target, event, first_try_at)
+        refused = await self._try(delivery, 1)
         if refused is None:
             return
-        task = asyncio.create_task(self._retry(account, rule, target, event, first_try_at, refused))
+        task = asyncio.create_task(self._retry(delivery, first_try_at, refused))
         self._retries.add(task)
         task.add_done_callback(self._retries.discard)
 
@@ -82,72 +119,58 @@ class EventDelivery:
         """Deliveries waiting for a retry."""
         return len(self._retries)
 
-    async def _retry(
-        self, account: str, rule: EventRule, target: EventTarget, event: dict[str, Any], first_try_at: float, refused: Refusal
-    ) -> None:
+    async def _retry(self, delivery: Delivery, first_try_at: float, refused: Refusal) -> None:
         retries = 0
         while True:
-            delay = event_retry.next_retry(target, retries, first_try_at, self._clock.time(), random.random())  # noqa: S311
+            jitter = random.random()  # noqa: S311 - spreading retries, not a secret
+            delay = event_retry.next_retry(delivery.limits, retries, first_try_at, self._clock.time(), jitter)
             if delay is None:
-                await self._dead_letter(rule, target, event, refused, retries)
+                await self._dead_letter(delivery, refused, retries)
                 return
             await self._clock.sleep(delay)
             retries += 1
-            again = await self._try(account, rule, target, event, first_try_at)
+            again = await self._try(delivery, retries + 1)
             if again is None:
                 return
             refused = again
 
-    async def _try(
-        self, account: str, rule: EventRule, target: EventTarget, event: dict[str, Any], first_try_at: float
-    ) -> Refusal | None:
-        function = lambda_target(target.arn)
-        if function is None:  # PutTargets takes Lambda functions only
-            return ("ResourceNotFoundException", f"Target {target.arn} is not a Lambda function.")
+    async def _try(self, delivery: Delivery, attempt: int) -> Refusal | None:
+        function = delivery.function
         cell = await self._cell_of(function.account)
         if cell is None or function.name not in cell.index:
             return ("ResourceNotFoundException", f"Function not found: {function.arn}")
         try:
-            payload = render_input(
-                TargetInput.from_target(msgspec.to_builtins(target)),
-                event,
-                rule_arn=rule.arn,
-                rule_name=rule.name,
-                ingestion_time=datetime.fromtimestamp(first_try_at, UTC),
-            )
-        except TargetInputError as refused:  # checked at PutTargets; a template can still fail
+            payload = delivery.payload(attempt)
+        except PayloadRefused as refused:
             return ("ValidationException", str(refused))
         try:
             await self._access.authorize(
-                EVENTS,
+                delivery.caller,
                 "lambda:InvokeFunction",
                 function.arn,
                 resource_account=function.account,
                 resource_policy=await cell.permissions.policy_for(function.name, function.qualifier),
-                context={"aws:SourceArn": rule.arn, "aws:SourceAccount": account},
+                context=delivery.context,
             )
             await cell.invocations.invoke(FunctionRef(name=function.name, qualifier=function.qualifier), payload, "Event")
-        except AccessDeniedException as denied:
-            return (denied.error_type, denied.message)
-        except ApiError as refused:
+        except ApiError as refused:  # denied, throttled, the function gone or not Active, the payload refused
             return (refused.error_type, refused.message)
         self.delivered += 1
         return None
 
-    async def _dead_letter(
-        self, rule: EventRule, target: EventTarget, event: dict[str, Any], refused: Refusal, retries: int
-    ) -> None:
-        queue = target.dead_letter_config.arn if target.dead_letter_config else None
+    async def _dead_letter(self, delivery: Delivery, refused: Refusal, retries: int) -> None:
         code, message = refused
+        queue = delivery.dead_letter_arn
         if not queue:
-            log.warning("event %s for %s dropped after %d retries: %s %s", event.get("id"), target.arn, retries, code, message)
+            log.warning(
+                "%s for %s dropped after %d retries: %s %s", delivery.label, delivery.function.arn, retries, code, message
+            )
             return
-        attributes = event_retry.dead_letter_attributes(target, rule.arn, code, message, retries)
-        body = json.dumps(event, separators=(",", ":")).encode()
+        attributes = event_retry.dead_letter_attributes(delivery.about, delivery.limits, code, message, retries)
         try:
-            await self._destinations.deliver(queue, body, _no_function, attributes)
+            await self._destinations.deliver(queue, delivery.dead_letter_body, _no_function, attributes)
         except Exception:
-            log.exception("event %s for %s could not reach its dead-letter queue %s", event.get("id"), target.arn, queue)
+            log.exception("%s for %s could not reach its dead-letter queue %s", delivery.label, delivery.function.arn, queue)
             return
         self.dead_lettered += 1
 

@@ -16,8 +16,10 @@ Not shared between nodes (#21): each node keeps its own copy of the buses, loade
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -27,12 +29,46 @@ from lambent.errors import EventsValidationException, ResourceAlreadyExistsExcep
 from lambent.model import event_bus as buses
 from lambent.model import event_entry
 from lambent.model.event_bus import DEFAULT_BUS, EventBusState, EventRule, EventTarget
+from lambent.model.event_input import TargetInput, TargetInputError, render_input
 from lambent.model.event_pattern import EventPattern
+from lambent.model.event_retry import limits
+from lambent.model.iam_policy import Caller
+from lambent.model.lambda_target import lambda_target
+from lambent.services.event_delivery import Delivery, PayloadRefused
 from lambent.store import EventBusStore
 
 Step = Callable[[EventBusState], EventBusState]
-#: Hands a matched target its event: (account, rule, target, event).
-Deliver = Callable[[str, EventRule, EventTarget, dict[str, Any]], Awaitable[None]]
+Deliver = Callable[[Delivery], Awaitable[None]]
+EVENTS = Caller(arn="events.amazonaws.com", account_id=None)
+
+
+def rule_delivery(account: str, rule: EventRule, target: EventTarget, event: dict[str, Any], now: float) -> Delivery | None:
+    """What EventBridge delivers to *target* for *event*: the target's input (``model.event_input``),
+    invoked as ``events.amazonaws.com`` with the rule's ARN as the source. None for a target that
+    names no function (PutTargets refuses those)."""
+    function = lambda_target(target.arn)
+    if function is None:
+        return None
+    target_input = TargetInput.from_target(msgspec.to_builtins(target))
+    ingestion = datetime.fromtimestamp(now, UTC)
+
+    def payload(_attempt: int) -> bytes:
+        try:
+            return render_input(target_input, event, rule_arn=rule.arn, rule_name=rule.name, ingestion_time=ingestion)
+        except TargetInputError as refused:
+            raise PayloadRefused(str(refused)) from None
+
+    return Delivery(
+        function=function,
+        caller=EVENTS,
+        context={"aws:SourceArn": rule.arn, "aws:SourceAccount": account},
+        payload=payload,
+        limits=limits(target.retry_policy),
+        dead_letter_arn=target.dead_letter_config.arn if target.dead_letter_config else None,
+        dead_letter_body=json.dumps(event, separators=(",", ":")).encode(),
+        about={"RULE_ARN": rule.arn, "TARGET_ARN": target.arn},
+        label=f"event {event.get('id')}",
+    )
 
 
 class EventBusService:
@@ -149,6 +185,9 @@ class EventBusService:
 
     async def publish(self, bus: EventBusState, event: dict[str, Any]) -> None:
         """Hand *event* to every target of every rule of *bus* that it matches."""
+        now = self._clock.time()
         for rule in self.matching(bus, event):
             for target in rule.targets:
-                await self._deliver(self.account_id, rule, target, event)
+                delivery = rule_delivery(self.account_id, rule, target, event, now)
+                if delivery is not None:
+                    await self._deliver(delivery)

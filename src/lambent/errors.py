@@ -40,6 +40,11 @@
     │   │   ├── ResourceAlreadyExistsException
     │   │   ├── InvalidEventPatternException
     │   │   └── EventsLimitExceeded                   LimitExceededException
+    │   ├── SchedulerError                an error of EventBridge Scheduler (rest-json, ``Message``)
+    │   │   ├── SchedulerValidation                   400  ValidationException
+    │   │   ├── SchedulerNotFound                     404  ResourceNotFoundException
+    │   │   ├── SchedulerConflict                     409  ConflictException
+    │   │   └── SchedulerQuotaExceeded                402  ServiceQuotaExceededException
     │   ├── ApiGatewayError               an error of API Gateway's control plane (apigatewayv2),
     │   │   │                             answered as ``{"message": ...}``
     │   │   ├── BadRequestException                   400  input the model or API Gateway refuses
@@ -59,6 +64,8 @@
     ├── MalformedHttpResponse         a function's answer to an HTTP event is no response its
     │                                 payload format allows (the ingress answers 502)
     ├── SandboxSetupError             a privileged step failed (step, object, cause)
+    ├── InvalidScheduleExpression     a schedule expression AWS refuses (also a ValueError)
+    ├── InvalidTimezone               a ScheduleExpressionTimezone naming no zone (also a ValueError)
     └── SettingsError                 a setting has a value that cannot be used (also a ValueError)
 
 Each leaf carries its AWS error type and HTTP status as class attributes and its default
@@ -397,6 +404,43 @@ class EventsLimitExceeded(EventsError):
     error_type = "LimitExceededException"
 
 
+class SchedulerError(ApiError):
+    """The request could not be served.
+
+    EventBridge Scheduler (rest-json) answers an error as ``x-amzn-ErrorType: <Code>`` and the
+    body ``{"Message": ...}``, statuses as botocore's model gives them; rendered by
+    ``lambent.api.render.scheduler_error_response``.
+    """
+
+
+class SchedulerValidation(SchedulerError):
+    """The input fails to satisfy the constraints specified by an AWS service."""
+
+    error_type = "ValidationException"
+    status = 400
+
+
+class SchedulerNotFound(SchedulerError):
+    """The request references a resource which does not exist."""
+
+    error_type = "ResourceNotFoundException"
+    status = 404
+
+
+class SchedulerConflict(SchedulerError):
+    """Updating or deleting the resource can cause an inconsistent state."""
+
+    error_type = "ConflictException"
+    status = 409
+
+
+class SchedulerQuotaExceeded(SchedulerError):
+    """The request exceeds a service quota."""
+
+    error_type = "ServiceQuotaExceededException"
+    status = 402
+
+
 class ApiGatewayError(ApiError):
     """The request could not be served.
 
@@ -528,3 +572,18 @@ class SandboxSetupError(LambentError):
 
 class SettingsError(LambentError, ValueError):
     """A setting has a value that cannot be used."""
+
+
+class InvalidScheduleExpression(LambentError, ValueError):
+    """A schedule expression AWS would refuse: ``reason`` names the part, ``aws_message`` is AWS's
+    answer (raised by ``model.schedule_expression``)."""
+
+    def __init__(self, expression: str, reason: str, *, aws_message: str | None = None) -> None:
+        super().__init__(f"Invalid schedule expression {expression!r}: {reason}")
+        self.expression = expression
+        self.reason = reason
+        self.aws_message = aws_message or f"Invalid Schedule Expression {expression}."
+
+
+class InvalidTimezone(LambentError, ValueError):
+    """A ScheduleExpressionTimezone that names no IANA time zone."""

@@ -66,7 +66,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 from croniter import CroniterBadDateError, croniter
 
-from lambent.errors import LambentError
+from lambent.errors import InvalidScheduleExpression, InvalidTimezone
 
 MAX_LENGTH = 256
 MAX_TIMEZONE_LENGTH = 50
@@ -75,21 +75,6 @@ MAX_WINDOW_MINUTES = 1440
 FIRST_YEAR = 1970
 LAST_YEAR = 2199
 RULE_MESSAGE = "Parameter ScheduleExpression is not valid."
-
-
-class InvalidScheduleExpression(LambentError, ValueError):
-    """A schedule expression AWS would refuse: ``reason`` names the part, ``aws_message`` is AWS's
-    answer. It belongs in errors.py's tree beside SettingsError once a service raises it."""
-
-    def __init__(self, expression: str, reason: str, *, aws_message: str | None = None) -> None:
-        super().__init__(f"Invalid schedule expression {expression!r}: {reason}")
-        self.expression = expression
-        self.reason = reason
-        self.aws_message = aws_message or f"Invalid Schedule Expression {expression}."
-
-
-class InvalidTimezone(LambentError, ValueError):
-    """A ScheduleExpressionTimezone that names no IANA time zone."""
 
 
 class At(msgspec.Struct, frozen=True, kw_only=True):

@@ -16,12 +16,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lambent.errors import InvalidScheduleExpression, InvalidTimezone
 from lambent.model.schedule_expression import (
     RULE_MESSAGE,
     At,
     Cron,
-    InvalidScheduleExpression,
-    InvalidTimezone,
     Rate,
     flexible_offset,
     next_fire,

@@ -66,6 +66,8 @@ LOG_EVENTS_PAGE_LIMIT = 10_000
 LOGS_REQUEST_LIMIT_BYTES = 1 << 20
 #: EventBridge requests: PutEvents' 256 KB of entries with room for its JSON framing.
 EVENTS_REQUEST_LIMIT_BYTES = 1 << 20
+#: EventBridge Scheduler requests (a target's Input is at most 8 KB; the rest is small).
+SCHEDULER_REQUEST_LIMIT_BYTES = 1 << 16
 #: PutBudget.
 BUDGET_REQUEST_LIMIT_BYTES = 64 * 1024
 #: Extensions API register and Telemetry API subscribe.

@@ -3,7 +3,8 @@
 Each protocol is what one part of the services needs: ``FunctionStore`` (functions, their
 versions, aliases, settings and uids), ``LayerStore``, ``EventConfigStore``, ``ProvisionedStore``,
 ``FunctionUrlStore`` (function URL configs), ``HttpApiStore`` (HTTP APIs), ``EventBusStore``
-(EventBridge buses with their rules and targets), ``QueueStore`` (the asynchronous invocations),
+(EventBridge buses with their rules and targets), ``ScheduleStore`` (EventBridge Scheduler),
+``QueueStore`` (the asynchronous invocations),
 ``UsageStore`` (the ledger's journal position, usage, budgets), ``LogStore``, ``IdentityStore``
 (accounts, IAM users and roles, access keys, customer managed policies) and ``CodeSigningStore``
 (code signing configs, which function uses which, signing profiles).
@@ -32,6 +33,7 @@ from lambent.model.http_api import HttpApiState
 from lambent.model.identity import AccessKey, Account, Role, User
 from lambent.model.layer import LayerVersion
 from lambent.model.managed_policy import ManagedPolicy
+from lambent.model.schedule import Schedule, ScheduleGroup
 from lambent.model.signing_profile import SigningProfileVersion
 from lambent.store.journal import Position
 
@@ -189,6 +191,38 @@ class EventBusStore(Protocol):
 
     async def delete_event_bus(self, name: str) -> None:
         """Delete the bus; none: nothing."""
+        ...
+
+
+class ScheduleStore(Protocol):
+    """EventBridge Scheduler's schedules and groups of the bound account; a schedule's
+    ``next_fire_at`` is kept apart, so claiming a slot is one compare-and-set."""
+
+    async def load_schedules(self) -> list[Schedule]:
+        """Every schedule, by group and name, with its ``next_fire_at``."""
+        ...
+
+    async def put_schedule(self, schedule: Schedule) -> None:
+        """Insert or replace the schedule (its ``next_fire_at`` too)."""
+        ...
+
+    async def delete_schedule(self, group: str, name: str) -> None:
+        """Delete the schedule; none: nothing."""
+        ...
+
+    async def claim_slot(self, group: str, name: str, slot: float, next_fire_at: float | None) -> bool:
+        """Move the schedule's ``next_fire_at`` from *slot* to *next_fire_at*; False (nothing
+        changed) when it is not at *slot*: another try claimed it, or the schedule changed."""
+        ...
+
+    async def load_schedule_groups(self) -> list[ScheduleGroup]:
+        """The groups made with CreateScheduleGroup (``default`` is implied), by name."""
+        ...
+
+    async def put_schedule_group(self, group: ScheduleGroup) -> None: ...
+
+    async def delete_schedule_group(self, name: str) -> None:
+        """Delete the group and every schedule in it, at once."""
         ...
 
 
@@ -397,6 +431,7 @@ class Store(
     FunctionUrlStore,
     HttpApiStore,
     EventBusStore,
+    ScheduleStore,
     ProvisionedStore,
     QueueStore,
     UsageStore,

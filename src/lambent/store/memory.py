@@ -25,6 +25,7 @@ from lambent.model.http_api import HttpApiState
 from lambent.model.identity import AccessKey, Account, Role, User
 from lambent.model.layer import LayerVersion
 from lambent.model.managed_policy import ManagedPolicy
+from lambent.model.schedule import Schedule, ScheduleGroup
 from lambent.model.signing_profile import SigningProfileVersion
 from lambent.model.uids import pick_uid, uid_key
 from lambent.store import FunctionRecord, LogEvent
@@ -33,6 +34,7 @@ from lambent.store.memory_code_signing import MemoryCodeSigning
 from lambent.store.memory_event_buses import MemoryEventBuses
 from lambent.store.memory_function_urls import MemoryFunctionUrls
 from lambent.store.memory_http_apis import MemoryHttpApis
+from lambent.store.memory_schedules import MemorySchedules
 
 _TOTAL_KEYS = ("account", "function", "version", "day", "architecture")
 _GROUP_KEYS = (*_TOTAL_KEYS, "month")
@@ -65,13 +67,15 @@ class _Owned:
         self.function_urls: dict[tuple[str, str], FunctionUrlConfig] = {}
         self.http_apis: dict[str, HttpApiState] = {}
         self.event_buses: dict[str, EventBusState] = {}
+        self.schedules: dict[tuple[str, str], Schedule] = {}
+        self.schedule_groups: dict[str, ScheduleGroup] = {}
         self.provisioned: dict[tuple[str, str], tuple[int, str]] = {}
         self.code_signing_configs: dict[str, CodeSigningConfig] = {}
         self.function_code_signing: dict[str, str] = {}
         self.signing_profiles: dict[str, SigningProfileVersion] = {}
 
 
-class MemoryStore(MemoryCodeSigning, MemoryFunctionUrls, MemoryHttpApis, MemoryEventBuses):
+class MemoryStore(MemoryCodeSigning, MemoryFunctionUrls, MemoryHttpApis, MemoryEventBuses, MemorySchedules):
     """Bound to *account*, as ``SqlStore`` is: ``of_account`` views another account's resources."""
 
     def __init__(self, account: str = "000000000000") -> None:
@@ -99,6 +103,8 @@ class MemoryStore(MemoryCodeSigning, MemoryFunctionUrls, MemoryHttpApis, MemoryE
         self._function_urls = owned.function_urls
         self._http_apis = owned.http_apis
         self._event_buses = owned.event_buses
+        self._schedules = owned.schedules
+        self._schedule_groups = owned.schedule_groups
         self._provisioned = owned.provisioned
         self._code_signing_configs = owned.code_signing_configs
         self._function_code_signing = owned.function_code_signing
@@ -147,7 +153,12 @@ class MemoryStore(MemoryCodeSigning, MemoryFunctionUrls, MemoryHttpApis, MemoryE
         return sorted(
             a
             for a, owned in self._owned.items()
-            if owned.functions or owned.layers or owned.code_signing_configs or owned.http_apis or owned.event_buses
+            if owned.functions
+            or owned.layers
+            or owned.code_signing_configs
+            or owned.http_apis
+            or owned.event_buses
+            or owned.schedules
         )
 
     async def assign_uid(self, name: str) -> int:

@@ -25,6 +25,8 @@ from lambent.store.sql_http_apis import HttpApiSql
 from lambent.store.sql_http_apis import define as define_http_apis
 from lambent.store.sql_identity import IdentitySql
 from lambent.store.sql_identity import define as define_identity
+from lambent.store.sql_schedules import ScheduleSql
+from lambent.store.sql_schedules import define as define_schedules
 from lambent.store.sql_usage import UsageSql, define
 
 metadata = sa.MetaData()
@@ -87,6 +89,7 @@ identity_tables = define_identity(metadata)
 code_signing_tables = define_code_signing(metadata)
 http_apis = define_http_apis(metadata)
 event_buses = define_event_buses(metadata)
+schedule_tables = define_schedules(metadata)
 
 _encode = msgspec.json.Encoder()
 _decode_layer = msgspec.json.Decoder(LayerVersion)
@@ -102,7 +105,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-class SqlStore(FunctionSql, FunctionUrlSql, HttpApiSql, EventBusSql, UsageSql, IdentitySql, CodeSigningSql):
+class SqlStore(FunctionSql, FunctionUrlSql, HttpApiSql, EventBusSql, ScheduleSql, UsageSql, IdentitySql, CodeSigningSql):
     """The store, bound to *account*: what it reads and writes of Lambda's resources (functions,
     layers, their settings) is that account's; ``of_account`` views another's."""
 
@@ -117,7 +120,8 @@ class SqlStore(FunctionSql, FunctionUrlSql, HttpApiSql, EventBusSql, UsageSql, I
         self._code_signing = code_signing_tables
         self._http_apis = http_apis
         self._event_buses = event_buses
-        self._owners = [layer_versions, code_signing_tables["configs"], http_apis, event_buses]
+        self._schedule_tables = schedule_tables
+        self._owners = [layer_versions, code_signing_tables["configs"], http_apis, event_buses, schedule_tables["schedules"]]
         self._log_events = log_events
         if url.startswith("sqlite"):
             event.listen(self._engine.sync_engine, "connect", _sqlite_pragmas)

@@ -24,7 +24,7 @@ from lambent.api.account import AccountApi
 from lambent.api.accounts import AccountsApi
 from lambent.api.aliases import AliasesApi
 from lambent.api.apigateway import ApiGatewayApi
-from lambent.api.auth import Authentication
+from lambent.api.auth import PRINCIPAL_SCOPE_KEY, Authentication
 from lambent.api.cells import CellPolicies, RequestCells
 from lambent.api.code_signing import CodeSigningApi
 from lambent.api.code_urls import CodeUrls
@@ -44,6 +44,7 @@ from lambent.api.permissions import PermissionsApi
 from lambent.api.render import api_error_handler, unexpected_error_handler
 from lambent.api.root import RootApi
 from lambent.api.routes import Handlers, routes
+from lambent.api.scheduler import SchedulerApi
 from lambent.api.sigv4 import Verifier
 from lambent.api.sts import StsApi
 from lambent.api.tags import TagsApi
@@ -97,7 +98,9 @@ from lambent.services.package_gc import PackageCollector
 from lambent.services.packages import PackageStore
 from lambent.services.permissions import PermissionService
 from lambent.services.provisioned import ProvisionedService
+from lambent.services.schedules import ScheduleService
 from lambent.services.sts import StsService
+from lambent.services.timers import Timers
 from lambent.services.usage_reports import UsageReports
 from lambent.settings import Settings
 from lambent.store.sql import SqlStore
@@ -299,7 +302,8 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
             permissions=PermissionService(own, index),
             function_urls=function_urls,
             http_apis=HttpApiService(own, account, settings.api_endpoint, clock=clock),
-            events=EventBusService(own, account, settings.region, deliveries.deliver, clock=clock),
+            events=EventBusService(own, account, settings.region, deliveries.deliver, timers, clock=clock),
+            schedules=ScheduleService(own, account, settings.region, timers, deliveries, clock=clock),
             invocations=invocations,
             settings=AccountService(index, layers, provisioned),
             invoker=invoker,
@@ -310,6 +314,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
 
     cells = Cells(build_cell, exists)
     deliveries = EventDelivery(cells.of, access, destinations, clock)
+    timers = Timers(clock)
 
     def others_layers(account: str) -> LayerService | None:
         cell = cells.find(account)
@@ -330,8 +335,21 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
     logs_api = LogsApi(logs, guard, settings)
     of_request = RequestCells(cells, settings.account_id)
 
+    async def caller_cell(request: Request) -> Cell:
+        """The cell of the account the caller belongs to (EventBridge's and Scheduler's resources
+        are named by the caller's own account: their ARNs in a request are not cross-account)."""
+        found = request.scope.get(PRINCIPAL_SCOPE_KEY)
+        account = found.account_id if found is not None else settings.account_id
+        cell = await cells.of(account)
+        if cell is None:
+            raise ResourceNotFoundException(f"Account {account} does not exist.")
+        return cell
+
     async def events_of(request: Request) -> EventBusService:
-        return (await of_request.of(request.scope)).events
+        return (await caller_cell(request)).events
+
+    async def schedules_of(request: Request) -> ScheduleService:
+        return (await caller_cell(request)).schedules
 
     handlers = Handlers(
         invoke=InvokeApi(settings, of_request, clock),
@@ -353,6 +371,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         code=code_urls,
         health=HealthApi(sandbox),
         apigateway=ApiGatewayApi(of_request),
+        scheduler=SchedulerApi(schedules_of, guard),
     )
 
     @contextlib.asynccontextmanager
@@ -367,6 +386,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
             sandbox.prepare()
         listener.start(app)
         ledger.start()
+        timers.start()
         await cells.open([settings.account_id, *await store.accounts_with_resources()])
         await collector.sweep()  # every account's functions and layers are known: what is left is no one's
         default = await cells.of(settings.account_id)
@@ -379,6 +399,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         try:
             yield
         finally:
+            await timers.close()
             await deliveries.close()
             await cells.close()
             await listener.close()

@@ -31,7 +31,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lambent.api.body import read_body
 from lambent.api.query import query_error
-from lambent.api.render import APIGATEWAY_PREFIX, apigateway_error_response, error_response, json11_error
+from lambent.api.render import (
+    APIGATEWAY_PREFIX,
+    SCHEDULER_PREFIXES,
+    apigateway_error_response,
+    error_response,
+    json11_error,
+    scheduler_error_response,
+)
 from lambent.api.sigv4 import SignedRequest, Verifier
 from lambent.errors import ApiError, MissingAuthenticationTokenException, RequestEntityTooLargeException, SignatureRefusal
 from lambent.model.identity import account_of_access_key, root_arn
@@ -115,6 +122,8 @@ def refusal_response(scope: Scope, error: ApiError) -> Any:
         return json11_error(error.error_type, error.message, error.status)
     if scope["path"].startswith(APIGATEWAY_PREFIX):
         return apigateway_error_response(error)
+    if scope["path"].startswith(SCHEDULER_PREFIXES):
+        return scheduler_error_response(error)
     service = error.service if isinstance(error, SignatureRefusal) else None
     if service in SignatureRefusal.QUERY_PROTOCOL or (service is None and scope["path"] == "/"):
         return query_error(error, service or "iam")  # "/" without a target: only IAM and STS

@@ -31,6 +31,8 @@ from lambent.errors import ApiError, ServiceException
 
 #: The path prefix of API Gateway's control plane: its errors have API Gateway's shape.
 APIGATEWAY_PREFIX = "/v2/"
+#: EventBridge Scheduler's paths (rest-json, errors as ``{"Message"}``).
+SCHEDULER_PREFIXES = ("/schedules", "/schedule-groups")
 
 log = logging.getLogger(__name__)
 _encode = msgspec.json.Encoder()
@@ -66,9 +68,19 @@ def apigateway_error_response(error: ApiError) -> Response:
     return Response(body, status_code=error.status, headers=headers, media_type="application/json")
 
 
+def scheduler_error_response(error: ApiError) -> Response:
+    headers = {"x-amzn-ErrorType": error.error_type, "x-amzn-RequestId": request_id()}
+    body = _encode.encode({"Message": error.message})
+    return Response(body, status_code=error.status, headers=headers, media_type="application/json")
+
+
 def rendered(path: str, error: ApiError) -> Response:
     """*error* in the shape of the service whose path *path* is."""
-    return apigateway_error_response(error) if path.startswith(APIGATEWAY_PREFIX) else error_response(error)
+    if path.startswith(APIGATEWAY_PREFIX):
+        return apigateway_error_response(error)
+    if path.startswith(SCHEDULER_PREFIXES):
+        return scheduler_error_response(error)
+    return error_response(error)
 
 
 async def api_error_handler(request: Request, exc: Exception) -> Response:

@@ -36,6 +36,7 @@ from lambent.api.logs import LogsApi
 from lambent.api.permissions import PermissionsApi
 from lambent.api.render import error_response
 from lambent.api.root import RootApi
+from lambent.api.scheduler import SchedulerApi
 from lambent.api.tags import TagsApi
 from lambent.api.usage import PREFIX as USAGE
 from lambent.api.usage import UsageApi
@@ -67,6 +68,8 @@ class Handlers(msgspec.Struct, frozen=True, kw_only=True):
     health: HealthApi
     #: API Gateway's control plane for HTTP APIs (``/v2/...``).
     apigateway: ApiGatewayApi
+    #: EventBridge Scheduler (``/schedules``, ``/schedule-groups``); each authorizes its own.
+    scheduler: SchedulerApi
 
 
 class _Asgi:
@@ -120,6 +123,7 @@ def routes(h: Handlers, g: Guard) -> list[BaseRoute]:
         return Route(path, g(operation, endpoint), methods=methods)
 
     gw = h.apigateway
+    sc = h.scheduler
 
     def v2(path: str, endpoint: Any, methods: list[str]) -> Route:
         """An apigatewayv2 operation: authorized by method and path, as API Gateway's are."""
@@ -227,6 +231,16 @@ def routes(h: Handlers, g: Guard) -> list[BaseRoute]:
         *resource(AUTHORIZERS, "authorizers"),
         *resource(STAGES, "stages"),
         *resource(DEPLOYMENTS, "deployments"),
+        # EventBridge Scheduler (rest-json): each handler checks its model and authorizes itself.
+        Route("/schedules",                                 sc.list,            methods=GET),
+        Route("/schedules/{Name}",                          sc.create,          methods=POST),
+        Route("/schedules/{Name}",                          sc.get,             methods=GET),
+        Route("/schedules/{Name}",                          sc.update,          methods=PUT),
+        Route("/schedules/{Name}",                          sc.delete,          methods=DELETE),
+        Route("/schedule-groups",                           sc.list_groups,     methods=GET),
+        Route("/schedule-groups/{Name}",                    sc.create_group,    methods=POST),
+        Route("/schedule-groups/{Name}",                    sc.get_group,       methods=GET),
+        Route("/schedule-groups/{Name}",                    sc.delete_group,    methods=DELETE),
         Route("/lambent/code/{sha}.zip",                                                    h.code.download,         methods=GET),
         Route("/lambent/health",                                                            h.health.health,         methods=GET),
         Route("/",                                                                          h.root.dispatch,    methods=GET_POST),

@@ -46,7 +46,7 @@ from lambent.model.limits import SIGV4_CLOCK_SKEW_S, SIGV4_MAX_PRESIGN_EXPIRES_S
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 #: The services a credential scope may name at this endpoint (the edge routes by it).
-SERVICES = frozenset({"lambda", "logs", "iam", "sts", "events", "monitoring", "budgets", "apigateway"})
+SERVICES = frozenset({"lambda", "logs", "iam", "sts", "events", "scheduler", "monitoring", "budgets", "apigateway"})
 #: Global services: on AWS one endpoint for every region. botocore signs them with the client's
 #: region when an endpoint_url is given (us-east-1 only for AWS's own endpoint), so any region passes.
 GLOBAL_SERVICES = frozenset({"iam"})

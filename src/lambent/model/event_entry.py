@@ -104,6 +104,21 @@ def envelope(entry: PutEventsEntry, event_id: str, account: str, region: str, no
     }
 
 
+def scheduled_event(event_id: str, account: str, region: str, rule_arn: str, slot: float) -> dict[str, Any]:
+    """The event a rule's ScheduleExpression sends its targets, as CloudWatch Events did."""
+    return {
+        "version": "0",
+        "id": event_id,
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": account,
+        "time": timestamp(slot),
+        "region": region,
+        "resources": [rule_arn],
+        "detail": {},
+    }
+
+
 #: TestEventPattern's event must have these (its ``resources`` need not be there, though the
 #: reference says so; what AWS answers is what counts).
 TEST_EVENT_FIELDS = frozenset({"id", "account", "source", "time", "region", "detail-type"})

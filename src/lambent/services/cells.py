@@ -2,7 +2,7 @@
 
 A ``Cell`` is one account's function index, its services (functions, aliases, layers, event
 invoke configs, provisioned concurrency, code signing, permissions, function URLs, HTTP APIs,
-EventBridge buses, invocations, account settings) and its invoker, whose admission holds the
+EventBridge buses and schedules, invocations, account settings) and its invoker, whose admission holds the
 account's own concurrency limit, as AWS limits each account of a region. What cells share is
 below them: the store (each cell's view bound to its account), the content-addressed packages,
 the sandbox and its zygotes, the ledger.
@@ -38,6 +38,7 @@ from lambent.services.invocations import InvocationService
 from lambent.services.layers import LayerService
 from lambent.services.permissions import PermissionService
 from lambent.services.provisioned import ProvisionedService
+from lambent.services.schedules import ScheduleService
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,6 +57,7 @@ class Cell:
     function_urls: FunctionUrlService
     http_apis: HttpApiService
     events: EventBusService
+    schedules: ScheduleService
     invocations: InvocationService
     settings: AccountService
     invoker: Invoker
@@ -69,6 +71,7 @@ class Cell:
         await self.function_urls.load()
         await self.http_apis.load()
         await self.events.load()
+        await self.schedules.load()
         self.invoker.start()
         await self.provisioned.load()
 

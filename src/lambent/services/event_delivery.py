@@ -55,6 +55,7 @@ class TargetCell(Protocol):
     @property
     def invocations(self) -> InvocationService: ...
 
+
 log = logging.getLogger(__name__)
 #: Refusals kept as (code, message).
 Refusal = tuple[str, str]

@@ -10,6 +10,11 @@ PutEvents checks each entry (``model.event_entry``), makes the event, matches it
 enabled rules of its bus and hands each matched target to ``EventDelivery``, whose first try is
 made before PutEvents answers.
 
+A rule with a ScheduleExpression has its next slot armed on the server's timer heap and sends
+its targets a "Scheduled Event" at each slot, as CloudWatch Events rules did: UTC, a rate's
+slots counted from when the rule was made. These slots are not kept in the store: a slot that
+passes while the server is down is not fired late (Scheduler's schedules are: ``services.schedules``).
+
 Not shared between nodes (#21): each node keeps its own copy of the buses, loaded at start.
 """
 
@@ -34,7 +39,9 @@ from lambent.model.event_pattern import EventPattern
 from lambent.model.event_retry import limits
 from lambent.model.iam_policy import Caller
 from lambent.model.lambda_target import lambda_target
+from lambent.model.schedule_expression import next_fire, parse_rule_expression
 from lambent.services.event_delivery import Delivery, PayloadRefused
+from lambent.services.timers import Timers
 from lambent.store import EventBusStore
 
 Step = Callable[[EventBusState], EventBusState]
@@ -72,8 +79,17 @@ def rule_delivery(account: str, rule: EventRule, target: EventTarget, event: dic
 
 
 class EventBusService:
-    def __init__(self, store: EventBusStore, account_id: str, region: str, deliver: Deliver, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        store: EventBusStore,
+        account_id: str,
+        region: str,
+        deliver: Deliver,
+        timers: Timers,
+        clock: Clock | None = None,
+    ) -> None:
         self._store = store
+        self._timers = timers
         self.account_id = account_id
         self.region = region
         self._deliver = deliver
@@ -86,6 +102,8 @@ class EventBusService:
         self._buses = {state.name: state for state in await self._store.load_event_buses()}
         if DEFAULT_BUS not in self._buses:
             self._buses[DEFAULT_BUS] = buses.new_bus(self.region, self.account_id, DEFAULT_BUS, None, self._clock.time())
+        for rule in self._buses[DEFAULT_BUS].rules.values():
+            self._arm(rule)
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -129,6 +147,7 @@ class EventBusService:
             del self._buses[name]
             for rule in state.rules.values():
                 self._patterns.pop(rule.arn, None)
+                self._timers.cancel(("rule", rule.arn))
 
     async def change(self, name_or_arn: str | None, step: Step) -> EventBusState:
         """Apply *step* to the bus (AWS's 404 if there is none), store the result and keep it."""
@@ -142,6 +161,9 @@ class EventBusService:
                 for rule_name, rule in before.rules.items():
                     if after.rules.get(rule_name) != rule:
                         self._patterns.pop(rule.arn, None)
+                        self._timers.cancel(("rule", rule.arn))
+                for rule in after.rules.values():
+                    self._arm(rule)
             return after
 
     # -- events ---------------------------------------------------------------------------------
@@ -191,3 +213,36 @@ class EventBusService:
                 delivery = rule_delivery(self.account_id, rule, target, event, now)
                 if delivery is not None:
                     await self._deliver(delivery)
+
+    # -- scheduled rules ------------------------------------------------------------------------
+
+    def _arm(self, rule: EventRule, after: float | None = None) -> None:
+        key = ("rule", rule.arn)
+        if rule.schedule_expression is None or not rule.enabled:
+            self._timers.cancel(key)
+            return
+        slot = next_fire(
+            parse_rule_expression(rule.schedule_expression),
+            datetime.fromtimestamp(after if after is not None else self._clock.time(), UTC),
+            anchor=datetime.fromtimestamp(rule.created_at, UTC),
+        )
+        if slot is None:
+            self._timers.cancel(key)
+            return
+        when = slot.timestamp()
+
+        async def fire() -> None:
+            await self._fire(rule.event_bus_name, rule.name, rule, when)
+
+        self._timers.at(key, when, fire)
+
+    async def _fire(self, bus_name: str, rule_name: str, armed: EventRule, slot: float) -> None:
+        bus = self._buses.get(bus_name)
+        if bus is None or bus.rules.get(rule_name) != armed:
+            return  # changed or gone since it was armed (a new version is armed already)
+        event = event_entry.scheduled_event(str(uuid.uuid4()), self.account_id, self.region, armed.arn, slot)
+        self._arm(armed, after=slot)
+        for target in armed.targets:
+            delivery = rule_delivery(self.account_id, armed, target, event, self._clock.time())
+            if delivery is not None:
+                await self._deliver(delivery)

@@ -233,7 +233,9 @@ def put_targets(
     failed: list[FailedTarget] = []
     for target in targets:
         function = lambda_target(target.arn)
-        if function is None or function.region != region:
+        # lambda_target also reads API Gateway's invocation URI and other partitions; a rule's
+        # target is the function's own ARN, as delivery and ListRuleNamesByTarget name it.
+        if function is None or function.arn != target.arn or function.region != region:
             failed.append(
                 FailedTarget(
                     target_id=target.id,

@@ -234,6 +234,9 @@ def test_put_targets_takes_functions_qualified_or_not() -> None:
         "arn:aws:sqs:us-east-1:123456789012:queue",
         "arn:aws:lambda:eu-west-1:123456789012:function:orders",  # another region
         "arn:aws:lambda:us-east-1:123456789012:layer:l",
+        # Lambda functions only as their own ARN: not API Gateway's URI for one, nor another partition's.
+        f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{FUNCTION}/invocations",
+        "arn:aws-cn:lambda:us-east-1:123456789012:function:orders",
     ],
 )
 def test_a_target_that_is_not_a_function_of_the_region_is_refused_alone(arn: str) -> None:

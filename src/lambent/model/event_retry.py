@@ -37,7 +37,9 @@ def next_retry(target: EventTarget, retries_done: int, first_try_at: float, now:
     attempts, age = limits(target)
     if retries_done >= attempts:
         return None
-    backoff: float = min(FIRST_BACKOFF_S * 2.0**retries_done, MAXIMUM_BACKOFF_S)
+    # The doubling stops long before the cap is passed: 2.0 ** 1024 overflows, and a policy
+    # can ask for that many retries (PutTargets' nested limits are not checked yet).
+    backoff: float = min(FIRST_BACKOFF_S * 2.0 ** min(retries_done, 64), MAXIMUM_BACKOFF_S)
     delay = backoff / 2 + backoff / 2 * jitter
     if now + delay - first_try_at > age:
         return None

@@ -80,6 +80,13 @@ def test_the_age_limit_counts_the_jittered_wait() -> None:
     assert next_retry(target(age=60), 2, 1000.0, 1057.0, 0.75) is None  # 1057 + 3.5 = 1060.5
 
 
+def test_a_policy_beyond_awss_ranges_still_gets_an_answer() -> None:
+    endless = target(retries=5000, age=10**9)
+    assert next_retry(endless, 1024, 0.0, 0.0, 0.0) == 150.0  # 2.0 ** 1024 would overflow
+    assert next_retry(endless, 4999, 0.0, 0.0, ALMOST_ONE) == 300.0
+    assert next_retry(endless, 5000, 0.0, 0.0, 0.0) is None
+
+
 def test_exhausted_names_the_limit_that_ended_the_retries() -> None:
     assert exhausted(target(retries=2), 2) == "MaximumRetryAttemptsExhausted"
     assert exhausted(target(retries=2), 3) == "MaximumRetryAttemptsExhausted"

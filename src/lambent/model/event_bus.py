@@ -227,7 +227,8 @@ def put_targets(
     check_input: Callable[[EventTarget], None],
 ) -> tuple[EventBusState, list[FailedTarget]]:
     """The rule with *targets* added or replaced by id, and the entries refused. *check_input*
-    raises ``ValueError`` (its message AWS's) for a target whose input settings are not valid."""
+    raises AWS's error (an ``EventsError``, passed on as it is) for a target whose input
+    settings are not valid."""
     rule = rule_of(bus, rule_name)
     kept = {target.id: target for target in rule.targets}
     failed: list[FailedTarget] = []

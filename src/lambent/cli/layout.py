@@ -26,8 +26,8 @@ def records(keys: Sequence[str], columns: Sequence[Column], rows: Sequence[Row],
     table = Table(*keys)
     for column in columns:
         table.add_column(column.header, justify=column.justify, no_wrap=True)
-    for names, values in rows:
-        table.add_row(*names, *values)
+    for names, values in rows:  # as text: a value is never read as Rich markup ("[red]", "[/x]")
+        table.add_row(*(Text(name) for name in names), *(Text(value) for value in values))
     if Console(width=10_000).measure(table).maximum <= width:  # its natural width, unconstrained
         return table
     label_width = 2 + max((len(c.header) for c in columns), default=0)

@@ -140,3 +140,13 @@ def test_ls_on_a_wide_terminal_is_one_table() -> None:
         "│ bash-tutorial      │ provided.al2023 │   1024 │      30 │     98765 │ 2026-12-03T08:01:02.345+0000 │",
         "└────────────────────┴─────────────────┴────────┴─────────┴───────────┴──────────────────────────────┘",
     ]
+
+
+def test_values_are_shown_as_written_never_as_markup() -> None:
+    functions = [
+        {"FunctionName": "f", "Runtime": "[red]x[/red] [/]", "MemorySize": 128, "Timeout": 3, "CodeSize": 1, "LastModified": "t"}
+    ]
+    for width in (200, 40):  # the table, and the blocks
+        console = Console(width=width, record=True, file=io.StringIO(), color_system=None)
+        console.print(functions_table(functions, console.width))
+        assert "[red]x[/red] [/]" in console.export_text()

@@ -64,7 +64,6 @@ from typing import Literal, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
-
 from croniter import CroniterBadDateError, croniter
 
 from lambent.errors import LambentError

@@ -26,17 +26,18 @@ def records(keys: Sequence[str], columns: Sequence[Column], rows: Sequence[Row],
     table = Table(*keys)
     for column in columns:
         table.add_column(column.header, justify=column.justify, no_wrap=True)
-    for names, values in rows:
-        table.add_row(*names, *values)
+    for names, values in rows:  # as text: a value is never read as Rich markup ("[red]", "[/x]")
+        table.add_row(*(Text(name) for name in names), *(Text(value) for value in values))
     if Console(width=10_000).measure(table).maximum <= width:  # its natural width, unconstrained
         return table
     label_width = 2 + max((len(c.header) for c in columns), default=0)
-    value_width = max((len(value) for _, values in rows for value in values), default=0)  # aligned across blocks
+    longest = max((len(value) for _, values in rows for value in values), default=0)
+    value_width = max(min(longest, width - label_width - 1), 1)  # aligned across blocks, within the terminal
     blocks: list[RenderableType] = []
     for names, values in rows:
         lines = Table.grid(padding=(0, 1))
         lines.add_column(no_wrap=True, min_width=label_width)
-        lines.add_column(no_wrap=True, min_width=value_width)
+        lines.add_column(min_width=value_width, overflow="fold")  # a value longer than a line goes on to the next
         for column, value in zip(columns, values, strict=True):
             lines.add_row(f"  {column.header}", Text(value, justify=column.justify))
         title = "  ".join(f"{key} {name}" for key, name in zip(keys, names, strict=True))

@@ -227,13 +227,16 @@ def put_targets(
     check_input: Callable[[EventTarget], None],
 ) -> tuple[EventBusState, list[FailedTarget]]:
     """The rule with *targets* added or replaced by id, and the entries refused. *check_input*
-    raises ``ValueError`` (its message AWS's) for a target whose input settings are not valid."""
+    raises AWS's error (an ``EventsError``, passed on as it is) for a target whose input
+    settings are not valid."""
     rule = rule_of(bus, rule_name)
     kept = {target.id: target for target in rule.targets}
     failed: list[FailedTarget] = []
     for target in targets:
         function = lambda_target(target.arn)
-        if function is None or function.region != region:
+        # lambda_target also reads API Gateway's invocation URI and other partitions; a rule's
+        # target is the function's own ARN, as delivery and ListRuleNamesByTarget name it.
+        if function is None or function.arn != target.arn or function.region != region:
             failed.append(
                 FailedTarget(
                     target_id=target.id,

@@ -45,7 +45,9 @@ def next_retry(allowed: RetryLimits, retries_done: int, first_try_at: float, now
     half, so retries of many events do not arrive together."""
     if retries_done >= allowed.attempts:
         return None
-    backoff: float = min(FIRST_BACKOFF_S * 2.0**retries_done, MAXIMUM_BACKOFF_S)
+    # The doubling stops long before the cap is passed: 2.0 ** 1024 overflows, and a policy
+    # can ask for that many retries (PutTargets' nested limits are not checked yet).
+    backoff: float = min(FIRST_BACKOFF_S * 2.0 ** min(retries_done, 64), MAXIMUM_BACKOFF_S)
     delay = backoff / 2 + backoff / 2 * jitter
     if now + delay - first_try_at > allowed.age_s:
         return None

@@ -8,6 +8,7 @@ from typing import Any
 from rich.console import Console
 
 from lambent.cli.functions import functions_table
+from lambent.cli.layout import Column, records
 from lambent.cli.usage import usage_table
 
 LINES: list[dict[str, Any]] = [
@@ -139,4 +140,27 @@ def test_ls_on_a_wide_terminal_is_one_table() -> None:
         "│ orders-api-handler │ python3.12      │    128 │       3 │      1234 │ 2026-12-03T08:00:00.000+0000 │",
         "│ bash-tutorial      │ provided.al2023 │   1024 │      30 │     98765 │ 2026-12-03T08:01:02.345+0000 │",
         "└────────────────────┴─────────────────┴────────┴─────────┴───────────┴──────────────────────────────┘",
+    ]
+
+
+def test_values_are_shown_as_written_never_as_markup() -> None:
+    functions = [
+        {"FunctionName": "f", "Runtime": "[red]x[/red] [/]", "MemorySize": 128, "Timeout": 3, "CodeSize": 1, "LastModified": "t"}
+    ]
+    for width in (200, 40):  # the table, and the blocks
+        console = Console(width=width, record=True, file=io.StringIO(), color_system=None)
+        console.print(functions_table(functions, console.width))
+        assert "[red]x[/red] [/]" in console.export_text()
+
+
+def test_a_value_longer_than_the_terminal_goes_on_to_the_next_line_and_short_ones_stay_in_sight() -> None:
+    long = "x" * 50 + "y" * 20
+    console = Console(width=40, record=True, file=io.StringIO(), color_system=None)
+    console.print(records(["key"], [Column("long"), Column("count", "right")], [(["k"], [long, "7"])], console.width))
+    assert [line.rstrip() for line in console.export_text().splitlines()] == [
+        "key k",
+        "  long  " + "x" * 32,
+        "        " + "x" * 18 + "y" * 14,
+        "        " + "y" * 6,
+        "  count" + " " * 32 + "7",
     ]

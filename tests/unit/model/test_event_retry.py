@@ -8,10 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lambent.model.event_bus import DeadLetterConfig, EventTarget, RetryPolicy
+from lambent.model.event_bus import RetryPolicy
 from lambent.model.event_retry import (
     DEFAULT_EVENT_AGE_S,
     DEFAULT_RETRY_ATTEMPTS,
+    RetryLimits,
     dead_letter_attributes,
     exhausted,
     limits,
@@ -24,20 +25,24 @@ RULE = "arn:aws:events:us-east-1:123456789012:rule/r"
 ALMOST_ONE = 1 - 2**-53
 
 
-def target(retries: int | None = None, age: int | None = None) -> EventTarget:
-    policy = (
-        None if retries is None and age is None else RetryPolicy(maximum_retry_attempts=retries, maximum_event_age_in_seconds=age)
-    )
-    return EventTarget(id="t", arn=FUNCTION, retry_policy=policy)
+def policy(retries: int | None = None, age: int | None = None) -> RetryPolicy | None:
+    if retries is None and age is None:
+        return None
+    return RetryPolicy(maximum_retry_attempts=retries, maximum_event_age_in_seconds=age)
+
+
+def target(retries: int | None = None, age: int | None = None) -> RetryLimits:
+    """What a target with such a RetryPolicy allows."""
+    return limits(policy(retries, age))
 
 
 def test_the_defaults_are_awss() -> None:
     assert (DEFAULT_RETRY_ATTEMPTS, DEFAULT_EVENT_AGE_S) == (185, 86400)
-    assert limits(target()) == (185, 86400)
-    assert limits(EventTarget(id="t", arn=FUNCTION, retry_policy=RetryPolicy())) == (185, 86400)
-    assert limits(target(retries=3)) == (3, 86400)
-    assert limits(target(age=60)) == (185, 60)
-    assert limits(target(retries=0, age=0)) == (0, 0)  # zero is a limit, not "unset"
+    assert target() == RetryLimits(attempts=185, age_s=86400)
+    assert limits(RetryPolicy()) == RetryLimits(attempts=185, age_s=86400)
+    assert target(retries=3) == RetryLimits(attempts=3, age_s=86400)
+    assert target(age=60) == RetryLimits(attempts=185, age_s=60)
+    assert target(retries=0, age=0) == RetryLimits(attempts=0, age_s=0)  # zero is a limit, not "unset"
 
 
 @pytest.mark.parametrize(
@@ -113,13 +118,8 @@ def test_next_retry_and_exhausted_agree() -> None:
 
 
 def test_dead_letter_attributes_are_awss() -> None:
-    dead = EventTarget(
-        id="t",
-        arn=FUNCTION + ":live",
-        retry_policy=RetryPolicy(maximum_retry_attempts=2),
-        dead_letter_config=DeadLetterConfig(arn="arn:aws:sqs:us-east-1:123456789012:dlq"),
-    )
-    attributes = dead_letter_attributes(dead, RULE, "ResourceNotFoundException", "Function not found: f", 2)
+    about = {"RULE_ARN": RULE, "TARGET_ARN": FUNCTION + ":live"}
+    attributes = dead_letter_attributes(about, target(retries=2), "ResourceNotFoundException", "Function not found: f", 2)
     assert attributes == {
         "RULE_ARN": RULE,
         "TARGET_ARN": FUNCTION + ":live",
@@ -128,5 +128,5 @@ def test_dead_letter_attributes_are_awss() -> None:
         "EXHAUSTED_RETRY_CONDITION": "MaximumRetryAttemptsExhausted",
         "RETRY_ATTEMPTS": "2",
     }
-    aged = dead_letter_attributes(target(age=60), RULE, "AccessDeniedException", "denied", 5)
+    aged = dead_letter_attributes(about, target(age=60), "AccessDeniedException", "denied", 5)
     assert (aged["EXHAUSTED_RETRY_CONDITION"], aged["RETRY_ATTEMPTS"]) == ("MaximumEventAgeExhausted", "5")

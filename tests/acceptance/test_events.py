@@ -129,6 +129,16 @@ def test_rules_and_targets_with_awss_refusals(server: Server) -> None:
     with pytest.raises(events.exceptions.ClientError) as bad_input:
         events.put_targets(Rule="shop-rule", Targets=[{"Id": "x", "Arn": function_arn("rule-target"), "Input": "{nope"}])
     assert error(bad_input)[0] == "ValidationException"
+    with pytest.raises(events.exceptions.ClientError) as out_of_range:
+        events.put_targets(
+            Rule="shop-rule",
+            Targets=[{"Id": "x", "Arn": function_arn("rule-target"), "RetryPolicy": {"MaximumRetryAttempts": 500}}],
+        )
+    assert error(out_of_range) == (
+        "ValidationException",
+        "1 validation error detected: Value '500' at 'targets.1.member.retryPolicy.maximumRetryAttempts' "
+        "failed to satisfy constraint: Member must have value less than or equal to 185",
+    )
     with pytest.raises(events.exceptions.LimitExceededException):
         events.put_targets(Rule="shop-rule", Targets=[{"Id": f"t{i}", "Arn": function_arn("rule-target")} for i in range(6)])
     with pytest.raises(events.exceptions.ClientError) as has_targets:

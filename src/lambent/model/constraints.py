@@ -117,6 +117,10 @@ def _walk(shape_name: str, value: Any, path: str, out: list[str], partial: bool 
                 f"Member must have length less than or equal to {shape['max']}"
             )
         member_shape = shape["member"]["shape"]
+        if shapes[member_shape].get("type") == "structure":  # each item walked, named as AWS names it
+            for index, item in enumerate(value, start=1):
+                _walk(member_shape, item, f"{path}.{index}.member", out, service=service)
+            return
         inner = [p for item in value for p in _check_scalar(shapes[member_shape], member_shape, item)]
         if inner:
             out.append(

@@ -8,6 +8,7 @@ they found. The route table is ``lambent.api.routes``; this module only builds w
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import secrets
@@ -237,8 +238,20 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
     listener = EnvironmentListener(runtime_api, RUNTIME_API_PREFIXES, ENVIRONMENT_SCOPE_KEY)
     sandbox = choose_sandbox(SandboxNeeds(settings=settings, data_dir=data_dir, serve_api=listener.serve, runtimes=runtimes))
     roles = identity if settings.auth == "on" else AnyRole()
+
+    async def to_bus(bus_arn: str, body: bytes) -> None:
+        """A Lambda destination's record onto the bus of *bus_arn*, in the bus's account."""
+        cell = await cells.of(bus_arn.split(":")[4])
+        if cell is None:
+            raise ResourceNotFoundException(f"Event bus {bus_arn} does not exist.")
+        await cell.events.put_invocation_record(bus_arn, json.loads(body))
+
     destinations = Destinations(
-        settings.region, settings.sqs_endpoint_url, settings.function_access_key_id, settings.function_secret_access_key
+        settings.region,
+        settings.sqs_endpoint_url,
+        settings.function_access_key_id,
+        settings.function_secret_access_key,
+        to_bus=to_bus,
     )
     queue = EventQueue(store, clock)
 

@@ -328,3 +328,22 @@ def test_rules_and_targets_survive_a_restart(server: Server) -> None:
     events.put_events(Entries=[{"Source": "com.kept", "DetailType": "x", "Detail": '{"after": "restart"}'}])
     (got,) = records(server, "kept-fn", 1)
     assert got["detail"] == {"after": "restart"}
+
+
+def test_an_async_invocations_record_goes_to_an_event_bus_destination(server: Server) -> None:
+    lam, events = server.client(), server.client("events")
+    create(lam, "destined-fn", "def handler(event, context):\n    return {'doubled': event['n'] * 2}\n")
+    create(lam, "results-fn", RECORDER)
+    bus_arn = f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/default"
+    lam.put_function_event_invoke_config(FunctionName="destined-fn", DestinationConfig={"OnSuccess": {"Destination": bus_arn}})
+    pattern = {"source": ["lambda"], "detail-type": ["Lambda Function Invocation Result - Success"]}
+    arn = events.put_rule(Name="results", EventPattern=json.dumps(pattern))["RuleArn"]
+    allow_rule(server, "results-fn", arn)
+    events.put_targets(Rule="results", Targets=[{"Id": "t", "Arn": function_arn("results-fn")}])
+    lam.invoke(FunctionName="destined-fn", InvocationType="Event", Payload=b'{"n": 21}')
+    (got,) = records(server, "results-fn", 1)
+    assert (got["source"], got["detail-type"]) == ("lambda", "Lambda Function Invocation Result - Success")
+    assert got["resources"] == [f"{function_arn('destined-fn')}:$LATEST", bus_arn]
+    detail = got["detail"]
+    assert detail["requestContext"]["condition"] == "Success" and detail["requestPayload"] == {"n": 21}
+    assert detail["responsePayload"] == {"doubled": 42}

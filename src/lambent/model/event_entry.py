@@ -119,6 +119,26 @@ def scheduled_event(event_id: str, account: str, region: str, rule_arn: str, slo
     }
 
 
+def destination_event(
+    event_id: str, account: str, region: str, bus_arn: str, record: dict[str, Any], now: float
+) -> dict[str, Any]:
+    """The event an asynchronous invocation's record becomes on an EventBridge destination:
+    from ``lambda``, its ``detail`` the record, its resources the function and the bus."""
+    context = record.get("requestContext") or {}
+    outcome = "Success" if context.get("condition") == "Success" else "Failure"
+    return {
+        "version": "0",
+        "id": event_id,
+        "detail-type": f"Lambda Function Invocation Result - {outcome}",
+        "source": "lambda",
+        "account": account,
+        "time": timestamp(now),
+        "region": region,
+        "resources": [str(context.get("functionArn", "")), bus_arn],
+        "detail": record,
+    }
+
+
 #: TestEventPattern's event must have these (its ``resources`` need not be there, though the
 #: reference says so; what AWS answers is what counts).
 TEST_EVENT_FIELDS = frozenset({"id", "account", "source", "time", "region", "detail-type"})

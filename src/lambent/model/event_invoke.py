@@ -60,27 +60,34 @@ WEBHOOK_PREFIX = "arn:aws:lambent-webhook:::"
 
 
 def destination_kind(arn: str) -> str:
-    """``lambda``, ``sqs`` or ``webhook``: Lambent's own kind, ``arn:aws:lambent-webhook:::<http(s) URL>``
-    (an ARN, because the API model accepts only ARNs as destinations)."""
+    """``lambda``, ``sqs``, ``eventbridge`` (an event bus) or ``webhook``: Lambent's own kind,
+    ``arn:aws:lambent-webhook:::<http(s) URL>`` (an ARN, because the API model accepts only ARNs
+    as destinations)."""
     if arn.startswith(WEBHOOK_PREFIX) and webhook_url(arn).startswith(("http://", "https://")):
         return "webhook"
     if arn.startswith("arn:aws:sqs:"):
         return "sqs"
     if arn.startswith("arn:aws:lambda:"):
         return "lambda"
+    if arn.startswith("arn:aws:events:") and ":event-bus/" in arn:
+        return "eventbridge"
     return "unsupported"
 
 
 def check_destination(arn: str | None, region: str, account_id: str) -> None:
-    """Lambda functions of this account, SQS queues and webhooks; other kinds are refused by name."""
+    """Lambda functions and event buses of this account, SQS queues and webhooks; other kinds are
+    refused by name."""
     if arn is None:
         return
     kind = destination_kind(arn)
     if kind == "lambda" and not arn.startswith(f"arn:aws:lambda:{region}:{account_id}:function:"):
         raise InvalidParameterValueException(f"The destination {arn} is not a function of this account and region.")
+    if kind == "eventbridge" and not arn.startswith(f"arn:aws:events:{region}:{account_id}:event-bus/"):
+        raise InvalidParameterValueException(f"The destination {arn} is not an event bus of this account and region.")
     if kind == "unsupported":
         raise InvalidParameterValueException(
-            f"The destination {arn} is not supported by Lambent yet: Lambda functions, SQS queues and http(s) webhooks are."
+            f"The destination {arn} is not supported by Lambent yet: "
+            "Lambda functions, EventBridge buses, SQS queues and http(s) webhooks are."
         )
 
 

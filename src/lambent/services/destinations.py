@@ -1,4 +1,9 @@
-"""Deliveries of asynchronous invocation outcomes: to a function, an SQS queue, or a webhook.
+"""Deliveries of asynchronous invocation outcomes: to a function, an EventBridge bus, an SQS queue,
+or a webhook.
+
+An event bus gets the invocation record as the ``detail`` of an event from ``lambda``
+(``detail-type`` "Lambda Function Invocation Result - Success" or "- Failure"), put on the bus as
+PutEvents would put it, so the bus's rules route it (``to_bus``: the account's EventBridge).
 
 SQS deliveries go to any SQS API endpoint (``LAMBENT_SQS_ENDPOINT_URL``: AWS, or a local
 stand-in such as moto's server), with boto3 in a worker thread; webhooks get the invocation
@@ -16,11 +21,21 @@ from typing import Any
 from lambent.model.event_invoke import destination_kind, sqs_queue_name, webhook_url
 
 SendToFunction = Callable[[str, bytes], Awaitable[None]]
+#: Puts an invocation record (JSON) on the event bus of an ARN.
+SendToBus = Callable[[str, bytes], Awaitable[None]]
 
 
 class Destinations:
-    def __init__(self, region: str, sqs_endpoint_url: str | None, access_key_id: str, secret_access_key: str) -> None:
+    def __init__(
+        self,
+        region: str,
+        sqs_endpoint_url: str | None,
+        access_key_id: str,
+        secret_access_key: str,
+        to_bus: SendToBus | None = None,
+    ) -> None:
         self._region = region
+        self._to_bus = to_bus
         self._sqs_endpoint_url = sqs_endpoint_url
         self._credentials = (access_key_id, secret_access_key)
         self._sqs: Any = None
@@ -44,6 +59,8 @@ class Destinations:
         kind = destination_kind(target)
         if kind == "lambda":
             await to_function(target, body)
+        elif kind == "eventbridge" and self._to_bus is not None:
+            await self._to_bus(target, body)
         elif kind == "sqs":
             await asyncio.to_thread(self._send_sqs, target, body, attributes or {})
         elif kind == "webhook":

@@ -205,6 +205,14 @@ class EventBusService:
             results.append({"EventId": event_id})
         return results
 
+    async def put_invocation_record(self, bus_arn: str, record: dict[str, Any]) -> None:
+        """An asynchronous invocation's record put on the bus (a Lambda destination)."""
+        bus = self.bus(bus_arn)
+        event = event_entry.destination_event(
+            str(uuid.uuid4()), self.account_id, self.region, bus.arn, record, self._clock.time()
+        )
+        await self.publish(bus, event)
+
     async def publish(self, bus: EventBusState, event: dict[str, Any]) -> None:
         """Hand *event* to every target of every rule of *bus* that it matches."""
         now = self._clock.time()

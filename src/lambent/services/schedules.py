@@ -9,7 +9,7 @@ retried and dead-lettered by its RetryPolicy), then arm the next slot. A one-tim
 
 A slot that passed while the server was down fires once when the server starts (the latest such
 slot: a schedule that missed ten slots fires once, late, not ten times), and its next slot is the
-first one after the start: docs/decisions/0028-eventbridge-and-scheduler.md.
+first one after the start: docs/decisions/0030-eventbridge-and-scheduler.md.
 
 Not shared between nodes (#21): each node would arm every schedule; the claim keeps a slot to
 one firing, but the wake-ups would be duplicated.

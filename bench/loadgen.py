@@ -36,7 +36,8 @@ def generator_name(use_wrk: bool = True) -> str:
 
 
 def _wrk_script(body: bytes, headers: dict[str, str]) -> str:
-    lines = ['wrk.method = "POST"', f"wrk.body = {json.dumps(body.decode())}", 'wrk.headers["Content-Type"] = "application/json"']
+    headers = {"Content-Type": "application/json", **headers} if not any(k.lower() == "content-type" for k in headers) else headers
+    lines = ['wrk.method = "POST"', f"wrk.body = {json.dumps(body.decode())}"]
     lines += [f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items()]
     return "\n".join(lines) + "\n"
 

@@ -27,8 +27,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from httpclient import Connection, sign_for
+from httpclient import Connection, build_request, sign_for
 
 BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BENCH_DIR.parent
@@ -185,9 +186,20 @@ def started(
 
 #: The execution role the benchmark's functions name (CreateFunction checks that Lambda may assume it).
 BENCH_ROLE = "arn:aws:iam::000000000000:role/bench"
+#: The role line 16's schedules deliver as: Scheduler may assume it, and it may invoke any
+#: function (AdministratorAccess, as the acceptance tests' scheduler role).
+SCHEDULER_ROLE = "arn:aws:iam::000000000000:role/bench-scheduler"
+SCHEDULER_TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    }
+)
+ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
 
 
-def _execution_role(endpoint: str, key: tuple[str, str]) -> None:
+def _roles(endpoint: str, key: tuple[str, str]) -> None:
+    """The functions' execution role, and the role schedules deliver as."""
     import boto3
 
     from lambent.model.identity import LAMBDA_TRUST_POLICY
@@ -197,6 +209,10 @@ def _execution_role(endpoint: str, key: tuple[str, str]) -> None:
     )
     with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
         iam.create_role(RoleName=BENCH_ROLE.rsplit("/", 1)[1], AssumeRolePolicyDocument=LAMBDA_TRUST_POLICY)
+    with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
+        name = SCHEDULER_ROLE.rsplit("/", 1)[1]
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=SCHEDULER_TRUST)
+        iam.attach_role_policy(RoleName=name, PolicyArn=ADMINISTRATOR_ACCESS)
 
 
 @contextlib.contextmanager
@@ -230,7 +246,7 @@ def lambent_server(work_dir: Path, idle_timeout_s: float, auth: bool = True) -> 
             parser.read(credentials)
             key = (parser["lambent"]["aws_access_key_id"], parser["lambent"]["aws_secret_access_key"])
             sign_for(host, key)
-            _execution_role(f"http://{host}", key)
+            _roles(f"http://{host}", key)
         try:
             yield server
         finally:
@@ -373,6 +389,34 @@ def function(port: int, name: str, runtime: str, source: str | Files, handler: s
 
 def invoke_path(name: str) -> str:
     return f"{FUNCTIONS_PATH}/{name}/invocations"
+
+
+def json11_request(host: str, target: str, params: object) -> bytes:
+    """A JSON 1.1 call (``X-Amz-Target: <target>``, at the root path), signed for its service."""
+    headers = {"X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.1"}
+    return build_request("POST", host, "/", json.dumps(params).encode(), headers)
+
+
+def json11(conn: Connection, target: str, params: object) -> dict[str, Any]:
+    """Call *target* (``AWSEvents.PutRule``, ``Logs_20140328.FilterLogEvents``) with *params*; its answer."""
+    response = conn.send_raw(json11_request(f"{conn.host}:{conn.port}", target, params))
+    if response.status != 200:
+        raise BenchError(f"{target}: {response.status} {response.body[:300]!r}")
+    answer: dict[str, Any] = json.loads(response.body or b"{}")
+    return answer
+
+
+def allow_rule(conn: Connection, name: str, rule_arn: str) -> None:
+    """Let EventBridge invoke *name* for the rule *rule_arn* (the function's resource policy)."""
+    statement = {
+        "StatementId": f"events-{rule_arn.rsplit('/', 1)[-1]}",
+        "Action": "lambda:InvokeFunction",
+        "Principal": "events.amazonaws.com",
+        "SourceArn": rule_arn,
+    }
+    added = conn.request("POST", f"{FUNCTIONS_PATH}/{name}/policy", json.dumps(statement).encode())
+    if added.status != 201:
+        raise BenchError(f"AddPermission {name}: {added.status} {added.body[:300]!r}")
 
 
 # -- /proc ---------------------------------------------------------------------------------------

@@ -6,8 +6,10 @@ without it, or chunked, is an error here rather than a silent misread. TCP_NODEL
 every connection: with Nagle, small request/response pairs stall for tens of milliseconds.
 
 Requests to a lambent server are SigV4-signed with its administrator's key (``sign_for``
-registers it per ``host:port``), by botocore's signer as boto3 signs. A request built once and
-resent on a hot path keeps its signature, valid for the server's 5-minute window.
+registers it per ``host:port``), by botocore's signer as boto3 signs, for the service the request
+is addressed to (``service_of``). A request built once and resent on a hot path keeps its
+signature, valid for the server's 5-minute window. A body is ``application/json`` unless the
+caller names another Content-Type (JSON 1.1's ``application/x-amz-json-1.1``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,26 @@ def sign_for(host: str, key: tuple[str, str] | None) -> None:
         _KEYS[host] = key
 
 
+#: X-Amz-Target prefixes (JSON 1.1, at the root path) and the service whose scope signs them.
+_TARGET_SERVICES = {"AWSEvents.": "events", "Logs_20140328.": "logs"}
+#: Path prefixes of rest-json services other than Lambda.
+_PATH_SERVICES = {"/schedules": "scheduler", "/schedule-groups": "scheduler"}
+
+
+def _header(headers: dict[str, str] | None, name: str) -> str | None:
+    return next((value for key, value in (headers or {}).items() if key.lower() == name), None)
+
+
+def service_of(path: str, headers: dict[str, str] | None = None) -> str:
+    """The service a request is signed for, as boto3's client for it would sign it: by its
+    X-Amz-Target, else by its path; ``lambda`` for everything else the benchmark sends."""
+    target = _header(headers, "x-amz-target") or ""
+    for prefix, service in _TARGET_SERVICES.items():
+        if target.startswith(prefix):
+            return service
+    return next((service for prefix, service in _PATH_SERVICES.items() if path.startswith(prefix)), "lambda")
+
+
 def signature_headers(method: str, host: str, path: str, body: bytes, headers: dict[str, str] | None = None) -> dict[str, str]:
     """The Authorization and X-Amz-Date headers for a request to *host*, or none if it is not signed."""
     key = _KEYS.get(host)
@@ -40,10 +62,10 @@ def signature_headers(method: str, host: str, path: str, body: bytes, headers: d
     from botocore.credentials import Credentials
 
     signed_headers = {**(headers or {})}
-    if body:
+    if body and _header(headers, "content-type") is None:
         signed_headers["Content-Type"] = "application/json"
     request = AWSRequest(method=method, url=f"http://{host}{path}", data=body, headers=signed_headers)
-    SigV4Auth(Credentials(*key), "lambda", "us-east-1").add_auth(request)
+    SigV4Auth(Credentials(*key), service_of(path, headers), "us-east-1").add_auth(request)
     return {name: request.headers[name] for name in ("Authorization", "X-Amz-Date")}
 
 
@@ -61,7 +83,7 @@ class Response:
 def build_request(method: str, host: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None) -> bytes:
     """The bytes of one keep-alive request; build once and resend on the hot path."""
     lines = [f"{method} {path} HTTP/1.1", f"Host: {host}", f"Content-Length: {len(body)}"]
-    if body:
+    if body and _header(headers, "content-type") is None:
         lines.append("Content-Type: application/json")
     headers = {**(headers or {}), **signature_headers(method, host, path, body, headers)}
     lines += [f"{name}: {value}" for name, value in headers.items()]

@@ -36,7 +36,9 @@ def generator_name(use_wrk: bool = True) -> str:
 
 
 def _wrk_script(body: bytes, headers: dict[str, str]) -> str:
-    lines = ['wrk.method = "POST"', f"wrk.body = {json.dumps(body.decode())}", 'wrk.headers["Content-Type"] = "application/json"']
+    if not any(name.lower() == "content-type" for name in headers):
+        headers = {"Content-Type": "application/json", **headers}
+    lines = ['wrk.method = "POST"', f"wrk.body = {json.dumps(body.decode())}"]
     lines += [f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items()]
     return "\n".join(lines) + "\n"
 

@@ -23,8 +23,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import eventbridge
 import harness
 import loadgen
+import schedules
 import streaming
 from harness import Server
 from httpclient import AsyncConnection, Connection, Response, build_request
@@ -57,6 +59,11 @@ class Plan:
     runtimes_phase_max_s: float = 4.0
     # Line 9: SigV4 verifications per batch (five batches, in process).
     sigv4_count: int = 20_000
+    # Line 15b: passes over (100 rules x 10 events) per batch (five batches, in process).
+    matching_passes: int = 20
+    # Line 16: one-time schedules per round, their slots spread over this many seconds.
+    schedules_count: int = 20
+    schedules_spread_s: int = 10
 
 
 PLANS = {
@@ -92,6 +99,9 @@ PLANS = {
         runtimes_cold_n=50,
         runtimes_phase_max_s=8.0,
         sigv4_count=50_000,
+        matching_passes=100,
+        schedules_count=40,
+        schedules_spread_s=20,
     ),
 }
 
@@ -652,4 +662,8 @@ MEASURES: list[tuple[str, Callable[[Context, Plan, int], dict[str, Any]]]] = [
     ("url", url_vs_invoke),
     ("http_api", http_api_vs_invoke),
     ("stream", streaming.first_chunk),
+    ("events_put", eventbridge.put_throughput),
+    ("events_match", eventbridge.match_cost),
+    ("events_delivery", eventbridge.delivery_latency),
+    ("schedules", schedules.lateness),
 ]

@@ -25,6 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import eventbridge
+import handler_clock
 import harness
 import loadgen
 import measures
@@ -58,6 +60,8 @@ SUMMED = {
     "connection_errors",
     "failed_invokes",
     "background_failures_logged",
+    "refused",
+    "lost",
 }
 
 
@@ -329,7 +333,77 @@ def build_rows(med: dict[str, Any], failures: dict[str, str], plan: measures.Pla
             f"botocore signing the same request {s['botocore_sign_us']:.1f} µs; signed headers {s['signed_headers']}; "
             f"median of 5 batches of {s['count']:,.0f}",
         )
+    event_rows(med, failed, row)
     return rows
+
+
+def event_rows(med: dict[str, Any], failed: Callable[[str, str], bool], row: Callable[..., None]) -> None:
+    """Lines 15 (EventBridge) and 16 (Scheduler)."""
+    if not failed("events_put", "15. PutEvents throughput"):
+        e = med["events_put"]
+        put, empty, describe = e["put_events"], e["put_events_no_rules"], e["describe_bus"]
+        per_call = e["entries_per_call"]
+        entries = put["rps"] * per_call
+        row(
+            "events_put",
+            f"15. PutEvents, {per_call:.0f} entries per call, 100 rules on the bus (1 matches, no target), "
+            f"c={e['connections']:.0f}",
+            f"{entries:,.0f} entries/s ({put['rps']:,.0f} calls/s)",
+            f"DescribeEventBus {describe['rps']:,.0f} calls/s",
+            _x(_ratio(put["rps"], describe["rps"])) + " (calls)",
+            "≥ 5,000 entries/s",
+            _met(entries >= 5000, entries),
+            f"same PutEvents on a bus with no rules {empty['rps'] * per_call:,.0f} entries/s; "
+            f"non-2xx {put['non_2xx']:.0f}/{empty['non_2xx']:.0f}/{describe['non_2xx']:.0f}, "
+            f"socket errors {put['errors']:.0f}/{empty['errors']:.0f}/{describe['errors']:.0f}",
+        )
+    if not failed("events_match", "15. rule matching cost"):
+        m = med["events_match"]
+        us = m["pattern_us"]
+        row(
+            "events_match",
+            f"15. event-pattern matching per rule per event ({m['rules']:.0f} compiled rule patterns, in process)",
+            f"{us:.2f} µs",
+            f"dict-lookup call {m['lookup_us']:.3f} µs",
+            _x(_ratio(us, m["lookup_us"])),
+            "≤ 5 µs",
+            _met(us <= 5, us),
+            f"EventBusService.matching (PutEvents' own loop) {m['service_us']:.2f} µs per rule per event; "
+            f"{m['events']:.0f} events x {m['passes']:.0f} passes, median of 5 batches",
+        )
+    if not failed("events_delivery", "15. PutEvents to handler start"):
+        d = med["events_delivery"]
+        put, invoke = d["put_events"], d["invoke"]
+        row(
+            "events_delivery",
+            "15. PutEvents (1 entry, rule → Lambda) to handler start, p50",
+            _ms(put["p50_ms"]),
+            f"async Invoke {_ms(invoke['p50_ms'])}",
+            _x(_ratio(put["p50_ms"], invoke["p50_ms"])),
+            "≤ 20 ms",
+            _met(put["p50_ms"] <= 20, put["p50_ms"]),
+            f"p99 {_ms(put['p99_ms'])} vs {_ms(invoke['p99_ms'])}; {d['samples']:.0f} each; "
+            f"refused {d['refused']:.0f}, never started {put['lost']:.0f}/{invoke['lost']:.0f}",
+        )
+    if not failed("schedules", "16. schedule lateness"):
+        s = med["schedules"]
+        late, invoke = s["schedule"], s["invoke"]
+        for p in ("p99", "p50"):
+            row(
+                "schedules",
+                f"16. scheduled invocation (at(), whole seconds) start minus slot, {p}",
+                _ms(late[f"{p}_ms"]),
+                f"async Invoke → start {_ms(invoke[f'{p}_ms'])}",
+                _x(_ratio(late[f"{p}_ms"], invoke[f"{p}_ms"])),
+                "p99 ≤ 1 s" if p == "p99" else "",
+                _met(late["p99_ms"] <= 1000, late["p99_ms"]) if p == "p99" else "",
+                (
+                    f"{s['samples']:.0f} schedules; earliest {_ms(late['min_ms'])}; never started {late['lost']:.0f}/"
+                    f"{invoke['lost']:.0f}; refused invokes {s['refused']:.0f}"
+                    if p == "p99"
+                    else ""
+                ),
+            )
 
 
 #: Line 8's runtimes in table order; the first is the reference for the ratios.
@@ -459,6 +533,8 @@ def run(plan: measures.Plan, only: set[str], use_wrk: bool, log_copy: Path) -> d
                 api_id = harness.public_http_api(conn, "noop")
                 harness.create_function(conn, "stream", runtime, streaming.STREAM_HANDLER)
                 stream_url_id = harness.public_url(conn, "stream", invoke_mode="RESPONSE_STREAM")
+                harness.create_function(conn, handler_clock.FUNCTION, runtime, handler_clock.CLOCK_HANDLER)
+                eventbridge.setup(conn)
             with Connection("127.0.0.1", unsigned.port) as conn:
                 harness.create_function(conn, "noop", runtime, harness.NOOP_HANDLER)
             ctx = measures.Context(

@@ -8,17 +8,19 @@ STAMP := $(VENV)/.installed
 .PHONY: serve test lint unit acceptance bench bench-quick clean system runtimes
 
 # Debian packages: slirp4netns gives environments their outbound network, iproute2 makes the
-# network tests' own test host. Installed as root where missing; elsewhere the server says
-# which protection is off and those tests skip.
-SYSTEM_PACKAGES := slirp4netns iproute2
+# network tests' own test host, ceph-mon, ceph-osd and radosgw make the S3 notification tests'
+# real Ceph RGW (tests/fixtures/rgw.py). Installed as root where missing; elsewhere the server
+# says which protection is off and those tests skip, naming what is missing.
+# Each entry is command:package.
+SYSTEM_COMMANDS := slirp4netns:slirp4netns ip:iproute2 ceph-mon:ceph-mon ceph-osd:ceph-osd radosgw:radosgw
 system:
-	@missing=""; command -v slirp4netns >/dev/null 2>&1 || missing="slirp4netns"; \
-	command -v ip >/dev/null 2>&1 || missing="$$missing iproute2"; \
+	@missing=""; for pair in $(SYSTEM_COMMANDS); do \
+		command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair##*:}"; done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(SYSTEM_PACKAGES) \
-			|| { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(SYSTEM_PACKAGES); }; \
-		else echo "note: $$missing not installed (needs root and apt-get): no outbound network for functions" >&2; fi; \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing \
+			|| { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; }; \
+		else echo "note:$$missing not installed (needs root and apt-get): those tests skip" >&2; fi; \
 	fi
 
 $(STAMP): pyproject.toml
@@ -57,7 +59,7 @@ test: lint $(RUNTIMES)  ## the whole suite: lint, types, unit, acceptance, secur
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
 
-acceptance: $(STAMP) $(RUNTIMES)
+acceptance: $(STAMP) $(RUNTIMES) system
 	$(BIN)/pytest -q tests/acceptance
 
 bench: $(STAMP)  ## the full benchmark, for the record (docs/performance.md)

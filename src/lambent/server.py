@@ -14,6 +14,7 @@ import os
 import secrets
 from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import uvicorn
@@ -45,6 +46,7 @@ from lambent.api.permissions import PermissionsApi
 from lambent.api.render import api_error_handler, unexpected_error_handler
 from lambent.api.root import RootApi
 from lambent.api.routes import Handlers, routes
+from lambent.api.s3_notifications import BucketNotificationsApi
 from lambent.api.scheduler import SchedulerApi
 from lambent.api.sigv4 import Verifier
 from lambent.api.sts import StsApi
@@ -99,6 +101,7 @@ from lambent.services.package_gc import PackageCollector
 from lambent.services.packages import PackageStore
 from lambent.services.permissions import PermissionService
 from lambent.services.provisioned import ProvisionedService
+from lambent.services.s3_notifications import BucketNotificationService
 from lambent.services.schedules import ScheduleService
 from lambent.services.sts import StsService
 from lambent.services.timers import Timers
@@ -301,6 +304,12 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
             clock=clock,
             route=route,
         )
+        buses = EventBusService(own, account, settings.region, deliveries.deliver, timers, clock=clock)
+
+        async def publish(event: dict[str, Any]) -> None:
+            """S3's events on the account's default bus."""
+            await buses.publish(buses.bus(None), event)
+
         return Cell(
             region=settings.region,
             account_id=account,
@@ -315,8 +324,11 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
             permissions=PermissionService(own, index),
             function_urls=function_urls,
             http_apis=HttpApiService(own, account, settings.api_endpoint, clock=clock),
-            events=EventBusService(own, account, settings.region, deliveries.deliver, timers, clock=clock),
+            events=buses,
             schedules=ScheduleService(own, account, settings.region, timers, deliveries, clock=clock),
+            s3_notifications=BucketNotificationService(
+                own, account, settings.region, settings.endpoint_url, deliveries.deliver, publish, clock=clock
+            ),
             invocations=invocations,
             settings=AccountService(index, layers, provisioned),
             invoker=invoker,
@@ -358,6 +370,12 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
             raise ResourceNotFoundException(f"Account {account} does not exist.")
         return cell
 
+    async def token_cell(token: str) -> tuple[Cell, str] | None:
+        """The cell and bucket a store's push token is for (``api.s3_notifications``)."""
+        found = await store.bucket_notification_by_token(token)
+        cell = await cells.of(found[0]) if found is not None else None
+        return None if found is None or cell is None else (cell, found[1].bucket)
+
     async def events_of(request: Request) -> EventBusService:
         return (await caller_cell(request)).events
 
@@ -385,6 +403,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         health=HealthApi(sandbox),
         apigateway=ApiGatewayApi(of_request),
         scheduler=SchedulerApi(schedules_of, guard),
+        s3=BucketNotificationsApi(of_request, token_cell),
     )
 
     @contextlib.asynccontextmanager

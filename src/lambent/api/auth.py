@@ -10,9 +10,10 @@ behind it: it is served only on an environment's own socket, to that environment
 With ``auth = on`` (the default) every request must carry a valid SigV4 signature, in the
 Authorization header or a presigned query string (``api.sigv4``); the middleware reads the body
 first (bounded by the largest request any operation takes) to check its hash, then replays it
-to the app. A refusal is answered here, in the protocol the request speaks. Two paths stay
-open: ``/lambent/code/`` (its URLs carry their own signature, as S3's presigned URLs do) and
-``/lambent/health`` (a probe carries no credentials).
+to the app. A refusal is answered here, in the protocol the request speaks. Three paths stay
+open: ``/lambent/code/`` (its URLs carry their own signature, as S3's presigned URLs do),
+``/lambent/health`` (a probe carries no credentials) and ``/lambent/s3-events/`` (an object
+store's pushes, which carry a secret token in the path instead: ``api.s3_notifications``).
 
 With ``auth = off`` (throwaway setups on loopback, decision 0017) nothing is checked: the
 principal is the account a 12-digit access key names, else the server's account, as AWS
@@ -50,7 +51,7 @@ PRINCIPAL_SCOPE_KEY = "lambent.principal"
 #: The body the middleware read to verify it (the app reads it again from ``receive``).
 BODY_SCOPE_KEY = "lambent.body"
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/,\s]+)/([^/,\s]+)/")
-_OPEN_PATHS = ("/lambent/code/", "/lambent/health")
+_OPEN_PATHS = ("/lambent/code/", "/lambent/health", "/lambent/s3-events/")
 
 
 class Principal(msgspec.Struct, frozen=True, kw_only=True):

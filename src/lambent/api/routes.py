@@ -36,6 +36,7 @@ from lambent.api.logs import LogsApi
 from lambent.api.permissions import PermissionsApi
 from lambent.api.render import error_response
 from lambent.api.root import RootApi
+from lambent.api.s3_notifications import BucketNotificationsApi
 from lambent.api.scheduler import SchedulerApi
 from lambent.api.tags import TagsApi
 from lambent.api.usage import PREFIX as USAGE
@@ -70,6 +71,8 @@ class Handlers(msgspec.Struct, frozen=True, kw_only=True):
     apigateway: ApiGatewayApi
     #: EventBridge Scheduler (``/schedules``, ``/schedule-groups``); each authorizes its own.
     scheduler: SchedulerApi
+    #: S3 bucket notification configurations, and the push endpoint of S3-compatible stores.
+    s3: BucketNotificationsApi
 
 
 class _Asgi:
@@ -219,6 +222,8 @@ def routes(h: Handlers, g: Guard) -> list[BaseRoute]:
         op("CreateAccount",                      f"{USAGE}/accounts",                         h.accounts.create,       POST),
         op("ListAccounts",                       f"{USAGE}/accounts",                         h.accounts.list,         GET),
         op("GetMetrics",                         "/metrics",                                  us.metrics,              GET),
+        op("PutBucketNotificationConfiguration", f"{USAGE}/buckets/{{bucket}}/notification",  h.s3.put,                PUT),
+        op("GetBucketNotificationConfiguration", f"{USAGE}/buckets/{{bucket}}/notification",  h.s3.get,                GET),
         # API Gateway (apigatewayv2): APIs, then each kind of their resources, five lines each.
         v2(APIS,                                                                            gw.create_api,           POST),
         v2(APIS,                                                                            gw.get_apis,             GET),
@@ -243,6 +248,7 @@ def routes(h: Handlers, g: Guard) -> list[BaseRoute]:
         Route("/schedule-groups/{Name}",                    sc.delete_group,    methods=DELETE),
         Route("/lambent/code/{sha}.zip",                                                    h.code.download,         methods=GET),
         Route("/lambent/health",                                                            h.health.health,         methods=GET),
+        Route("/lambent/s3-events/{token}",                                                 h.s3.ingest,        methods=POST),
         Route("/",                                                                          h.root.dispatch,    methods=GET_POST),
         Route("/{rest:path}",                                                               unknown,                 methods=ANY),
     ]

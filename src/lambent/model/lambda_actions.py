@@ -17,7 +17,10 @@ policies":
 - Lambent's own usage and budget operations are ``lambent:<Operation>`` on ``*`` in the caller's
   account; those on the server itself (accounts, every account's metrics) in the server's
   default account (``server``); its signing profiles and jobs (its stand-in for AWS Signer)
-  ``signer:<Operation>`` on ``*``.
+  ``signer:<Operation>`` on ``*``;
+- its stand-in for S3's bucket notification configuration is S3's actions,
+  ``s3:PutBucketNotification`` and ``s3:GetBucketNotification``, on the bucket's ARN
+  (``arn:aws:s3:::BUCKET``) in the caller's account.
 
 Pure: no I/O.
 """
@@ -33,7 +36,7 @@ from lambent.model.arns import function_arn
 from lambent.model.code_signing import config_arn
 from lambent.model.layer import layer_arn
 
-ResourceKind = Literal["*", "function", "layer", "layer_version", "code_signing_config", "log_group", "log_stream"]
+ResourceKind = Literal["*", "function", "layer", "layer_version", "code_signing_config", "log_group", "log_stream", "bucket"]
 
 
 class Operation(msgspec.Struct, frozen=True):
@@ -125,6 +128,8 @@ OPERATIONS: Mapping[str, Operation] = {
         for n in ("GetUsage", "ListUsageRecords", "PutBudget", "GetBudget", "DeleteBudget", "ListBudgets")
     },
     **{n: Operation(f"lambent:{n}", "*", server=True) for n in ("GetMetrics", "CreateAccount", "ListAccounts")},
+    "PutBucketNotificationConfiguration": Operation("s3:PutBucketNotification", "bucket"),
+    "GetBucketNotificationConfiguration": Operation("s3:GetBucketNotification", "bucket"),
     "PutSigningProfile": Operation("signer:PutSigningProfile", "*"),
     "StartSigningJob": Operation("signer:StartSigningJob", "*"),
     "FilterLogEvents": Operation("logs:FilterLogEvents", "log_group"),
@@ -149,6 +154,7 @@ def resource_arn(
     code_signing_config: str | None = None,
     log_group: str | None = None,
     log_stream: str | None = None,
+    bucket: str | None = None,
     arn: str | None = None,
 ) -> str:
     """The ARN *op_name* is authorized on. *arn*, when given (TagResource's Resource, a code
@@ -171,4 +177,6 @@ def resource_arn(
         return log_group_arn(region, account_id, log_group)
     if op.resource == "log_stream" and log_group is not None and log_stream is not None:
         return log_group_arn(region, account_id, log_group, log_stream)
+    if op.resource == "bucket" and bucket is not None:
+        return f"arn:aws:s3:::{bucket}"
     raise ValueError(f"{op_name} is on a {op.resource}: its name is needed")

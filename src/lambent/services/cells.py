@@ -2,10 +2,10 @@
 
 A ``Cell`` is one account's function index, its services (functions, aliases, layers, event
 invoke configs, provisioned concurrency, code signing, permissions, function URLs, HTTP APIs,
-EventBridge buses and schedules, invocations, account settings) and its invoker, whose admission holds the
-account's own concurrency limit, as AWS limits each account of a region. What cells share is
-below them: the store (each cell's view bound to its account), the content-addressed packages,
-the sandbox and its zygotes, the ledger.
+EventBridge buses and schedules, S3 bucket notifications, invocations, account settings) and its
+invoker, whose admission holds the account's own concurrency limit, as AWS limits each account
+of a region. What cells share is below them: the store (each cell's view bound to its account),
+the content-addressed packages, the sandbox and its zygotes, the ledger.
 
 The server opens a cell for every account that owns a resource when it starts, and one for any
 other account the first time a request or a queued event names it, once that account exists
@@ -38,6 +38,7 @@ from lambent.services.invocations import InvocationService
 from lambent.services.layers import LayerService
 from lambent.services.permissions import PermissionService
 from lambent.services.provisioned import ProvisionedService
+from lambent.services.s3_notifications import BucketNotificationService
 from lambent.services.schedules import ScheduleService
 
 
@@ -58,6 +59,7 @@ class Cell:
     http_apis: HttpApiService
     events: EventBusService
     schedules: ScheduleService
+    s3_notifications: BucketNotificationService
     invocations: InvocationService
     settings: AccountService
     invoker: Invoker
@@ -72,6 +74,7 @@ class Cell:
         await self.http_apis.load()
         await self.events.load()
         await self.schedules.load()
+        await self.s3_notifications.load()
         self.invoker.start()
         await self.provisioned.load()
 

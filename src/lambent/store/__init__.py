@@ -4,6 +4,7 @@ Each protocol is what one part of the services needs: ``FunctionStore`` (functio
 versions, aliases, settings and uids), ``LayerStore``, ``EventConfigStore``, ``ProvisionedStore``,
 ``FunctionUrlStore`` (function URL configs), ``HttpApiStore`` (HTTP APIs), ``EventBusStore``
 (EventBridge buses with their rules and targets), ``ScheduleStore`` (EventBridge Scheduler),
+``BucketNotificationStore`` (S3 buckets' notification configurations and their push tokens),
 ``QueueStore`` (the asynchronous invocations),
 ``UsageStore`` (the ledger's journal position, usage, budgets), ``LogStore``, ``IdentityStore``
 (accounts, IAM users and roles, access keys, customer managed policies) and ``CodeSigningStore``
@@ -33,6 +34,7 @@ from lambent.model.http_api import HttpApiState
 from lambent.model.identity import AccessKey, Account, Role, User
 from lambent.model.layer import LayerVersion
 from lambent.model.managed_policy import ManagedPolicy
+from lambent.model.s3_event import BucketNotification
 from lambent.model.schedule import Schedule, ScheduleGroup
 from lambent.model.signing_profile import SigningProfileVersion
 from lambent.store.journal import Position
@@ -191,6 +193,29 @@ class EventBusStore(Protocol):
 
     async def delete_event_bus(self, name: str) -> None:
         """Delete the bus; none: nothing."""
+        ...
+
+
+class BucketNotificationStore(Protocol):
+    """The bound account's S3 bucket notification configurations, each stored whole with its
+    push token; tokens are unique across accounts."""
+
+    async def load_bucket_notifications(self) -> list[BucketNotification]:
+        """The bound account's configurations, by bucket."""
+        ...
+
+    async def put_bucket_notification(self, notification: BucketNotification) -> None:
+        """Insert or replace the configuration of ``notification.bucket`` (``KeyError`` if its
+        token is another bucket's or another account's)."""
+        ...
+
+    async def delete_bucket_notification(self, bucket: str) -> None:
+        """Delete the bucket's configuration; none: nothing."""
+        ...
+
+    async def bucket_notification_by_token(self, token: str) -> tuple[str, BucketNotification] | None:
+        """(account, configuration) of the push token *token*, in any account; None if no
+        configuration has it."""
         ...
 
 
@@ -432,6 +457,7 @@ class Store(
     HttpApiStore,
     EventBusStore,
     ScheduleStore,
+    BucketNotificationStore,
     ProvisionedStore,
     QueueStore,
     UsageStore,

@@ -25,11 +25,13 @@ from lambent.model.http_api import HttpApiState
 from lambent.model.identity import AccessKey, Account, Role, User
 from lambent.model.layer import LayerVersion
 from lambent.model.managed_policy import ManagedPolicy
+from lambent.model.s3_event import BucketNotification
 from lambent.model.schedule import Schedule, ScheduleGroup
 from lambent.model.signing_profile import SigningProfileVersion
 from lambent.model.uids import pick_uid, uid_key
 from lambent.store import FunctionRecord, LogEvent
 from lambent.store.journal import Position
+from lambent.store.memory_bucket_notifications import MemoryBucketNotifications
 from lambent.store.memory_code_signing import MemoryCodeSigning
 from lambent.store.memory_event_buses import MemoryEventBuses
 from lambent.store.memory_function_urls import MemoryFunctionUrls
@@ -69,13 +71,16 @@ class _Owned:
         self.event_buses: dict[str, EventBusState] = {}
         self.schedules: dict[tuple[str, str], Schedule] = {}
         self.schedule_groups: dict[str, ScheduleGroup] = {}
+        self.bucket_notifications: dict[str, BucketNotification] = {}
         self.provisioned: dict[tuple[str, str], tuple[int, str]] = {}
         self.code_signing_configs: dict[str, CodeSigningConfig] = {}
         self.function_code_signing: dict[str, str] = {}
         self.signing_profiles: dict[str, SigningProfileVersion] = {}
 
 
-class MemoryStore(MemoryCodeSigning, MemoryFunctionUrls, MemoryHttpApis, MemoryEventBuses, MemorySchedules):
+class MemoryStore(
+    MemoryCodeSigning, MemoryFunctionUrls, MemoryHttpApis, MemoryEventBuses, MemorySchedules, MemoryBucketNotifications
+):
     """Bound to *account*, as ``SqlStore`` is: ``of_account`` views another account's resources."""
 
     def __init__(self, account: str = "000000000000") -> None:
@@ -105,6 +110,7 @@ class MemoryStore(MemoryCodeSigning, MemoryFunctionUrls, MemoryHttpApis, MemoryE
         self._event_buses = owned.event_buses
         self._schedules = owned.schedules
         self._schedule_groups = owned.schedule_groups
+        self._bucket_notifications = owned.bucket_notifications
         self._provisioned = owned.provisioned
         self._code_signing_configs = owned.code_signing_configs
         self._function_code_signing = owned.function_code_signing
@@ -115,6 +121,9 @@ class MemoryStore(MemoryCodeSigning, MemoryFunctionUrls, MemoryHttpApis, MemoryE
 
     def _urls_of(self) -> dict[str, dict[tuple[str, str], FunctionUrlConfig]]:
         return {account: owned.function_urls for account, owned in self._owned.items()}
+
+    def _notifications_of(self) -> dict[str, dict[str, BucketNotification]]:
+        return {account: owned.bucket_notifications for account, owned in self._owned.items()}
 
     def of_account(self, account: str) -> MemoryStore:
         view = copy.copy(self)
@@ -159,6 +168,7 @@ class MemoryStore(MemoryCodeSigning, MemoryFunctionUrls, MemoryHttpApis, MemoryE
             or owned.http_apis
             or owned.event_buses
             or owned.schedules
+            or owned.bucket_notifications
         )
 
     async def assign_uid(self, name: str) -> int:

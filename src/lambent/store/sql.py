@@ -14,6 +14,8 @@ from lambent.model.event_invoke import EventInvokeConfig
 from lambent.model.layer import LayerVersion
 from lambent.store import LogEvent
 from lambent.store.sql_accounts import ACCOUNT_LENGTH, account_column, upgrade
+from lambent.store.sql_bucket_notifications import BucketNotificationSql
+from lambent.store.sql_bucket_notifications import define as define_bucket_notifications
 from lambent.store.sql_code_signing import CodeSigningSql
 from lambent.store.sql_code_signing import define as define_code_signing
 from lambent.store.sql_event_buses import EventBusSql
@@ -90,6 +92,7 @@ code_signing_tables = define_code_signing(metadata)
 http_apis = define_http_apis(metadata)
 event_buses = define_event_buses(metadata)
 schedule_tables = define_schedules(metadata)
+bucket_notifications = define_bucket_notifications(metadata)
 
 _encode = msgspec.json.Encoder()
 _decode_layer = msgspec.json.Decoder(LayerVersion)
@@ -105,7 +108,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-class SqlStore(FunctionSql, FunctionUrlSql, HttpApiSql, EventBusSql, ScheduleSql, UsageSql, IdentitySql, CodeSigningSql):
+class SqlStore(
+    FunctionSql,
+    FunctionUrlSql,
+    HttpApiSql,
+    EventBusSql,
+    ScheduleSql,
+    BucketNotificationSql,
+    UsageSql,
+    IdentitySql,
+    CodeSigningSql,
+):
     """The store, bound to *account*: what it reads and writes of Lambda's resources (functions,
     layers, their settings) is that account's; ``of_account`` views another's."""
 
@@ -121,7 +134,15 @@ class SqlStore(FunctionSql, FunctionUrlSql, HttpApiSql, EventBusSql, ScheduleSql
         self._http_apis = http_apis
         self._event_buses = event_buses
         self._schedule_tables = schedule_tables
-        self._owners = [layer_versions, code_signing_tables["configs"], http_apis, event_buses, schedule_tables["schedules"]]
+        self._bucket_notifications = bucket_notifications
+        self._owners = [
+            layer_versions,
+            code_signing_tables["configs"],
+            http_apis,
+            event_buses,
+            schedule_tables["schedules"],
+            bucket_notifications,
+        ]
         self._log_events = log_events
         if url.startswith("sqlite"):
             event.listen(self._engine.sync_engine, "connect", _sqlite_pragmas)

@@ -49,6 +49,7 @@ FN = f"arn:aws:lambda:{R}:{A}:function:f"
         ("TagResource", Operation("lambda:TagResource", "function")),
         ("GetUsage", Operation("lambent:GetUsage", "*")),
         ("PutBudget", Operation("lambent:PutBudget", "*")),
+        ("PutBucketNotificationConfiguration", Operation("s3:PutBucketNotification", "bucket")),
         ("CreateAccount", Operation("lambent:CreateAccount", "*", server=True)),
         ("FilterLogEvents", Operation("logs:FilterLogEvents", "log_group")),
         ("GetLogEvents", Operation("logs:GetLogEvents", "log_stream")),
@@ -58,12 +59,15 @@ def test_operation(op: str, expected: Operation) -> None:
     assert OPERATIONS[op] == expected
 
 
-def test_actions_are_the_operation_names_but_three() -> None:
+def test_actions_are_the_operation_names_but_five() -> None:
     renamed = {op: o.action for op, o in OPERATIONS.items() if o.action.split(":", 1)[1] != op}
     assert renamed == {
         "Invoke": "lambda:InvokeFunction",
         "InvokeWithResponseStream": "lambda:InvokeFunction",  # the Service Authorization Reference's
         "GetLayerVersionByArn": "lambda:GetLayerVersion",
+        # S3's own actions for its bucket notification operations
+        "PutBucketNotificationConfiguration": "s3:PutBucketNotification",
+        "GetBucketNotificationConfiguration": "s3:GetBucketNotification",
     }
 
 
@@ -98,6 +102,7 @@ def test_actions_are_the_operation_names_but_three() -> None:
         ("TagResource", {"arn": FN}, FN),
         ("GetUsage", {}, "*"),
         ("ListBudgets", {}, "*"),
+        ("PutBucketNotificationConfiguration", {"bucket": "photos"}, "arn:aws:s3:::photos"),
         ("FilterLogEvents", {"log_group": "/aws/lambda/f"}, f"arn:aws:logs:{R}:{A}:log-group:/aws/lambda/f:log-stream:"),
         ("DescribeLogStreams", {"log_group": "/aws/lambda/f"}, f"arn:aws:logs:{R}:{A}:log-group:/aws/lambda/f:log-stream:"),
         (
@@ -112,7 +117,13 @@ def test_resource_arn(op: str, parts: dict[str, Any], arn: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("op", "parts"), [("GetFunction", {}), ("GetLayerVersion", {"layer": "l"}), ("GetLogEvents", {"log_group": "g"})]
+    ("op", "parts"),
+    [
+        ("GetFunction", {}),
+        ("GetLayerVersion", {"layer": "l"}),
+        ("GetLogEvents", {"log_group": "g"}),
+        ("GetBucketNotificationConfiguration", {}),
+    ],
 )
 def test_resource_arn_needs_its_parts(op: str, parts: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match=op):

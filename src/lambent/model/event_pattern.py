@@ -103,12 +103,19 @@ def _object(pattern: dict[str, Any]) -> Test:
             raise EventPatternError(f'"{key}" must be an object or an array')
 
     def test(event: Any) -> bool:
-        if isinstance(event, list):  # an array of objects: some one element must match it all
+        if event.__class__ is list:  # an array of objects: some one element must match it all
             return any(test(item) for item in event)
-        found = event if isinstance(event, dict) else {}
-        return all(check(found.get(key, MISSING)) for key, check in fields) and all(
-            any(alternative(found) for alternative in group) for group in alternatives
-        )
+        found = event if event.__class__ is dict else {}
+        for key, check in fields:
+            if not check(found.get(key, MISSING)):
+                return False
+        for group in alternatives:
+            for alternative in group:
+                if alternative(found):
+                    break
+            else:
+                return False
+        return True
 
     return test
 
@@ -130,9 +137,13 @@ def _leaves(value: Any) -> Iterator[Any]:
 
 
 def _leaf(key: str, values: list[Any]) -> Test:
+    """A field's list of values: any may match (or). Exact strings and numbers are looked up in a
+    set (PutEvents matches every rule against every event: this is its hot path)."""
     if not values:
         raise EventPatternError("Empty arrays are not allowed")
     exists: list[bool] = []
+    strings: set[str] = set()
+    numbers: set[int] = set()
     tests: list[Test] = []
     for value in values:
         if isinstance(value, dict):
@@ -144,14 +155,40 @@ def _leaf(key: str, values: list[Any]) -> Test:
             tests.append(_matcher(value))
         elif isinstance(value, list):
             raise EventPatternError(f'Match value for "{key}" must be a string, number, true, false, null or an object')
+        elif isinstance(value, str):
+            strings.add(value)
+        elif _is_number(value) and (comparable := _comparable(value)) is not None:
+            numbers.add(comparable)
         else:
             tests.append(_exact(value))
 
-    def test(value: Any) -> bool:
-        leaves = list(_leaves(value))
-        if any(leaves if wanted else not leaves for wanted in exists):
+    def one(leaf: Any) -> bool:
+        kind = leaf.__class__
+        if kind is str:
+            if leaf in strings:
+                return True
+        elif numbers and (kind is int or kind is float) and _comparable(leaf) in numbers:
             return True
-        return any(check(leaf) for leaf in leaves for check in tests)
+        for check in tests:  # noqa: SIM110 - the hot path: a loop costs less than any() and a generator
+            if check(leaf):
+                return True
+        return False
+
+    def test(value: Any) -> bool:
+        kind = value.__class__
+        if kind is list:
+            leaves = list(_leaves(value))
+        elif value is MISSING or kind is dict:
+            leaves = []
+        else:
+            leaves = [value]
+        for wanted in exists:
+            if bool(leaves) is wanted:
+                return True
+        for leaf in leaves:  # noqa: SIM110 - as above
+            if one(leaf):
+                return True
+        return False
 
     return test
 

@@ -97,6 +97,7 @@ class EventBusService:
         self._buses: dict[str, EventBusState] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._patterns: dict[str, tuple[str, EventPattern]] = {}  # rule ARN -> (text, compiled)
+        self._matchers: dict[str, tuple[EventBusState, list[tuple[EventRule, EventPattern]]]] = {}  # bus -> its state's
 
     async def load(self) -> None:
         self._buses = {state.name: state for state in await self._store.load_event_buses()}
@@ -170,12 +171,17 @@ class EventBusService:
 
     def matching(self, bus: EventBusState, event: dict[str, Any]) -> list[EventRule]:
         """The bus's enabled pattern rules that *event* matches, by name."""
-        matched = []
-        for name in sorted(bus.rules):
-            rule = bus.rules[name]
-            if rule.enabled and rule.event_pattern is not None and self._pattern(rule).matches(event):
-                matched.append(rule)
-        return matched
+        return [rule for rule, pattern in self._compiled(bus) if pattern.matches(event)]
+
+    def _compiled(self, bus: EventBusState) -> list[tuple[EventRule, EventPattern]]:
+        """The bus's enabled pattern rules by name, each with its compiled pattern; made once per
+        state of the bus (a change makes a new state), as PutEvents asks for every event."""
+        kept = self._matchers.get(bus.name)
+        if kept is None or kept[0] is not bus:
+            rules = [bus.rules[name] for name in sorted(bus.rules)]
+            pairs = [(rule, self._pattern(rule)) for rule in rules if rule.enabled and rule.event_pattern is not None]
+            kept = self._matchers[bus.name] = (bus, pairs)
+        return kept[1]
 
     def _pattern(self, rule: EventRule) -> EventPattern:
         text = rule.event_pattern or "{}"

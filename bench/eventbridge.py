@@ -36,6 +36,7 @@ import handler_clock
 import harness
 import loadgen
 from httpclient import Connection
+from latency import summary_ms
 
 BUS = "bench"
 EMPTY_BUS = "bench-empty"
@@ -234,8 +235,6 @@ def match_cost(_ctx: Any, plan: Any, _round_no: int) -> dict[str, Any]:
 
 
 def delivery_latency(ctx: Any, plan: Any, round_no: int) -> dict[str, Any]:
-    from measures import _summary_ms
-
     count = max(20, plan.latency_count // 40)
     sent: dict[str, dict[str, float]] = {"put_events": {}, "invoke": {}}
     refused = 0
@@ -269,5 +268,5 @@ def delivery_latency(ctx: Any, plan: Any, round_no: int) -> dict[str, Any]:
     result: dict[str, Any] = {"refused": refused, "samples": count}
     for name, marks in sent.items():
         values, lost = handler_clock.delays(marks, started)
-        result[name] = {**_summary_ms(values), "lost": lost}
+        result[name] = {**summary_ms(values), "lost": lost}
     return result

@@ -30,9 +30,8 @@ import schedules
 import streaming
 from harness import Server
 from httpclient import AsyncConnection, Connection, Response, build_request
+from latency import BODY, HOST, ok, one_connection, percentile, summary_ms
 
-HOST = "127.0.0.1"
-BODY = b'{"bench": "payload", "n": 1}'
 _INIT_DURATION = re.compile(r"Init Duration: ([\d.]+) ms")
 
 
@@ -126,50 +125,13 @@ class Context:
     runtimes_broken: dict[str, str] = field(default_factory=dict)
 
 
-def percentile(values: list[float], p: float) -> float:
-    """Nearest-rank percentile (p in 0..100); NaN for no values."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
-
-
-def _summary_ms(seconds: list[float]) -> dict[str, float]:
-    ms = [s * 1000 for s in seconds]
-    return {"p50_ms": percentile(ms, 50), "p99_ms": percentile(ms, 99), "mean_ms": sum(ms) / len(ms) if ms else math.nan}
-
-
 # -- 1 and 7: warm latency on one connection, and the server's CPU per 1,000 invokes --------------
-
-
-def _ok(response: Response) -> bool:
-    return response.status == 200 and "x-amz-function-error" not in response.headers
-
-
-def _one_connection(server: Server, path: str, plan: Plan, request: bytes | None = None) -> dict[str, float]:
-    """Line 1's loop: one keep-alive connection, *request* (by default a POST of ``BODY`` to
-    *path*) sent again and again, each answer timed."""
-    with Connection(HOST, server.port) as conn:
-        request = request or build_request("POST", f"{HOST}:{server.port}", path, BODY)
-        errors = 0
-        for _ in range(plan.latency_warmup):
-            errors += not _ok(conn.send_raw(request))
-        samples: list[float] = []
-        cpu_before = harness.cpu_seconds(server.pid)
-        clock = time.perf_counter
-        for _ in range(plan.latency_count):
-            started = clock()
-            response = conn.send_raw(request)
-            samples.append(clock() - started)
-            errors += not _ok(response)
-        cpu = harness.cpu_seconds(server.pid) - cpu_before
-    return {**_summary_ms(samples), "cpu_s_per_1000": cpu / plan.latency_count * 1000, "errors": errors}
 
 
 def warm_latency(ctx: Context, plan: Plan, round_no: int) -> dict[str, Any]:
     sides: list[tuple[str, Callable[[], dict[str, float]]]] = [
-        ("lambent", lambda: _one_connection(ctx.lambent, harness.invoke_path("noop"), plan)),
-        ("bare", lambda: _one_connection(ctx.bare, harness.invoke_path("noop"), plan)),
+        ("lambent", lambda: one_connection(ctx.lambent, harness.invoke_path("noop"), plan)),
+        ("bare", lambda: one_connection(ctx.bare, harness.invoke_path("noop"), plan)),
     ]
     if round_no % 2:  # alternate which side goes first, so drift hits both
         sides.reverse()
@@ -179,8 +141,8 @@ def warm_latency(ctx: Context, plan: Plan, round_no: int) -> dict[str, Any]:
 def signed_vs_unsigned(ctx: Context, plan: Plan, round_no: int) -> dict[str, Any]:
     """Line 10: the warm invoke of line 1 with SigV4 verified (the default) and with auth off, alternating."""
     sides: list[tuple[str, Callable[[], dict[str, float]]]] = [
-        ("signed", lambda: _one_connection(ctx.lambent, harness.invoke_path("noop"), plan)),
-        ("unsigned", lambda: _one_connection(ctx.unsigned, harness.invoke_path("noop"), plan)),
+        ("signed", lambda: one_connection(ctx.lambent, harness.invoke_path("noop"), plan)),
+        ("unsigned", lambda: one_connection(ctx.unsigned, harness.invoke_path("noop"), plan)),
     ]
     if round_no % 2:
         sides.reverse()
@@ -192,8 +154,8 @@ def _get_by_host_vs_invoke(ctx: Context, plan: Plan, round_no: int, name: str, h
     goes first."""
     get = build_request("GET", host, "/")
     sides: list[tuple[str, Callable[[], dict[str, Any]]]] = [
-        (name, lambda: _one_connection(ctx.lambent, "/", plan, get)),
-        ("invoke", lambda: _one_connection(ctx.lambent, harness.invoke_path("noop"), plan)),
+        (name, lambda: one_connection(ctx.lambent, "/", plan, get)),
+        ("invoke", lambda: one_connection(ctx.lambent, harness.invoke_path("noop"), plan)),
     ]
     if round_no % 2:
         sides.reverse()
@@ -289,10 +251,10 @@ def cold_start(ctx: Context, plan: Plan, round_no: int) -> dict[str, Any]:
     plain = _spawn_times([exe, "-c", "pass"], plan.cold_n)
     isolated = _spawn_times([exe, "-I", "-S", "-c", "pass"], plan.cold_n)
     return {
-        "lambent": {**_summary_ms(samples), "errors": errors, "samples": len(samples)},
+        "lambent": {**summary_ms(samples), "errors": errors, "samples": len(samples)},
         "init_duration": {"p50_ms": percentile(init_ms, 50), "p99_ms": percentile(init_ms, 99), "reported": len(init_ms)},
-        "python_c_pass": _summary_ms(plain),
-        "python_I_S_c_pass": _summary_ms(isolated),
+        "python_c_pass": summary_ms(plain),
+        "python_I_S_c_pass": summary_ms(isolated),
     }
 
 
@@ -564,7 +526,7 @@ def _runtime_cold(conn: Connection, ctx: Context, plan: Plan, name: str, generat
         started = time.perf_counter()
         response = conn.send_raw(request)
         samples.append(time.perf_counter() - started)
-        if not _ok(response):
+        if not ok(response):
             if i == 0:  # a runtime that does not answer at all is a failure, not a figure
                 raise harness.BenchError(f"first invoke of {name} failed: {_describe(response)}")
             errors += 1
@@ -573,7 +535,7 @@ def _runtime_cold(conn: Connection, ctx: Context, plan: Plan, name: str, generat
         if match:
             init_ms.append(float(match.group(1)))
     return {
-        "cold": {**_summary_ms(samples), "errors": errors, "samples": len(samples)},
+        "cold": {**summary_ms(samples), "errors": errors, "samples": len(samples)},
         "init_duration": {"p50_ms": percentile(init_ms, 50), "p99_ms": percentile(init_ms, 99), "reported": len(init_ms)},
     }
 
@@ -586,7 +548,7 @@ def _runtime_warm(ctx: Context, plan: Plan, name: str) -> dict[str, Any]:
         errors = 0
         stop_at = time.monotonic() + plan.runtimes_phase_max_s / 4
         for _ in range(plan.runtimes_warmup):
-            errors += not _ok(conn.send_raw(request))
+            errors += not ok(conn.send_raw(request))
             if time.monotonic() > stop_at:
                 break
         samples: list[float] = []
@@ -597,11 +559,11 @@ def _runtime_warm(ctx: Context, plan: Plan, name: str) -> dict[str, Any]:
             started = clock()
             response = conn.send_raw(request)
             samples.append(clock() - started)
-            errors += not _ok(response)
+            errors += not ok(response)
             if started > stop_at:
                 break
         cpu = harness.cpu_seconds(server.pid) - cpu_before
-    return {**_summary_ms(samples), "cpu_s_per_1000": cpu / len(samples) * 1000, "errors": errors, "samples": len(samples)}
+    return {**summary_ms(samples), "cpu_s_per_1000": cpu / len(samples) * 1000, "errors": errors, "samples": len(samples)}
 
 
 def runtimes(ctx: Context, plan: Plan, round_no: int) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from typing import Any
 import handler_clock
 import harness
 from httpclient import Connection
+from latency import summary_ms
 
 #: How far ahead of now the first slot is: time enough to create every schedule before it.
 LEAD_S = 3
@@ -41,8 +42,6 @@ def _create(conn: Connection, name: str, slot: int) -> None:
 
 
 def lateness(ctx: Any, plan: Any, round_no: int) -> dict[str, Any]:
-    from measures import _summary_ms
-
     count, spread = plan.schedules_count, plan.schedules_spread_s
     since = time.time()
     invokes: dict[str, float] = {}
@@ -66,8 +65,8 @@ def lateness(ctx: Any, plan: Any, round_no: int) -> dict[str, Any]:
     late = [started[name] - slot for name, slot in slots.items() if name in started]
     invoke_values, invoke_lost = handler_clock.delays(invokes, started)
     return {
-        "schedule": {**_summary_ms(late), "min_ms": min(late) * 1000 if late else math.nan, "lost": count - len(late)},
-        "invoke": {**_summary_ms(invoke_values), "lost": invoke_lost},
+        "schedule": {**summary_ms(late), "min_ms": min(late) * 1000 if late else math.nan, "lost": count - len(late)},
+        "invoke": {**summary_ms(invoke_values), "lost": invoke_lost},
         "refused": refused,
         "samples": count,
         "lead_left_s": first - created_by,

@@ -22,6 +22,7 @@ from botocore.eventstream import EventStreamBuffer
 
 import harness
 from httpclient import signature_headers
+from latency import one_connection, summary_ms
 
 STREAM_HANDLER = """\
 import time
@@ -82,8 +83,6 @@ def _connect(port: int) -> http.client.HTTPConnection:
 def first_chunk(ctx: Any, plan: Any, round_no: int) -> dict[str, Any]:
     """One round: *latency_count* / 10 streamed invokes, as many GETs of the streaming URL,
     then the warm Invoke baseline."""
-    from measures import _one_connection, _summary_ms
-
     host = f"127.0.0.1:{ctx.lambent.port}"
     url_host = f"{ctx.stream_url_id}.lambda-url.us-east-1.localhost:{ctx.lambent.port}"
     path = STREAM_PATH.format(name="stream")
@@ -104,6 +103,6 @@ def first_chunk(ctx: Any, plan: Any, round_no: int) -> dict[str, Any]:
                 arrived, first = parts[0]
                 samples["url_write_to_client"].append(arrived - float(first))
                 samples["url_ttfb"].append(arrived - url_sent)
-    invoke = _one_connection(ctx.lambent, harness.invoke_path("noop"), plan)
-    summaries = {key: _summary_ms(values) for key, values in samples.items()}
+    invoke = one_connection(ctx.lambent, harness.invoke_path("noop"), plan)
+    summaries = {key: summary_ms(values) for key, values in samples.items()}
     return {**summaries, "errors": errors, "invoke": invoke, "round": round_no}

@@ -89,25 +89,32 @@ def _is_or(value: Any) -> bool:
     )
 
 
+#: What a nested pattern sees of a field the event lacks: an object with nothing in it.
+_NOTHING: dict[str, Any] = {}
+
+
 def _object(pattern: dict[str, Any]) -> Test:
-    fields: list[tuple[str, Test]] = []
+    # (key, test, what the test sees when the event lacks the key): a nested object sees an
+    # empty one, a leaf sees MISSING
+    fields: list[tuple[str, Test, Any]] = []
     alternatives: list[list[Test]] = []
     for key, value in pattern.items():
         if key == "$or" and _is_or(value):
             alternatives.append([_object(item) for item in value])
         elif isinstance(value, dict):
-            fields.append((key, _nested(_object(value))))
+            fields.append((key, _object(value), _NOTHING))
         elif isinstance(value, list):
-            fields.append((key, _leaf(key, value)))
+            fields.append((key, _leaf(key, value), MISSING))
         else:
             raise EventPatternError(f'"{key}" must be an object or an array')
 
     def test(event: Any) -> bool:
-        if event.__class__ is list:  # an array of objects: some one element must match it all
+        kind = event.__class__
+        if kind is list:  # an array of objects: some one element must match it all
             return any(test(item) for item in event)
-        found = event if event.__class__ is dict else {}
-        for key, check in fields:
-            if not check(found.get(key, MISSING)):
+        found = event if kind is dict else _NOTHING
+        for key, check, absent in fields:
+            if not check(found.get(key, absent)):
                 return False
         for group in alternatives:
             for alternative in group:
@@ -118,10 +125,6 @@ def _object(pattern: dict[str, Any]) -> Test:
         return True
 
     return test
-
-
-def _nested(inner: Test) -> Test:
-    return lambda value: inner({} if value is MISSING else value)
 
 
 def _leaves(value: Any) -> Iterator[Any]:
@@ -162,6 +165,8 @@ def _leaf(key: str, values: list[Any]) -> Test:
         else:
             tests.append(_exact(value))
 
+    present, absent = True in exists, False in exists
+
     def one(leaf: Any) -> bool:
         kind = leaf.__class__
         if kind is str:
@@ -178,17 +183,12 @@ def _leaf(key: str, values: list[Any]) -> Test:
         kind = value.__class__
         if kind is list:
             leaves = list(_leaves(value))
-        elif value is MISSING or kind is dict:
-            leaves = []
-        else:
-            leaves = [value]
-        for wanted in exists:
-            if bool(leaves) is wanted:
-                return True
-        for leaf in leaves:  # noqa: SIM110 - as above
-            if one(leaf):
-                return True
-        return False
+            if leaves:
+                return present or any(one(leaf) for leaf in leaves)
+            return absent
+        if value is MISSING or kind is dict:  # no leaf here (an object is not one)
+            return absent
+        return present or one(value)  # a scalar, the usual case: no list made
 
     return test
 

@@ -14,7 +14,6 @@ to the second, UTC), ``region``, ``resources`` and ``detail``.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +21,7 @@ import msgspec
 
 from lambent.errors import EventsValidationException
 
+_decode = msgspec.json.Decoder().decode
 #: AWS's limit for the entries of one PutEvents request together.
 ENTRIES_LIMIT_BYTES = 256 * 1024
 _TIME_BYTES = 14
@@ -64,23 +64,29 @@ def _required(name: str) -> EntryRefusal:
 
 def refusal(entry: PutEventsEntry) -> EntryRefusal | None:
     """Why *entry* is refused, or None when it is accepted."""
+    return accepted(entry)[0]
+
+
+def accepted(entry: PutEventsEntry) -> tuple[EntryRefusal | None, dict[str, Any]]:
+    """Why *entry* is refused (or None), and its Detail parsed (``{}`` when refused)."""
     if not entry.source:
-        return _required("Source")
+        return _required("Source"), {}
     if not entry.detail_type:
-        return _required("DetailType")
+        return _required("DetailType"), {}
     if not entry.detail:
-        return _required("Detail")
+        return _required("Detail"), {}
     if entry.source.startswith("aws."):
-        return EntryRefusal(error_code="NotAuthorizedForSourceException", error_message="Not authorized for the source.")
-    if not isinstance(_detail(entry.detail), dict):
-        return EntryRefusal(error_code="MalformedDetail", error_message="Detail is malformed.")
-    return None
+        return EntryRefusal(error_code="NotAuthorizedForSourceException", error_message="Not authorized for the source."), {}
+    detail = _detail(entry.detail)
+    if not isinstance(detail, dict):
+        return EntryRefusal(error_code="MalformedDetail", error_message="Detail is malformed."), {}
+    return None, detail
 
 
 def _detail(text: str) -> Any:
     try:
-        return json.loads(text)
-    except (ValueError, RecursionError):
+        return _decode(text)
+    except (msgspec.DecodeError, RecursionError):
         return None
 
 
@@ -89,8 +95,10 @@ def timestamp(seconds: float) -> str:
     return datetime.fromtimestamp(int(seconds), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def envelope(entry: PutEventsEntry, event_id: str, account: str, region: str, now: float) -> dict[str, Any]:
-    """The event an accepted *entry* becomes."""
+def envelope(
+    entry: PutEventsEntry, event_id: str, account: str, region: str, now: float, detail: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The event an accepted *entry* becomes (*detail*: its Detail, if parsed already)."""
     return {
         "version": "0",
         "id": event_id,
@@ -100,7 +108,7 @@ def envelope(entry: PutEventsEntry, event_id: str, account: str, region: str, no
         "time": timestamp(entry.time if entry.time is not None else now),
         "region": region,
         "resources": list(entry.resources or ()),
-        "detail": _detail(entry.detail or "{}"),
+        "detail": detail if detail is not None else _detail(entry.detail or "{}"),
     }
 
 

@@ -53,11 +53,18 @@ class EventPatternError(ValueError):
 class EventPattern:
     """A compiled pattern: ``matches(event)`` for a parsed JSON event."""
 
-    __slots__ = ("_test", "source")
+    __slots__ = ("_test", "source", "sources")
 
     def __init__(self, source: dict[str, Any], test: Test) -> None:
         self.source = source
         self._test = test
+        #: The values the event's ``source`` must be one of, when the pattern names them as exact
+        #: strings (most rules do): an index may skip the pattern for any other source. None
+        #: when the pattern says nothing so simple of ``source``.
+        self.sources: frozenset[str] | None = None
+        wanted = source.get("source")
+        if isinstance(wanted, list) and wanted and all(isinstance(value, str) for value in wanted):
+            self.sources = frozenset(wanted)
 
     def matches(self, event: Any) -> bool:
         return self._test(event)

@@ -45,6 +45,14 @@ from lambent.services.timers import Timers
 from lambent.store import EventBusStore
 
 Step = Callable[[EventBusState], EventBusState]
+#: A rule with its compiled pattern and its place in the bus's rules by name.
+_Compiled = tuple[int, EventRule, EventPattern]
+
+
+def _first(compiled: _Compiled) -> int:
+    return compiled[0]
+
+
 Deliver = Callable[[Delivery], Awaitable[None]]
 EVENTS = Caller(arn="events.amazonaws.com", account_id=None)
 
@@ -97,7 +105,7 @@ class EventBusService:
         self._buses: dict[str, EventBusState] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._patterns: dict[str, tuple[str, EventPattern]] = {}  # rule ARN -> (text, compiled)
-        self._matchers: dict[str, tuple[EventBusState, list[tuple[EventRule, EventPattern]]]] = {}  # bus -> its state's
+        self._matchers: dict[str, tuple[EventBusState, dict[str, list[_Compiled]], list[_Compiled]]] = {}
 
     async def load(self) -> None:
         self._buses = {state.name: state for state in await self._store.load_event_buses()}
@@ -170,18 +178,36 @@ class EventBusService:
     # -- events ---------------------------------------------------------------------------------
 
     def matching(self, bus: EventBusState, event: dict[str, Any]) -> list[EventRule]:
-        """The bus's enabled pattern rules that *event* matches, by name."""
-        return [rule for rule, pattern in self._compiled(bus) if pattern.matches(event)]
+        """The bus's enabled pattern rules that *event* matches, by name. Rules that name exact
+        sources are only tried for an event of one of them (an index, as most rules do)."""
+        by_source, others = self._compiled(bus)
+        source = event.get("source")
+        candidates = by_source.get(source, ()) if isinstance(source, str) else ()
+        if candidates and others:
+            candidates = sorted((*candidates, *others), key=_first)
+        elif not candidates:
+            candidates = others
+        return [rule for _, rule, pattern in candidates if pattern.matches(event)]
 
-    def _compiled(self, bus: EventBusState) -> list[tuple[EventRule, EventPattern]]:
-        """The bus's enabled pattern rules by name, each with its compiled pattern; made once per
-        state of the bus (a change makes a new state), as PutEvents asks for every event."""
+    def _compiled(self, bus: EventBusState) -> tuple[dict[str, list[_Compiled]], list[_Compiled]]:
+        """The bus's enabled pattern rules, numbered by name, each with its compiled pattern, by
+        the sources they name (and those that name none); made once per state of the bus (a
+        change makes a new state), as PutEvents asks for every event."""
         kept = self._matchers.get(bus.name)
         if kept is None or kept[0] is not bus:
+            by_source: dict[str, list[_Compiled]] = {}
+            others: list[_Compiled] = []
             rules = [bus.rules[name] for name in sorted(bus.rules)]
-            pairs = [(rule, self._pattern(rule)) for rule in rules if rule.enabled and rule.event_pattern is not None]
-            kept = self._matchers[bus.name] = (bus, pairs)
-        return kept[1]
+            enabled = [rule for rule in rules if rule.enabled and rule.event_pattern is not None]
+            for number, rule in enumerate(enabled):
+                pattern = self._pattern(rule)
+                compiled = (number, rule, pattern)
+                if pattern.sources is None:
+                    others.append(compiled)
+                for source in pattern.sources or ():
+                    by_source.setdefault(source, []).append(compiled)
+            kept = self._matchers[bus.name] = (bus, by_source, others)
+        return kept[1], kept[2]
 
     def _pattern(self, rule: EventRule) -> EventPattern:
         text = rule.event_pattern or "{}"
@@ -195,7 +221,7 @@ class EventBusService:
         event_entry.check_size(entries)
         results: list[dict[str, Any]] = []
         for entry in entries:
-            refused = event_entry.refusal(entry)
+            refused, detail = event_entry.accepted(entry)
             name = buses.bus_name(entry.event_bus_name)
             bus = self._buses.get(name)
             if refused is None and bus is None:
@@ -206,7 +232,7 @@ class EventBusService:
                 results.append(msgspec.to_builtins(refused))
                 continue
             event_id = str(uuid.uuid4())
-            event = event_entry.envelope(entry, event_id, self.account_id, self.region, self._clock.time())
+            event = event_entry.envelope(entry, event_id, self.account_id, self.region, self._clock.time(), detail)
             await self.publish(bus, event)
             results.append({"EventId": event_id})
         return results

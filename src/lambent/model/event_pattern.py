@@ -53,7 +53,7 @@ class EventPatternError(ValueError):
 class EventPattern:
     """A compiled pattern: ``matches(event)`` for a parsed JSON event."""
 
-    __slots__ = ("_test", "source", "sources")
+    __slots__ = ("_test", "beyond_source", "source", "sources")
 
     def __init__(self, source: dict[str, Any], test: Test) -> None:
         self.source = source
@@ -62,9 +62,13 @@ class EventPattern:
         #: strings (most rules do): an index may skip the pattern for any other source. None
         #: when the pattern says nothing so simple of ``source``.
         self.sources: frozenset[str] | None = None
+        #: With ``sources``: the rest of the pattern, for an event whose source the index has
+        #: checked already (one test less per rule on PutEvents' hot path).
+        self.beyond_source: Test = test
         wanted = source.get("source")
         if isinstance(wanted, list) and wanted and all(isinstance(value, str) for value in wanted):
             self.sources = frozenset(wanted)
+            self.beyond_source = _object({key: value for key, value in source.items() if key != "source"})
 
     def matches(self, event: Any) -> bool:
         return self._test(event)

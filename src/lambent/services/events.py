@@ -45,8 +45,9 @@ from lambent.services.timers import Timers
 from lambent.store import EventBusStore
 
 Step = Callable[[EventBusState], EventBusState]
-#: A rule with its compiled pattern and its place in the bus's rules by name.
-_Compiled = tuple[int, EventRule, EventPattern]
+#: A rule with its place in the bus's rules by name and what an event must pass (its compiled
+#: pattern, or the part of it the source index has not checked).
+_Compiled = tuple[int, EventRule, Callable[[Any], bool]]
 
 
 def _first(compiled: _Compiled) -> int:
@@ -187,7 +188,7 @@ class EventBusService:
             candidates = sorted((*candidates, *others), key=_first)
         elif not candidates:
             candidates = others
-        return [rule for _, rule, pattern in candidates if pattern.matches(event)]
+        return [rule for _, rule, test in candidates if test(event)]
 
     def _compiled(self, bus: EventBusState) -> tuple[dict[str, list[_Compiled]], list[_Compiled]]:
         """The bus's enabled pattern rules, numbered by name, each with its compiled pattern, by
@@ -201,11 +202,10 @@ class EventBusService:
             enabled = [rule for rule in rules if rule.enabled and rule.event_pattern is not None]
             for number, rule in enumerate(enabled):
                 pattern = self._pattern(rule)
-                compiled = (number, rule, pattern)
                 if pattern.sources is None:
-                    others.append(compiled)
-                for source in pattern.sources or ():
-                    by_source.setdefault(source, []).append(compiled)
+                    others.append((number, rule, pattern.matches))
+                for source in pattern.sources or ():  # the index checks the source: the rest is left
+                    by_source.setdefault(source, []).append((number, rule, pattern.beyond_source))
             kept = self._matchers[bus.name] = (bus, by_source, others)
         return kept[1], kept[2]
 

@@ -84,6 +84,10 @@ def test_a_disabled_or_changed_rule_is_seen_by_the_next_event() -> None:
         assert "a-shop" not in [r.name for r in events.matching(events.bus(None), event("shop"))]
         put = RulePut(name="d-billing", event_pattern=json.dumps({"source": ["shop"]}))
         await events.change(None, lambda bus: buses.put_rule(bus, put, ACCOUNT, REGION, 0.0, lambda _: None))
-        assert [r.name for r in events.matching(events.bus(None), event("shop"))] == ["c-shop-or-billing", "d-billing", "e-prefix"]
+        assert [r.name for r in events.matching(events.bus(None), event("shop"))] == [
+            "c-shop-or-billing",
+            "d-billing",
+            "e-prefix",
+        ]
 
     run(scenario)

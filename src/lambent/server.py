@@ -325,7 +325,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
             function_urls=function_urls,
             http_apis=HttpApiService(own, account, settings.api_endpoint, clock=clock),
             events=buses,
-            schedules=ScheduleService(own, account, settings.region, timers, deliveries, clock=clock),
+            schedules=ScheduleService(own, account, settings.region, timers, deliveries, roles, clock=clock),
             s3_notifications=BucketNotificationService(
                 own, account, settings.region, settings.endpoint_url, deliveries.deliver, publish, clock=clock
             ),

@@ -231,3 +231,48 @@ def test_an_eventbridge_rules_schedule_sends_scheduled_events(server: Server) ->
         {},
     )
     assert 0 <= got["at"] - slot_of(event["time"]) < 1.0
+
+
+def test_a_role_that_does_not_trust_scheduler_is_refused_and_passing_a_role_needs_pass_role(
+    served: tuple[Server, str], invoker: str
+) -> None:
+    server, endpoint = served
+    sqs = sqs_client(endpoint)
+    dlq_url = sqs.create_queue(QueueName="untrusted-dlq")["QueueUrl"]
+    lambda_only = server.ensure_role("lambda-only", ADMINISTRATOR_ACCESS)  # trusts Lambda, not Scheduler
+    create(server.client(), "untrusted-fn", CLOCKED)
+    when = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
+    server.client("scheduler").create_schedule(
+        Name="untrusted",
+        ScheduleExpression=f"at({when.strftime('%Y-%m-%dT%H:%M:%S')})",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={
+            "Arn": function_arn("untrusted-fn"),
+            "RoleArn": lambda_only,
+            "RetryPolicy": {"MaximumRetryAttempts": 0},
+            "DeadLetterConfig": {"Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:untrusted-dlq"},
+        },
+    )
+    attributes = {key: value["StringValue"] for key, value in receive(sqs, dlq_url)["MessageAttributes"].items()}
+    assert (attributes["ERROR_CODE"], attributes["ERROR_MESSAGE"]) == (
+        "AccessDeniedException",
+        f"EventBridge Scheduler cannot assume the role {lambda_only}.",
+    )
+    assert records(server, "untrusted-fn", 1, timeout_s=0.5) == []
+
+    iam = server.client("iam")
+    iam.create_user(UserName="scheduler-user")
+    allow_scheduler = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "scheduler:*", "Resource": "*"}]}
+    iam.put_user_policy(UserName="scheduler-user", PolicyName="scheduler", PolicyDocument=json.dumps(allow_scheduler))
+    key = iam.create_access_key(UserName="scheduler-user")["AccessKey"]
+    as_user = server.client("scheduler", credentials=(key["AccessKeyId"], key["SecretAccessKey"]))
+    target = {"Arn": function_arn("untrusted-fn"), "RoleArn": invoker}
+    with pytest.raises(as_user.exceptions.ClientError) as refused:
+        as_user.create_schedule(
+            Name="passed", ScheduleExpression="rate(1 hour)", FlexibleTimeWindow={"Mode": "OFF"}, Target=target
+        )
+    assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert "iam:PassRole" in refused.value.response["Error"]["Message"]
+    allow_pass = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:PassRole", "Resource": invoker}]}
+    iam.put_user_policy(UserName="scheduler-user", PolicyName="pass", PolicyDocument=json.dumps(allow_pass))
+    as_user.create_schedule(Name="passed", ScheduleExpression="rate(1 hour)", FlexibleTimeWindow={"Mode": "OFF"}, Target=target)

@@ -2,7 +2,8 @@
 so boto3's ``scheduler`` client and ``aws scheduler`` drive them.
 
 Each operation: path, query and body checked against botocore's model of ``scheduler``, the
-caller authorized for ``scheduler:<Op>`` on the schedule's or group's ARN, one service call, the
+caller authorized for ``scheduler:<Op>`` on the schedule's or group's ARN (and, to create or
+update a schedule, ``iam:PassRole`` on its target's role, as AWS asks), one service call, the
 answer rendered; refusals as Scheduler words them (``x-amzn-ErrorType`` and ``{"Message"}``).
 """
 
@@ -126,7 +127,10 @@ class SchedulerApi:
                 lambda s: model.schedule_arn(s.region, s.account_id, group, name),
                 {**body, "Name": name},
             )
-            return {"ScheduleArn": (await schedules.create(name, self._spec(body))).arn}
+            spec = self._spec(body)
+            # as on AWS, whoever hands Scheduler a role must be allowed to pass it
+            await self._guard.check(principal(request), "iam:PassRole", spec.target.role_arn, request.scope)
+            return {"ScheduleArn": (await schedules.create(name, spec)).arn}
 
         return await self._run(request, work)
 
@@ -141,7 +145,10 @@ class SchedulerApi:
                 lambda s: model.schedule_arn(s.region, s.account_id, group, name),
                 {**body, "Name": name},
             )
-            return {"ScheduleArn": (await schedules.update(name, self._spec(body))).arn}
+            spec = self._spec(body)
+            # as on AWS, whoever hands Scheduler a role must be allowed to pass it
+            await self._guard.check(principal(request), "iam:PassRole", spec.target.role_arn, request.scope)
+            return {"ScheduleArn": (await schedules.update(name, spec)).arn}
 
         return await self._run(request, work)
 

@@ -82,6 +82,8 @@ class Delivery:
     about: dict[str, str] = field(default_factory=dict)
     #: In log lines: the event's or the schedule's name.
     label: str = ""
+    #: Checked before each try (a schedule's role must trust Scheduler): a refusal, or None.
+    precondition: Callable[[], Awaitable[Refusal | None]] | None = None
 
 
 class EventDelivery:
@@ -140,6 +142,8 @@ class EventDelivery:
         cell = await self._cell_of(function.account)
         if cell is None or function.name not in cell.index:
             return ("ResourceNotFoundException", f"Function not found: {function.arn}")
+        if delivery.precondition is not None and (refused := await delivery.precondition()) is not None:
+            return refused
         try:
             payload = delivery.payload(attempt)
         except PayloadRefused as refused:

@@ -1,4 +1,5 @@
-"""The execution-role check CreateFunction and a Role update make: may Lambda assume this role?
+"""The execution-role checks: may Lambda assume this role (CreateFunction and a Role update),
+may Scheduler assume a schedule's target role (each delivery)?
 
 ``Roles`` is the port the function service asks (``services.identity.IdentityService``
 answers it from the account's roles and their trust policies); ``AnyRole`` is what a server with
@@ -16,7 +17,14 @@ class Roles(Protocol):
         ``lambda.amazonaws.com`` assume it."""
         ...
 
+    async def assumable_by(self, role_arn: str, service: str) -> bool:
+        """The same for the service principal *service*."""
+        ...
+
 
 class AnyRole:
     async def assumable_by_lambda(self, role_arn: str) -> bool:
+        return True
+
+    async def assumable_by(self, role_arn: str, service: str) -> bool:
         return True

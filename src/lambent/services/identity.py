@@ -189,6 +189,11 @@ class IdentityService:
     async def assumable_by_lambda(self, role_arn: str) -> bool:
         """Whether *role_arn* names a role (path and name) whose trust policy lets Lambda's
         service principal assume it: what CreateFunction checks of its Role."""
+        return await self.assumable_by(role_arn, LAMBDA_SERVICE)
+
+    async def assumable_by(self, role_arn: str, service: str) -> bool:
+        """Whether *role_arn* names a role (path and name) whose trust policy lets the service
+        principal *service* (``scheduler.amazonaws.com``...) assume it."""
         match = _ROLE_ARN.fullmatch(role_arn)
         if match is None:
             return False
@@ -200,7 +205,7 @@ class IdentityService:
         except MalformedPolicy:
             return False
         request = Request(
-            caller=Caller(arn=LAMBDA_SERVICE, account_id=None, role_arn=None),
+            caller=Caller(arn=service, account_id=None, role_arn=None),
             action="sts:AssumeRole",
             resource=role_arn,
             resource_account=match["account"],

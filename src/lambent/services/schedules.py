@@ -3,9 +3,10 @@ store, and each enabled schedule's next slot armed on the server's one timer hea
 
 Firing a slot: claim it in the store (``claim_slot`` moves ``next_fire_at`` from the slot to the
 one after, or fails: the slot is taken or the schedule changed), then hand the target its
-delivery (``services.event_delivery``: an async invoke as a session of the target's role,
-retried and dead-lettered by its RetryPolicy), then arm the next slot. A one-time schedule whose
-``ActionAfterCompletion`` is ``DELETE`` is deleted once it fired.
+delivery (``services.event_delivery``: an async invoke as a session of the target's role, which
+must trust ``scheduler.amazonaws.com``, retried and dead-lettered by its RetryPolicy), then arm
+the next slot. A one-time schedule whose ``ActionAfterCompletion`` is ``DELETE`` is deleted once
+it fired.
 
 A slot that passed while the server was down fires once when the server starts (the latest such
 slot: a schedule that missed ten slots fires once, late, not ten times), and its next slot is the
@@ -29,9 +30,12 @@ from lambent.model.event_retry import limits
 from lambent.model.iam_policy import Caller
 from lambent.model.lambda_target import lambda_target
 from lambent.model.schedule import Schedule, ScheduleGroup, ScheduleInput
-from lambent.services.event_delivery import Delivery, EventDelivery
+from lambent.services.event_delivery import Delivery, EventDelivery, Refusal
+from lambent.services.execution_roles import Roles
 from lambent.services.timers import Timers
 from lambent.store import ScheduleStore
+
+SCHEDULER_SERVICE = "scheduler.amazonaws.com"
 
 
 def execution_id() -> str:
@@ -53,9 +57,12 @@ class ScheduleService:
         region: str,
         timers: Timers,
         deliveries: EventDelivery,
+        roles: Roles,
         clock: Clock | None = None,
     ) -> None:
+        """*roles* answers whether a target's role trusts Scheduler (asked before each try)."""
         self._store = store
+        self._roles = roles
         self.account_id = account_id
         self.region = region
         self._timers = timers
@@ -208,6 +215,11 @@ class ScheduleService:
         def payload(attempt: int) -> bytes:
             return model.payload(schedule, slot, execution, attempt)
 
+        async def trusted() -> Refusal | None:
+            if await self._roles.assumable_by(target.role_arn, SCHEDULER_SERVICE):
+                return None
+            return ("AccessDeniedException", f"EventBridge Scheduler cannot assume the role {target.role_arn}.")
+
         await self._deliveries.deliver(
             Delivery(
                 function=function,
@@ -219,5 +231,6 @@ class ScheduleService:
                 dead_letter_body=payload(1),
                 about={"SCHEDULE_ARN": schedule.arn, "TARGET_ARN": target.arn},
                 label=f"schedule {schedule.arn} slot {model.scheduled_time(slot)}",
+                precondition=trusted,
             )
         )

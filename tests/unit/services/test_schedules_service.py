@@ -16,6 +16,7 @@ import msgspec
 from lambent.clock import FakeClock
 from lambent.model.schedule import FlexibleTimeWindow, ScheduleInput, SchedulerTarget
 from lambent.services.event_delivery import Delivery
+from lambent.services.execution_roles import AnyRole
 from lambent.services.schedules import ScheduleService
 from lambent.services.timers import Timers
 from lambent.store.memory import MemoryStore
@@ -55,7 +56,7 @@ def spec(expression: str, timezone: str | None = None, **more: Any) -> ScheduleI
 async def scheduler(clock: FakeClock, store: MemoryStore) -> AsyncIterator[tuple[ScheduleService, RecordingDeliveries]]:
     timers = Timers(clock)
     deliveries = RecordingDeliveries()
-    service = ScheduleService(store, ACCOUNT, REGION, timers, deliveries, clock=clock)  # type: ignore[arg-type]
+    service = ScheduleService(store, ACCOUNT, REGION, timers, deliveries, AnyRole(), clock=clock)  # type: ignore[arg-type]
     await service.load()
     timers.start()
     try:

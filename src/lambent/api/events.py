@@ -136,8 +136,7 @@ class EventsApi:
         try:
             problems = constraints.violations(operation, params, service="events")
             if problems:
-                noun = "error" if len(problems) == 1 else "errors"
-                raise EventsValidationException(f"{len(problems)} validation {noun} detected: " + "; ".join(problems))
+                raise EventsValidationException(constraints.summary(problems))
             events = await self._events_of(request)
             caller = principal(request)
             await self._guard.check(

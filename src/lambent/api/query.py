@@ -34,7 +34,7 @@ from starlette.responses import Response
 
 from lambent.api.render import request_id
 from lambent.errors import ApiError, InvalidAction, ValidationError
-from lambent.model.constraints import violations
+from lambent.model.constraints import summary, violations
 
 #: The XML namespace of each query service's answers (its model's ``xmlNamespace``).
 NAMESPACES = {
@@ -186,8 +186,7 @@ class QueryCodec:
         params: dict[str, Any] = _read(shape, "", form, "") if shape is not None else {}
         problems = violations(operation.name, params, service=self.service) if shape is not None else []
         if problems:
-            noun = "error" if len(problems) == 1 else "errors"
-            raise ValidationError(f"{len(problems)} validation {noun} detected: " + "; ".join(problems))
+            raise ValidationError(summary(problems))
         return params
 
     def render(self, operation: OperationModel, result: Mapping[str, Any] | None = None) -> Response:

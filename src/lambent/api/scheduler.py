@@ -86,8 +86,7 @@ class SchedulerApi:
         ARN *resource* makes from the caller's account's service."""
         problems = constraints.violations(operation, params, service="scheduler")
         if problems:
-            noun = "error" if len(problems) == 1 else "errors"
-            raise SchedulerValidation(f"{len(problems)} validation {noun} detected: " + "; ".join(problems))
+            raise SchedulerValidation(constraints.summary(problems))
         schedules = await self._schedules_of(request)
         await self._guard.check(principal(request), f"scheduler:{operation}", resource(schedules), request.scope)
         return schedules
@@ -117,57 +116,50 @@ class SchedulerApi:
             raise SchedulerValidation(f"The request is not valid: {refused}") from None
 
     async def create(self, request: Request) -> Response:
-        async def work() -> dict[str, Any]:
-            name = request.path_params["Name"]
-            body = await self._body(request, "CreateSchedule")
-            group = body.get("GroupName") or model.DEFAULT_GROUP
-            schedules = await self._begin(
-                request,
-                "CreateSchedule",
-                lambda s: model.schedule_arn(s.region, s.account_id, group, name),
-                {**body, "Name": name},
-            )
-            spec = self._spec(body)
-            # as on AWS, whoever hands Scheduler a role must be allowed to pass it
-            await self._guard.check(principal(request), "iam:PassRole", spec.target.role_arn, request.scope)
-            return {"ScheduleArn": (await schedules.create(name, spec)).arn}
-
-        return await self._run(request, work)
+        return await self._put(request, "CreateSchedule")
 
     async def update(self, request: Request) -> Response:
+        return await self._put(request, "UpdateSchedule")
+
+    async def _put(self, request: Request, operation: str) -> Response:
+        """CreateSchedule or UpdateSchedule: the same body, made or replaced."""
+
         async def work() -> dict[str, Any]:
             name = request.path_params["Name"]
-            body = await self._body(request, "UpdateSchedule")
+            body = await self._body(request, operation)
             group = body.get("GroupName") or model.DEFAULT_GROUP
             schedules = await self._begin(
                 request,
-                "UpdateSchedule",
+                operation,
                 lambda s: model.schedule_arn(s.region, s.account_id, group, name),
                 {**body, "Name": name},
             )
             spec = self._spec(body)
             # as on AWS, whoever hands Scheduler a role must be allowed to pass it
             await self._guard.check(principal(request), "iam:PassRole", spec.target.role_arn, request.scope)
-            return {"ScheduleArn": (await schedules.update(name, spec)).arn}
+            put = schedules.create if operation == "CreateSchedule" else schedules.update
+            return {"ScheduleArn": (await put(name, spec)).arn}
 
         return await self._run(request, work)
+
+    async def _named(self, request: Request, operation: str) -> tuple[ScheduleService, str | None, str]:
+        """GetSchedule's and DeleteSchedule's schedule: the service, its group (None: the
+        default) and its name, checked and authorized."""
+        name, group = request.path_params["Name"], request.query_params.get("groupName")
+        params = {"Name": name, **({"GroupName": group} if group else {})}
+        arn = lambda s: model.schedule_arn(s.region, s.account_id, group or model.DEFAULT_GROUP, name)  # noqa: E731
+        return await self._begin(request, operation, arn, params), group, name
 
     async def get(self, request: Request) -> Response:
         async def work() -> dict[str, Any]:
-            name, group = request.path_params["Name"], request.query_params.get("groupName")
-            params = {"Name": name, **({"GroupName": group} if group else {})}
-            arn = lambda s: model.schedule_arn(s.region, s.account_id, group or model.DEFAULT_GROUP, name)  # noqa: E731
-            schedules = await self._begin(request, "GetSchedule", arn, params)
+            schedules, group, name = await self._named(request, "GetSchedule")
             return _schedule(schedules.get(group, name))
 
         return await self._run(request, work)
 
     async def delete(self, request: Request) -> Response:
         async def work() -> dict[str, Any]:
-            name, group = request.path_params["Name"], request.query_params.get("groupName")
-            params = {"Name": name, **({"GroupName": group} if group else {})}
-            arn = lambda s: model.schedule_arn(s.region, s.account_id, group or model.DEFAULT_GROUP, name)  # noqa: E731
-            schedules = await self._begin(request, "DeleteSchedule", arn, params)
+            schedules, group, name = await self._named(request, "DeleteSchedule")
             await schedules.delete(group, name)
             return {}
 

@@ -130,6 +130,12 @@ def _walk(shape_name: str, value: Any, path: str, out: list[str], partial: bool 
         if not isinstance(value, Mapping):
             return
         key_shape, value_shape = shape["key"]["shape"], shape["value"]["shape"]
+        if "max" in shape and len(value) > shape["max"]:
+            shown = "{" + ", ".join(f"{k}={v}" for k, v in value.items()) + "}"
+            out.append(
+                f"Value '{shown}' at '{path}' failed to satisfy constraint: "
+                f"Member must have length less than or equal to {shape['max']}"
+            )
         for key, item in value.items():
             for problem in _check_scalar(shapes[key_shape], key_shape, key):
                 out.append(
@@ -156,9 +162,24 @@ def violations(operation: str, params: Mapping[str, Any], partial: bool = False,
     return out
 
 
+def shape_violations(shape_name: str, value: Any, path: str, service: str) -> list[str]:
+    """Every constraint of the model's shape *shape_name* that *value* (members by model name)
+    breaks, named from *path* (``targets.1.member.input``...): for a part of an input checked
+    on its own."""
+    out: list[str] = []
+    _walk(shape_name, value, path, out, service=service)
+    return out
+
+
 @functools.lru_cache(maxsize=4096)
 def _cached_violations(operation: str, items: tuple[tuple[str, str], ...], partial: bool) -> tuple[str, ...]:
     return tuple(violations(operation, dict(items), partial))
+
+
+def summary(problems: list[str]) -> str:
+    """AWS's message for a list of violations: ``N validation error(s) detected: a; b``."""
+    noun = "error" if len(problems) == 1 else "errors"
+    return f"{len(problems)} validation {noun} detected: " + "; ".join(problems)
 
 
 def validate(operation: str, params: Mapping[str, Any], partial: bool = False) -> None:
@@ -171,9 +192,7 @@ def validate(operation: str, params: Mapping[str, Any], partial: bool = False) -
     else:
         problems = violations(operation, params, partial)
     if problems:
-        count = len(problems)
-        noun = "error" if count == 1 else "errors"
-        raise ValidationException(f"{count} validation {noun} detected: " + "; ".join(problems))
+        raise ValidationException(summary(problems))
 
 
 #: The runtimes AWS lists when it refuses one outside its enum (CreateFunction's and

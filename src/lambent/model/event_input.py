@@ -53,8 +53,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+from lambent.model import constraints
+
 #: botocore's events model: TargetInput, TargetInputPath, TransformerInput, TransformerPaths,
-#: InputTransformerPathKey.
+#: InputTransformerPathKey (``model.constraints`` checks them from the model; named here for
+#: the tests that pin them to it).
 INPUT_LIMIT = 8192
 INPUT_PATH_LIMIT = 256
 INPUT_TEMPLATE_LIMIT = 8192
@@ -69,7 +72,6 @@ EVENT = "aws.events.event"
 EVENT_JSON = "aws.events.event.json"
 PREDEFINED = frozenset({RULE_ARN, RULE_NAME, INGESTION_TIME, EVENT, EVENT_JSON})
 
-_KEY = re.compile(PATH_KEY_PATTERN)
 _PLACEHOLDER = re.compile(r"<([A-Za-z0-9_.\-]+)>")
 _STEP = re.compile(r"\.([A-Za-z0-9_\-/]+|\*)|\[(\d+|\*)\]")
 #: The order AWS lists ``aws.events.event``'s members in (the recorded snapshot).
@@ -127,8 +129,7 @@ def validate_target_input(target_input: TargetInput, *, target_id: str, index: i
         raise TargetInputError(f"Only one of Input, InputPath, or InputTransformer must be provided for target {target_id}.")
     problems = _model_violations(target_input, f"targets.{index}.member")
     if problems:
-        noun = "error" if len(problems) == 1 else "errors"
-        raise TargetInputError(f"{len(problems)} validation {noun} detected: " + "; ".join(problems))
+        raise TargetInputError(constraints.summary(problems))
     if target_input.input is not None:
         _check_input_json(target_input.input, target_id)
     if target_input.input_path is not None and parse_path(target_input.input_path) is None:
@@ -146,53 +147,17 @@ def validate_target_input(target_input: TargetInput, *, target_id: str, index: i
 
 
 def _model_violations(target_input: TargetInput, at: str) -> list[str]:
+    """What botocore's model of a Target's input members refuses (``model.constraints``)."""
     out: list[str] = []
-
-    def too_long(value: str, where: str, limit: int) -> None:
-        if len(value) > limit:
-            out.append(
-                f"Value '{value}' at '{where}' failed to satisfy constraint: "
-                f"Member must have length less than or equal to {limit}"
-            )
-
     if target_input.input is not None:
-        too_long(target_input.input, f"{at}.input", INPUT_LIMIT)
+        out += constraints.shape_violations("TargetInput", target_input.input, f"{at}.input", "events")
     if target_input.input_path is not None:
-        too_long(target_input.input_path, f"{at}.inputPath", INPUT_PATH_LIMIT)
+        out += constraints.shape_violations("TargetInputPath", target_input.input_path, f"{at}.inputPath", "events")
     transformer = target_input.input_transformer
-    if transformer is None:
-        return out
-    where = f"{at}.inputTransformer.inputPathsMap"
-    paths = transformer.input_paths_map
-    if len(paths) > INPUT_PATHS_LIMIT:
-        shown = "{" + ", ".join(f"{k}={v}" for k, v in paths.items()) + "}"
-        out.append(
-            f"Value '{shown}' at '{where}' failed to satisfy constraint: "
-            f"Member must have length less than or equal to {INPUT_PATHS_LIMIT}"
-        )
-    for key, path in paths.items():
-        for problem in _key_problems(key):
-            out.append(f"Value '{key}' at '{where}' failed to satisfy constraint: Map keys must satisfy constraint: [{problem}]")
-        if len(path) > INPUT_PATH_LIMIT:
-            out.append(
-                f"Value '{path}' at '{where}' failed to satisfy constraint: Map value must satisfy constraint: "
-                f"[Member must have length less than or equal to {INPUT_PATH_LIMIT}]"
-            )
-    template = transformer.input_template
-    where = f"{at}.inputTransformer.inputTemplate"
-    if not template:
-        out.append(f"Value '' at '{where}' failed to satisfy constraint: Member must have length greater than or equal to 1")
-    too_long(template, where, INPUT_TEMPLATE_LIMIT)
+    if transformer is not None:
+        document = {"InputPathsMap": dict(transformer.input_paths_map), "InputTemplate": transformer.input_template}
+        out += constraints.shape_violations("InputTransformer", document, f"{at}.inputTransformer", "events")
     return out
-
-
-def _key_problems(key: str) -> Iterator[str]:
-    if not key:
-        yield "Member must have length greater than or equal to 1"
-    if len(key) > PATH_KEY_LIMIT:
-        yield f"Member must have length less than or equal to {PATH_KEY_LIMIT}"
-    if _KEY.fullmatch(key) is None:
-        yield f"Member must satisfy regular expression pattern: {PATH_KEY_PATTERN}"
 
 
 def _reject_constant(name: str) -> Any:

@@ -174,9 +174,7 @@ def check(operation: str, document: Mapping[str, Any], path: Mapping[str, str]) 
     params = {**_members(shape_name, dict(document)), **path}
     problems = constraints.violations(operation, params, service=SERVICE)
     if problems:
-        count = len(problems)
-        noun = "error" if count == 1 else "errors"
-        raise BadRequestException(f"{count} validation {noun} detected: " + "; ".join(problems))
+        raise BadRequestException(constraints.summary(problems))
 
 
 def decode(document: Mapping[str, Any], kind: type[T]) -> T:

@@ -106,11 +106,7 @@ class InvokeApi:
         invocation = asyncio.ensure_future(
             self._run(scope, receive, "InvokeWithResponseStream", "InvokeWithResponseStream", stream)
         )
-        started = asyncio.ensure_future(stream.started())
-        try:
-            await asyncio.wait((invocation, started), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            started.cancel()
+        await stream.started_or_done(invocation)
         if invocation.done() and not stream.opened:
             outcome, log_type = invocation.result()  # a refusal is raised here, as Invoke's
             await self._send_stream_head(send, outcome.status, outcome.executed_version, outcome.request_id)

@@ -248,11 +248,7 @@ class FunctionUrls:
         is written; a function that answered whole is read as a buffered URL reads it."""
         stream = ResponseStream(self._clock)
         invocation = asyncio.ensure_future(self._outcome(target, request, stream))
-        started = asyncio.ensure_future(stream.started())
-        try:
-            await asyncio.wait((invocation, started), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            started.cancel()
+        await stream.started_or_done(invocation)
         if invocation.done() and not stream.opened:
             return self._interpret(invocation.result())
         chunks = stream.chunks()

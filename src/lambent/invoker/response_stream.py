@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import AsyncGenerator
+from typing import Any
 
 from lambent.clock import Clock
 from lambent.model.response_stream import DEFAULT_TYPE, IN_FLIGHT_BYTES, STREAM_LIMIT_BYTES, UNCAPPED_BYTES, release_at
@@ -81,6 +82,15 @@ class ResponseStream:
     async def started(self) -> None:
         """Return once the runtime opened the stream, wrote to it, or it ended."""
         await self._readable.wait()
+
+    async def started_or_done(self, invocation: asyncio.Future[Any]) -> None:
+        """Return once the stream started (``started``) or *invocation*, which writes it, is
+        done, whichever comes first: what an edge waits for before it answers."""
+        started = asyncio.ensure_future(self.started())
+        try:
+            await asyncio.wait((invocation, started), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            started.cancel()
 
     async def chunks(self) -> AsyncGenerator[bytes, None]:
         """Every chunk, as soon as it is written, until the stream ends."""

@@ -28,6 +28,7 @@ from lambent.model import event_bus as buses
 from lambent.model.event_bus import EventBusState, EventRule, EventTarget, RulePut
 from lambent.model.event_input import TargetInput, TargetInputError, validate_target_input
 from lambent.model.limits import EVENTS_REQUEST_LIMIT_BYTES
+from lambent.model.paging import offset_page
 from lambent.model.schedule_expression import parse_rule_expression
 from lambent.services.events import EventBusService
 
@@ -66,16 +67,8 @@ def _rule(rule: EventRule) -> dict[str, Any]:
     return out
 
 
-def _page(items: list[Any], params: dict[str, Any]) -> tuple[list[Any], str | None]:
-    token = params.get("NextToken")
-    start = int(token) if isinstance(token, str) and token.isdigit() else 0
-    size = int(params.get("Limit") or LIST_LIMIT)
-    chosen = items[start : start + size]
-    return chosen, str(start + size) if start + size < len(items) else None
-
-
 def _listed(key: str, items: list[Any], params: dict[str, Any]) -> dict[str, Any]:
-    chosen, token = _page(items, params)
+    chosen, token = offset_page(items, params.get("NextToken"), params.get("Limit"), LIST_LIMIT)
     out: dict[str, Any] = {key: chosen}
     if token is not None:
         out["NextToken"] = token

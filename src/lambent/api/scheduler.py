@@ -24,6 +24,7 @@ from lambent.errors import ApiError, SchedulerValidation
 from lambent.model import constraints
 from lambent.model import schedule as model
 from lambent.model.limits import SCHEDULER_REQUEST_LIMIT_BYTES
+from lambent.model.paging import offset_page
 from lambent.model.schedule import Schedule, ScheduleGroup, ScheduleInput
 from lambent.services.schedules import ScheduleService
 
@@ -66,12 +67,6 @@ def _group(group: ScheduleGroup) -> dict[str, Any]:
         "CreationDate": group.creation_date,
         "LastModificationDate": group.last_modification_date,
     }
-
-
-def _page(items: list[Any], token: str | None, size: str | None) -> tuple[list[Any], str | None]:
-    start = int(token) if token and token.isdigit() else 0
-    count = int(size) if size and size.isdigit() else LIST_LIMIT
-    return items[start : start + count], str(start + count) if start + count < len(items) else None
 
 
 class SchedulerApi:
@@ -181,7 +176,7 @@ class SchedulerApi:
                 and ("GroupName" not in params or schedule.group == params["GroupName"])
                 and ("State" not in params or (schedule.spec.state or "ENABLED") == params["State"])
             ]
-            chosen, token = _page(found, query.get("NextToken"), query.get("MaxResults"))
+            chosen, token = offset_page(found, query.get("NextToken"), query.get("MaxResults"), LIST_LIMIT)
             return {"Schedules": chosen, **({"NextToken": token} if token else {})}
 
         return await self._run(request, work)
@@ -223,7 +218,7 @@ class SchedulerApi:
             prefix = query.get("NamePrefix") or ""
             schedules = await self._begin(request, "ListScheduleGroups", lambda s: "*", {})
             found = [_group(group) for group in schedules.groups() if group.name.startswith(prefix)]
-            chosen, token = _page(found, query.get("NextToken"), query.get("MaxResults"))
+            chosen, token = offset_page(found, query.get("NextToken"), query.get("MaxResults"), LIST_LIMIT)
             return {"ScheduleGroups": chosen, **({"NextToken": token} if token else {})}
 
         return await self._run(request, work)

@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from lambent.cli.console import EndpointOption, Target, err, fail, out
-from lambent.cli.layout import Column, records
+from lambent.cli.layout import Column, json_text, records
 from lambent.model.event_retry import DEFAULT_EVENT_AGE_S, DEFAULT_RETRY_ATTEMPTS
 
 events_app = typer.Typer(help="EventBridge: event buses, their rules and targets.", no_args_is_help=True)
@@ -98,16 +98,6 @@ def _retries(target: Mapping[str, Any]) -> str:
     return f"{attempts} retries within {age} s"
 
 
-def _pattern(text: str, width: int) -> str:
-    """A pattern on one line where it fits in *width* columns, else indented."""
-    try:
-        parsed = json.loads(text)
-    except ValueError:
-        return text
-    one_line = json.dumps(parsed, ensure_ascii=False)
-    return one_line if len(one_line) <= width else json.dumps(parsed, indent=2, ensure_ascii=False)
-
-
 def rule_view(rule: Mapping[str, Any], targets: Sequence[Mapping[str, Any]], width: int) -> RenderableType:
     """``lambent events describe``: the rule's settings, then its targets."""
     state = rule.get("State", "")
@@ -132,7 +122,7 @@ def rule_view(rule: Mapping[str, Any], targets: Sequence[Mapping[str, Any]], wid
     fields.add_column(overflow="fold")
     for label, value in shown:
         if label == "pattern" and isinstance(value, str):
-            value = _pattern(value, width - label_width)
+            value = json_text(value, width - label_width)
         fields.add_row(label, value if isinstance(value, Text) else Text(value))
     heading = Text(f"targets ({len(targets)})" if targets else "no targets", style="bold")
     parts: list[RenderableType] = [fields, Text(""), heading]

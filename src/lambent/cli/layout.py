@@ -4,6 +4,7 @@ does not fit to an ellipsis (``cost $ 0.00000…``); nothing shown here is ever 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Literal, NamedTuple
 
@@ -43,3 +44,14 @@ def records(keys: Sequence[str], columns: Sequence[Column], rows: Sequence[Row],
         title = "  ".join(f"{key} {name}" for key, name in zip(keys, names, strict=True))
         blocks += [Text(title, style="bold", overflow="fold"), lines, Text("")]
     return Group(*blocks[:-1])
+
+
+def json_text(text: str, width: int) -> str:
+    """JSON text on one line where it fits in *width* columns, else indented; anything else as
+    it is (event patterns, targets' inputs)."""
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return text
+    one_line = json.dumps(parsed, ensure_ascii=False)
+    return one_line if len(one_line) <= width else json.dumps(parsed, indent=2, ensure_ascii=False)

@@ -10,7 +10,6 @@ predicted."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -23,7 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from lambent.cli.console import EndpointOption, Target, err, fail, out
-from lambent.cli.layout import Column, records
+from lambent.cli.layout import Column, json_text, records
 from lambent.errors import InvalidScheduleExpression, InvalidTimezone
 from lambent.model import schedule_expression as expressions
 from lambent.model.event_retry import DEFAULT_EVENT_AGE_S, DEFAULT_RETRY_ATTEMPTS
@@ -121,16 +120,6 @@ def schedules_table(schedules: Sequence[Mapping[str, Any]], now: datetime, width
     return records(["schedule"], columns, rows, width)
 
 
-def _shown(text: str, width: int) -> str:
-    """JSON on one line where it fits in *width* columns, else indented; anything else as it is."""
-    try:
-        parsed = json.loads(text)
-    except ValueError:
-        return text
-    one_line = json.dumps(parsed, ensure_ascii=False)
-    return one_line if len(one_line) <= width else json.dumps(parsed, indent=2, ensure_ascii=False)
-
-
 def _window(schedule: Mapping[str, Any]) -> str:
     window = schedule.get("FlexibleTimeWindow") or {}
     if window.get("Mode") == "FLEXIBLE":
@@ -169,7 +158,7 @@ def _fields(shown: Sequence[tuple[str, str | Text]], label_width: int, width: in
     grid.add_column(overflow="fold")
     for label, value in shown:
         if label in json_labels and isinstance(value, str):
-            value = _shown(value, width - label_width - 2)
+            value = json_text(value, width - label_width - 2)
         grid.add_row(label, value if isinstance(value, Text) else Text(value))
     return grid
 

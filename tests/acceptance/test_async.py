@@ -12,7 +12,7 @@ import pytest
 
 from tests.fixtures.records import RECORDER, records
 from tests.fixtures.server import Server, create
-from tests.fixtures.sqs import moto_sqs, receive, sqs_client
+from tests.fixtures.sqs import receive, server_with_sqs, sqs_client
 
 
 @pytest.fixture(scope="module")
@@ -323,14 +323,8 @@ def test_chaos_ten_thousand_events_with_the_server_killed_repeatedly(tmp_path: P
 @pytest.fixture(scope="module")
 def with_sqs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str]]:
     """A server whose SQS destinations go to moto's SQS server, a stand-in on 127.0.0.1."""
-    with moto_sqs() as endpoint:
-        server = Server(
-            tmp_path_factory.mktemp("sqs") / "data", LAMBENT_SQS_ENDPOINT_URL=endpoint, LAMBENT_ASYNC_RETRY_SCALE="0.01"
-        ).start()
-        try:
-            yield server, endpoint
-        finally:
-            server.stop()
+    with server_with_sqs(tmp_path_factory.mktemp("sqs") / "data", LAMBENT_ASYNC_RETRY_SCALE="0.01") as served:
+        yield served
 
 
 def test_sqs_destination_and_dead_letter_queue(with_sqs: tuple[Server, str]) -> None:

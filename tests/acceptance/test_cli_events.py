@@ -5,13 +5,13 @@ their patterns tested by the CLI, output and exit status asserted."""
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.fixtures.server import VENV_BIN, Server
+from tests.fixtures.cli import lambent, table_rows
+from tests.fixtures.server import Server
 
 ACCOUNT = "000000000000"
 FUNCTION = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:orders"
@@ -48,21 +48,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         server.stop()
 
 
-def lambent(server: Server, *args: str) -> subprocess.CompletedProcess[str]:
-    """``lambent ARGS`` with the server's profile, which names its endpoint, 200 columns wide."""
-    env = server.cli_env(COLUMNS="200")
-    return subprocess.run([str(VENV_BIN / "lambent"), *args], env=env, capture_output=True, text=True, timeout=60)
-
-
-def rows(output: str) -> list[list[str]]:
-    """A table's body rows, cell by cell."""
-    return [[cell.strip() for cell in line.strip("│").split("│")] for line in output.splitlines() if line.startswith("│")]
-
-
 def test_ls_lists_the_buses_with_their_rule_counts(server: Server) -> None:
     ran = lambent(server, "events", "ls")
     assert ran.returncode == 0, ran.stderr
-    listed = {row[0]: row for row in rows(ran.stdout)}
+    listed = {row[0]: row for row in table_rows(ran.stdout)}
     assert set(listed) == {"default", "shop"}
     assert listed["default"][1] == "1"
     assert (listed["shop"][1], listed["shop"][3]) == ("1", "order events")
@@ -72,9 +61,9 @@ def test_ls_lists_the_buses_with_their_rule_counts(server: Server) -> None:
 def test_ls_with_a_bus_lists_its_rules_state_pattern_and_target_count(server: Server) -> None:
     ran = lambent(server, "events", "ls", "--bus", "shop")
     assert ran.returncode == 0, ran.stderr
-    assert rows(ran.stdout) == [["big-orders", "ENABLED", "2", json.dumps(PATTERN, separators=(",", ":"))]]
+    assert table_rows(ran.stdout) == [["big-orders", "ENABLED", "2", json.dumps(PATTERN, separators=(",", ":"))]]
     default = lambent(server, "events", "ls", "--bus", f"arn:aws:events:us-east-1:{ACCOUNT}:event-bus/default")
-    assert rows(default.stdout) == [["nightly", "DISABLED", "0", "cron(0 2 * * ? *)"]]
+    assert table_rows(default.stdout) == [["nightly", "DISABLED", "0", "cron(0 2 * * ? *)"]]
 
 
 def test_ls_of_a_missing_bus_says_so_and_fails(server: Server) -> None:
@@ -97,7 +86,7 @@ def test_describe_shows_the_rule_and_its_targets(server: Server) -> None:
     assert lines[4:6] == ["pattern      " + json.dumps(PATTERN), "description  over 100"]
     assert f"created by   {ACCOUNT}" in lines
     assert "targets (2)" in lines
-    assert rows(ran.stdout) == [
+    assert table_rows(ran.stdout) == [
         ["all", FUNCTION, "the matched event", "185 retries within 86400 s", ""],
         ["detail", FUNCTION + ":live", "path $.detail", "3 retries within 86400 s", ""],
     ]

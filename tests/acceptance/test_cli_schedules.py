@@ -7,14 +7,14 @@ none fires while the test runs and each one's next slot is known."""
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.fixtures.server import ADMINISTRATOR_ACCESS, VENV_BIN, Server
+from tests.fixtures.cli import lambent, table_rows
+from tests.fixtures.server import ADMINISTRATOR_ACCESS, Server
 
 ACCOUNT = "000000000000"
 FUNCTION = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:orders"
@@ -77,17 +77,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         server.stop()
 
 
-def lambent(server: Server, *args: str) -> subprocess.CompletedProcess[str]:
-    """``lambent ARGS`` with the server's profile, which names its endpoint, 200 columns wide."""
-    env = server.cli_env(COLUMNS="200")
-    return subprocess.run([str(VENV_BIN / "lambent"), *args], env=env, capture_output=True, text=True, timeout=60)
-
-
-def rows(output: str) -> list[list[str]]:
-    """A table's body rows, cell by cell."""
-    return [[cell.strip() for cell in line.strip("│").split("│")] for line in output.splitlines() if line.startswith("│")]
-
-
 def nightly_slot() -> datetime:
     """02:00 on DAY as Paris's clocks show it: the first slot at or after START (midnight UTC)."""
     return datetime.combine(DAY, time(2), ZoneInfo("Europe/Paris")).astimezone(UTC)
@@ -96,7 +85,7 @@ def nightly_slot() -> datetime:
 def test_ls_lists_the_groups_with_their_schedule_counts(server: Server) -> None:
     ran = lambent(server, "schedules", "ls")
     assert ran.returncode == 0, ran.stderr
-    listed = {row[0]: row for row in rows(ran.stdout)}
+    listed = {row[0]: row for row in table_rows(ran.stdout)}
     assert set(listed) == {"default", "team"}
     assert (listed["default"][1], listed["team"][1]) == ("1", "2")
     assert listed["team"][2].endswith("Z")
@@ -106,7 +95,7 @@ def test_ls_with_a_group_lists_its_schedules_and_their_computed_next_slots(serve
     ran = lambent(server, "schedules", "ls", "--group", "team")
     assert ran.returncode == 0, ran.stderr
     assert "next (computed)" in ran.stdout
-    assert rows(ran.stdout) == [
+    assert table_rows(ran.stdout) == [
         ["every-two-hours", "team", "ENABLED", "rate(2 hours)", "orders", iso(START + timedelta(minutes=90))],
         ["nightly", "team", "ENABLED", "cron(0 2 * * ? *) Europe/Paris", "orders:live", iso(nightly_slot())],
     ]
@@ -115,12 +104,12 @@ def test_ls_with_a_group_lists_its_schedules_and_their_computed_next_slots(serve
 def test_ls_all_lists_every_groups_schedules(server: Server) -> None:
     ran = lambent(server, "schedules", "ls", "--all")
     assert ran.returncode == 0, ran.stderr
-    assert [row[:3] for row in rows(ran.stdout)] == [
+    assert [row[:3] for row in table_rows(ran.stdout)] == [
         ["paused", "default", "DISABLED"],
         ["every-two-hours", "team", "ENABLED"],
         ["nightly", "team", "ENABLED"],
     ]
-    assert rows(ran.stdout)[0][5] == ""  # a disabled schedule fires at no time
+    assert table_rows(ran.stdout)[0][5] == ""  # a disabled schedule fires at no time
     both = lambent(server, "schedules", "ls", "--all", "--group", "team")
     assert (both.returncode, both.stderr.strip()) == (1, "error: --group and --all do not go together")
 
@@ -174,7 +163,7 @@ def test_next_prints_slots_in_utc_and_in_the_zone_across_a_dst_change(server: Se
         server, "schedules", "next", "cron(30 2 * * ? *)", "--timezone", "Europe/Paris", "--start", "2027-03-27", "--count", "3"
     )
     assert (ran.returncode, ran.stderr) == (0, "")
-    assert rows(ran.stdout) == [
+    assert table_rows(ran.stdout) == [
         ["1", "2027-03-27T01:30:00Z", "2027-03-27T02:30:00+01:00 CET"],
         ["2", "2027-03-29T00:30:00Z", "2027-03-29T02:30:00+02:00 CEST"],
         ["3", "2027-03-30T00:30:00Z", "2027-03-30T02:30:00+02:00 CEST"],

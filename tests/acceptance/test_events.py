@@ -15,7 +15,7 @@ import pytest
 
 from tests.fixtures.records import RECORDER, records
 from tests.fixtures.server import VENV_BIN, Server, create
-from tests.fixtures.sqs import moto_sqs, receive, sqs_client
+from tests.fixtures.sqs import receive, server_with_sqs, sqs_client
 
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
@@ -23,12 +23,8 @@ REGION = "us-east-1"
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str]]:
-    with moto_sqs() as endpoint:
-        server = Server(tmp_path_factory.mktemp("events") / "data", LAMBENT_SQS_ENDPOINT_URL=endpoint).start()
-        try:
-            yield server, endpoint
-        finally:
-            server.stop()
+    with server_with_sqs(tmp_path_factory.mktemp("events") / "data") as served:
+        yield served
 
 
 @pytest.fixture(scope="module")

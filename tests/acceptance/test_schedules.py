@@ -15,7 +15,7 @@ import pytest
 
 from tests.fixtures.records import records
 from tests.fixtures.server import ADMINISTRATOR_ACCESS, Server, create
-from tests.fixtures.sqs import moto_sqs, receive, sqs_client
+from tests.fixtures.sqs import receive, server_with_sqs, sqs_client
 
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
@@ -41,12 +41,8 @@ INPUT = json.dumps(
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str]]:
-    with moto_sqs() as endpoint:
-        server = Server(tmp_path_factory.mktemp("schedules") / "data", LAMBENT_SQS_ENDPOINT_URL=endpoint).start()
-        try:
-            yield server, endpoint
-        finally:
-            server.stop()
+    with server_with_sqs(tmp_path_factory.mktemp("schedules") / "data") as served:
+        yield served
 
 
 @pytest.fixture(scope="module")

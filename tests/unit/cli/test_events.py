@@ -3,26 +3,14 @@ value shown whole, a table where it fits and blocks where it does not."""
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from rich.console import Console, RenderableType
-
 from lambent.cli.events import buses_table, rule_view, rules_table
+from tests.fixtures.cli import lines, text
 
 RULE_ARN = "arn:aws:events:us-east-1:000000000000:rule/orders/placed"
 FUNCTION = "arn:aws:lambda:us-east-1:000000000000:function:orders"
-
-
-def text(view: RenderableType, width: int = 200) -> str:
-    console = Console(width=width, record=True, file=io.StringIO(), color_system=None)
-    console.print(view)
-    return console.export_text()
-
-
-def lines(view: RenderableType, width: int = 200) -> list[str]:
-    return [line.rstrip() for line in text(view, width).splitlines()]
 
 
 def test_buses_with_their_rule_counts_and_utc_creation_times() -> None:

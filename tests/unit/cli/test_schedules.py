@@ -3,32 +3,22 @@ next slot computed at a fixed *now*; and `lambent schedules next`, which needs n
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from rich.console import Console, RenderableType
+from rich.console import RenderableType
 from typer.testing import CliRunner
 
 from lambent.cli.schedules import groups_table, next_fire, schedule_view, schedules_app, schedules_table, slots, slots_table
 from lambent.errors import InvalidScheduleExpression, InvalidTimezone
 from lambent.model.schedule_expression import flexible_offset
+from tests.fixtures.cli import lines
 
 ACCOUNT = "000000000000"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/scheduler-invoker"
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 CREATED = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-def text(view: RenderableType, width: int = 200) -> str:
-    console = Console(width=width, record=True, file=io.StringIO(), color_system=None)
-    console.print(view)
-    return console.export_text()
-
-
-def lines(view: RenderableType, width: int = 200) -> list[str]:
-    return [line.rstrip() for line in text(view, width).splitlines()]
 
 
 def rows(view: RenderableType, width: int = 200) -> list[list[str]]:

@@ -32,22 +32,8 @@ LIST_LIMIT = 100
 SchedulesOf = Callable[[Request], Awaitable[ScheduleService]]
 
 
-def _schedule(schedule: Schedule) -> dict[str, Any]:
-    spec = msgspec.to_builtins(schedule.spec)
-    spec.pop("GroupName", None)
-    spec.pop("ClientToken", None)
-    return {
-        "Arn": schedule.arn,
-        "Name": schedule.name,
-        "GroupName": schedule.group,
-        "State": schedule.spec.state or "ENABLED",
-        "CreationDate": schedule.creation_date,
-        "LastModificationDate": schedule.last_modification_date,
-        **{key: value for key, value in spec.items() if value is not None},
-    }
-
-
 def _summary(schedule: Schedule) -> dict[str, Any]:
+    """A schedule as ListSchedules lists it."""
     return {
         "Arn": schedule.arn,
         "Name": schedule.name,
@@ -57,6 +43,14 @@ def _summary(schedule: Schedule) -> dict[str, Any]:
         "LastModificationDate": schedule.last_modification_date,
         "Target": {"Arn": schedule.spec.target.arn},
     }
+
+
+def _schedule(schedule: Schedule) -> dict[str, Any]:
+    """A schedule as GetSchedule answers: its summary with every setting it was given."""
+    spec = msgspec.to_builtins(schedule.spec)
+    spec.pop("GroupName", None)
+    spec.pop("ClientToken", None)
+    return {**_summary(schedule), **{key: value for key, value in spec.items() if value is not None}}
 
 
 def _group(group: ScheduleGroup) -> dict[str, Any]:

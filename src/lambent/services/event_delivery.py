@@ -100,8 +100,6 @@ class EventDelivery:
         self._destinations = destinations
         self._clock = clock
         self._retries: set[asyncio.Task[None]] = set()
-        self.delivered = 0
-        self.dead_lettered = 0
 
     async def deliver(self, delivery: Delivery) -> None:
         """Try now; if refused, go on trying in the background."""
@@ -117,10 +115,6 @@ class EventDelivery:
         for task in list(self._retries):
             task.cancel()
         await asyncio.gather(*self._retries, return_exceptions=True)
-
-    def pending(self) -> int:
-        """Deliveries waiting for a retry."""
-        return len(self._retries)
 
     async def _retry(self, delivery: Delivery, first_try_at: float, refused: Refusal) -> None:
         retries = 0
@@ -160,7 +154,6 @@ class EventDelivery:
             await cell.invocations.invoke(FunctionRef(name=function.name, qualifier=function.qualifier), payload, "Event")
         except ApiError as refused:  # denied, throttled, the function gone or not Active, the payload refused
             return (refused.error_type, refused.message)
-        self.delivered += 1
         return None
 
     async def _dead_letter(self, delivery: Delivery, refused: Refusal, retries: int) -> None:
@@ -176,8 +169,6 @@ class EventDelivery:
             await self._destinations.deliver(queue, delivery.dead_letter_body, _no_function, attributes)
         except Exception:
             log.exception("%s for %s could not reach its dead-letter queue %s", delivery.label, delivery.function.arn, queue)
-            return
-        self.dead_lettered += 1
 
 
 async def _no_function(target: str, body: bytes) -> None:

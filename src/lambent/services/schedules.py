@@ -71,7 +71,6 @@ class ScheduleService:
         self._schedules: dict[tuple[str, str], Schedule] = {}
         self._groups: dict[str, ScheduleGroup] = {}
         self._lock = asyncio.Lock()
-        self.fired = 0
 
     async def load(self) -> None:
         now = self._clock.time()
@@ -201,7 +200,6 @@ class ScheduleService:
             if following is None and schedule.spec.action_after_completion == "DELETE":
                 await self._store.delete_schedule(group, name)
                 del self._schedules[(group, name)]
-        self.fired += 1
         await self._deliver(schedule, slot)
         self._arm(schedule)
 

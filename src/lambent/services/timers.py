@@ -52,13 +52,6 @@ class Timers:
     def cancel(self, key: Hashable) -> None:
         self._armed.pop(key, None)  # its heap entry is dropped when it comes up
 
-    def armed(self) -> int:
-        return len(self._armed)
-
-    def when(self, key: Hashable) -> float | None:
-        entry = self._armed.get(key)
-        return entry[0] if entry is not None else None
-
     async def _run(self) -> None:
         while True:
             while self._heap and self._armed.get(self._heap[0][2], (0, -1))[1] != self._heap[0][1]:

@@ -92,7 +92,6 @@ class BucketNotificationService:
         self._clock = clock or SystemClock()
         self._buckets: dict[str, BucketNotification] = {}
         self._lock = asyncio.Lock()
-        self.received = 0
 
     async def load(self) -> None:
         self._buckets = {n.bucket: n for n in await self._store.load_bucket_notifications()}
@@ -127,7 +126,6 @@ class BucketNotificationService:
             raise ResourceNotFoundException(f"Bucket {bucket} has no notification configuration.")
         if any(record.bucket != bucket for record in records):
             raise ResourceNotFoundException("A record names a bucket other than the push endpoint's.")
-        self.received += len(records)
         handed = 0
         configuration = notification.configuration
         for record in records:

@@ -11,6 +11,7 @@
     │   ├── CodeVerificationFailedException       400  untrusted/unsigned code, policy Enforce
     │   ├── InvalidCodeSignatureException         400  signature fails integrity, any policy
     │   ├── ResourceConflictException             409
+    │   ├── ResourceInUseException                400  an event source mapping is mid-change
     │   ├── PreconditionFailedException           412
     │   ├── PolicyLengthExceededException         400  a resource policy over 20 KB
     │   ├── RequestEntityTooLargeException        413
@@ -171,6 +172,13 @@ class ResourceConflictException(ApiError):
 
     error_type = "ResourceConflictException"
     status = 409
+
+
+class ResourceInUseException(ApiError):
+    """The operation cannot be performed at this time."""
+
+    status = 400
+    error_type = "ResourceInUseException"
 
 
 class PreconditionFailedException(ApiError):

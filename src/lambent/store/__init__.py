@@ -5,6 +5,7 @@ versions, aliases, settings and uids), ``LayerStore``, ``EventConfigStore``, ``P
 ``FunctionUrlStore`` (function URL configs), ``HttpApiStore`` (HTTP APIs), ``EventBusStore``
 (EventBridge buses with their rules and targets), ``ScheduleStore`` (EventBridge Scheduler),
 ``BucketNotificationStore`` (S3 buckets' notification configurations and their push tokens),
+``EventSourceStore`` (event source mappings, their stream positions and leases),
 ``QueueStore`` (the asynchronous invocations),
 ``UsageStore`` (the ledger's journal position, usage, budgets), ``LogStore``, ``IdentityStore``
 (accounts, IAM users and roles, access keys, customer managed policies) and ``CodeSigningStore``
@@ -27,6 +28,7 @@ from lambent.model.budget import Budget
 from lambent.model.code_signing import CodeSigningConfig
 from lambent.model.event_bus import EventBusState
 from lambent.model.event_invoke import EventInvokeConfig
+from lambent.model.event_source_mapping import Mapping as EventSourceMapping
 from lambent.model.function import FunctionVersion
 from lambent.model.function_policy import FunctionPolicy
 from lambent.model.function_url import FunctionUrlConfig
@@ -251,6 +253,42 @@ class ScheduleStore(Protocol):
         ...
 
 
+class EventSourceStore(Protocol):
+    """The bound account's event source mappings, each stored whole, and the positions and
+    leases of the partitions (shards) stream pollers read, by mapping UUID (unique across
+    accounts)."""
+
+    async def load_event_source_mappings(self) -> list[EventSourceMapping]:
+        """The bound account's mappings, by UUID."""
+        ...
+
+    async def put_event_source_mapping(self, mapping: EventSourceMapping) -> None:
+        """Insert or replace the mapping of ``mapping.uuid``."""
+        ...
+
+    async def delete_event_source_mapping(self, uuid: str) -> None:
+        """Delete the mapping and every position of it; none: nothing."""
+        ...
+
+    async def load_positions(self, uuid: str) -> dict[str, str | None]:
+        """partition -> checkpointed position (None: none yet) of the mapping's partitions."""
+        ...
+
+    async def claim_partition(self, uuid: str, partition: str, owner: str, until: float, now: float) -> bool:
+        """Take or renew the lease of *partition* for *owner* until *until* (epoch seconds):
+        True when it was free, expired at *now*, or *owner*'s already; False: another holds it."""
+        ...
+
+    async def release_partition(self, uuid: str, partition: str, owner: str) -> None:
+        """Give up *owner*'s lease of *partition* (its position stays); not *owner*'s: nothing."""
+        ...
+
+    async def put_position(self, uuid: str, partition: str, owner: str, position: str | None) -> bool:
+        """Checkpoint *partition* at *position* if *owner* holds its lease; False: it does not
+        (the lease was lost, and the position is another's to write)."""
+        ...
+
+
 class ProvisionedStore(Protocol):
     async def load_provisioned(self) -> list[tuple[str, str, int, str]]:
         """(function, qualifier, count, last modified) of every provisioned concurrency config."""
@@ -458,6 +496,7 @@ class Store(
     EventBusStore,
     ScheduleStore,
     BucketNotificationStore,
+    EventSourceStore,
     ProvisionedStore,
     QueueStore,
     UsageStore,

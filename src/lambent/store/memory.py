@@ -18,6 +18,7 @@ from lambent.model.budget import Budget
 from lambent.model.code_signing import CodeSigningConfig
 from lambent.model.event_bus import EventBusState
 from lambent.model.event_invoke import EventInvokeConfig
+from lambent.model.event_source_mapping import Mapping as EventSourceMapping
 from lambent.model.function import FunctionVersion
 from lambent.model.function_policy import FunctionPolicy
 from lambent.model.function_url import FunctionUrlConfig
@@ -34,6 +35,7 @@ from lambent.store.journal import Position
 from lambent.store.memory_bucket_notifications import MemoryBucketNotifications
 from lambent.store.memory_code_signing import MemoryCodeSigning
 from lambent.store.memory_event_buses import MemoryEventBuses
+from lambent.store.memory_event_sources import MemoryEventSources
 from lambent.store.memory_function_urls import MemoryFunctionUrls
 from lambent.store.memory_http_apis import MemoryHttpApis
 from lambent.store.memory_schedules import MemorySchedules
@@ -71,6 +73,7 @@ class _Owned:
         self.event_buses: dict[str, EventBusState] = {}
         self.schedules: dict[tuple[str, str], Schedule] = {}
         self.schedule_groups: dict[str, ScheduleGroup] = {}
+        self.event_source_mappings: dict[str, EventSourceMapping] = {}
         self.bucket_notifications: dict[str, BucketNotification] = {}
         self.provisioned: dict[tuple[str, str], tuple[int, str]] = {}
         self.code_signing_configs: dict[str, CodeSigningConfig] = {}
@@ -79,7 +82,13 @@ class _Owned:
 
 
 class MemoryStore(
-    MemoryCodeSigning, MemoryFunctionUrls, MemoryHttpApis, MemoryEventBuses, MemorySchedules, MemoryBucketNotifications
+    MemoryCodeSigning,
+    MemoryFunctionUrls,
+    MemoryHttpApis,
+    MemoryEventBuses,
+    MemorySchedules,
+    MemoryBucketNotifications,
+    MemoryEventSources,
 ):
     """Bound to *account*, as ``SqlStore`` is: ``of_account`` views another account's resources."""
 
@@ -98,6 +107,7 @@ class MemoryStore(
         self._accounts: dict[str, Account] = {}
         self._principals: dict[tuple[str, str, str], User | Role | ManagedPolicy] = {}  # (account, kind, name)
         self._keys: dict[str, AccessKey] = {}
+        self._positions: dict[tuple[str, str], list[object]] = {}
 
     def _bind(self, account: str) -> None:
         self._account = account
@@ -110,6 +120,7 @@ class MemoryStore(
         self._event_buses = owned.event_buses
         self._schedules = owned.schedules
         self._schedule_groups = owned.schedule_groups
+        self._event_source_mappings = owned.event_source_mappings
         self._bucket_notifications = owned.bucket_notifications
         self._provisioned = owned.provisioned
         self._code_signing_configs = owned.code_signing_configs
@@ -169,6 +180,7 @@ class MemoryStore(
             or owned.event_buses
             or owned.schedules
             or owned.bucket_notifications
+            or owned.event_source_mappings
         )
 
     async def assign_uid(self, name: str) -> int:

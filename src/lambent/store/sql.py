@@ -20,6 +20,8 @@ from lambent.store.sql_code_signing import CodeSigningSql
 from lambent.store.sql_code_signing import define as define_code_signing
 from lambent.store.sql_event_buses import EventBusSql
 from lambent.store.sql_event_buses import define as define_event_buses
+from lambent.store.sql_event_sources import EventSourceSql
+from lambent.store.sql_event_sources import define as define_event_sources
 from lambent.store.sql_function_urls import FunctionUrlSql
 from lambent.store.sql_functions import FunctionSql
 from lambent.store.sql_functions import define as define_functions
@@ -92,6 +94,7 @@ code_signing_tables = define_code_signing(metadata)
 http_apis = define_http_apis(metadata)
 event_buses = define_event_buses(metadata)
 schedule_tables = define_schedules(metadata)
+event_source_tables = define_event_sources(metadata)
 bucket_notifications = define_bucket_notifications(metadata)
 
 _encode = msgspec.json.Encoder()
@@ -114,6 +117,7 @@ class SqlStore(
     HttpApiSql,
     EventBusSql,
     ScheduleSql,
+    EventSourceSql,
     BucketNotificationSql,
     UsageSql,
     IdentitySql,
@@ -134,6 +138,7 @@ class SqlStore(
         self._http_apis = http_apis
         self._event_buses = event_buses
         self._schedule_tables = schedule_tables
+        self._event_source_tables = event_source_tables
         self._bucket_notifications = bucket_notifications
         self._owners = [
             layer_versions,
@@ -141,6 +146,7 @@ class SqlStore(
             http_apis,
             event_buses,
             schedule_tables["schedules"],
+            event_source_tables["mappings"],
             bucket_notifications,
         ]
         self._log_events = log_events

@@ -33,7 +33,9 @@ LAYERS: dict[str, frozenset[str]] = {
     "runtimes": frozenset({"errors", "model", "sandbox"}),
     "store": frozenset({"errors", "clock", "model"}),
     "invoker": frozenset({"errors", "clock", "model", "sandbox", "runtimes"}),
-    "services": frozenset({"errors", "clock", "model", "runtimes", "invoker", "store"}),
+    # pollers: each source's client and AWS's batching rules; they invoke through what they are given
+    "sources": frozenset({"errors", "clock", "model", "store"}),
+    "services": frozenset({"errors", "clock", "model", "runtimes", "invoker", "store", "sources"}),
     "runtime_api": frozenset({"errors", "model", "invoker"}),
     "api": frozenset({"errors", "clock", "model", "settings", "services"}),
     # beside api: it shares the SigV4 verifier, the body reader and the guard's caller and context
@@ -48,6 +50,7 @@ LAYERS: dict[str, frozenset[str]] = {
             "runtimes",
             "store",
             "invoker",
+            "sources",
             "services",
             "runtime_api",
             "api",

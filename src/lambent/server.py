@@ -33,6 +33,7 @@ from lambent.api.code_urls import CodeUrls
 from lambent.api.concurrency import ConcurrencyApi
 from lambent.api.environment_listener import EnvironmentListener
 from lambent.api.event_configs import EventConfigsApi
+from lambent.api.event_source_mappings import EventSourceMappingsApi
 from lambent.api.events import EventsApi
 from lambent.api.function_urls import FunctionUrlsApi
 from lambent.api.functions import FunctionsApi
@@ -81,6 +82,7 @@ from lambent.services.destinations import Destinations
 from lambent.services.event_configs import EventConfigService
 from lambent.services.event_delivery import EventDelivery
 from lambent.services.event_queue import EventQueue
+from lambent.services.event_sources import EventSourceService
 from lambent.services.events import EventBusService
 from lambent.services.execution_roles import AnyRole
 from lambent.services.function_events import Listeners
@@ -103,10 +105,12 @@ from lambent.services.permissions import PermissionService
 from lambent.services.provisioned import ProvisionedService
 from lambent.services.s3_notifications import BucketNotificationService
 from lambent.services.schedules import ScheduleService
+from lambent.services.source_kinds import SourceKinds
 from lambent.services.sts import StsService
 from lambent.services.timers import Timers
 from lambent.services.usage_reports import UsageReports
 from lambent.settings import Settings
+from lambent.sources.sqs import SqsClients
 from lambent.store.sql import SqlStore
 
 log = logging.getLogger("lambent")
@@ -257,6 +261,11 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         to_bus=to_bus,
     )
     queue = EventQueue(store, clock)
+    source_kinds = SourceKinds(
+        SqsClients(
+            settings.region, settings.sqs_endpoint_url, settings.function_access_key_id, settings.function_secret_access_key
+        )
+    )
 
     def build_cell(account: str) -> Cell:
         """One account's Lambda (``services.cells``), over the store's view of that account."""
@@ -329,6 +338,9 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
             s3_notifications=BucketNotificationService(
                 own, account, settings.region, settings.endpoint_url, deliveries.deliver, publish, clock=clock
             ),
+            event_sources=EventSourceService(
+                own, index, invocations, source_kinds, access, destinations, settings.region, account, clock=clock
+            ),
             invocations=invocations,
             settings=AccountService(index, layers, provisioned),
             invoker=invoker,
@@ -388,6 +400,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         versions=VersionsApi(settings, of_request),
         aliases=AliasesApi(settings, of_request),
         event_configs=EventConfigsApi(settings, of_request),
+        event_sources=EventSourceMappingsApi(of_request),
         function_urls=FunctionUrlsApi(of_request),
         concurrency=ConcurrencyApi(settings, of_request),
         tags=TagsApi(settings, of_request),
@@ -434,6 +447,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
             await timers.close()
             await deliveries.close()
             await cells.close()
+            source_kinds.close()
             await listener.close()
             await ledger.close()
             await meter.close()

@@ -134,6 +134,9 @@ class Guarded:
             versioned = operation.resource == "layer_version" and len(parts) == 8 and parts[7].isdigit()
             layer_version = (parts[6], int(parts[7])) if versioned else None
             return Target(action=operation.action, resource=resource, account=account, layer_version=layer_version)
+        if operation.resource == "event_source_mapping" and params.get("UUID"):
+            resource = f"arn:aws:lambda:{region}:{own}:event-source-mapping:{params['UUID']}"
+            return Target(action=operation.action, resource=resource, account=own)
         if operation.resource == "bucket" and params.get("bucket"):
             return Target(action=operation.action, resource=f"arn:aws:s3:::{params['bucket']}", account=own)
         if "arn" in params:  # TagResource, UntagResource, ListTags: the ARN the path names

@@ -26,6 +26,7 @@ from lambent.api.code_signing import CodeSigningApi
 from lambent.api.code_urls import CodeUrls
 from lambent.api.concurrency import ConcurrencyApi
 from lambent.api.event_configs import EventConfigsApi
+from lambent.api.event_source_mappings import EventSourceMappingsApi
 from lambent.api.function_urls import FunctionUrlsApi
 from lambent.api.functions import FunctionsApi
 from lambent.api.guard import Guard
@@ -53,6 +54,7 @@ class Handlers(msgspec.Struct, frozen=True, kw_only=True):
     versions: VersionsApi
     aliases: AliasesApi
     event_configs: EventConfigsApi
+    event_sources: EventSourceMappingsApi
     function_urls: FunctionUrlsApi
     concurrency: ConcurrencyApi
     tags: TagsApi
@@ -101,6 +103,7 @@ LAYER = "/2018-10-31/layers/{layer}/versions"
 CSC = "/2020-04-22/code-signing-configs"
 FN_CSC = "/2020-06-30/functions/{name}/code-signing-config"
 URL = "/2021-10-31/functions/{name}/url"
+ESM = "/2015-03-31/event-source-mappings"
 APIS = "/v2/apis"
 GET, POST, PUT, DELETE, PATCH = ["GET"], ["POST"], ["PUT"], ["DELETE"], ["PATCH"]
 GET_POST = ["GET", "POST"]
@@ -126,6 +129,7 @@ def routes(h: Handlers, g: Guard) -> list[BaseRoute]:
         return Route(path, g(operation, endpoint), methods=methods)
 
     gw = h.apigateway
+    es = h.event_sources
     sc = h.scheduler
 
     def v2(path: str, endpoint: Any, methods: list[str]) -> Route:
@@ -167,6 +171,13 @@ def routes(h: Handlers, g: Guard) -> list[BaseRoute]:
         op("GetAlias",                           f"{F}/{{name}}/aliases/{{alias}}",           al.get,                  GET),
         op("UpdateAlias",                        f"{F}/{{name}}/aliases/{{alias}}",           al.update,               PUT),
         op("DeleteAlias",                        f"{F}/{{name}}/aliases/{{alias}}",           al.delete,               DELETE),
+        op("CreateEventSourceMapping",           ESM,                                         es.create,               POST),
+        op("ListEventSourceMappings",            ESM,                                         es.list,                 GET),
+        op("CreateEventSourceMapping",           f"{ESM}/",                                   es.create,               POST),
+        op("ListEventSourceMappings",            f"{ESM}/",                                   es.list,                 GET),
+        op("GetEventSourceMapping",              f"{ESM}/{{UUID}}",                           es.get,                  GET),
+        op("UpdateEventSourceMapping",           f"{ESM}/{{UUID}}",                           es.update,               PUT),
+        op("DeleteEventSourceMapping",           f"{ESM}/{{UUID}}",                           es.delete,               DELETE),
         op("PutFunctionEventInvokeConfig",       EVENT_CONFIG,                                ev.put,                  PUT),
         op("UpdateFunctionEventInvokeConfig",    EVENT_CONFIG,                                ev.update,               POST),
         op("GetFunctionEventInvokeConfig",       EVENT_CONFIG,                                ev.get,                  GET),

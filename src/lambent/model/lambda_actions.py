@@ -18,6 +18,8 @@ policies":
   account; those on the server itself (accounts, every account's metrics) in the server's
   default account (``server``); its signing profiles and jobs (its stand-in for AWS Signer)
   ``signer:<Operation>`` on ``*``;
+- CreateEventSourceMapping and ListEventSourceMappings are on ``*``, the other mapping operations
+  on the mapping's ARN (``arn:aws:lambda:REGION:ACCOUNT:event-source-mapping:UUID``);
 - its stand-in for S3's bucket notification configuration is S3's actions,
   ``s3:PutBucketNotification`` and ``s3:GetBucketNotification``, on the bucket's ARN
   (``arn:aws:s3:::BUCKET``) in the caller's account.
@@ -36,7 +38,9 @@ from lambent.model.arns import function_arn
 from lambent.model.code_signing import config_arn
 from lambent.model.layer import layer_arn
 
-ResourceKind = Literal["*", "function", "layer", "layer_version", "code_signing_config", "log_group", "log_stream", "bucket"]
+ResourceKind = Literal[
+    "*", "function", "layer", "layer_version", "code_signing_config", "log_group", "log_stream", "bucket", "event_source_mapping"
+]
 
 
 class Operation(msgspec.Struct, frozen=True):
@@ -107,6 +111,8 @@ OPERATIONS: Mapping[str, Operation] = {
     ),
     **_lambda("*", "ListFunctions", "GetAccountSettings", "ListLayers", "CreateCodeSigningConfig", "ListCodeSigningConfigs"),
     **_lambda("layer", "PublishLayerVersion", "ListLayerVersions"),
+    **_lambda("*", "CreateEventSourceMapping", "ListEventSourceMappings"),
+    **_lambda("event_source_mapping", "GetEventSourceMapping", "UpdateEventSourceMapping", "DeleteEventSourceMapping"),
     **_lambda(
         "layer_version",
         "GetLayerVersion",
@@ -155,6 +161,7 @@ def resource_arn(
     log_group: str | None = None,
     log_stream: str | None = None,
     bucket: str | None = None,
+    mapping: str | None = None,
     arn: str | None = None,
 ) -> str:
     """The ARN *op_name* is authorized on. *arn*, when given (TagResource's Resource, a code
@@ -179,4 +186,6 @@ def resource_arn(
         return log_group_arn(region, account_id, log_group, log_stream)
     if op.resource == "bucket" and bucket is not None:
         return f"arn:aws:s3:::{bucket}"
+    if op.resource == "event_source_mapping" and mapping is not None:
+        return f"arn:aws:lambda:{region}:{account_id}:event-source-mapping:{mapping}"
     raise ValueError(f"{op_name} is on a {op.resource}: its name is needed")

@@ -2,7 +2,7 @@
 
 A ``Cell`` is one account's function index, its services (functions, aliases, layers, event
 invoke configs, provisioned concurrency, code signing, permissions, function URLs, HTTP APIs,
-EventBridge buses and schedules, S3 bucket notifications, invocations, account settings) and its
+EventBridge buses and schedules, S3 bucket notifications, event source mappings, invocations, account settings) and its
 invoker, whose admission holds the account's own concurrency limit, as AWS limits each account
 of a region. What cells share is below them: the store (each cell's view bound to its account),
 the content-addressed packages, the sandbox and its zygotes, the ledger.
@@ -28,6 +28,7 @@ from lambent.services.account import AccountService
 from lambent.services.aliases import AliasService
 from lambent.services.code_signing import CodeSigningService
 from lambent.services.event_configs import EventConfigService
+from lambent.services.event_sources import EventSourceService
 from lambent.services.events import EventBusService
 from lambent.services.function_index import FunctionIndex
 from lambent.services.function_settings import FunctionSettings
@@ -60,6 +61,7 @@ class Cell:
     events: EventBusService
     schedules: ScheduleService
     s3_notifications: BucketNotificationService
+    event_sources: EventSourceService
     invocations: InvocationService
     settings: AccountService
     invoker: Invoker
@@ -77,8 +79,10 @@ class Cell:
         await self.s3_notifications.load()
         self.invoker.start()
         await self.provisioned.load()
+        await self.event_sources.load()
 
     async def close(self) -> None:
+        await self.event_sources.close()
         await self.invocations.close()
         await self.invoker.shutdown()
 

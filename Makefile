@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint unit acceptance bench bench-quick clean system runtimes
+.PHONY: serve test lint unit acceptance bench bench-quick clean system runtimes peers
 
 # Debian packages: slirp4netns gives environments their outbound network, iproute2 makes the
 # network tests' own test host, ceph-mon, ceph-osd and radosgw make the S3 notification tests'
@@ -50,6 +50,17 @@ $(RUNTIMES): $(STAMP) src/lambent/runtimes/python/requirements.txt tests/fixture
 	$(BIN)/python -m tests.fixtures.web_frameworks
 	touch $@
 
+# Kinesalite, a Kinesis API server on Node.js, for the Kinesis event-source-mapping tests
+# (tests/fixtures/kinesalite.py): from npm once, into the venv's share, never onto the system.
+# Where node or npm is missing those tests skip, naming it.
+KINESALITE := kinesalite@3
+PEERS := $(VENV)/share/lambent/peers
+peers: $(PEERS)/.installed
+$(PEERS)/.installed: | $(STAMP)
+	@if command -v npm >/dev/null 2>&1; then \
+		mkdir -p $(PEERS) && npm install --silent --no-audit --no-fund --prefix $(PEERS) $(KINESALITE) && touch $@; \
+	else echo "note: npm not installed: the Kinesis tests skip" >&2; fi
+
 serve: $(STAMP) $(RUNTIMES) system  ## start the server on the embedded defaults (SQLite and ./.lambent)
 	$(BIN)/lambent serve
 
@@ -61,13 +72,13 @@ lint: $(STAMP) system
 	@# against the oldest Python this mypy can target.
 	$(BIN)/mypy --python-version 3.10 src/lambent/sandbox/inside
 
-test: lint $(RUNTIMES)  ## the whole suite: lint, types, unit, acceptance, security
+test: lint $(RUNTIMES) $(PEERS)/.installed  ## the whole suite: lint, types, unit, acceptance, security
 	$(BIN)/pytest -q
 
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
 
-acceptance: $(STAMP) $(RUNTIMES) system
+acceptance: $(STAMP) $(RUNTIMES) $(PEERS)/.installed system
 	$(BIN)/pytest -q tests/acceptance
 
 bench: $(STAMP)  ## the full benchmark, for the record (docs/performance.md)

@@ -187,6 +187,15 @@ def _secret(data_dir: Path) -> bytes:
     return path.read_bytes()
 
 
+def _node_id(data_dir: Path) -> str:
+    """This node's name as a lease holder: kept in the data directory, so that a restarted
+    server takes its own stream leases back at once instead of waiting for them to expire."""
+    path = data_dir / "node-id"
+    if not path.exists():
+        path.write_text(secrets.token_hex(8))
+    return path.read_text().strip()
+
+
 async def _admin_key(settings: Settings, identity: IdentityService, environ: Mapping[str, str]) -> None:
     """The default account's administrator key, made on the first start, written as the
     ``lambent`` profile where the AWS CLI and SDKs look (decision 0017)."""
@@ -234,6 +243,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
     runtimes = discover_runtimes(environ)
     clock = SystemClock()  # the one clock every part reads
     server_secret = _secret(data_dir)
+    node_id = _node_id(data_dir)
     sealer = Sealer(server_secret)
     identity = IdentityService(store, sealer, clock=clock)
     iam = IamService(store, identity, PolicyCatalog(store), clock=clock)
@@ -339,7 +349,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
                 own, account, settings.region, settings.endpoint_url, deliveries.deliver, publish, clock=clock
             ),
             event_sources=EventSourceService(
-                own, index, invocations, source_kinds, access, destinations, settings.region, account, clock=clock
+                own, index, invocations, source_kinds, access, destinations, settings.region, account, clock=clock, owner=node_id
             ),
             invocations=invocations,
             settings=AccountService(index, layers, provisioned),

@@ -36,6 +36,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_level: str = "info"
     #: The SQS API that SQS destinations and dead-letter queues are sent to (None: AWS's).
     sqs_endpoint_url: str | None = None
+    #: The Kinesis API that Kinesis event source mappings read (None: AWS's).
+    kinesis_endpoint_url: str | None = None
+    #: Amazon MQ brokers for event source mappings: a JSON object from each broker's ARN to the
+    #: AMQP URL of its RabbitMQ (``amqp://user:password@host:port``); Lambent has no MQ service.
+    mq_brokers: str = ""
     #: Multiplies AWS's 1 and 2 minute waits before retrying a failed asynchronous invocation.
     async_retry_scale: float = 1.0
     #: Outbound network for functions without a ``lambent:outbound`` tag: ``allow`` (as AWS) or ``none``.

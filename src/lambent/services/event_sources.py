@@ -64,7 +64,10 @@ class EventSourceService:
         region: str,
         account_id: str,
         clock: Clock | None = None,
+        owner: str | None = None,
     ) -> None:
+        """*owner*: who this process is when its pollers hold leases (default: a fresh id)."""
+        self._owner = owner or uuids.uuid4().hex
         self._store = store
         self._index = index
         self._invocations = invocations
@@ -344,6 +347,8 @@ class EventSourceService:
             send_failure=send_failure,
             clock=self._clock,
             region=self.region,
+            store=self._store,
+            owner=self._owner,
         )
 
     def _report(self, uuid: str, result: str) -> None:

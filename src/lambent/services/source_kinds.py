@@ -19,6 +19,7 @@ from lambent.model.function import FunctionVersion
 from lambent.sources.poller import InvokeBatch, Poller, Report, SendFailure
 from lambent.sources.queue_poller import QueuePoller
 from lambent.sources.sqs import SqsClients, SqsQueue
+from lambent.store import EventSourceStore
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -30,6 +31,10 @@ class PollerNeeds:
     send_failure: SendFailure
     clock: Clock
     region: str
+    #: Where stream pollers keep their positions and leases (bound to the mapping's account).
+    store: EventSourceStore
+    #: Who this process is when it holds a lease (unique per server process).
+    owner: str
 
 
 #: Builds the poller of a mapping.

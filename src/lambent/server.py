@@ -110,6 +110,7 @@ from lambent.services.sts import StsService
 from lambent.services.timers import Timers
 from lambent.services.usage_reports import UsageReports
 from lambent.settings import Settings
+from lambent.sources.kinesis import KinesisClients
 from lambent.sources.sqs import SqsClients
 from lambent.store.sql import SqlStore
 
@@ -274,7 +275,10 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
     source_kinds = SourceKinds(
         SqsClients(
             settings.region, settings.sqs_endpoint_url, settings.function_access_key_id, settings.function_secret_access_key
-        )
+        ),
+        KinesisClients(
+            settings.region, settings.kinesis_endpoint_url, settings.function_access_key_id, settings.function_secret_access_key
+        ),
     )
 
     def build_cell(account: str) -> Cell:

@@ -326,7 +326,7 @@ class EventSourceService:
             try:
                 outcome = await self._invocations.invoke(ref, payload, "RequestResponse")
             except ApiError as refused:
-                return Invoked(refused=f"{refused.error_type}: {refused.message}")
+                return Invoked(refused=f"{refused.error_type}: {refused.message}", status_code=refused.status)
             invocation = outcome.invocation
             if invocation is None:
                 return Invoked(refused="the invocation returned nothing")
@@ -341,6 +341,12 @@ class EventSourceService:
         async def send_failure(destination: str, body: bytes) -> None:
             await self._destinations.deliver(destination, body, self._invocations.send_to_function)
 
+        def role() -> str:
+            try:
+                return self._index.resolve(ref).role
+            except ApiError:  # the function is gone: its invocations are refused anyway
+                return ""
+
         return PollerNeeds(
             invoke=invoke,
             report=lambda result: self._report(mapping.uuid, result),
@@ -349,6 +355,7 @@ class EventSourceService:
             region=self.region,
             store=self._store,
             owner=self._owner,
+            role=role,
         )
 
     def _report(self, uuid: str, result: str) -> None:

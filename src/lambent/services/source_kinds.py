@@ -16,6 +16,7 @@ from lambent.errors import InvalidParameterValueException
 from lambent.model.event_source_mapping import Mapping
 from lambent.model.event_source_rules import check_settings
 from lambent.model.function import FunctionVersion
+from lambent.sources.kinesis import KinesisClients, KinesisPoller
 from lambent.sources.poller import InvokeBatch, Poller, Report, SendFailure
 from lambent.sources.queue_poller import QueuePoller
 from lambent.sources.sqs import SqsClients, SqsQueue
@@ -35,6 +36,8 @@ class PollerNeeds:
     store: EventSourceStore
     #: Who this process is when it holds a lease (unique per server process).
     owner: str
+    #: The function's execution role now (a record's ``invokeIdentityArn``).
+    role: Callable[[], str] = lambda: ""
 
 
 #: Builds the poller of a mapping.
@@ -64,9 +67,21 @@ def kinesis_denied(mapping: Mapping, action: str) -> str:
     )
 
 
+#: What the developer guide lists for a Kinesis mapping's role ("Execution role permissions"),
+#: less SubscribeToShard, which only enhanced fan-out consumers use.
+KINESIS_ACTIONS = (
+    "kinesis:GetRecords",
+    "kinesis:GetShardIterator",
+    "kinesis:DescribeStream",
+    "kinesis:DescribeStreamSummary",
+    "kinesis:ListShards",
+)
+
+
 class SourceKinds:
-    def __init__(self, sqs: SqsClients) -> None:
+    def __init__(self, sqs: SqsClients, kinesis: KinesisClients | None = None) -> None:
         self._sqs = sqs
+        self._kinesis = kinesis
         self._kinds: dict[str, SourceKind] = {
             "sqs": SourceKind(
                 actions=("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"),
@@ -75,6 +90,10 @@ class SourceKinds:
                 build=self._build_sqs,
             ),
         }
+        if kinesis is not None:
+            self._kinds["kinesis"] = SourceKind(
+                actions=KINESIS_ACTIONS, denied=kinesis_denied, check=self._check_kinesis, build=self._build_kinesis
+            )
 
     def register(self, name: str, kind: SourceKind) -> None:
         """Add a kind (the composition root adds those whose clients it configured)."""
@@ -113,5 +132,36 @@ class SourceKinds:
         source = SqsQueue(self._sqs, mapping.source_arn or "", needs.region)
         return QueuePoller(source, mapping.settings, needs.invoke, needs.report, needs.clock)
 
+    async def _check_kinesis(self, mapping: Mapping, function: FunctionVersion) -> None:
+        """The stream exists (DescribeStreamSummary)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        assert self._kinesis is not None
+        try:
+            await self._kinesis.summary(mapping.source_arn or "")
+        except ClientError as refused:
+            if refused.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                raise InvalidParameterValueException(f"Stream not found: {mapping.source_arn}") from None
+            raise InvalidParameterValueException(f"Error occurred while DescribeStreamSummary: {refused}") from None
+        except BotoCoreError as unreachable:
+            raise InvalidParameterValueException(f"Error occurred while DescribeStreamSummary: {unreachable}") from None
+
+    def _build_kinesis(self, mapping: Mapping, needs: PollerNeeds) -> Poller:
+        assert self._kinesis is not None
+        return KinesisPoller(
+            self._kinesis,
+            mapping,
+            invoke=needs.invoke,
+            report=needs.report,
+            send_failure=needs.send_failure,
+            clock=needs.clock,
+            region=needs.region,
+            store=needs.store,
+            owner=needs.owner,
+            role=needs.role,
+        )
+
     def close(self) -> None:
         self._sqs.close()
+        if self._kinesis is not None:
+            self._kinesis.close()

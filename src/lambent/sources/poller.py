@@ -32,6 +32,8 @@ class Invoked(msgspec.Struct, frozen=True, kw_only=True):
     payload: bytes = b""
     executed_version: str = "$LATEST"
     request_id: str = ""
+    #: The invocation's HTTP status: 200 when the function ran, the refusal's status otherwise.
+    status_code: int = 200
 
     @property
     def ok(self) -> bool:

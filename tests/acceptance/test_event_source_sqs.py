@@ -292,3 +292,34 @@ def test_a_disabled_mapping_stops_and_holds_nothing_then_resumes(server: Server,
     [event] = records(server, "esm-toggle-fn", 1)
     assert [r["body"] for r in event["Records"]] == ["while disabled"]
     lam.delete_event_source_mapping(UUID=uuid)
+
+
+def test_a_sigkill_while_consuming_loses_nothing(server: Server, sqs: Any, reader: str) -> None:
+    """At least once across a crash: every message sent is processed; duplicates are counted."""
+    lam = server.client()
+    create(lam, "esm-crash-fn", RECORDER + "    import time\n    time.sleep(0.1)\n", Role=reader)
+    url, arn = queue(sqs, "esm-crash-q", VisibilityTimeout="4")
+    sent = [f"m{i:03d}" for i in range(300)]
+    for start in range(0, 150, 10):
+        sqs.send_message_batch(
+            QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": b} for i, b in enumerate(sent[start : start + 10])]
+        )
+    uuid = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName="esm-crash-fn", BatchSize=10)["UUID"]
+    for start in range(150, 300, 10):
+        sqs.send_message_batch(
+            QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": b} for i, b in enumerate(sent[start : start + 10])]
+        )
+    wait_for(lambda: len(records(server, "esm-crash-fn", 1, timeout_s=0.1)) >= 3)
+    server.kill_and_restart()
+    lam = server.client()
+
+    def bodies() -> list[str]:
+        return [r["body"] for e in records(server, "esm-crash-fn", 1, timeout_s=0.1) for r in e["Records"]]
+
+    wait_for(lambda: set(bodies()) >= set(sent), timeout_s=60)
+    seen = bodies()
+    duplicates = len(seen) - len(set(seen))
+    print(f"SQS crash test: {len(sent)} sent, {len(set(seen))} processed, 0 lost, {duplicates} duplicates")
+    assert set(seen) == set(sent)
+    wait_for(lambda: visible(sqs, url) == (0, 0))
+    lam.delete_event_source_mapping(UUID=uuid)

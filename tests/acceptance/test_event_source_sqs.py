@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures.cli import lambent, table_rows
 from tests.fixtures.records import RECORDER, records
 from tests.fixtures.server import Server, create
 from tests.fixtures.sqs import server_with_sqs, sqs_client
@@ -322,4 +323,31 @@ def test_a_sigkill_while_consuming_loses_nothing(server: Server, sqs: Any, reade
     print(f"SQS crash test: {len(sent)} sent, {len(set(seen))} processed, 0 lost, {duplicates} duplicates")
     assert set(seen) == set(sent)
     wait_for(lambda: visible(sqs, url) == (0, 0))
+    lam.delete_event_source_mapping(UUID=uuid)
+
+
+def test_the_cli_shows_each_mapping_with_its_state_and_lag(server: Server, sqs: Any, reader: str) -> None:
+    lam = server.client()
+    create(lam, "esm-cli-fn", RECORDER, Role=reader)
+    url, arn = queue(sqs, "esm-cli-q")
+    uuid = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName="esm-cli-fn", BatchSize=3)["UUID"]
+    settled(lam, uuid)
+    sqs.send_message(QueueUrl=url, MessageBody="one")
+    records(server, "esm-cli-fn", 1)
+    wait_for(lambda: visible(sqs, url) == (0, 0))
+    listed = lambent(server, "sources", "ls", "--function", "esm-cli-fn")
+    assert listed.returncode == 0, listed.stderr
+    assert table_rows(listed.stdout) == [[uuid, "esm-cli-fn", "Enabled", "3", "0 waiting", arn]]
+    described = lambent(server, "sources", "describe", uuid)
+    assert described.returncode == 0, described.stderr
+    shown = {line.split()[0]: line.split()[1:] for line in described.stdout.splitlines() if line.strip()}
+    assert shown["state"] == ["Enabled", "(USER_INITIATED)"]
+    assert shown["received"] == ["1"] and shown["processed"] == ["1"] and shown["failed"] == ["0"]
+    assert shown["lag"] == ["0", "waiting"]
+    lam.update_event_source_mapping(UUID=uuid, Enabled=False)
+    settled(lam, uuid)
+    assert table_rows(lambent(server, "sources", "ls").stdout).count([uuid, "esm-cli-fn", "Disabled", "3", "-", arn]) == 1
+    missing = lambent(server, "sources", "describe", "00000000-0000-0000-0000-000000000000")
+    assert missing.returncode == 1
+    assert "ResourceNotFoundException" in missing.stderr
     lam.delete_event_source_mapping(UUID=uuid)

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures.cli import lambent, table_rows
+from tests.fixtures.cli import aws, lambent, table_rows
 from tests.fixtures.records import RECORDER, records
 from tests.fixtures.server import Server, create
 from tests.fixtures.sqs import server_with_sqs, sqs_client
@@ -351,3 +351,33 @@ def test_the_cli_shows_each_mapping_with_its_state_and_lag(server: Server, sqs: 
     assert missing.returncode == 1
     assert "ResourceNotFoundException" in missing.stderr
     lam.delete_event_source_mapping(UUID=uuid)
+
+
+def test_the_aws_cli_drives_mappings_unmodified(server: Server, sqs: Any, reader: str) -> None:
+    lam = server.client()
+    create(lam, "esm-awscli-fn", RECORDER, Role=reader)
+    url, arn = queue(sqs, "esm-awscli-q")
+    made = json.loads(
+        aws(
+            server,
+            "lambda",
+            "create-event-source-mapping",
+            "--function-name",
+            "esm-awscli-fn",
+            "--event-source-arn",
+            arn,
+            "--batch-size",
+            "4",
+            "--function-response-types",
+            "ReportBatchItemFailures",
+        ).stdout
+    )
+    assert (made["State"], made["BatchSize"], made["FunctionResponseTypes"]) == ("Creating", 4, ["ReportBatchItemFailures"])
+    settled(lam, made["UUID"])
+    listed = json.loads(aws(server, "lambda", "list-event-source-mappings", "--event-source-arn", arn).stdout)
+    assert [m["UUID"] for m in listed["EventSourceMappings"]] == [made["UUID"]]
+    sqs.send_message(QueueUrl=url, MessageBody="via the cli")
+    [event] = records(server, "esm-awscli-fn", 1)
+    assert [r["body"] for r in event["Records"]] == ["via the cli"]
+    deleted = json.loads(aws(server, "lambda", "delete-event-source-mapping", "--uuid", made["UUID"]).stdout)
+    assert deleted["State"] == "Deleting"

@@ -196,6 +196,8 @@ SCHEDULER_TRUST = json.dumps(
     }
 )
 ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
+#: What line 17's mappings need of the functions' role: to read their queues.
+SQS_READER = "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole"
 
 
 def _roles(endpoint: str, key: tuple[str, str]) -> None:
@@ -209,6 +211,7 @@ def _roles(endpoint: str, key: tuple[str, str]) -> None:
     )
     with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
         iam.create_role(RoleName=BENCH_ROLE.rsplit("/", 1)[1], AssumeRolePolicyDocument=LAMBDA_TRUST_POLICY)
+        iam.attach_role_policy(RoleName=BENCH_ROLE.rsplit("/", 1)[1], PolicyArn=SQS_READER)
     with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
         name = SCHEDULER_ROLE.rsplit("/", 1)[1]
         iam.create_role(RoleName=name, AssumeRolePolicyDocument=SCHEDULER_TRUST)
@@ -216,9 +219,12 @@ def _roles(endpoint: str, key: tuple[str, str]) -> None:
 
 
 @contextlib.contextmanager
-def lambent_server(work_dir: Path, idle_timeout_s: float, auth: bool = True) -> Iterator[Server]:
+def lambent_server(
+    work_dir: Path, idle_timeout_s: float, auth: bool = True, env: Mapping[str, str] | None = None
+) -> Iterator[Server]:
     """A lambent server on its embedded defaults; requests to it are signed with the key it
-    wrote on its first start (*auth* False: ``LAMBENT_AUTH=off``, nothing signed)."""
+    wrote on its first start (*auth* False: ``LAMBENT_AUTH=off``, nothing signed); *env*: more
+    ``LAMBENT_*`` settings."""
     port = free_port()
     credentials = work_dir / "aws" / "credentials"
     argv = [
@@ -238,6 +244,7 @@ def lambent_server(work_dir: Path, idle_timeout_s: float, auth: bool = True) -> 
         "AWS_SHARED_CREDENTIALS_FILE": str(credentials),
         "AWS_CONFIG_FILE": str(credentials.with_name("config")),
         "LAMBENT_AUTH": "on" if auth else "off",
+        **(env or {}),
     }
     with started("lambent", argv, port, work_dir / "lambent.log", "/lambent/health", env) as server:
         host = f"127.0.0.1:{port}"
@@ -251,6 +258,13 @@ def lambent_server(work_dir: Path, idle_timeout_s: float, auth: bool = True) -> 
             yield server
         finally:
             sign_for(host, None)
+
+
+def moto_server(work_dir: Path) -> contextlib.AbstractContextManager[Server]:
+    """moto's server as a process of its own (its SQS for line 17), on loopback."""
+    port = free_port()
+    argv = [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)]
+    return started("moto", argv, port, work_dir / "moto.log", "/moto-api/")
 
 
 def bare_server(work_dir: Path) -> contextlib.AbstractContextManager[Server]:

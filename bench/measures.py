@@ -27,6 +27,7 @@ import eventbridge
 import harness
 import loadgen
 import schedules
+import sqs
 import streaming
 from harness import Server
 from httpclient import AsyncConnection, Connection, Response, build_request
@@ -56,6 +57,10 @@ class Plan:
     runtimes_warm_count: int = 2000
     runtimes_cold_n: int = 20
     runtimes_phase_max_s: float = 4.0
+    # Line 17: messages waiting for the SQS mapping, its time limit, and idle-queue samples.
+    sqs_messages: int = 500
+    sqs_max_s: float = 60.0
+    sqs_latency_count: int = 20
     # Line 9: SigV4 verifications per batch (five batches, in process).
     sigv4_count: int = 20_000
     # Line 15b: passes over (100 rules x 10 events) per batch (five batches, in process).
@@ -99,6 +104,7 @@ PLANS = {
         runtimes_phase_max_s=8.0,
         sigv4_count=50_000,
         matching_passes=100,
+        sqs_messages=2000,
         schedules_count=40,
         schedules_spread_s=20,
     ),
@@ -122,6 +128,8 @@ class Context:
     api_id: str = ""
     #: Line 14: the URL id of ``stream``'s public RESPONSE_STREAM function URL.
     stream_url_id: str = ""
+    #: Line 17: moto's SQS server, which ``lambent`` sends to and polls.
+    sqs_endpoint: str = ""
     runtimes_broken: dict[str, str] = field(default_factory=dict)
 
 
@@ -628,4 +636,6 @@ MEASURES: list[tuple[str, Callable[[Context, Plan, int], dict[str, Any]]]] = [
     ("events_match", eventbridge.match_cost),
     ("events_delivery", eventbridge.delivery_latency),
     ("schedules", schedules.lateness),
+    ("sqs_throughput", sqs.throughput),
+    ("sqs_latency", sqs.latency),
 ]

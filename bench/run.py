@@ -30,6 +30,7 @@ import handler_clock
 import harness
 import loadgen
 import measures
+import sqs
 import streaming
 from httpclient import Connection
 
@@ -385,6 +386,31 @@ def event_rows(med: dict[str, Any], failed: Callable[[str, str], bool], row: Cal
             f"p99 {_ms(put['p99_ms'])} vs {_ms(invoke['p99_ms'])}; {d['samples']:.0f} each; "
             f"refused {d['refused']:.0f}, never started {put['lost']:.0f}/{invoke['lost']:.0f}",
         )
+    if not failed("sqs_throughput", "17a. SQS mapping throughput"):
+        t = med["sqs_throughput"]
+        row(
+            "sqs_throughput",
+            "17a. SQS → function, BatchSize 10: messages/s end to end (invoked and deleted)",
+            f"{t['esm_per_s']:.0f}/s",
+            f"plain consumers drain {t['drain_per_s']:.0f}/s",
+            _x(_ratio(t["esm_per_s"], t["drain_per_s"])),
+            "≥ 2,000/s",
+            _met(t["esm_per_s"] >= 2000, t["esm_per_s"]),
+            f"{t['messages']:.0f} messages, moto's SQS server; left {t['left']:.0f}",
+        )
+    if not failed("sqs_latency", "17b. SQS new message to handler start"):
+        s17 = med["sqs_latency"]
+        message, invoke = s17["message"], s17["invoke"]
+        row(
+            "sqs_latency",
+            "17b. SQS new message (idle queue, long polling) to handler start, p50 / p99",
+            f"{_ms(message['p50_ms'])} / {_ms(message['p99_ms'])}",
+            f"async Invoke → start {_ms(invoke['p50_ms'])}",
+            _x(_ratio(message["p50_ms"], invoke["p50_ms"])),
+            "p50 ≤ 50 ms",
+            _met(message["p50_ms"] <= 50, message["p50_ms"]),
+            f"{s17['samples']:.0f} messages; never started {message['lost']:.0f}/{invoke['lost']:.0f}",
+        )
     if not failed("schedules", "16. schedule lateness"):
         s = med["schedules"]
         late, invoke = s["schedule"], s["invoke"]
@@ -522,7 +548,10 @@ def run(plan: measures.Plan, only: set[str], use_wrk: bool, log_copy: Path) -> d
         work = Path(tmp)
         (work / "unsigned").mkdir()
         with (
-            harness.lambent_server(work, idle_timeout_s=3600) as lambent,
+            harness.moto_server(work) as moto,
+            harness.lambent_server(
+                work, idle_timeout_s=3600, env={"LAMBENT_SQS_ENDPOINT_URL": f"http://127.0.0.1:{moto.port}"}
+            ) as lambent,
             harness.lambent_server(work / "unsigned", idle_timeout_s=3600, auth=False) as unsigned,
             harness.bare_server(work) as bare,
         ):
@@ -534,6 +563,7 @@ def run(plan: measures.Plan, only: set[str], use_wrk: bool, log_copy: Path) -> d
                 harness.create_function(conn, "stream", runtime, streaming.STREAM_HANDLER)
                 stream_url_id = harness.public_url(conn, "stream", invoke_mode="RESPONSE_STREAM")
                 harness.create_function(conn, handler_clock.FUNCTION, runtime, handler_clock.CLOCK_HANDLER)
+                harness.create_function(conn, sqs.SQS_CLOCK_FUNCTION, runtime, sqs.SQS_CLOCK)
                 eventbridge.setup(conn)
             with Connection("127.0.0.1", unsigned.port) as conn:
                 harness.create_function(conn, "noop", runtime, harness.NOOP_HANDLER)
@@ -547,6 +577,7 @@ def run(plan: measures.Plan, only: set[str], use_wrk: bool, log_copy: Path) -> d
                 url_id=url_id,
                 api_id=api_id,
                 stream_url_id=stream_url_id,
+                sqs_endpoint=f"http://127.0.0.1:{moto.port}",
             )
             for round_no in range(plan.runs):
                 for key, measure in measures.MEASURES:

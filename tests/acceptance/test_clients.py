@@ -10,23 +10,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.fixtures.cli import aws
 from tests.fixtures.server import ROLE, RUNTIME, VENV_BIN, Server, create, environment_gone, make_zip
 
 HELLO = "def handler(event, context):\n    print('hello from', context.function_name)\n    return {'got': event}\n"
-
-
-def aws(server: Server, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = server.cli_env()
-    result = subprocess.run(
-        [str(VENV_BIN / "aws"), *args, "--endpoint-url", server.endpoint, "--output", "json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    if check:
-        assert result.returncode == 0, result.stderr
-    return result
 
 
 def lambent(server: Server, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

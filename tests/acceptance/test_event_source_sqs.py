@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures.cli import aws, lambent, table_rows
 from tests.fixtures.records import RECORDER, records
 from tests.fixtures.server import Server, create
 from tests.fixtures.sqs import server_with_sqs, sqs_client
@@ -292,3 +293,91 @@ def test_a_disabled_mapping_stops_and_holds_nothing_then_resumes(server: Server,
     [event] = records(server, "esm-toggle-fn", 1)
     assert [r["body"] for r in event["Records"]] == ["while disabled"]
     lam.delete_event_source_mapping(UUID=uuid)
+
+
+def test_a_sigkill_while_consuming_loses_nothing(server: Server, sqs: Any, reader: str) -> None:
+    """At least once across a crash: every message sent is processed; duplicates are counted."""
+    lam = server.client()
+    create(lam, "esm-crash-fn", RECORDER + "    import time\n    time.sleep(0.1)\n", Role=reader)
+    url, arn = queue(sqs, "esm-crash-q", VisibilityTimeout="4")
+    sent = [f"m{i:03d}" for i in range(300)]
+    for start in range(0, 150, 10):
+        sqs.send_message_batch(
+            QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": b} for i, b in enumerate(sent[start : start + 10])]
+        )
+    uuid = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName="esm-crash-fn", BatchSize=10)["UUID"]
+    for start in range(150, 300, 10):
+        sqs.send_message_batch(
+            QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": b} for i, b in enumerate(sent[start : start + 10])]
+        )
+    wait_for(lambda: len(records(server, "esm-crash-fn", 1, timeout_s=0.1)) >= 3)
+    server.kill_and_restart()
+    lam = server.client()
+
+    def bodies() -> list[str]:
+        return [r["body"] for e in records(server, "esm-crash-fn", 1, timeout_s=0.1) for r in e["Records"]]
+
+    wait_for(lambda: set(bodies()) >= set(sent), timeout_s=60)
+    seen = bodies()
+    duplicates = len(seen) - len(set(seen))
+    print(f"SQS crash test: {len(sent)} sent, {len(set(seen))} processed, 0 lost, {duplicates} duplicates")
+    assert set(seen) == set(sent)
+    wait_for(lambda: visible(sqs, url) == (0, 0))
+    lam.delete_event_source_mapping(UUID=uuid)
+
+
+def test_the_cli_shows_each_mapping_with_its_state_and_lag(server: Server, sqs: Any, reader: str) -> None:
+    lam = server.client()
+    create(lam, "esm-cli-fn", RECORDER, Role=reader)
+    url, arn = queue(sqs, "esm-cli-q")
+    uuid = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName="esm-cli-fn", BatchSize=3)["UUID"]
+    settled(lam, uuid)
+    sqs.send_message(QueueUrl=url, MessageBody="one")
+    records(server, "esm-cli-fn", 1)
+    wait_for(lambda: visible(sqs, url) == (0, 0))
+    listed = lambent(server, "sources", "ls", "--function", "esm-cli-fn")
+    assert listed.returncode == 0, listed.stderr
+    assert table_rows(listed.stdout) == [[uuid, "esm-cli-fn", "Enabled", "3", "0 waiting", arn]]
+    described = lambent(server, "sources", "describe", uuid)
+    assert described.returncode == 0, described.stderr
+    shown = {line.split()[0]: line.split()[1:] for line in described.stdout.splitlines() if line.strip()}
+    assert shown["state"] == ["Enabled", "(USER_INITIATED)"]
+    assert shown["received"] == ["1"] and shown["processed"] == ["1"] and shown["failed"] == ["0"]
+    assert shown["lag"] == ["0", "waiting"]
+    lam.update_event_source_mapping(UUID=uuid, Enabled=False)
+    settled(lam, uuid)
+    assert table_rows(lambent(server, "sources", "ls").stdout).count([uuid, "esm-cli-fn", "Disabled", "3", "-", arn]) == 1
+    missing = lambent(server, "sources", "describe", "00000000-0000-0000-0000-000000000000")
+    assert missing.returncode == 1
+    assert "ResourceNotFoundException" in missing.stderr
+    lam.delete_event_source_mapping(UUID=uuid)
+
+
+def test_the_aws_cli_drives_mappings_unmodified(server: Server, sqs: Any, reader: str) -> None:
+    lam = server.client()
+    create(lam, "esm-awscli-fn", RECORDER, Role=reader)
+    url, arn = queue(sqs, "esm-awscli-q")
+    made = json.loads(
+        aws(
+            server,
+            "lambda",
+            "create-event-source-mapping",
+            "--function-name",
+            "esm-awscli-fn",
+            "--event-source-arn",
+            arn,
+            "--batch-size",
+            "4",
+            "--function-response-types",
+            "ReportBatchItemFailures",
+        ).stdout
+    )
+    assert (made["State"], made["BatchSize"], made["FunctionResponseTypes"]) == ("Creating", 4, ["ReportBatchItemFailures"])
+    settled(lam, made["UUID"])
+    listed = json.loads(aws(server, "lambda", "list-event-source-mappings", "--event-source-arn", arn).stdout)
+    assert [m["UUID"] for m in listed["EventSourceMappings"]] == [made["UUID"]]
+    sqs.send_message(QueueUrl=url, MessageBody="via the cli")
+    [event] = records(server, "esm-awscli-fn", 1)
+    assert [r["body"] for r in event["Records"]] == ["via the cli"]
+    deleted = json.loads(aws(server, "lambda", "delete-event-source-mapping", "--uuid", made["UUID"]).stdout)
+    assert deleted["State"] == "Deleting"

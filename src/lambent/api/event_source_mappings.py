@@ -64,6 +64,10 @@ def document(mapping: Mapping) -> dict[str, Any]:
     return shown
 
 
+def _pascal(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
 def _checked(operation: str, body: dict[str, Any]) -> None:
     """The model's constraints, but for the Endpoints keys Lambent adds beyond AWS's."""
     source = body.get("SelfManagedEventSource")
@@ -106,6 +110,21 @@ class EventSourceMappingsApi:
         uuid = request.path_params["UUID"]
         constraints.validate("DeleteEventSourceMapping", {"UUID": uuid})
         return json_response(document(await cell.event_sources.delete(uuid)), 202)
+
+    async def statistics(self, request: Request) -> Response:
+        """Lambent's own: what the mapping's poller counted, and its lag (queue depth or iterator
+        age), for ``lambent sources``; AWS shows these as CloudWatch metrics."""
+        cell = await self._cells.of(request.scope)
+        uuid = request.path_params["UUID"]
+        constraints.validate("GetEventSourceMapping", {"UUID": uuid})
+        counted = cell.event_sources.statistics(uuid)
+        answer: dict[str, Any] = {"UUID": uuid, "Polling": counted is not None}
+        if counted is not None:
+            answer.update({_pascal(k): v for k, v in msgspec.to_builtins(counted).items()})
+            depth = await cell.event_sources.depth(uuid)
+            if depth is not None:
+                answer["Depth"] = depth
+        return json_response(answer)
 
     async def list(self, request: Request) -> Response:
         cell = await self._cells.of(request.scope)

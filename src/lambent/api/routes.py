@@ -178,6 +178,7 @@ def routes(h: Handlers, g: Guard) -> list[BaseRoute]:
         op("GetEventSourceMapping",              f"{ESM}/{{UUID}}",                           es.get,                  GET),
         op("UpdateEventSourceMapping",           f"{ESM}/{{UUID}}",                           es.update,               PUT),
         op("DeleteEventSourceMapping",           f"{ESM}/{{UUID}}",                           es.delete,               DELETE),
+        op("GetEventSourceMappingStatistics",    f"{USAGE}/event-source-mappings/{{UUID}}",   es.statistics,           GET),
         op("PutFunctionEventInvokeConfig",       EVENT_CONFIG,                                ev.put,                  PUT),
         op("UpdateFunctionEventInvokeConfig",    EVENT_CONFIG,                                ev.update,               POST),
         op("GetFunctionEventInvokeConfig",       EVENT_CONFIG,                                ev.get,                  GET),

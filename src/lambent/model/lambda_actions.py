@@ -19,7 +19,8 @@ policies":
   default account (``server``); its signing profiles and jobs (its stand-in for AWS Signer)
   ``signer:<Operation>`` on ``*``;
 - CreateEventSourceMapping and ListEventSourceMappings are on ``*``, the other mapping operations
-  on the mapping's ARN (``arn:aws:lambda:REGION:ACCOUNT:event-source-mapping:UUID``);
+  on the mapping's ARN (``arn:aws:lambda:REGION:ACCOUNT:event-source-mapping:UUID``), and so is
+  Lambent's own ``lambent:GetEventSourceMappingStatistics`` (a poller's counts and lag);
 - its stand-in for S3's bucket notification configuration is S3's actions,
   ``s3:PutBucketNotification`` and ``s3:GetBucketNotification``, on the bucket's ARN
   (``arn:aws:s3:::BUCKET``) in the caller's account.
@@ -134,6 +135,7 @@ OPERATIONS: Mapping[str, Operation] = {
         for n in ("GetUsage", "ListUsageRecords", "PutBudget", "GetBudget", "DeleteBudget", "ListBudgets")
     },
     **{n: Operation(f"lambent:{n}", "*", server=True) for n in ("GetMetrics", "CreateAccount", "ListAccounts")},
+    "GetEventSourceMappingStatistics": Operation("lambent:GetEventSourceMappingStatistics", "event_source_mapping"),
     "PutBucketNotificationConfiguration": Operation("s3:PutBucketNotification", "bucket"),
     "GetBucketNotificationConfiguration": Operation("s3:GetBucketNotification", "bucket"),
     "PutSigningProfile": Operation("signer:PutSigningProfile", "*"),

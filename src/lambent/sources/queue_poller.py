@@ -117,6 +117,8 @@ class QueuePoller:
         scaling = settings.scaling_config.maximum_concurrency if settings.scaling_config else None
         self._max_workers = min(scaling or max_workers, max_workers)
         self._workers: set[asyncio.Task[None]] = set()
+        #: Workers that have not decided to end (a task may still be finishing its last batch).
+        self._active = 0
         self._background: set[asyncio.Task[Any]] = set()
         self._stopped = asyncio.Event()
         self._counts = _Counts()
@@ -161,6 +163,7 @@ class QueuePoller:
     # -- workers ----------------------------------------------------------------------------------
 
     def _spawn_worker(self) -> None:
+        self._active += 1
         task = asyncio.create_task(self._work(_Worker()))
         self._workers.add(task)
         task.add_done_callback(self._workers.discard)
@@ -178,13 +181,16 @@ class QueuePoller:
                 await self._back_off(refused)
                 continue
             self._failures = 0
-            wanted = rules.next_workers(len(self._workers), full, empty, self._max_workers)
-            if wanted > len(self._workers) and not self._stopped.is_set():
+            wanted = rules.next_workers(self._active, full, empty, self._max_workers)
+            if wanted > self._active and not self._stopped.is_set():
                 self._spawn_worker()
+            elif wanted < self._active:
+                self._active -= 1  # at once, so the workers ending together never go below the start
+                if batch:
+                    await self._process(batch)
+                return
             if batch:
                 await self._process(batch)
-            if wanted < len(self._workers):
-                return
 
     async def _back_off(self, refused: Exception) -> None:
         wait = BACKOFF_S[min(self._failures, len(BACKOFF_S) - 1)]

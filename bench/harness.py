@@ -198,6 +198,8 @@ SCHEDULER_TRUST = json.dumps(
 ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
 #: What line 17's mappings need of the functions' role: to read their queues.
 SQS_READER = "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole"
+#: And line 18's: to read their streams.
+KINESIS_READER = "arn:aws:iam::aws:policy/service-role/AWSLambdaKinesisExecutionRole"
 
 
 def _roles(endpoint: str, key: tuple[str, str]) -> None:
@@ -212,6 +214,7 @@ def _roles(endpoint: str, key: tuple[str, str]) -> None:
     with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
         iam.create_role(RoleName=BENCH_ROLE.rsplit("/", 1)[1], AssumeRolePolicyDocument=LAMBDA_TRUST_POLICY)
         iam.attach_role_policy(RoleName=BENCH_ROLE.rsplit("/", 1)[1], PolicyArn=SQS_READER)
+        iam.attach_role_policy(RoleName=BENCH_ROLE.rsplit("/", 1)[1], PolicyArn=KINESIS_READER)
     with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
         name = SCHEDULER_ROLE.rsplit("/", 1)[1]
         iam.create_role(RoleName=name, AssumeRolePolicyDocument=SCHEDULER_TRUST)

@@ -25,6 +25,7 @@ from typing import Any
 
 import eventbridge
 import harness
+import kinesis
 import loadgen
 import schedules
 import sqs
@@ -68,6 +69,8 @@ class Plan:
     # Line 16: one-time schedules per round, their slots spread over this many seconds.
     schedules_count: int = 20
     schedules_spread_s: int = 10
+    # Line 18: seconds of Kinesis load at kinesis.RATE records/s.
+    kinesis_s: float = 3.0
 
 
 PLANS = {
@@ -107,6 +110,7 @@ PLANS = {
         sqs_messages=2000,
         schedules_count=40,
         schedules_spread_s=20,
+        kinesis_s=10.0,
     ),
 }
 
@@ -130,6 +134,8 @@ class Context:
     stream_url_id: str = ""
     #: Line 17: moto's SQS server, which ``lambent`` sends to and polls.
     sqs_endpoint: str = ""
+    #: Line 18: the Kinesalite ``lambent``'s Kinesis mappings read ("": none could run here).
+    kinesis_endpoint: str = ""
     runtimes_broken: dict[str, str] = field(default_factory=dict)
 
 
@@ -638,4 +644,5 @@ MEASURES: list[tuple[str, Callable[[Context, Plan, int], dict[str, Any]]]] = [
     ("schedules", schedules.lateness),
     ("sqs_throughput", sqs.throughput),
     ("sqs_latency", sqs.latency),
+    ("kinesis", kinesis.delivery_latency),
 ]

@@ -28,6 +28,7 @@ from typing import Any
 import eventbridge
 import handler_clock
 import harness
+import kinesis
 import loadgen
 import measures
 import sqs
@@ -63,6 +64,7 @@ SUMMED = {
     "background_failures_logged",
     "refused",
     "lost",
+    "duplicates",
 }
 
 
@@ -339,7 +341,7 @@ def build_rows(med: dict[str, Any], failures: dict[str, str], plan: measures.Pla
 
 
 def event_rows(med: dict[str, Any], failed: Callable[[str, str], bool], row: Callable[..., None]) -> None:
-    """Lines 15 (EventBridge) and 16 (Scheduler)."""
+    """Lines 15 (EventBridge), 16 (Scheduler), 17 (SQS) and 18 (Kinesis)."""
     if not failed("events_put", "15. PutEvents throughput"):
         e = med["events_put"]
         put, empty, describe = e["put_events"], e["put_events_no_rules"], e["describe_bus"]
@@ -411,6 +413,8 @@ def event_rows(med: dict[str, Any], failed: Callable[[str, str], bool], row: Cal
             _met(message["p50_ms"] <= 50, message["p50_ms"]),
             f"{s17['samples']:.0f} messages; never started {message['lost']:.0f}/{invoke['lost']:.0f}",
         )
+    if not failed("kinesis", "18. Kinesis PutRecords to handler start"):
+        kinesis_rows(med["kinesis"], row)
     if not failed("schedules", "16. schedule lateness"):
         s = med["schedules"]
         late, invoke = s["schedule"], s["invoke"]
@@ -430,6 +434,30 @@ def event_rows(med: dict[str, Any], failed: Callable[[str, str], bool], row: Cal
                     else ""
                 ),
             )
+
+
+def kinesis_rows(k: dict[str, Any], row: Callable[..., None]) -> None:
+    """Line 18: records at 1,000/s through a Kinesis mapping, against the raw GetRecords round trip."""
+    if k.get("skipped"):
+        row("kinesis", "18. Kinesis PutRecords to handler start", "skipped", notes=k["skipped"])
+        return
+    delivery, age, gets = k["delivery"], k["iterator_age"], k["get_records"]
+    for p in ("p50", "p99"):
+        row(
+            "kinesis",
+            f"18. Kinesis, {kinesis.RATE:,} records/s into {kinesis.SHARDS} shards: PutRecords to handler start, {p}",
+            _ms(delivery[f"{p}_ms"]),
+            f"GetRecords round trip {_ms(gets[f'{p}_ms'])}",
+            _x(_ratio(delivery[f"{p}_ms"], gets[f"{p}_ms"])),
+            notes=(
+                f"arrival to handler start (the iterator age the function sees) {_ms(age['p50_ms'])} / {_ms(age['p99_ms'])}; "
+                f"{k['sent']:.0f} records at {k['rate']:,.0f}/s in {k['invocations']:.0f} invocations; "
+                f"never delivered {delivery['lost']:.0f}, delivered twice {k['duplicates']:.0f}; "
+                "an idle shard is polled every 250 ms"
+                if p == "p50"
+                else ""
+            ),
+        )
 
 
 #: Line 8's runtimes in table order; the first is the reference for the ratios.
@@ -549,8 +577,14 @@ def run(plan: measures.Plan, only: set[str], use_wrk: bool, log_copy: Path) -> d
         (work / "unsigned").mkdir()
         with (
             harness.moto_server(work) as moto,
+            kinesis.kinesalite(work) as kinesis_endpoint,
             harness.lambent_server(
-                work, idle_timeout_s=3600, env={"LAMBENT_SQS_ENDPOINT_URL": f"http://127.0.0.1:{moto.port}"}
+                work,
+                idle_timeout_s=3600,
+                env={
+                    "LAMBENT_SQS_ENDPOINT_URL": f"http://127.0.0.1:{moto.port}",
+                    **({"LAMBENT_KINESIS_ENDPOINT_URL": kinesis_endpoint} if kinesis_endpoint else {}),
+                },
             ) as lambent,
             harness.lambent_server(work / "unsigned", idle_timeout_s=3600, auth=False) as unsigned,
             harness.bare_server(work) as bare,
@@ -564,6 +598,7 @@ def run(plan: measures.Plan, only: set[str], use_wrk: bool, log_copy: Path) -> d
                 stream_url_id = harness.public_url(conn, "stream", invoke_mode="RESPONSE_STREAM")
                 harness.create_function(conn, handler_clock.FUNCTION, runtime, handler_clock.CLOCK_HANDLER)
                 harness.create_function(conn, sqs.SQS_CLOCK_FUNCTION, runtime, sqs.SQS_CLOCK)
+                harness.create_function(conn, kinesis.FUNCTION, runtime, kinesis.CLOCK_HANDLER)
                 eventbridge.setup(conn)
             with Connection("127.0.0.1", unsigned.port) as conn:
                 harness.create_function(conn, "noop", runtime, harness.NOOP_HANDLER)
@@ -578,6 +613,7 @@ def run(plan: measures.Plan, only: set[str], use_wrk: bool, log_copy: Path) -> d
                 api_id=api_id,
                 stream_url_id=stream_url_id,
                 sqs_endpoint=f"http://127.0.0.1:{moto.port}",
+                kinesis_endpoint=kinesis_endpoint,
             )
             for round_no in range(plan.runs):
                 for key, measure in measures.MEASURES:

@@ -256,6 +256,17 @@ def test_batches_take_batch_size_records_in_order_and_a_batching_window_gathers(
     uuid = mapping(world, "kin-batches", arn, BatchSize=5)
     events = logged(world, "kin-batches", lambda found: sum(len(e["Records"]) for e in found) >= 12)
     assert [[r["kinesis"]["sequenceNumber"] for r in e["Records"]] for e in events] == [sent[0:5], sent[5:10], sent[10:12]]
+    status, _, body = world.server.request("GET", f"/lambent/2026-11-27/event-source-mappings/{uuid}")
+    counted = json.loads(body)
+    assert status == 200
+    assert {k: counted[k] for k in ("Polling", "Received", "Processed", "Failed", "Invocations")} == {
+        "Polling": True,
+        "Received": 12,
+        "Processed": 12,
+        "Failed": 0,
+        "Invocations": 3,
+    }
+    assert counted["IteratorAgeMs"] >= 0
     lam.delete_event_source_mapping(UUID=uuid)
 
     arn = stream(world, "window")

@@ -58,15 +58,15 @@ class KinesisClients:
         self._endpoint_url = endpoint_url
         self._credentials = (access_key_id, secret_access_key)
         self._threads = threads
-        self._clients: dict[float, Any] = {}
+        self._clients: dict[tuple[float, int], Any] = {}
         self._pool: ThreadPoolExecutor | None = None
 
-    def client(self, read_timeout_s: float = 10.0) -> Any:
-        if read_timeout_s not in self._clients:
+    def client(self, read_timeout_s: float = 10.0, retries: int = 2) -> Any:
+        if (read_timeout_s, retries) not in self._clients:
             import boto3
             from botocore.config import Config
 
-            self._clients[read_timeout_s] = boto3.client(
+            self._clients[(read_timeout_s, retries)] = boto3.client(
                 "kinesis",
                 region_name=self._region,
                 endpoint_url=self._endpoint_url,
@@ -74,12 +74,12 @@ class KinesisClients:
                 aws_secret_access_key=self._credentials[1],
                 config=Config(
                     max_pool_connections=self._threads,
-                    retries={"max_attempts": 2},
+                    retries={"max_attempts": retries},  # legacy mode: retries after the first try
                     connect_timeout=5,
                     read_timeout=read_timeout_s,
                 ),
             )
-        return self._clients[read_timeout_s]
+        return self._clients[(read_timeout_s, retries)]
 
     async def call(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         if self._pool is None:
@@ -87,8 +87,8 @@ class KinesisClients:
         return await asyncio.get_running_loop().run_in_executor(self._pool, lambda: work(*args, **kwargs))
 
     async def at_timestamp(self, **kwargs: Any) -> Any:
-        """GetShardIterator AT_TIMESTAMP, given up after ``AT_TIMESTAMP_TIMEOUT_S``, once."""
-        client = self.client(AT_TIMESTAMP_TIMEOUT_S)
+        """GetShardIterator AT_TIMESTAMP, given up after ``AT_TIMESTAMP_TIMEOUT_S``, tried once."""
+        client = self.client(AT_TIMESTAMP_TIMEOUT_S, retries=0)
         return await self.call(client.get_shard_iterator, **kwargs)
 
     async def summary(self, arn: str) -> dict[str, Any]:

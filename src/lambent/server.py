@@ -71,6 +71,7 @@ from lambent.sandbox import ApiServer, Sandbox
 from lambent.sandbox.namespaces import NamespacesSandbox
 from lambent.sandbox.process import ProcessSandbox
 from lambent.sandbox.seccomp import build_program
+from lambent.services import queue_kinds
 from lambent.services.access import Access
 from lambent.services.account import AccountService
 from lambent.services.alerts import AlertOutbox
@@ -280,6 +281,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
             settings.region, settings.kinesis_endpoint_url, settings.function_access_key_id, settings.function_secret_access_key
         ),
     )
+    source_kinds.register("redis", queue_kinds.REDIS)
 
     def build_cell(account: str) -> Cell:
         """One account's Lambda (``services.cells``), over the store's view of that account."""

@@ -25,6 +25,8 @@ BATCH_SIZES: dict[str, tuple[int, int]] = {
     "nats": (100, 10000),
 }
 SQS_UNWINDOWED_BATCH = 10
+#: The self-managed queues whose poison limit a mapping sets with MaximumRetryAttempts.
+POISON_LIMITED = frozenset({"redis", "nats"})
 MAX_FILTERS = 5
 #: Settings only streams take (and their names in refusals).
 STREAM_ONLY = {
@@ -56,6 +58,8 @@ def check_settings(kind: Kind, settings: MappingSettings, fifo: bool = False) ->
     name = KIND_NAMES[kind]
     if kind not in STREAMS:
         for field, label in STREAM_ONLY.items():
+            if field == "maximum_retry_attempts" and kind in POISON_LIMITED:
+                continue  # beyond AWS: how often a Redis or NATS entry is delivered before it is dead-lettered
             value = getattr(settings, field)
             if value is not None and not (field == "destination_config" and _empty_destination(value)):
                 raise _refuse(f"Unsupported {label} parameter for given event source mapping type.")

@@ -184,6 +184,30 @@ def started(
         stop(server)
 
 
+@contextlib.contextmanager
+def started_tcp(name: str, argv: list[str], port: int, log_path: Path) -> Iterator[Server]:
+    """A server that speaks no HTTP (Redis): ready once its port takes a connection."""
+    import socket
+
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(argv, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=PROJECT_DIR)
+    server = Server(name, process, port, log_path)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise BenchError(f"{name} exited with {process.returncode}:\n{server.log_tail()}")
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            if time.monotonic() > deadline:
+                raise BenchError(f"{name} not ready after 30 s")
+            time.sleep(0.05)
+        yield server
+    finally:
+        stop(server)
+
+
 #: The execution role the benchmark's functions name (CreateFunction checks that Lambda may assume it).
 BENCH_ROLE = "arn:aws:iam::000000000000:role/bench"
 #: The role line 16's schedules deliver as: Scheduler may assume it, and it may invoke any

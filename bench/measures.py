@@ -21,12 +21,14 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import eventbridge
 import harness
 import kinesis
 import loadgen
+import redis_streams
 import schedules
 import sqs
 import streaming
@@ -62,6 +64,9 @@ class Plan:
     sqs_messages: int = 500
     sqs_max_s: float = 60.0
     sqs_latency_count: int = 20
+    # Line 19: entries added for the Redis Streams mapping, and its time limit.
+    redis_messages: int = 10000
+    redis_max_s: float = 60.0
     # Line 9: SigV4 verifications per batch (five batches, in process).
     sigv4_count: int = 20_000
     # Line 15b: passes over (100 rules x 10 events) per batch (five batches, in process).
@@ -134,6 +139,8 @@ class Context:
     stream_url_id: str = ""
     #: Line 17: moto's SQS server, which ``lambent`` sends to and polls.
     sqs_endpoint: str = ""
+    #: Where a measure may start servers of its own (line 19's Redis).
+    work_dir: Path = Path()
     #: Line 18: the Kinesalite ``lambent``'s Kinesis mappings read ("": none could run here).
     kinesis_endpoint: str = ""
     runtimes_broken: dict[str, str] = field(default_factory=dict)
@@ -644,5 +651,6 @@ MEASURES: list[tuple[str, Callable[[Context, Plan, int], dict[str, Any]]]] = [
     ("schedules", schedules.lateness),
     ("sqs_throughput", sqs.throughput),
     ("sqs_latency", sqs.latency),
+    ("redis_throughput", redis_streams.throughput),
     ("kinesis", kinesis.delivery_latency),
 ]

@@ -415,6 +415,19 @@ def event_rows(med: dict[str, Any], failed: Callable[[str, str], bool], row: Cal
         )
     if not failed("kinesis", "18. Kinesis PutRecords to handler start"):
         kinesis_rows(med["kinesis"], row)
+    if not failed("redis_throughput", "19. Redis Streams mapping throughput"):
+        r19 = med["redis_throughput"]
+        if "esm_per_s" in r19:
+            row(
+                "redis_throughput",
+                "19. Redis Streams → function, BatchSize 10: entries/s end to end (invoked and acknowledged)",
+                f"{r19['esm_per_s']:.0f}/s",
+                f"plain consumer drains {r19['plain_per_s']:.0f}/s",
+                _x(_ratio(r19["esm_per_s"], r19["plain_per_s"])),
+                "≥ 2,000/s (the issue's SQS figure, on a server that is not the limit)",
+                _met(r19["esm_per_s"] >= 2000, r19["esm_per_s"]),
+                f"{r19['messages']:.0f} entries; left {r19['left']:.0f}",
+            )
     if not failed("schedules", "16. schedule lateness"):
         s = med["schedules"]
         late, invoke = s["schedule"], s["invoke"]
@@ -613,6 +626,7 @@ def run(plan: measures.Plan, only: set[str], use_wrk: bool, log_copy: Path) -> d
                 api_id=api_id,
                 stream_url_id=stream_url_id,
                 sqs_endpoint=f"http://127.0.0.1:{moto.port}",
+                work_dir=work,
                 kinesis_endpoint=kinesis_endpoint,
             )
             for round_no in range(plan.runs):

@@ -184,19 +184,22 @@ class QueuePoller:
             wanted = rules.next_workers(self._active, full, empty, self._max_workers)
             if wanted > self._active and not self._stopped.is_set():
                 self._spawn_worker()
-            elif wanted < self._active:
+            ending = wanted < self._active
+            if ending:
                 self._active -= 1  # at once, so the workers ending together never go below the start
-                if batch:
-                    await self._process(batch)
-                return
             if batch:
-                await self._process(batch)
+                try:
+                    await self._process(batch)
+                except Exception as refused:  # settling failed: the source redelivers what it still holds
+                    await self._back_off(refused)
+            if ending:
+                return
 
     async def _back_off(self, refused: Exception) -> None:
         wait = BACKOFF_S[min(self._failures, len(BACKOFF_S) - 1)]
         self._failures += 1
-        self._report(f"PROBLEM: Connection error. {refused}")
-        log.warning("event source unreachable (%s); trying again in %.1f s", refused, wait)
+        self._report(f"PROBLEM: Connection error. {type(refused).__name__}: {refused}")
+        log.warning("event source refused (%r); trying again in %.1f s", refused, wait, exc_info=self._failures == 1)
         sleeping = asyncio.ensure_future(self._clock.sleep(wait))
         stopping = asyncio.ensure_future(self._stopped.wait())
         await asyncio.wait({sleeping, stopping}, return_when=asyncio.FIRST_COMPLETED)

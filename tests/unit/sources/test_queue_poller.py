@@ -218,3 +218,32 @@ def test_full_batches_add_workers_up_to_the_maximum() -> None:
         await running.stop()
 
     asyncio.run(scenario())
+
+
+def test_a_source_that_fails_to_settle_does_not_end_the_worker() -> None:
+    class Flaky(FakeQueue):
+        fails = 1
+
+        async def ack(self, messages: list[Message]) -> None:
+            if self.fails:
+                self.fails -= 1
+                raise ConnectionError("the queue went away")
+            await super().ack(messages)
+
+    async def scenario() -> None:
+        clock = FakeClock()
+        queue, function = Flaky(clock), Function()
+        running = poller(queue, function, clock)
+        await running.start()
+        queue.put("a")
+        await settle()
+        assert running.results[-1] == "PROBLEM: Connection error. ConnectionError: the queue went away"  # type: ignore[attr-defined]
+        await clock.advance(1)
+        queue.put("b")
+        await settle()
+        assert function.batches == [["a"], ["b"]]
+        assert queue.acked == ["b"]  # "a" stays with the source, to be delivered again
+        assert running.statistics().concurrency == 1
+        await running.stop()
+
+    asyncio.run(scenario())

@@ -381,3 +381,19 @@ def test_the_aws_cli_drives_mappings_unmodified(server: Server, sqs: Any, reader
     assert [r["body"] for r in event["Records"]] == ["via the cli"]
     deleted = json.loads(aws(server, "lambda", "delete-event-source-mapping", "--uuid", made["UUID"]).stdout)
     assert deleted["State"] == "Deleting"
+
+
+def test_kafka_is_refused_saying_so(server: Server, reader: str) -> None:
+    """No Kafka broker can run on these machines (Debian packages none), so Lambent ships no
+    untested Kafka poller: a Kafka mapping is refused at create."""
+    lam = server.client()
+    create(lam, "esm-kafka-fn", RECORDER, Role=reader)
+    with pytest.raises(lam.exceptions.InvalidParameterValueException) as raised:
+        lam.create_event_source_mapping(
+            FunctionName="esm-kafka-fn",
+            SelfManagedEventSource={"Endpoints": {"KAFKA_BOOTSTRAP_SERVERS": ["127.0.0.1:9092"]}},
+            Topics=["orders"],
+            StartingPosition="TRIM_HORIZON",
+        )
+    assert error(raised) == ("InvalidParameterValueException", "Lambent does not poll Kafka event sources.", 400)
+    assert lam.list_event_source_mappings(FunctionName="esm-kafka-fn")["EventSourceMappings"] == []

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from lambent.clock import Clock
 from lambent.errors import InvalidParameterValueException
 from lambent.model.event_source_mapping import Mapping
-from lambent.model.event_source_rules import check_settings
+from lambent.model.event_source_rules import KIND_NAMES, check_settings
 from lambent.model.function import FunctionVersion
 from lambent.sources.kinesis import KinesisClients, KinesisPoller
 from lambent.sources.poller import InvokeBatch, Poller, Report, SendFailure
@@ -102,9 +102,7 @@ class SourceKinds:
     def kind(self, mapping: Mapping) -> SourceKind:
         found = self._kinds.get(mapping.kind)
         if found is None:
-            raise InvalidParameterValueException(
-                f"Lambent does not poll {mapping.kind} event sources on this server (no {mapping.kind} client is configured)."
-            )
+            raise InvalidParameterValueException(f"Lambent does not poll {KIND_NAMES[mapping.kind]} event sources.")
         return found
 
     async def _check_sqs(self, mapping: Mapping, function: FunctionVersion) -> None:

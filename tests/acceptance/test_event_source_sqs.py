@@ -397,3 +397,61 @@ def test_kafka_is_refused_saying_so(server: Server, reader: str) -> None:
         )
     assert error(raised) == ("InvalidParameterValueException", "Lambent does not poll Kafka event sources.", 400)
     assert lam.list_event_source_mappings(FunctionName="esm-kafka-fn")["EventSourceMappings"] == []
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"EventSourceArn": "arn:aws:sqs:us-east-1:123456789012:q"}, 400, "ValidationException"),
+        (
+            {"FunctionName": "esm-bad-fn", "EventSourceArn": "arn:aws:sqs:us-east-1:123456789012:q", "BatchSize": "ten"},
+            400,
+            "InvalidRequestContentException",
+        ),
+        (
+            {"FunctionName": "esm-bad-fn", "EventSourceArn": "arn:aws:sqs:us-east-1:123456789012:q", "Bogus": 1},
+            400,
+            "InvalidRequestContentException",
+        ),
+        (
+            {
+                "FunctionName": "esm-bad-fn",
+                "EventSourceArn": "arn:aws:sqs:us-east-1:123456789012:q",
+                "FilterCriteria": {"Filters": "x"},
+            },
+            400,
+            "InvalidRequestContentException",
+        ),
+        (
+            {
+                "FunctionName": "esm-bad-fn",
+                "EventSourceArn": "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/s",
+                "StartingPosition": "LATEST",
+            },
+            400,
+            "InvalidParameterValueException",
+        ),
+        (
+            {
+                "FunctionName": "esm-bad-fn",
+                "SelfManagedEventSource": {"Endpoints": {"REDIS_URLS": ["redis://x"], "NATS_URLS": ["nats://y"]}},
+                "Topics": ["tt"],
+            },
+            400,
+            "InvalidParameterValueException",
+        ),
+        ({"FunctionName": "nobody", "EventSourceArn": "arn:aws:sqs:us-east-1:123456789012:q"}, 404, "ResourceNotFoundException"),
+    ],
+)
+def test_bad_requests_get_awss_errors_and_change_nothing(
+    server: Server, reader: str, body: dict[str, Any], status: int, code: str
+) -> None:
+    lam = server.client()
+    if "esm-bad-fn" not in [f["FunctionName"] for f in lam.list_functions()["Functions"]]:
+        create(lam, "esm-bad-fn", RECORDER, Role=reader)
+    got, headers, answer = server.request("POST", "/2015-03-31/event-source-mappings", json.dumps(body).encode())
+    assert (got, headers["x-amzn-ErrorType"]) == (status, code), answer
+    assert json.loads(answer)["message"]
+    assert lam.list_event_source_mappings(FunctionName="esm-bad-fn")["EventSourceMappings"] == []
+    status_raw, _, _ = server.request("POST", "/2015-03-31/event-source-mappings", b"{not json")
+    assert status_raw == 400

@@ -110,6 +110,7 @@ from lambent.services.sts import StsService
 from lambent.services.timers import Timers
 from lambent.services.usage_reports import UsageReports
 from lambent.settings import Settings
+from lambent.sources.queue_poller import Redelivery
 from lambent.sources.sqs import SqsClients
 from lambent.store.sql import SqlStore
 
@@ -274,7 +275,9 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
     source_kinds = SourceKinds(
         SqsClients(
             settings.region, settings.sqs_endpoint_url, settings.function_access_key_id, settings.function_secret_access_key
-        )
+        ),
+        mq_brokers=settings.mq_broker_urls(),
+        redelivery=Redelivery(wait_s=settings.source_redelivery_s, max_deliveries=settings.source_max_deliveries),
     )
 
     def build_cell(account: str) -> Cell:

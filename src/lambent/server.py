@@ -71,7 +71,6 @@ from lambent.sandbox import ApiServer, Sandbox
 from lambent.sandbox.namespaces import NamespacesSandbox
 from lambent.sandbox.process import ProcessSandbox
 from lambent.sandbox.seccomp import build_program
-from lambent.services import queue_kinds
 from lambent.services.access import Access
 from lambent.services.account import AccountService
 from lambent.services.alerts import AlertOutbox
@@ -112,6 +111,7 @@ from lambent.services.timers import Timers
 from lambent.services.usage_reports import UsageReports
 from lambent.settings import Settings
 from lambent.sources.kinesis import KinesisClients
+from lambent.sources.queue_poller import Redelivery
 from lambent.sources.sqs import SqsClients
 from lambent.store.sql import SqlStore
 
@@ -280,8 +280,9 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         KinesisClients(
             settings.region, settings.kinesis_endpoint_url, settings.function_access_key_id, settings.function_secret_access_key
         ),
+        mq_brokers=settings.mq_broker_urls(),
+        redelivery=Redelivery(wait_s=settings.source_redelivery_s, max_deliveries=settings.source_max_deliveries),
     )
-    source_kinds.register("redis", queue_kinds.REDIS)
 
     def build_cell(account: str) -> Cell:
         """One account's Lambda (``services.cells``), over the store's view of that account."""

@@ -41,6 +41,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     #: Amazon MQ brokers for event source mappings: a JSON object from each broker's ARN to the
     #: AMQP URL of its RabbitMQ (``amqp://user:password@host:port``); Lambent has no MQ service.
     mq_brokers: str = ""
+    #: Seconds a Redis Streams entry or NATS JetStream message a mapping read may stay
+    #: unacknowledged before it is delivered again (Redis: XAUTOCLAIM's idle time; NATS: the
+    #: consumer's AckWait and a failed message's nak delay). Pollers keep what they are invoking
+    #: fresh, so only a failed batch's or a crashed server's messages wait this out (decision 0031).
+    source_redelivery_s: float = 30.0
+    #: Deliveries of one Redis Streams entry or NATS JetStream message before it is given up:
+    #: Redis moves it to ``<stream>:dead-letter``, NATS terminates it (decision 0031).
+    source_max_deliveries: int = 5
     #: Multiplies AWS's 1 and 2 minute waits before retrying a failed asynchronous invocation.
     async_retry_scale: float = 1.0
     #: Outbound network for functions without a ``lambent:outbound`` tag: ``allow`` (as AWS) or ``none``.
@@ -86,6 +94,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         if match is None:
             raise SettingsError(f"api_endpoint_base {self.api_endpoint_base!r} is not scheme://host[:port]")
         return f"{match['scheme']}://{api_id}.{match['host']}{match['port'] or ''}"
+
+    def mq_broker_urls(self) -> dict[str, str]:
+        """``mq_brokers`` read: each broker's ARN and its AMQP URL (checked by ``build_settings``)."""
+        return _mq_brokers(self.mq_brokers)
 
     @property
     def endpoint_url(self) -> str:
@@ -139,7 +151,27 @@ def build_settings(environ: Mapping[str, str], overrides: Mapping[str, Any] | No
     settings.api_endpoint("x" * 10)  # refuses a base of another form
     if settings.concurrency_limit < 1:
         raise SettingsError("concurrency_limit must be at least 1")
+    _mq_brokers(settings.mq_brokers)
+    if settings.source_redelivery_s <= 0:
+        raise SettingsError("source_redelivery_s must be more than 0")
+    if settings.source_max_deliveries < 1:
+        raise SettingsError("source_max_deliveries must be at least 1")
     return settings
+
+
+def _mq_brokers(text: str) -> dict[str, str]:
+    if not text.strip():
+        return {}
+    try:
+        brokers = msgspec.json.decode(text, type=dict[str, str])
+    except msgspec.DecodeError as exc:
+        raise SettingsError(f"mq_brokers is not a JSON object from broker ARNs to AMQP URLs: {exc}") from None
+    for arn, url in brokers.items():
+        if not arn.startswith("arn:aws:mq:"):
+            raise SettingsError(f"mq_brokers: {arn!r} is not an Amazon MQ broker ARN (arn:aws:mq:...)")
+        if not url.startswith(("amqp://", "amqps://")):
+            raise SettingsError(f"mq_brokers: the URL of {arn} is not amqp:// or amqps://")
+    return brokers
 
 
 def _is_loopback(host: str) -> bool:

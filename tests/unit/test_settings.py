@@ -175,3 +175,22 @@ def test_a_base_of_another_form_or_making_urls_over_100_characters_is_refused(ba
     with pytest.raises(SettingsError, match="function_url_base"):
         build_settings({"LAMBENT_FUNCTION_URL_BASE": base})
     assert len(build_settings({"LAMBENT_FUNCTION_URL_BASE": "https://" + "a" * 58}).function_url(ID)) == 100
+
+
+def test_mq_brokers_map_broker_arns_to_amqp_urls() -> None:
+    arn = "arn:aws:mq:us-east-1:000000000000:broker:b:b-1"
+    settings = build_settings({"LAMBENT_MQ_BROKERS": f'{{"{arn}": "amqp://u:p@127.0.0.1:5672"}}'})
+    assert settings.mq_broker_urls() == {arn: "amqp://u:p@127.0.0.1:5672"}
+    assert build_settings({}).mq_broker_urls() == {}
+    for text in ("[1]", "{not json", '{"arn:aws:sqs:x": "amqp://h"}', f'{{"{arn}": "http://h"}}'):
+        with pytest.raises(SettingsError, match="mq_brokers"):
+            build_settings({"LAMBENT_MQ_BROKERS": text})
+
+
+def test_queue_sources_redelivery_settings_are_checked() -> None:
+    settings = build_settings({"LAMBENT_SOURCE_REDELIVERY_S": "1.5", "LAMBENT_SOURCE_MAX_DELIVERIES": "3"})
+    assert (settings.source_redelivery_s, settings.source_max_deliveries) == (1.5, 3)
+    with pytest.raises(SettingsError, match="source_redelivery_s"):
+        build_settings({"LAMBENT_SOURCE_REDELIVERY_S": "0"})
+    with pytest.raises(SettingsError, match="source_max_deliveries"):
+        build_settings({"LAMBENT_SOURCE_MAX_DELIVERIES": "0"})

@@ -57,8 +57,6 @@ def document(mapping: Mapping) -> dict[str, Any]:
     if mapping.kind in STREAMS:
         for member in _STREAM_MEMBERS:
             shown[member] = settings.get(member, {"OnFailure": {}} if member == "DestinationConfig" else None)
-    if mapping.kind not in STREAMS and "MaximumRetryAttempts" in settings:  # Redis's and NATS's poison limit
-        shown["MaximumRetryAttempts"] = settings["MaximumRetryAttempts"]
     if "SelfManagedEventSource" in settings:
         shown["SelfManagedEventSource"] = settings["SelfManagedEventSource"]
     shown["FunctionResponseTypes"] = settings.get("FunctionResponseTypes", [])

@@ -156,6 +156,33 @@ def endpoints(mapping: Mapping) -> list[str]:
     return lists[0] if lists else []
 
 
+def bootstrap_servers(mapping: Mapping) -> str:
+    """The endpoints as records name them (``bootstrapServers``): comma-joined, without the
+    credentials a URL may carry."""
+    return ",".join(_without_credentials(url) for url in endpoints(mapping))
+
+
+def _without_credentials(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, path = rest.partition("/")
+    return f"{scheme}://{authority.rpartition('@')[2]}{slash}{path}"
+
+
+def access(settings: MappingInput, kind: str) -> str | None:
+    """The ``URI`` of the mapping's ``SourceAccessConfigurations`` entry of Type *kind*, if any."""
+    for entry in settings.source_access_configurations or []:
+        if entry.Type == kind:
+            return entry.URI
+    return None
+
+
+def virtual_host(settings: MappingInput) -> str:
+    """The RabbitMQ virtual host a mapping reads (``VIRTUAL_HOST``, default ``/``)."""
+    return access(settings, "VIRTUAL_HOST") or "/"
+
+
 def transition_reason(kind: Kind) -> str:
     """``StateTransitionReason`` after a user's change: AWS words it per kind of source."""
     return "User action" if kind in STREAMS else USER_INITIATED

@@ -13,7 +13,7 @@ import msgspec
 
 from lambent.errors import InvalidParameterValueException
 from lambent.model import event_pattern
-from lambent.model.event_source_mapping import STREAMS, Kind, MappingInput, MappingSettings
+from lambent.model.event_source_mapping import ENDPOINT_KINDS, STREAMS, Kind, MappingInput, MappingSettings
 
 #: (default, largest) BatchSize per kind; SQS allows more than 10 only with a batching window.
 BATCH_SIZES: dict[str, tuple[int, int]] = {
@@ -25,8 +25,13 @@ BATCH_SIZES: dict[str, tuple[int, int]] = {
     "nats": (100, 10000),
 }
 SQS_UNWINDOWED_BATCH = 10
-#: The self-managed queues whose poison limit a mapping sets with MaximumRetryAttempts.
-POISON_LIMITED = frozenset({"redis", "nats"})
+#: Kinds that take no ``FunctionResponseTypes``: Amazon MQ's records have no identifier to name.
+NO_ITEM_FAILURES = frozenset({"rabbitmq"})
+#: The ``SourceAccessConfigurations`` types Amazon MQ for RabbitMQ takes: its secret (whose
+#: permission is checked; the credentials are the broker's setting's) and its virtual host.
+MQ_ACCESS_TYPES = ("BASIC_AUTH", "VIRTUAL_HOST")
+#: The URL schemes of Lambent's own self-managed sources' endpoints.
+ENDPOINT_SCHEMES = {"redis": ("redis://", "rediss://", "unix://"), "nats": ("nats://", "tls://")}
 MAX_FILTERS = 5
 #: Settings only streams take (and their names in refusals).
 STREAM_ONLY = {
@@ -58,8 +63,6 @@ def check_settings(kind: Kind, settings: MappingSettings, fifo: bool = False) ->
     name = KIND_NAMES[kind]
     if kind not in STREAMS:
         for field, label in STREAM_ONLY.items():
-            if field == "maximum_retry_attempts" and kind in POISON_LIMITED:
-                continue  # beyond AWS: how often a Redis or NATS entry is delivered before it is dead-lettered
             value = getattr(settings, field)
             if value is not None and not (field == "destination_config" and _empty_destination(value)):
                 raise _refuse(f"Unsupported {label} parameter for given event source mapping type.")
@@ -82,6 +85,8 @@ def check_settings(kind: Kind, settings: MappingSettings, fifo: bool = False) ->
     types = settings.function_response_types or []
     if any(t != "ReportBatchItemFailures" for t in types):
         raise _refuse("FunctionResponseTypes may only contain ReportBatchItemFailures.")
+    if types and kind in NO_ITEM_FAILURES:  # AWS's batch item failures are for streams, Kafka and SQS
+        raise _refuse("Unsupported FunctionResponseTypes parameter for given event source mapping type.")
     check_filters(settings)
 
 
@@ -126,6 +131,38 @@ def check_source(kind: Kind, spec: MappingInput) -> None:
         raise _refuse(f"Topics is not valid for {name} event sources.")
     if kind != "rabbitmq" and spec.queues:
         raise _refuse(f"Queues is not valid for {name} event sources.")
+    if kind == "rabbitmq":
+        _check_mq_access(spec)
+    if kind in ENDPOINT_SCHEMES:
+        _check_endpoints(kind, spec)
+
+
+def _check_mq_access(spec: MappingInput) -> None:
+    types = [entry.Type for entry in spec.source_access_configurations or []]
+    for kind in types:
+        if kind not in MQ_ACCESS_TYPES:
+            raise _refuse(f"Unsupported SourceAccessConfigurations Type {kind} for Amazon MQ event sources.")
+        if types.count(kind) > 1:
+            raise _refuse(f"SourceAccessConfigurations may name one {kind} for Amazon MQ event sources.")
+
+
+def _check_endpoints(kind: Kind, spec: MappingInput) -> None:
+    """Lambent's own sources: credentials go in the endpoint's URL, so no access configurations;
+    Redis is one server (redis-py speaks to one), NATS any of a cluster's."""
+    name = KIND_NAMES[kind]
+    if spec.source_access_configurations:
+        raise _refuse(f"SourceAccessConfigurations is not valid for {name} event sources: credentials go in the URL.")
+    urls = (
+        [url for urls in (spec.self_managed_event_source.endpoints or {}).values() for url in urls]
+        if spec.self_managed_event_source
+        else []
+    )
+    if kind == "redis" and len(urls) != 1:
+        raise _refuse("REDIS_URLS must name exactly one Redis server.")
+    schemes = ENDPOINT_SCHEMES[kind]
+    if not all(url.startswith(schemes) for url in urls):  # the URL is not echoed: it may hold a password
+        key = next(key for key, of in ENDPOINT_KINDS.items() if of == kind)
+        raise _refuse(f"{key} must hold {name} URLs ({', '.join(s + '...' for s in schemes)}).")
 
 
 def settle(kind: Kind, spec: MappingInput) -> MappingInput:

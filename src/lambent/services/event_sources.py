@@ -165,6 +165,7 @@ class EventSourceService:
             target_state=model.settled_state(spec.enabled is not False),
             state_transition_reason=model.transition_reason(kind),
         )
+        self._refuse_duplicate(mapping)  # before the check, which may make a consumer at the source
         await self._check(mapping, ref)
         async with self._lock:
             self._refuse_duplicate(mapping)
@@ -246,8 +247,12 @@ class EventSourceService:
 
     def _refuse_duplicate(self, mapping: Mapping) -> None:
         for other in self._mappings.values():
-            same_source = other.source_arn == mapping.source_arn and (
-                mapping.source_arn is not None or other.settings.topics == mapping.settings.topics
+            same_source = (
+                other.source_arn == mapping.source_arn
+                and other.settings.topics == mapping.settings.topics
+                and other.settings.queues == mapping.settings.queues
+                and model.virtual_host(other.settings) == model.virtual_host(mapping.settings)
+                and model.endpoints(other) == model.endpoints(mapping)
             )
             if same_source and other.function_arn == mapping.function_arn and other.kind == mapping.kind:
                 name = mapping.function_name
@@ -270,8 +275,11 @@ class EventSourceService:
         if roles and mapping.source_arn:
             caller = role_session(version.role, "event-source-mapping")
             for action in kind.actions:
+                resource = kind.resource(mapping, action)
+                if resource is None:
+                    continue
                 try:
-                    await self._access.authorize(caller, action, mapping.source_arn, resource_account=None)
+                    await self._access.authorize(caller, action, resource, resource_account=None)
                 except AccessDeniedException:
                     raise InvalidParameterValueException(kind.denied(mapping, action)) from None
         await kind.check(mapping, version)
@@ -300,6 +308,7 @@ class EventSourceService:
             await old.stop()
             await old.checkpoint()
         if mapping.target_state is None:
+            await self._forget(mapping)
             await asyncio.gather(*self._writes, return_exceptions=True)  # no late report re-adds it
             await self._store.delete_event_source_mapping(uuid)
             async with self._lock:
@@ -318,6 +327,18 @@ class EventSourceService:
                 settled = msgspec.structs.replace(current, state=mapping.target_state)
                 await self._store.put_event_source_mapping(settled)
                 self._mappings[uuid] = settled
+
+    async def _forget(self, mapping: Mapping) -> None:
+        """What the deleted mapping made at its source goes with it; a source that cannot be
+        reached keeps it (the deletion is not held up), and the log says so."""
+        try:
+            forget = self._kinds.kind(mapping).forget
+        except ApiError:
+            return
+        if forget is not None:
+            why = await forget(mapping)
+            if why is not None:
+                log.warning("mapping %s is deleted, but what it made at its source stays: %s", mapping.uuid, why)
 
     def _needs(self, mapping: Mapping) -> PollerNeeds:
         ref = FunctionRef(name=mapping.function_name, qualifier=mapping.qualifier)

@@ -37,6 +37,16 @@ LONG_POLL_S = 20.0
 BACKOFF_S = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
 
 
+@dataclass(frozen=True, kw_only=True)
+class Redelivery:
+    """When the sources that keep their own redelivery (Redis Streams, NATS JetStream) deliver a
+    message again, and how often before they give it up (decision 0031)."""
+
+    #: Seconds a message read and not acknowledged waits before it is delivered again.
+    wait_s: float = 30.0
+    max_deliveries: int = 5
+
+
 @dataclass(kw_only=True)
 class Message:
     """One record received: its identifier (``itemIdentifier`` in batch item failures), the

@@ -462,6 +462,8 @@ def kinesis_rows(k: dict[str, Any], row: Callable[..., None]) -> None:
             _ms(delivery[f"{p}_ms"]),
             f"GetRecords round trip {_ms(gets[f'{p}_ms'])}",
             _x(_ratio(delivery[f"{p}_ms"], gets[f"{p}_ms"])),
+            "iterator age p99 ≤ 1 s" if p == "p99" else "",
+            _met(age["p99_ms"] <= 1000, age["p99_ms"]) if p == "p99" else "",
             notes=(
                 f"arrival to handler start (the iterator age the function sees) {_ms(age['p50_ms'])} / {_ms(age['p99_ms'])}; "
                 f"{k['sent']:.0f} records at {k['rate']:,.0f}/s in {k['invocations']:.0f} invocations; "

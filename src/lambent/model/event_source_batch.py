@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from lambent.model import event_pattern
@@ -54,6 +55,16 @@ def filters(settings: MappingInput) -> list[EventPattern]:
 
 def matches(patterns: list[EventPattern], view: dict[str, Any]) -> bool:
     return not patterns or any(pattern.matches(view) for pattern in patterns)
+
+
+def decoded(payload: bytes) -> Any:
+    """A record's payload as filters see it: JSON when it parses, else its text (bytes that are
+    not UTF-8 replaced), so a pattern on a field of plain text matches nothing."""
+    text = payload.decode(errors="replace")
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 def start_workers(maximum: int) -> int:

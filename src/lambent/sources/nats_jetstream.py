@@ -33,6 +33,7 @@ import json
 import logging
 from typing import Any
 
+from lambent.model.event_source_batch import decoded
 from lambent.sources.queue_poller import Message, Redelivery
 
 log = logging.getLogger(__name__)
@@ -62,12 +63,7 @@ def record(message: Any) -> dict[str, Any]:
 
 
 def filter_view(shaped: dict[str, Any], data: bytes) -> dict[str, Any]:
-    text = data.decode(errors="replace")
-    try:
-        value: Any = json.loads(text)
-    except ValueError:
-        value = text
-    return {**shaped, "value": value}
+    return {**shaped, "value": decoded(data)}
 
 
 def event(servers: str, stream: str, records: list[dict[str, Any]]) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from lambent.model.event_source_batch import decoded
 from lambent.sources.queue_poller import Message
 
 log = logging.getLogger(__name__)
@@ -110,12 +111,7 @@ def record(message: Any) -> dict[str, Any]:
 
 def filter_view(shaped: dict[str, Any], body: bytes) -> dict[str, Any]:
     """What filters match: the record with ``data`` decoded, JSON when it parses, else text."""
-    text = body.decode(errors="replace")
-    try:
-        data: Any = json.loads(text)
-    except ValueError:
-        data = text
-    return {**shaped, "data": data}
+    return {**shaped, "data": decoded(body)}
 
 
 def event(arn: str, queue: str, vhost: str, records: list[dict[str, Any]]) -> dict[str, Any]:

@@ -167,15 +167,8 @@ class KinesisPoller:
 
     def statistics(self) -> PollerStatistics:
         c = self._counts
-        return PollerStatistics(
-            received=c.received,
-            processed=c.processed,
-            filtered=c.filtered,
-            failed=c.failed,
-            invocations=c.invocations,
-            concurrency=c.in_flight,
-            iterator_age_ms=max(c.iterator_age_ms.values()) if c.iterator_age_ms else None,
-        )
+        age = max(c.iterator_age_ms.values()) if c.iterator_age_ms else None
+        return c.statistics(concurrency=c.in_flight, iterator_age_ms=age)
 
     # -- shards and leases ----------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from typing import Any
 from lambent.clock import Clock
 from lambent.model.event_pattern import EventPattern
 from lambent.model.stream_batch import StreamRules
-from lambent.sources.poller import InvokeBatch, Report, SendFailure
+from lambent.sources.poller import Counts, InvokeBatch, Report, SendFailure
 from lambent.store import EventSourceStore
 
 #: How long an idle shard waits between two GetRecords (AWS polls each shard about once a second).
@@ -23,14 +23,9 @@ BACKOFF_S = (0.5, 1.0, 2.0, 5.0, 10.0)
 
 
 @dataclass
-class ShardCounts:
-    """What the readers of one mapping counted, summed (``PollerStatistics``)."""
+class ShardCounts(Counts):
+    """What the readers of one mapping counted, summed, and what they are doing now."""
 
-    received: int = 0
-    processed: int = 0
-    filtered: int = 0
-    failed: int = 0
-    invocations: int = 0
     in_flight: int = 0
     #: Per shard, how old the last record read was when it was read (AWS's IteratorAge).
     iterator_age_ms: dict[str, float] = field(default_factory=dict)

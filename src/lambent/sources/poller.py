@@ -17,6 +17,7 @@ names. A crash between an invocation and its settling invokes the record again.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import msgspec
@@ -64,6 +65,28 @@ class PollerStatistics(msgspec.Struct, frozen=True, kw_only=True):
     #: stream, in milliseconds (``iterator_age_ms``).
     depth: int | None = None
     iterator_age_ms: float | None = None
+
+
+@dataclass
+class Counts:
+    """What a poller counts as it goes, each field as ``PollerStatistics`` names it."""
+
+    received: int = 0
+    processed: int = 0
+    filtered: int = 0
+    failed: int = 0
+    invocations: int = 0
+
+    def statistics(self, **now: Any) -> PollerStatistics:
+        """The counts so far, with what the poller tells of *now* (concurrency, depth, age)."""
+        return PollerStatistics(
+            received=self.received,
+            processed=self.processed,
+            filtered=self.filtered,
+            failed=self.failed,
+            invocations=self.invocations,
+            **now,
+        )
 
 
 class Poller(Protocol):

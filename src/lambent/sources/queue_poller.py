@@ -28,7 +28,7 @@ from typing import Any, Protocol
 from lambent.clock import Clock
 from lambent.model import event_source_batch as rules
 from lambent.model.event_source_mapping import MappingInput
-from lambent.sources.poller import InvokeBatch, PollerStatistics, Report, json_or_none
+from lambent.sources.poller import Counts, InvokeBatch, PollerStatistics, Report, json_or_none
 
 log = logging.getLogger(__name__)
 
@@ -90,12 +90,7 @@ class QueueSource(Protocol):
 
 
 @dataclass
-class _Counts:
-    received: int = 0
-    processed: int = 0
-    filtered: int = 0
-    failed: int = 0
-    invocations: int = 0
+class _Counts(Counts):
     depth: int | None = None
 
 
@@ -155,16 +150,7 @@ class QueuePoller:
         """Queues settle each batch as it ends: nothing waits to be made durable."""
 
     def statistics(self) -> PollerStatistics:
-        c = self._counts
-        return PollerStatistics(
-            received=c.received,
-            processed=c.processed,
-            filtered=c.filtered,
-            failed=c.failed,
-            invocations=c.invocations,
-            concurrency=len(self._workers),
-            depth=c.depth,
-        )
+        return self._counts.statistics(concurrency=len(self._workers), depth=self._counts.depth)
 
     async def refresh_depth(self) -> int | None:
         self._counts.depth = await self._source.depth()

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from tests.fixtures import kinesalite
+from tests.fixtures.mappings import settled
 from tests.fixtures.records import RECORDER, records
 from tests.fixtures.server import Server, create
 from tests.fixtures.sqs import receive, server_with_sqs, sqs_client
@@ -111,16 +112,6 @@ def queue(world: World, name: str) -> tuple[str, str]:
     url = world.sqs.create_queue(QueueName=name)["QueueUrl"]
     arn = world.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     return url, arn
-
-
-def settled(lam: Any, uuid: str, timeout_s: float = 10) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found: dict[str, Any] = lam.get_event_source_mapping(UUID=uuid)
-        if found["State"] in ("Enabled", "Disabled"):
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"mapping {uuid} did not settle: {found['State']}")
 
 
 def logged(world: World, function: str, done: Callable[[list[Any]], bool], timeout_s: float = 30) -> list[Any]:

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import pytest
 
 from tests.fixtures import nats_server
-from tests.fixtures.mappings import RECORDER, events_until, logged, settled, wait_for
+from tests.fixtures.mappings import RECORDER, events_until, logged, server_beside, settled, wait_for
 from tests.fixtures.server import Server, create, free_port
 
 T = TypeVar("T")
@@ -43,14 +43,9 @@ def peers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, st
     if nats_server.missing():
         pytest.skip("NATS is not installed (`make system` installs nats-server)")
     base = tmp_path_factory.mktemp("esm-nats")
-    with nats_server.nats_server(base / "nats") as url:
-        server = Server(
-            base / "data", LAMBENT_SOURCE_REDELIVERY_S=str(REDELIVERY_S), LAMBENT_SOURCE_MAX_DELIVERIES=str(MAX_DELIVERIES)
-        ).start()
-        try:
-            yield server, url
-        finally:
-            server.stop()
+    settings = {"LAMBENT_SOURCE_REDELIVERY_S": str(REDELIVERY_S), "LAMBENT_SOURCE_MAX_DELIVERIES": str(MAX_DELIVERIES)}
+    with server_beside(base, nats_server.nats_server(base / "nats"), **settings) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import pytest
 
 from tests.fixtures import rabbitmq
-from tests.fixtures.mappings import RECORDER, events_until, logged, settled, wait_for
+from tests.fixtures.mappings import RECORDER, events_until, logged, server_beside, settled, wait_for
 from tests.fixtures.server import Server, create, free_port
 
 T = TypeVar("T")
@@ -49,13 +49,13 @@ def peers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, st
     if rabbitmq.missing():
         pytest.skip(f"RabbitMQ is not installed (missing {', '.join(rabbitmq.missing())}; `make system` installs it)")
     base = tmp_path_factory.mktemp("esm-rabbitmq")
-    with rabbitmq.rabbitmq(base / "rabbitmq") as url:
-        brokers = {BROKER: url, DEAD_BROKER: f"amqp://guest:guest@127.0.0.1:{free_port()}"}
-        server = Server(base / "data", LAMBENT_MQ_BROKERS=json.dumps(brokers)).start()
-        try:
-            yield server, url
-        finally:
-            server.stop()
+    dead = f"amqp://guest:guest@127.0.0.1:{free_port()}"
+
+    def brokers(url: str) -> str:
+        return json.dumps({BROKER: url, DEAD_BROKER: dead})
+
+    with server_beside(base, rabbitmq.rabbitmq(base / "rabbitmq"), LAMBENT_MQ_BROKERS=brokers) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")

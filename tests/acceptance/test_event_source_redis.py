@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.fixtures import redis_server
-from tests.fixtures.mappings import RECORDER, events_until, logged, settled, wait_for
+from tests.fixtures.mappings import RECORDER, events_until, logged, server_beside, settled, wait_for
 from tests.fixtures.server import Server, create, free_port
 
 #: Seconds before a failed or orphaned entry is claimed again, and deliveries before it is dead.
@@ -39,14 +39,9 @@ def peers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, st
     if redis_server.missing():
         pytest.skip("Redis is not installed (`make system` installs redis-server)")
     base = tmp_path_factory.mktemp("esm-redis")
-    with redis_server.redis_server(base / "redis") as url:
-        server = Server(
-            base / "data", LAMBENT_SOURCE_REDELIVERY_S=str(REDELIVERY_S), LAMBENT_SOURCE_MAX_DELIVERIES=str(MAX_DELIVERIES)
-        ).start()
-        try:
-            yield server, url
-        finally:
-            server.stop()
+    settings = {"LAMBENT_SOURCE_REDELIVERY_S": str(REDELIVERY_S), "LAMBENT_SOURCE_MAX_DELIVERIES": str(MAX_DELIVERIES)}
+    with server_beside(base, redis_server.redis_server(base / "redis"), **settings) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")

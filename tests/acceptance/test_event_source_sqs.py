@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.fixtures.cli import aws, lambent, table_rows
+from tests.fixtures.mappings import settled, wait_for
 from tests.fixtures.records import RECORDER, records
 from tests.fixtures.server import Server, create
 from tests.fixtures.sqs import server_with_sqs, sqs_client
@@ -60,30 +61,11 @@ def error(raised: pytest.ExceptionInfo[Any]) -> tuple[str, str, int]:
     return response["Error"]["Code"], response["Error"]["Message"], response["ResponseMetadata"]["HTTPStatusCode"]
 
 
-def settled(lam: Any, uuid: str, timeout_s: float = 10) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found: dict[str, Any] = lam.get_event_source_mapping(UUID=uuid)
-        if found["State"] in ("Enabled", "Disabled"):
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"mapping {uuid} did not settle: {found['State']}")
-
-
 def visible(sqs: Any, url: str) -> tuple[int, int]:
     attributes = sqs.get_queue_attributes(
         QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
     )["Attributes"]
     return int(attributes["ApproximateNumberOfMessages"]), int(attributes["ApproximateNumberOfMessagesNotVisible"])
-
-
-def wait_for(check: Any, timeout_s: float = 20) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
 
 
 def test_the_api_answers_and_refuses_as_aws(server: Server, sqs: Any, reader: str) -> None:

@@ -35,6 +35,7 @@ from lambent.model.function_url import FunctionUrlConfig
 from lambent.model.http_api import HttpApiState
 from lambent.model.identity import AccessKey, Account, Role, User
 from lambent.model.layer import LayerVersion
+from lambent.model.log_groups import LogGroup, LogStream
 from lambent.model.managed_policy import ManagedPolicy
 from lambent.model.s3_event import BucketNotification
 from lambent.model.schedule import Schedule, ScheduleGroup
@@ -368,23 +369,80 @@ class UsageStore(Protocol):
 
 
 class LogStore(Protocol):
-    async def filter_logs(
+    """CloudWatch Logs' groups, streams and events of every account (each call names its
+    account). The ledger's journal commits (``UsageStore.commit_journal``) also create the groups
+    and streams their events are in, as Lambda creates a function's group on its first write."""
+
+    async def create_log_group(self, account: str, group: LogGroup) -> bool:
+        """Keep *group*; False (and nothing changed) if *account* has one of that name."""
+        ...
+
+    async def delete_log_group(self, account: str, name: str) -> bool:
+        """Delete the group with its streams and events; False if there is none."""
+        ...
+
+    async def log_group(self, account: str, name: str) -> LogGroup | None: ...
+
+    async def log_groups(
+        self, account: str, prefix: str | None, pattern: str | None, after: str | None, limit: int
+    ) -> list[LogGroup]:
+        """*account*'s groups by name after *after*, at most *limit*; *prefix*: names starting
+        with it; *pattern*: names containing it (case-sensitive)."""
+        ...
+
+    async def put_retention(self, account: str, name: str, days: int | None) -> bool:
+        """Set (None: remove) the group's retention; False if there is no such group."""
+        ...
+
+    async def retained_groups(self) -> list[tuple[str, str, int]]:
+        """(account, group, retention days) of every group that has a retention."""
+        ...
+
+    async def expire_log_events(self, account: str, group: str, before_ms: int, batch: int) -> int:
+        """Delete up to *batch* of the group's blocks with timestamps before *before_ms* (and
+        take their bytes off its ``stored_bytes``); how many were deleted."""
+        ...
+
+    async def oldest_log_event(self, account: str, group: str) -> int | None:
+        """The earliest timestamp in the group, None when it is empty."""
+        ...
+
+    async def create_log_stream(self, account: str, group: str, stream: str, created_ms: int) -> bool | None:
+        """Make the stream; False if it exists, None if the group does not."""
+        ...
+
+    async def delete_log_stream(self, account: str, group: str, stream: str) -> bool:
+        """Delete the stream and its events; False if there is none."""
+        ...
+
+    async def log_streams(
+        self, account: str, group: str, prefix: str | None, by_last_event: bool, descending: bool, offset: int, limit: int
+    ) -> list[LogStream]:
+        """The group's streams ordered by name or by last event time, from *offset*, at most
+        *limit*; *prefix*: names starting with it."""
+        ...
+
+    async def put_log_events(
+        self, account: str, group: str, stream: str, events: list[tuple[int, str]], ingestion_ms: int
+    ) -> None:
+        """Append (timestamp, message) events to an existing stream, a block each."""
+        ...
+
+    async def log_blocks(
         self,
         account: str,
         group: str,
         streams: list[str] | None,
         start_ms: int | None,
         end_ms: int | None,
-        after_id: int,
+        after_id: int | None,
+        before_id: int | None,
         limit: int,
-        pattern: str | None,
+        descending: bool = False,
+        stream_prefix: str | None = None,
     ) -> list[LogEvent]:
-        """Events of *account*'s *group* in ascending id order with ``event_id > after_id``, at
-        most *limit*; *pattern*: only those whose message contains it."""
-        ...
-
-    async def log_streams(self, account: str, group: str) -> list[tuple[str, int, int]]:
-        """(stream, first timestamp, last timestamp) per stream of *account*'s *group*, by name."""
+        """The group's blocks with ``after_id < event_id < before_id`` (each bound when given)
+        and timestamps in [*start_ms*, *end_ms*], in id order (or reversed), at most *limit*."""
         ...
 
 

@@ -25,6 +25,7 @@ from lambent.model.function_url import FunctionUrlConfig
 from lambent.model.http_api import HttpApiState
 from lambent.model.identity import AccessKey, Account, Role, User
 from lambent.model.layer import LayerVersion
+from lambent.model.log_groups import LogGroup, LogStream
 from lambent.model.managed_policy import ManagedPolicy
 from lambent.model.s3_event import BucketNotification
 from lambent.model.schedule import Schedule, ScheduleGroup
@@ -38,6 +39,7 @@ from lambent.store.memory_event_buses import MemoryEventBuses
 from lambent.store.memory_event_sources import MemoryEventSources
 from lambent.store.memory_function_urls import MemoryFunctionUrls
 from lambent.store.memory_http_apis import MemoryHttpApis
+from lambent.store.memory_logs import MemoryLogs
 from lambent.store.memory_schedules import MemorySchedules
 
 _TOTAL_KEYS = ("account", "function", "version", "day", "architecture")
@@ -89,6 +91,7 @@ class MemoryStore(
     MemorySchedules,
     MemoryBucketNotifications,
     MemoryEventSources,
+    MemoryLogs,
 ):
     """Bound to *account*, as ``SqlStore`` is: ``of_account`` views another account's resources."""
 
@@ -99,7 +102,10 @@ class MemoryStore(
         self._events: dict[int, _Event] = {}
         self._event_ids = itertools.count(1)
         self._position: Position | None = None
-        self._logs: list[LogEvent] = []
+        self._logs: dict[int, LogEvent] = {}
+        self._log_ids = itertools.count(1)
+        self._log_groups: dict[tuple[str, str], LogGroup] = {}
+        self._log_streams: dict[tuple[str, str, str], LogStream] = {}
         self._usage: list[tuple[int, UsageRecord, Charge]] = []
         self._totals: dict[tuple[str, ...], tuple[str, Totals]] = {}  # TOTAL_KEYS -> (month, totals)
         self._budgets: dict[tuple[str, str], Budget] = {}  # (account, name)
@@ -310,18 +316,7 @@ class MemoryStore(
         return self._position
 
     def commit_journal(self, events: list[LogEvent], charged: list[tuple[UsageRecord, Charge]], position: Position) -> None:
-        for event in events:
-            self._logs.append(
-                LogEvent(
-                    account=event.account or self._account,
-                    group=event.group,
-                    stream=event.stream,
-                    timestamp_ms=event.timestamp_ms,
-                    message=event.message,
-                    ingestion_ms=event.ingestion_ms,
-                    event_id=len(self._logs) + 1,
-                )
-            )
+        self._keep_blocks(events, self._account)
         for record, made in charged:
             self._usage.append((len(self._usage) + 1, record, made))
             key = (record.account, record.function, record.version, made.day, record.architecture)
@@ -378,40 +373,6 @@ class MemoryStore(
 
     async def put_budget_alert(self, account: str, name: str, month: str, threshold: int, spent: str, at_ms: int) -> None:
         self._alerts.setdefault((account, name, month, threshold), (spent, at_ms))
-
-    # -- logs ---------------------------------------------------------------------------------------
-
-    async def filter_logs(
-        self,
-        account: str,
-        group: str,
-        streams: list[str] | None,
-        start_ms: int | None,
-        end_ms: int | None,
-        after_id: int,
-        limit: int,
-        pattern: str | None,
-    ) -> list[LogEvent]:
-        chosen = [
-            e
-            for e in self._logs
-            if e.account == account
-            and e.group == group
-            and e.event_id > after_id
-            and (not streams or e.stream in streams)
-            and (start_ms is None or e.timestamp_ms >= start_ms)
-            and (end_ms is None or e.timestamp_ms <= end_ms)
-            and (not pattern or pattern in e.message)
-        ]
-        return chosen[:limit]
-
-    async def log_streams(self, account: str, group: str) -> list[tuple[str, int, int]]:
-        spans: dict[str, tuple[int, int]] = {}
-        for e in self._logs:
-            if e.account == account and e.group == group:
-                first, last = spans.get(e.stream, (e.timestamp_ms, e.timestamp_ms))
-                spans[e.stream] = (min(first, e.timestamp_ms), max(last, e.timestamp_ms))
-        return [(stream, first, last) for stream, (first, last) in sorted(spans.items())]
 
     # -- identity ------------------------------------------------------------------------
 

@@ -12,8 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from lambent.model.event_invoke import EventInvokeConfig
 from lambent.model.layer import LayerVersion
-from lambent.store import LogEvent
-from lambent.store.sql_accounts import ACCOUNT_LENGTH, account_column, upgrade
+from lambent.store.sql_accounts import account_column, upgrade
 from lambent.store.sql_bucket_notifications import BucketNotificationSql
 from lambent.store.sql_bucket_notifications import define as define_bucket_notifications
 from lambent.store.sql_code_signing import CodeSigningSql
@@ -29,6 +28,8 @@ from lambent.store.sql_http_apis import HttpApiSql
 from lambent.store.sql_http_apis import define as define_http_apis
 from lambent.store.sql_identity import IdentitySql
 from lambent.store.sql_identity import define as define_identity
+from lambent.store.sql_logs import LogSql, backfill
+from lambent.store.sql_logs import define as define_logs
 from lambent.store.sql_schedules import ScheduleSql
 from lambent.store.sql_schedules import define as define_schedules
 from lambent.store.sql_usage import UsageSql, define
@@ -75,19 +76,6 @@ async_events = sa.Table(
     sa.Index("async_events_due", "not_before", "id"),
 )
 
-log_events = sa.Table(
-    "log_events",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("account", sa.String(ACCOUNT_LENGTH), nullable=False),
-    sa.Column("log_group", sa.String(512), nullable=False),
-    sa.Column("log_stream", sa.String(512), nullable=False),
-    sa.Column("timestamp_ms", sa.BigInteger, nullable=False),
-    sa.Column("ingestion_ms", sa.BigInteger, nullable=False),
-    sa.Column("message", sa.Text, nullable=False),
-    sa.Index("log_events_by_account_group_time", "account", "log_group", "timestamp_ms", "id"),
-)
-
 usage_tables = define(metadata)
 identity_tables = define_identity(metadata)
 code_signing_tables = define_code_signing(metadata)
@@ -96,6 +84,7 @@ event_buses = define_event_buses(metadata)
 schedule_tables = define_schedules(metadata)
 event_source_tables = define_event_sources(metadata)
 bucket_notifications = define_bucket_notifications(metadata)
+log_tables = define_logs(metadata)
 
 _encode = msgspec.json.Encoder()
 _decode_layer = msgspec.json.Decoder(LayerVersion)
@@ -122,6 +111,7 @@ class SqlStore(
     UsageSql,
     IdentitySql,
     CodeSigningSql,
+    LogSql,
 ):
     """The store, bound to *account*: what it reads and writes of Lambda's resources (functions,
     layers, their settings) is that account's; ``of_account`` views another's."""
@@ -149,7 +139,7 @@ class SqlStore(
             event_source_tables["mappings"],
             bucket_notifications,
         ]
-        self._log_events = log_events
+        self._log_tables = log_tables
         if url.startswith("sqlite"):
             event.listen(self._engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self._sync_engine, "connect", _sqlite_pragmas)
@@ -165,7 +155,10 @@ class SqlStore(
         (``sql_accounts.upgrade``: their rows become this store's account's)."""
         async with self._engine.begin() as conn:
             await conn.run_sync(upgrade, metadata, self._account)
+            had_groups = await conn.run_sync(lambda sync: sa.inspect(sync).has_table("log_groups"))
             await conn.run_sync(metadata.create_all)
+            if not had_groups:
+                await conn.run_sync(backfill)
 
     async def close(self) -> None:
         await self._engine.dispose()
@@ -297,51 +290,3 @@ class SqlStore(
                     self._mine(layer_versions), layer_versions.c.name == name, layer_versions.c.version == version
                 )
             )
-
-    async def filter_logs(
-        self,
-        account: str,
-        group: str,
-        streams: list[str] | None,
-        start_ms: int | None,
-        end_ms: int | None,
-        after_id: int,
-        limit: int,
-        pattern: str | None,
-    ) -> list[LogEvent]:
-        query = sa.select(log_events).where(
-            log_events.c.account == account, log_events.c.log_group == group, log_events.c.id > after_id
-        )
-        if streams:
-            query = query.where(log_events.c.log_stream.in_(streams))
-        if start_ms is not None:
-            query = query.where(log_events.c.timestamp_ms >= start_ms)
-        if end_ms is not None:
-            query = query.where(log_events.c.timestamp_ms <= end_ms)
-        if pattern:
-            query = query.where(log_events.c.message.contains(pattern, autoescape=True))
-        query = query.order_by(log_events.c.id).limit(limit)
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
-        return [
-            LogEvent(
-                account=r.account,
-                group=r.log_group,
-                stream=r.log_stream,
-                timestamp_ms=r.timestamp_ms,
-                ingestion_ms=r.ingestion_ms,
-                message=r.message,
-                event_id=r.id,
-            )
-            for r in rows
-        ]
-
-    async def log_streams(self, account: str, group: str) -> list[tuple[str, int, int]]:
-        query = (
-            sa.select(log_events.c.log_stream, sa.func.min(log_events.c.timestamp_ms), sa.func.max(log_events.c.timestamp_ms))
-            .where(log_events.c.account == account, log_events.c.log_group == group)
-            .group_by(log_events.c.log_stream)
-            .order_by(log_events.c.log_stream)
-        )
-        async with self._engine.connect() as conn:
-            return [(r[0], r[1], r[2]) for r in (await conn.execute(query)).all()]

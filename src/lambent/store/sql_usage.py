@@ -16,6 +16,7 @@ from lambent.model.budget import Budget
 from lambent.store import LogEvent
 from lambent.store.journal import Position
 from lambent.store.sql_accounts import AccountScoped, account_column
+from lambent.store.sql_logs import index_blocks
 
 
 def define(metadata: sa.MetaData) -> dict[str, sa.Table]:
@@ -114,6 +115,7 @@ class UsageSql(AccountScoped):
                     "VALUES (?, ?, ?, ?, ?, ?)",
                     [(e.account or self._account, e.group, e.stream, e.timestamp_ms, e.ingestion_ms, e.message) for e in events],
                 )
+                index_blocks(conn, events, self._account)
             if charged:
                 conn.exec_driver_sql(
                     "INSERT INTO usage_records (function, record) VALUES (?, ?)",

@@ -130,9 +130,11 @@ def test_a_data_directory_from_before_accounts_keeps_every_row(tmp_path: Path) -
             assert sorted(record.versions) == ["$LATEST"]
             assert [(v.name, v.version) for v in await store.load_layers()] == [("lib", 2)]
             assert await store.of_account(B).load_functions() == []
-            (line,) = await store.filter_logs(A, "/aws/lambda/old", None, None, None, 0, 10, None)
+            (line,) = await store.log_blocks(A, "/aws/lambda/old", None, None, None, None, None, 10)
             assert (line.account, line.event_id, line.message) == (A, 7, "kept line")  # the column was added in place
-            assert await store.filter_logs(B, "/aws/lambda/old", None, None, None, 0, 10, None) == []
+            assert await store.log_blocks(B, "/aws/lambda/old", None, None, None, None, None, 10) == []
+            (group,) = await store.log_groups(A, None, None, None, 10)  # made from the events already there
+            assert (group.name, group.stored_bytes) == ("/aws/lambda/old", len("kept line"))
             await store.delete_function("old")
             assert await store.load_functions() == []
         finally:

@@ -41,6 +41,10 @@
     │   │   ├── ResourceAlreadyExistsException
     │   │   ├── InvalidEventPatternException
     │   │   └── EventsLimitExceeded                   LimitExceededException
+    │   ├── LogsError                     an error of CloudWatch Logs (logs, JSON 1.1), all 400
+    │   │   ├── LogsInvalidParameter                  InvalidParameterException
+    │   │   ├── LogsResourceNotFound                  ResourceNotFoundException
+    │   │   └── LogsResourceAlreadyExists             ResourceAlreadyExistsException
     │   ├── SchedulerError                an error of EventBridge Scheduler (rest-json, ``Message``)
     │   │   ├── SchedulerValidation                   400  ValidationException
     │   │   ├── SchedulerNotFound                     404  ResourceNotFoundException
@@ -410,6 +414,31 @@ class EventsLimitExceeded(EventsError):
     quota."""
 
     error_type = "LimitExceededException"
+
+
+class LogsError(ApiError):
+    """The request could not be served: CloudWatch Logs answers every client error 400 with
+    JSON 1.1's ``{"__type": ..., "message": ...}``."""
+
+    status = 400
+
+
+class LogsInvalidParameter(LogsError):
+    """A parameter is specified incorrectly."""
+
+    error_type = "InvalidParameterException"
+
+
+class LogsResourceNotFound(LogsError):
+    """The specified resource does not exist."""
+
+    error_type = "ResourceNotFoundException"
+
+
+class LogsResourceAlreadyExists(LogsError):
+    """The specified resource already exists."""
+
+    error_type = "ResourceAlreadyExistsException"
 
 
 class SchedulerError(ApiError):

@@ -253,7 +253,8 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
     alerts = AlertOutbox()
     meter = MeterService(store, load_prices(settings.prices), clock=clock, alerts=alerts)
     ledger = Ledger(store, data_dir / "journal", meter, clock=clock)
-    logs = LogService(store, ledger)
+    timers = Timers(clock)
+    logs = LogService(store, ledger, clock, timers)
     listener = EnvironmentListener(runtime_api, RUNTIME_API_PREFIXES, ENVIRONMENT_SCOPE_KEY)
     sandbox = choose_sandbox(SandboxNeeds(settings=settings, data_dir=data_dir, serve_api=listener.serve, runtimes=runtimes))
     roles = identity if settings.auth == "on" else AnyRole()
@@ -368,7 +369,6 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
 
     cells = Cells(build_cell, exists)
     deliveries = EventDelivery(cells.of, access, destinations, clock)
-    timers = Timers(clock)
 
     def others_layers(account: str) -> LayerService | None:
         cell = cells.find(account)
@@ -449,6 +449,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         listener.start(app)
         ledger.start()
         timers.start()
+        logs.start()
         await cells.open([settings.account_id, *await store.accounts_with_resources()])
         await collector.sweep()  # every account's functions and layers are known: what is left is no one's
         default = await cells.of(settings.account_id)

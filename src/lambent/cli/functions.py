@@ -155,27 +155,39 @@ def logs(
     name: Annotated[str, typer.Argument(help="Function name.")],
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new events.")] = False,
     since: Annotated[float, typer.Option(help="Start this many minutes ago.")] = 60.0,
+    filter_pattern: Annotated[
+        str | None, typer.Option("--filter", help="Only events matching this CloudWatch Logs filter pattern.")
+    ] = None,
+    log_group: Annotated[str | None, typer.Option(help="The group to read (default /aws/lambda/NAME).")] = None,
     endpoint_url: EndpointOption = None,
 ) -> None:
-    """Print a function's log events (group /aws/lambda/NAME)."""
+    """Print a function's log events, as ``aws logs tail`` does (FilterLogEvents)."""
     logs_client = Target(endpoint_url).client("logs")
-    params: dict[str, Any] = {"logGroupName": f"/aws/lambda/{name}", "startTime": int((time.time() - since * 60) * 1000)}
+    start_ms = int((time.time() - since * 60) * 1000)
+    params: dict[str, Any] = {"logGroupName": log_group or f"/aws/lambda/{name}", "startTime": start_ms}
+    if filter_pattern:
+        params["filterPattern"] = filter_pattern
+    seen: set[str] = set()  # the ids printed at the newest timestamp, which the next poll repeats
     try:
         while True:
             page = logs_client.filter_log_events(**params)
+            newest = params["startTime"]
             for item in page["events"]:
+                if item["eventId"] in seen:
+                    continue
                 sys.stdout.write(item["message"] + "\n")
+                if item["timestamp"] > newest:
+                    newest, seen = item["timestamp"], set()
+                seen.add(item["eventId"])
             sys.stdout.flush()
             if page.get("nextToken"):
                 params["nextToken"] = page["nextToken"]
-            elif page["events"]:
-                params["nextToken"] = page["events"][-1]["eventId"]
-            if not follow:
-                if not page.get("nextToken"):
-                    return
                 continue
-            if not page.get("nextToken"):
-                time.sleep(1.0)
+            if not follow:
+                return
+            params.pop("nextToken", None)
+            params["startTime"] = newest
+            time.sleep(1.0)
     except KeyboardInterrupt:
         return
     except Exception as exc:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures.function_logs import log_messages
 from tests.fixtures.records import RECORDER, records
 from tests.fixtures.server import Server, create
 from tests.fixtures.sqs import receive, server_with_sqs, sqs_client
@@ -24,8 +25,7 @@ def quick_retries(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 def starts(server: Server, function: str) -> list[str]:
-    events = server.client("logs").filter_log_events(logGroupName=f"/aws/lambda/{function}")["events"]
-    return [e["message"].split()[2] for e in events if e["message"].startswith("START RequestId:")]
+    return [m.split()[2] for m in log_messages(server.client("logs"), function) if m.startswith("START RequestId:")]
 
 
 def arn(name: str) -> str:
@@ -205,7 +205,7 @@ def hops(server: Server, function: str, settle_s: float = 3.0, timeout_s: float 
     deadline, last, stable_since = time.monotonic() + timeout_s, -1, time.monotonic()
     messages: list[str] = []
     while time.monotonic() < deadline:
-        messages = [e["message"] for e in logs.filter_log_events(logGroupName=f"/aws/lambda/{function}")["events"]]
+        messages = log_messages(logs, function)
         if len(messages) != last:
             last, stable_since = len(messages), time.monotonic()
         elif time.monotonic() - stable_since > settle_s:

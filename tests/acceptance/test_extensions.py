@@ -6,6 +6,7 @@ import json
 import time
 from typing import Any
 
+from tests.fixtures.function_logs import log_messages
 from tests.fixtures.server import create
 from tests.fixtures.zips import package
 
@@ -54,7 +55,7 @@ def test_extension_receives_invoke_and_shutdown(server: Any, lam: Any, fn_name: 
     events: list[str] = []
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and "EXT SHUTDOWN spindown" not in events:
-        events = [e["message"] for e in server.client("logs").filter_log_events(logGroupName=f"/aws/lambda/{fn_name}")["events"]]
+        events = log_messages(server.client("logs"), fn_name)
         time.sleep(0.2)
     assert "EXT SHUTDOWN spindown" in events
 

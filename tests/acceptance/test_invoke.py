@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures.function_logs import log_messages
 from tests.fixtures.server import ROLE, create, environment_gone, make_zip
 
 REQUEST_ID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -291,7 +292,7 @@ def test_invocation_types(lam: Any, server: Any, fn_name: str) -> None:
     deadline = time.monotonic() + 10
     messages: list[str] = []
     while time.monotonic() < deadline:
-        messages = [e["message"] for e in logs.filter_log_events(logGroupName=f"/aws/lambda/{fn_name}")["events"]]
+        messages = log_messages(logs, fn_name)
         if "ran async" in messages:
             break
         time.sleep(0.1)

@@ -29,6 +29,8 @@ from lambent.store.sql_http_apis import HttpApiSql
 from lambent.store.sql_http_apis import define as define_http_apis
 from lambent.store.sql_identity import IdentitySql
 from lambent.store.sql_identity import define as define_identity
+from lambent.store.sql_metrics import MetricSql
+from lambent.store.sql_metrics import define as define_metrics
 from lambent.store.sql_schedules import ScheduleSql
 from lambent.store.sql_schedules import define as define_schedules
 from lambent.store.sql_usage import UsageSql, define
@@ -96,6 +98,7 @@ event_buses = define_event_buses(metadata)
 schedule_tables = define_schedules(metadata)
 event_source_tables = define_event_sources(metadata)
 bucket_notifications = define_bucket_notifications(metadata)
+metric_tables = define_metrics(metadata)
 
 _encode = msgspec.json.Encoder()
 _decode_layer = msgspec.json.Decoder(LayerVersion)
@@ -120,6 +123,7 @@ class SqlStore(
     EventSourceSql,
     BucketNotificationSql,
     UsageSql,
+    MetricSql,
     IdentitySql,
     CodeSigningSql,
 ):
@@ -140,6 +144,7 @@ class SqlStore(
         self._schedule_tables = schedule_tables
         self._event_source_tables = event_source_tables
         self._bucket_notifications = bucket_notifications
+        self._metric_tables = metric_tables
         self._owners = [
             layer_versions,
             code_signing_tables["configs"],

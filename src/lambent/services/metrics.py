@@ -26,7 +26,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric, SummaryMetricFamily
 
 from lambent.clock import Clock, SystemClock
 from lambent.model import emf, lambda_metrics
@@ -51,7 +51,7 @@ PROMETHEUS_COUNTERS = {
     "DestinationDeliveryFailures": ("aws_lambda_destination_delivery_failures", "Records that failed to reach a destination."),
     "RecursiveInvocationsDropped": ("aws_lambda_recursive_invocations_dropped", "Invocations stopped as a recursive loop."),
 }
-#: Millisecond metrics exposed as a ``_sum``/``_count`` pair.
+#: Millisecond metrics exposed as summaries (a ``_sum`` and a ``_count``).
 PROMETHEUS_SUMMARIES = {
     "Duration": ("aws_lambda_duration_milliseconds", "Invocation duration (AWS/Lambda Duration)."),
     "AsyncEventAge": ("aws_lambda_async_event_age_milliseconds", "Queued time of asynchronous events."),
@@ -215,16 +215,14 @@ class MetricService:
         executed version): ``resource`` is ``name:qualifier`` or "" for an unqualified call, so
         a sum by ``function_name`` is the function's total."""
         counters = {m: CounterMetricFamily(n, h, labels=_LABELS) for m, (n, h) in PROMETHEUS_COUNTERS.items()}
-        sums = {m: CounterMetricFamily(f"{n}_sum", h, labels=_LABELS) for m, (n, h) in PROMETHEUS_SUMMARIES.items()}
-        counts = {m: CounterMetricFamily(f"{n}_count", h, labels=_LABELS) for m, (n, h) in PROMETHEUS_SUMMARIES.items()}
+        summaries = {m: SummaryMetricFamily(n, h, labels=_LABELS) for m, (n, h) in PROMETHEUS_SUMMARIES.items()}
         with self._totals_lock:
             totals = [(key, list(found)) for key, found in self._totals.items()]
         for (metric, *labels), (total, samples) in totals:
             if metric in counters:
                 counters[metric].add_metric(labels, total)
-            elif metric in sums:
-                sums[metric].add_metric(labels, total)
-                counts[metric].add_metric(labels, samples)
+            elif metric in summaries:
+                summaries[metric].add_metric(labels, count_value=samples, sum_value=total)
         concurrent = GaugeMetricFamily(
             "aws_lambda_concurrent_executions",
             "Executions running (AWS/Lambda ConcurrentExecutions).",
@@ -233,6 +231,5 @@ class MetricService:
         for (account, function), running in sorted(self._concurrency.items()):
             concurrent.add_metric([account, function], running)
         yield from counters.values()
-        yield from sums.values()
-        yield from counts.values()
+        yield from summaries.values()
         yield concurrent

@@ -222,7 +222,7 @@ class MetricService:
             if metric in counters:
                 counters[metric].add_metric(labels, total)
             elif metric in summaries:
-                summaries[metric].add_metric(labels, count_value=samples, sum_value=total)
+                summaries[metric].add_metric(labels, count_value=int(samples), sum_value=total)
         concurrent = GaugeMetricFamily(
             "aws_lambda_concurrent_executions",
             "Executions running (AWS/Lambda ConcurrentExecutions).",

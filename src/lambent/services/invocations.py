@@ -167,7 +167,7 @@ class InvocationService:
         request id before the function runs."""
         version = self._functions.resolve(ref, random.random())  # noqa: S311 - traffic split, not crypto
         if (reason := self._rate.admit(self._clock.monotonic())) is not None:
-            self._count("Throttles", ref.name, ref.qualifier)
+            self.count("Throttles", ref.name, ref.qualifier)
             raise TooManyRequestsException("Rate Exceeded.", Reason=reason, retryAfterSeconds="1")
         if version.state != "Active":
             raise ResourceConflictException(
@@ -182,7 +182,7 @@ class InvocationService:
         request_id = str(uuid.uuid4())
         if is_loop(trace_id) and self._functions.recursive_loop(ref.name) == "Terminate":
             log.warning("recursive loop stopped: %s invoked after %d invocations in a chain", ref.name, lineage(trace_id))
-            self._count("RecursiveInvocationsDropped", ref.name, ref.qualifier)
+            self.count("RecursiveInvocationsDropped", ref.name, ref.qualifier)
             raise RecursiveInvocationException(
                 "Lambda detected that the function is being invoked in a recursive loop with other AWS resources "
                 "and stopped the function's invocation."
@@ -214,7 +214,7 @@ class InvocationService:
                     accepted_at=self._clock.time(),
                 )
             )
-            self._count("AsyncEventsReceived", ref.name, ref.qualifier)
+            self.count("AsyncEventsReceived", ref.name, ref.qualifier)
             return InvokeOutcome(status=202, executed_version=version.version, request_id=request_id)
         if stream is not None:
             stream.executed_version, stream.request_id = version.version, request_id
@@ -223,7 +223,7 @@ class InvocationService:
                 version, request, self._functions.reserved(ref.name), self._functions.reserved_total()
             )
         except TooManyRequestsException:
-            self._count("Throttles", ref.name, ref.qualifier, executed_version=version.version)
+            self.count("Throttles", ref.name, ref.qualifier, executed_version=version.version)
             raise
         finally:
             if stream is not None:
@@ -300,10 +300,10 @@ class InvocationService:
         )
         try:
             self._meter.check(self._functions.account_id, event.function)
-            self._count("AsyncEventAge", event.function, event.qualifier, age * 1000, version.version)
+            self.count("AsyncEventAge", event.function, event.qualifier, age * 1000, version.version)
             invocation = await self._invoker.invoke(version, request, reserved, self._functions.reserved_total())
         except TooManyRequestsException as exc:
-            self._count("Throttles", event.function, event.qualifier, executed_version=version.version)
+            self.count("Throttles", event.function, event.qualifier, executed_version=version.version)
             if reserved == 0:  # AWS: a function stopped by reservation 0 goes to OnFailure without retries
                 await self._conclude(event, config, "RetriesExhausted", version, None)
             else:
@@ -353,7 +353,7 @@ class InvocationService:
         destination = config.on_success if condition == "Success" else config.on_failure
         failure = invocation.failure if invocation is not None else None
         if condition != "Success":
-            self._count("AsyncEventsDropped", event.function, event.qualifier)
+            self.count("AsyncEventsDropped", event.function, event.qualifier)
         if condition != "Success" and version.dead_letter_target_arn:
             # The dead-letter queue gets the original event, as AWS sends it.
             attributes = dead_letter_attributes(event.request_id, failure.document() if failure else None)
@@ -361,7 +361,7 @@ class InvocationService:
                 await self._destinations.deliver(version.dead_letter_target_arn, event.payload, self.send_to_function, attributes)
             except Exception as exc:
                 log.error("asynchronous invocation %s: dead-letter queue failed: %s", event.request_id, exc)
-                self._count("DeadLetterErrors", event.function, event.qualifier)
+                self.count("DeadLetterErrors", event.function, event.qualifier)
         if destination is None:
             if condition != "Success":
                 log.warning("asynchronous invocation %s of %s ended: %s", event.request_id, event.function, condition)
@@ -385,13 +385,14 @@ class InvocationService:
             await self._destinations.deliver(destination, json.dumps(record).encode(), self.send_to_function)
         except Exception as exc:  # the destination may be gone: the record is lost, loudly
             log.error("asynchronous invocation %s: destination %s failed: %s", event.request_id, destination, exc)
-            self._count("DestinationDeliveryFailures", event.function, event.qualifier)
+            self.count("DestinationDeliveryFailures", event.function, event.qualifier)
         await self._queue.done(event)
 
-    def _count(
+    def count(
         self, metric: str, function: str, qualifier: str | None, value: float = 1.0, executed_version: str | None = None
     ) -> None:
-        """One event of Lambda's *metric* (no I/O: ``MetricService.count``)."""
+        """One event of Lambda's *metric* of this account (no I/O: ``MetricService.count``), for
+        what this service does and for the pollers' IteratorAge."""
         if self._metrics is not None:
             self._metrics.count(self._functions.account_id, metric, function, qualifier, value, executed_version)
 

@@ -21,8 +21,11 @@ series with no dimension, for the metrics AWS aggregates per account.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from lambent.model.billing import UsageRecord
-from lambent.model.metric_series import Datum, Dimensions, series_key
+from lambent.model.metric_series import Datum, Dimensions, minute_of, series_key
 
 NAMESPACE = "AWS/Lambda"
 COUNT, MILLISECONDS = "Count", "Milliseconds"
@@ -103,6 +106,36 @@ def from_usage(record: UsageRecord) -> list[Datum]:
         if record.provisioned and dims:
             key = series_key(record.account, NAMESPACE, "ProvisionedConcurrencyInvocations", dims)
             data.append(Datum(key, record.start_ms, COUNT, ((1.0, 1.0),)))
+    return data
+
+
+def from_usage_batch(records: Iterable[UsageRecord]) -> list[Datum]:
+    """The data of many usage records, as ``from_usage`` gives them one by one, gathered first
+    per (account, function, qualifier, version, minute): a batch's Invocations and Errors are
+    one datum per series and minute, its durations one list (the commit thread's cost)."""
+    groups: dict[tuple[str, str, str | None, str, int], list[Any]] = {}
+    for record in records:
+        if record.kind != "invoke":
+            continue
+        key = (record.account, record.function, record.qualifier, record.version, minute_of(record.start_ms))
+        found = groups.get(key)
+        if found is None:
+            found = groups[key] = [0, 0, [], 0]
+        found[0] += 1
+        found[1] += record.outcome != "success"
+        found[2].append((record.duration_ms, 1.0))
+        found[3] += record.provisioned
+    data: list[Datum] = []
+    for (account, function, qualifier, version, minute), (calls, errors, durations, provisioned) in groups.items():
+        flags = tuple((value, float(n)) for value, n in ((1.0, errors), (0.0, calls - errors)) if n)
+        samples = tuple(durations)
+        for dims in dimension_sets("Invocations", function, qualifier, version):
+            data.append(Datum(series_key(account, NAMESPACE, "Invocations", dims), minute, COUNT, ((1.0, float(calls)),)))
+            data.append(Datum(series_key(account, NAMESPACE, "Errors", dims), minute, COUNT, flags))
+            data.append(Datum(series_key(account, NAMESPACE, "Duration", dims), minute, MILLISECONDS, samples))
+            if provisioned and dims:
+                served = series_key(account, NAMESPACE, "ProvisionedConcurrencyInvocations", dims)
+                data.append(Datum(served, minute, COUNT, ((1.0, float(provisioned)),)))
     return data
 
 

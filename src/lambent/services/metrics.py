@@ -134,14 +134,20 @@ class MetricService:
         records and log blocks ((account, text)) rolled up with *pending*, and written."""
         rollup = pending or Rollup()
         if self.enabled:
+            records = list(records)
+            for datum in lambda_metrics.from_usage_batch(records):
+                rollup.add(datum)
+            calls: dict[tuple[str, str, str | None, str], list[float]] = {}
             for record in records:
-                for datum in lambda_metrics.from_usage(record):
-                    rollup.add(datum)
                 if record.kind == "invoke":
-                    error = 0.0 if record.outcome == "success" else 1.0
-                    self._total("Invocations", record.account, record.function, record.qualifier, record.version, 1.0)
-                    self._total("Errors", record.account, record.function, record.qualifier, record.version, error)
-                    self._total("Duration", record.account, record.function, record.qualifier, record.version, record.duration_ms)
+                    found = calls.setdefault((record.account, record.function, record.qualifier, record.version), [0, 0, 0])
+                    found[0] += 1
+                    found[1] += record.outcome != "success"
+                    found[2] += record.duration_ms
+            for (account, function, qualifier, version), (count, errors, duration) in calls.items():
+                self._total("Invocations", account, function, qualifier, version, count, count)
+                self._total("Errors", account, function, qualifier, version, errors, count)
+                self._total("Duration", account, function, qualifier, version, duration, count)
         for account, text in blocks:
             if '"_aws"' not in text:
                 continue
@@ -198,17 +204,26 @@ class MetricService:
 
     # -- Prometheus ----------------------------------------------------------------------------
 
-    def _total(self, metric: str, account: str, function: str, qualifier: str | None, executed: str | None, value: float) -> None:
+    def _total(
+        self,
+        metric: str,
+        account: str,
+        function: str,
+        qualifier: str | None,
+        executed: str | None,
+        value: float,
+        samples: float = 1.0,
+    ) -> None:
         resource = f"{function}:{qualifier}" if qualifier else ""
         version = executed if lambda_metrics.is_alias(qualifier) and executed else ""
         key = (metric, account, function, resource, version)
         with self._totals_lock:
             found = self._totals.get(key)
             if found is None:
-                self._totals[key] = [value, 1.0]
+                self._totals[key] = [value, samples]
             else:
                 found[0] += value
-                found[1] += 1.0
+                found[1] += samples
 
     def collect(self) -> Iterator[Metric]:
         """Counters since the server started, one series per (account, function, resource,

@@ -32,3 +32,25 @@ def test_an_invocation_is_one_invocation_an_error_flag_and_its_duration_at_its_s
     ok = msgspec.structs.replace(failed, outcome="success")
     assert {d.values for d in from_usage(ok) if d.key.name == "Errors"} == {((0.0, 1.0),)}
     assert from_usage(msgspec.structs.replace(ok, kind="provisioned")) == []
+
+
+def test_a_batch_rolls_up_as_its_records_do_one_by_one() -> None:
+    from lambent.model.lambda_metrics import from_usage_batch
+    from lambent.model.metric_series import Rollup
+
+    records = [
+        msgspec.structs.replace(record(10 + i, 128, NOV + i * 7_000), function=f"f{i % 2}", qualifier="live" if i % 3 else None,
+                                version="2", outcome="error" if i % 4 == 0 else "success", provisioned=i == 5)
+        for i in range(20)
+    ]  # fmt: skip
+    one, batch = Rollup(), Rollup()
+    for made in records:
+        for datum in from_usage(made):
+            one.add(datum)
+    for datum in from_usage_batch(records):
+        batch.add(datum)
+
+    def table(rollup: Rollup) -> dict[object, tuple[float, float, float, float]]:
+        return {p.slot: (p.sample_count, p.sum, p.minimum, p.maximum) for p in rollup.points()}
+
+    assert table(batch) == table(one)

@@ -45,6 +45,12 @@
     │   │   ├── LogsInvalidParameter                  InvalidParameterException
     │   │   ├── LogsResourceNotFound                  ResourceNotFoundException
     │   │   └── LogsResourceAlreadyExists             ResourceAlreadyExistsException
+    │   ├── CloudWatchError               an error of CloudWatch's metrics API (query codes; the
+    │   │   │                             JSON and CBOR protocols name the model's shape)
+    │   │   ├── CloudWatchInvalidParameterValue        400  InvalidParameterValue
+    │   │   ├── CloudWatchMissingParameter             400  MissingParameter
+    │   │   ├── CloudWatchInvalidParameterCombination  400  InvalidParameterCombination
+    │   │   └── CloudWatchInvalidNextToken             400  InvalidNextToken
     │   ├── SchedulerError                an error of EventBridge Scheduler (rest-json, ``Message``)
     │   │   ├── SchedulerValidation                   400  ValidationException
     │   │   ├── SchedulerNotFound                     404  ResourceNotFoundException
@@ -439,6 +445,46 @@ class LogsResourceAlreadyExists(LogsError):
     """The specified resource already exists."""
 
     error_type = "ResourceAlreadyExistsException"
+
+
+class CloudWatchError(ApiError):
+    """The request could not be served.
+
+    CloudWatch's metrics API is query-compatible: ``error_type`` is the query protocol's code
+    (``InvalidParameterValue``); ``shape`` is the model's error shape, which the JSON and CBOR
+    protocols send as ``__type`` with the code in ``x-amzn-query-error`` (``api/cloudwatch_wire``).
+    """
+
+    status = 400
+    shape: ClassVar[str] = "InvalidParameterValueException"
+
+
+class CloudWatchInvalidParameterValue(CloudWatchError):
+    """The value of an input parameter is bad or out-of-range."""
+
+    error_type = "InvalidParameterValue"
+    shape = "InvalidParameterValueException"
+
+
+class CloudWatchMissingParameter(CloudWatchError):
+    """An input parameter that is required is missing."""
+
+    error_type = "MissingParameter"
+    shape = "MissingRequiredParameterException"
+
+
+class CloudWatchInvalidParameterCombination(CloudWatchError):
+    """Parameters were used together that cannot be used together."""
+
+    error_type = "InvalidParameterCombination"
+    shape = "InvalidParameterCombinationException"
+
+
+class CloudWatchInvalidNextToken(CloudWatchError):
+    """The next token specified is invalid."""
+
+    error_type = "InvalidNextToken"
+    shape = "InvalidNextToken"
 
 
 class SchedulerError(ApiError):

@@ -28,6 +28,7 @@ from lambent.api.aliases import AliasesApi
 from lambent.api.apigateway import ApiGatewayApi
 from lambent.api.auth import PRINCIPAL_SCOPE_KEY, Authentication
 from lambent.api.cells import CellPolicies, RequestCells
+from lambent.api.cloudwatch import CloudWatchApi
 from lambent.api.code_signing import CodeSigningApi
 from lambent.api.code_urls import CodeUrls
 from lambent.api.concurrency import ConcurrencyApi
@@ -99,6 +100,7 @@ from lambent.services.layers import LayerService
 from lambent.services.ledger import Ledger
 from lambent.services.logs import LogService
 from lambent.services.metering import MeterService, load_prices
+from lambent.services.metrics import MetricService
 from lambent.services.package_gc import PackageCollector
 from lambent.services.packages import PackageStore
 from lambent.services.permissions import PermissionService
@@ -252,7 +254,14 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
     access = Access(iam, clock=clock, enabled=settings.auth == "on")
     alerts = AlertOutbox()
     meter = MeterService(store, load_prices(settings.prices), clock=clock, alerts=alerts)
-    ledger = Ledger(store, data_dir / "journal", meter, clock=clock)
+    metrics = MetricService(
+        store,
+        settings.account_id,
+        retention_s=settings.metrics_retention_days * 86400,
+        clock=clock,
+        enabled=settings.metrics == "on",
+    )
+    ledger = Ledger(store, data_dir / "journal", meter, clock=clock, metrics=metrics)
     timers = Timers(clock)
     logs = LogService(store, ledger, clock, timers)
     listener = EnvironmentListener(runtime_api, RUNTIME_API_PREFIXES, ENVIRONMENT_SCOPE_KEY)
@@ -330,7 +339,9 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
             alerts=alerts if account == settings.account_id else None,
             clock=clock,
             route=route,
+            metrics=metrics,
         )
+        metrics.watch(account, invoker.concurrency_peaks)
         buses = EventBusService(own, account, settings.region, deliveries.deliver, timers, clock=clock)
 
         async def publish(event: dict[str, Any]) -> None:
@@ -387,6 +398,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
     code_urls = CodeUrls(server_secret, settings.endpoint_url, packages, clock)
     guard = Guard(settings, access, CellPolicies(cells))
     logs_api = LogsApi(logs, guard, settings)
+    cloudwatch = CloudWatchApi(metrics, guard, clock)
     of_request = RequestCells(cells, settings.account_id)
 
     async def caller_cell(request: Request) -> Cell:
@@ -425,15 +437,18 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         account=AccountApi(settings, of_request),
         layers=LayersApi(settings, of_request, code_urls),
         logs=logs_api,
-        root=RootApi(logs_api, EventsApi(events_of, guard), IamApi(iam), StsApi(StsService(store, identity, access)), guard),
+        root=RootApi(
+            logs_api, EventsApi(events_of, guard), IamApi(iam), StsApi(StsService(store, identity, access)), guard, cloudwatch
+        ),
         permissions=PermissionsApi(settings, of_request),
-        usage=UsageApi(meter, UsageReports(ledger, meter)),
+        usage=UsageApi(meter, UsageReports(ledger, meter), metrics.collect),
         code_signing=CodeSigningApi(settings, of_request),
         code=code_urls,
         health=HealthApi(sandbox),
         apigateway=ApiGatewayApi(of_request),
         scheduler=SchedulerApi(schedules_of, guard),
         s3=BucketNotificationsApi(of_request, token_cell),
+        cloudwatch=cloudwatch,
     )
 
     @contextlib.asynccontextmanager
@@ -448,6 +463,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
             sandbox.prepare()
         listener.start(app)
         ledger.start()
+        metrics.start()
         timers.start()
         logs.start()
         await cells.open([settings.account_id, *await store.accounts_with_resources()])
@@ -468,6 +484,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
             source_kinds.close()
             await listener.close()
             await ledger.close()
+            await metrics.close()
             await meter.close()
             await store.close()
 

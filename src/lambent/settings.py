@@ -76,6 +76,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     #: an API's endpoint is then ``scheme://<api-id>.host[:port]``. Empty, the default:
     #: ``http://<api-id>.execute-api.<region>.localhost:<port>`` (decision 0028).
     api_endpoint_base: str = ""
+    #: ``on``: Lambda's own metrics (AWS/Lambda) are recorded; ``off``: not (PutMetricData and
+    #: EMF still are; decision 0034).
+    metrics: str = "on"
+    #: Days one-minute metric points are kept (CloudWatch keeps one-minute data 15 days).
+    metrics_retention_days: float = 15.0
 
     def function_url(self, url_id: str) -> str:
         """The URL of the function URL whose id is *url_id* (``function_url_base``'s rule)."""
@@ -142,6 +147,10 @@ def build_settings(environ: Mapping[str, str], overrides: Mapping[str, Any] | No
         raise SettingsError(f"sandbox {settings.sandbox!r} is not one of auto, namespaces, process")
     if settings.outbound not in ("allow", "none"):
         raise SettingsError(f"outbound {settings.outbound!r} is not one of allow, none")
+    if settings.metrics not in ("on", "off"):
+        raise SettingsError(f"metrics {settings.metrics!r} is not one of on, off")
+    if settings.metrics_retention_days <= 0:
+        raise SettingsError("metrics_retention_days must be more than 0")
     if settings.auth not in ("on", "off"):
         raise SettingsError(f"auth {settings.auth!r} is not one of on, off")
     if settings.auth == "off" and not _is_loopback(settings.host):

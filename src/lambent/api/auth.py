@@ -31,6 +31,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lambent.api.body import read_body
+from lambent.api.cloudwatch_wire import CBOR_PREFIX, cbor_error, json_error
 from lambent.api.query import query_error
 from lambent.api.render import (
     APIGATEWAY_PREFIX,
@@ -118,8 +119,14 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 def refusal_response(scope: Scope, error: ApiError) -> Any:
     """*error* in the protocol the request speaks: JSON 1.1 where it names an ``X-Amz-Target``
     (CloudWatch Logs, EventBridge...), the query protocol's XML where it is signed for IAM or
-    STS (or, unsigned, sent to ``/``), API Gateway's on its ``/v2/`` paths, else Lambda's restJson."""
-    if _header(scope, b"x-amz-target") is not None:
+    STS (or, unsigned, sent to ``/``), CloudWatch's CBOR or JSON for its metrics, API Gateway's
+    on its ``/v2/`` paths, else Lambda's restJson."""
+    if scope["path"].startswith(CBOR_PREFIX):
+        return cbor_error(error)  # CloudWatch's RPC v2 CBOR
+    target = _header(scope, b"x-amz-target")
+    if target is not None and target.startswith("GraniteServiceVersion20100801."):
+        return json_error(error)
+    if target is not None:
         return json11_error(error.error_type, error.message, error.status)
     if scope["path"].startswith(APIGATEWAY_PREFIX):
         return apigateway_error_response(error)

@@ -1,4 +1,4 @@
-"""The AWS query protocol (IAM, STS, later CloudWatch), read and written from botocore's models.
+"""The AWS query protocol (IAM, STS, CloudWatch), read and written from botocore's models.
 
 A request is ``Action=<Op>&Version=<date>&...`` (a form body, or the query string of a GET),
 its members flattened by the input shape: ``Tags.member.1.Key``, ``Attributes.entry.1.key``,
@@ -40,6 +40,7 @@ from lambent.model.constraints import summary, violations
 NAMESPACES = {
     "iam": "https://iam.amazonaws.com/doc/2010-05-08/",
     "sts": "https://sts.amazonaws.com/doc/2011-06-15/",
+    "monitoring": "http://monitoring.amazonaws.com/doc/2010-08-01/",
 }
 _XML = "text/xml"
 

@@ -1,9 +1,11 @@
 """``/``: the one path three protocols share, told apart as AWS's endpoints would.
 
-- A request naming an ``X-Amz-Target`` is JSON 1.1: EventBridge (``AWSEvents.*``, ``EventsApi``)
-  or CloudWatch Logs (``LogsApi``).
+- A request naming an ``X-Amz-Target`` is JSON: EventBridge (``AWSEvents.*``, ``EventsApi``),
+  CloudWatch's metrics (``GraniteServiceVersion20100801.*``, awsJson1_0, ``CloudWatchApi``) or
+  CloudWatch Logs (``LogsApi``).
 - Otherwise it is the query protocol (``Action=...&Version=...``, a form body or, for a GET, the
-  query string), of the service its signature is scoped to: ``iam`` or ``sts``. With
+  query string), of the service its signature is scoped to: ``iam``, ``sts`` or ``monitoring``
+  (CloudWatch, authorized here as ``cloudwatch:<Op>`` on ``*``; a gzipped body is inflated). With
   ``auth = off`` the scope is read from the Authorization header the same way; a request with
   none goes to the service that has its ``Action`` (STS's few, else IAM).
 
@@ -18,8 +20,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from lambent.api import inputs
+from lambent.api import cloudwatch_wire, inputs
 from lambent.api.auth import Principal, principal
+from lambent.api.cloudwatch import CloudWatchApi
 from lambent.api.events import EventsApi
 from lambent.api.guard import Guard
 from lambent.api.iam import Handler, IamApi
@@ -50,19 +53,25 @@ def iam_resource(action: str, params: dict[str, Any], caller: Principal) -> str:
 
 
 class RootApi:
-    def __init__(self, logs: LogsApi, events: EventsApi, iam: IamApi, sts: StsApi, guard: Guard) -> None:
+    def __init__(
+        self, logs: LogsApi, events: EventsApi, iam: IamApi, sts: StsApi, guard: Guard, cloudwatch: CloudWatchApi
+    ) -> None:
         self._logs = logs
         self._events = events
+        self._cloudwatch = cloudwatch
         self._guard = guard
         self._services: dict[str, tuple[QueryCodec, dict[str, Handler]]] = {
             "iam": (QueryCodec("iam"), iam.actions),
             "sts": (QueryCodec("sts"), sts.actions),
+            "monitoring": (QueryCodec("cloudwatch"), cloudwatch.actions),
         }
 
     async def dispatch(self, request: Request) -> Response:
         if request.method == "POST" and "x-amz-target" in request.headers:
             if request.headers["x-amz-target"].startswith("AWSEvents."):
                 return await self._events.dispatch(request)
+            if request.headers["x-amz-target"].startswith(f"{cloudwatch_wire.SERVICE}."):
+                return await self._cloudwatch.json(request)
             return await self._logs.dispatch(request)
         caller = principal(request)
         form = dict(urllib.parse.parse_qsl(request.url.query, keep_blank_values=True))
@@ -70,6 +79,7 @@ class RootApi:
         try:
             if request.method == "POST":
                 body = await inputs.body(request, QUERY_REQUEST_LIMIT_BYTES, form.get("Action") or "this")
+                body = cloudwatch_wire.inflate(body, request.headers.get("content-encoding"))
                 form.update(urllib.parse.parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
             action = form.get("Action")
             service = service or ("sts" if action in self._services["sts"][1] else "iam")
@@ -82,6 +92,8 @@ class RootApi:
                 await self._guard.check(
                     caller, f"iam:{operation.name}", iam_resource(operation.name, params, caller), request.scope
                 )
+            if service == "monitoring":  # CloudWatch's metric actions have no resource ARNs
+                await self._guard.check(caller, f"cloudwatch:{operation.name}", "*", request.scope)
             result = await actions[operation.name](params, caller)
             if service == "iam" and not operation.name.startswith(("Get", "List")):
                 self._guard.access.forget()  # a change of policies counts on this node at once

@@ -22,6 +22,8 @@ from lambent.api.accounts import AccountsApi
 from lambent.api.aliases import AliasesApi
 from lambent.api.apigateway import AUTHORIZERS, DEPLOYMENTS, INTEGRATIONS, ROUTES, STAGES, ApiGatewayApi, Kind
 from lambent.api.apigateway_guard import ApiGatewayGuarded
+from lambent.api.cloudwatch import CloudWatchApi
+from lambent.api.cloudwatch_wire import CBOR_PREFIX
 from lambent.api.code_signing import CodeSigningApi
 from lambent.api.code_urls import CodeUrls
 from lambent.api.concurrency import ConcurrencyApi
@@ -75,6 +77,8 @@ class Handlers(msgspec.Struct, frozen=True, kw_only=True):
     scheduler: SchedulerApi
     #: S3 bucket notification configurations, and the push endpoint of S3-compatible stores.
     s3: BucketNotificationsApi
+    #: CloudWatch's metrics over RPC v2 CBOR (its JSON and query protocols come through ``root``).
+    cloudwatch: CloudWatchApi
 
 
 class _Asgi:
@@ -258,6 +262,7 @@ def routes(h: Handlers, g: Guard) -> list[BaseRoute]:
         Route("/schedule-groups/{Name}",                    sc.create_group,    methods=POST),
         Route("/schedule-groups/{Name}",                    sc.get_group,       methods=GET),
         Route("/schedule-groups/{Name}",                    sc.delete_group,    methods=DELETE),
+        Route(f"{CBOR_PREFIX}{{operation}}",                                                h.cloudwatch.cbor,  methods=POST),
         Route("/lambent/code/{sha}.zip",                                                    h.code.download,         methods=GET),
         Route("/lambent/health",                                                            h.health.health,         methods=GET),
         Route("/lambent/s3-events/{token}",                                                 h.s3.ingest,        methods=POST),

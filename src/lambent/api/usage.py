@@ -17,7 +17,7 @@ server's operator (``GetMetrics`` is authorized in the default account).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 
 import msgspec
@@ -54,11 +54,11 @@ def _filters(request: Request, allowed: tuple[str, ...]) -> dict[str, str]:
 
 
 class _Collector:
-    def __init__(self, meter: MeterService) -> None:
-        self._meter = meter
+    def __init__(self, collect: Callable[[], Iterator[Metric]]) -> None:
+        self._collect = collect
 
     def collect(self) -> Iterator[Metric]:
-        return self._meter.collect()
+        return self._collect()
 
 
 def _own(request: Request, allowed: tuple[str, ...]) -> dict[str, str]:
@@ -67,11 +67,14 @@ def _own(request: Request, allowed: tuple[str, ...]) -> dict[str, str]:
 
 
 class UsageApi:
-    def __init__(self, meter: MeterService, reports: UsageReports) -> None:
+    def __init__(self, meter: MeterService, reports: UsageReports, metrics: Callable[[], Iterator[Metric]] | None = None) -> None:
+        """*metrics*: more series for ``/metrics`` (AWS/Lambda's, from ``services.metrics``)."""
         self._meter = meter
         self._reports = reports
         self._registry = CollectorRegistry(auto_describe=False)
-        self._registry.register(_Collector(meter))
+        self._registry.register(_Collector(meter.collect))
+        if metrics is not None:
+            self._registry.register(_Collector(metrics))
 
     async def usage(self, request: Request) -> Response:
         group_by = [g for g in request.query_params.get("group_by", "function").split(",") if g]

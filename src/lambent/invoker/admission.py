@@ -5,6 +5,9 @@ reserved concurrency runs at most that many at once; the others share the accoun
 every reservation; and an invocation that needs a new environment is refused past the scale-out
 rate (new environments per function per 10 s window, read on the injected clock). A refused
 invocation raises ``TooManyRequestsException`` with its Reason and changes no count.
+
+The counts' peaks since they were last taken (``take_peaks``) are what the ConcurrentExecutions
+metrics sample: a few comparisons per admission, nothing else on the invoke path.
 """
 
 from __future__ import annotations
@@ -32,6 +35,10 @@ class Admission:
         self._unreserved_running = 0
         #: Per function, the monotonic times of its new environments in the current window.
         self._starts: dict[str, list[float]] = {}
+        #: The most executions running at once since ``take_peaks``: in all, unreserved, per function.
+        self._peak_busy = 0
+        self._peak_unreserved = 0
+        self._peaks: dict[str, int] = {}
 
     def running(self, name: str) -> int:
         return self._running[name]
@@ -49,6 +56,18 @@ class Admission:
         self._running[name] += 1
         if reserved is None:
             self._unreserved_running += 1
+            self._peak_unreserved = max(self._peak_unreserved, self._unreserved_running)
+        self._peak_busy = max(self._peak_busy, self.busy)
+        if self._running[name] > self._peaks.get(name, 0):
+            self._peaks[name] = self._running[name]
+
+    def take_peaks(self) -> tuple[int, int, dict[str, int]]:
+        """The peaks since the last call (in all, unreserved, per function); the next ones start
+        from what runs now."""
+        taken = (self._peak_busy, self._peak_unreserved, self._peaks)
+        self._peak_busy, self._peak_unreserved = self.busy, self._unreserved_running
+        self._peaks = dict(self._running)
+        return taken
 
     def release(self, name: str, reserved: int | None) -> None:
         """The execution *admit* counted has ended."""

@@ -108,6 +108,11 @@ class Invoker:
             environments=len(pool), busy=self._admission.busy, idle=pool.idle, started=pool.started, reaped=pool.reaped
         )
 
+    def concurrency_peaks(self) -> tuple[int, int, dict[str, int]]:
+        """The most executions that ran at once since the last call: in all, of unreserved
+        functions, per function (``Admission.take_peaks``)."""
+        return self._admission.take_peaks()
+
     def start(self) -> None:
         self._reaper = asyncio.create_task(self._reap_forever())
 

@@ -66,6 +66,10 @@ LOG_EVENTS_PAGE_LIMIT = 10_000
 LOGS_REQUEST_LIMIT_BYTES = 1 << 20
 #: EventBridge requests: PutEvents' 256 KB of entries with room for its JSON framing.
 EVENTS_REQUEST_LIMIT_BYTES = 1 << 20
+#: CloudWatch metrics requests as sent (PutMetricData: AWS's 1 MB), and once gunzipped
+#: (botocore compresses PutMetricData past 10 KB).
+CLOUDWATCH_REQUEST_LIMIT_BYTES = 1 << 20
+CLOUDWATCH_INFLATED_LIMIT_BYTES = 8 << 20
 #: EventBridge Scheduler requests (a target's Input is at most 8 KB; the rest is small).
 SCHEDULER_REQUEST_LIMIT_BYTES = 1 << 16
 #: PutBudget.

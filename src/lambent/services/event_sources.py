@@ -344,6 +344,10 @@ class EventSourceService:
         ref = FunctionRef(name=mapping.function_name, qualifier=mapping.qualifier)
 
         async def invoke(payload: bytes) -> Invoked:
+            poller = self._pollers.get(mapping.uuid)
+            age = poller.statistics().iterator_age_ms if poller is not None else None
+            if age is not None:  # a stream's: the age of the last record read, as the batch goes out
+                self._invocations.count("IteratorAge", ref.name, ref.qualifier, age)
             try:
                 outcome = await self._invocations.invoke(ref, payload, "RequestResponse")
             except ApiError as refused:

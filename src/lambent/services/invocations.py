@@ -46,6 +46,7 @@ from lambent.services.event_configs import EventConfigService
 from lambent.services.event_queue import EventQueue, QueuedEvent
 from lambent.services.function_index import FunctionIndex
 from lambent.services.metering import MeterService
+from lambent.services.metrics import MetricService
 
 #: What the edges that serve invocations use of the invoker's records, re-exported here.
 __all__ = ["Invocation", "InvocationService", "InvokeOutcome", "ResponseStream"]
@@ -117,12 +118,14 @@ class InvocationService:
         clock: Clock | None = None,
         alerts: AlertOutbox | None = None,
         route: Callable[[str], Awaitable[InvocationService]] | None = None,
+        metrics: MetricService | None = None,
     ) -> None:
         """*retry_scale* multiplies AWS's 1 and 2 minute waits between retries (tests shrink it);
         *alerts*: the meter's budget alerts, which this service delivers. The queue holds every
         account's events: the one service ``start``ed drains it, and *route* gives the service
         of an event's account (None: every event is this service's)."""
         self._route = route
+        self._metrics = metrics
         self._alerts = alerts
         self._destinations = destinations
         self._meter = meter
@@ -164,6 +167,7 @@ class InvocationService:
         request id before the function runs."""
         version = self._functions.resolve(ref, random.random())  # noqa: S311 - traffic split, not crypto
         if (reason := self._rate.admit(self._clock.monotonic())) is not None:
+            self.count("Throttles", ref.name, ref.qualifier)
             raise TooManyRequestsException("Rate Exceeded.", Reason=reason, retryAfterSeconds="1")
         if version.state != "Active":
             raise ResourceConflictException(
@@ -178,6 +182,7 @@ class InvocationService:
         request_id = str(uuid.uuid4())
         if is_loop(trace_id) and self._functions.recursive_loop(ref.name) == "Terminate":
             log.warning("recursive loop stopped: %s invoked after %d invocations in a chain", ref.name, lineage(trace_id))
+            self.count("RecursiveInvocationsDropped", ref.name, ref.qualifier)
             raise RecursiveInvocationException(
                 "Lambda detected that the function is being invoked in a recursive loop with other AWS resources "
                 "and stopped the function's invocation."
@@ -209,6 +214,7 @@ class InvocationService:
                     accepted_at=self._clock.time(),
                 )
             )
+            self.count("AsyncEventsReceived", ref.name, ref.qualifier)
             return InvokeOutcome(status=202, executed_version=version.version, request_id=request_id)
         if stream is not None:
             stream.executed_version, stream.request_id = version.version, request_id
@@ -216,6 +222,9 @@ class InvocationService:
             invocation = await self._invoker.invoke(
                 version, request, self._functions.reserved(ref.name), self._functions.reserved_total()
             )
+        except TooManyRequestsException:
+            self.count("Throttles", ref.name, ref.qualifier, executed_version=version.version)
+            raise
         finally:
             if stream is not None:
                 stream.end()
@@ -291,8 +300,10 @@ class InvocationService:
         )
         try:
             self._meter.check(self._functions.account_id, event.function)
+            self.count("AsyncEventAge", event.function, event.qualifier, age * 1000, version.version)
             invocation = await self._invoker.invoke(version, request, reserved, self._functions.reserved_total())
         except TooManyRequestsException as exc:
+            self.count("Throttles", event.function, event.qualifier, executed_version=version.version)
             if reserved == 0:  # AWS: a function stopped by reservation 0 goes to OnFailure without retries
                 await self._conclude(event, config, "RetriesExhausted", version, None)
             else:
@@ -341,6 +352,8 @@ class InvocationService:
         """Send the invocation record to the destination for *condition*, if any; the event is done."""
         destination = config.on_success if condition == "Success" else config.on_failure
         failure = invocation.failure if invocation is not None else None
+        if condition != "Success":
+            self.count("AsyncEventsDropped", event.function, event.qualifier)
         if condition != "Success" and version.dead_letter_target_arn:
             # The dead-letter queue gets the original event, as AWS sends it.
             attributes = dead_letter_attributes(event.request_id, failure.document() if failure else None)
@@ -348,6 +361,7 @@ class InvocationService:
                 await self._destinations.deliver(version.dead_letter_target_arn, event.payload, self.send_to_function, attributes)
             except Exception as exc:
                 log.error("asynchronous invocation %s: dead-letter queue failed: %s", event.request_id, exc)
+                self.count("DeadLetterErrors", event.function, event.qualifier)
         if destination is None:
             if condition != "Success":
                 log.warning("asynchronous invocation %s of %s ended: %s", event.request_id, event.function, condition)
@@ -371,7 +385,16 @@ class InvocationService:
             await self._destinations.deliver(destination, json.dumps(record).encode(), self.send_to_function)
         except Exception as exc:  # the destination may be gone: the record is lost, loudly
             log.error("asynchronous invocation %s: destination %s failed: %s", event.request_id, destination, exc)
+            self.count("DestinationDeliveryFailures", event.function, event.qualifier)
         await self._queue.done(event)
+
+    def count(
+        self, metric: str, function: str, qualifier: str | None, value: float = 1.0, executed_version: str | None = None
+    ) -> None:
+        """One event of Lambda's *metric* of this account (no I/O: ``MetricService.count``), for
+        what this service does and for the pollers' IteratorAge."""
+        if self._metrics is not None:
+            self._metrics.count(self._functions.account_id, metric, function, qualifier, value, executed_version)
 
     async def close(self) -> None:
         for task in list(self._background):

@@ -10,6 +10,11 @@ charges, and the journal position reached, all in one transaction. After a crash
 again, so each usage record is committed exactly once, together with the log block holding its
 REPORT line. When the store falls behind by more than ``max_backlog_bytes``, function output is
 dropped (and counted) but the platform's lines and usage records are kept.
+
+A ``MetricSink`` (``services.metrics``) rides along: each flush drains what it counted on the
+event loop, and each committed batch (its usage records and log blocks) is handed to it on the
+worker thread right after the journal's transaction; its failure is logged, never retried (the
+journal has moved on), so metrics never hold up or repeat the logs and usage.
 """
 
 from __future__ import annotations
@@ -17,8 +22,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import msgspec
 
@@ -52,6 +58,17 @@ class Charger(Protocol):
         ...
 
 
+class MetricSink(Protocol):
+    def drain(self) -> Any:
+        """On the event loop, at each flush: what was counted since the last one (None: nothing)."""
+        ...
+
+    def commit(self, records: Iterable[UsageRecord], blocks: Iterable[tuple[str, str]], pending: Any) -> None:
+        """On the worker thread, after a batch's transaction: its usage records and its log
+        blocks as (account, text), with what ``drain`` gave (or None)."""
+        ...
+
+
 class Ledger:
     def __init__(
         self,
@@ -61,8 +78,10 @@ class Ledger:
         interval_s: float = 0.1,
         max_backlog_bytes: int = 256 << 20,
         clock: Clock | None = None,
+        metrics: MetricSink | None = None,
     ) -> None:
         self._store = store
+        self._metrics = metrics
         self._clock = clock or SystemClock()
         self._journal = Journal(directory)
         self._charger = charger
@@ -129,11 +148,15 @@ class Ledger:
         """Commit everything journaled before this call."""
         async with self._lock:
             target = self._journal.end()
-            if self._position < target:
-                await asyncio.to_thread(self._commit_until, target)
+            pending = self._metrics.drain() if self._metrics is not None else None
+            if self._position < target or pending is not None:
+                await asyncio.to_thread(self._commit_until, target, pending)
 
-    def _commit_until(self, target: Position) -> None:
-        """On a worker thread: read, decode and commit frames up to *target*, a batch at a time."""
+    def _commit_until(self, target: Position, pending: Any = None) -> None:
+        """On a worker thread: read, decode and commit frames up to *target*, a batch at a time
+        (with the metrics *pending* from the event loop, handed over with the first batch)."""
+        if self._position >= target and pending is not None:
+            self._commit_metrics([], pending)
         while self._position < target:
             frames, reached = self._journal.read(self._position, 4 << 20)
             if reached == self._position:
@@ -153,9 +176,23 @@ class Ledger:
             ]
             charged = [(e.usage, e.charge) for e in entries if e.usage is not None and e.charge is not None]
             self._store.commit_journal(events, charged, reached)
+            self._commit_metrics(entries, pending)
+            pending = None
             self._position = reached
             self._committed_bytes += sum(HEADER.size + len(frame) for frame in frames)
             self._journal.release(reached)
+
+    def _commit_metrics(self, entries: list[Entry], pending: Any) -> None:
+        if self._metrics is None:
+            return
+        try:
+            self._metrics.commit(
+                (e.usage for e in entries if e.usage is not None),
+                ((e.log.account, e.log.text) for e in entries if e.log is not None and e.log.text),
+                pending,
+            )
+        except Exception:
+            log.exception("committing metric points failed; this batch's metrics are lost")
 
     async def _flush_forever(self) -> None:
         while True:

@@ -7,7 +7,8 @@ versions, aliases, settings and uids), ``LayerStore``, ``EventConfigStore``, ``P
 ``BucketNotificationStore`` (S3 buckets' notification configurations and their push tokens),
 ``EventSourceStore`` (event source mappings, their stream positions and leases),
 ``QueueStore`` (the asynchronous invocations),
-``UsageStore`` (the ledger's journal position, usage, budgets), ``LogStore``, ``IdentityStore``
+``UsageStore`` (the ledger's journal position, usage, budgets), ``MetricStore`` (metric series at
+one-minute resolution), ``LogStore``, ``IdentityStore``
 (accounts, IAM users and roles, access keys, customer managed policies) and ``CodeSigningStore``
 (code signing configs, which function uses which, signing profiles).
 ``Store`` is all of them with a life cycle: ``SqlStore``
@@ -37,6 +38,7 @@ from lambent.model.identity import AccessKey, Account, Role, User
 from lambent.model.layer import LayerVersion
 from lambent.model.log_groups import LogGroup, LogStream
 from lambent.model.managed_policy import ManagedPolicy
+from lambent.model.metric_series import Point, SeriesKey
 from lambent.model.s3_event import BucketNotification
 from lambent.model.schedule import Schedule, ScheduleGroup
 from lambent.model.signing_profile import SigningProfileVersion
@@ -368,6 +370,30 @@ class UsageStore(Protocol):
         ...
 
 
+class MetricStore(Protocol):
+    """Metric series rolled up per (series, minute, unit); every account's, named by its key."""
+
+    def commit_metrics(self, points: list[Point]) -> None:
+        """Synchronous, on a worker thread: merge each point into the stored point of its
+        (series, minute, unit), one transaction; the series are marked seen up to their minutes.
+        Callers serialize their calls (points are read, merged and written back)."""
+        ...
+
+    async def metric_points(self, key: SeriesKey, start_ms: int, end_ms: int, unit: str | None) -> list[Point]:
+        """The points of *key* whose minutes are in [start, end), of *unit* (None: every unit),
+        by minute then unit."""
+        ...
+
+    async def metric_series(self, account: str, namespace: str | None, name: str | None, since_ms: int) -> list[SeriesKey]:
+        """The series of *account* (of *namespace* and *name* where given) with data at or after
+        *since_ms*, sorted."""
+        ...
+
+    async def delete_metrics_before(self, before_ms: int) -> int:
+        """Delete points of minutes before *before_ms* and series with none since; how many points."""
+        ...
+
+
 class LogStore(Protocol):
     """CloudWatch Logs' groups, streams and events of every account (each call names its
     account). The ledger's journal commits (``UsageStore.commit_journal``) also create the groups
@@ -558,6 +584,7 @@ class Store(
     ProvisionedStore,
     QueueStore,
     UsageStore,
+    MetricStore,
     LogStore,
     IdentityStore,
     CodeSigningStore,

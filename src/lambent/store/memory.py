@@ -27,6 +27,7 @@ from lambent.model.identity import AccessKey, Account, Role, User
 from lambent.model.layer import LayerVersion
 from lambent.model.log_groups import LogGroup, LogStream
 from lambent.model.managed_policy import ManagedPolicy
+from lambent.model.metric_series import Point, SeriesKey
 from lambent.model.s3_event import BucketNotification
 from lambent.model.schedule import Schedule, ScheduleGroup
 from lambent.model.signing_profile import SigningProfileVersion
@@ -40,6 +41,7 @@ from lambent.store.memory_event_sources import MemoryEventSources
 from lambent.store.memory_function_urls import MemoryFunctionUrls
 from lambent.store.memory_http_apis import MemoryHttpApis
 from lambent.store.memory_logs import MemoryLogs
+from lambent.store.memory_metrics import MemoryMetrics
 from lambent.store.memory_schedules import MemorySchedules
 
 _TOTAL_KEYS = ("account", "function", "version", "day", "architecture")
@@ -92,6 +94,7 @@ class MemoryStore(
     MemoryBucketNotifications,
     MemoryEventSources,
     MemoryLogs,
+    MemoryMetrics,
 ):
     """Bound to *account*, as ``SqlStore`` is: ``of_account`` views another account's resources."""
 
@@ -114,6 +117,8 @@ class MemoryStore(
         self._principals: dict[tuple[str, str, str], User | Role | ManagedPolicy] = {}  # (account, kind, name)
         self._keys: dict[str, AccessKey] = {}
         self._positions: dict[tuple[str, str], list[object]] = {}
+        self._metric_points: dict[tuple[SeriesKey, int, str], Point] = {}
+        self._metric_last: dict[SeriesKey, int] = {}
 
     def _bind(self, account: str) -> None:
         self._account = account

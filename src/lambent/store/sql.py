@@ -30,6 +30,8 @@ from lambent.store.sql_identity import IdentitySql
 from lambent.store.sql_identity import define as define_identity
 from lambent.store.sql_logs import LogSql, backfill
 from lambent.store.sql_logs import define as define_logs
+from lambent.store.sql_metrics import MetricSql
+from lambent.store.sql_metrics import define as define_metrics
 from lambent.store.sql_schedules import ScheduleSql
 from lambent.store.sql_schedules import define as define_schedules
 from lambent.store.sql_usage import UsageSql, define
@@ -85,6 +87,7 @@ schedule_tables = define_schedules(metadata)
 event_source_tables = define_event_sources(metadata)
 bucket_notifications = define_bucket_notifications(metadata)
 log_tables = define_logs(metadata)
+metric_tables = define_metrics(metadata)
 
 _encode = msgspec.json.Encoder()
 _decode_layer = msgspec.json.Decoder(LayerVersion)
@@ -109,6 +112,7 @@ class SqlStore(
     EventSourceSql,
     BucketNotificationSql,
     UsageSql,
+    MetricSql,
     IdentitySql,
     CodeSigningSql,
     LogSql,
@@ -130,6 +134,7 @@ class SqlStore(
         self._schedule_tables = schedule_tables
         self._event_source_tables = event_source_tables
         self._bucket_notifications = bucket_notifications
+        self._metric_tables = metric_tables
         self._owners = [
             layer_versions,
             code_signing_tables["configs"],

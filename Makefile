@@ -12,10 +12,11 @@ STAMP := $(VENV)/.installed
 # real Ceph RGW (tests/fixtures/rgw.py); redis-server, nats-server and rabbitmq-server are the
 # real peers of the event-source-mapping tests (tests/fixtures/redis_server.py, nats_server.py,
 # rabbitmq.py); awscli is the AWS CLI v2, for `aws logs tail --follow` (the venv's v1 has no
-# `logs tail`); chromium is the browser the console's tests drive (Playwright). Installed as root where missing; elsewhere the server says which protection is off
-# and those tests skip, naming what is missing. The tests start each daemon themselves, so the
-# install starts none: a policy-rc.d answering 101 (kept if one is there) stops the packages'
-# postinst from starting redis, nats or RabbitMQ and its epmd as system services.
+# `logs tail`); chromium is the browser the console's tests drive (Playwright). Installed as root
+# where missing; elsewhere the server says which protection is off and those tests skip, naming
+# what is missing. The tests start each daemon themselves, so the install starts none:
+# a policy-rc.d answering 101 (kept if one is there) stops the packages' postinst from starting
+# redis, nats or RabbitMQ and its epmd as system services.
 # Each entry is command:package.
 SYSTEM_COMMANDS := slirp4netns:slirp4netns ip:iproute2 ceph-mon:ceph-mon ceph-osd:ceph-osd radosgw:radosgw \
 	redis-server:redis-server nats-server:nats-server rabbitmq-server:rabbitmq-server /usr/bin/aws:awscli \

@@ -17,7 +17,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.fixtures import web_frameworks
-from tests.fixtures.cli import aws
+from tests.fixtures.cli import aws, lambent, table_rows
 from tests.fixtures.cloudwatch import PROTOCOLS, around_now, client_speaking
 from tests.fixtures.mappings import wait_for
 from tests.fixtures.server import Server, create, make_zip
@@ -357,3 +357,18 @@ def test_query_protocol_from_a_raw_signed_form(server: Server, invoked: str) -> 
     with urllib.request.urlopen(sent, timeout=30) as answer:
         text = answer.read().decode()
     assert "<GetMetricStatisticsResponse" in text and f"<Sum>{float(CALLS)}</Sum>" in text
+
+
+def test_lambent_metrics_and_top_chart_the_exact_counts(server: Server, invoked: str) -> None:
+    shown = lambent(server, "metrics", invoked, "--period", "1h")
+    assert shown.returncode == 0, shown.stderr
+    rows = {row[0]: row for row in table_rows(shown.stdout)}
+    assert rows["invocations"][2] == str(CALLS) and rows["errors"][2] == str(FAILURES) and rows["throttles"][2] == "-"
+    assert rows["concurrency"][2] == "peak 1" and rows["duration p99"][2].endswith(" ms")
+    assert rows["invocations"][1] and set(rows["invocations"][1]) <= set("▁▂▃▄▅▆▇█ ")  # the minutes that had calls
+    topped = lambent(server, "top", "--once")
+    assert topped.returncode == 0, topped.stderr
+    (mine,) = [row for row in table_rows(topped.stdout) if row[0] == invoked]
+    assert (mine[1], mine[3], mine[4]) == (str(CALLS), str(FAILURES), "1")
+    refused = lambent(server, "metrics", invoked, "--period", "2h")
+    assert refused.returncode == 2 and "--period must be one of 1h, 24h, 7d" in refused.stdout

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from lambent.cli import accounts, events, functions, run, schedules, signing, sources, usage
+from lambent.cli import accounts, events, functions, metrics, run, schedules, signing, sources, usage
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="Lambent: a self-hosted, Lambda-compatible serverless platform."
@@ -20,6 +20,8 @@ app.command()(run.doctor)
 app.command()(functions.deploy)
 app.command()(functions.invoke)
 app.command()(functions.logs)
+app.command()(metrics.metrics)
+app.command()(metrics.top)
 app.command("ls")(functions.list_functions)
 app.command("rm")(functions.remove)
 app.command()(usage.usage)

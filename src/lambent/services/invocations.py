@@ -39,7 +39,7 @@ from lambent.model.concurrency import REQUESTS_PER_CONCURRENCY, RequestRate
 from lambent.model.event_invoke import EventInvokeConfig, after_function_error, failure_condition, invocation_record
 from lambent.model.function import FunctionVersion
 from lambent.model.limits import ASYNC_PAYLOAD_LIMIT_BYTES, SYNC_PAYLOAD_LIMIT_BYTES, SYNC_RESPONSE_LIMIT_BYTES
-from lambent.model.trace import is_loop, lineage, next_header
+from lambent.model.trace import Sampler, decision, is_loop, lineage, next_header
 from lambent.services.alerts import AlertOutbox
 from lambent.services.destinations import SendToFunction, dead_letter_attributes
 from lambent.services.event_configs import EventConfigService
@@ -130,6 +130,7 @@ class InvocationService:
         self._destinations = destinations
         self._meter = meter
         self._clock = clock or SystemClock()
+        self._sampler = Sampler()  # per process: each node keeps its own reservoir (as each X-Ray SDK does)
         self._event_configs = event_configs
         self._retry_scale = retry_scale
         self._rate = RequestRate(REQUESTS_PER_CONCURRENCY * invoker.concurrency_limit)
@@ -187,7 +188,11 @@ class InvocationService:
                 "Lambda detected that the function is being invoked in a recursive loop with other AWS resources "
                 "and stopped the function's invocation."
             )
-        trace_id = next_header(trace_id, self._clock.time())
+        now = self._clock.time()
+        # Lambda's own sampling decision, for an Active function's request that came without one.
+        draw = random.random()  # noqa: S311 - a sampling draw, not crypto
+        sample = version.tracing_mode == "Active" and decision(trace_id) is None and self._sampler.sample(now, draw)
+        trace_id = next_header(trace_id, now, sample)
         if invocation_type != "DryRun":
             self._meter.check(self._functions.account_id, ref.name)
         if invocation_type == "DryRun":

@@ -7,6 +7,7 @@ they found. The route table is ``lambent.api.routes``; this module only builds w
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -110,6 +111,7 @@ from lambent.services.schedules import ScheduleService
 from lambent.services.source_kinds import SourceKinds
 from lambent.services.sts import StsService
 from lambent.services.timers import Timers
+from lambent.services.traces import SpanExporter
 from lambent.services.usage_reports import UsageReports
 from lambent.settings import Settings
 from lambent.sources.kinesis import KinesisClients
@@ -261,7 +263,8 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
         clock=clock,
         enabled=settings.metrics == "on",
     )
-    ledger = Ledger(store, data_dir / "journal", meter, clock=clock, metrics=metrics)
+    spans = SpanExporter(settings.otlp_endpoint, settings.region, node_id) if settings.otlp_endpoint else None
+    ledger = Ledger(store, data_dir / "journal", meter, clock=clock, metrics=metrics, spans=spans)
     timers = Timers(clock)
     logs = LogService(store, ledger, clock, timers)
     listener = EnvironmentListener(runtime_api, RUNTIME_API_PREFIXES, ENVIRONMENT_SCOPE_KEY)
@@ -484,6 +487,8 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
             source_kinds.close()
             await listener.close()
             await ledger.close()
+            if spans is not None:
+                await asyncio.to_thread(spans.close)  # sends what is queued
             await metrics.close()
             await meter.close()
             await store.close()

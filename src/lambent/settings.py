@@ -81,6 +81,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     metrics: str = "on"
     #: Days one-minute metric points are kept (CloudWatch keeps one-minute data 15 days).
     metrics_retention_days: float = 15.0
+    #: An OpenTelemetry collector's OTLP/HTTP base URL (``http://host:4318``): the platform's
+    #: spans of sampled invocations are exported there. Empty: no export.
+    otlp_endpoint: str = ""
 
     def function_url(self, url_id: str) -> str:
         """The URL of the function URL whose id is *url_id* (``function_url_base``'s rule)."""
@@ -149,6 +152,8 @@ def build_settings(environ: Mapping[str, str], overrides: Mapping[str, Any] | No
         raise SettingsError(f"outbound {settings.outbound!r} is not one of allow, none")
     if settings.metrics not in ("on", "off"):
         raise SettingsError(f"metrics {settings.metrics!r} is not one of on, off")
+    if settings.otlp_endpoint and not settings.otlp_endpoint.startswith(("http://", "https://")):
+        raise SettingsError(f"otlp_endpoint {settings.otlp_endpoint!r} is not an http:// or https:// URL")
     if settings.metrics_retention_days <= 0:
         raise SettingsError("metrics_retention_days must be more than 0")
     if settings.auth not in ("on", "off"):

@@ -42,6 +42,7 @@ from lambent.model import logs as loglines
 from lambent.model.channel import InvokeMessage
 from lambent.model.function import FunctionVersion
 from lambent.model.logs import INIT_RETRY_TIMED_OUT, platform_text, timed_out_text
+from lambent.model.trace import decision
 from lambent.model.usage import invocation_report, snapshot_report
 from lambent.runtimes import RuntimeSpec
 from lambent.sandbox import Protection, Sandbox
@@ -208,7 +209,10 @@ class Invoker:
         stream_log = report.log
         if announce:
             stream_log = loglines.init_start_line(*self._factory.runtime_version(version)).encode() + stream_log
-        self._sink.record(version.log_group_name, environment.stream_name, ended_ms, stream_log, report.usage)
+        usage = report.usage
+        if request.trace_id is not None and decision(request.trace_id):  # sampled: its spans are exported
+            usage = msgspec.structs.replace(usage, trace=request.trace_id)
+        self._sink.record(version.log_group_name, environment.stream_name, ended_ms, stream_log, usage)
         if environment.telemetry is not None and environment.telemetry.active:
             emit_invocation(
                 environment.telemetry,

@@ -62,6 +62,8 @@ class UsageRecord(msgspec.Struct, frozen=True, kw_only=True):
     ephemeral_mb: int
     provisioned: bool
     outcome: str  # success | error | timeout | out_of_memory | crash | init_error | allocated
+    #: The invocation's trace header when it was sampled (its spans are exported), else None.
+    trace: str | None = None
 
 
 class Charge(msgspec.Struct, frozen=True, kw_only=True):

@@ -81,3 +81,18 @@ class Sampler:
 def is_loop(incoming: str | None) -> bool:
     """Whether an invocation with *incoming* would make the chain longer than 16."""
     return lineage(incoming) >= MAX_CHAIN
+
+
+def otel_ids(header: str) -> tuple[int, int] | None:
+    """The OpenTelemetry trace id and parent span id of an X-Ray trace header: the root's time
+    and random parts make the 128-bit trace id, ``Parent`` the 64-bit span id. None when the
+    header has no well-formed root or parent."""
+    found = dict(_FIELD.findall(header))
+    parts = found.get("Root", "").split("-")
+    parent = found.get("Parent", "")
+    if len(parts) != 3 or len(parts[1]) != 8 or len(parts[2]) != 24 or len(parent) != 16:
+        return None
+    try:
+        return int(parts[1] + parts[2], 16), int(parent, 16)
+    except ValueError:
+        return None

@@ -14,7 +14,8 @@ dropped (and counted) but the platform's lines and usage records are kept.
 A ``MetricSink`` (``services.metrics``) rides along: each flush drains what it counted on the
 event loop, and each committed batch (its usage records and log blocks) is handed to it on the
 worker thread right after the journal's transaction; its failure is logged, never retried (the
-journal has moved on), so metrics never hold up or repeat the logs and usage.
+journal has moved on), so metrics never hold up or repeat the logs and usage. A ``SpanSink``
+(``services.traces``) gets each batch's sampled invocations the same way, for their spans.
 """
 
 from __future__ import annotations
@@ -69,6 +70,13 @@ class MetricSink(Protocol):
         ...
 
 
+class SpanSink(Protocol):
+    def export(self, records: list[UsageRecord]) -> None:
+        """On the worker thread, after a batch's transaction: its sampled invocations' records,
+        whose spans are queued for export (never waiting on the collector)."""
+        ...
+
+
 class Ledger:
     def __init__(
         self,
@@ -79,9 +87,11 @@ class Ledger:
         max_backlog_bytes: int = 256 << 20,
         clock: Clock | None = None,
         metrics: MetricSink | None = None,
+        spans: SpanSink | None = None,
     ) -> None:
         self._store = store
         self._metrics = metrics
+        self._spans = spans
         self._clock = clock or SystemClock()
         self._journal = Journal(directory)
         self._charger = charger
@@ -177,6 +187,8 @@ class Ledger:
             charged = [(e.usage, e.charge) for e in entries if e.usage is not None and e.charge is not None]
             self._store.commit_journal(events, charged, reached)
             self._commit_metrics(entries, pending)
+            if self._spans is not None:
+                self._spans.export([e.usage for e in entries if e.usage is not None and e.usage.trace is not None])
             pending = None
             self._position = reached
             self._committed_bytes += sum(HEADER.size + len(frame) for frame in frames)

@@ -15,6 +15,7 @@ import pytest
 from tests.fixtures.mappings import wait_for
 from tests.fixtures.otlp import Receiver, otlp_receiver
 from tests.fixtures.server import Server, create
+from tests.fixtures.usage import usage_records
 
 SHOW_TRACE = "import os\ndef handler(event, context):\n    return os.environ.get('_X_AMZN_TRACE_ID')\n"
 UPSTREAM = "Root=1-67891233-abcdef012345678912345678;Parent=53995c3f42cd8ad8;Sampled={}"
@@ -107,6 +108,13 @@ def test_sampled_invocations_export_the_function_its_init_and_its_invocation(exp
     assert function.start_time_unix_nano <= spans["Initialization"].start_time_unix_nano
     assert spans["Initialization"].end_time_unix_nano <= spans["Invocation"].start_time_unix_nano
     assert spans["Invocation"].end_time_unix_nano == function.end_time_unix_nano
+    init = {a.key: a.value.double_value for a in spans["Initialization"].attributes}
+    assert 0 < init["lambent.cold_start.sandbox_ms"] <= init["lambent.init_duration_ms"]
+    assert init["lambent.cold_start.runtime_and_code_ms"] == pytest.approx(
+        init["lambent.init_duration_ms"] - init["lambent.cold_start.sandbox_ms"]
+    )
+    (first, *_) = usage_records(server, function="traced")  # the invocation records say the same
+    assert (first["trace"].split(";")[0], first["sandbox_ms"]) == (f"Root={cold['Root']}", init["lambent.cold_start.sandbox_ms"])
     (resource,) = {tuple(sorted(r.items())) for r in receiver.resources}
     assert dict(resource)["service.name"] == "lambent"
 

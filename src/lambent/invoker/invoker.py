@@ -212,6 +212,8 @@ class Invoker:
         usage = report.usage
         if request.trace_id is not None and decision(request.trace_id):  # sampled: its spans are exported
             usage = msgspec.structs.replace(usage, trace=request.trace_id)
+        if usage.init_duration_ms is not None and environment.sandbox_ms is not None:
+            usage = msgspec.structs.replace(usage, sandbox_ms=round(environment.sandbox_ms, 3))
         self._sink.record(version.log_group_name, environment.stream_name, ended_ms, stream_log, usage)
         if environment.telemetry is not None and environment.telemetry.active:
             emit_invocation(

@@ -64,6 +64,9 @@ class UsageRecord(msgspec.Struct, frozen=True, kw_only=True):
     outcome: str  # success | error | timeout | out_of_memory | crash | init_error | allocated
     #: The invocation's trace header when it was sampled (its spans are exported), else None.
     trace: str | None = None
+    #: Of a cold start (a record with ``init_duration_ms``): the part of the init the sandbox
+    #: took to be ready (namespaces, cgroup, mounts: Lambent's own figure, beyond AWS's).
+    sandbox_ms: float | None = None
 
 
 class Charge(msgspec.Struct, frozen=True, kw_only=True):

@@ -11,7 +11,8 @@ function span's parent from its ``Parent``):
 - the function (``AWS::Lambda::Function``), from the invocation's start to its end, its status
   an error when the function failed;
 - ``Initialization``, the environment's init, on a cold start (its ``lambent.init_duration_ms``
-  is the Init Duration of the REPORT line);
+  is the Init Duration of the REPORT line; ``lambent.cold_start.sandbox_ms`` the sandbox's part,
+  ``lambent.cold_start.runtime_and_code_ms`` the runtime's start and the init code's);
 - ``Invocation``, the handler's run.
 
 The spans are queued to OpenTelemetry's ``BatchSpanProcessor``, whose own thread sends them:
@@ -83,7 +84,7 @@ class SpanExporter:
                 "Initialization",
                 context=inside,
                 start_time=invocation_start_ns - int(init_ms * _NS_PER_MS),
-                attributes={"lambent.init_duration_ms": init_ms},
+                attributes=_breakdown(record),
             )
             init.end(end_time=invocation_start_ns)
         invocation = self._tracer.start_span("Invocation", context=inside, start_time=invocation_start_ns)
@@ -93,3 +94,13 @@ class SpanExporter:
     def close(self) -> None:
         """Send what is queued, then stop."""
         self._provider.shutdown()
+
+
+def _breakdown(record: UsageRecord) -> dict[str, float]:
+    """A cold start's parts: the init (AWS's Init Duration) and, of it, the sandbox's share."""
+    init_ms = record.init_duration_ms or 0.0
+    parts = {"lambent.init_duration_ms": init_ms}
+    if record.sandbox_ms is not None:
+        parts["lambent.cold_start.sandbox_ms"] = record.sandbox_ms
+        parts["lambent.cold_start.runtime_and_code_ms"] = max(0.0, init_ms - record.sandbox_ms)
+    return parts

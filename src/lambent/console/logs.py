@@ -35,6 +35,7 @@ class LogPages:
     async def tail(self, request: Request, visitor: Visitor) -> Response:
         name = request.path_params["name"]
         cell = visitor.cell
+        await self._shell.allow(request, visitor, "GetFunction", name)  # as its page: nothing of it otherwise
         function = cell.functions.resolve(parse_function_ref(name, cell.region, cell.account_id))
         group = function.log_group_name
         await self._shell.check_action(

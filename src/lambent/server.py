@@ -57,6 +57,13 @@ from lambent.api.tags import TagsApi
 from lambent.api.usage import UsageApi
 from lambent.api.versions import VersionsApi
 from lambent.clock import SystemClock
+from lambent.console.account import AccountPages
+from lambent.console.deploy import DeployPages
+from lambent.console.functions import FunctionPages
+from lambent.console.logs import LogPages
+from lambent.console.metrics import MetricPages
+from lambent.console.routes import ConsolePages, console_routes
+from lambent.console.shell import Shell
 from lambent.errors import ApiError, ResourceNotFoundException, SandboxSetupError
 from lambent.ingress.directory import CellApis, CellUrls
 from lambent.ingress.dispatch import UrlDispatch
@@ -110,6 +117,7 @@ from lambent.services.s3_notifications import BucketNotificationService
 from lambent.services.schedules import ScheduleService
 from lambent.services.source_kinds import SourceKinds
 from lambent.services.sts import StsService
+from lambent.services.test_events import TestEventService
 from lambent.services.timers import Timers
 from lambent.services.traces import SpanExporter
 from lambent.services.usage_reports import UsageReports
@@ -376,6 +384,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
             invocations=invocations,
             settings=AccountService(index, layers, provisioned),
             invoker=invoker,
+            test_events=TestEventService(own),
         )
 
     async def exists(account: str) -> bool:
@@ -403,6 +412,16 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
     logs_api = LogsApi(logs, guard, settings)
     cloudwatch = CloudWatchApi(metrics, guard, clock)
     of_request = RequestCells(cells, settings.account_id)
+    reports = UsageReports(ledger, meter)
+    shell = Shell(identity, cells, guard, clock, server_secret)
+    console = ConsolePages(
+        shell=shell,
+        functions=FunctionPages(shell, metrics),
+        metrics=MetricPages(shell, metrics),
+        logs=LogPages(shell, logs),
+        deploy=DeployPages(shell, iam),
+        account=AccountPages(shell, meter, reports, iam),
+    )
 
     async def caller_cell(request: Request) -> Cell:
         """The cell of the account the caller belongs to (EventBridge's and Scheduler's resources
@@ -444,7 +463,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
             logs_api, EventsApi(events_of, guard), IamApi(iam), StsApi(StsService(store, identity, access)), guard, cloudwatch
         ),
         permissions=PermissionsApi(settings, of_request),
-        usage=UsageApi(meter, UsageReports(ledger, meter), metrics.collect),
+        usage=UsageApi(meter, reports, metrics.collect),
         code_signing=CodeSigningApi(settings, of_request),
         code=code_urls,
         health=HealthApi(sandbox),
@@ -494,7 +513,7 @@ def build_app(settings: Settings, environ: Mapping[str, str]) -> Starlette:
             await store.close()
 
     app = Starlette(
-        routes=routes(handlers, guard),
+        routes=routes(handlers, guard, console_routes(console)),
         middleware=[
             Middleware(
                 UrlDispatch,

@@ -40,8 +40,11 @@ LAYERS: dict[str, frozenset[str]] = {
     "api": frozenset({"errors", "clock", "model", "settings", "services"}),
     # beside api: it shares the SigV4 verifier, the body reader and the guard's caller and context
     "ingress": frozenset({"errors", "clock", "model", "settings", "services", "api"}),
+    # beside api: the same services, and the guard's access check for the signed-in principal
+    "console": frozenset({"errors", "clock", "model", "settings", "services", "api"}),
     "server": frozenset(
         {
+            "console",
             "errors",
             "clock",
             "model",

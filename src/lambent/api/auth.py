@@ -10,8 +10,9 @@ behind it: it is served only on an environment's own socket, to that environment
 With ``auth = on`` (the default) every request must carry a valid SigV4 signature, in the
 Authorization header or a presigned query string (``api.sigv4``); the middleware reads the body
 first (bounded by the largest request any operation takes) to check its hash, then replays it
-to the app. A refusal is answered here, in the protocol the request speaks. Three paths stay
-open: ``/lambent/code/`` (its URLs carry their own signature, as S3's presigned URLs do),
+to the app. A refusal is answered here, in the protocol the request speaks. Four paths stay
+open: ``/console`` (the web console's pages, which check their own session cookie:
+``console.shell``), ``/lambent/code/`` (its URLs carry their own signature, as S3's presigned URLs do),
 ``/lambent/health`` (a probe carries no credentials) and ``/lambent/s3-events/`` (an object
 store's pushes, which carry a secret token in the path instead: ``api.s3_notifications``).
 
@@ -52,7 +53,7 @@ PRINCIPAL_SCOPE_KEY = "lambent.principal"
 #: The body the middleware read to verify it (the app reads it again from ``receive``).
 BODY_SCOPE_KEY = "lambent.body"
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/,\s]+)/([^/,\s]+)/")
-_OPEN_PATHS = ("/lambent/code/", "/lambent/health", "/lambent/s3-events/")
+_OPEN_PATHS = ("/lambent/code/", "/lambent/health", "/lambent/s3-events/", "/console")
 
 
 class Principal(msgspec.Struct, frozen=True, kw_only=True):

@@ -8,7 +8,7 @@ both ways are listed both ways. Anything else is ``UnknownOperationException``.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import msgspec
@@ -114,8 +114,9 @@ GET_POST = ["GET", "POST"]
 ANY = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]
 
 
-def routes(h: Handlers, g: Guard) -> list[BaseRoute]:
-    """The table; *g* puts each Lambda operation behind its authorization check by its AWS name."""
+def routes(h: Handlers, g: Guard, edges: Sequence[BaseRoute] = ()) -> list[BaseRoute]:
+    """The table; *g* puts each Lambda operation behind its authorization check by its AWS name;
+    *edges*: other edges' routes (the console's), tried before the catch-all."""
     fn, ver, al, ev, fu, cc, tg, ly, us, cs = (
         h.functions,
         h.versions,
@@ -267,6 +268,7 @@ def routes(h: Handlers, g: Guard) -> list[BaseRoute]:
         Route("/lambent/health",                                                            h.health.health,         methods=GET),
         Route("/lambent/s3-events/{token}",                                                 h.s3.ingest,        methods=POST),
         Route("/",                                                                          h.root.dispatch,    methods=GET_POST),
+        *edges,
         Route("/{rest:path}",                                                               unknown,                 methods=ANY),
     ]
     # fmt: on

@@ -2,7 +2,8 @@
 
 A ``Cell`` is one account's function index, its services (functions, aliases, layers, event
 invoke configs, provisioned concurrency, code signing, permissions, function URLs, HTTP APIs,
-EventBridge buses and schedules, S3 bucket notifications, event source mappings, invocations, account settings) and its
+EventBridge buses and schedules, S3 bucket notifications, event source mappings, invocations, account settings, the console's
+saved test events) and its
 invoker, whose admission holds the account's own concurrency limit, as AWS limits each account
 of a region. What cells share is below them: the store (each cell's view bound to its account),
 the content-addressed packages, the sandbox and its zygotes, the ledger.
@@ -41,6 +42,7 @@ from lambent.services.permissions import PermissionService
 from lambent.services.provisioned import ProvisionedService
 from lambent.services.s3_notifications import BucketNotificationService
 from lambent.services.schedules import ScheduleService
+from lambent.services.test_events import TestEventService
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,6 +67,8 @@ class Cell:
     invocations: InvocationService
     settings: AccountService
     invoker: Invoker
+    #: The console's saved test events.
+    test_events: TestEventService
 
     async def open(self) -> None:
         """Load the account's resources and start its invoker (the sandbox is ready)."""

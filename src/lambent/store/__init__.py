@@ -256,6 +256,23 @@ class ScheduleStore(Protocol):
         ...
 
 
+class TestEventStore(Protocol):
+    """The bound account's saved test events (the console's), by function and name; each body
+    is the JSON text as the user wrote it."""
+
+    async def test_events(self, function: str) -> dict[str, str]:
+        """Name -> body of *function*'s saved events, by name."""
+        ...
+
+    async def put_test_event(self, function: str, name: str, body: str) -> None:
+        """Save (or replace) one."""
+        ...
+
+    async def delete_test_event(self, function: str, name: str) -> None:
+        """Forget one; nothing if there is none."""
+        ...
+
+
 class EventSourceStore(Protocol):
     """The bound account's event source mappings, each stored whole, and the positions and
     leases of the partitions (shards) stream pollers read, by mapping UUID (unique across
@@ -581,6 +598,7 @@ class Store(
     ScheduleStore,
     BucketNotificationStore,
     EventSourceStore,
+    TestEventStore,
     ProvisionedStore,
     QueueStore,
     UsageStore,

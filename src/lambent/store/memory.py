@@ -43,6 +43,7 @@ from lambent.store.memory_http_apis import MemoryHttpApis
 from lambent.store.memory_logs import MemoryLogs
 from lambent.store.memory_metrics import MemoryMetrics
 from lambent.store.memory_schedules import MemorySchedules
+from lambent.store.memory_test_events import MemoryTestEvents
 
 _TOTAL_KEYS = ("account", "function", "version", "day", "architecture")
 _GROUP_KEYS = (*_TOTAL_KEYS, "month")
@@ -78,6 +79,7 @@ class _Owned:
         self.schedules: dict[tuple[str, str], Schedule] = {}
         self.schedule_groups: dict[str, ScheduleGroup] = {}
         self.event_source_mappings: dict[str, EventSourceMapping] = {}
+        self.test_events: dict[tuple[str, str], str] = {}
         self.bucket_notifications: dict[str, BucketNotification] = {}
         self.provisioned: dict[tuple[str, str], tuple[int, str]] = {}
         self.code_signing_configs: dict[str, CodeSigningConfig] = {}
@@ -93,6 +95,7 @@ class MemoryStore(
     MemorySchedules,
     MemoryBucketNotifications,
     MemoryEventSources,
+    MemoryTestEvents,
     MemoryLogs,
     MemoryMetrics,
 ):
@@ -132,6 +135,7 @@ class MemoryStore(
         self._schedules = owned.schedules
         self._schedule_groups = owned.schedule_groups
         self._event_source_mappings = owned.event_source_mappings
+        self._test_events = owned.test_events
         self._bucket_notifications = owned.bucket_notifications
         self._provisioned = owned.provisioned
         self._code_signing_configs = owned.code_signing_configs

@@ -34,6 +34,8 @@ from lambent.store.sql_metrics import MetricSql
 from lambent.store.sql_metrics import define as define_metrics
 from lambent.store.sql_schedules import ScheduleSql
 from lambent.store.sql_schedules import define as define_schedules
+from lambent.store.sql_test_events import TestEventSql
+from lambent.store.sql_test_events import define as define_test_events
 from lambent.store.sql_usage import UsageSql, define
 
 metadata = sa.MetaData()
@@ -85,6 +87,7 @@ http_apis = define_http_apis(metadata)
 event_buses = define_event_buses(metadata)
 schedule_tables = define_schedules(metadata)
 event_source_tables = define_event_sources(metadata)
+test_events = define_test_events(metadata)
 bucket_notifications = define_bucket_notifications(metadata)
 log_tables = define_logs(metadata)
 metric_tables = define_metrics(metadata)
@@ -110,6 +113,7 @@ class SqlStore(
     EventBusSql,
     ScheduleSql,
     EventSourceSql,
+    TestEventSql,
     BucketNotificationSql,
     UsageSql,
     MetricSql,
@@ -133,6 +137,7 @@ class SqlStore(
         self._event_buses = event_buses
         self._schedule_tables = schedule_tables
         self._event_source_tables = event_source_tables
+        self._test_events = test_events
         self._bucket_notifications = bucket_notifications
         self._metric_tables = metric_tables
         self._owners = [

@@ -2,8 +2,8 @@
 key, deploy a zip, invoke it with a test event, watch the live tail and the invocations chart,
 manage budgets, and the guards (no session, no CSRF token, a deleted key, a limited user).
 
-Screenshots of the main pages go to ``docs/console/`` (``LAMBENT_CONSOLE_SCREENSHOTS=0`` skips
-writing them)."""
+With ``LAMBENT_CONSOLE_SCREENSHOTS=1`` the screenshots of the main pages in ``docs/console/`` are
+taken again (otherwise a run leaves the checkout as it found it)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ HANDLER = 'def handler(event, context):\n    print("console says", event.get("ma
 
 
 def shoot(page: Page, name: str) -> None:
-    if os.environ.get("LAMBENT_CONSOLE_SCREENSHOTS", "1") != "0":
+    if os.environ.get("LAMBENT_CONSOLE_SCREENSHOTS") == "1":
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 

@@ -19,6 +19,8 @@ import logging
 import math
 from collections.abc import Iterator
 
+import msgspec
+
 from lambent.clock import Clock
 from lambent.errors import LogsInvalidParameter, LogsResourceAlreadyExists, LogsResourceNotFound
 from lambent.model import log_groups as rules
@@ -174,7 +176,7 @@ class LogService:
                 positioned = [(LogPosition(block.event_id, i), line) for i, line in enumerate(_lines(block))]
                 for spot, line in positioned if forward else reversed(positioned):
                     if ((spot > mark) if forward else (spot < mark)) and len(chosen) < limit:
-                        chosen.append((spot, _event(block, line)))
+                        chosen.append((spot, msgspec.structs.replace(block, message=line)))
             if len(blocks) < batch:
                 break
             bound = blocks[-1].event_id
@@ -208,7 +210,7 @@ class LogService:
         found = Events()
         for spot, block, line in _positioned(blocks, mark):
             if matches(line):
-                found.append((spot, _event(block, line)))
+                found.append((spot, msgspec.structs.replace(block, message=line)))
                 if len(found) == limit:
                     return found, spot
         if len(blocks) == rules.SEARCH_BLOCKS:
@@ -239,18 +241,6 @@ class LogService:
             soonest = min(soonest, (oldest if oldest is not None else now) + days * rules.DAY_MS, now + rules.DAY_MS)
         if soonest < math.inf:
             self._arm(soonest / 1000)
-
-
-def _event(block: LogEvent, line: str) -> LogEvent:
-    return LogEvent(
-        account=block.account,
-        group=block.group,
-        stream=block.stream,
-        timestamp_ms=block.timestamp_ms,
-        message=line,
-        ingestion_ms=block.ingestion_ms,
-        event_id=block.event_id,
-    )
 
 
 def _positioned(blocks: list[LogEvent], after: LogPosition) -> Iterator[tuple[LogPosition, LogEvent, str]]:
